@@ -1,0 +1,104 @@
+"""Xintu (新途): matching people released from prison to resettlement-base jobs and training."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify, request
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+
+from matcher.config import Config
+
+MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
+LOCALE_ALIASES = {"zh": "zh_CN", "zh_CN": "zh_CN", "zh-CN": "zh_CN", "en": "en"}
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Application factory: config -> extensions -> blueprints -> errors -> CLI."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(Config)
+    if config:
+        app.config.update(config)
+    app.json.ensure_ascii = False  # Chinese stays readable in JSON answers
+    app.json.sort_keys = False
+
+    _init_extensions(app)
+
+    from matcher.api import register_api
+    from matcher.errors import register_error_handlers
+
+    register_api(app)
+    register_error_handlers(app)
+
+    from matcher.cli import register_cli
+
+    register_cli(app)
+
+    @app.get("/healthz")
+    def healthz():
+        """Answers 200 when the app and its database are up."""
+        from matcher.extensions import db
+
+        try:
+            db.session.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any database failure means "not healthy"
+            db.session.rollback()
+            return jsonify(status="unavailable", database="down"), 503
+        return jsonify(status="ok", database=db.engine.dialect.name)
+
+    return app
+
+
+def _select_locale() -> str:
+    wanted = request.args.get("lang") or request.cookies.get("lang")
+    if wanted in LOCALE_ALIASES:
+        return LOCALE_ALIASES[wanted]
+    best = request.accept_languages.best_match(["zh_CN", "zh", "en"], default="zh_CN")
+    return LOCALE_ALIASES.get(best.replace("-", "_"), "zh_CN")
+
+
+def _init_extensions(app: Flask) -> None:
+    from matcher import models  # noqa: F401 - register every table on the metadata
+    from matcher.auth.current import load_account_from_request, load_account_from_session
+    from matcher.extensions import babel, db, login_manager, migrate
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Writers queue behind each other for up to 30 s instead of failing at once.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+            "connect_args": {"timeout": 30, "check_same_thread": False},
+        }
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    babel.init_app(app, locale_selector=_select_locale)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_account_from_session)
+    login_manager.request_loader(load_account_from_request)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    # Let SQLAlchemy's "begin" hook below issue BEGIN itself (pysqlite's own BEGIN is deferred).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin_immediate(conn) -> None:
+    """On SQLite take the write lock at BEGIN: a deferred transaction that reads, then writes,
+    fails outright when another writer got in between, instead of waiting its turn."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+logging.getLogger("matcher").addHandler(logging.NullHandler())

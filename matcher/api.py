@@ -1,0 +1,23 @@
+"""Registers every API blueprint on the one flask-smorest Api (/api/v1, /api/openapi.json, /api/docs)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from flask_smorest import Api
+
+
+def register_api(app: Flask) -> Api:
+    from matcher.auth.api import blp as auth_blp
+    from matcher.bases.api import blp as bases_blp
+    from matcher.candidates.api import blp as candidates_blp
+    from matcher.places.api import blp as reference_blp
+    from matcher.referrals.api import blp as referrals_blp
+    from matcher.slots.api import blp as slots_blp
+    from matcher.transfer.api import blp as transfer_blp
+
+    # One Api per app: flask-smorest keeps the OpenAPI spec on the instance, and tests build many apps.
+    api = Api(app)
+    for blp in (auth_blp, reference_blp, bases_blp, slots_blp, candidates_blp, referrals_blp, transfer_blp):
+        api.register_blueprint(blp)
+    return api

@@ -1,0 +1,87 @@
+"""What every API edge shares: the base schema, pagination of a select, sorting, the place input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask_babel import lazy_gettext as _l
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+class Schema(ma.Schema):
+    """Unknown fields are an error: a misspelt field must not be silently dropped."""
+
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
+
+
+def blueprint(name: str, import_name: str, url_prefix: str, description: str) -> Blueprint:
+    return Blueprint(name, import_name, url_prefix=f"/api/v1{url_prefix}", description=description)
+
+
+def paginate_select(session: Session, stmt: Select, pagination_parameters) -> list[Any]:
+    """Count and page a select for flask-smorest's @paginate (sets the X-Pagination header)."""
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    pagination_parameters.item_count = total
+    page, size = pagination_parameters.page, pagination_parameters.page_size
+    return list(session.scalars(stmt.limit(size).offset((page - 1) * size)).unique())
+
+
+def sort_field(allowed: list[str], default: str) -> fields.Str:
+    """A `sort` query field: one of the allowed names, '-' in front for descending."""
+    choices = allowed + [f"-{name}" for name in allowed]
+    return fields.Str(load_default=default, validate=validate.OneOf(choices),
+                      metadata={"description": f"One of {', '.join(allowed)}; prefix '-' to reverse."})
+
+
+def apply_sort(stmt: Select, sort: str, columns: dict[str, Any], tiebreak) -> Select:
+    descending = sort.startswith("-")
+    column = columns[sort.lstrip("-")]
+    return stmt.order_by(column.desc() if descending else column.asc(), tiebreak)
+
+
+class PlaceInputSchema(Schema):
+    """A place as a user gives it: a code, a name (resolved against the reference data) or coordinates."""
+
+    code = fields.Str(validate=validate.Length(min=6, max=12), metadata={"example": "330782001"})
+    name = fields.Str(validate=validate.Length(min=2, max=120), metadata={"example": "义乌市稠城街道"})
+    lat = fields.Float(validate=validate.Range(min=-90, max=90))
+    lng = fields.Float(validate=validate.Range(min=-180, max=180))
+
+    @ma.validates_schema
+    def _one_way(self, data, **_kwargs):
+        if ("lat" in data) != ("lng" in data):
+            raise ma.ValidationError(_l("Give both lat and lng."), field_name="lat")
+        if not data:
+            raise ma.ValidationError(_l("Give a place code, a place name, or coordinates."),
+                                     field_name="code")
+
+
+class PlaceOutSchema(Schema):
+    code = fields.Str()
+    name = fields.Str()
+    full_name = fields.Str()
+
+
+class SkillEntrySchema(Schema):
+    skill_code = fields.Str(allow_none=True, validate=validate.Length(max=40))
+    free_text = fields.Str(allow_none=True, validate=validate.Length(min=1, max=60))
+    level = fields.Int(load_default=2, validate=validate.Range(min=1, max=4))
+
+    @ma.validates_schema
+    def _names_a_skill(self, data, **_kwargs):
+        if not data.get("skill_code") and not data.get("free_text"):
+            raise ma.ValidationError(_l("Name a skill from the taxonomy or describe it in words."),
+                                     field_name="skill_code")
+
+
+class MessageSchema(Schema):
+    message = fields.Str()

@@ -1,0 +1,1 @@
+"""Accounts, roles, sessions and API tokens, and the scope every query goes through."""

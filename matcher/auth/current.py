@@ -1,0 +1,37 @@
+"""Who is asking: the account behind the bearer token or the session."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from matcher.auth.models import Account
+from matcher.errors import Unauthorized
+from matcher.extensions import db
+
+
+def load_account_from_session(account_id: str) -> Account | None:
+    account = db.session.get(Account, int(account_id))
+    return account if account is not None and account.is_active else None
+
+
+def load_account_from_request(request) -> Account | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    from matcher.auth.service import account_for_token
+
+    return account_for_token(session=db.session, token=token.strip())
+
+
+def current_actor() -> Account:
+    """The authenticated account, or a 401 answer."""
+    if not current_user or not current_user.is_authenticated:
+        raise Unauthorized(_l("Log in first: send a valid bearer token."))
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
+def token_ttl_days() -> int:
+    return current_app.config["API_TOKEN_TTL_DAYS"]

@@ -1,0 +1,74 @@
+"""Accounts with a role and a scope, and hashed bearer tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from matcher.extensions import db
+from matcher.offices.models import JudicialOffice
+from matcher.places.models import str_enum
+from matcher.timeutil import utcnow
+
+
+class Role(enum.StrEnum):
+    ADMINISTRATOR = "administrator"
+    CASEWORKER = "caseworker"
+    EMPLOYER = "employer"
+    ORGANISER = "organiser"
+
+
+class Account(UserMixin, db.Model):
+    """A person who logs in. The role says what they do; the scope (office, company or bureau) where."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        CheckConstraint("role != 'caseworker' OR office_id IS NOT NULL", name="caseworker_has_office"),
+        CheckConstraint("role != 'employer' OR company_id IS NOT NULL", name="employer_has_company"),
+        CheckConstraint("role NOT IN ('organiser', 'administrator') OR bureau_code IS NOT NULL",
+                        name="bureau_roles_have_bureau"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    display_name: Mapped[str] = mapped_column(String(60))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(str_enum(Role))
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("judicial_offices.id"), index=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
+    # The justice bureau's area (a city or district code) for administrators and organisers.
+    bureau_code: Mapped[str | None] = mapped_column(ForeignKey("places.code"))
+    is_active_account: Mapped[bool] = mapped_column("is_active", Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    office: Mapped[JudicialOffice | None] = relationship(lazy="joined")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login asks this
+        return self.is_active_account
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMINISTRATOR
+
+
+class ApiToken(db.Model):
+    """A bearer token; only its SHA-256 is stored, so a database leak yields no usable token."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(60), default="api")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    account: Mapped[Account] = relationship(lazy="joined")

@@ -1,0 +1,130 @@
+"""Logging in, issuing and checking bearer tokens, and managing accounts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from matcher.auth.models import Account, ApiToken, Role
+from matcher.errors import Conflict, Invalid, NotFound, Unauthorized
+from matcher.auth.scope import require_role
+from matcher.timeutil import utcnow
+
+# A fixed hash to compare against when the user does not exist, so timing does not reveal usernames.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authenticate(*, session: Session, username: str, password: str) -> Account:
+    account = session.scalar(select(Account).where(Account.username == username))
+    if account is None:
+        check_password_hash(_DUMMY_HASH, password)
+        raise Unauthorized(_l("Wrong username or password."))
+    if not check_password_hash(account.password_hash, password) or not account.is_active:
+        raise Unauthorized(_l("Wrong username or password."))
+    account.last_login_at = utcnow()
+    session.commit()
+    return account
+
+
+def issue_token(*, session: Session, account: Account, ttl_days: int, name: str = "api") -> tuple[str, ApiToken]:
+    """Returns the token (shown once) and its stored record."""
+    token = "xt_" + secrets.token_urlsafe(32)
+    record = ApiToken(
+        account_id=account.id,
+        token_hash=hash_token(token),
+        name=name,
+        expires_at=utcnow() + dt.timedelta(days=ttl_days),
+    )
+    session.add(record)
+    session.commit()
+    return token, record
+
+
+def account_for_token(*, session: Session, token: str) -> Account | None:
+    record = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    now = utcnow()
+    if record is None or record.revoked_at is not None or record.expires_at < now:
+        return None
+    if not record.account.is_active:
+        return None
+    # Touch at most once a minute: a token used in a loop should not write on every call.
+    if record.last_used_at is None or now - record.last_used_at > dt.timedelta(minutes=1):
+        session.execute(update(ApiToken).where(ApiToken.id == record.id).values(last_used_at=now))
+        session.commit()
+    return record.account
+
+
+def revoke_token(*, session: Session, token: str) -> None:
+    session.execute(
+        update(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    session.commit()
+
+
+def list_accounts(*, session: Session, actor: Account, role: str | None = None):
+    require_role(actor, Role.ADMINISTRATOR)
+    stmt = select(Account).order_by(Account.id)
+    if role:
+        stmt = stmt.where(Account.role == Role(role))
+    return stmt
+
+
+def get_account(*, session: Session, actor: Account, account_id: int) -> Account:
+    require_role(actor, Role.ADMINISTRATOR)
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound(_l("No such account."))
+    return account
+
+
+def create_account(*, session: Session, actor: Account | None, data: dict) -> Account:
+    """Administrators create accounts; `actor=None` is the CLI and the demo seed."""
+    if actor is not None:
+        require_role(actor, Role.ADMINISTRATOR)
+    data = dict(data)
+    password = data.pop("password")
+    account = Account(password_hash=generate_password_hash(password), **data)
+    _check_scope_fields(account)
+    session.add(account)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(_l("That username is taken."), field="username") from None
+    return account
+
+
+def update_account(*, session: Session, actor: Account, account_id: int, data: dict) -> Account:
+    account = get_account(session=session, actor=actor, account_id=account_id)
+    data = dict(data)
+    if "password" in data:
+        account.password_hash = generate_password_hash(data.pop("password"))
+    for key, value in data.items():
+        setattr(account, key, value)
+    _check_scope_fields(account)
+    session.commit()
+    return account
+
+
+def _check_scope_fields(account: Account) -> None:
+    needed = {
+        Role.CASEWORKER: ("office_id", _l("A caseworker belongs to a judicial office.")),
+        Role.EMPLOYER: ("company_id", _l("An employer account belongs to a company.")),
+        Role.ORGANISER: ("bureau_code", _l("An organiser works for a bureau (a city or district).")),
+        Role.ADMINISTRATOR: ("bureau_code", _l("An administrator works for a bureau (a city or district).")),
+    }
+    field, message = needed[account.role]
+    if getattr(account, field) is None:
+        raise Invalid(message, field=field)

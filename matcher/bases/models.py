@@ -1,0 +1,93 @@
+"""Companies, their certification history and assistance agreements."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import CheckConstraint, Date, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from matcher.extensions import db
+from matcher.places.models import Place, str_enum
+from matcher.timeutil import today, utcnow
+
+
+class CertificationStatus(enum.StrEnum):
+    APPLIED = "applied"
+    CERTIFIED = "certified"
+    SUSPENDED = "suspended"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+class Company(db.Model):
+    """A company or social organisation; a resettlement base once the bureau certifies it."""
+
+    __tablename__ = "companies"
+    __table_args__ = (
+        CheckConstraint("certification_status != 'certified' OR certified_until IS NOT NULL",
+                        name="certified_has_end"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    industry: Mapped[str] = mapped_column(String(60))
+    address: Mapped[str | None] = mapped_column(String(200))
+    place_code: Mapped[str] = mapped_column(ForeignKey("places.code"), index=True)
+    lat: Mapped[float] = mapped_column(Float)
+    lng: Mapped[float] = mapped_column(Float)
+    contact_name: Mapped[str | None] = mapped_column(String(40))
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    description: Mapped[str | None] = mapped_column(Text)
+    certification_status: Mapped[CertificationStatus] = mapped_column(
+        str_enum(CertificationStatus), default=CertificationStatus.APPLIED, index=True
+    )
+    certified_until: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    place: Mapped[Place] = relationship(lazy="joined")
+
+    def effective_status(self, on: dt.date | None = None) -> CertificationStatus:
+        """A certification past its valid-until date is expired, whether or not a job has marked it."""
+        on = on or today()
+        if self.certification_status == CertificationStatus.CERTIFIED and self.certified_until < on:
+            return CertificationStatus.EXPIRED
+        return self.certification_status
+
+    def can_post_and_fill(self, on: dt.date | None = None) -> bool:
+        return self.effective_status(on) == CertificationStatus.CERTIFIED
+
+
+class CertificationEvent(db.Model):
+    """One decision on a base's certification: who decided, when, why."""
+
+    __tablename__ = "certification_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[CertificationStatus | None] = mapped_column(str_enum(CertificationStatus, name="from_status"))
+    to_status: Mapped[CertificationStatus] = mapped_column(str_enum(CertificationStatus, name="to_status"))
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Agreement(db.Model):
+    """An assistance agreement (安置帮教协议书) signed between the bureau and the base."""
+
+    __tablename__ = "agreements"
+    __table_args__ = (CheckConstraint("term_months > 0", name="positive_term"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    reference_no: Mapped[str | None] = mapped_column(String(40))
+    signed_on: Mapped[dt.date] = mapped_column(Date)
+    term_months: Mapped[int] = mapped_column(Integer)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,0 +1,185 @@
+"""Bases: the register of companies, their certification lifecycle and agreements."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from matcher.apiutil import apply_sort
+from matcher.auth.models import Account, Role
+from matcher.auth.scope import require_role
+from matcher.bases.models import Agreement, CertificationEvent, CertificationStatus, Company
+from matcher.errors import Conflict, Invalid, NotFound
+from matcher.places.models import code_prefix
+from matcher.places.service import resolve_place
+from matcher.timeutil import today
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate_day in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, candidate_day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def certified_in_date(on: dt.date | None = None):
+    """SQL condition: a base that may post and fill slots today."""
+    return and_(Company.certification_status == CertificationStatus.CERTIFIED,
+                Company.certified_until >= (on or today()))
+
+
+def visible_companies(actor: Account) -> Select:
+    """Administrators see the whole register, employers their own company, others the certified bases."""
+    stmt = select(Company)
+    if actor.role == Role.ADMINISTRATOR:
+        return stmt
+    if actor.role == Role.EMPLOYER:
+        return stmt.where(Company.id == actor.company_id)
+    return stmt.where(certified_in_date())
+
+
+def list_companies(*, session: Session, actor: Account, filters: dict) -> Select:
+    stmt = visible_companies(actor)
+    status = filters.get("status")
+    if status == CertificationStatus.EXPIRED:
+        stmt = stmt.where(or_(Company.certification_status == CertificationStatus.EXPIRED,
+                              and_(Company.certification_status == CertificationStatus.CERTIFIED,
+                                   Company.certified_until < today())))
+    elif status == CertificationStatus.CERTIFIED:
+        stmt = stmt.where(certified_in_date())
+    elif status is not None:
+        stmt = stmt.where(Company.certification_status == status)
+    if filters.get("place"):
+        stmt = stmt.where(Company.place_code.startswith(code_prefix(filters["place"])))
+    if filters.get("q"):
+        stmt = stmt.where(or_(Company.name.contains(filters["q"]), Company.industry.contains(filters["q"])))
+    columns = {"name": Company.name, "created_at": Company.created_at, "certified_until": Company.certified_until}
+    return apply_sort(stmt, filters.get("sort", "name"), columns, Company.id)
+
+
+def get_company(*, session: Session, actor: Account, company_id: int) -> Company:
+    company = session.scalar(visible_companies(actor).where(Company.id == company_id))
+    if company is None:
+        raise NotFound(_l("No such base."))
+    return company
+
+
+def _apply_profile(session: Session, company: Company, data: dict) -> None:
+    data = dict(data)
+    if "place" in data:
+        place = resolve_place(session=session, field="place", require_township=False, **data.pop("place"))
+        company.place_code, company.lat, company.lng = place.code, place.lat, place.lng
+    if "credit_code" in data:
+        data["credit_code"] = data["credit_code"].strip().upper()
+    for key, value in data.items():
+        setattr(company, key, value)
+
+
+def create_company(*, session: Session, actor: Account | None, data: dict) -> Company:
+    """Register a company; it starts as an application (applied) until an administrator certifies it."""
+    if actor is not None:
+        require_role(actor, Role.ADMINISTRATOR)
+    company = Company(certification_status=CertificationStatus.APPLIED)
+    _apply_profile(session, company, data)
+    session.add(company)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(_l("A company with this credit code is already registered."),
+                       field="credit_code") from None
+    session.add(CertificationEvent(company_id=company.id, from_status=None,
+                                   to_status=CertificationStatus.APPLIED,
+                                   decided_by_id=actor.id if actor else None, reason=None))
+    session.commit()
+    return company
+
+
+def update_company(*, session: Session, actor: Account, company_id: int, data: dict) -> Company:
+    company = get_company(session=session, actor=actor, company_id=company_id)
+    require_role(actor, Role.ADMINISTRATOR, Role.EMPLOYER)
+    if actor.role == Role.EMPLOYER and "credit_code" in data and data["credit_code"] != company.credit_code:
+        raise Invalid(_l("Only the bureau can change a registered credit code."), field="credit_code")
+    _apply_profile(session, company, data)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(_l("A company with this credit code is already registered."),
+                       field="credit_code") from None
+    return company
+
+
+ALLOWED_FROM = {
+    "certify": {CertificationStatus.APPLIED, CertificationStatus.CERTIFIED,
+                CertificationStatus.SUSPENDED, CertificationStatus.EXPIRED},
+    "suspend": {CertificationStatus.CERTIFIED},
+    "revoke": {CertificationStatus.APPLIED, CertificationStatus.CERTIFIED,
+               CertificationStatus.SUSPENDED, CertificationStatus.EXPIRED},
+}
+TARGET = {"certify": CertificationStatus.CERTIFIED, "suspend": CertificationStatus.SUSPENDED,
+          "revoke": CertificationStatus.REVOKED}
+
+
+def decide_certification(*, session: Session, actor: Account, company_id: int, action: str,
+                         valid_until: dt.date | None = None, reason: str | None = None) -> Company:
+    """Certify (or renew), suspend or revoke a base, recording who decided and why."""
+    require_role(actor, Role.ADMINISTRATOR)
+    company = get_company(session=session, actor=actor, company_id=company_id)
+    current = company.effective_status()
+    if current not in ALLOWED_FROM[action]:
+        raise Conflict(_l("A base that is %(status)s cannot be given this decision.", status=current.value),
+                       field="action")
+    if action == "certify":
+        if valid_until is None:
+            raise Invalid(_l("Certifying needs a valid-until date."), field="valid_until")
+        if valid_until <= today():
+            raise Invalid(_l("The valid-until date must be in the future."), field="valid_until")
+    elif not reason:
+        raise Invalid(_l("Say why: a reason is required."), field="reason")
+    target = TARGET[action]
+    company.certification_status = target
+    company.certified_until = valid_until if action == "certify" else company.certified_until
+    if target == CertificationStatus.REVOKED:
+        # A revoked base takes no more referrals: its open slots close.
+        from matcher.slots.models import Slot, SlotStatus
+
+        session.execute(update(Slot).where(Slot.company_id == company.id, Slot.status == SlotStatus.OPEN)
+                        .values(status=SlotStatus.CLOSED))
+    session.add(CertificationEvent(company_id=company.id, from_status=current, to_status=target,
+                                   valid_until=valid_until, reason=reason, decided_by_id=actor.id))
+    session.commit()
+    return company
+
+
+def list_certification_events(*, session: Session, actor: Account, company_id: int) -> list[CertificationEvent]:
+    require_role(actor, Role.ADMINISTRATOR, Role.EMPLOYER)
+    company = get_company(session=session, actor=actor, company_id=company_id)
+    return list(session.scalars(select(CertificationEvent).where(CertificationEvent.company_id == company.id)
+                                .order_by(CertificationEvent.id)))
+
+
+def add_agreement(*, session: Session, actor: Account | None, company_id: int, data: dict) -> Agreement:
+    if actor is not None:
+        require_role(actor, Role.ADMINISTRATOR)
+        get_company(session=session, actor=actor, company_id=company_id)
+    agreement = Agreement(company_id=company_id, ends_on=add_months(data["signed_on"], data["term_months"]),
+                          created_by_id=actor.id if actor else None, **data)
+    session.add(agreement)
+    session.commit()
+    return agreement
+
+
+def list_agreements(*, session: Session, actor: Account, company_id: int) -> list[Agreement]:
+    require_role(actor, Role.ADMINISTRATOR, Role.EMPLOYER)
+    company = get_company(session=session, actor=actor, company_id=company_id)
+    return list(session.scalars(select(Agreement).where(Agreement.company_id == company.id)
+                                .order_by(Agreement.signed_on)))

@@ -1,0 +1,212 @@
+"""The candidate file and what hangs off it: skills, certificates, wishes, risk grades, consents, visits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from matcher.extensions import db
+from matcher.offices.models import JudicialOffice
+from matcher.places.models import str_enum
+from matcher.skills import SkillEntryMixin
+from matcher.timeutil import utcnow
+
+
+class Sex(enum.StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+
+
+class Education(enum.StrEnum):
+    NONE = "none"
+    PRIMARY = "primary"
+    JUNIOR_SECONDARY = "junior_secondary"
+    SENIOR_SECONDARY = "senior_secondary"
+    VOCATIONAL = "vocational"
+    COLLEGE = "college"
+    BACHELOR_OR_ABOVE = "bachelor_or_above"
+
+
+class RiskGrade(enum.StrEnum):
+    """Four-colour management (四色管控)."""
+
+    RED = "red"
+    ORANGE = "orange"
+    YELLOW = "yellow"
+    GREEN = "green"
+
+
+class OffenceCategory(enum.StrEnum):
+    THEFT = "theft"
+    FRAUD = "fraud"
+    ROBBERY = "robbery"
+    ASSAULT = "assault"
+    DRUGS = "drugs"
+    DANGEROUS_DRIVING = "dangerous_driving"
+    GAMBLING = "gambling"
+    FOOD_SAFETY = "food_safety"
+    DUTY_CRIME = "duty_crime"
+    PUBLIC_ORDER = "public_order"
+    OTHER = "other"
+
+
+class CandidateStatus(enum.StrEnum):
+    PRE_RELEASE = "pre_release"  # handed over by the prison before release (预释放)
+    ACTIVE = "active"  # released, under assistance, looking for work or training
+    PLACED = "placed"  # started a job or course
+    CLOSED = "closed"  # assistance period over, moved away, or otherwise ended
+
+
+class ConsentKind(enum.StrEnum):
+    DATA_PROCESSING = "data_processing"  # keep the file and match it
+    REFERRAL = "referral"  # send a pseudonymous profile to bases
+    DISCLOSE_IDENTITY = "disclose_identity"  # show the name to a base that has the referral
+
+
+class Candidate(db.Model):
+    __tablename__ = "candidates"
+    __table_args__ = (
+        CheckConstraint("max_travel_km >= 0", name="travel_non_negative"),
+        CheckConstraint("birth_year BETWEEN 1900 AND 2100", name="birth_year_range"),
+        Index("ix_candidates_office_status", "office_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(40))
+    id_number_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    id_number_masked: Mapped[str] = mapped_column(String(18))
+    sex: Mapped[Sex] = mapped_column(str_enum(Sex))
+    birth_year: Mapped[int] = mapped_column(SmallInteger)
+    ethnicity: Mapped[str | None] = mapped_column(String(20))
+    education: Mapped[Education] = mapped_column(str_enum(Education))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    hukou_code: Mapped[str] = mapped_column(ForeignKey("places.code"), index=True)  # 户籍地
+    residence_code: Mapped[str] = mapped_column(ForeignKey("places.code"), index=True)  # 居住地
+    residence_address: Mapped[str | None] = mapped_column(String(200))
+    residence_lat: Mapped[float] = mapped_column(Float)
+    residence_lng: Mapped[float] = mapped_column(Float)
+    release_institution: Mapped[str | None] = mapped_column(String(60))
+    release_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    assistance_ends_on: Mapped[dt.date] = mapped_column(Date)
+    key_subject: Mapped[bool] = mapped_column(Boolean, default=False)
+    risk_grade: Mapped[RiskGrade] = mapped_column(str_enum(RiskGrade), default=RiskGrade.GREEN)
+    offence_category: Mapped[OffenceCategory] = mapped_column(str_enum(OffenceCategory))
+    max_travel_km: Mapped[int] = mapped_column(Integer, default=20)
+    needs_housing: Mapped[bool] = mapped_column(Boolean, default=False)
+    earliest_start: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[CandidateStatus] = mapped_column(str_enum(CandidateStatus), default=CandidateStatus.ACTIVE)
+    office_id: Mapped[int] = mapped_column(ForeignKey("judicial_offices.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    office: Mapped[JudicialOffice] = relationship(lazy="joined")
+    skills: Mapped[list[CandidateSkill]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="CandidateSkill.id"
+    )
+    certificates: Mapped[list[Certificate]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="Certificate.id"
+    )
+    preferred_courses: Mapped[list[PreferredCourse]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="PreferredCourse.rank"
+    )
+
+    @property
+    def dual_registration(self) -> bool:
+        """双列管: registered in one township, living in another."""
+        return self.hukou_code != self.residence_code
+
+
+class CandidateSkill(SkillEntryMixin, db.Model):
+    __tablename__ = "candidate_skills"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"), index=True)
+
+
+class Certificate(db.Model):
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    skill_code: Mapped[str | None] = mapped_column(ForeignKey("skills.code"))
+    issued_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class PreferredCourse(db.Model):
+    __tablename__ = "preferred_courses"
+    __table_args__ = (
+        UniqueConstraint("candidate_id", "rank", name="uq_preferred_courses_rank"),
+        UniqueConstraint("candidate_id", "course_code", name="uq_preferred_courses_course"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"), index=True)
+    course_code: Mapped[str] = mapped_column(ForeignKey("courses.code"))
+    rank: Mapped[int] = mapped_column(SmallInteger)  # 1 is the first wish
+
+
+class RiskAssessment(db.Model):
+    """One monthly screening result; the latest sets the candidate's current grade."""
+
+    __tablename__ = "risk_assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"), index=True)
+    grade: Mapped[RiskGrade] = mapped_column(str_enum(RiskGrade))
+    assessed_on: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    assessed_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Consent(db.Model):
+    """A consent given or withdrawn; the latest record of a kind is the one in force."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[ConsentKind] = mapped_column(str_enum(ConsentKind))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    recorded_on: Mapped[dt.date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(String(300))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class VisitKind(enum.StrEnum):
+    HOME = "home"
+    PHONE = "phone"
+    WORKPLACE = "workplace"
+    OFFICE = "office"
+    ONLINE = "online"
+
+
+class Visit(db.Model):
+    __tablename__ = "visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"), index=True)
+    visited_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    kind: Mapped[VisitKind] = mapped_column(str_enum(VisitKind))
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,0 +1,177 @@
+"""Schemas for the candidate file: the caseworker's full view and an employer's pseudonymous view."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError, fields, validate, validates
+
+from matcher.apiutil import PlaceInputSchema, PlaceOutSchema, Schema, SkillEntrySchema, sort_field
+from matcher.candidates.models import (
+    CandidateStatus,
+    ConsentKind,
+    Education,
+    OffenceCategory,
+    RiskGrade,
+    Sex,
+    VisitKind,
+)
+from matcher.identifiers import is_valid_id_number
+
+
+class CertificateSchema(Schema):
+    name = fields.Str(required=True, validate=validate.Length(min=1, max=60))
+    skill_code = fields.Str(allow_none=True, validate=validate.Length(max=40))
+    issued_on = fields.Date(allow_none=True)
+
+
+class CandidateCreateSchema(Schema):
+    name = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+    id_number = fields.Str(required=True, load_only=True, metadata={"description": "居民身份证号 (GB 11643)"})
+    sex = fields.Enum(Sex, by_value=True, metadata={"description": "Read from the ID number if omitted."})
+    birth_year = fields.Int(validate=validate.Range(min=1900, max=2100))
+    ethnicity = fields.Str(allow_none=True, validate=validate.Length(max=20))
+    education = fields.Enum(Education, by_value=True, required=True)
+    phone = fields.Str(allow_none=True, validate=validate.Regexp(r"^[0-9+\- ]{5,20}$"))
+    hukou = fields.Nested(PlaceInputSchema, required=True, metadata={"description": "户籍地"})
+    residence = fields.Nested(PlaceInputSchema, required=True, metadata={"description": "居住地"})
+    residence_address = fields.Str(allow_none=True, validate=validate.Length(max=200))
+    release_institution = fields.Str(allow_none=True, validate=validate.Length(max=60))
+    release_date = fields.Date(required=True)
+    key_subject = fields.Bool()
+    risk_grade = fields.Enum(RiskGrade, by_value=True)
+    offence_category = fields.Enum(OffenceCategory, by_value=True, required=True)
+    skills = fields.List(fields.Nested(SkillEntrySchema), validate=validate.Length(max=30))
+    certificates = fields.List(fields.Nested(CertificateSchema), validate=validate.Length(max=20))
+    preferred_courses = fields.List(fields.Str(validate=validate.Length(max=32)),
+                                    validate=validate.Length(max=5),
+                                    metadata={"description": "Course codes, first wish first."})
+    max_travel_km = fields.Int(validate=validate.Range(min=0, max=500))
+    needs_housing = fields.Bool()
+    earliest_start = fields.Date(allow_none=True)
+    status = fields.Enum(CandidateStatus, by_value=True)
+    office_id = fields.Int(metadata={"description": "Administrators only; otherwise the residence's office."})
+    consents = fields.List(fields.Enum(ConsentKind, by_value=True), load_only=True,
+                           metadata={"description": "Consents given at intake."})
+
+    @validates("id_number")
+    def _id_number(self, value, **_kwargs):
+        if not is_valid_id_number(value):
+            raise ValidationError(_l("Not a valid ID number (length, birth date or check digit wrong)."))
+
+    @validates("preferred_courses")
+    def _distinct_courses(self, value, **_kwargs):
+        if len(set(value)) != len(value):
+            raise ValidationError(_l("A course is listed twice."))
+
+
+class CandidateUpdateSchema(CandidateCreateSchema):
+    pass
+
+
+class OfficeRefSchema(Schema):
+    id = fields.Int()
+    name = fields.Str()
+
+
+class CandidateSkillOutSchema(Schema):
+    skill_code = fields.Str(allow_none=True)
+    free_text = fields.Str(allow_none=True)
+    level = fields.Int()
+
+
+class CandidateReadSchema(Schema):
+    """Everything in the file: caseworkers of the candidate's offices and administrators only."""
+
+    id = fields.Int()
+    public_id = fields.Str()
+    name = fields.Str()
+    id_number_masked = fields.Str()
+    sex = fields.Enum(Sex, by_value=True)
+    birth_year = fields.Int()
+    ethnicity = fields.Str(allow_none=True)
+    education = fields.Enum(Education, by_value=True)
+    phone = fields.Str(allow_none=True)
+    hukou_code = fields.Str()
+    residence_code = fields.Str()
+    residence_address = fields.Str(allow_none=True)
+    residence_lat = fields.Float()
+    residence_lng = fields.Float()
+    dual_registration = fields.Bool()
+    release_institution = fields.Str(allow_none=True)
+    release_date = fields.Date()
+    assistance_ends_on = fields.Date()
+    key_subject = fields.Bool()
+    risk_grade = fields.Enum(RiskGrade, by_value=True)
+    offence_category = fields.Enum(OffenceCategory, by_value=True)
+    skills = fields.List(fields.Nested(CandidateSkillOutSchema))
+    certificates = fields.List(fields.Nested(CertificateSchema))
+    preferred_courses = fields.Function(lambda c: [p.course_code for p in c.preferred_courses])
+    max_travel_km = fields.Int()
+    needs_housing = fields.Bool()
+    earliest_start = fields.Date(allow_none=True)
+    status = fields.Enum(CandidateStatus, by_value=True)
+    office = fields.Nested(OfficeRefSchema)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class PseudonymousCandidateSchema(Schema):
+    """What a base sees: skills, wishes and practicalities; the name only after consent."""
+
+    public_id = fields.Str()
+    name = fields.Str(allow_none=True, metadata={"description": "Only once the candidate consented."})
+    education = fields.Str()
+    skills = fields.List(fields.Nested(CandidateSkillOutSchema))
+    certificates = fields.List(fields.Str())
+    preferred_courses = fields.List(fields.Str())
+    residence_district = fields.Nested(PlaceOutSchema, allow_none=True)
+    needs_housing = fields.Bool()
+    earliest_start = fields.Date(allow_none=True)
+
+
+class CandidateListQuerySchema(Schema):
+    status = fields.Enum(CandidateStatus, by_value=True)
+    risk_grade = fields.Enum(RiskGrade, by_value=True)
+    key_subject = fields.Bool()
+    office_id = fields.Int()
+    course = fields.Str(metadata={"description": "Has this course among their wishes."})
+    dual_registration = fields.Bool()
+    released_from = fields.Date()
+    released_to = fields.Date()
+    q = fields.Str(validate=validate.Length(min=1, max=40), metadata={"description": "Name or public id."})
+    sort = sort_field(["release_date", "created_at", "public_id", "name"], "-release_date")
+
+
+class RiskAssessmentCreateSchema(Schema):
+    grade = fields.Enum(RiskGrade, by_value=True, required=True)
+    assessed_on = fields.Date(required=True)
+    reason = fields.Str(allow_none=True, validate=validate.Length(max=500))
+
+
+class RiskAssessmentReadSchema(RiskAssessmentCreateSchema):
+    id = fields.Int()
+    assessed_by_id = fields.Int(allow_none=True)
+
+
+class ConsentCreateSchema(Schema):
+    kind = fields.Enum(ConsentKind, by_value=True, required=True)
+    granted = fields.Bool(required=True)
+    recorded_on = fields.Date(required=True)
+    note = fields.Str(allow_none=True, validate=validate.Length(max=300))
+
+
+class ConsentReadSchema(ConsentCreateSchema):
+    id = fields.Int()
+    recorded_by_id = fields.Int(allow_none=True)
+
+
+class VisitCreateSchema(Schema):
+    visited_on = fields.Date(required=True)
+    kind = fields.Enum(VisitKind, by_value=True, required=True)
+    note = fields.Str(allow_none=True, validate=validate.Length(max=4000))
+
+
+class VisitReadSchema(VisitCreateSchema):
+    id = fields.Int()
+    candidate_id = fields.Int()
+    recorded_by_id = fields.Int(allow_none=True)

@@ -1,0 +1,300 @@
+"""The candidate file: who may see and change it, intake, updates, risk grades, consents and visits."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from matcher.apiutil import apply_sort
+from matcher.auth.models import Account, Role
+from matcher.auth.scope import require_role
+from matcher.candidates.models import (
+    Candidate,
+    CandidateSkill,
+    CandidateStatus,
+    Certificate,
+    Consent,
+    ConsentKind,
+    PreferredCourse,
+    RiskAssessment,
+    RiskGrade,
+    Sex,
+    Visit,
+)
+from matcher.errors import Conflict, Forbidden, Invalid, NotFound
+from matcher.identifiers import (
+    hash_id_number,
+    id_number_birth_date,
+    id_number_sex,
+    mask_id_number,
+    new_public_id,
+)
+from matcher.offices.models import JudicialOffice
+from matcher.offices.service import office_for_township
+from matcher.places.models import Place
+from matcher.places.service import resolve_place
+from matcher.reference.service import require_course, resolve_skill_entries
+from matcher.timeutil import add_years, today
+
+ASSISTANCE_YEARS = 5
+
+
+def visible_candidates(actor: Account) -> Select:
+    """Caseworkers see their office's candidates and those registered (户籍) in its township (双列管);
+    administrators see all; nobody else sees a file."""
+    stmt = select(Candidate)
+    if actor.role == Role.ADMINISTRATOR:
+        return stmt
+    if actor.role == Role.CASEWORKER:
+        return stmt.where(or_(Candidate.office_id == actor.office_id,
+                              Candidate.hukou_code == actor.office.township_code))
+    return stmt.where(False)
+
+
+def list_candidates(*, session: Session, actor: Account, filters: dict) -> Select:
+    require_role(actor, Role.ADMINISTRATOR, Role.CASEWORKER)
+    stmt = visible_candidates(actor)
+    for key, column in (("status", Candidate.status), ("risk_grade", Candidate.risk_grade),
+                        ("key_subject", Candidate.key_subject), ("office_id", Candidate.office_id)):
+        if filters.get(key) is not None:
+            stmt = stmt.where(column == filters[key])
+    if filters.get("course"):
+        stmt = stmt.where(exists().where(PreferredCourse.candidate_id == Candidate.id,
+                                         PreferredCourse.course_code == filters["course"]))
+    if filters.get("dual_registration") is not None:
+        differs = Candidate.hukou_code != Candidate.residence_code
+        stmt = stmt.where(differs if filters["dual_registration"] else ~differs)
+    if filters.get("released_from"):
+        stmt = stmt.where(Candidate.release_date >= filters["released_from"])
+    if filters.get("released_to"):
+        stmt = stmt.where(Candidate.release_date <= filters["released_to"])
+    if filters.get("q"):
+        q = filters["q"].strip()
+        stmt = stmt.where(or_(Candidate.name.startswith(q), Candidate.public_id == q.upper()))
+    columns = {"release_date": Candidate.release_date, "created_at": Candidate.created_at,
+               "public_id": Candidate.public_id, "name": Candidate.name}
+    return apply_sort(stmt, filters.get("sort", "-release_date"), columns, Candidate.id)
+
+
+def get_candidate(*, session: Session, actor: Account, candidate_id: int) -> Candidate:
+    candidate = session.scalar(visible_candidates(actor).where(Candidate.id == candidate_id))
+    if candidate is None:
+        raise NotFound(_l("No such candidate."))
+    return candidate
+
+
+def _editable_candidate(session: Session, actor: Account, candidate_id: int) -> Candidate:
+    """The residence office does the daily work; the household-registration office only reads."""
+    candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
+    if actor.role == Role.CASEWORKER and candidate.office_id != actor.office_id:
+        raise Forbidden(_l("This file is kept by %(office)s; your office can read it but not change it.",
+                           office=candidate.office.name))
+    return candidate
+
+
+def _responsible_office(session: Session, actor: Account | None, residence_code: str, hukou_code: str,
+                        office_id: int | None) -> int:
+    if office_id is not None and (actor is None or actor.role == Role.ADMINISTRATOR):
+        if session.get(JudicialOffice, office_id) is None:
+            raise Invalid(_l("No such judicial office."), field="office_id")
+        return office_id
+    office = office_for_township(session, residence_code) or office_for_township(session, hukou_code)
+    if office is None:
+        raise Invalid(_l("No judicial office covers the residence or the household registration."),
+                      field="residence")
+    if actor is not None and actor.role == Role.CASEWORKER and office.id != actor.office_id \
+            and hukou_code != actor.office.township_code:
+        raise Invalid(_l("This person neither lives nor is registered in your office's township."),
+                      field="residence")
+    return office.id
+
+
+def _apply(session: Session, actor: Account | None, candidate: Candidate, data: dict) -> None:
+    data = dict(data)
+    data.pop("consents", None)
+    if "id_number" in data:
+        number = data.pop("id_number").strip().upper()
+        candidate.id_number_hash = hash_id_number(number, current_app.config["ID_NUMBER_PEPPER"])
+        candidate.id_number_masked = mask_id_number(number)
+        born = id_number_birth_date(number)
+        if data.get("birth_year") not in (None, born.year):
+            raise Invalid(_l("The birth year does not match the ID number."), field="birth_year")
+        if data.get("sex") not in (None, Sex(id_number_sex(number))):
+            raise Invalid(_l("The sex does not match the ID number."), field="sex")
+        candidate.birth_year, candidate.sex = born.year, Sex(id_number_sex(number))
+        data.pop("birth_year", None)
+        data.pop("sex", None)
+    for key in ("hukou", "residence"):
+        if key in data:
+            place = resolve_place(session=session, field=key, **data.pop(key))
+            setattr(candidate, f"{key}_code", place.code)
+            if key == "residence":
+                candidate.residence_lat, candidate.residence_lng = place.lat, place.lng
+    if "skills" in data:
+        entries = resolve_skill_entries(session=session, entries=data.pop("skills"), field="skills")
+        candidate.skills = [CandidateSkill(**entry) for entry in entries]
+    if "certificates" in data:
+        candidate.certificates = [Certificate(**c) for c in data.pop("certificates")]
+    if "preferred_courses" in data:
+        courses = data.pop("preferred_courses")
+        for index, code in enumerate(courses):
+            require_course(session, code, f"preferred_courses.{index}")
+        # Replace in place: delete the old wishes first so (candidate, rank) stays unique.
+        candidate.preferred_courses.clear()
+        session.flush()
+        candidate.preferred_courses = [PreferredCourse(course_code=code, rank=rank)
+                                       for rank, code in enumerate(courses, start=1)]
+    office_id = data.pop("office_id", None)
+    grade = data.pop("risk_grade", None)
+    for key, value in data.items():
+        setattr(candidate, key, value)
+    if "release_date" in data:
+        candidate.assistance_ends_on = add_years(candidate.release_date, ASSISTANCE_YEARS)
+    if office_id is not None or candidate.office_id is None:
+        candidate.office_id = _responsible_office(session, actor, candidate.residence_code,
+                                                  candidate.hukou_code, office_id)
+    if grade is not None and candidate.id is None:
+        candidate.risk_grade = grade
+
+
+def create_candidate(*, session: Session, actor: Account | None, data: dict) -> Candidate:
+    """Open a file. Before the release date the candidate is in pre-release hand-over."""
+    if actor is not None:
+        require_role(actor, Role.ADMINISTRATOR, Role.CASEWORKER)
+    candidate = Candidate(public_id=new_public_id(), office_id=None)
+    try:
+        _apply(session, actor, candidate, data)
+        if "status" not in data:
+            candidate.status = (CandidateStatus.PRE_RELEASE if candidate.release_date > today()
+                                else CandidateStatus.ACTIVE)
+        candidate.risk_grade = data.get("risk_grade", RiskGrade.GREEN)
+        session.add(candidate)
+        session.flush()
+        session.add(RiskAssessment(candidate_id=candidate.id, grade=candidate.risk_grade, assessed_on=today(),
+                                   reason="intake", assessed_by_id=actor.id if actor else None))
+        for kind in data.get("consents", []):
+            session.add(Consent(candidate_id=candidate.id, kind=kind, granted=True, recorded_on=today(),
+                                recorded_by_id=actor.id if actor else None))
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(_l("A file for this ID number already exists."), field="id_number") from None
+    except Exception:
+        session.rollback()
+        raise
+    return candidate
+
+
+def update_candidate(*, session: Session, actor: Account, candidate_id: int, data: dict) -> Candidate:
+    candidate = _editable_candidate(session, actor, candidate_id)
+    if "risk_grade" in data:
+        raise Invalid(_l("Change the risk grade by recording a risk assessment."), field="risk_grade")
+    try:
+        _apply(session, actor, candidate, data)
+        if "residence" in data and "office_id" not in data:
+            # Moving house moves the file to the new residence's office (the daily work follows the person).
+            office = office_for_township(session, candidate.residence_code)
+            if office is not None:
+                candidate.office_id = office.id
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(_l("A file for this ID number already exists."), field="id_number") from None
+    except Exception:
+        session.rollback()
+        raise
+    return candidate
+
+
+def add_risk_assessment(*, session: Session, actor: Account, candidate_id: int, data: dict) -> RiskAssessment:
+    candidate = _editable_candidate(session, actor, candidate_id)
+    if data["assessed_on"] > today():
+        raise Invalid(_l("An assessment cannot be dated in the future."), field="assessed_on")
+    assessment = RiskAssessment(candidate_id=candidate.id, assessed_by_id=actor.id, **data)
+    session.add(assessment)
+    latest = session.scalar(select(RiskAssessment.assessed_on).where(RiskAssessment.candidate_id == candidate.id)
+                            .order_by(RiskAssessment.assessed_on.desc()).limit(1))
+    if latest is None or data["assessed_on"] >= latest:
+        candidate.risk_grade = data["grade"]
+    session.commit()
+    return assessment
+
+
+def list_risk_assessments(*, session: Session, actor: Account, candidate_id: int) -> list[RiskAssessment]:
+    candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
+    return list(session.scalars(select(RiskAssessment).where(RiskAssessment.candidate_id == candidate.id)
+                                .order_by(RiskAssessment.assessed_on, RiskAssessment.id)))
+
+
+def record_consent(*, session: Session, actor: Account, candidate_id: int, data: dict) -> Consent:
+    candidate = _editable_candidate(session, actor, candidate_id)
+    consent = Consent(candidate_id=candidate.id, recorded_by_id=actor.id, **data)
+    session.add(consent)
+    session.commit()
+    return consent
+
+
+def list_consents(*, session: Session, actor: Account, candidate_id: int) -> list[Consent]:
+    candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
+    return list(session.scalars(select(Consent).where(Consent.candidate_id == candidate.id)
+                                .order_by(Consent.recorded_on, Consent.id)))
+
+
+def has_consent(session: Session, candidate_id: int, kind: ConsentKind) -> bool:
+    """The latest record of a kind decides."""
+    latest = session.scalar(select(Consent.granted).where(Consent.candidate_id == candidate_id,
+                                                          Consent.kind == kind)
+                            .order_by(Consent.recorded_on.desc(), Consent.id.desc()).limit(1))
+    return bool(latest)
+
+
+def add_visit(*, session: Session, actor: Account, candidate_id: int, data: dict) -> Visit:
+    candidate = _editable_candidate(session, actor, candidate_id)
+    if data["visited_on"] > today():
+        raise Invalid(_l("A visit cannot be dated in the future."), field="visited_on")
+    visit = Visit(candidate_id=candidate.id, recorded_by_id=actor.id, **data)
+    session.add(visit)
+    session.commit()
+    return visit
+
+
+def list_visits(*, session: Session, actor: Account, candidate_id: int) -> list[Visit]:
+    candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
+    return list(session.scalars(select(Visit).where(Visit.candidate_id == candidate.id)
+                                .order_by(Visit.visited_on.desc(), Visit.id.desc())))
+
+
+def pseudonymous_view(session: Session, candidate: Candidate) -> dict:
+    """The skills-only view a base gets: no offence, risk, ID, household registration, address or
+    name (the name only once the candidate consented to disclose it)."""
+    residence = session.get(Place, candidate.residence_code)
+    district = session.get(Place, residence.parent_code) if residence and residence.parent_code else None
+    return {
+        "public_id": candidate.public_id,
+        "name": candidate.name if has_consent(session, candidate.id, ConsentKind.DISCLOSE_IDENTITY) else None,
+        "education": candidate.education.value,
+        "skills": candidate.skills,
+        "certificates": [c.name for c in candidate.certificates],
+        "preferred_courses": [p.course_code for p in candidate.preferred_courses],
+        "residence_district": district,
+        "needs_housing": candidate.needs_housing,
+        "earliest_start": candidate.earliest_start,
+    }
+
+
+
+
+def candidate_card(session: Session, actor: Account, candidate: Candidate) -> dict:
+    """How a candidate appears on a referral: caseworkers and administrators see who it is (and the
+    file's id); everyone else only the pseudonymous view."""
+    card = pseudonymous_view(session, candidate)
+    if actor.role in (Role.ADMINISTRATOR, Role.CASEWORKER):
+        card["id"], card["name"] = candidate.id, candidate.name
+    else:
+        card["id"] = None
+    return card

@@ -1,0 +1,44 @@
+"""Command-line interface: `flask --app matcher ...` (thin wrappers over the services)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from matcher.extensions import db
+
+seed_cli = AppGroup("seed", help="Load reference data and build the demo city.")
+
+
+@seed_cli.command("reference")
+def seed_reference() -> None:
+    """Load places, courses, skills and occupations from seed/ (replaces what is there)."""
+    from matcher.demo.reference import load_all_reference
+
+    counts = load_all_reference(db.session)
+    db.session.commit()
+    click.echo(", ".join(f"{count} {name}" for name, count in counts.items()))
+
+
+@seed_cli.command("demo")
+@click.option("--seed", "random_seed", default=2026, show_default=True, help="Random seed (deterministic).")
+@click.option("--candidates", default=7500, show_default=True, help="How many candidates.")
+@click.option("--if-empty", is_flag=True, help="Do nothing if the database already holds candidates.")
+def seed_demo(random_seed: int, candidates: int, if_empty: bool) -> None:
+    """Build a realistic demo city (Jinhua): offices, bases, slots, candidates, referral history."""
+    from matcher.demo.generator import DemoSpec, build_demo, database_has_candidates
+
+    if if_empty and database_has_candidates(db.session):
+        click.echo("demo data already present; nothing to do")
+        return
+    report = build_demo(db.session, DemoSpec(seed=random_seed, candidates=candidates), echo=click.echo)
+    click.echo(report)
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(seed_cli)
+    from matcher.transfer.cli import export_cli, import_cli
+
+    app.cli.add_command(import_cli)
+    app.cli.add_command(export_cli)

@@ -1,0 +1,1 @@
+"""Reference-data loading and the deterministic demo-city generator."""

@@ -1,0 +1,1 @@
+"""Pure matching engine: plain dataclasses and arrays in, plain results out (no web or ORM imports)."""

@@ -1,0 +1,178 @@
+"""Domain errors, and the one place that turns them (and every HTTP error) into an answer.
+
+API answers are JSON `{code, status, message, errors}`; messages are translated by the
+request's locale (Accept-Language), so a caseworker reads Chinese and a developer English.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from flask import Flask, jsonify, request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException, default_exceptions
+from werkzeug.http import HTTP_STATUS_CODES
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A rule of the domain was broken; carries a user-facing message and optional field errors."""
+
+    status = 400
+
+    def __init__(self, message: Any = None, *, field: str | None = None, errors: dict | None = None):
+        super().__init__(str(message) if message is not None else self.__class__.__name__)
+        self.message = message
+        self.errors = dict(errors or {})
+        if field:
+            self.errors.setdefault(field, []).append(message)
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class Invalid(DomainError):
+    status = 422
+
+
+class Unauthorized(DomainError):
+    status = 401
+
+
+# marshmallow / webargs messages carry values inside them; these turn them into Chinese.
+_FORMATTED_MESSAGES_ZH: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^Must be one of: (.*)\.$"), "必须是以下之一：{0}。"),
+    (re.compile(r"^Must be greater than or equal to (.+) and less than or equal to (.+)\.$"),
+     "必须大于等于 {0} 且小于等于 {1}。"),
+    (re.compile(r"^Must be greater than or equal to (.+)\.$"), "必须大于等于 {0}。"),
+    (re.compile(r"^Must be less than or equal to (.+)\.$"), "必须小于等于 {0}。"),
+    (re.compile(r"^Must be greater than (.+)\.$"), "必须大于 {0}。"),
+    (re.compile(r"^Shorter than minimum length (\d+)\.$"), "长度不能少于 {0}。"),
+    (re.compile(r"^Longer than maximum length (\d+)\.$"), "长度不能超过 {0}。"),
+    (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), "长度必须在 {0} 到 {1} 之间。"),
+    (re.compile(r"^Length must be (\d+)\.$"), "长度必须为 {0}。"),
+]
+
+
+def translate(message: Any) -> str:
+    """Translate one message into the request's locale (lazy strings translate themselves)."""
+    text = str(message)
+    translated = gettext(text) if isinstance(message, str) else text
+    if translated != text or not _locale_is_chinese():
+        return translated
+    for pattern, template in _FORMATTED_MESSAGES_ZH:
+        match = pattern.match(text)
+        if match:
+            return template.format(*match.groups())
+    return translated
+
+
+def _locale_is_chinese() -> bool:
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return locale is not None and locale.language == "zh"
+
+
+def translate_errors(errors: Any) -> Any:
+    if isinstance(errors, dict):
+        return {str(key): translate_errors(value) for key, value in errors.items()}
+    if isinstance(errors, list | tuple):
+        return [translate_errors(value) for value in errors]
+    return translate(errors)
+
+
+def _merge_locations(messages: dict) -> dict:
+    """webargs groups errors by location ({"json": {...}}); clients want them by field."""
+    merged: dict = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            merged.update(fields)
+        else:
+            merged[location] = fields
+    return merged
+
+
+DEFAULT_MESSAGES = {
+    400: _l("The request could not be understood."),
+    401: _l("Log in first: send a valid bearer token."),
+    403: _l("You may not do this."),
+    404: _l("Not found."),
+    405: _l("This method is not allowed here."),
+    409: _l("This conflicts with the current state."),
+    413: _l("The upload is too large."),
+    415: _l("Unsupported media type."),
+    422: _l("Some fields are not valid."),
+    429: _l("Too many requests."),
+    500: _l("Something went wrong on our side; it has been logged."),
+}
+
+
+def error_body(status: int, message: Any = None, errors: dict | None = None) -> dict:
+    body = {
+        "code": status,
+        "status": HTTP_STATUS_CODES.get(status, "Error"),
+        "message": translate(message if message is not None else DEFAULT_MESSAGES.get(status, "")),
+    }
+    if errors:
+        body["errors"] = translate_errors(errors)
+    return body
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api") or request.accept_mimetypes.best == "application/json" \
+        or not request.accept_mimetypes.accept_html
+
+
+def http_exception_answer(exc: HTTPException):
+    status = exc.code or 500
+    errors = None
+    data = getattr(exc, "data", None)
+    if status == 422 and data and "messages" in data:
+        errors = _merge_locations(data["messages"])
+    message = None
+    if status not in DEFAULT_MESSAGES and exc.description:
+        message = exc.description
+    response = jsonify(error_body(status, message, errors))
+    response.status_code = status
+    headers = (data or {}).get("headers") or {}
+    for name, value in headers.items():
+        response.headers[name] = value
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="xintu"'
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        response = jsonify(error_body(exc.status, exc.message, exc.errors or None))
+        response.status_code = exc.status
+        return response
+
+    for code in default_exceptions:
+        app.register_error_handler(code, http_exception_answer)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return http_exception_answer(exc)
+        # Log the type and place only: request bodies may hold personal data.
+        log.error("unhandled %s at %s %s", type(exc).__name__, request.method, request.path,
+                  exc_info=app.debug or app.testing)
+        response = jsonify(error_body(500))
+        response.status_code = 500
+        return response

@@ -1,0 +1,18 @@
+"""Imports every ORM model so the metadata (and Alembic) sees the whole schema."""
+
+from matcher.auth.models import Account, ApiToken, Role  # noqa: F401
+from matcher.bases.models import Agreement, CertificationEvent, CertificationStatus, Company  # noqa: F401
+from matcher.candidates.models import (  # noqa: F401
+    Candidate,
+    CandidateSkill,
+    Certificate,
+    Consent,
+    PreferredCourse,
+    RiskAssessment,
+    Visit,
+)
+from matcher.offices.models import JudicialOffice  # noqa: F401
+from matcher.places.models import Place  # noqa: F401
+from matcher.reference.models import Course, Occupation, Skill  # noqa: F401
+from matcher.referrals.models import Referral, ReferralEvent  # noqa: F401
+from matcher.slots.models import Slot, SlotSkill  # noqa: F401

@@ -1,0 +1,1 @@
+"""Judicial offices (司法所), one per township or street."""

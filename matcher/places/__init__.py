@@ -1,0 +1,1 @@
+"""Administrative divisions (province to township) with coordinates, and resolving a place from input."""

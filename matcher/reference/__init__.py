@@ -1,0 +1,1 @@
+"""Reference vocabularies: training courses, the skills taxonomy and occupations."""

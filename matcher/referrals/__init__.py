@@ -1,0 +1,1 @@
+"""Referrals of a candidate to a slot, followed from proposal to staying in work."""

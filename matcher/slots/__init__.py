@@ -1,0 +1,1 @@
+"""Job and training slots that bases post, and the seats they hold."""

@@ -1,0 +1,149 @@
+"""Slots: posting, editing, opening and closing, and the atomic taking and freeing of seats."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, or_, select, update
+from sqlalchemy.orm import Session
+
+from matcher.apiutil import apply_sort
+from matcher.auth.models import Account, Role
+from matcher.auth.scope import require_role
+from matcher.bases.models import Company
+from matcher.errors import Conflict, Invalid, NotFound
+from matcher.places.models import code_prefix
+from matcher.places.service import resolve_place
+from matcher.reference.service import require_course, require_occupation, resolve_skill_entries
+from matcher.slots.models import Slot, SlotKind, SlotSkill, SlotStatus
+
+
+def visible_slots(actor: Account) -> Select:
+    """Employers see their own base's slots; caseworkers and organisers every posted (non-draft) slot."""
+    stmt = select(Slot)
+    if actor.role == Role.ADMINISTRATOR:
+        return stmt
+    if actor.role == Role.EMPLOYER:
+        return stmt.where(Slot.company_id == actor.company_id)
+    return stmt.where(Slot.status != SlotStatus.DRAFT)
+
+
+def list_slots(*, session: Session, actor: Account, filters: dict) -> Select:
+    stmt = visible_slots(actor)
+    for key, column in (("company_id", Slot.company_id), ("kind", Slot.kind), ("course", Slot.course_code),
+                        ("status", Slot.status)):
+        if filters.get(key) is not None:
+            stmt = stmt.where(column == filters[key])
+    if filters.get("place"):
+        stmt = stmt.where(Slot.place_code.startswith(code_prefix(filters["place"])))
+    if filters.get("has_free_seats") is True:
+        stmt = stmt.where(Slot.seats_taken < Slot.seats)
+    elif filters.get("has_free_seats") is False:
+        stmt = stmt.where(Slot.seats_taken >= Slot.seats)
+    if filters.get("q"):
+        stmt = stmt.where(or_(Slot.title.contains(filters["q"]), Slot.description.contains(filters["q"])))
+    columns = {"starts_on": Slot.starts_on, "created_at": Slot.created_at, "title": Slot.title,
+               "pay_max": Slot.pay_max}
+    return apply_sort(stmt, filters.get("sort", "-created_at"), columns, Slot.id)
+
+
+def get_slot(*, session: Session, actor: Account, slot_id: int) -> Slot:
+    slot = session.scalar(visible_slots(actor).where(Slot.id == slot_id))
+    if slot is None:
+        raise NotFound(_l("No such slot."))
+    return slot
+
+
+def _apply(session: Session, slot: Slot, data: dict) -> None:
+    data = dict(data)
+    data.pop("company_id", None)
+    if "place" in data:
+        place = resolve_place(session=session, field="place", require_township=False, **data.pop("place"))
+        slot.place_code, slot.lat, slot.lng = place.code, place.lat, place.lng
+    if "required_skills" in data:
+        entries = resolve_skill_entries(session=session, entries=data.pop("required_skills"),
+                                        field="required_skills")
+        slot.required_skills = [SlotSkill(**entry) for entry in entries]
+    require_course(session, data.get("course_code"), "course_code")
+    require_occupation(session, data.get("occupation_code"), "occupation_code")
+    for key, value in data.items():
+        setattr(slot, key, value)
+    if slot.kind == SlotKind.TRAINING and not slot.course_code:
+        raise Invalid(_l("A training slot names its course."), field="course_code")
+    if slot.pay_min is not None and slot.pay_max is not None and slot.pay_min > slot.pay_max:
+        raise Invalid(_l("The lowest pay is above the highest."), field="pay_min")
+    if slot.ends_on is not None and slot.ends_on < slot.starts_on:
+        raise Invalid(_l("The slot ends before it starts."), field="ends_on")
+    if slot.seats < slot.seats_taken:
+        raise Conflict(_l("%(taken)s seats are already taken; seats cannot go below that.",
+                          taken=slot.seats_taken), field="seats")
+
+
+def _company_for_new_slot(session: Session, actor: Account, data: dict) -> Company:
+    require_role(actor, Role.ADMINISTRATOR, Role.EMPLOYER)
+    if actor.role == Role.EMPLOYER:
+        return session.get(Company, actor.company_id)
+    if not data.get("company_id"):
+        raise Invalid(_l("Name the base the slot belongs to."), field="company_id")
+    company = session.get(Company, data["company_id"])
+    if company is None:
+        raise Invalid(_l("No such base."), field="company_id")
+    return company
+
+
+def create_slot(*, session: Session, actor: Account, data: dict) -> Slot:
+    """A new slot starts as a draft; only a certified, in-date base can open it."""
+    company = _company_for_new_slot(session, actor, data)
+    slot = Slot(company_id=company.id, status=SlotStatus.DRAFT, seats_taken=0)
+    slot.company = company
+    try:
+        _apply(session, slot, data)
+    except Exception:
+        session.rollback()
+        raise
+    session.add(slot)
+    session.commit()
+    return slot
+
+
+def update_slot(*, session: Session, actor: Account, slot_id: int, data: dict) -> Slot:
+    require_role(actor, Role.ADMINISTRATOR, Role.EMPLOYER)
+    slot = get_slot(session=session, actor=actor, slot_id=slot_id)
+    try:
+        _apply(session, slot, data)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return slot
+
+
+def set_slot_status(*, session: Session, actor: Account, slot_id: int, status: str) -> Slot:
+    require_role(actor, Role.ADMINISTRATOR, Role.EMPLOYER)
+    slot = get_slot(session=session, actor=actor, slot_id=slot_id)
+    target = SlotStatus(status)
+    if target == SlotStatus.OPEN and not slot.company.can_post_and_fill():
+        raise Conflict(_l("Only a certified base whose certification is in date can open slots."),
+                       field="status")
+    slot.status = target
+    session.commit()
+    return slot
+
+
+def take_seat(session: Session, slot_id: int) -> bool:
+    """Take one seat if one is free. A single conditional UPDATE, so two people can never both get
+    the last seat: PostgreSQL re-checks the condition after the row lock, SQLite serialises writers,
+    and the table's CHECK constraint refuses an over-filled slot in any case."""
+    result = session.execute(
+        update(Slot).where(Slot.id == slot_id, Slot.seats_taken < Slot.seats)
+        .values(seats_taken=Slot.seats_taken + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def free_seat(session: Session, slot_id: int) -> None:
+    session.execute(
+        update(Slot).where(Slot.id == slot_id, Slot.seats_taken > 0)
+        .values(seats_taken=Slot.seats_taken - 1)
+        .execution_options(synchronize_session=False)
+    )
