@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, has_request_context, jsonify, request
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
@@ -54,6 +54,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _select_locale() -> str:
+    if not has_request_context():  # CLI, background work: the default locale
+        return "zh_CN"
     wanted = request.args.get("lang") or request.cookies.get("lang")
     if wanted in LOCALE_ALIASES:
         return LOCALE_ALIASES[wanted]

@@ -25,7 +25,8 @@ class DomainError(Exception):
     status = 400
 
     def __init__(self, message: Any = None, *, field: str | None = None, errors: dict | None = None):
-        super().__init__(str(message) if message is not None else self.__class__.__name__)
+        # Keep a lazy message lazy: it is translated when answered, in the asker's language.
+        super().__init__(message if message is not None else self.__class__.__name__)
         self.message = message
         self.errors = dict(errors or {})
         if field:

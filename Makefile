@@ -1,0 +1,39 @@
+# The two commands: `make run` (the service on SQLite with the demo city) and `make test` (every test).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+export FLASK_APP := matcher
+
+.PHONY: run test install lint clean-db bench
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the service on an embedded SQLite file (instance/xintu.db) with the demo city.
+run: $(STAMP)
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed reference
+	$(BIN)/flask seed demo --if-empty
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+## Run every test: lint and architecture contract, then the suite on SQLite and on PostgreSQL.
+test: $(STAMP)
+	bash scripts/test.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check matcher tests bench
+	$(BIN)/lint-imports
+
+bench: $(STAMP)
+	bash scripts/bench.sh
+
+clean-db:
+	rm -f instance/xintu.db instance/xintu.db-wal instance/xintu.db-shm

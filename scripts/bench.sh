@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Run the benchmarks; each prints its figures and writes them to bench/results/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+.venv/bin/python -m bench.bench_foundation "$@"

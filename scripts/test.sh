@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite: lint + import contract, pytest on SQLite, pytest on a fresh PostgreSQL database.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+PGHOST_ADDR=${XINTU_TEST_PG_HOST:-127.0.0.1}
+PGDB=${XINTU_TEST_PG_DATABASE:-xintu_test}
+
+echo "== lint and architecture contract"
+$BIN/ruff check matcher tests bench
+$BIN/lint-imports
+
+echo "== tests on SQLite"
+XINTU_TEST_DATABASE_URL= $BIN/pytest "$@"
+
+if [ "${XINTU_SKIP_POSTGRES:-0}" = "1" ]; then
+  echo "== PostgreSQL run skipped (XINTU_SKIP_POSTGRES=1)"; exit 0
+fi
+
+echo "== tests on PostgreSQL ($PGHOST_ADDR/$PGDB)"
+if ! pg_isready -q -h "$PGHOST_ADDR"; then
+  echo "PostgreSQL is down; starting it"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+  for _ in $(seq 1 30); do pg_isready -q -h "$PGHOST_ADDR" && break; sleep 1; done
+fi
+psql -q -h "$PGHOST_ADDR" -U postgres -d postgres -c "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" \
+  -c "CREATE DATABASE $PGDB"
+XINTU_TEST_DATABASE_URL="postgresql+psycopg://postgres@$PGHOST_ADDR:5432/$PGDB" $BIN/pytest "$@"

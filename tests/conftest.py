@@ -1,0 +1,191 @@
+"""Shared fixtures: one app and schema per test session, tables emptied after each test.
+
+Set XINTU_TEST_DATABASE_URL to run the whole suite against PostgreSQL; SQLite is the default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+
+import pytest
+from sqlalchemy import text
+
+from matcher import create_app
+from matcher.extensions import db
+
+REFERENCE_TABLES = {"places", "courses", "skills", "occupations", "judicial_offices", "alembic_version"}
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    return os.environ.get("XINTU_TEST_DATABASE_URL") or \
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'xintu-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
+                      "SECRET_KEY": "test", "ID_NUMBER_PEPPER": "test-pepper"})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        from matcher.demo.reference import load_all_reference
+
+        load_all_reference(db.session)
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request):
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.rollback()
+        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                db.session.execute(table.delete())
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def session(ctx):
+    return db.session
+
+
+# ---- a small world: two offices, two bases, a slot each, candidates on both sides ---------------
+
+def make_id_number(region: str = "330782", born: str = "19900101", seq: int = 123) -> str:
+    from matcher.identifiers import id_number_check_char
+
+    first17 = f"{region}{born}{seq:03d}"
+    return first17 + id_number_check_char(first17)
+
+
+def make_credit_code(body: str = "91330782MA2") -> str:
+    from matcher.identifiers import credit_code_check_char
+
+    first17 = (body + "0" * 17)[:17]
+    return first17 + credit_code_check_char(first17)
+
+
+@dataclasses.dataclass
+class World:
+    accounts: dict
+    tokens: dict
+    office_a: object
+    office_b: object
+    company_a: object
+    company_b: object
+    company_applied: object
+    slot_a: object
+    slot_b: object
+    draft_a: object
+    cand_a: object
+    cand_b: object
+    cand_dual: object
+
+    def h(self, who: str, lang: str = "en") -> dict:
+        return {"Authorization": f"Bearer {self.tokens[who]}", "Accept-Language": lang}
+
+
+CHOUCHENG, FOTANG, JIANGDONG = "330782001", "330782100", "330782002"  # 稠城街道, 佛堂镇, 江东街道
+
+
+def new_candidate(session, actor, *, residence: str, hukou: str | None = None, seq: int = 1, **extra):
+    from matcher.candidates.models import ConsentKind
+    from matcher.candidates.service import create_candidate
+
+    data = {
+        "name": f"测试{seq}", "id_number": make_id_number(seq=seq), "education": "junior_secondary",
+        "hukou": {"code": hukou or residence}, "residence": {"code": residence},
+        "release_date": dt.date.today() - dt.timedelta(days=100), "offence_category": "theft",
+        "skills": [{"skill_code": "chinese_cooking", "level": 3}], "preferred_courses": ["cooking"],
+        "consents": [ConsentKind.DATA_PROCESSING, ConsentKind.REFERRAL],
+    }
+    data.update(extra)
+    return create_candidate(session=session, actor=actor, data=data)
+
+
+def new_slot(session, actor, *, title="厨师", seats=3, open_it=True, **extra):
+    from matcher.slots.service import create_slot, set_slot_status
+
+    data = {"kind": "job", "title": title, "course_code": "cooking", "seats": seats,
+            "place": {"code": CHOUCHENG}, "starts_on": dt.date.today(), "pay_min": 4000, "pay_max": 5000,
+            "required_skills": [{"skill_code": "chinese_cooking", "level": 2}]}
+    data.update(extra)
+    slot = create_slot(session=session, actor=actor, data=data)
+    if open_it:
+        slot = set_slot_status(session=session, actor=actor, slot_id=slot.id, status="open")
+    return slot
+
+
+@pytest.fixture
+def world(session, app) -> World:
+    from matcher.auth.service import create_account, issue_token
+    from matcher.bases.service import create_company, decide_certification
+    from matcher.offices.service import office_for_township
+
+    office_a = office_for_township(session, CHOUCHENG)
+    office_b = office_for_township(session, FOTANG)
+    admin = create_account(session=session, actor=None, data=dict(
+        username="admin", display_name="Admin", password=PASSWORD, role="administrator", bureau_code="330700"))
+
+    def company(name, code_body):
+        c = create_company(session=session, actor=admin, data={
+            "name": name, "credit_code": make_credit_code(code_body), "industry": "餐饮",
+            "place": {"code": CHOUCHENG}})
+        return c
+
+    company_a = company("甲餐饮有限公司", "91330782AAA")
+    company_b = company("乙汽车服务有限公司", "91330782BBB")
+    company_applied = company("丙物流有限公司", "91330782CCC")
+    for c in (company_a, company_b):
+        decide_certification(session=session, actor=admin, company_id=c.id, action="certify",
+                             valid_until=dt.date.today() + dt.timedelta(days=365))
+    accounts = {"admin": admin}
+    for username, role, extra in (
+        ("cw_a", "caseworker", {"office_id": office_a.id}),
+        ("cw_b", "caseworker", {"office_id": office_b.id}),
+        ("emp_a", "employer", {"company_id": company_a.id}),
+        ("emp_b", "employer", {"company_id": company_b.id}),
+        ("org", "organiser", {"bureau_code": "330700"}),
+    ):
+        accounts[username] = create_account(session=session, actor=None, data=dict(
+            username=username, display_name=username, password=PASSWORD, role=role, **extra))
+    tokens = {name: issue_token(session=session, account=acc, ttl_days=1)[0] for name, acc in accounts.items()}
+    slot_a = new_slot(session, accounts["emp_a"], title="厨师A")
+    slot_b = new_slot(session, accounts["emp_b"], title="汽修B", course_code="auto_repair",
+                      required_skills=[{"skill_code": "engine_repair", "level": 2}])
+    draft_a = new_slot(session, accounts["emp_a"], title="草稿", open_it=False)
+    cand_a = new_candidate(session, accounts["cw_a"], residence=CHOUCHENG, seq=11)
+    cand_b = new_candidate(session, accounts["cw_b"], residence=FOTANG, seq=12)
+    # Lives in 佛堂 (office B keeps the file), registered in 稠城 (office A may read it).
+    cand_dual = new_candidate(session, accounts["cw_b"], residence=FOTANG, hukou=CHOUCHENG, seq=13)
+    return World(accounts, tokens, office_a, office_b, company_a, company_b, company_applied, slot_a, slot_b,
+                 draft_a, cand_a, cand_b, cand_dual)
