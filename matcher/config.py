@@ -47,6 +47,7 @@ class Config:
     BABEL_SUPPORTED_LOCALES = ["zh_CN", "en"]
     BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).parent / "translations")
 
+    PASSWORD_HASH_METHOD = "scrypt"
     API_TOKEN_TTL_DAYS = int(os.environ.get("XINTU_API_TOKEN_TTL_DAYS", "30"))
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024  # imports of a whole city's spreadsheet fit
     PAGE_SIZE_MAX = 200

@@ -89,11 +89,17 @@ def _locale_is_chinese() -> bool:
 
 
 def translate_errors(errors: Any) -> Any:
+    """Translate a field-error tree; a field's messages are always a list."""
     if isinstance(errors, dict):
-        return {str(key): translate_errors(value) for key, value in errors.items()}
+        return {str(key): [translate(value)] if _is_message(value) else translate_errors(value)
+                for key, value in errors.items()}
     if isinstance(errors, list | tuple):
         return [translate_errors(value) for value in errors]
     return translate(errors)
+
+
+def _is_message(value: Any) -> bool:
+    return not isinstance(value, dict | list | tuple)
 
 
 def _merge_locations(messages: dict) -> dict:
@@ -133,16 +139,12 @@ def error_body(status: int, message: Any = None, errors: dict | None = None) -> 
     return body
 
 
-def _wants_json() -> bool:
-    return request.path.startswith("/api") or request.accept_mimetypes.best == "application/json" \
-        or not request.accept_mimetypes.accept_html
-
 
 def http_exception_answer(exc: HTTPException):
     status = exc.code or 500
     errors = None
     data = getattr(exc, "data", None)
-    if status == 422 and data and "messages" in data:
+    if status in (400, 422) and data and isinstance(data.get("messages"), dict):
         errors = _merge_locations(data["messages"])
     message = None
     if status not in DEFAULT_MESSAGES and exc.description:

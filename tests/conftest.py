@@ -28,7 +28,17 @@ def database_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def app(database_url):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
-                      "SECRET_KEY": "test", "ID_NUMBER_PEPPER": "test-pepper"})
+                      "SECRET_KEY": "test", "ID_NUMBER_PEPPER": "test-pepper",
+                      # Fast hashes: the suite creates hundreds of accounts.
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+
+    @app.before_request
+    def _forget_previous_login():
+        # Tests keep an app context open around client calls, so `g` (where Flask-Login caches the
+        # user) would outlive a request; in production every request has a fresh `g`.
+        from flask import g
+
+        g.pop("_login_user", None)
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -189,3 +199,55 @@ def world(session, app) -> World:
     cand_dual = new_candidate(session, accounts["cw_b"], residence=FOTANG, hukou=CHOUCHENG, seq=13)
     return World(accounts, tokens, office_a, office_b, company_a, company_b, company_applied, slot_a, slot_b,
                  draft_a, cand_a, cand_b, cand_dual)
+
+
+# ---- appended for the API test modules: a client that forgets `g` between requests, and helpers -----
+
+@pytest.fixture
+def api(app):
+    """A test client whose every request loads its own account and locale.
+
+    While a test holds an app context (`session` and `world` do), Flask reuses that context for the
+    client's requests, so the account Flask-Login caches in `g` (and the locale Flask-Babel caches
+    there) would carry over from one request to the next: a request sent as one user would run as
+    whoever asked first. This client drops both before every request, and after it rolls back what
+    the request left uncommitted, as the end of a real request (session removal) would; commit in
+    the test before calling it."""
+    from flask import g, has_app_context
+    from flask.testing import FlaskClient
+
+    class FreshRequestClient(FlaskClient):
+        def open(self, *args, **kwargs):
+            held = has_app_context()
+            if held:
+                for key in ("_login_user", "_flask_babel"):
+                    g.pop(key, None)
+            try:
+                return super().open(*args, **kwargs)
+            finally:
+                if held:
+                    db.session.rollback()
+
+    return FreshRequestClient(app, app.response_class, use_cookies=False)
+
+
+@pytest.fixture
+def kit():
+    """The module-level helpers of this conftest, for test modules (they cannot import it)."""
+    import types
+
+    return types.SimpleNamespace(
+        make_id_number=make_id_number, make_credit_code=make_credit_code, new_candidate=new_candidate,
+        new_slot=new_slot, CHOUCHENG=CHOUCHENG, FOTANG=FOTANG, JIANGDONG=JIANGDONG, PASSWORD=PASSWORD)
+
+
+@pytest.fixture
+def fast_passwords(monkeypatch):
+    """Cheap password hashes for tests that build many worlds (the real method costs ~0.1 s a hash).
+    Request it before `world` (e.g. `pytestmark = pytest.mark.usefixtures("fast_passwords")`)."""
+    import functools
+
+    from werkzeug.security import generate_password_hash
+
+    monkeypatch.setattr("matcher.auth.service.generate_password_hash",
+                        functools.partial(generate_password_hash, method="pbkdf2:sha256:1"))

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import secrets
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -13,12 +14,16 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from matcher.auth.models import Account, ApiToken, Role
-from matcher.errors import Conflict, Invalid, NotFound, Unauthorized
 from matcher.auth.scope import require_role
+from matcher.errors import Conflict, Invalid, NotFound, Unauthorized
 from matcher.timeutil import utcnow
 
 # A fixed hash to compare against when the user does not exist, so timing does not reveal usernames.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
 
 
 def hash_token(token: str) -> str:
@@ -95,7 +100,7 @@ def create_account(*, session: Session, actor: Account | None, data: dict) -> Ac
         require_role(actor, Role.ADMINISTRATOR)
     data = dict(data)
     password = data.pop("password")
-    account = Account(password_hash=generate_password_hash(password), **data)
+    account = Account(password_hash=hash_password(password), **data)
     _check_scope_fields(account)
     session.add(account)
     try:
@@ -110,7 +115,7 @@ def update_account(*, session: Session, actor: Account, account_id: int, data: d
     account = get_account(session=session, actor=actor, account_id=account_id)
     data = dict(data)
     if "password" in data:
-        account.password_hash = generate_password_hash(data.pop("password"))
+        account.password_hash = hash_password(data.pop("password"))
     for key, value in data.items():
         setattr(account, key, value)
     _check_scope_fields(account)

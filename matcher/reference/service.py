@@ -49,15 +49,24 @@ def list_occupations(*, session: Session) -> list[Occupation]:
     return list(session.scalars(select(Occupation).order_by(Occupation.code)))
 
 
+def _skill_index(session: Session) -> tuple[dict[str, Skill], dict[str, str]]:
+    """The taxonomy by code and by name, read once per session (an import resolves thousands of rows)."""
+    cached = session.info.get("skill_index")
+    if cached is None:
+        skills = session.scalars(select(Skill)).all()
+        by_code = {s.code: s for s in skills}
+        by_name = {s.name_zh: s.code for s in skills} | {s.name_en.lower(): s.code for s in skills}
+        cached = session.info["skill_index"] = (by_code, by_name)
+    return cached
+
+
 def resolve_skill_entries(*, session: Session, entries: list[dict], field: str) -> list[dict]:
     """Check taxonomy codes; a free text that is exactly a taxonomy name becomes that entry."""
     from flask_babel import lazy_gettext as _l
 
     from matcher.errors import Invalid
 
-    skills = session.scalars(select(Skill)).all()
-    by_code = {s.code: s for s in skills}
-    by_name = {s.name_zh: s.code for s in skills} | {s.name_en.lower(): s.code for s in skills}
+    by_code, by_name = _skill_index(session)
     resolved, errors = [], {}
     for index, entry in enumerate(entries):
         code, text = entry.get("skill_code"), (entry.get("free_text") or "").strip() or None

@@ -1,0 +1,76 @@
+"""REST endpoints for imports and exports: /api/v1/imports, /api/v1/exports."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest.fields import Upload
+from marshmallow import fields, validate
+
+from matcher.apiutil import Schema, blueprint
+from matcher.auth.current import current_actor
+from matcher.extensions import db
+from matcher.transfer import service
+from matcher.transfer.columns import KINDS
+from matcher.transfer.files import XLSX_MIMETYPE
+
+blp = blueprint("transfer", __name__, "", "Import and export spreadsheets (CSV UTF-8/GBK, Excel).")
+
+KIND_RULE = f"any({', '.join(KINDS)})"
+
+
+class ImportQuerySchema(Schema):
+    dry_run = fields.Bool(load_default=False,
+                          metadata={"description": "Check every row and report, changing nothing."})
+
+
+class UploadSchema(Schema):
+    file = Upload(required=True, metadata={"description": "A .csv (UTF-8 or GBK) or .xlsx file."})
+
+
+class ImportReportSchema(Schema):
+    kind = fields.Str()
+    dry_run = fields.Bool()
+    rows = fields.Int(metadata={"description": "Data rows read from the file."})
+    created = fields.Int(metadata={"description": "Rows created (0 on a dry run)."})
+
+
+class ExportQuerySchema(Schema):
+    format = fields.Str(load_default="csv", validate=validate.OneOf(service.FORMATS))
+    headers = fields.Str(load_default="en", validate=validate.OneOf(service.HEADER_LANGUAGES),
+                         metadata={"description": "Column headers in English (the contract) or Chinese."})
+    encoding = fields.Str(load_default="utf-8", validate=validate.OneOf(service.ENCODINGS),
+                          metadata={"description": "CSV only: UTF-8 with BOM, or GBK."})
+
+
+@blp.route(f"/imports/<{KIND_RULE}:kind>")
+class Imports(MethodView):
+    @blp.arguments(ImportQuerySchema, location="query")
+    @blp.arguments(UploadSchema, location="files")
+    @blp.response(200, ImportReportSchema)
+    def post(self, query, files, kind):
+        """Import a spreadsheet: every row is checked, then all rows are created or none
+
+        Errors come back as a 422 with `errors.rows` keyed by spreadsheet row number (header = row 1),
+        then by column. See docs/formats.md for the columns of each kind.
+        """
+        upload = files["file"]
+        report = service.import_file(session=db.session, actor=current_actor(), kind=kind,
+                                     data=upload.read(), filename=upload.filename, dry_run=query["dry_run"])
+        return report.as_dict()
+
+
+@blp.route(f"/exports/<{KIND_RULE}:kind>")
+class Exports(MethodView):
+    @blp.arguments(ExportQuerySchema, location="query")
+    @blp.doc(responses={"200": {"description": "The file, as an attachment.", "content": {
+        "text/csv": {"schema": {"type": "string", "format": "binary"}},
+        XLSX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}},
+    }}})
+    def get(self, query, kind):
+        """Download everything of a kind you may see, as CSV or Excel"""
+        export = service.export_file(session=db.session, actor=current_actor(), kind=kind, **query)
+        response = Response(export.content, content_type=export.mimetype)
+        response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+        response.headers["X-Row-Count"] = str(export.count)
+        return response

@@ -1,0 +1,109 @@
+"""`flask --app matcher import ...` and `export ...`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NoReturn
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from flask_babel import force_locale
+
+from matcher.errors import DomainError, translate, translate_errors
+from matcher.extensions import db
+from matcher.transfer import service
+from matcher.transfer.columns import KIND_TITLES, KINDS
+
+import_cli = AppGroup("import", help="Import candidates, bases, slots or referral history from CSV or Excel.")
+export_cli = AppGroup("export", help="Export candidates, bases, slots or referral history to CSV or Excel.")
+
+AS_OPTION_HELP = "Act as this account (default: the first active administrator)."
+
+
+def fail(exc: DomainError) -> NoReturn:
+    """Print a domain error with its per-row details and stop with exit status 1."""
+    click.echo(f"Error: {translate(exc.message)}", err=True)
+    for line in error_lines(translate_errors(exc.errors)):
+        click.echo(f"  {line}", err=True)
+    raise SystemExit(1)
+
+
+def error_lines(errors: dict) -> list[str]:
+    lines = []
+    for key, value in errors.items():
+        if key == "rows" and isinstance(value, dict):
+            for row, columns in value.items():
+                for column, messages in columns.items():
+                    where = "" if column == service.ROW_KEY else f" {column}:"
+                    lines.extend(f"row {row}:{where} {message}" for message in messages)
+        elif isinstance(value, dict):
+            for column, messages in value.items():
+                lines.extend(f"{key} {column}: {message}" for message in messages)
+        else:
+            lines.extend(f"{key}: {message}" for message in value)
+    return lines
+
+
+def _title(kind: str) -> str:
+    title = KIND_TITLES[kind]
+    return title[0].lower() + title[1:]
+
+
+def _locale():
+    """Messages in the configured default language (there is no request to choose one from)."""
+    return force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE") or "en")
+
+
+def _import_command(kind: str) -> click.Command:
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--dry-run", is_flag=True, help="Check every row and report; change nothing.")
+    @click.option("--as", "username", metavar="USERNAME", help=AS_OPTION_HELP)
+    def command(file: Path, dry_run: bool, username: str | None) -> None:
+        with _locale():
+            try:
+                actor = service.acting_account(session=db.session, username=username)
+                report = service.import_file(session=db.session, actor=actor, kind=kind,
+                                             data=file.read_bytes(), filename=file.name, dry_run=dry_run)
+            except DomainError as exc:
+                fail(exc)
+        if report.dry_run:
+            click.echo(f"Dry run: all {report.rows} rows of {kind} are valid; nothing was changed.")
+        else:
+            click.echo(f"Imported {report.created} {kind}.")
+
+    command.__doc__ = (f"Import {_title(kind)} from a CSV or .xlsx FILE.\n\nCSV may be UTF-8 or GBK. Every "
+                       "row is checked, then all rows are created or none. Columns: docs/formats.md.")
+    return import_cli.command(kind)(command)
+
+
+def _export_command(kind: str) -> click.Command:
+    @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+                  help="The file to write.")
+    @click.option("--format", "file_format", type=click.Choice(service.FORMATS),
+                  help="csv or xlsx (default: from the output file's extension, else csv).")
+    @click.option("--headers", type=click.Choice(service.HEADER_LANGUAGES), default="en", show_default=True,
+                  help="Column headers in English (the contract) or Chinese.")
+    @click.option("--encoding", type=click.Choice(service.ENCODINGS), default="utf-8", show_default=True,
+                  help="CSV only: UTF-8 with BOM, or GBK.")
+    @click.option("--as", "username", metavar="USERNAME", help=AS_OPTION_HELP)
+    def command(output: Path, file_format: str | None, headers: str, encoding: str,
+                username: str | None) -> None:
+        file_format = file_format or ("xlsx" if output.suffix.lower() == ".xlsx" else "csv")
+        with _locale():
+            try:
+                actor = service.acting_account(session=db.session, username=username)
+                export = service.export_file(session=db.session, actor=actor, kind=kind, format=file_format,
+                                             headers=headers, encoding=encoding)
+            except DomainError as exc:
+                fail(exc)
+        output.write_bytes(export.content)
+        click.echo(f"Wrote {export.count} {kind} to {output}.")
+
+    command.__doc__ = f"Export the {_title(kind)} you may see to CSV or Excel (.xlsx)."
+    return export_cli.command(kind)(command)
+
+
+for _kind in KINDS:
+    _import_command(_kind)
+    _export_command(_kind)

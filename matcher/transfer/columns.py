@@ -1,0 +1,390 @@
+"""The columns of each spreadsheet kind: one table drives parsing, export and docs/formats.md.
+
+Run `python -m matcher.transfer.columns > docs/formats.md` to regenerate the documentation.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from matcher.bases.models import CertificationStatus
+from matcher.candidates.models import (
+    CandidateStatus,
+    ConsentKind,
+    Education,
+    OffenceCategory,
+    RiskGrade,
+    Sex,
+)
+from matcher.referrals.models import ReferralStatus
+from matcher.slots.models import SlotKind, SlotStatus
+
+MAX_ROWS = 20_000
+
+# Cell types: how a cell is read on import and written on export.
+TEXT, INT, FLOAT, DATE, BOOL, ENUM, PLACE, SKILLS, LIST = (
+    "text", "int", "float", "date", "bool", "enum", "place", "skills", "list")
+
+BOTH, IMPORT_ONLY, EXPORT_ONLY = "both", "import", "export"
+COURSE = "course"
+
+# Column headers that are recognised and skipped on import (a roster's running number).
+IGNORED_HEADERS = ("序号", "no.", "#")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # the English snake_case header: the public contract
+    zh: str  # the Chinese header, accepted on import and written with `headers=zh`
+    description: str
+    required: bool = False
+    type: str = TEXT
+    mode: str = BOTH
+    # Where the value goes in the create schema's input, when not `name` ("residence.lat").
+    target: str | None = None
+    # ENUM / LIST of enum values: value -> Chinese labels also accepted on import (first one documented).
+    choices: Mapping[str, tuple[str, ...]] | None = None
+    # Another set of columns that may stand in for a required one.
+    alternative: tuple[str, ...] = field(default=())
+    # Values are codes of a reference table that may also be written by name (COURSE).
+    lookup: str | None = None
+
+    @property
+    def field(self) -> str:
+        return self.target or self.name
+
+    @property
+    def imported(self) -> bool:
+        return self.mode in (BOTH, IMPORT_ONLY)
+
+    @property
+    def exported(self) -> bool:
+        return self.mode in (BOTH, EXPORT_ONLY)
+
+    def header(self, language: str) -> str:
+        return self.zh if language == "zh" else self.name
+
+
+def _labels(enum_cls: type[enum.Enum],
+            labels: dict[enum.Enum, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    missing = set(enum_cls) - set(labels)
+    if missing:  # an enum grew a member: the table must say how Chinese files name it
+        raise AssertionError(f"no Chinese label for {sorted(m.value for m in missing)}")
+    return {member.value: labels[member] for member in enum_cls}
+
+
+SEX = _labels(Sex, {Sex.MALE: ("男",), Sex.FEMALE: ("女",)})
+EDUCATION = _labels(Education, {
+    Education.NONE: ("未上学", "文盲", "无"),
+    Education.PRIMARY: ("小学",),
+    Education.JUNIOR_SECONDARY: ("初中",),
+    Education.SENIOR_SECONDARY: ("高中",),
+    Education.VOCATIONAL: ("中专", "职高", "中专/职高", "技校"),
+    Education.COLLEGE: ("大专",),
+    Education.BACHELOR_OR_ABOVE: ("本科及以上", "本科", "研究生"),
+})
+RISK_GRADE = _labels(RiskGrade, {
+    RiskGrade.RED: ("红", "红色"), RiskGrade.ORANGE: ("橙", "橙色"),
+    RiskGrade.YELLOW: ("黄", "黄色"), RiskGrade.GREEN: ("绿", "绿色"),
+})
+OFFENCE = _labels(OffenceCategory, {
+    OffenceCategory.THEFT: ("盗窃",),
+    OffenceCategory.FRAUD: ("诈骗",),
+    OffenceCategory.ROBBERY: ("抢劫",),
+    OffenceCategory.ASSAULT: ("故意伤害", "伤害"),
+    OffenceCategory.DRUGS: ("毒品犯罪", "毒品"),
+    OffenceCategory.DANGEROUS_DRIVING: ("危险驾驶",),
+    OffenceCategory.GAMBLING: ("赌博", "开设赌场"),
+    OffenceCategory.FOOD_SAFETY: ("食品安全",),
+    OffenceCategory.DUTY_CRIME: ("职务犯罪",),
+    OffenceCategory.PUBLIC_ORDER: ("妨害社会管理秩序", "寻衅滋事"),
+    OffenceCategory.OTHER: ("其他",),
+})
+CANDIDATE_STATUS = _labels(CandidateStatus, {
+    CandidateStatus.PRE_RELEASE: ("预释放",), CandidateStatus.ACTIVE: ("帮教中",),
+    CandidateStatus.PLACED: ("已安置",), CandidateStatus.CLOSED: ("已解除",),
+})
+CONSENT = _labels(ConsentKind, {
+    ConsentKind.DATA_PROCESSING: ("信息处理",), ConsentKind.REFERRAL: ("推荐",),
+    ConsentKind.DISCLOSE_IDENTITY: ("披露身份",),
+})
+CERTIFICATION = _labels(CertificationStatus, {
+    CertificationStatus.APPLIED: ("申请中",), CertificationStatus.CERTIFIED: ("已认定",),
+    CertificationStatus.SUSPENDED: ("暂停",), CertificationStatus.EXPIRED: ("已过期",),
+    CertificationStatus.REVOKED: ("已撤销",),
+})
+SLOT_KIND = _labels(SlotKind, {SlotKind.JOB: ("岗位", "就业"), SlotKind.TRAINING: ("培训",)})
+SLOT_STATUS = _labels(SlotStatus, {
+    SlotStatus.DRAFT: ("草稿",), SlotStatus.OPEN: ("开放", "招聘中"), SlotStatus.CLOSED: ("关闭", "已结束"),
+})
+REFERRAL_STATUS = _labels(ReferralStatus, {
+    ReferralStatus.PROPOSED: ("拟推荐",), ReferralStatus.SENT: ("已推荐",),
+    ReferralStatus.INTERVIEW: ("面试",), ReferralStatus.OFFERED: ("录用",),
+    ReferralStatus.ACCEPTED: ("接受录用",), ReferralStatus.STARTED: ("已上岗",),
+    ReferralStatus.STAYED_30: ("稳岗30天",), ReferralStatus.STAYED_90: ("稳岗90天",),
+    ReferralStatus.STAYED_180: ("稳岗180天",), ReferralStatus.DECLINED: ("未录用", "拒绝"),
+    ReferralStatus.WITHDRAWN: ("撤回",), ReferralStatus.LEFT: ("离职",),
+})
+
+PLACE_HELP = "a place code (digits) or a place name as in the reference data (稠城街道, 义乌市稠城街道)"
+
+CANDIDATE_COLUMNS: tuple[Column, ...] = (
+    Column("public_id", "编号", "Pseudonymous file id (XT-…). Written on export; ignored on import "
+           "(a new file gets a new id).", mode=EXPORT_ONLY),
+    Column("name", "姓名", "Full name.", required=True),
+    Column("id_number", "身份证号", "18-character citizen ID number (GB 11643, check character verified). "
+           "Import only: Xintu keeps a keyed hash and the masked form, never the number. A number already on "
+           "file, or twice in the file, is a row error.", required=True, mode=IMPORT_ONLY),
+    Column("id_number_masked", "身份证号（脱敏）", "Masked ID number (`3307**********12`). Export only.",
+           mode=EXPORT_ONLY),
+    Column("sex", "性别", "Read from the ID number when empty; must match it when given.",
+           type=ENUM, choices=SEX),
+    Column("birth_year", "出生年份", "Read from the ID number when empty; must match it when given.",
+           type=INT),
+    Column("ethnicity", "民族", "Ethnicity (民族), as written."),
+    Column("education", "文化程度", "Highest education.", required=True, type=ENUM, choices=EDUCATION),
+    Column("phone", "联系电话", "Phone number: digits, spaces, + and -."),
+    Column("hukou", "户籍地", f"Household registration township: {PLACE_HELP}.", required=True, type=PLACE),
+    Column("residence", "居住地", f"Township where the person actually lives: {PLACE_HELP}. May be left out "
+           "when residence_lat and residence_lng are given.", required=True, type=PLACE,
+           alternative=("residence_lat", "residence_lng")),
+    Column("residence_lat", "居住地纬度", "Latitude of the residence (optional, with residence_lng): kept "
+           "exactly for travel distances.", type=FLOAT, target="residence.lat"),
+    Column("residence_lng", "居住地经度", "Longitude of the residence (optional, with residence_lat).",
+           type=FLOAT, target="residence.lng"),
+    Column("residence_address", "居住地址", "Street address."),
+    Column("release_institution", "释放单位", "Prison or detention centre of release."),
+    Column("release_date", "释放日期", "Release date; a future date makes a pre-release file (预释放).",
+           required=True, type=DATE),
+    Column("assistance_ends_on", "帮教期满日期", "End of the five-year assistance period. Export only.",
+           type=DATE, mode=EXPORT_ONLY),
+    Column("key_subject", "重点帮教对象", "Key subject (重点帮教对象).", type=BOOL),
+    Column("risk_grade", "风险等级", "Four-colour risk grade at intake (green when empty).", type=ENUM,
+           choices=RISK_GRADE),
+    Column("offence_category", "罪名类别", "Offence category.", required=True, type=ENUM, choices=OFFENCE),
+    Column("skills", "技能", "Skills as `code_or_text:level;…` with levels 1 (basic) to 4 (expert), level 2 "
+           "when left out, e.g. `chinese_cooking:3;叉车:2`. A taxonomy code, or words (a taxonomy name "
+           "becomes its code; anything else is kept as free text).", type=SKILLS),
+    Column("certificates", "证书", "Certificate names separated by `;`.", type=LIST),
+    Column("preferred_courses", "培训意向", "Wished-for courses, first wish first, separated by `;`: "
+           "course codes or names (`cooking;ecommerce` or `烹饪;电商运营`). At most 5.",
+           type=LIST, lookup=COURSE),
+    Column("max_travel_km", "最远通勤距离（公里）", "Furthest daily travel in km (20 when empty).", type=INT),
+    Column("needs_housing", "需要住宿", "Needs housing provided by the employer.", type=BOOL),
+    Column("earliest_start", "最早到岗日期", "Earliest date the person can start.", type=DATE),
+    Column("status", "状态", "File status (pre_release or active from the release date when empty).",
+           type=ENUM, choices=CANDIDATE_STATUS),
+    Column("consents", "同意事项", "Consents given, separated by `;`. On export: the consents in force.",
+           type=LIST, choices=CONSENT),
+    Column("office_id", "司法所编号", "Judicial office keeping the file. Used for administrators' imports "
+           "only; otherwise the residence's (or registration's) office.", type=INT),
+    Column("office", "司法所", "Name of the judicial office keeping the file. Export only.",
+           mode=EXPORT_ONLY),
+    Column("dual_registration", "双列管", "Registered in one township, living in another. Export only.",
+           type=BOOL, mode=EXPORT_ONLY),
+)
+
+BASE_COLUMNS: tuple[Column, ...] = (
+    Column("id", "基地编号", "Xintu's id of the base. Export only.", type=INT, mode=EXPORT_ONLY),
+    Column("name", "名称", "Name of the company or organisation.", required=True),
+    Column("credit_code", "统一社会信用代码", "Unified social credit code (GB 32100, check character "
+           "verified). A code already registered, or twice in the file, is a row error.", required=True),
+    Column("industry", "行业", "Industry.", required=True),
+    Column("place", "所在地", f"Where the base is: {PLACE_HELP}; any level.", required=True, type=PLACE),
+    Column("lat", "纬度", "Latitude of the site (optional, with lng); otherwise the place's centre.",
+           type=FLOAT, target="place.lat"),
+    Column("lng", "经度", "Longitude of the site (optional, with lat).", type=FLOAT, target="place.lng"),
+    Column("address", "地址", "Street address."),
+    Column("contact_name", "联系人", "Contact person."),
+    Column("contact_phone", "联系电话", "Contact phone: digits, spaces, + and -."),
+    Column("description", "简介", "Description."),
+    Column("certification_status", "认定状态", "Certification status. Export only: imported bases start as "
+           "applications (applied) until an administrator certifies them.", type=ENUM,
+           choices=CERTIFICATION, mode=EXPORT_ONLY),
+    Column("certified_until", "认定有效期至", "Certification valid until. Export only.", type=DATE,
+           mode=EXPORT_ONLY),
+)
+
+SLOT_COLUMNS: tuple[Column, ...] = (
+    Column("id", "岗位编号", "Xintu's id of the slot. Export only.", type=INT, mode=EXPORT_ONLY),
+    Column("company_id", "基地编号", "The base posting the slot (administrators: this or "
+           "company_credit_code; employers: empty or their own base).", type=INT),
+    Column("company_credit_code", "基地信用代码",
+           "The base's unified social credit code, instead of company_id."),
+    Column("company_name", "基地名称", "Name of the base. Export only.", mode=EXPORT_ONLY),
+    Column("kind", "类型", "Job or training.", required=True, type=ENUM, choices=SLOT_KIND),
+    Column("title", "名称", "Title of the job or course.", required=True),
+    Column("description", "描述", "Description."),
+    Column("occupation_code", "职业编码", "Occupation code of the national classification (4-03-02-01)."),
+    Column("course_code", "培训课程", "Course taught (training slots: required): a course code or name.",
+           lookup=COURSE),
+    Column("required_skills", "技能要求", "Required skills, written like candidates' skills "
+           "(`forklift_operation:2;仓库管理:1`).", type=SKILLS),
+    Column("seats", "名额", "Number of seats.", required=True, type=INT),
+    Column("seats_taken", "已占名额", "Seats taken by accepted or started referrals. Export only.", type=INT,
+           mode=EXPORT_ONLY),
+    Column("place", "地点", f"Where the work or course is: {PLACE_HELP}; any level.", required=True,
+           type=PLACE),
+    Column("lat", "纬度", "Latitude of the site (optional, with lng); otherwise the place's centre.",
+           type=FLOAT, target="place.lat"),
+    Column("lng", "经度", "Longitude of the site (optional, with lat).", type=FLOAT, target="place.lng"),
+    Column("address", "地址", "Street address."),
+    Column("pay_min", "月薪下限", "Lowest monthly pay in CNY.", type=INT),
+    Column("pay_max", "月薪上限", "Highest monthly pay in CNY.", type=INT),
+    Column("hours_per_week", "每周工时", "Working hours a week.", type=INT),
+    Column("housing_provided", "提供住宿", "Housing provided.", type=BOOL),
+    Column("starts_on", "开始日期", "First day of work or of the course.", required=True, type=DATE),
+    Column("ends_on", "结束日期", "Last day (courses, fixed-term jobs).", type=DATE),
+    Column("certificate_awarded", "结业发证", "A recognised certificate is awarded at the end (makes "
+           "trainees eligible for the training subsidy).", type=BOOL),
+    Column("min_age", "最低年龄", "Minimum age (18 when empty).", type=INT),
+    Column("status", "状态", "draft when empty; open needs a certified base whose certification is in date.",
+           type=ENUM, choices=SLOT_STATUS),
+)
+
+REFERRAL_COLUMNS: tuple[Column, ...] = (
+    Column("id", "推荐编号", "Xintu's id of the referral. Export only.", type=INT, mode=EXPORT_ONLY),
+    Column("candidate", "帮教对象", "The candidate: public id (XT-…) or ID number. Export writes the "
+           "public id.", required=True),
+    Column("candidate_name", "姓名", "Candidate's name. Export only, and never in an employer's export.",
+           mode=EXPORT_ONLY),
+    Column("slot_id", "岗位编号", "Xintu's id of the slot.", required=True, type=INT),
+    Column("slot_title", "岗位名称", "Title of the slot. Export only.", mode=EXPORT_ONLY),
+    Column("company_name", "基地名称", "Name of the base. Export only.", mode=EXPORT_ONLY),
+    Column("status", "状态", "Status the referral reached.", required=True, type=ENUM,
+           choices=REFERRAL_STATUS),
+    Column("created_on", "推荐日期", "Date of the referral (proposal).", required=True, type=DATE),
+    Column("started_on", "上岗日期", "Start date: required for started, stayed_30/90/180 and left; empty "
+           "otherwise.", type=DATE),
+    Column("ended_on", "结束日期", "End date: required for declined, withdrawn and left; empty otherwise.",
+           type=DATE),
+    Column("end_reason", "结束原因", "Why it ended: required with ended_on."),
+)
+
+KIND_COLUMNS: dict[str, tuple[Column, ...]] = {
+    "candidates": CANDIDATE_COLUMNS,
+    "bases": BASE_COLUMNS,
+    "slots": SLOT_COLUMNS,
+    "referrals": REFERRAL_COLUMNS,
+}
+KINDS = tuple(KIND_COLUMNS)
+
+KIND_TITLES = {
+    "candidates": "Candidates (帮教对象)",
+    "bases": "Bases (安置基地)",
+    "slots": "Slots (岗位与培训名额)",
+    "referrals": "Referral history (推荐记录)",
+}
+KIND_NOTES = {
+    "candidates": "Imported by administrators and caseworkers. A caseworker imports people who live or are "
+                  "registered in the office's township, and exports the files the office can see (its own "
+                  "and, under dual registration, those registered in its township). The export is the "
+                  "caseworker's view of the file and never holds the full ID number, which Xintu does not "
+                  "store: to load an export elsewhere, fill in the `id_number` column again.",
+    "bases": "Imported by administrators (new bases start as applications). Exported by everyone within "
+             "their scope: administrators the register, employers their own base, others the certified "
+             "bases.",
+    "slots": "Imported by administrators and employers (for their own base only). Exported by everyone "
+             "within their scope: employers their own slots, caseworkers and organisers every posted slot.",
+    "referrals": "For migrating a bureau's past records: imported by administrators only. Ended referrals "
+                 "(declined, withdrawn, left) are history and take no seat; live referrals that hold a "
+                 "seat (accepted, started, `stayed_*`) take one and are refused when the slot is full. A "
+                 "candidate may have one live referral per slot. Exported by administrators, caseworkers "
+                 "(their candidates) and employers (referrals sent to their base, pseudonymous: public id "
+                 "only, never the name, ID number, offence, risk grade, household registration or "
+                 "address). Each imported referral gets its steps as events marked `imported`: proposed "
+                 "on created_on, started on started_on, and the status reached on ended_on (stayed_N: N "
+                 "days after the start; other statuses: on created_on).",
+}
+
+
+def columns_for(kind: str) -> tuple[Column, ...]:
+    return KIND_COLUMNS[kind]
+
+
+def header_lookup(columns: tuple[Column, ...]) -> dict[str, Column]:
+    """Normalised English and Chinese header -> column."""
+    lookup: dict[str, Column] = {}
+    for column in columns:
+        lookup[normalise_header(column.name)] = column
+        lookup[normalise_header(column.zh)] = column
+    return lookup
+
+
+def normalise_header(text: str) -> str:
+    """Case, surrounding space, a BOM and required-markers (*) do not matter; full-width brackets are
+    read as ASCII ones."""
+    text = str(text).replace("\ufeff", "").strip().strip("*＊").strip()
+    return text.replace("（", "(").replace("）", ")").lower()
+
+
+GENERAL_RULES = """\
+# Spreadsheet formats for import and export
+
+Xintu reads and writes candidates, bases, slots and referral history as CSV or Excel (.xlsx).
+
+- **Command line**: `flask --app matcher import KIND FILE [--dry-run] [--as USERNAME]` and
+  `flask --app matcher export KIND --format csv|xlsx -o FILE [--headers en|zh] [--encoding utf-8|gbk]
+  [--as USERNAME]`, where KIND is `candidates`, `bases`, `slots` or `referrals`. The command acts as the
+  account named by `--as` (default: the first active administrator).
+- **API**: `POST /api/v1/imports/KIND?dry_run=true|false` with the file as multipart field `file`;
+  `GET /api/v1/exports/KIND?format=csv|xlsx&headers=en|zh&encoding=utf-8|gbk`.
+- Both act within the account's scope, exactly as the rest of the API does.
+
+## Files
+- **CSV** is read as UTF-8 (with or without BOM) and, when that fails, as GB18030 (a superset of GBK),
+  so files saved by Excel on Chinese Windows load as they are. Comma- or tab-separated. Exports are UTF-8
+  with a BOM, so Excel opens them correctly; `encoding=gbk` writes GBK instead (characters outside GBK are
+  written in GB18030).
+- **Excel**: .xlsx, first worksheet. Old binary .xls files are refused: save them as .xlsx or CSV.
+- **Headers**: the first row holding the column names (a title row above it is allowed). Use the English
+  names below (the public contract) or the Chinese ones; mixing is allowed, case and a trailing `*` do
+  not matter. Unknown columns are refused so a misspelt header is never dropped silently; export-only
+  columns and a `序号` column are accepted and ignored. Exports use the English names, or the Chinese
+  ones with `headers=zh`.
+- **Rows**: at most 20,000. Empty rows are skipped. Row numbers in error reports are the spreadsheet's own
+  (the header is row 1).
+- **Cells**: empty means "not given". Dates as `2025-03-01` (also `2025/3/1`, `2025.3.1`, `2025年3月1日`
+  or an Excel date). Yes/no as `true`/`false` (also `yes`/`no`, `1`/`0`, `是`/`否`). Values from a fixed
+  list as the code shown (also the Chinese labels listed). Lists are separated by `;` (also `；`).
+  A text cell that starts with `=`, `+`, `-` or `@` is written to CSV with a leading `'` so spreadsheet
+  programs do not run it as a formula; the `'` is removed again on import.
+
+## All or nothing
+An import checks every row with the same rules as the API (the create schemas and the services) and then
+either loads all rows or none. Errors come back per row and column, for example
+`{"rows": {"3": {"id_number": ["Not a valid ID number ..."]}}}` (an API answer is a 422 with this under
+`errors`). A dry run (`--dry-run`, `dry_run=true`) checks everything the same way and changes nothing.
+A file that cannot be used at all (empty, wrong type, unreadable workbook, missing required columns,
+unknown columns, too many rows) is refused as a whole with a message naming the problem.
+"""
+
+
+def markdown() -> str:
+    """The whole of docs/formats.md."""
+    parts = [GENERAL_RULES]
+    for kind, columns in KIND_COLUMNS.items():
+        parts.append(f"\n## {KIND_TITLES[kind]}: `{kind}`\n\n{KIND_NOTES[kind]}\n\n")
+        parts.append("| Column | 中文表头 | Required | Import / export | Description |\n")
+        parts.append("|---|---|---|---|---|\n")
+        for column in columns:
+            required = "yes" if column.required else ""
+            if column.alternative:
+                required = f"yes (or {', '.join(column.alternative)})"
+            mode = {BOTH: "both", IMPORT_ONLY: "import only", EXPORT_ONLY: "export only"}[column.mode]
+            description = column.description.replace("|", "\\|")
+            parts.append(f"| `{column.name}` | {column.zh} | {required} | {mode} | {description} |\n")
+        listed = [c for c in columns if c.choices]
+        if listed:
+            parts.append("\nValues:\n\n")
+            for column in listed:
+                values = ", ".join(f"`{value}` ({' / '.join(labels)})"
+                                   for value, labels in column.choices.items())
+                parts.append(f"- `{column.name}`: {values}\n")
+    return "".join(parts)
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

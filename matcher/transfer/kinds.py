@@ -1,0 +1,430 @@
+"""What differs between the four kinds of file: how a checked row is created, and how rows are exported.
+
+Creation goes through the feature services (create_candidate, create_company, create_slot ...) so an
+imported row meets exactly the rules an API call meets. Referral history has no service of its own:
+it is written here, as history, with the seat rules of the referrals service for live referrals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError, fields, validate, validates_schema
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matcher.apiutil import Schema
+from matcher.auth.models import Account, Role
+from matcher.bases.models import Company
+from matcher.bases.schemas import CompanyCreateSchema
+from matcher.bases.service import create_company, list_companies
+from matcher.candidates.models import Candidate, CandidateStatus, Consent
+from matcher.candidates.schemas import CandidateCreateSchema
+from matcher.candidates.service import create_candidate, list_candidates
+from matcher.errors import Conflict
+from matcher.identifiers import hash_id_number, is_valid_id_number
+from matcher.referrals.models import ENDED_STATUSES, Referral, ReferralEvent, ReferralStatus
+from matcher.referrals.service import SEAT_HOLDING, STAY_DAYS, list_referrals
+from matcher.slots.models import Slot, SlotStatus
+from matcher.slots.schemas import SlotCreateSchema
+from matcher.slots.service import create_slot, list_slots, set_slot_status, take_seat
+from matcher.timeutil import today
+from matcher.transfer.cells import format_list, format_skills
+from matcher.transfer.columns import (
+    BASE_COLUMNS,
+    CANDIDATE_COLUMNS,
+    REFERRAL_COLUMNS,
+    SLOT_COLUMNS,
+    Column,
+)
+
+ADMIN, CW, EMP, ORG = Role.ADMINISTRATOR, Role.CASEWORKER, Role.EMPLOYER, Role.ORGANISER
+IMPORTED_REASON = "imported"
+
+
+class Importer:
+    """Creates one checked row at a time inside the import's transaction (see service.import_file)."""
+
+    kind: str
+    columns: tuple[Column, ...]
+    roles: tuple[Role, ...]
+
+    def __init__(self, session: Session, actor: Account):
+        self.session, self.actor = session, actor
+        self.schema = self.make_schema()  # one instance for all rows: building a schema is not free
+
+    def make_schema(self) -> Schema:
+        raise NotImplementedError
+
+    def prepare(self, data: dict) -> None:
+        """Adjust the row's data before the schema reads it (forms the schema wants)."""
+
+    def check(self, loaded: dict, row_number: int) -> dict:
+        """Rules across rows (duplicates in the file) and look-ups; returns {field: [messages]}."""
+        return {}
+
+    def create(self, loaded: dict) -> None:
+        raise NotImplementedError
+
+
+class Exporter:
+    kind: str
+    roles: tuple[Role, ...]
+
+    def __init__(self, session: Session, actor: Account):
+        self.session, self.actor = session, actor
+
+    def columns(self) -> list[Column]:
+        raise NotImplementedError
+
+    def rows(self) -> Iterator[dict]:
+        raise NotImplementedError
+
+
+# --- Candidates ---------------------------------------------------------------------------------
+
+
+class CandidateImporter(Importer):
+    kind, columns, roles = "candidates", CANDIDATE_COLUMNS, (ADMIN, CW)
+
+    def __init__(self, session: Session, actor: Account):
+        super().__init__(session, actor)
+        self.pepper = current_app.config["ID_NUMBER_PEPPER"]
+        self.seen: dict[str, int] = {}
+
+    def make_schema(self) -> Schema:
+        return CandidateCreateSchema()
+
+    def prepare(self, data: dict) -> None:
+        if "certificates" in data:
+            data["certificates"] = [{"name": name} for name in data["certificates"]]
+
+    def check(self, loaded: dict, row_number: int) -> dict:
+        digest = hash_id_number(loaded["id_number"], self.pepper)
+        if digest in self.seen:
+            return {"id_number": [_l("The same ID number is in row %(row)s.", row=self.seen[digest])]}
+        self.seen[digest] = row_number
+        if self.session.scalar(select(Candidate.id).where(Candidate.id_number_hash == digest)) is not None:
+            return {"id_number": [_l("A file for this ID number already exists.")]}
+        return {}
+
+    def create(self, loaded: dict) -> None:
+        create_candidate(session=self.session, actor=self.actor, data=loaded)
+
+
+class CandidateExporter(Exporter):
+    kind, roles = "candidates", (ADMIN, CW)
+
+    def columns(self) -> list[Column]:
+        return [c for c in CANDIDATE_COLUMNS if c.exported]
+
+    def rows(self) -> Iterator[dict]:
+        stmt = list_candidates(session=self.session, actor=self.actor, filters={"sort": "created_at"})
+        in_force = _consents_in_force(self.session, stmt.with_only_columns(Candidate.id).order_by(None))
+        for c in self.session.scalars(stmt):
+            yield {
+                "public_id": c.public_id, "name": c.name, "id_number_masked": c.id_number_masked,
+                "sex": c.sex, "birth_year": c.birth_year, "ethnicity": c.ethnicity, "education": c.education,
+                "phone": c.phone, "hukou": c.hukou_code, "residence": c.residence_code,
+                "residence_lat": c.residence_lat, "residence_lng": c.residence_lng,
+                "residence_address": c.residence_address, "release_institution": c.release_institution,
+                "release_date": c.release_date, "assistance_ends_on": c.assistance_ends_on,
+                "key_subject": c.key_subject, "risk_grade": c.risk_grade,
+                "offence_category": c.offence_category,
+                "skills": format_skills(c.skills),
+                "certificates": format_list(cert.name for cert in c.certificates),
+                "preferred_courses": format_list(p.course_code for p in c.preferred_courses),
+                "max_travel_km": c.max_travel_km, "needs_housing": c.needs_housing,
+                "earliest_start": c.earliest_start, "status": c.status,
+                "consents": format_list(sorted(in_force.get(c.id, ()))),
+                "office_id": c.office_id, "office": c.office.name, "dual_registration": c.dual_registration,
+            }
+
+
+def _consents_in_force(session: Session, candidate_ids) -> dict[int, set[str]]:
+    """The latest record of each kind decides, as in candidates.service.has_consent."""
+    latest: dict[tuple[int, str], bool] = {}
+    stmt = (select(Consent.candidate_id, Consent.kind, Consent.granted)
+            .where(Consent.candidate_id.in_(candidate_ids)).order_by(Consent.recorded_on, Consent.id))
+    for candidate_id, kind, granted in session.execute(stmt):
+        latest[(candidate_id, kind.value)] = granted
+    in_force: dict[int, set[str]] = {}
+    for (candidate_id, kind), granted in latest.items():
+        if granted:
+            in_force.setdefault(candidate_id, set()).add(kind)
+    return in_force
+
+
+# --- Bases --------------------------------------------------------------------------------------
+
+
+class BaseImporter(Importer):
+    kind, columns, roles = "bases", BASE_COLUMNS, (ADMIN,)
+
+    def __init__(self, session: Session, actor: Account):
+        super().__init__(session, actor)
+        self.seen: dict[str, int] = {}
+
+    def make_schema(self) -> Schema:
+        return CompanyCreateSchema()
+
+    def check(self, loaded: dict, row_number: int) -> dict:
+        code = loaded["credit_code"].strip().upper()
+        if code in self.seen:
+            return {"credit_code": [_l("The same credit code is in row %(row)s.", row=self.seen[code])]}
+        self.seen[code] = row_number
+        if self.session.scalar(select(Company.id).where(Company.credit_code == code)) is not None:
+            return {"credit_code": [_l("A company with this credit code is already registered.")]}
+        return {}
+
+    def create(self, loaded: dict) -> None:
+        create_company(session=self.session, actor=self.actor, data=loaded)
+
+
+class BaseExporter(Exporter):
+    kind, roles = "bases", (ADMIN, CW, EMP, ORG)
+
+    def columns(self) -> list[Column]:
+        return [c for c in BASE_COLUMNS if c.exported]
+
+    def rows(self) -> Iterator[dict]:
+        stmt = list_companies(session=self.session, actor=self.actor, filters={"sort": "name"})
+        for b in self.session.scalars(stmt):
+            yield {
+                "id": b.id, "name": b.name, "credit_code": b.credit_code, "industry": b.industry,
+                "place": b.place_code, "lat": b.lat, "lng": b.lng, "address": b.address,
+                "contact_name": b.contact_name, "contact_phone": b.contact_phone,
+                "description": b.description,
+                "certification_status": b.effective_status(), "certified_until": b.certified_until,
+            }
+
+
+# --- Slots --------------------------------------------------------------------------------------
+
+
+class SlotImportSchema(SlotCreateSchema):
+    """The create schema, plus what a spreadsheet may say beyond it."""
+
+    company_credit_code = fields.Str(validate=validate.Length(max=18))
+    status = fields.Enum(SlotStatus, by_value=True)
+
+
+class SlotImporter(Importer):
+    kind, columns, roles = "slots", SLOT_COLUMNS, (ADMIN, EMP)
+
+    def make_schema(self) -> Schema:
+        return SlotImportSchema()
+
+    def check(self, loaded: dict, row_number: int) -> dict:
+        code = loaded.pop("company_credit_code", None)
+        if code:
+            company_id = self.session.scalar(select(Company.id)
+                                             .where(Company.credit_code == code.strip().upper()))
+            if company_id is None:
+                return {"company_credit_code": [_l("No base has this credit code.")]}
+            if loaded.get("company_id") not in (None, company_id):
+                return {"company_credit_code": [_l("The credit code and company_id name different bases.")]}
+            loaded["company_id"] = company_id
+        if self.actor.role == EMP and loaded.get("company_id") not in (None, self.actor.company_id):
+            return {"company_id": [_l("You can import slots for your own base only.")]}
+        return {}
+
+    def create(self, loaded: dict) -> None:
+        status = loaded.pop("status", None)
+        slot = create_slot(session=self.session, actor=self.actor, data=loaded)
+        if status is not None and status != SlotStatus.DRAFT:
+            set_slot_status(session=self.session, actor=self.actor, slot_id=slot.id, status=status.value)
+
+
+class SlotExporter(Exporter):
+    kind, roles = "slots", (ADMIN, CW, EMP, ORG)
+
+    def columns(self) -> list[Column]:
+        return [c for c in SLOT_COLUMNS if c.exported]
+
+    def rows(self) -> Iterator[dict]:
+        stmt = list_slots(session=self.session, actor=self.actor, filters={"sort": "created_at"})
+        for s in self.session.scalars(stmt):
+            yield {
+                "id": s.id, "company_id": s.company_id, "company_credit_code": s.company.credit_code,
+                "company_name": s.company.name, "kind": s.kind, "title": s.title,
+                "description": s.description,
+                "occupation_code": s.occupation_code, "course_code": s.course_code,
+                "required_skills": format_skills(s.required_skills), "seats": s.seats,
+                "seats_taken": s.seats_taken, "place": s.place_code, "lat": s.lat, "lng": s.lng,
+                "address": s.address, "pay_min": s.pay_min, "pay_max": s.pay_max,
+                "hours_per_week": s.hours_per_week, "housing_provided": s.housing_provided,
+                "starts_on": s.starts_on, "ends_on": s.ends_on, "certificate_awarded": s.certificate_awarded,
+                "min_age": s.min_age, "status": s.status,
+            }
+
+
+# --- Referral history ---------------------------------------------------------------------------
+
+S = ReferralStatus
+STARTED_STATUSES = {S.STARTED, S.STAYED_30, S.STAYED_90, S.STAYED_180, S.LEFT}
+
+
+class ReferralHistorySchema(Schema):
+    """One past referral: where it got to, and when."""
+
+    candidate = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+    slot_id = fields.Int(required=True)
+    status = fields.Enum(ReferralStatus, by_value=True, required=True)
+    created_on = fields.Date(required=True)
+    started_on = fields.Date()
+    ended_on = fields.Date()
+    end_reason = fields.Str(validate=validate.Length(min=1, max=500))
+
+    @validates_schema
+    def _coherent(self, data, **_kwargs):
+        status = data.get("status")
+        created, started, ended = data.get("created_on"), data.get("started_on"), data.get("ended_on")
+        errors: dict[str, list] = {}
+
+        def add(field, message):
+            errors.setdefault(field, []).append(message)
+
+        for name in ("created_on", "started_on", "ended_on"):
+            if data.get(name) and data[name] > today():
+                add(name, _l("The date cannot be in the future."))
+        if status in ENDED_STATUSES:
+            if ended is None:
+                add("ended_on", _l("An ended referral (declined, withdrawn, left) needs its end date."))
+            if not data.get("end_reason"):
+                add("end_reason", _l("Say why: a reason is required."))
+        elif status is not None:
+            if ended is not None:
+                add("ended_on", _l("Only declined, withdrawn or left referrals have an end date."))
+            if data.get("end_reason"):
+                add("end_reason", _l("Only declined, withdrawn or left referrals have an end reason."))
+        if status in STARTED_STATUSES and started is None:
+            add("started_on", _l("A referral that started needs its start date."))
+        elif status is not None and status not in STARTED_STATUSES and started is not None:
+            add("started_on", _l("Only started referrals (started, stayed, left) have a start date."))
+        if created and started and started < created:
+            add("started_on", _l("The start is before the referral."))
+        if ended and (started or created) and ended < (started or created):
+            add("ended_on", _l("The end is before the start."))
+        if status in STAY_DAYS and started is not None:
+            confirmable = started + dt.timedelta(days=STAY_DAYS[status])
+            if confirmable > today():
+                add("status", _l("Staying %(days)s days can be confirmed from %(day)s on.",
+                                 days=STAY_DAYS[status], day=confirmable.isoformat()))
+        if errors:
+            raise ValidationError(errors)
+
+
+class ReferralImporter(Importer):
+    kind, columns, roles = "referrals", REFERRAL_COLUMNS, (ADMIN,)
+
+    def __init__(self, session: Session, actor: Account):
+        super().__init__(session, actor)
+        self.pepper = current_app.config["ID_NUMBER_PEPPER"]
+        self.live_pairs: dict[tuple[int, int], int] = {}
+
+    def make_schema(self) -> Schema:
+        return ReferralHistorySchema()
+
+    def check(self, loaded: dict, row_number: int) -> dict:
+        errors: dict[str, list] = {}
+        candidate = self._candidate(loaded["candidate"])
+        if candidate is None:
+            errors["candidate"] = [_l("No candidate has this public id or ID number.")]
+        slot = self.session.get(Slot, loaded["slot_id"])
+        if slot is None:
+            errors["slot_id"] = [_l("No such slot.")]
+        if errors:
+            return errors
+        loaded["candidate_obj"], loaded["slot_obj"] = candidate, slot
+        if loaded["status"] not in ENDED_STATUSES:
+            pair = (candidate.id, slot.id)
+            if pair in self.live_pairs:
+                return {"slot_id": [_l("The same candidate has a live referral to this slot in row %(row)s.",
+                                       row=self.live_pairs[pair])]}
+            self.live_pairs[pair] = row_number
+            live = self.session.scalar(select(Referral.id).where(
+                Referral.candidate_id == candidate.id, Referral.slot_id == slot.id,
+                Referral.status.not_in(ENDED_STATUSES)).limit(1))
+            if live is not None:
+                return {"slot_id": [_l("This candidate already has a live referral to this slot.")]}
+        return {}
+
+    def _candidate(self, reference: str) -> Candidate | None:
+        text = reference.strip().upper()
+        if is_valid_id_number(text):
+            digest = hash_id_number(text, self.pepper)
+            return self.session.scalar(select(Candidate).where(Candidate.id_number_hash == digest))
+        return self.session.scalar(select(Candidate).where(Candidate.public_id == text))
+
+    def create(self, loaded: dict) -> None:
+        """Write the referral as history: the events it went through, dated as the file says."""
+        candidate: Candidate = loaded["candidate_obj"]
+        slot: Slot = loaded["slot_obj"]
+        status: ReferralStatus = loaded["status"]
+        created_on, started_on = loaded["created_on"], loaded.get("started_on")
+        ended_on = loaded.get("ended_on")
+        holds_seat = status in SEAT_HOLDING
+        if holds_seat and not take_seat(self.session, slot.id):
+            # Live referrals holding a seat obey the slot's seats, exactly as a move to accepted does.
+            raise Conflict(_l("No seat is free on this slot."), field="status")
+        at = dt.datetime.combine(created_on, dt.time())
+        referral = Referral(candidate_id=candidate.id, slot_id=slot.id, status=status, holds_seat=holds_seat,
+                            started_on=started_on, ended_on=ended_on, end_reason=loaded.get("end_reason"),
+                            created_by_id=self.actor.id, created_at=at)
+        events = [(None, S.PROPOSED, created_on, IMPORTED_REASON)]
+        if started_on is not None and status != S.STARTED:
+            events.append((S.PROPOSED, S.STARTED, started_on, IMPORTED_REASON))
+        if status != S.PROPOSED:
+            day = ended_on or (started_on + dt.timedelta(days=STAY_DAYS[status]) if status in STAY_DAYS
+                               else started_on or created_on)
+            reason = loaded.get("end_reason") or IMPORTED_REASON
+            events.append((events[-1][1], status, day, reason))
+        referral.events = [ReferralEvent(from_status=frm, to_status=to, on_date=day, reason=reason,
+                                         actor_id=self.actor.id) for frm, to, day, reason in events]
+        self.session.add(referral)
+        if status in STARTED_STATUSES - {S.LEFT} and candidate.status in (CandidateStatus.ACTIVE,
+                                                                          CandidateStatus.PRE_RELEASE):
+            candidate.status = CandidateStatus.PLACED
+        try:
+            self.session.commit()
+        except Exception:
+            self.session.rollback()
+            raise
+
+
+class ReferralExporter(Exporter):
+    kind, roles = "referrals", (ADMIN, CW, EMP, ORG)
+
+    def columns(self) -> list[Column]:
+        # An employer's export is pseudonymous: the public id, never the name.
+        hidden = {"candidate_name"} if self.actor.role not in (ADMIN, CW) else set()
+        return [c for c in REFERRAL_COLUMNS if c.exported and c.name not in hidden]
+
+    def rows(self) -> Iterator[dict]:
+        identified = self.actor.role in (ADMIN, CW)
+        stmt = list_referrals(session=self.session, actor=self.actor, filters={"sort": "created_at"})
+        for r in self.session.scalars(stmt).unique():
+            created_on = r.events[0].on_date if r.events else r.created_at.date()
+            row: dict[str, Any] = {
+                "id": r.id, "candidate": r.candidate.public_id, "slot_id": r.slot_id,
+                "slot_title": r.slot.title, "company_name": r.slot.company.name, "status": r.status,
+                "created_on": created_on, "started_on": r.started_on, "ended_on": r.ended_on,
+                "end_reason": r.end_reason,
+            }
+            if identified:
+                row["candidate_name"] = r.candidate.name
+            yield row
+
+
+IMPORTERS: dict[str, type[Importer]] = {
+    cls.kind: cls for cls in (CandidateImporter, BaseImporter, SlotImporter, ReferralImporter)
+}
+EXPORTERS: dict[str, type[Exporter]] = {
+    cls.kind: cls for cls in (CandidateExporter, BaseExporter, SlotExporter, ReferralExporter)
+}
+

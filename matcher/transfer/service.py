@@ -1,0 +1,227 @@
+"""Imports (all rows or none, through the feature services) and scoped exports of spreadsheets.
+
+How all-or-nothing works with services that commit: the import runs the services on a second Session
+bound to the caller's own connection with `join_transaction_mode="create_savepoint"`. Inside it a
+service's `commit()` only releases a SAVEPOINT and its `rollback()` only undoes its own row, while the
+caller's transaction stays open around all of them. Each row therefore meets exactly the rules (and the
+database constraints) an API call meets, later rows see earlier ones (duplicates, seats), and at the end
+the caller's transaction is committed once, or rolled back when any row failed or on a dry run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from matcher.auth.models import Account, Role
+from matcher.errors import DomainError, Forbidden, Invalid, NotFound
+from matcher.reference.models import Course, Skill
+from matcher.timeutil import today
+from matcher.transfer.cells import CellError, Vocabulary, enum_value, parse_cell
+from matcher.transfer.columns import KINDS, Column
+from matcher.transfer.files import XLSX_MIMETYPE, Row, read_table, write_csv, write_xlsx
+from matcher.transfer.kinds import EXPORTERS, IMPORTERS, Importer
+
+FORMATS = ("csv", "xlsx")
+HEADER_LANGUAGES = ("en", "zh")
+ENCODINGS = ("utf-8", "gbk")
+ROW_KEY = "_row"  # errors of a row as a whole, not of one column
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    dry_run: bool
+    rows: int  # data rows read from the file
+    created: int  # rows created (0 on a dry run)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ExportFile:
+    content: bytes
+    filename: str
+    mimetype: str
+    count: int
+
+
+def import_file(*, session: Session, actor: Account, kind: str, data: bytes, filename: str | None,
+                dry_run: bool = False) -> ImportReport:
+    """Check every row of the file and create all of them, or none (raising Invalid with each bad row)."""
+    importer_cls = IMPORTERS.get(kind)
+    if importer_cls is None:
+        raise NotFound(_l("Unknown kind of file %(kind)s.", kind=kind))
+    if actor.role not in importer_cls.roles:
+        raise Forbidden(_l("Your role cannot import %(kind)s.", kind=kind))
+    table = read_table(data, filename, importer_cls.columns)
+    errors: dict[str, dict] = {}
+    with _savepoint_session(session) as work:
+        importer = importer_cls(work, work.get(Account, actor.id))
+        vocabulary = _vocabulary(work)
+        order = {column.name: index for index, column in enumerate(importer.columns)}
+        for row in table.rows:
+            row_errors = _import_row(importer, table.columns, row, vocabulary)
+            if row_errors:
+                ordered = sorted(row_errors.items(), key=lambda item: order.get(item[0], -1))
+                errors[str(row.number)] = dict(ordered)
+    if errors or dry_run:
+        session.rollback()
+    else:
+        session.commit()
+    if errors:
+        raise Invalid(_l("%(count)s of %(total)s rows have errors; nothing was imported.",
+                         count=len(errors), total=len(table.rows)), errors={"rows": errors})
+    return ImportReport(kind=kind, dry_run=dry_run, rows=len(table.rows),
+                        created=0 if dry_run else len(table.rows))
+
+
+@contextmanager
+def _savepoint_session(session: Session) -> Iterator[Session]:
+    """A Session on `session`'s connection whose commits are savepoints inside `session`'s transaction."""
+    work = Session(bind=session.connection(), join_transaction_mode="create_savepoint",
+                   expire_on_commit=False)
+    try:
+        yield work
+    except BaseException:
+        work.close()
+        session.rollback()
+        raise
+    work.close()  # rolls back only a savepoint still open (reads after the last row)
+
+
+def _vocabulary(session: Session) -> Vocabulary:
+    return Vocabulary(skill_codes=session.scalars(select(Skill.code)),
+                      courses=session.execute(select(Course.code, Course.name_zh, Course.name_en)).all())
+
+
+def _import_row(importer: Importer, columns: list[Column], row: Row, vocabulary: Vocabulary) -> dict:
+    data, errors = build_data(columns, row, vocabulary)
+    importer.prepare(data)
+    loaded = None
+    try:
+        loaded = importer.schema.load(data)
+    except ValidationError as exc:
+        for name, messages in column_errors(exc.messages, importer.columns).items():
+            errors.setdefault(name, messages)  # a cell that could not be read is reported once
+    if errors:
+        return errors
+    problems = importer.check(loaded, row.number)
+    if problems:
+        return column_errors(problems, importer.columns)
+    try:
+        importer.create(loaded)
+    except DomainError as exc:
+        importer.session.rollback()
+        return column_errors(exc.errors, importer.columns) if exc.errors else {ROW_KEY: [exc.message]}
+    except IntegrityError:
+        importer.session.rollback()
+        return {ROW_KEY: [_l("The database refused this row (it conflicts with data already stored).")]}
+    return {}
+
+
+def build_data(columns: list[Column], row: Row, vocabulary: Vocabulary) -> tuple[dict, dict]:
+    """The row as the create schema's input, and the cells whose form could not be read."""
+    data: dict[str, Any] = {}
+    errors: dict[str, list] = {}
+    for column in columns:
+        if column.name not in row.cells:
+            continue
+        try:
+            value = parse_cell(column, row.cells[column.name], vocabulary)
+        except CellError as exc:
+            errors[column.name] = [exc.message]
+            continue
+        head, _, sub = column.field.partition(".")
+        if sub:
+            data.setdefault(head, {})[sub] = value
+        elif isinstance(value, dict) and isinstance(data.get(head), dict):
+            data[head].update(value)
+        else:
+            data[head] = value
+    return data, errors
+
+
+def column_errors(errors: dict, columns: tuple[Column, ...]) -> dict[str, list]:
+    """Schema or service errors keyed by field ("residence": {"lat": [...]}, "skills": {"0": ...},
+    "preferred_courses.1") -> messages keyed by the file's column names."""
+    by_field = {column.field: column.name for column in columns}
+    out: dict[str, list] = {}
+    for key, value in errors.items():
+        head = str(key).split(".")[0]
+        if isinstance(value, dict) and any(f"{head}.{sub}" in by_field for sub in value):
+            for sub, messages in value.items():
+                name = by_field.get(f"{head}.{sub}") or by_field.get(head, ROW_KEY)
+                out.setdefault(name, []).extend(_messages(messages))
+            continue
+        name = by_field.get(str(key)) or by_field.get(head, ROW_KEY)
+        out.setdefault(name, []).extend(_messages(value))
+    return out
+
+
+def _messages(value: Any) -> list:
+    """Flatten nested messages; an item of a list cell is named by its position (1 = first)."""
+    if isinstance(value, dict):
+        flat = []
+        for key, inner in value.items():
+            for message in _messages(inner):
+                if str(key).isdigit():
+                    flat.append(_l("Item %(number)s: %(message)s", number=int(key) + 1, message=message))
+                else:
+                    flat.append(message)
+        return flat
+    if isinstance(value, list | tuple):
+        return [m for item in value for m in _messages(item)]
+    return [value]
+
+
+def export_file(*, session: Session, actor: Account, kind: str, format: str = "csv", headers: str = "en",
+                encoding: str = "utf-8") -> ExportFile:
+    """Everything of a kind the actor may see, as a CSV or Excel file."""
+    exporter_cls = EXPORTERS.get(kind)
+    if exporter_cls is None:
+        raise NotFound(_l("Unknown kind of file %(kind)s.", kind=kind))
+    if format not in FORMATS:
+        raise Invalid(_l("Export as csv or xlsx."), field="format")
+    if headers not in HEADER_LANGUAGES:
+        raise Invalid(_l("Headers are en or zh."), field="headers")
+    if encoding not in ENCODINGS:
+        raise Invalid(_l("The encoding is utf-8 or gbk."), field="encoding")
+    if actor.role not in exporter_cls.roles:
+        raise Forbidden(_l("Your role cannot export %(kind)s.", kind=kind))
+    exporter = exporter_cls(session, actor)
+    columns = exporter.columns()
+    rows = [{name: enum_value(value) for name, value in row.items()} for row in exporter.rows()]
+    stem = f"{kind}-{today().isoformat()}"
+    if format == "xlsx":
+        content = write_xlsx(columns, rows, headers=headers, sheet_title=kind)
+        return ExportFile(content, f"{stem}.xlsx", XLSX_MIMETYPE, len(rows))
+    content = write_csv(columns, rows, headers=headers, encoding=encoding)
+    return ExportFile(content, f"{stem}.csv", f"text/csv; charset={encoding}", len(rows))
+
+
+def acting_account(*, session: Session, username: str | None) -> Account:
+    """The account a command-line import or export acts as: the one named, else the first active
+    administrator."""
+    if username:
+        account = session.scalar(select(Account).where(Account.username == username))
+        if account is None or not account.is_active:
+            raise NotFound(_l("No active account is called %(name)s.", name=username))
+        return account
+    account = session.scalar(select(Account).where(Account.role == Role.ADMINISTRATOR,
+                                                   Account.is_active_account.is_(True)).order_by(Account.id))
+    if account is None:
+        raise NotFound(_l("There is no active administrator; create one or name an account with --as."))
+    return account
+
+
+__all__ = ["KINDS", "ExportFile", "ImportReport", "acting_account", "export_file", "import_file"]
