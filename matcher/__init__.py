@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, has_request_context, jsonify, request
+from flask import Flask, current_app, has_request_context, jsonify, request
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
@@ -54,13 +54,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _select_locale() -> str:
-    if not has_request_context():  # CLI, background work: the default locale
-        return "zh_CN"
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not has_request_context():  # CLI, background work: the configured default (zh_CN)
+        return default
     wanted = request.args.get("lang") or request.cookies.get("lang")
     if wanted in LOCALE_ALIASES:
         return LOCALE_ALIASES[wanted]
-    best = request.accept_languages.best_match(["zh_CN", "zh", "en"], default="zh_CN")
-    return LOCALE_ALIASES.get(best.replace("-", "_"), "zh_CN")
+    best = request.accept_languages.best_match(["zh_CN", "zh", "en"], default=default)
+    return LOCALE_ALIASES.get(best.replace("-", "_"), default)
 
 
 def _init_extensions(app: Flask) -> None:

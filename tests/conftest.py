@@ -26,7 +26,7 @@ def database_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
+def shared_app(database_url):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
                       "SECRET_KEY": "test", "ID_NUMBER_PEPPER": "test-pepper",
                       # Fast hashes: the suite creates hundreds of accounts.
@@ -51,6 +51,11 @@ def app(database_url):
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(shared_app):
+    return shared_app
 
 
 @pytest.fixture(autouse=True)
@@ -240,14 +245,3 @@ def kit():
         make_id_number=make_id_number, make_credit_code=make_credit_code, new_candidate=new_candidate,
         new_slot=new_slot, CHOUCHENG=CHOUCHENG, FOTANG=FOTANG, JIANGDONG=JIANGDONG, PASSWORD=PASSWORD)
 
-
-@pytest.fixture
-def fast_passwords(monkeypatch):
-    """Cheap password hashes for tests that build many worlds (the real method costs ~0.1 s a hash).
-    Request it before `world` (e.g. `pytestmark = pytest.mark.usefixtures("fast_passwords")`)."""
-    import functools
-
-    from werkzeug.security import generate_password_hash
-
-    monkeypatch.setattr("matcher.auth.service.generate_password_hash",
-                        functools.partial(generate_password_hash, method="pbkdf2:sha256:1"))

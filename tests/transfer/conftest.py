@@ -25,16 +25,12 @@ PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory):
-    path = tmp_path_factory.mktemp("transfer") / "t.db"
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-                      "SECRET_KEY": "test", "ID_NUMBER_PEPPER": "test-pepper"})
-    with app.app_context():
-        from matcher.demo.reference import load_all_reference
-
-        db.create_all()
-        load_all_reference(db.session)
-        db.session.commit()
+def app(database_url, request):
+    """A second app on the suite's database (SQLite or PostgreSQL, whose schema the shared `app`
+    fixture builds), whose default language is English so messages outside requests read in English."""
+    request.getfixturevalue("shared_app")  # builds the tables and loads the reference data
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
+                      "SECRET_KEY": "test", "ID_NUMBER_PEPPER": "test-pepper", "BABEL_DEFAULT_LOCALE": "en"})
     yield app
     with app.app_context():
         db.session.remove()
