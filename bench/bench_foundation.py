@@ -57,7 +57,7 @@ def bench_candidate_list(app) -> dict:
     for query in queries:  # warm up
         assert client.get(f"/api/v1/candidates?{query}", headers=headers).status_code == 200
     samples = []
-    for round_ in range(50):
+    for _round in range(50):
         for query in queries:
             started = time.perf_counter()
             response = client.get(f"/api/v1/candidates?{query}", headers=headers)
@@ -67,18 +67,18 @@ def bench_candidate_list(app) -> dict:
 
 
 def bench_seat_race(url: str) -> dict:
+    import datetime as dt
+
+    from sqlalchemy import select
+
     from matcher import create_app
-    from matcher.auth.service import create_account
-    from matcher.bases.service import create_company, decide_certification
+    from matcher.auth.models import Account, Role
+    from matcher.candidates.models import Candidate, CandidateStatus, Consent, ConsentKind
     from matcher.extensions import db
     from matcher.referrals.models import ReferralStatus
     from matcher.referrals.service import create_referral, transition
     from matcher.slots.models import Slot
     from matcher.slots.service import create_slot, set_slot_status
-    from sqlalchemy import select
-    from matcher.auth.models import Account, Role
-    from matcher.candidates.models import Candidate, CandidateStatus, ConsentKind, Consent
-    import datetime as dt
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     attempts, seats = 50, 5
@@ -91,7 +91,7 @@ def bench_seat_race(url: str) -> dict:
         set_slot_status(session=db.session, actor=employer, slot_id=slot.id, status="open")
         candidates = db.session.scalars(select(Candidate).where(Candidate.status == CandidateStatus.ACTIVE)
                                         .order_by(Candidate.id).limit(attempts)).all()
-        referral_ids, actors = [], {}
+        referral_ids = []
         for candidate in candidates:
             caseworker = db.session.scalar(select(Account).where(Account.office_id == candidate.office_id))
             db.session.add(Consent(candidate_id=candidate.id, kind=ConsentKind.REFERRAL, granted=True,
@@ -142,8 +142,8 @@ def bench_seat_race(url: str) -> dict:
 
 
 def employer_place(employer) -> str:
-    from matcher.extensions import db
     from matcher.bases.models import Company
+    from matcher.extensions import db
 
     return db.session.get(Company, employer.company_id).place_code
 

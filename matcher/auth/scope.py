@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from matcher.errors import NotFound
-
 from matcher.auth.models import Account, Role
+from matcher.errors import NotFound
 
 
 def require_role(actor: Account, *roles: Role) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, or_, select

@@ -58,7 +58,8 @@ from matcher.timeutil import add_years, today, utcnow
 
 DEMO_PASSWORD = "xintu-demo-2026"
 CITY_CODE = "330700"
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金贾"
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭"
+            "曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金贾")
 GIVEN = "伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁龙林欣建文志国海东峰亮成晨阳雷兵洋晓红丽芳敏静燕霞"
 BASE_STEMS = ["婺香", "金泰", "八婺", "双龙", "金兰", "鼎盛", "恒达", "宏远", "新途", "兴华", "瑞丰", "永安", "同心",
               "诚信", "鸿运", "天宇", "众合", "佳利", "华康", "博远", "安顺", "和美", "金义", "德信", "汇丰"]
@@ -262,8 +263,8 @@ class _City:
                 stem = rng.choice(BASE_STEMS) + rng.choice("一二三四五六七八")
                 name = f"{district.name[:2]}{stem}{suffix}"
             used_names.add(name)
-            first17 = "91" + district.code + "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(8)) + "X"
-            first17 = first17[:17]
+            organisation = "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(9))
+            first17 = ("91" + district.code + organisation)[:17]
             credit_code = first17 + credit_code_check_char(first17)
             lat, lng = self.jitter(township, 1.5)
             company_id = self.ids.take(Company)
@@ -277,11 +278,13 @@ class _City:
             row = self.add(Company, dict(
                 id=company_id, name=name, credit_code=credit_code, industry=industry,
                 address=f"{district.name}{township.name}{rng.randint(1, 999)}号", place_code=township.code,
-                lat=lat, lng=lng, contact_name=self.person_name(), contact_phone=f"0579-8{rng.randint(1000000, 9999999)}",
+                lat=lat, lng=lng, contact_name=self.person_name(),
+                contact_phone=f"0579-8{rng.randint(1000000, 9999999)}",
                 description=f"{industry}企业，提供{self.courses[main_course].name_zh}岗位与培训。",
                 certification_status=stored, certified_until=until, created_at=self.now, updated_at=self.now))
             # Each base has a latent quality: how well its placements last (the ground truth's base effect).
-            row_meta = {"row": row, "status": status, "courses": [main_course] + rng.sample(courses, k=rng.choice((0, 1))),
+            extra_courses = rng.sample(courses, k=rng.choice((0, 1)))
+            row_meta = {"row": row, "status": status, "courses": [main_course] + extra_courses,
                         "quality": rng.gauss(0, 0.6), "since": since}
             self.companies.append(row_meta)
             self.add(CertificationEvent, dict(id=self.ids.take(CertificationEvent), company_id=company_id,
