@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
+from matcher.apiutil import IdConverter, id_param_schema
+
 
 def register_api(app: Flask) -> Api:
     from matcher.auth.api import blp as auth_blp
@@ -16,7 +18,9 @@ def register_api(app: Flask) -> Api:
     from matcher.transfer.api import blp as transfer_blp
 
     # One Api per app: flask-smorest keeps the OpenAPI spec on the instance, and tests build many apps.
+    app.url_map.converters["id"] = IdConverter
     api = Api(app)
+    api.register_converter(IdConverter, id_param_schema)
     for blp in (auth_blp, reference_blp, bases_blp, slots_blp, candidates_blp, referrals_blp, transfer_blp):
         api.register_blueprint(blp)
     return api

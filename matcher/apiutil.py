@@ -10,9 +10,27 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
+from werkzeug.routing import IntegerConverter
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+# Ids fit PostgreSQL's INTEGER; a larger number is not an id of anything (and must not reach the database).
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>` in a route: a positive integer that fits the id columns, else 404."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+def id_param_schema(_converter) -> dict:
+    return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+
+def IdField(**kwargs) -> fields.Int:  # noqa: N802 - reads like the marshmallow field it is
+    return fields.Int(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class Schema(ma.Schema):

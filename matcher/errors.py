@@ -164,6 +164,8 @@ def register_error_handlers(app: Flask) -> None:
     def _domain(exc: DomainError):
         response = jsonify(error_body(exc.status, exc.message, exc.errors or None))
         response.status_code = exc.status
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="xintu"'
         return response
 
     for code in default_exceptions:

@@ -53,7 +53,7 @@ def id_number_sex(number: str) -> str:
 
 
 def mask_id_number(number: str) -> str:
-    """What anyone ever sees of an ID number: region and last two characters, 3307**********12."""
+    """What anyone ever sees of an ID number: the first four and last two characters, 3307************12."""
     number = number.strip().upper()
     return number[:4] + "*" * (len(number) - 6) + number[-2:]
 

@@ -66,7 +66,7 @@ class Accounts(MethodView):
         return service.create_account(session=db.session, actor=current_actor(), data=data)
 
 
-@blp.route("/accounts/<int:account_id>")
+@blp.route("/accounts/<id:account_id>")
 class AccountById(MethodView):
     @blp.response(200, AccountReadSchema)
     def get(self, account_id):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from matcher.apiutil import Schema
+from matcher.apiutil import IdField, Schema
 from matcher.auth.models import Role
 
 
@@ -25,8 +25,8 @@ class AccountCreateSchema(Schema):
     display_name = fields.Str(required=True, validate=validate.Length(min=1, max=60))
     password = fields.Str(required=True, load_only=True, validate=validate.Length(min=10, max=200))
     role = fields.Enum(Role, by_value=True, required=True)
-    office_id = fields.Int(allow_none=True)
-    company_id = fields.Int(allow_none=True)
+    office_id = IdField(allow_none=True)
+    company_id = IdField(allow_none=True)
     bureau_code = fields.Str(allow_none=True, validate=validate.Length(min=6, max=12))
 
 
@@ -34,8 +34,8 @@ class AccountUpdateSchema(Schema):
     display_name = fields.Str(validate=validate.Length(min=1, max=60))
     password = fields.Str(load_only=True, validate=validate.Length(min=10, max=200))
     is_active_account = fields.Bool(data_key="is_active")
-    office_id = fields.Int(allow_none=True)
-    company_id = fields.Int(allow_none=True)
+    office_id = IdField(allow_none=True)
+    company_id = IdField(allow_none=True)
     bureau_code = fields.Str(allow_none=True, validate=validate.Length(min=6, max=12))
 
 
@@ -44,8 +44,8 @@ class AccountReadSchema(Schema):
     username = fields.Str()
     display_name = fields.Str()
     role = fields.Enum(Role, by_value=True)
-    office_id = fields.Int(allow_none=True)
-    company_id = fields.Int(allow_none=True)
+    office_id = IdField(allow_none=True)
+    company_id = IdField(allow_none=True)
     bureau_code = fields.Str(allow_none=True)
     is_active = fields.Bool()
     last_login_at = fields.DateTime(allow_none=True)

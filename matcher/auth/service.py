@@ -15,7 +15,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from matcher.auth.models import Account, ApiToken, Role
 from matcher.auth.scope import require_role
+from matcher.bases.models import Company
 from matcher.errors import Conflict, Invalid, NotFound, Unauthorized
+from matcher.offices.models import JudicialOffice
+from matcher.places.models import Place
 from matcher.timeutil import utcnow
 
 # A fixed hash to compare against when the user does not exist, so timing does not reveal usernames.
@@ -101,11 +104,13 @@ def create_account(*, session: Session, actor: Account | None, data: dict) -> Ac
     data = dict(data)
     password = data.pop("password")
     account = Account(password_hash=hash_password(password), **data)
-    _check_scope_fields(account)
+    _check_scope_fields(session, account)
+    if session.scalar(select(Account.id).where(Account.username == account.username)) is not None:
+        raise Conflict(_l("That username is taken."), field="username")
     session.add(account)
     try:
         session.commit()
-    except IntegrityError:
+    except IntegrityError:  # the same username, taken a moment ago by someone else
         session.rollback()
         raise Conflict(_l("That username is taken."), field="username") from None
     return account
@@ -118,12 +123,17 @@ def update_account(*, session: Session, actor: Account, account_id: int, data: d
         account.password_hash = hash_password(data.pop("password"))
     for key, value in data.items():
         setattr(account, key, value)
-    _check_scope_fields(account)
+    try:
+        _check_scope_fields(session, account)
+    except Invalid:
+        session.rollback()
+        raise
     session.commit()
     return account
 
 
-def _check_scope_fields(account: Account) -> None:
+def _check_scope_fields(session: Session, account: Account) -> None:
+    """The role's scope field is set and names something that exists."""
     needed = {
         Role.CASEWORKER: ("office_id", _l("A caseworker belongs to a judicial office.")),
         Role.EMPLOYER: ("company_id", _l("An employer account belongs to a company.")),
@@ -131,5 +141,11 @@ def _check_scope_fields(account: Account) -> None:
         Role.ADMINISTRATOR: ("bureau_code", _l("An administrator works for a bureau (a city or district).")),
     }
     field, message = needed[account.role]
-    if getattr(account, field) is None:
+    value = getattr(account, field)
+    if value is None:
         raise Invalid(message, field=field)
+    model = {"office_id": JudicialOffice, "company_id": Company, "bureau_code": Place}[field]
+    with session.no_autoflush:  # look before the changed account reaches the database
+        exists = session.get(model, value) is not None
+    if not exists:
+        raise Invalid(_l("%(value)s names nothing that exists.", value=value), field=field)

@@ -39,7 +39,7 @@ class Bases(MethodView):
         return service.create_company(session=db.session, actor=current_actor(), data=data)
 
 
-@blp.route("/<int:company_id>")
+@blp.route("/<id:company_id>")
 class BaseById(MethodView):
     @blp.response(200, CompanyReadSchema)
     def get(self, company_id):
@@ -53,7 +53,7 @@ class BaseById(MethodView):
         return service.update_company(session=db.session, actor=current_actor(), company_id=company_id, data=data)
 
 
-@blp.route("/<int:company_id>/certification")
+@blp.route("/<id:company_id>/certification")
 class Certification(MethodView):
     @blp.response(200, CertificationEventSchema(many=True))
     def get(self, company_id):
@@ -68,7 +68,7 @@ class Certification(MethodView):
                                             **decision)
 
 
-@blp.route("/<int:company_id>/agreements")
+@blp.route("/<id:company_id>/agreements")
 class Agreements(MethodView):
     @blp.response(200, AgreementReadSchema(many=True))
     def get(self, company_id):

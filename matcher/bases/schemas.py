@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates
 
-from matcher.apiutil import PlaceInputSchema, PlaceOutSchema, Schema, sort_field
+from matcher.apiutil import IdField, PlaceInputSchema, PlaceOutSchema, Schema, sort_field
 from matcher.bases.models import CertificationStatus
 from matcher.identifiers import is_valid_credit_code
 
@@ -69,7 +69,7 @@ class CertificationEventSchema(Schema):
     to_status = fields.Enum(CertificationStatus, by_value=True)
     valid_until = fields.Date(allow_none=True)
     reason = fields.Str(allow_none=True)
-    decided_by_id = fields.Int(allow_none=True)
+    decided_by_id = IdField(allow_none=True)
     decided_at = fields.DateTime()
 
 
@@ -82,6 +82,6 @@ class AgreementCreateSchema(Schema):
 
 class AgreementReadSchema(AgreementCreateSchema):
     id = fields.Int()
-    company_id = fields.Int()
+    company_id = IdField()
     ends_on = fields.Date()
     created_at = fields.DateTime()

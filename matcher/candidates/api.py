@@ -42,7 +42,7 @@ class Candidates(MethodView):
         return service.create_candidate(session=db.session, actor=current_actor(), data=data)
 
 
-@blp.route("/<int:candidate_id>")
+@blp.route("/<id:candidate_id>")
 class CandidateById(MethodView):
     @blp.response(200, CandidateReadSchema)
     def get(self, candidate_id):
@@ -57,7 +57,7 @@ class CandidateById(MethodView):
                                         data=data)
 
 
-@blp.route("/<int:candidate_id>/risk-assessments")
+@blp.route("/<id:candidate_id>/risk-assessments")
 class RiskAssessments(MethodView):
     @blp.response(200, RiskAssessmentReadSchema(many=True))
     def get(self, candidate_id):
@@ -72,7 +72,7 @@ class RiskAssessments(MethodView):
                                            data=data)
 
 
-@blp.route("/<int:candidate_id>/consents")
+@blp.route("/<id:candidate_id>/consents")
 class Consents(MethodView):
     @blp.response(200, ConsentReadSchema(many=True))
     def get(self, candidate_id):
@@ -87,7 +87,7 @@ class Consents(MethodView):
                                       data=data)
 
 
-@blp.route("/<int:candidate_id>/visits")
+@blp.route("/<id:candidate_id>/visits")
 class Visits(MethodView):
     @blp.response(200, VisitReadSchema(many=True))
     def get(self, candidate_id):

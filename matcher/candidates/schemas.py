@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates
 
-from matcher.apiutil import PlaceInputSchema, PlaceOutSchema, Schema, SkillEntrySchema, sort_field
+from matcher.apiutil import IdField, PlaceInputSchema, PlaceOutSchema, Schema, SkillEntrySchema, sort_field
 from matcher.candidates.models import (
     CandidateStatus,
     ConsentKind,
@@ -49,7 +49,7 @@ class CandidateCreateSchema(Schema):
     needs_housing = fields.Bool()
     earliest_start = fields.Date(allow_none=True)
     status = fields.Enum(CandidateStatus, by_value=True)
-    office_id = fields.Int(metadata={"description": "Administrators only; otherwise the residence's office."})
+    office_id = IdField(metadata={"description": "Administrators only; otherwise the residence's office."})
     consents = fields.List(fields.Enum(ConsentKind, by_value=True), load_only=True,
                            metadata={"description": "Consents given at intake."})
 
@@ -133,7 +133,7 @@ class CandidateListQuerySchema(Schema):
     status = fields.Enum(CandidateStatus, by_value=True)
     risk_grade = fields.Enum(RiskGrade, by_value=True)
     key_subject = fields.Bool()
-    office_id = fields.Int()
+    office_id = IdField()
     course = fields.Str(metadata={"description": "Has this course among their wishes."})
     dual_registration = fields.Bool()
     released_from = fields.Date()
@@ -150,7 +150,7 @@ class RiskAssessmentCreateSchema(Schema):
 
 class RiskAssessmentReadSchema(RiskAssessmentCreateSchema):
     id = fields.Int()
-    assessed_by_id = fields.Int(allow_none=True)
+    assessed_by_id = IdField(allow_none=True)
 
 
 class ConsentCreateSchema(Schema):
@@ -162,7 +162,7 @@ class ConsentCreateSchema(Schema):
 
 class ConsentReadSchema(ConsentCreateSchema):
     id = fields.Int()
-    recorded_by_id = fields.Int(allow_none=True)
+    recorded_by_id = IdField(allow_none=True)
 
 
 class VisitCreateSchema(Schema):
@@ -173,5 +173,5 @@ class VisitCreateSchema(Schema):
 
 class VisitReadSchema(VisitCreateSchema):
     id = fields.Int()
-    candidate_id = fields.Int()
-    recorded_by_id = fields.Int(allow_none=True)
+    candidate_id = IdField()
+    recorded_by_id = IdField(allow_none=True)

@@ -36,7 +36,7 @@ from matcher.offices.models import JudicialOffice
 from matcher.offices.service import office_for_township
 from matcher.places.models import Place
 from matcher.places.service import resolve_place
-from matcher.reference.service import require_course, resolve_skill_entries
+from matcher.reference.service import require_course, require_skill, resolve_skill_entries
 from matcher.timeutil import add_years, today
 
 ASSISTANCE_YEARS = 5
@@ -137,7 +137,10 @@ def _apply(session: Session, actor: Account | None, candidate: Candidate, data: 
         entries = resolve_skill_entries(session=session, entries=data.pop("skills"), field="skills")
         candidate.skills = [CandidateSkill(**entry) for entry in entries]
     if "certificates" in data:
-        candidate.certificates = [Certificate(**c) for c in data.pop("certificates")]
+        certificates = data.pop("certificates")
+        for index, certificate in enumerate(certificates):
+            require_skill(session, certificate.get("skill_code"), f"certificates.{index}.skill_code")
+        candidate.certificates = [Certificate(**c) for c in certificates]
     if "preferred_courses" in data:
         courses = data.pop("preferred_courses")
         for index, code in enumerate(courses):

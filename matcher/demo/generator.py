@@ -520,6 +520,8 @@ class _City:
             if facts["row"]["id"] in placed or (facts["row"]["id"], slot["id"]) in self.pairs:
                 continue
             target = rng.choice(live)
+            if target == ReferralStatus.STARTED and slot["starts_on"] > self.today:
+                target = ReferralStatus.ACCEPTED  # nobody starts in a slot that has not begun
             if target in (ReferralStatus.ACCEPTED, ReferralStatus.STARTED):
                 if slot["seats_taken"] >= slot["seats"]:
                     continue
@@ -578,12 +580,13 @@ class _City:
         for status in path:
             if status == ReferralStatus.STARTED:
                 day = max(day, slot["starts_on"])
-                started_on = day
             elif status in _STAY_DAYS:
                 day = started_on + dt.timedelta(days=_STAY_DAYS[status])
             elif previous is not None:
                 day = day + dt.timedelta(days=self.rng.randint(1, 6))
             day = min(day, self.today)
+            if status == ReferralStatus.STARTED:
+                started_on = day
             events.append(dict(id=self.ids.take(ReferralEvent), referral_id=referral_id, from_status=previous,
                                to_status=status, on_date=day, reason=None,
                                actor_id=caseworker, at=self.now))

@@ -102,7 +102,7 @@ class Offices(MethodView):
                                pagination_parameters)
 
 
-@blp.route("/offices/<int:office_id>")
+@blp.route("/offices/<id:office_id>")
 class OfficeById(MethodView):
     @blp.response(200, OfficeSchema)
     def get(self, office_id):

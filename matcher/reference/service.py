@@ -99,3 +99,12 @@ def require_occupation(session: Session, code: str | None, field: str) -> None:
 
     if code is not None and session.get(Occupation, code) is None:
         raise Invalid(_l("Unknown occupation %(code)s.", code=code), field=field)
+
+
+def require_skill(session: Session, code: str | None, field: str) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from matcher.errors import Invalid
+
+    if code is not None and code not in _skill_index(session)[0]:
+        raise Invalid(_l("Unknown skill %(code)s.", code=code), field=field)

@@ -46,7 +46,7 @@ class Referrals(MethodView):
         return _for_actor(service.create_referral(session=db.session, actor=actor, **data), actor)
 
 
-@blp.route("/<int:referral_id>")
+@blp.route("/<id:referral_id>")
 class ReferralById(MethodView):
     @blp.response(200, ReferralReadSchema)
     def get(self, referral_id):
@@ -55,7 +55,7 @@ class ReferralById(MethodView):
         return _for_actor(service.get_referral(session=db.session, actor=actor, referral_id=referral_id), actor)
 
 
-@blp.route("/<int:referral_id>/transitions")
+@blp.route("/<id:referral_id>/transitions")
 class ReferralTransitions(MethodView):
     @blp.arguments(TransitionSchema)
     @blp.response(200, ReferralReadSchema)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from matcher.apiutil import PlaceOutSchema, Schema, sort_field
+from matcher.apiutil import IdField, PlaceOutSchema, Schema, sort_field
 from matcher.candidates.schemas import CandidateSkillOutSchema
 from matcher.referrals.models import ReferralStatus
 
 
 class ReferralCreateSchema(Schema):
-    candidate_id = fields.Int(required=True)
-    slot_id = fields.Int(required=True)
+    candidate_id = IdField(required=True)
+    slot_id = IdField(required=True)
     note = fields.Str(allow_none=True, validate=validate.Length(max=500))
     send = fields.Bool(load_default=False, metadata={"description": "Send to the base at once."})
 
@@ -41,7 +41,7 @@ class ReferralEventSchema(Schema):
     to_status = fields.Enum(ReferralStatus, by_value=True)
     on_date = fields.Date()
     reason = fields.Str(allow_none=True)
-    actor_id = fields.Int(allow_none=True)
+    actor_id = IdField(allow_none=True)
     at = fields.DateTime()
 
 
@@ -49,7 +49,7 @@ class SlotRefSchema(Schema):
     id = fields.Int()
     title = fields.Str()
     kind = fields.Str()
-    company_id = fields.Int()
+    company_id = IdField()
     company_name = fields.Function(lambda slot: slot.company.name)
 
 
@@ -73,7 +73,7 @@ class ReferralReadSchema(Schema):
 
 class ReferralListQuerySchema(Schema):
     status = fields.Enum(ReferralStatus, by_value=True)
-    slot_id = fields.Int()
-    candidate_id = fields.Int()
+    slot_id = IdField()
+    candidate_id = IdField()
     open = fields.Bool(metadata={"description": "Only referrals that have not ended."})
     sort = sort_field(["created_at", "updated_at"], "-updated_at")

@@ -36,7 +36,7 @@ class Slots(MethodView):
         return service.create_slot(session=db.session, actor=current_actor(), data=data)
 
 
-@blp.route("/<int:slot_id>")
+@blp.route("/<id:slot_id>")
 class SlotById(MethodView):
     @blp.response(200, SlotReadSchema)
     def get(self, slot_id):
@@ -50,7 +50,7 @@ class SlotById(MethodView):
         return service.update_slot(session=db.session, actor=current_actor(), slot_id=slot_id, data=data)
 
 
-@blp.route("/<int:slot_id>/status")
+@blp.route("/<id:slot_id>/status")
 class SlotStatusView(MethodView):
     @blp.arguments(SlotStatusSchema)
     @blp.response(200, SlotReadSchema)

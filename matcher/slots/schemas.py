@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from matcher.apiutil import PlaceInputSchema, PlaceOutSchema, Schema, SkillEntrySchema, sort_field
+from matcher.apiutil import IdField, PlaceInputSchema, PlaceOutSchema, Schema, SkillEntrySchema, sort_field
 from matcher.slots.models import SlotKind, SlotStatus
 
 
 class SlotCreateSchema(Schema):
-    company_id = fields.Int(metadata={"description": "Administrators only; employers post for their own base."})
+    company_id = IdField(metadata={"description": "Administrators only; employers post for their own base."})
     kind = fields.Enum(SlotKind, by_value=True, required=True)
     title = fields.Str(required=True, validate=validate.Length(min=2, max=100))
     description = fields.Str(validate=validate.Length(max=4000))
@@ -52,7 +52,7 @@ class SlotSkillOutSchema(Schema):
 
 class SlotReadSchema(Schema):
     id = fields.Int()
-    company_id = fields.Int()
+    company_id = IdField()
     company_name = fields.Function(lambda slot: slot.company.name)
     kind = fields.Enum(SlotKind, by_value=True)
     title = fields.Str()
@@ -81,7 +81,7 @@ class SlotReadSchema(Schema):
 
 
 class SlotListQuerySchema(Schema):
-    company_id = fields.Int()
+    company_id = IdField()
     kind = fields.Enum(SlotKind, by_value=True)
     course = fields.Str()
     status = fields.Enum(SlotStatus, by_value=True)

@@ -10,6 +10,7 @@ from matcher.apiutil import apply_sort
 from matcher.auth.models import Account, Role
 from matcher.auth.scope import require_role
 from matcher.bases.models import Company
+from matcher.bases.service import certified_in_date
 from matcher.errors import Conflict, Invalid, NotFound
 from matcher.places.models import code_prefix
 from matcher.places.service import resolve_place
@@ -18,13 +19,15 @@ from matcher.slots.models import Slot, SlotKind, SlotSkill, SlotStatus
 
 
 def visible_slots(actor: Account) -> Select:
-    """Employers see their own base's slots; caseworkers and organisers every posted (non-draft) slot."""
+    """Employers see their own base's slots; caseworkers and organisers the posted (non-draft) slots of
+    bases whose certification is in force, as they see those bases."""
     stmt = select(Slot)
     if actor.role == Role.ADMINISTRATOR:
         return stmt
     if actor.role == Role.EMPLOYER:
         return stmt.where(Slot.company_id == actor.company_id)
-    return stmt.where(Slot.status != SlotStatus.DRAFT)
+    in_force = select(Company.id).where(certified_in_date())
+    return stmt.where(Slot.status != SlotStatus.DRAFT, Slot.company_id.in_(in_force))
 
 
 def list_slots(*, session: Session, actor: Account, filters: dict) -> Select:

@@ -17,7 +17,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matcher.apiutil import Schema
+from matcher.apiutil import IdField, Schema
 from matcher.auth.models import Account, Role
 from matcher.bases.models import Company
 from matcher.bases.schemas import CompanyCreateSchema
@@ -273,7 +273,7 @@ class ReferralHistorySchema(Schema):
     """One past referral: where it got to, and when."""
 
     candidate = fields.Str(required=True, validate=validate.Length(min=1, max=40))
-    slot_id = fields.Int(required=True)
+    slot_id = IdField(required=True)
     status = fields.Enum(ReferralStatus, by_value=True, required=True)
     created_on = fields.Date(required=True)
     started_on = fields.Date()

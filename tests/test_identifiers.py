@@ -1,0 +1,164 @@
+"""Check characters of citizen ID numbers (GB 11643) and unified social credit codes (GB 32100), and
+the only forms in which an ID number is kept: masked and hashed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import random
+import re
+
+import pytest
+
+from matcher.identifiers import (
+    CREDIT_CODE_CHARSET,
+    PUBLIC_ID_ALPHABET,
+    credit_code_check_char,
+    hash_id_number,
+    id_number_birth_date,
+    id_number_check_char,
+    id_number_sex,
+    is_valid_credit_code,
+    is_valid_id_number,
+    mask_id_number,
+    new_public_id,
+)
+
+# ---- GB 11643 citizen ID numbers -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("number", ["11010519491231002X", "440524188001010014", "11010519491231002x",
+                                    " 11010519491231002X "])
+def test_known_valid_id_numbers(number):
+    assert is_valid_id_number(number)
+
+
+def test_the_check_character_of_the_standards_example_is_x():
+    assert id_number_check_char("11010519491231002") == "X"
+    assert id_number_check_char("44052418800101001") == "4"
+
+
+@pytest.mark.parametrize("number", [
+    "110105194912310021",  # wrong check character
+    "11010519491231002Y",  # not a check character at all
+    "11010519491231002",  # 17 characters
+    "11010519491231002X0",  # 19 characters
+    "1101051949123100AX",  # letters in the body
+    "110105194902300025",  # 30 February
+    "110105194913010027",  # month 13
+    "",
+])
+def test_invalid_id_numbers(number):
+    assert not is_valid_id_number(number)
+
+
+def test_invalid_dates_are_refused_even_with_a_correct_check_character():
+    first17 = "11010519490230002"
+    assert not is_valid_id_number(first17 + id_number_check_char(first17))
+
+
+def test_every_single_digit_error_and_adjacent_swap_is_caught():
+    rng = random.Random(11643)
+    for _ in range(200):
+        born = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(20000))
+        first17 = f"{rng.randrange(110000, 659000)}{born:%Y%m%d}{rng.randrange(1000):03d}"
+        number = first17 + id_number_check_char(first17)
+        assert is_valid_id_number(number)
+        for position in range(17):
+            for digit in "0123456789":
+                if digit != number[position]:
+                    changed = number[:position] + digit + number[position + 1:]
+                    assert not is_valid_id_number(changed), (number, changed)
+        for position in range(16):
+            a, b = number[position], number[position + 1]
+            if a != b:
+                swapped = number[:position] + b + a + number[position + 2:]
+                assert not is_valid_id_number(swapped), (number, swapped)
+
+
+def test_birth_date_and_sex_are_read_from_the_number():
+    assert id_number_birth_date("11010519491231002X") == dt.date(1949, 12, 31)
+    assert id_number_birth_date("110105194902300025") is None
+    assert id_number_sex("11010519491231002X") == "female"  # the 17th digit, 2, is even
+    assert id_number_sex("440524188001010014") == "male"  # 1 is odd
+
+
+# ---- GB 32100 unified social credit codes ----------------------------------------------------------------
+
+@pytest.mark.parametrize("code", ["91350100M000100Y43", "91440300708461136T", "91350100m000100y43"])
+def test_known_valid_credit_codes(code):
+    assert is_valid_credit_code(code)
+
+
+def test_the_check_character_of_the_standards_example():
+    assert credit_code_check_char("91350100M000100Y4") == "3"
+
+
+@pytest.mark.parametrize("code", [
+    "91350100M000100Y44",  # wrong check character
+    "91350100M000100Y4",  # 17 characters
+    "91350100M000100Y430",  # 19 characters
+    "91350100M000I00Y43",  # I is not in the character set (nor O, S, V, Z)
+    "91350100M000O00Y43",
+    "91350100M000S00Y43",
+    "91350100M000100Y4Z",
+    "",
+])
+def test_invalid_credit_codes(code):
+    assert not is_valid_credit_code(code)
+
+
+def test_the_character_set_leaves_out_look_alike_letters():
+    assert len(CREDIT_CODE_CHARSET) == 31
+    assert not set("IOSVZ") & set(CREDIT_CODE_CHARSET)
+
+
+def test_every_single_character_error_is_caught():
+    rng = random.Random(32100)
+    for _ in range(100):
+        first17 = "".join(rng.choice(CREDIT_CODE_CHARSET) for _ in range(17))
+        code = first17 + credit_code_check_char(first17)
+        assert is_valid_credit_code(code)
+        for position in range(17):
+            for char in CREDIT_CODE_CHARSET:
+                if char != code[position]:
+                    assert not is_valid_credit_code(code[:position] + char + code[position + 1:])
+
+
+def test_a_check_value_of_zero_is_the_character_0():
+    # Find a body whose weighted sum is a multiple of 31: its check character must be "0", not "31".
+    rng = random.Random(0)
+    while True:
+        first17 = "".join(rng.choice(CREDIT_CODE_CHARSET) for _ in range(17))
+        if credit_code_check_char(first17) == "0":
+            break
+    assert is_valid_credit_code(first17 + "0")
+
+
+# ---- masking and hashing ---------------------------------------------------------------------------------
+
+def test_masking_keeps_the_region_and_last_two_characters():
+    assert mask_id_number("11010519491231002X") == "1101************2X"
+    assert mask_id_number(" 11010519491231002x ") == "1101************2X"
+    masked = mask_id_number("440524188001010014")
+    assert len(masked) == 18 and re.fullmatch(r"4405\*{12}14", masked)
+    assert "18800101" not in masked
+
+
+def test_hashing_is_keyed_stable_and_normalised():
+    number = "11010519491231002X"
+    digest = hash_id_number(number, "pepper-1")
+    assert re.fullmatch(r"[0-9a-f]{64}", digest)
+    assert digest == hmac.new(b"pepper-1", number.encode(), hashlib.sha256).hexdigest()
+    assert hash_id_number(" 11010519491231002x ", "pepper-1") == digest  # the same person, however typed
+    assert hash_id_number(number, "pepper-2") != digest  # keyed: useless without the pepper
+    assert digest != hashlib.sha256(number.encode()).hexdigest()  # not a plain (guessable) hash
+    assert hash_id_number("440524188001010014", "pepper-1") != digest
+
+
+def test_public_ids_are_pseudonymous_and_easy_to_read_aloud():
+    ids = {new_public_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    for public_id in ids:
+        assert re.fullmatch(rf"XT-[{PUBLIC_ID_ALPHABET}]{{8}}", public_id)
+    assert not set("01OIL") & set(PUBLIC_ID_ALPHABET)
