@@ -22,6 +22,7 @@ run: $(STAMP)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed reference
 	$(BIN)/flask seed demo --if-empty
+	$(BIN)/flask model train --if-none
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## Run every test: lint and architecture contract, then the suite on SQLite and on PostgreSQL.

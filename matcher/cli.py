@@ -42,3 +42,7 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(import_cli)
     app.cli.add_command(export_cli)
+    from matcher.matching.cli import assign, model_cli
+
+    app.cli.add_command(model_cli)
+    app.cli.add_command(assign)

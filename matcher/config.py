@@ -48,6 +48,8 @@ class Config:
     BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).parent / "translations")
 
     PASSWORD_HASH_METHOD = "scrypt"
+    # Trained scoring models and their cards (artefacts are files; the registry is in the database).
+    MODELS_DIR = os.environ.get("XINTU_MODELS_DIR") or str(PROJECT_ROOT / "models")
     API_TOKEN_TTL_DAYS = int(os.environ.get("XINTU_API_TOKEN_TTL_DAYS", "30"))
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024  # imports of a whole city's spreadsheet fit
     PAGE_SIZE_MAX = 200

@@ -11,6 +11,7 @@ from matcher.candidates.models import (  # noqa: F401
     RiskAssessment,
     Visit,
 )
+from matcher.matching.models import AssignmentDraft, AssignmentDraftItem, OccupationalBan, ScoringModel  # noqa: F401, E402
 from matcher.offices.models import JudicialOffice  # noqa: F401
 from matcher.places.models import Place  # noqa: F401
 from matcher.reference.models import Course, Occupation, Skill  # noqa: F401

@@ -26,8 +26,9 @@ def database_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def shared_app(database_url):
+def shared_app(database_url, tmp_path_factory):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
+                      "MODELS_DIR": str(tmp_path_factory.mktemp("models")),
                       "SECRET_KEY": "test", "ID_NUMBER_PEPPER": "test-pepper",
                       # Fast hashes: the suite creates hundreds of accounts.
                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})

@@ -48,6 +48,7 @@ from matcher.identifiers import (
     id_number_check_char,
     mask_id_number,
 )
+from matcher.matching.models import OccupationalBan
 from matcher.offices.models import JudicialOffice
 from matcher.places.models import Place, PlaceLevel
 from matcher.places.service import haversine_km
@@ -182,7 +183,7 @@ class _City:
 
     def flush(self) -> None:
         order = [Company, Account, CertificationEvent, Agreement, Slot, SlotSkill, Candidate, CandidateSkill,
-                 Certificate, PreferredCourse, RiskAssessment, Consent, Visit, Referral, ReferralEvent]
+                 Certificate, PreferredCourse, RiskAssessment, Consent, Visit, OccupationalBan, Referral, ReferralEvent]
         for model in order:
             rows = self.rows.pop(model, [])
             for start in range(0, len(rows), 5000):
@@ -449,6 +450,12 @@ class _City:
                 self.add(PreferredCourse, dict(id=self.ids.take(PreferredCourse), candidate_id=candidate_id,
                                                course_code=course, rank=rank))
             caseworker = self.caseworker_by_office[office.id]
+            if rng.random() < 0.01:  # a court-ordered occupational ban (从业禁止) for some years after release
+                banned = rng.choice(list(COURSE_WEIGHTS))
+                self.add(OccupationalBan, dict(id=self.ids.take(OccupationalBan), candidate_id=candidate_id,
+                                               kind="court_order", courses=banned, occupations="",
+                                               until=add_years(release, rng.choice((3, 5))),
+                                               note="判决书载明的从业禁止", created_at=self.now))
             intake = min(release, self.today) - dt.timedelta(days=30)
             for kind, p in ((ConsentKind.DATA_PROCESSING, 1.0), (ConsentKind.REFERRAL, 0.85),
                             (ConsentKind.DISCLOSE_IDENTITY, 0.4)):
@@ -620,6 +627,6 @@ def _reset_sequences(session: Session) -> None:
         return
     for table in ("accounts", "companies", "certification_events", "agreements", "slots", "slot_skills",
                   "candidates", "candidate_skills", "certificates", "preferred_courses", "risk_assessments",
-                  "consents", "visits", "referrals", "referral_events", "judicial_offices"):
+                  "consents", "visits", "referrals", "referral_events", "judicial_offices", "occupational_bans"):
         session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                              f"COALESCE((SELECT MAX(id) FROM {table}), 1))"))

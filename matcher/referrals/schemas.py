@@ -14,6 +14,8 @@ class ReferralCreateSchema(Schema):
     slot_id = IdField(required=True)
     note = fields.Str(allow_none=True, validate=validate.Length(max=500))
     send = fields.Bool(load_default=False, metadata={"description": "Send to the base at once."})
+    from_recommendation = fields.Bool(load_default=False, metadata={
+        "description": "The referral follows a recommendation: the active model's score and version are kept."})
 
 
 class TransitionSchema(Schema):

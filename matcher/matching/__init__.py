@@ -1,0 +1,2 @@
+"""The bridge between the database and the pure engine: adapters, the model registry, recommendations,
+assignment drafts."""

@@ -1,0 +1,128 @@
+"""`flask --app matcher model train|evaluate|list|activate` and `flask --app matcher assign`."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup, with_appcontext
+
+from matcher.extensions import db
+
+model_cli = AppGroup("model", help="Train, evaluate, list and activate scoring models.")
+
+
+@model_cli.command("train")
+@click.option("--horizon", "horizon_days", type=click.Choice(["30", "90", "180"]), default="90", show_default=True,
+              help="Days a placement must last to count as staying.")
+@click.option("--activate", is_flag=True, help="Make the new model the active scorer.")
+@click.option("--if-none", is_flag=True, help="Do nothing if a model is already active.")
+@click.option("--seed", "random_state", default=0, show_default=True)
+def train(horizon_days: str, activate: bool, if_none: bool, random_state: int) -> None:
+    """Train on the referral history; save the model and its card in models/."""
+    from matcher.matching import service
+
+    if if_none:
+        if service.active_model(db.session) is None:
+            # A model shipped in models/ serves at once (the newest that loads here).
+            service.sync_registry(db.session)
+            for version in sorted((r.version for r in service.list_registered(db.session)), reverse=True):
+                try:
+                    service.activate_model(session=db.session, actor=None, version=version)
+                    break
+                except Exception:  # noqa: BLE001 - an incompatible artefact: try the next, else train
+                    db.session.rollback()
+        if service.active_model(db.session) is not None:
+            click.echo(f"active model: {service.active_model(db.session).version}; nothing to do")
+            return
+    record = service.train_model(session=db.session, actor=None, horizon_days=int(horizon_days),
+                                 activate=activate, random_state=random_state)
+    card = json.loads(record.card_json)
+    click.echo(f"trained {record.version} ({record.kind}){' — active' if record.active else ''}")
+    for key, value in (card.get("metrics") or {}).items():
+        if not isinstance(value, dict):
+            click.echo(f"  {key}: {value}")
+
+
+@model_cli.command("list")
+def list_models() -> None:
+    """List trained models; * marks the active one."""
+    from matcher.matching import service
+
+    service.sync_registry(db.session)
+    for record in service.list_registered(db.session):
+        metrics = json.loads(record.card_json).get("metrics", {})
+        auc = metrics.get("roc_auc")
+        click.echo(f"{'*' if record.active else ' '} {record.version:<40} {record.kind:<8} "
+                   f"horizon {record.horizon_days}d  AUC {auc if auc is not None else '-'}")
+
+
+@model_cli.command("activate")
+@click.argument("version")
+def activate(version: str) -> None:
+    """Make VERSION the active scorer."""
+    from matcher.errors import DomainError
+    from matcher.matching import service
+
+    try:
+        service.activate_model(session=db.session, actor=None, version=version)
+    except DomainError as exc:
+        raise click.ClickException(str(exc.message)) from None
+    click.echo(f"active: {version}")
+
+
+@model_cli.command("evaluate")
+@click.option("--horizon", "horizon_days", type=click.Choice(["30", "90", "180"]), default="90", show_default=True)
+@click.option("--split", "split_on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Train before this date, test from it (default: the last quarter of history).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("models/evaluation.json"), show_default=True)
+def evaluate(horizon_days: str, split_on: dt.datetime | None, output: Path) -> None:
+    """Replay history offline and compare the model and its plans with the baselines."""
+    from matcher.engine.evaluation import format_table
+    from matcher.matching import service
+
+    report = service.evaluate(session=db.session, actor=None, horizon_days=int(horizon_days),
+                              split_on=split_on.date() if split_on else None)
+    click.echo(format_table(report))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+    click.echo(f"written to {output}")
+
+
+@click.command("assign")
+@with_appcontext
+@click.option("--district", help="Place code: only candidates living there and slots located there.")
+@click.option("--course", help="Only slots of this course.")
+@click.option("--starts-before", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only slots starting by then.")
+@click.option("--key-subject-weight", default=0.0, show_default=True, help="Extra weight for key subjects.")
+@click.option("--waiting-weight", default=0.0, show_default=True, help="Extra weight per year since release.")
+@click.option("--base-cap", type=int, help="At most this many candidates per base.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("assignment.csv"),
+              show_default=True)
+def assign(district, course, starts_before, key_subject_weight, waiting_weight, base_cap, output: Path) -> None:
+    """Plan an optimal batch assignment of active unplaced candidates to open slots (kept as a draft)."""
+    from matcher.candidates.models import Candidate
+    from matcher.matching import service
+
+    params = {k: v for k, v in {
+        "district": district, "course": course,
+        "starts_before": starts_before.date() if starts_before else None,
+        "key_subject_weight": key_subject_weight, "waiting_weight_per_year": waiting_weight, "base_cap": base_cap,
+    }.items() if v is not None}
+    draft = service.plan_assignment(session=db.session, actor=None, params=params)
+    public = dict(db.session.execute(
+        db.select(Candidate.id, Candidate.public_id).where(
+            Candidate.id.in_([item.candidate_id for item in draft.items]))).all()) if draft.items else {}
+    with output.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["candidate_id", "candidate_public_id", "slot_id", "score"])
+        for item in draft.items:
+            writer.writerow([item.candidate_id, public[item.candidate_id], item.slot_id, f"{item.score:.4f}"])
+    summary = json.loads(draft.summary_json)
+    click.echo(f"plan #{draft.id} (draft, model {draft.model_version}) written to {output}")
+    for key, value in summary.items():
+        click.echo(f"  {key}: {value}")

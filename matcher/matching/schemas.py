@@ -1,0 +1,134 @@
+"""Schemas for recommendations, eligibility, assignment plans and the model registry."""
+
+from __future__ import annotations
+
+import json
+
+from marshmallow import fields, validate
+
+from matcher.apiutil import MAX_PAGE_SIZE, Schema
+from matcher.referrals.schemas import CandidateCardSchema
+from matcher.slots.schemas import SlotReadSchema
+
+
+class PageQuerySchema(Schema):
+    page = fields.Int(load_default=1, validate=validate.Range(min=1, max=10_000))
+    page_size = fields.Int(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+
+
+class ReasonSchema(Schema):
+    code = fields.Str()
+    value = fields.Float()
+    effect = fields.Float(metadata={"description": "How much this fact moved the score (probability points)."})
+    text_zh = fields.Str()
+    text_en = fields.Str()
+
+
+class SlotRecommendationSchema(Schema):
+    slot = fields.Nested(SlotReadSchema)
+    score = fields.Float(metadata={"description": "Predicted probability of starting and staying the horizon."})
+    reasons = fields.List(fields.Nested(ReasonSchema))
+    sentence_zh = fields.Str()
+    sentence_en = fields.Str()
+
+
+class CandidateRecommendationSchema(Schema):
+    candidate = fields.Nested(CandidateCardSchema, attribute="card")
+    score = fields.Float()
+    reasons = fields.List(fields.Nested(ReasonSchema))
+    sentence_zh = fields.Str()
+    sentence_en = fields.Str()
+
+
+class SlotRecommendationPageSchema(Schema):
+    model_version = fields.Str()
+    model_kind = fields.Str(metadata={"description": "learned, or prior while history is too short"})
+    total = fields.Int(metadata={"description": "Eligible slots in all."})
+    items = fields.List(fields.Nested(SlotRecommendationSchema))
+
+
+class CandidateRecommendationPageSchema(Schema):
+    model_version = fields.Str()
+    model_kind = fields.Str()
+    total = fields.Int()
+    items = fields.List(fields.Nested(CandidateRecommendationSchema))
+
+
+class EligibilityReasonSchema(Schema):
+    code = fields.Str()
+    text_zh = fields.Str()
+    text_en = fields.Str()
+
+
+class EligibilitySchema(Schema):
+    eligible = fields.Bool()
+    reasons = fields.List(fields.Nested(EligibilityReasonSchema))
+
+
+class AssignmentParamsSchema(Schema):
+    district = fields.Str(validate=validate.Length(min=6, max=12),
+                          metadata={"description": "Only candidates living (and slots) in this place."})
+    course = fields.Str(validate=validate.Length(max=32))
+    starts_before = fields.Date(metadata={"description": "Only slots starting by this date."})
+    key_subject_weight = fields.Float(load_default=0.0, validate=validate.Range(min=0, max=2))
+    waiting_weight_per_year = fields.Float(load_default=0.0, validate=validate.Range(min=0, max=2))
+    base_cap = fields.Int(validate=validate.Range(min=1, max=10_000),
+                          metadata={"description": "At most this many candidates per base."})
+
+
+class AssignmentItemSchema(Schema):
+    candidate_id = fields.Int()
+    slot_id = fields.Int()
+    score = fields.Float()
+    value = fields.Float()
+    referral_id = fields.Int(allow_none=True)
+
+
+class AssignmentDraftSchema(Schema):
+    id = fields.Int()
+    status = fields.Str()
+    model_version = fields.Str()
+    params = fields.Function(lambda d: json.loads(d.params_json))
+    summary = fields.Function(lambda d: json.loads(d.summary_json))
+    objective = fields.Float()
+    greedy_objective = fields.Float()
+    created_at = fields.DateTime()
+    confirmed_at = fields.DateTime(allow_none=True)
+    items = fields.List(fields.Nested(AssignmentItemSchema))
+
+
+class AssignmentDraftListSchema(AssignmentDraftSchema):
+    class Meta:
+        exclude = ("items",)
+
+
+class ModelSchema(Schema):
+    version = fields.Str()
+    kind = fields.Str()
+    horizon_days = fields.Int()
+    active = fields.Bool()
+    created_at = fields.DateTime()
+    activated_at = fields.DateTime(allow_none=True)
+    card = fields.Function(lambda m: json.loads(m.card_json))
+
+
+class EvaluationQuerySchema(Schema):
+    horizon_days = fields.Int(load_default=90, validate=validate.OneOf([30, 90, 180]))
+    split_on = fields.Date(metadata={"description": "Train before, test from this date (default: last quarter)."})
+
+
+class BanCreateSchema(Schema):
+    kind = fields.Str(load_default="court_order", validate=validate.OneOf(["court_order", "statutory"]))
+    courses = fields.List(fields.Str(validate=validate.Length(max=32)), load_default=list)
+    occupations = fields.List(fields.Str(validate=validate.Length(max=16)), load_default=list)
+    until = fields.Date(allow_none=True, metadata={"description": "Last day of the ban; empty for life."})
+    note = fields.Str(allow_none=True, validate=validate.Length(max=300))
+
+
+class BanReadSchema(Schema):
+    id = fields.Int()
+    kind = fields.Str()
+    courses = fields.Function(lambda b: [c for c in b.courses.split(",") if c])
+    occupations = fields.Function(lambda b: [c for c in b.occupations.split(",") if c])
+    until = fields.Date(allow_none=True)
+    note = fields.Str(allow_none=True)

@@ -1,0 +1,494 @@
+"""Matching: the model registry, recommendations both ways, eligibility explanations, batch assignment.
+
+Every function fetches what it needs through the actor's scope (the candidates and slots services),
+calls the pure engine through the adapters, and owns its transaction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.orm import Session
+
+from matcher.auth.models import Account, Role
+from matcher.auth.scope import require_role
+from matcher.bases.service import certified_in_date
+from matcher.candidates.models import Candidate, CandidateStatus, Consent, ConsentKind
+from matcher.candidates.service import get_candidate, visible_candidates
+from matcher.engine import artifacts
+from matcher.engine.assignment import AssignmentProblem, greedy, priority_weights, solve
+from matcher.engine.eligibility import eligible_mask, why_not
+from matcher.engine.explain import explain_pairs, sentence
+from matcher.engine.features import PairFeaturizer
+from matcher.engine.model import TrainedScorer, score, train_scorer
+from matcher.engine.ranking import rank_candidates, rank_slots
+from matcher.engine.types import History
+from matcher.errors import Conflict, Forbidden, Invalid, NotFound
+from matcher.matching.adapters import candidate_rows, slot_rows, training_world
+from matcher.matching.models import (
+    AssignmentDraft,
+    AssignmentDraftItem,
+    DraftStatus,
+    OccupationalBan,
+    ScoringModel,
+)
+from matcher.places.models import code_prefix
+from matcher.reference.models import Course, Skill
+from matcher.reference.service import require_course, require_occupation
+from matcher.referrals.models import Referral, ReferralEvent, ReferralStatus
+from matcher.slots.models import Slot, SlotStatus
+from matcher.slots.service import get_slot
+from matcher.timeutil import today, utcnow
+
+_cache_lock = threading.Lock()
+_loaded: dict[tuple[str, str], TrainedScorer] = {}
+
+
+# ---- the model registry ----------------------------------------------------------------------
+
+def models_dir() -> Path:
+    return Path(current_app.config["MODELS_DIR"])
+
+
+def active_model(session: Session) -> ScoringModel | None:
+    return session.scalar(select(ScoringModel).where(ScoringModel.active.is_(True)))
+
+
+def active_scorer(session: Session) -> tuple[TrainedScorer, str]:
+    """The active model, loaded once per process; the transparent prior when none was trained yet."""
+    record = active_model(session)
+    if record is None:
+        return _builtin_prior(), "prior-builtin"
+    key = (str(models_dir()), record.version)
+    with _cache_lock:
+        if key not in _loaded:
+            _loaded[key] = artifacts.load(models_dir(), record.version)
+        return _loaded[key], record.version
+
+
+def _builtin_prior() -> TrainedScorer:
+    key = ("builtin", "prior")
+    with _cache_lock:
+        if key not in _loaded:
+            empty = np.zeros(0, dtype=np.int64)
+            _loaded[key] = train_scorer(None, None, History(empty, empty, empty, np.zeros(0, dtype=bool)))
+        return _loaded[key]
+
+
+def featurizer_for(session: Session, candidates, slots) -> PairFeaturizer:
+    """The one way features are built, in training and in serving alike (the taxonomy and the Chinese
+    skill names let free text match skills by name)."""
+    skills = session.scalars(select(Skill)).all()
+    return PairFeaturizer(candidates, slots, taxonomy={s.code: s.course_code for s in skills},
+                          skill_names={s.code: s.name_zh for s in skills})
+
+
+def _course_names(session: Session) -> dict[str, tuple[str, str]]:
+    return {c.code: (c.name_zh, c.name_en) for c in session.scalars(select(Course))}
+
+
+def _groups(session: Session, candidate_ids: np.ndarray) -> dict[str, np.ndarray]:
+    """Sex, age band and risk grade per candidate: for fairness reporting only, never for scoring."""
+    rows = {r.id: r for r in session.execute(
+        select(Candidate.id, Candidate.sex, Candidate.birth_year, Candidate.risk_grade)
+        .where(Candidate.id.in_([int(i) for i in set(candidate_ids.tolist())])))}
+    year = today().year
+
+    def band(birth_year: int) -> str:
+        age = year - birth_year
+        return "<30" if age < 30 else "30-44" if age < 45 else "45+"
+
+    return {
+        "sex": np.array([rows[i].sex.value for i in candidate_ids]),
+        "age_band": np.array([band(rows[i].birth_year) for i in candidate_ids]),
+        "risk_grade": np.array([rows[i].risk_grade.value for i in candidate_ids]),
+    }
+
+
+def train_model(*, session: Session, actor: Account | None, horizon_days: int = 90, activate: bool = False,
+                random_state: int = 0) -> ScoringModel:
+    """Train on every referral whose outcome at the horizon is known; save the artefact and its card."""
+    if actor is not None:
+        require_role(actor, Role.ADMINISTRATOR)
+    if horizon_days not in (30, 90, 180):
+        raise Invalid(_l("The horizon is 30, 90 or 180 days."), field="horizon_days")
+    world = training_world(session, horizon_days=horizon_days)
+    featurizer = featurizer_for(session, world.candidates.table, world.slots.table)
+    scorer = train_scorer(world.candidates.table, world.slots.table, world.history,
+                          horizon_days=horizon_days, random_state=random_state, featurizer=featurizer)
+    history = world.history
+    fairness = None
+    if len(history.stayed):
+        # Fairness on the later fifth of history (the model's own held-out period).
+        cut = np.quantile(history.referred_on, 0.8)
+        test = history.referred_on >= cut
+        if test.sum() and len(set(history.stayed[test].tolist())) == 2:
+            from matcher.engine.evaluation import evaluate_scorer
+
+            p = score(scorer, featurizer, history.candidate_index[test], history.slot_index[test])
+            groups = _groups(session, world.candidates.table.ids[history.candidate_index[test]])
+            fairness = evaluate_scorer(history.stayed[test], p, groups,
+                                       query_ids=history.candidate_index[test])
+    version = f"{scorer.kind}-{utcnow():%Y%m%d%H%M%S}-{scorer.training_data_hash[:8]}"
+    artifacts.save(scorer, models_dir(), version, fairness=fairness)
+    card = json.loads((models_dir() / f"{version}.card.json").read_text(encoding="utf-8"))
+    record = ScoringModel(version=version, kind=scorer.kind, horizon_days=horizon_days,
+                          card_json=json.dumps(card, ensure_ascii=False), active=False)
+    session.add(record)
+    session.flush()
+    if activate or active_model(session) is None:
+        _activate(session, record, actor)
+    session.commit()
+    return record
+
+
+def sync_registry(session: Session) -> list[str]:
+    """Register models whose artefacts sit in models/ but not yet in this database (e.g. the model
+    shipped with the repository); returns the versions added. Nothing is activated here."""
+    known = set(session.scalars(select(ScoringModel.version)))
+    added = []
+    for card in artifacts.list_models(models_dir()):
+        if card["version"] in known:
+            continue
+        session.add(ScoringModel(version=card["version"], kind=card["kind"], horizon_days=card["horizon_days"],
+                                 card_json=json.dumps(card, ensure_ascii=False), active=False))
+        added.append(card["version"])
+    session.commit()
+    return added
+
+
+def _activate(session: Session, record: ScoringModel, actor: Account | None) -> None:
+    session.execute(update(ScoringModel).where(ScoringModel.active.is_(True)).values(active=False))
+    session.flush()
+    record.active, record.activated_at = True, utcnow()
+    record.activated_by_id = actor.id if actor else None
+
+
+def list_registered(session: Session) -> list[ScoringModel]:
+    return list(session.scalars(select(ScoringModel).order_by(ScoringModel.created_at)))
+
+
+def list_models(*, session: Session, actor: Account) -> list[ScoringModel]:
+    require_role(actor, Role.ADMINISTRATOR)
+    sync_registry(session)
+    return list_registered(session)
+
+
+def get_model(*, session: Session, actor: Account | None, version: str) -> ScoringModel:
+    if actor is not None:
+        require_role(actor, Role.ADMINISTRATOR)
+    record = session.get(ScoringModel, version)
+    if record is None:
+        raise NotFound(_l("No such model."))
+    return record
+
+
+def activate_model(*, session: Session, actor: Account | None, version: str) -> ScoringModel:
+    """Make a model the one that scores; it must load (same library versions, untampered file)."""
+    record = get_model(session=session, actor=actor, version=version)
+    try:
+        artifacts.load(models_dir(), version)
+    except (artifacts.IncompatibleModel, FileNotFoundError) as exc:
+        raise Conflict(_l("This model cannot be loaded here: %(why)s", why=str(exc)), field="version") from None
+    _activate(session, record, actor)
+    session.commit()
+    return record
+
+
+def evaluate(*, session: Session, actor: Account | None, horizon_days: int = 90,
+             split_on: dt.date | None = None, random_state: int = 0) -> dict:
+    """Replay history: train before `split_on`, test after; model against the prior and, for batch
+    assignment, against the nearest-preferred-course rule, a greedy plan and random."""
+    if actor is not None:
+        require_role(actor, Role.ADMINISTRATOR)
+    from matcher.engine.evaluation import replay
+
+    world = training_world(session, horizon_days=horizon_days)
+    if len(world.history.stayed) == 0:
+        raise Conflict(_l("There is no referral history with known outcomes to evaluate on."))
+    split = split_on.toordinal() if split_on else int(np.quantile(world.history.referred_on, 0.75))
+    groups = _groups(session, world.candidates.table.ids[world.history.candidate_index])
+    return replay(world.candidates.table, world.slots.table, world.history, split,
+                  horizon_days=horizon_days, random_state=random_state, groups=groups,
+                  featurizer=featurizer_for(session, world.candidates.table, world.slots.table))
+
+
+# ---- recommendations ---------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Recommendation:
+    slot: Slot | None
+    candidate: Candidate | None
+    score: float
+    reasons: list
+    sentence_zh: str
+    sentence_en: str
+
+
+@dataclasses.dataclass
+class RecommendationPage:
+    items: list[Recommendation]
+    total: int
+    model_version: str
+    model_kind: str
+
+
+def recommend_slots(*, session: Session, actor: Account, candidate_id: int, offset: int = 0,
+                    limit: int = 20) -> RecommendationPage:
+    """The best eligible open slots for a candidate, with scores and reasons."""
+    require_role(actor, Role.ADMINISTRATOR, Role.CASEWORKER)
+    candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
+    scorer, version = active_scorer(session)
+    cands = candidate_rows(session, select(Candidate).where(Candidate.id == candidate.id))
+    slots = slot_rows(session, _open_slot_select(), horizon_days=scorer.horizon_days)
+    featurizer = featurizer_for(session, cands.table, slots.table)
+    ranked = rank_slots(scorer, featurizer, cands.table, slots.table, 0, today().toordinal(),
+                        offset=offset, limit=limit)
+    slot_index = np.asarray(ranked.index, dtype=np.int64)
+    reasons = explain_pairs(scorer, featurizer, np.zeros(len(slot_index), dtype=np.int64), slot_index,
+                            course_names=_course_names(session)) if len(slot_index) else []
+    by_id = {s.id: s for s in session.scalars(select(Slot).where(
+        Slot.id.in_([int(slots.table.ids[i]) for i in slot_index])))}
+    items = [Recommendation(slot=by_id[int(slots.table.ids[i])], candidate=None, score=float(p), reasons=r,
+                            sentence_zh=sentence(r, "zh"), sentence_en=sentence(r, "en"))
+             for i, p, r in zip(slot_index, ranked.score, reasons, strict=True)]
+    return RecommendationPage(items=items, total=int(ranked.total), model_version=version, model_kind=scorer.kind)
+
+
+def _open_slot_select():
+    from matcher.bases.models import Company
+
+    in_force = select(Company.id).where(certified_in_date())
+    return select(Slot).where(Slot.status == SlotStatus.OPEN, Slot.company_id.in_(in_force))
+
+
+def _referral_consent_granted():
+    """Candidates whose latest `referral` consent record grants it."""
+    latest = (select(Consent.candidate_id, func.max(Consent.id).label("latest_id"))
+              .where(Consent.kind == ConsentKind.REFERRAL).group_by(Consent.candidate_id).subquery())
+    return select(latest.c.candidate_id).join(Consent, and_(Consent.id == latest.c.latest_id,
+                                                             Consent.granted.is_(True)))
+
+
+def recommend_candidates(*, session: Session, actor: Account, slot_id: int, offset: int = 0,
+                         limit: int = 20) -> RecommendationPage:
+    """The best eligible candidates for a slot. Employers get candidates who consented to referral,
+    shown pseudonymously by the caller; caseworkers their own office's candidates."""
+    require_role(actor, Role.ADMINISTRATOR, Role.CASEWORKER, Role.EMPLOYER)
+    slot = get_slot(session=session, actor=actor, slot_id=slot_id)
+    scorer, version = active_scorer(session)
+    seeking = Candidate.status.in_([CandidateStatus.PRE_RELEASE, CandidateStatus.ACTIVE])
+    if actor.role == Role.EMPLOYER:
+        stmt = select(Candidate).where(seeking, Candidate.id.in_(_referral_consent_granted()))
+    else:
+        stmt = visible_candidates(actor).where(seeking)
+    cands = candidate_rows(session, stmt)
+    slots = slot_rows(session, select(Slot).where(Slot.id == slot.id), horizon_days=scorer.horizon_days)
+    featurizer = featurizer_for(session, cands.table, slots.table)
+    ranked = rank_candidates(scorer, featurizer, cands.table, slots.table, 0, today().toordinal(),
+                             offset=offset, limit=limit)
+    cand_index = np.asarray(ranked.index, dtype=np.int64)
+    reasons = explain_pairs(scorer, featurizer, cand_index, np.zeros(len(cand_index), dtype=np.int64),
+                            course_names=_course_names(session)) if len(cand_index) else []
+    by_id = {c.id: c for c in session.scalars(select(Candidate).where(
+        Candidate.id.in_([int(cands.table.ids[i]) for i in cand_index])))}
+    items = [Recommendation(slot=slot, candidate=by_id[int(cands.table.ids[i])], score=float(p), reasons=r,
+                            sentence_zh=sentence(r, "zh"), sentence_en=sentence(r, "en"))
+             for i, p, r in zip(cand_index, ranked.score, reasons, strict=True)]
+    return RecommendationPage(items=items, total=int(ranked.total), model_version=version, model_kind=scorer.kind)
+
+
+def eligibility(*, session: Session, actor: Account, candidate_id: int, slot_id: int) -> dict:
+    """Why a candidate may or may not be placed in a slot (caseworkers and administrators only:
+    an employer learns only that someone is eligible, never why not)."""
+    require_role(actor, Role.ADMINISTRATOR, Role.CASEWORKER)
+    candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
+    slot = get_slot(session=session, actor=actor, slot_id=slot_id)
+    cands = candidate_rows(session, select(Candidate).where(Candidate.id == candidate.id))
+    slots = slot_rows(session, select(Slot).where(Slot.id == slot.id))
+    reasons = why_not(cands.table, slots.table, 0, 0, today().toordinal())
+    return {"eligible": not reasons, "reasons": [{"code": r.value, "text_zh": r.text("zh"), "text_en": r.text("en")}
+                                                 for r in reasons]}
+
+
+def score_pair(session: Session, candidate_id: int, slot_id: int) -> tuple[float, str]:
+    """The active model's score for one pair (stored on referrals that a recommendation produced)."""
+    scorer, version = active_scorer(session)
+    cands = candidate_rows(session, select(Candidate).where(Candidate.id == candidate_id))
+    slots = slot_rows(session, select(Slot).where(Slot.id == slot_id), horizon_days=scorer.horizon_days)
+    featurizer = featurizer_for(session, cands.table, slots.table)
+    return float(score(scorer, featurizer, np.array([0]), np.array([0]))[0]), version
+
+
+def list_bans(*, session: Session, actor: Account, candidate_id: int) -> list[OccupationalBan]:
+    """Court-ordered occupational bans in the file (caseworkers of the file's offices, administrators)."""
+    require_role(actor, Role.ADMINISTRATOR, Role.CASEWORKER)
+    candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
+    return list(session.scalars(select(OccupationalBan).where(OccupationalBan.candidate_id == candidate.id)
+                                .order_by(OccupationalBan.id)))
+
+
+def add_ban(*, session: Session, actor: Account, candidate_id: int, data: dict) -> OccupationalBan:
+    require_role(actor, Role.ADMINISTRATOR, Role.CASEWORKER)
+    candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
+    if actor.role == Role.CASEWORKER and candidate.office_id != actor.office_id:
+        raise Forbidden(_l("This file is kept by %(office)s; your office can read it but not change it.",
+                           office=candidate.office.name))
+    for index, code in enumerate(data.get("courses", [])):
+        require_course(session, code, f"courses.{index}")
+    for index, code in enumerate(data.get("occupations", [])):
+        require_occupation(session, code, f"occupations.{index}")
+    if not data.get("courses") and not data.get("occupations"):
+        raise Invalid(_l("Name the courses or occupations the ban covers."), field="courses")
+    ban = OccupationalBan(candidate_id=candidate.id, kind=data.get("kind", "court_order"),
+                          courses=",".join(data.get("courses", [])),
+                          occupations=",".join(data.get("occupations", [])),
+                          until=data.get("until"), note=data.get("note"))
+    session.add(ban)
+    session.commit()
+    return ban
+
+
+# ---- batch assignment ---------------------------------------------------------------------------
+
+def plan_assignment(*, session: Session, actor: Account | None, params: dict) -> AssignmentDraft:
+    """Plan for all active unplaced candidates and open slots (within the filters): maximise the
+    expected number of placements that stay, weighted by priority; keep it as a draft."""
+    if actor is not None:
+        require_role(actor, Role.ADMINISTRATOR, Role.ORGANISER)
+    scorer, version = active_scorer(session)
+    day = today()
+    cand_stmt = select(Candidate).where(Candidate.status.in_([CandidateStatus.PRE_RELEASE, CandidateStatus.ACTIVE]))
+    if params.get("district"):
+        cand_stmt = cand_stmt.where(Candidate.residence_code.startswith(code_prefix(params["district"])))
+    if actor is not None and actor.role == Role.ORGANISER and actor.bureau_code:
+        cand_stmt = cand_stmt.where(Candidate.residence_code.startswith(code_prefix(actor.bureau_code)))
+    # Someone with a live referral is already being placed.
+    live = select(Referral.candidate_id).where(Referral.status.not_in(
+        [ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN, ReferralStatus.LEFT]))
+    cand_stmt = cand_stmt.where(Candidate.id.not_in(live))
+    slot_stmt = _open_slot_select().where(Slot.seats_taken < Slot.seats)
+    if params.get("course"):
+        slot_stmt = slot_stmt.where(Slot.course_code == params["course"])
+    if params.get("starts_before"):
+        slot_stmt = slot_stmt.where(Slot.starts_on <= params["starts_before"])
+    if params.get("district"):
+        slot_stmt = slot_stmt.where(Slot.place_code.startswith(code_prefix(params["district"])))
+    cands = candidate_rows(session, cand_stmt)
+    slots = slot_rows(session, slot_stmt, horizon_days=scorer.horizon_days)
+    n, m = len(cands.table), len(slots.table)
+    c_idx = np.repeat(np.arange(n, dtype=np.int64), m)
+    s_idx = np.tile(np.arange(m, dtype=np.int64), n)
+    mask = eligible_mask(cands.table, slots.table, c_idx, s_idx, day.toordinal()) if n and m else np.zeros(0, bool)
+    c_idx, s_idx = c_idx[mask], s_idx[mask]
+    featurizer = featurizer_for(session, cands.table, slots.table)
+    p = score(scorer, featurizer, c_idx, s_idx) if len(c_idx) else np.zeros(0)
+    key = _key_subjects(session, cands.table.ids)
+    waiting = np.maximum(0, day.toordinal() - cands.table.available_from)
+    weights = priority_weights(key, waiting, key_subject_weight=params.get("key_subject_weight", 0.0),
+                               waiting_weight_per_year=params.get("waiting_weight_per_year", 0.0))
+    value = p * weights[c_idx]
+    group, caps = None, None
+    if params.get("base_cap"):
+        companies, group = np.unique(slots.table.company_ids, return_inverse=True)
+        caps = np.full(len(companies), int(params["base_cap"]), dtype=np.int32)
+    problem = AssignmentProblem(n_candidates=n, n_slots=m, edge_candidate=c_idx.astype(np.int32),
+                                edge_slot=s_idx.astype(np.int32), edge_value=value.astype(np.float64),
+                                slot_seats=slots.table.seats_free.astype(np.int32),
+                                slot_group=None if group is None else group.astype(np.int32), group_caps=caps)
+    plan = solve(problem)
+    baseline = greedy(problem)
+    chosen = np.asarray(plan.chosen_edges, dtype=np.int64)
+    draft = AssignmentDraft(
+        status=DraftStatus.DRAFT, model_version=version, objective=float(plan.objective),
+        greedy_objective=float(baseline.objective), created_by_id=actor.id if actor else None,
+        params_json=json.dumps(params, default=str, ensure_ascii=False),
+        summary_json=json.dumps({
+            "candidates": n, "slots": m, "seats": int(slots.table.seats_free.sum()),
+            "eligible_pairs": int(len(c_idx)), "assigned": int(len(chosen)),
+            "expected_stays": round(float(p[chosen].sum()), 3) if len(chosen) else 0.0,
+            "objective": round(float(plan.objective), 4), "greedy_objective": round(float(baseline.objective), 4),
+            "gain_over_greedy": round(float(plan.objective - baseline.objective), 4),
+            "optimal": bool(plan.optimal), "method": plan.method, "solve_seconds": round(float(plan.seconds), 3),
+            "model_kind": scorer.kind,
+        }))
+    draft.items = [AssignmentDraftItem(candidate_id=int(cands.table.ids[c_idx[e]]),
+                                       slot_id=int(slots.table.ids[s_idx[e]]),
+                                       score=float(p[e]), value=float(value[e])) for e in chosen]
+    session.add(draft)
+    session.commit()
+    return draft
+
+
+def _key_subjects(session: Session, ids: np.ndarray) -> np.ndarray:
+    if not len(ids):
+        return np.zeros(0, dtype=bool)
+    keys = set()
+    id_list = [int(i) for i in ids]
+    for start in range(0, len(id_list), 5000):
+        keys.update(session.scalars(select(Candidate.id).where(Candidate.id.in_(id_list[start:start + 5000]),
+                                                               Candidate.key_subject.is_(True))))
+    return np.array([int(i) in keys for i in ids], dtype=bool)
+
+
+def get_draft(*, session: Session, actor: Account, draft_id: int) -> AssignmentDraft:
+    require_role(actor, Role.ADMINISTRATOR, Role.ORGANISER)
+    draft = session.get(AssignmentDraft, draft_id)
+    if draft is None or (actor.role == Role.ORGANISER and draft.created_by_id != actor.id):
+        raise NotFound(_l("No such assignment plan."))
+    return draft
+
+
+def list_drafts(*, session: Session, actor: Account):
+    require_role(actor, Role.ADMINISTRATOR, Role.ORGANISER)
+    stmt = select(AssignmentDraft).order_by(AssignmentDraft.id.desc())
+    if actor.role == Role.ORGANISER:
+        stmt = stmt.where(AssignmentDraft.created_by_id == actor.id)
+    return stmt
+
+
+def confirm_draft(*, session: Session, actor: Account, draft_id: int) -> AssignmentDraft:
+    """Confirming turns each planned pair into a proposed referral for the candidate's caseworker to send.
+    Pairs that no longer fit (slot closed or full, candidate placed, a live referral exists) are skipped."""
+    draft = get_draft(session=session, actor=actor, draft_id=draft_id)
+    if draft.status != DraftStatus.DRAFT:
+        raise Conflict(_l("This plan is already %(status)s.", status=draft.status.value))
+    day = today()
+    for item in draft.items:
+        slot = session.get(Slot, item.slot_id)
+        candidate = session.get(Candidate, item.candidate_id)
+        live = session.scalar(select(exists().where(
+            Referral.candidate_id == item.candidate_id, Referral.slot_id == item.slot_id,
+            Referral.status.not_in([ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN, ReferralStatus.LEFT]))))
+        if live or slot.status != SlotStatus.OPEN or not slot.company.can_post_and_fill() \
+                or candidate.status not in (CandidateStatus.PRE_RELEASE, CandidateStatus.ACTIVE):
+            continue
+        referral = Referral(candidate_id=item.candidate_id, slot_id=item.slot_id, status=ReferralStatus.PROPOSED,
+                            score=item.score, model_version=draft.model_version, created_by_id=actor.id,
+                            note=f"assignment plan #{draft.id}")
+        referral.events.append(ReferralEvent(from_status=None, to_status=ReferralStatus.PROPOSED, on_date=day,
+                                             actor_id=actor.id, reason=f"assignment plan #{draft.id}"))
+        session.add(referral)
+        session.flush()
+        item.referral_id = referral.id
+    draft.status, draft.confirmed_by_id, draft.confirmed_at = DraftStatus.CONFIRMED, actor.id, utcnow()
+    session.commit()
+    return draft
+
+
+def discard_draft(*, session: Session, actor: Account, draft_id: int) -> AssignmentDraft:
+    draft = get_draft(session=session, actor=actor, draft_id=draft_id)
+    if draft.status != DraftStatus.DRAFT:
+        raise Conflict(_l("This plan is already %(status)s.", status=draft.status.value))
+    draft.status = DraftStatus.DISCARDED
+    session.commit()
+    return draft
+

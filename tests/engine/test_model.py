@@ -1,0 +1,186 @@
+"""Scoring models: estimator rules, monotonicity, calibration, fairness, learned beats prior, the switch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import brier_score_loss, roc_auc_score
+
+from matcher.engine.eligibility import eligible_mask
+from matcher.engine.features import FEATURE_NAMES, feature_index
+from matcher.engine.model import (
+    PRIOR_WEIGHTS,
+    RulePrior,
+    StayModel,
+    history_hash,
+    propensity_weights,
+    score,
+    train_scorer,
+)
+from matcher.engine.types import History
+from tests.engine.helpers import featurizer_for, random_world, replace_row
+
+
+def _synthetic_xy(seed: int, n: int, coefs: dict[str, float], intercept: float = -0.5):
+    """Rows drawn from a known logistic truth over the features (a truth the rule prior does not know)."""
+    world = random_world(seed, 800, 150, 0)
+    f = featurizer_for(world)
+    rng = np.random.default_rng(seed)
+    X = f.features(rng.integers(0, 800, n), rng.integers(0, 150, n))
+    logit = intercept + sum(w * X[:, feature_index(name)] for name, w in coefs.items())
+    p = 1 / (1 + np.exp(-logit))
+    return X, rng.random(n) < p, p
+
+
+TRUTH = {"pay": 1.2, "is_training": -1.0, "skill_match": 1.5, "over_travel_km": -0.1, "education": 1.0}
+
+
+@pytest.mark.parametrize("estimator", [StayModel(max_iter=30), RulePrior()])
+def test_estimator_rules(estimator):
+    X, y, _ = _synthetic_xy(1, 600, TRUTH)
+    params = estimator.get_params()
+    assert clone(estimator).get_params() == params
+    with pytest.raises(NotFittedError):
+        clone(estimator).predict_proba(X)
+    fitted = clone(estimator)
+    assert fitted.fit(X, y) is fitted
+    assert fitted.get_params() == params  # fit does not touch parameters
+    assert fitted.n_features_in_ == len(FEATURE_NAMES)
+    proba = fitted.predict_proba(X)
+    assert proba.shape == (len(X), 2) and np.allclose(proba.sum(axis=1), 1) and (proba >= 0).all()
+    assert list(fitted.classes_) == [False, True]
+    again = clone(estimator).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(proba, again)  # fixed random_state: deterministic
+
+
+def test_stay_model_rejects_bad_parameters_and_one_class():
+    X, y, _ = _synthetic_xy(1, 200, TRUTH)
+    with pytest.raises(ValueError):
+        StayModel(calibration="platt").fit(X, y)
+    with pytest.raises(ValueError):
+        StayModel().fit(X, np.zeros(len(X), bool))
+
+
+def test_compiled_lookup_equals_the_boosted_trees():
+    X, y, _ = _synthetic_xy(2, 3000, TRUTH)
+    X[:20, feature_index("distance_km")] = np.nan  # unknown distances take the trees' missing-value branch
+    X[20:40, feature_index("over_travel_km")] = np.nan
+    model = StayModel(calibration="none").fit(X, y)
+    np.testing.assert_allclose(model.raw_proba(X), model.booster_.predict_proba(X)[:, 1], atol=1e-12)
+
+
+def test_monotone_on_a_grid(learned, featurizer, world):
+    """More skill match never lowers the learned score; longer distance or travel never raises it."""
+    rng = np.random.default_rng(4)
+    base = featurizer.features(rng.integers(0, len(world.candidates), 60), rng.integers(0, len(world.slots), 60))
+    grids = {"skill_match": (np.linspace(0, 1, 21), 1), "course_rank": (np.array([0, 0.33, 0.66, 1.0]), 1),
+             "distance_km": (np.linspace(0, 80, 41), -1), "over_travel_km": (np.linspace(0, 60, 31), -1),
+             "housing_gap": (np.array([0.0, 1.0]), -1), "base_stay_rate": (np.linspace(0, 1, 21), 1)}
+    for name, (grid, sign) in grids.items():
+        j = feature_index(name)
+        X = np.repeat(base, len(grid), axis=0)
+        X[:, j] = np.tile(grid, len(base))
+        p = learned.estimator.predict_proba(X)[:, 1].reshape(len(base), len(grid))
+        steps = np.diff(p, axis=1) * sign
+        assert (steps >= -1e-12).all(), name
+
+
+def test_calibration_does_not_worsen_brier():
+    X, y, _ = _synthetic_xy(3, 6000, TRUTH)
+    X_test, y_test, _ = _synthetic_xy(4, 6000, TRUTH)
+    raw = StayModel(calibration="none").fit(X, y).predict_proba(X_test)[:, 1]
+    calibrated = StayModel(calibration="isotonic").fit(X, y).predict_proba(X_test)[:, 1]
+    sigmoid = StayModel(calibration="sigmoid").fit(X, y).predict_proba(X_test)[:, 1]
+    assert brier_score_loss(y_test, calibrated) <= brier_score_loss(y_test, raw) + 0.003
+    assert brier_score_loss(y_test, sigmoid) <= brier_score_loss(y_test, raw) + 0.003
+    # Reliability: mean predicted close to the observed rate.
+    assert abs(calibrated.mean() - y_test.mean()) < 0.02
+
+
+def test_learned_model_beats_the_prior_on_a_known_truth():
+    X, y, _ = _synthetic_xy(5, 5000, TRUTH)
+    X_test, y_test, p_true = _synthetic_xy(6, 5000, TRUTH)
+    model = StayModel().fit(X, y).predict_proba(X_test)[:, 1]
+    prior = RulePrior().fit(X).predict_proba(X_test)[:, 1]
+    assert roc_auc_score(y_test, model) > roc_auc_score(y_test, prior) + 0.03
+    assert brier_score_loss(y_test, model) < brier_score_loss(y_test, prior)
+    assert roc_auc_score(y_test, model) > roc_auc_score(y_test, p_true) - 0.03  # close to the truth's
+
+
+def test_trained_scorer_reports_held_out_metrics(learned, world):
+    m = learned.metrics
+    assert learned.kind == "learned" and learned.feature_names == FEATURE_NAMES
+    assert m["n_train"] + m["n_test"] == len(world.history.stayed)
+    assert 0.6 < m["roc_auc"] < 1 and 0 < m["brier"] < 0.25
+    assert m["prior_roc_auc"] is not None and 0 < m["base_rate"] < 1
+    assert len(learned.training_data_hash) == 64
+    assert "inverse-propensity" in learned.propensity
+    assert len(learned.baseline) == len(FEATURE_NAMES)
+    assert learned.created_at.endswith("+00:00")
+
+
+def test_small_history_gives_the_prior_and_says_so(world):
+    history = world.history
+    few = History(history.candidate_index[:100], history.slot_index[:100], history.referred_on[:100],
+                  history.stayed[:100])
+    scorer = train_scorer(world.candidates, world.slots, few)
+    assert scorer.kind == "prior" and isinstance(scorer.estimator, RulePrior)
+    assert "fewer than 300" in scorer.metrics["why_prior"]
+    empty = np.zeros(0, np.int64)
+    assert train_scorer(None, None, History(empty, empty, empty, np.zeros(0, bool))).kind == "prior"
+    one_class = History(history.candidate_index, history.slot_index, history.referred_on,
+                        np.zeros(len(history.stayed), bool))
+    assert train_scorer(world.candidates, world.slots, one_class).kind == "prior"
+
+
+def test_prior_is_the_documented_weighted_sum():
+    prior = RulePrior().fit(np.zeros((0, len(FEATURE_NAMES))))
+    x = np.zeros((1, len(FEATURE_NAMES)))
+    base = prior.decision_function(x)[0]
+    for name, weight in PRIOR_WEIGHTS.items():
+        x2 = x.copy()
+        x2[0, feature_index(name)] = 1.0
+        assert prior.decision_function(x2)[0] - base == pytest.approx(weight)
+    x[0, feature_index("distance_km")] = np.nan  # unknown adds nothing
+    assert prior.decision_function(x)[0] == pytest.approx(base)
+
+
+def test_changing_birth_year_changes_no_score_of_eligible_pairs(learned, world, featurizer):
+    """The fairness contract: age beyond the legal minimum does not move a score."""
+    slots = np.arange(len(world.slots))
+    for row in (0, 1, 2):
+        older = replace_row(world.candidates, row, birth_year=int(world.candidates.birth_year[row]) - 20)
+        ci = np.full(len(slots), row)
+        both = eligible_mask(world.candidates, world.slots, ci, slots, world.today) & \
+            eligible_mask(older, world.slots, ci, slots, world.today)
+        before = score(learned, featurizer, ci[both], slots[both])
+        after = score(learned, featurizer_for(world, candidates=older), ci[both], slots[both])
+        np.testing.assert_array_equal(before, after)
+
+
+def test_propensity_weights(world, featurizer):
+    w = propensity_weights(featurizer, world.history, len(world.candidates), len(world.slots))
+    assert w.shape == world.history.stayed.shape and np.isfinite(w).all()
+    assert w.mean() == pytest.approx(1.0) and w.min() > 0
+    assert w.max() / w.min() <= 20 + 1e-9  # clip (0.05, 1.0) bounds the spread
+    X = featurizer.features(world.history.candidate_index, world.history.slot_index)
+    # The logging policy favoured wished courses: referrals outside them are rarer and weigh more.
+    unwished = X[:, feature_index("course_rank")] == 0
+    assert w[unwished].mean() > w[~unwished].mean()
+    np.testing.assert_array_equal(w, propensity_weights(featurizer, world.history, len(world.candidates),
+                                                        len(world.slots)))
+
+
+def test_history_hash_changes_with_the_data(world):
+    h = world.history
+    a = history_hash(world.candidates, world.slots, h, 90)
+    flipped = History(h.candidate_index, h.slot_index, h.referred_on, ~h.stayed)
+    assert a == history_hash(world.candidates, world.slots, h, 90)
+    assert a != history_hash(world.candidates, world.slots, flipped, 90)
+    assert a != history_hash(world.candidates, world.slots, h, 30)
+
+
+def test_score_handles_empty_input(learned, featurizer):
+    assert score(learned, featurizer, np.zeros(0, np.int64), np.zeros(0, np.int64)).shape == (0,)
