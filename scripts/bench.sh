@@ -3,3 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 .venv/bin/python -m bench.bench_foundation "$@"
+.venv/bin/python -m bench.bench_scoring
+.venv/bin/python -m bench.bench_assignment
+.venv/bin/python -m bench.bench_province
+.venv/bin/python -m bench.bench_matching

@@ -402,10 +402,21 @@ def train_scorer(candidates: CandidateTable | None, slots: SlotTable | None, his
                          created_at=_now(), baseline=baseline)
 
 
+SCORE_CHUNK = 500_000
+
+
 def score(scorer: TrainedScorer, featurizer: PairFeaturizer, candidate_index: np.ndarray,
           slot_index: np.ndarray) -> np.ndarray:
     """Probabilities (float64 [p]) that each pair starts and stays the scorer's horizon."""
     ci = np.asarray(candidate_index, np.int64).ravel()
+    si = np.asarray(slot_index, np.int64).ravel()
     if len(ci) == 0:
         return np.zeros(0)
-    return scorer.estimator.predict_proba(featurizer.features(ci, slot_index))[:, 1]
+    if len(ci) <= SCORE_CHUNK:
+        return scorer.estimator.predict_proba(featurizer.features(ci, si))[:, 1]
+    # Millions of pairs (a province batch): score in chunks so the feature matrix stays small.
+    out = np.empty(len(ci))
+    for start in range(0, len(ci), SCORE_CHUNK):
+        end = start + SCORE_CHUNK
+        out[start:end] = scorer.estimator.predict_proba(featurizer.features(ci[start:end], si[start:end]))[:, 1]
+    return out
