@@ -22,7 +22,12 @@ def register_api(app: Flask) -> Api:
     app.url_map.converters["id"] = IdConverter
     api = Api(app)
     api.register_converter(IdConverter, id_param_schema)
-    for blp in (auth_blp, reference_blp, bases_blp, slots_blp, candidates_blp, referrals_blp, transfer_blp,
-                matching_blp):
+    blueprints = (auth_blp, reference_blp, bases_blp, slots_blp, candidates_blp, referrals_blp, transfer_blp,
+                  matching_blp)
+    for blp in blueprints:
         api.register_blueprint(blp)
+
+    from matcher.web import register_web
+
+    register_web(app, blueprints)
     return api

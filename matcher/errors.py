@@ -140,8 +140,22 @@ def error_body(status: int, message: Any = None, errors: dict | None = None) -> 
 
 
 
+def _wants_page() -> bool:
+    """Browsers on the web pages get an HTML page; the API (and anything asking for JSON) gets JSON."""
+    return not request.path.startswith("/api") and request.path != "/healthz" \
+        and request.accept_mimetypes.accept_html
+
+
+def _page(status: int, message: Any):
+    from flask import render_template
+
+    return render_template("web/error.html", code=status, message=translate(message)), status
+
+
 def http_exception_answer(exc: HTTPException):
     status = exc.code or 500
+    if _wants_page():
+        return _page(status, DEFAULT_MESSAGES.get(status, exc.description or ""))
     errors = None
     data = getattr(exc, "data", None)
     if status in (400, 422) and data and isinstance(data.get("messages"), dict):
@@ -162,6 +176,8 @@ def http_exception_answer(exc: HTTPException):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
+        if _wants_page():
+            return _page(exc.status, exc.message)
         response = jsonify(error_body(exc.status, exc.message, exc.errors or None))
         response.status_code = exc.status
         if exc.status == 401:
@@ -178,6 +194,8 @@ def register_error_handlers(app: Flask) -> None:
         # Log the type and place only: request bodies may hold personal data.
         log.error("unhandled %s at %s %s", type(exc).__name__, request.method, request.path,
                   exc_info=app.debug or app.testing)
+        if _wants_page():
+            return _page(500, DEFAULT_MESSAGES[500])
         response = jsonify(error_body(500))
         response.status_code = 500
         return response

@@ -7,3 +7,4 @@ cd "$(dirname "$0")/.."
 .venv/bin/python -m bench.bench_assignment
 .venv/bin/python -m bench.bench_province
 .venv/bin/python -m bench.bench_matching
+.venv/bin/python -m bench.bench_pages

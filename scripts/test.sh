@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: lint + import contract, pytest on SQLite, pytest on a fresh PostgreSQL database.
+# The whole test suite: lint + import contract, pytest on SQLite (with the browser tests, marker `browser`),
+# pytest on a fresh PostgreSQL database (without them: the pages are the same on either database).
+# Screenshots of failed browser tests land in test-artifacts/screenshots/ (kept as CI artefacts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -10,7 +12,8 @@ echo "== lint and architecture contract"
 $BIN/ruff check matcher tests bench
 $BIN/lint-imports
 
-echo "== tests on SQLite"
+echo "== tests on SQLite (with the browser tests)"
+rm -rf test-artifacts/screenshots
 XINTU_TEST_DATABASE_URL= $BIN/pytest "$@"
 
 if [ "${XINTU_SKIP_POSTGRES:-0}" = "1" ]; then
@@ -25,4 +28,4 @@ if ! pg_isready -q -h "$PGHOST_ADDR"; then
 fi
 psql -q -h "$PGHOST_ADDR" -U postgres -d postgres -c "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" \
   -c "CREATE DATABASE $PGDB"
-XINTU_TEST_DATABASE_URL="postgresql+psycopg://postgres@$PGHOST_ADDR:5432/$PGDB" $BIN/pytest "$@"
+XINTU_TEST_DATABASE_URL="postgresql+psycopg://postgres@$PGHOST_ADDR:5432/$PGDB" $BIN/pytest -m "not browser" "$@"

@@ -8,5 +8,10 @@ cp package.json "$tmp/"
 dist="$tmp/node_modules/swagger-ui-dist"
 mkdir -p matcher/static/vendor/swagger-ui
 cp "$dist"/{swagger-ui-bundle.js,swagger-ui.css,swagger-ui-standalone-preset.js,LICENSE} matcher/static/vendor/swagger-ui/
+nm="$tmp/node_modules"
+mkdir -p matcher/static/vendor/htmx matcher/static/vendor/chartjs matcher/static/vendor/pico
+cp "$nm/htmx.org/dist/htmx.min.js" "$nm/htmx.org/LICENSE" matcher/static/vendor/htmx/
+cp "$nm/chart.js/dist/chart.umd.min.js" "$nm/chart.js/LICENSE.md" matcher/static/vendor/chartjs/
+cp "$nm/@picocss/pico/css/pico.min.css" "$nm/@picocss/pico/LICENSE.md" matcher/static/vendor/pico/
 rm -rf "$tmp"
-echo "vendored swagger-ui-dist $(node -p "require('./package.json').dependencies['swagger-ui-dist']")"
+echo "vendored: $(node -p "JSON.stringify(require('./package.json').dependencies)")"

@@ -14,7 +14,8 @@ KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "N_": None}
 
 
 def _source_messages() -> set[str]:
-    found = extract_from_dir(str(ROOT / "matcher"), method_map=[("**.py", "python")], keywords=KEYWORDS)
+    found = extract_from_dir(str(ROOT / "matcher"), method_map=[("templates/**.html", "jinja2"), ("**.py", "python")],
+                             keywords=KEYWORDS, options_map={"templates/**.html": {"extensions": "jinja2.ext.i18n"}})
     return {message for _file, _line, message, _comments, _context in found if isinstance(message, str)}
 
 
@@ -31,7 +32,7 @@ def test_compiled_catalogue_matches_the_po_file():
         po = {m.id: m.string for m in read_po(handle) if m.id}
     with (CATALOGUE / "messages.mo").open("rb") as handle:
         mo = {m.id: m.string for m in read_mo(handle) if m.id}
-    assert po == mo, "run: .venv/bin/pybabel compile -d matcher/translations"
+    assert po == mo, "run: .venv/bin/python scripts/merge_translations.py"
 
 
 def test_placeholders_survive_translation():

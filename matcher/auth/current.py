@@ -12,6 +12,12 @@ from matcher.extensions import db
 
 
 def load_account_from_session(account_id: str) -> Account | None:
+    from flask import request
+
+    if request.path.startswith("/api/"):
+        # The API authenticates by bearer token only, so a page's session cookie can never be
+        # replayed against it from another site (the API takes no CSRF token).
+        return None
     account = db.session.get(Account, int(account_id))
     return account if account is not None and account.is_active else None
 

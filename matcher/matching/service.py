@@ -288,9 +288,11 @@ def recommend_candidates(*, session: Session, actor: Account, slot_id: int, offs
     seeking = Candidate.status.in_([CandidateStatus.PRE_RELEASE, CandidateStatus.ACTIVE])
     if actor.role == Role.EMPLOYER:
         stmt = select(Candidate).where(seeking, Candidate.id.in_(_referral_consent_granted()))
+        cands = _cached_candidate_rows(session, "consented-seeking", stmt)
+    elif actor.role == Role.ADMINISTRATOR:
+        cands = _cached_candidate_rows(session, "all-seeking", select(Candidate).where(seeking))
     else:
-        stmt = visible_candidates(actor).where(seeking)
-    cands = candidate_rows(session, stmt)
+        cands = candidate_rows(session, visible_candidates(actor).where(seeking))
     slots = slot_rows(session, select(Slot).where(Slot.id == slot.id), horizon_days=scorer.horizon_days)
     featurizer = featurizer_for(session, cands.table, slots.table)
     ranked = rank_candidates(scorer, featurizer, cands.table, slots.table, 0, today().toordinal(),
@@ -304,6 +306,36 @@ def recommend_candidates(*, session: Session, actor: Account, slot_id: int, offs
                             sentence_zh=sentence(r, "zh"), sentence_en=sentence(r, "en"))
              for i, p, r in zip(cand_index, ranked.score, reasons, strict=True)]
     return RecommendationPage(items=items, total=int(ranked.total), model_version=version, model_kind=scorer.kind)
+
+
+_rows_cache: dict[tuple[str, str], tuple[tuple, object]] = {}
+
+
+def _data_version(session: Session) -> tuple:
+    """Changes whenever anything a candidate table is built from changes (files are edited through the
+    ORM, which stamps updated_at; skills, wishes, consents and bans are replaced by new rows)."""
+    from matcher.candidates.models import CandidateSkill, Certificate, PreferredCourse
+
+    return tuple(session.execute(select(
+        select(func.count(Candidate.id)).scalar_subquery(), select(func.max(Candidate.updated_at)).scalar_subquery(),
+        select(func.max(CandidateSkill.id)).scalar_subquery(), select(func.max(Certificate.id)).scalar_subquery(),
+        select(func.max(PreferredCourse.id)).scalar_subquery(), select(func.max(Consent.id)).scalar_subquery(),
+        select(func.max(OccupationalBan.id)).scalar_subquery())).one())
+
+
+def _cached_candidate_rows(session: Session, name: str, stmt):
+    """The city-wide candidate table, rebuilt only when the data behind it changed (it is the slow part
+    of suggesting candidates for a slot: thousands of files)."""
+    key = (str(session.get_bind().url), name)
+    version = _data_version(session)
+    with _cache_lock:
+        cached = _rows_cache.get(key)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+    rows = candidate_rows(session, stmt)
+    with _cache_lock:
+        _rows_cache[key] = (version, rows)
+    return rows
 
 
 def eligibility(*, session: Session, actor: Account, candidate_id: int, slot_id: int) -> dict:

@@ -1,0 +1,1 @@
+"""Reports: the aggregate figures a justice bureau reports, counted in SQL."""

@@ -1,0 +1,47 @@
+"""Human labels for stored codes (statuses, grades, kinds), translated at render time."""
+
+from __future__ import annotations
+
+from flask_babel import gettext
+
+N_ = str  # marks a msgid for extraction (keyword N_); translated when shown
+
+LABELS: dict[str, dict[str, str]] = {
+    "candidate_status": {"pre_release": N_("Pre-release hand-over"), "active": N_("Seeking work"),
+                         "placed": N_("Placed"), "closed": N_("Closed")},
+    "risk_grade": {"red": N_("Red"), "orange": N_("Orange"), "yellow": N_("Yellow"), "green": N_("Green")},
+    "referral_status": {"proposed": N_("Proposed"), "sent": N_("Sent to base"), "interview": N_("Interview"),
+                        "offered": N_("Offered"), "accepted": N_("Accepted"), "started": N_("Started"),
+                        "stayed_30": N_("Stayed 30 days"), "stayed_90": N_("Stayed 90 days"),
+                        "stayed_180": N_("Stayed 180 days"), "declined": N_("Declined"),
+                        "withdrawn": N_("Withdrawn"), "left": N_("Left")},
+    "slot_kind": {"job": N_("Job"), "training": N_("Training")},
+    "slot_status": {"draft": N_("Draft"), "open": N_("Open"), "closed": N_("Closed")},
+    "certification_status": {"applied": N_("Applied"), "certified": N_("Certified"), "suspended": N_("Suspended"),
+                             "expired": N_("Expired"), "revoked": N_("Revoked")},
+    "education": {"none": N_("No schooling"), "primary": N_("Primary school"),
+                  "junior_secondary": N_("Junior secondary"), "senior_secondary": N_("Senior secondary"),
+                  "vocational": N_("Vocational school"), "college": N_("College"),
+                  "bachelor_or_above": N_("Bachelor or above")},
+    "offence_category": {"theft": N_("Theft"), "fraud": N_("Fraud"), "robbery": N_("Robbery"),
+                         "assault": N_("Assault"), "drugs": N_("Drug offence"),
+                         "dangerous_driving": N_("Dangerous driving"), "gambling": N_("Gambling"),
+                         "food_safety": N_("Food-safety crime"), "duty_crime": N_("Duty crime"),
+                         "public_order": N_("Public order"), "other": N_("Other")},
+    "sex": {"male": N_("Male"), "female": N_("Female")},
+    "visit_kind": {"home": N_("Home visit"), "phone": N_("Phone call"), "workplace": N_("Workplace visit"),
+                   "office": N_("Office talk"), "online": N_("Online")},
+    "consent_kind": {"data_processing": N_("Keep and match the file"), "referral": N_("Refer to bases"),
+                     "disclose_identity": N_("Show name to bases")},
+    "role": {"administrator": N_("Administrator"), "caseworker": N_("Caseworker"), "employer": N_("Employer"),
+             "organiser": N_("Organiser")},
+}
+
+
+def label(value, group: str) -> str:
+    """`{{ candidate.status|label('candidate_status') }}` -> 求职中 / Seeking work."""
+    if value is None:
+        return "—"
+    code = getattr(value, "value", value)
+    text = LABELS.get(group, {}).get(code)
+    return gettext(text) if text else str(code)

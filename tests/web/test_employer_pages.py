@@ -1,0 +1,332 @@
+"""The employer's pages: home, profile, slots (post, edit, open, close), referrals and suggested candidates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from matcher.extensions import db
+
+PASSWORD = "correct-horse-battery"  # tests/conftest.py PASSWORD
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class PageClient:
+    """A browser-like client: cookies kept, CSRF token read from the last page, a fresh `g` per request
+    (tests hold an app context, which would otherwise carry the logged-in user and locale over)."""
+
+    def __init__(self, app, lang: str = "zh"):
+        self.client = app.test_client()
+        self.lang = lang
+        self.token = None
+
+    def _open(self, method, url, **kwargs):
+        from flask import g
+
+        for key in ("_login_user", "_flask_babel", "csrf_token"):
+            g.pop(key, None)
+        headers = {"Accept-Language": "en" if self.lang == "en" else "zh-CN", "Accept": "text/html"}
+        try:
+            response = self.client.open(url, method=method, headers=headers, **kwargs)
+        finally:
+            db.session.rollback()
+        found = TOKEN.search(response.get_data(as_text=True))
+        if found:
+            self.token = found.group(1)
+        return response
+
+    def get(self, url, **kwargs):
+        return self._open("GET", url, **kwargs)
+
+    def post(self, url, data=None, csrf=True, **kwargs):
+        data = dict(data or {})
+        if csrf:
+            data.setdefault("csrf_token", self.token)
+        return self._open("POST", url, data=data, **kwargs)
+
+    def login(self, username):
+        self.get("/login")
+        response = self.post("/login", {"username": username, "password": PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return self
+
+
+def html(response) -> str:
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def browser(app, world):
+    db.session.commit()
+
+    def make(username, lang="zh"):
+        return PageClient(app, lang).login(username)
+
+    return make
+
+
+def slot_form(**overrides):
+    form = {"kind": "job", "title": "面点师", "course_code": "cooking", "skill_0": "chinese_cooking", "level_0": "2",
+            "seats": "2", "place": "330782001", "pay_min": "4000", "pay_max": "5500", "hours_per_week": "44",
+            "starts_on": dt.date.today().isoformat()}
+    form.update(overrides)
+    return form
+
+
+def refer(world, session, candidate=None, slot=None):
+    """A caseworker refers a candidate and sends the referral to the base."""
+    from matcher.referrals.service import create_referral
+
+    referral = create_referral(session=session, actor=world.accounts["cw_a"],
+                               candidate_id=(candidate or world.cand_a).id, slot_id=(slot or world.slot_a).id,
+                               send=True)
+    session.commit()
+    return referral
+
+
+# ---- every page renders, in both languages ---------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_employer_page_renders(browser, world, session, lang):
+    referral = refer(world, session)
+    page = browser("emp_a", lang)
+    for url in ("/employer", "/employer/profile", "/employer/slots/new", f"/employer/slots/{world.slot_a.id}",
+                f"/employer/slots/{world.slot_a.id}/edit", f"/employer/slots/{world.slot_a.id}/candidates",
+                "/employer/referrals", "/employer/referrals?show=all", f"/employer/referrals/{referral.id}"):
+        response = page.get(url)
+        assert response.status_code == 200, (url, html(response)[:2000])
+        assert f'lang="{"en" if lang == "en" else "zh-CN"}"' in html(response)
+    home = html(page.get("/employer"))
+    assert "甲餐饮有限公司" in home and "厨师A" in home and 'class="responsive"' in home
+    assert ("Referrals waiting for your answer" if lang == "en" else "待您答复的推荐") in home
+
+
+def test_home_warns_when_certification_ends_soon(browser, world, session):
+    from matcher.bases.service import decide_certification
+
+    decide_certification(session=session, actor=world.accounts["admin"], company_id=world.company_a.id,
+                         action="certify", valid_until=dt.date.today() + dt.timedelta(days=20))
+    page = browser("emp_a", "en")
+    assert "The certification ends in 20 days" in html(page.get("/employer"))
+
+
+def test_employer_sees_only_own_slots(browser, world):
+    page = browser("emp_a", "en")
+    assert page.get(f"/employer/slots/{world.slot_b.id}").status_code == 404
+    assert "汽修B" not in html(page.get("/employer"))
+
+
+# ---- profile ----------------------------------------------------------------------------------
+
+def test_profile_saves_and_shows_errors(browser, world, session):
+    page = browser("emp_a", "en")
+    page.get("/employer/profile")
+    bad = page.post("/employer/profile", {"contact_name": "王经理", "contact_phone": "call me", "address": "义乌"})
+    assert bad.status_code == 422
+    body = html(bad)
+    assert 'id="contact_phone-error" class="field-error"' in body and 'aria-invalid="true"' in body
+    assert 'value="王经理"' in body and 'value="call me"' in body
+    ok = page.post("/employer/profile", {"contact_name": "王经理", "contact_phone": "0579-85551234",
+                                         "address": "义乌市稠城街道1号", "description": "中餐"})
+    assert ok.status_code == 303
+    session.refresh(world.company_a)
+    assert world.company_a.contact_phone == "0579-85551234" and world.company_a.contact_name == "王经理"
+
+
+# ---- slots ------------------------------------------------------------------------------------
+
+def test_post_a_slot_creates_a_draft(browser, world, session):
+    from matcher.slots.models import Slot, SlotStatus
+
+    page = browser("emp_a", "zh")
+    form_page = html(page.get("/employer/slots/new"))
+    assert 'data-testid="slot-form"' in form_page and 'data-testid="save-slot"' in form_page
+    response = page.post("/employer/slots/new", slot_form(housing_provided="on"))
+    assert response.status_code == 303, html(response)[:2000]
+    slot = session.query(Slot).filter_by(title="面点师").one()
+    assert slot.status == SlotStatus.DRAFT and slot.housing_provided and slot.seats == 2
+    assert [(s.skill_code, s.level) for s in slot.required_skills] == [("chinese_cooking", 2)]
+    assert "面点师" in html(page.get(response.headers["Location"]))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_bad_slot_input_shows_field_errors_and_keeps_input(browser, world, lang):
+    page = browser("emp_a", lang)
+    page.get("/employer/slots/new")
+    response = page.post("/employer/slots/new", slot_form(title="厨房帮工", seats="lots", pay_min="6000",
+                                                          pay_max="5000", place=""))
+    assert response.status_code == 422
+    body = html(response)
+    for field in ("seats", "place"):
+        assert f'id="{field}-error" class="field-error"' in body, field
+    assert 'aria-invalid="true"' in body
+    assert 'value="厨房帮工"' in body and 'value="lots"' in body and 'value="6000"' in body
+    expected = {"en": ("Not a valid integer.", "Missing data for required field."),
+                "zh": ("不是有效的整数。", "缺少必填字段。")}[lang]
+    for message in expected:
+        assert message in body, message
+
+
+def test_domain_error_on_slot_shows_next_to_the_field(browser, world):
+    page = browser("emp_a", "en")
+    page.get("/employer/slots/new")
+    response = page.post("/employer/slots/new", slot_form(place="nowhere-at-all"))
+    assert response.status_code == 422
+    assert 'id="place-error" class="field-error"' in html(response)
+    assert 'value="nowhere-at-all"' in html(response)
+
+
+def test_edit_open_and_close_a_slot(browser, world, session):
+    from matcher.slots.models import SlotStatus
+
+    page = browser("emp_a", "en")
+    draft = world.draft_a
+    detail = html(page.get(f"/employer/slots/{draft.id}"))
+    assert 'data-testid="open-slot"' in detail
+    edit = page.post(f"/employer/slots/{draft.id}/edit", slot_form(title="草稿改", seats="4"))
+    assert edit.status_code == 303
+    assert page.post(f"/employer/slots/{draft.id}/status", {"status": "open"}).status_code == 303
+    session.refresh(draft)
+    assert draft.status == SlotStatus.OPEN and draft.title == "草稿改" and draft.seats == 4
+    assert 'data-testid="close-slot"' in html(page.get(f"/employer/slots/{draft.id}"))
+    assert page.post(f"/employer/slots/{draft.id}/status", {"status": "closed"}).status_code == 303
+    session.refresh(draft)
+    assert draft.status == SlotStatus.CLOSED
+
+
+def test_opening_a_slot_of_a_non_certified_base_is_refused(app, browser, world, session):
+    from matcher.auth.service import create_account
+    from matcher.slots.models import SlotStatus
+    from matcher.slots.service import create_slot
+
+    applicant = create_account(session=session, actor=None, data=dict(
+        username="emp_c", display_name="emp_c", password=PASSWORD, role="employer",
+        company_id=world.company_applied.id))
+    slot = create_slot(session=session, actor=applicant, data={
+        "kind": "job", "title": "仓管", "seats": 1, "place": {"code": "330782001"}, "starts_on": dt.date.today()})
+    session.commit()
+    page = browser("emp_c", "en")
+    assert "not in force" in html(page.get("/employer"))
+    page.get(f"/employer/slots/{slot.id}")
+    response = page.post(f"/employer/slots/{slot.id}/status", {"status": "open"})
+    assert response.status_code == 409
+    assert "Only a certified base whose certification is in date can open slots." in html(response)
+    session.refresh(slot)
+    assert slot.status == SlotStatus.DRAFT
+
+
+def test_suggested_candidates_are_pseudonymous(browser, world):
+    page = browser("emp_a", "en")
+    body = html(page.get(f"/employer/slots/{world.slot_a.id}/candidates"))
+    assert world.cand_a.public_id in body
+    for secret in (world.cand_a.name, world.cand_a.id_number_masked, "Theft", "theft"):
+        assert secret not in body
+
+
+# ---- referrals --------------------------------------------------------------------------------
+
+def test_employer_answers_a_referral(browser, world, session):
+    from matcher.referrals.models import ReferralStatus
+
+    referral = refer(world, session)
+    page = browser("emp_a", "en")
+    assert world.cand_a.public_id in html(page.get("/employer"))
+    body = html(page.get(f"/employer/referrals/{referral.id}"))
+    for move in ("interview", "offered", "declined"):
+        assert f'data-testid="move-{move}"' in body
+    assert page.post(f"/employer/referrals/{referral.id}/move", {"to": "interview"}).status_code == 303
+    page.get(f"/employer/referrals/{referral.id}")
+    assert page.post(f"/employer/referrals/{referral.id}/move", {"to": "offered"}).status_code == 303
+    session.refresh(referral)
+    assert referral.status == ReferralStatus.OFFERED
+    body = html(page.get(f"/employer/referrals/{referral.id}"))
+    assert 'data-testid="move-started"' in body and "Interview" in body
+    assert page.post(f"/employer/referrals/{referral.id}/move",
+                     {"to": "started", "on_date": dt.date.today().isoformat()}).status_code == 303
+    session.refresh(referral)
+    assert referral.status == ReferralStatus.STARTED and referral.started_on == dt.date.today()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_decline_without_a_reason_shows_the_error(browser, world, session, lang):
+    from matcher.referrals.models import ReferralStatus
+
+    referral = refer(world, session)
+    page = browser("emp_a", lang)
+    page.get(f"/employer/referrals/{referral.id}")
+    response = page.post(f"/employer/referrals/{referral.id}/move", {"to": "declined", "reason": ""})
+    assert response.status_code == 422
+    body = html(response)
+    assert 'id="reason-error" class="field-error"' in body
+    assert ("Say why: a reason is required." if lang == "en" else "请说明原因：原因为必填项。") in body
+    session.refresh(referral)
+    assert referral.status == ReferralStatus.SENT
+    ok = page.post(f"/employer/referrals/{referral.id}/move", {"to": "declined", "reason": "岗位已满"})
+    assert ok.status_code == 303
+    session.refresh(referral)
+    assert referral.status == ReferralStatus.DECLINED
+
+
+def test_referral_pages_hide_sensitive_facts(browser, world, session):
+    from matcher.candidates.service import update_candidate
+
+    update_candidate(session=session, actor=world.accounts["cw_a"], candidate_id=world.cand_a.id,
+                     data={"offence_category": "fraud", "key_subject": True})
+    referral = refer(world, session)
+    page = browser("emp_a", "en")
+    cand = world.cand_a
+    pages = [html(page.get(url)) for url in ("/employer", "/employer/referrals", "/employer/referrals?show=all",
+                                             f"/employer/referrals/{referral.id}",
+                                             f"/employer/slots/{world.slot_a.id}")]
+    for body in pages:
+        for secret in (cand.name, cand.id_number_masked, "Fraud", "fraud", "Green", "risk", "Risk",
+                       cand.hukou_code, "Key subject", "household"):
+            assert secret not in body, secret
+    assert cand.public_id in pages[3]
+
+
+def test_name_shown_only_with_consent_to_disclose(browser, world, session):
+    from matcher.candidates.service import record_consent
+
+    referral = refer(world, session)
+    page = browser("emp_a", "en")
+    assert world.cand_a.name not in html(page.get(f"/employer/referrals/{referral.id}"))
+    record_consent(session=session, actor=world.accounts["cw_a"], candidate_id=world.cand_a.id,
+                   data={"kind": "disclose_identity", "granted": True, "recorded_on": dt.date.today()})
+    assert world.cand_a.name in html(page.get(f"/employer/referrals/{referral.id}"))
+
+
+def test_other_base_cannot_see_the_referral(browser, world, session):
+    referral = refer(world, session)
+    page = browser("emp_b", "en")
+    assert page.get(f"/employer/referrals/{referral.id}").status_code == 404
+    page.get("/employer")
+    assert page.post(f"/employer/referrals/{referral.id}/move", {"to": "interview"}).status_code == 404
+
+
+# ---- access and CSRF --------------------------------------------------------------------------
+
+def test_other_roles_get_404_on_employer_pages(browser, world):
+    for who in ("admin", "cw_a", "org"):
+        page = browser(who, "en")
+        assert page.get("/employer").status_code == 404
+        assert page.get(f"/employer/slots/{world.slot_a.id}").status_code == 404
+
+
+def test_anonymous_is_sent_to_login(app, world):
+    client = PageClient(app)
+    response = client.get("/employer/slots/new")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_post_without_csrf_is_refused(browser, world, session):
+    from matcher.slots.models import Slot
+
+    page = browser("emp_a", "en")
+    response = page.post("/employer/slots/new", slot_form(title="无令牌"), csrf=False)
+    assert response.status_code == 400
+    assert session.query(Slot).filter_by(title="无令牌").count() == 0
+    response = page.post(f"/employer/slots/{world.draft_a.id}/status", {"status": "open", "csrf_token": "forged"})
+    assert response.status_code == 400
