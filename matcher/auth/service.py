@@ -119,6 +119,9 @@ def create_account(*, session: Session, actor: Account | None, data: dict) -> Ac
 def update_account(*, session: Session, actor: Account, account_id: int, data: dict) -> Account:
     account = get_account(session=session, actor=actor, account_id=account_id)
     data = dict(data)
+    if account.id == actor.id and data.get("is_active_account") is False:
+        # The last administrator locking themselves out would leave nobody to undo it.
+        raise Invalid(_l("You cannot deactivate your own account."), field="is_active")
     if "password" in data:
         account.password_hash = hash_password(data.pop("password"))
     for key, value in data.items():

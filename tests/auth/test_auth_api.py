@@ -263,3 +263,10 @@ def test_every_401_names_the_bearer_scheme(api, world):
     response = api.get("/api/v1/me")
     assert response.status_code == 401
     assert response.headers.get("WWW-Authenticate", "").startswith("Bearer")
+
+
+def test_an_administrator_cannot_deactivate_their_own_account(api, world):
+    admin = world.accounts["admin"].id
+    response = api.patch(f"/api/v1/accounts/{admin}", json={"is_active": False}, headers=world.h("admin"))
+    assert response.status_code == 422, response.json
+    assert "is_active" in response.json["errors"]
