@@ -8,3 +8,4 @@ cd "$(dirname "$0")/.."
 .venv/bin/python -m bench.bench_province
 .venv/bin/python -m bench.bench_matching
 .venv/bin/python -m bench.bench_pages
+.venv/bin/python -m bench.bench_fair

@@ -1,0 +1,461 @@
+"""Job fairs (issue 5): an interview plan for one day of booths and time blocks.
+
+Each candidate gets at most `k` interviews, each with a different booth and in a different block (never two places at
+once), only in blocks where the candidate is available; each booth holds at most `capacity[b, t]` interviews in
+block `t`. Interviews already held or kept (`fixed`) are never moved and count towards all of these limits. The plan
+maximises the sum of the values (expected stays x priority weight) of the (candidate, booth) pairs interviewed.
+
+Method (two stages, then a fill):
+
+1. Choose the pairs: a min-cost flow (OR-Tools) source -> candidate (capacity: interviews left, at most the free
+   available blocks) -> booth (one unit per eligible pair that has at least one block where both are free) -> sink
+   (capacity: the booth's seats left summed over the blocks). This relaxes only the timing, so its optimum is an
+   upper bound on every plan (`bound`); the network matrix makes the flow integral.
+2. Time the chosen pairs with CP-SAT: one boolean per (pair, usable block), maximising the value of the timed pairs
+   (a greedy timing is the hint and the fallback). With uniform per-block capacities and full availability every
+   chosen pair can be timed (a bipartite graph of maximum degree T is T-edge-colourable); pairs that cannot be timed
+   are dropped.
+3. Fill: unused eligible pairs, best first, go into whatever (block, booth seat) is still free.
+
+The gap `(bound - objective) / bound` is reported; it is 0 (status "optimal") when every pair of stage 1 was timed,
+since the plan then reaches the bound of the rounded flow. Flow costs are integers (values x `scale`, rounded); the
+bound adds the rounding error, so it is valid for the true values.
+
+`replan` keeps everything before `from_block` (and whatever else is passed as kept) and re-plans the rest of the day,
+e.g. after walk-ins (appended as new candidates) and cancellations (marked unavailable).
+
+Pure: numpy, ortools and the standard library only.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+__all__ = ["FairPlan", "FairProblem", "REASONS", "check_plan", "plan_fair", "replan"]
+
+REASONS = ("no_eligible_booth", "capacity", "not_available")
+_COST_SCALE = 1e9  # the largest value becomes this many integer cost units
+
+
+def _int_array(name: str, value, *, ndim: int) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-dimensional array, got shape {arr.shape}")
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        if not np.issubdtype(arr.dtype, np.floating) or not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+            raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
+    return arr.astype(np.int32, copy=False)
+
+
+def _count(name: str, n) -> int:
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {n!r}")
+    return int(n)
+
+
+@dataclass(frozen=True)
+class FairProblem:
+    """One fair: `e` eligible (candidate, booth) pairs with a value each, booth capacities per block, k.
+
+    Candidates, booths and blocks are row indices into the caller's tables. Arrays are coerced and checked on
+    construction; a bad shape, an index out of range, a negative capacity, a NaN value or an inconsistent set of
+    fixed interviews raises ValueError. A pair given twice counts once, with its larger value; pairs with a value
+    <= 0 are never planned. Fixed interviews need not be eligible pairs nor lie in available blocks (they have
+    already been held or promised); they must not overlap (same candidate twice in a block or twice at a booth),
+    exceed k for a candidate, or exceed a booth's capacity in a block.
+    """
+
+    n_candidates: int
+    n_booths: int
+    n_blocks: int
+    edge_candidate: np.ndarray  # int32 [e]
+    edge_booth: np.ndarray  # int32 [e]
+    edge_value: np.ndarray  # float64 [e]: expected stays x priority weight, > 0
+    booth_capacity: np.ndarray  # int32 [n_booths, n_blocks]: interviews per block per booth (0 = closed)
+    max_interviews: int  # k per candidate
+    candidate_available: np.ndarray | None = None  # bool [n_candidates, n_blocks]; None = always available
+    fixed: tuple[tuple[int, int, int], ...] = ()  # (candidate, booth, block) interviews never moved
+
+    def __post_init__(self) -> None:
+        n_c = _count("n_candidates", self.n_candidates)
+        n_b = _count("n_booths", self.n_booths)
+        n_t = _count("n_blocks", self.n_blocks)
+        k = _count("max_interviews", self.max_interviews)
+        cand = _int_array("edge_candidate", self.edge_candidate, ndim=1)
+        booth = _int_array("edge_booth", self.edge_booth, ndim=1)
+        value = np.asarray(self.edge_value, dtype=np.float64)
+        if value.ndim != 1:
+            raise ValueError(f"edge_value must be a 1-dimensional array, got shape {value.shape}")
+        if not (len(cand) == len(booth) == len(value)):
+            raise ValueError(f"edge arrays must have the same length: edge_candidate {len(cand)}, "
+                             f"edge_booth {len(booth)}, edge_value {len(value)}")
+        if len(cand) and (cand.min() < 0 or cand.max() >= n_c):
+            raise ValueError(f"edge_candidate must lie in [0, n_candidates={n_c}), got [{cand.min()}, {cand.max()}]")
+        if len(booth) and (booth.min() < 0 or booth.max() >= n_b):
+            raise ValueError(f"edge_booth must lie in [0, n_booths={n_b}), got [{booth.min()}, {booth.max()}]")
+        if not np.all(np.isfinite(value)):
+            raise ValueError("edge_value must be finite (no NaN or infinity)")
+        cap = _int_array("booth_capacity", self.booth_capacity, ndim=2)
+        if cap.shape != (n_b, n_t):
+            raise ValueError(f"booth_capacity must have shape (n_booths={n_b}, n_blocks={n_t}), got {cap.shape}")
+        if cap.size and cap.min() < 0:
+            raise ValueError("booth_capacity must be >= 0")
+        avail = self.candidate_available
+        if avail is not None:
+            avail = np.asarray(avail)
+            if avail.shape != (n_c, n_t):
+                raise ValueError(f"candidate_available must have shape (n_candidates={n_c}, n_blocks={n_t}), "
+                                 f"got {avail.shape}")
+            if avail.dtype != bool:
+                if not np.all(np.isin(avail, (0, 1))):
+                    raise ValueError("candidate_available must hold booleans")
+                avail = avail.astype(bool)
+        fixed = []
+        for row in self.fixed:
+            if len(row) != 3:
+                raise ValueError(f"each fixed interview must be (candidate, booth, block), got {row!r}")
+            c, b, t = (int(x) for x in row)
+            if not (0 <= c < n_c and 0 <= b < n_b and 0 <= t < n_t):
+                raise ValueError(f"fixed interview {(c, b, t)} out of range (n_candidates={n_c}, n_booths={n_b}, "
+                                 f"n_blocks={n_t})")
+            fixed.append((c, b, t))
+        fixed = tuple(dict.fromkeys(fixed))  # the same interview given twice counts once
+        seen_ct, seen_cb, per_c, per_bt = set(), set(), {}, {}
+        for c, b, t in fixed:
+            if (c, t) in seen_ct:
+                raise ValueError(f"fixed interviews put candidate {c} in two places in block {t}")
+            if (c, b) in seen_cb:
+                raise ValueError(f"fixed interviews put candidate {c} twice at booth {b}")
+            seen_ct.add((c, t))
+            seen_cb.add((c, b))
+            per_c[c] = per_c.get(c, 0) + 1
+            per_bt[b, t] = per_bt.get((b, t), 0) + 1
+            if per_c[c] > k:
+                raise ValueError(f"fixed interviews give candidate {c} more than max_interviews={k}")
+            if per_bt[b, t] > cap[b, t]:
+                raise ValueError(f"fixed interviews exceed booth {b}'s capacity {cap[b, t]} in block {t}")
+        object.__setattr__(self, "n_candidates", n_c)
+        object.__setattr__(self, "n_booths", n_b)
+        object.__setattr__(self, "n_blocks", n_t)
+        object.__setattr__(self, "max_interviews", k)
+        object.__setattr__(self, "edge_candidate", cand)
+        object.__setattr__(self, "edge_booth", booth)
+        object.__setattr__(self, "edge_value", value)
+        object.__setattr__(self, "booth_capacity", cap)
+        object.__setattr__(self, "candidate_available", avail)
+        object.__setattr__(self, "fixed", fixed)
+
+    def available(self) -> np.ndarray:
+        """bool [n_candidates, n_blocks]."""
+        if self.candidate_available is None:
+            return np.ones((self.n_candidates, self.n_blocks), dtype=bool)
+        return self.candidate_available.copy()
+
+    def pair_values(self) -> dict[tuple[int, int], float]:
+        """(candidate, booth) -> value, duplicates resolved to the larger value."""
+        out: dict[tuple[int, int], float] = {}
+        for c, b, v in zip(self.edge_candidate.tolist(), self.edge_booth.tolist(), self.edge_value.tolist(),
+                           strict=True):
+            if v > out.get((c, b), -np.inf):
+                out[c, b] = v
+        return out
+
+
+@dataclass(frozen=True)
+class FairPlan:
+    """A draft interview plan. `interviews` rows are (candidate, booth, block), fixed ones included, sorted.
+    `unplaced` explains every candidate without any interview: "no_eligible_booth" (no pair with a value > 0),
+    "not_available" (no free block in which one of their booths is open) or "capacity" (booths full)."""
+
+    interviews: np.ndarray  # int32 [p, 3]
+    objective: float
+    bound: float
+    gap: float
+    status: str  # "optimal" | "feasible"
+    seconds: float
+    unplaced: dict[int, str]
+
+
+def _unique_edges(problem: FairProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(candidate, booth, value) of the pairs with value > 0, one per pair (its largest value)."""
+    keep = problem.edge_value > 0
+    c, b, v = problem.edge_candidate[keep], problem.edge_booth[keep], problem.edge_value[keep]
+    if len(c) == 0:
+        return c.astype(np.int64), b.astype(np.int64), v
+    key = c.astype(np.int64) * max(problem.n_booths, 1) + b
+    order = np.lexsort((-v, key))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    sel = order[first]
+    return c[sel].astype(np.int64), b[sel].astype(np.int64), v[sel]
+
+
+def _flow(n_c: int, n_b: int, ec, eb, ev, cand_cap, booth_cap) -> tuple[np.ndarray, float]:
+    """Max-value pair selection (the timing relaxed). Returns (mask of chosen edges, upper bound on the value)."""
+    from ortools.graph.python import min_cost_flow
+
+    if len(ec) == 0:
+        return np.zeros(0, dtype=bool), 0.0
+    scale = _COST_SCALE / float(ev.max())
+    cost = np.rint(ev * scale).astype(np.int64)
+    src, sink = n_c + n_b, n_c + n_b + 1
+    supply = int(cand_cap.sum())
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    cs = np.arange(n_c, dtype=np.int64)
+    bs = np.arange(n_b, dtype=np.int64)
+    tails = np.concatenate([np.full(n_c, src), ec, n_c + bs, [src]])
+    heads = np.concatenate([cs, n_c + eb, np.full(n_b, sink), [sink]])
+    caps = np.concatenate([cand_cap, np.ones(len(ec), dtype=np.int64), booth_cap, [supply]])
+    costs = np.concatenate([np.zeros(n_c, dtype=np.int64), -cost, np.zeros(n_b + 1, dtype=np.int64)])
+    smcf.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32),
+                                              caps.astype(np.int64), costs)
+    supplies = np.zeros(n_c + n_b + 2, dtype=np.int64)
+    supplies[src], supplies[sink] = supply, -supply
+    smcf.set_nodes_supplies(np.arange(n_c + n_b + 2, dtype=np.int32), supplies)
+    status = smcf.solve()
+    if status != smcf.OPTIMAL:
+        raise RuntimeError(f"min-cost flow failed with status {status}")
+    flows = smcf.flows(np.arange(n_c, n_c + len(ec), dtype=np.int32))
+    chosen = flows > 0
+    # Any plan of m new pairs has true value <= (rounded cost + m / 2) / scale, m <= supply.
+    bound = (-smcf.optimal_cost() + 0.5 * supply) / scale
+    return chosen, float(bound)
+
+
+def _greedy_time(pc, pb, pv, order, free_c, free_b) -> np.ndarray:
+    """Block of each pair (-1 = not timed), pairs in `order`; free_c [c, t] bool and free_b [b, t] int updated."""
+    block = np.full(len(pc), -1, dtype=np.int64)
+    for i in order.tolist():
+        c, b = pc[i], pb[i]
+        ok = np.flatnonzero(free_c[c] & (free_b[b] > 0))
+        if len(ok):
+            t = ok[np.argmax(free_b[b, ok])]  # the block where the booth has the most room left
+            block[i] = t
+            free_c[c, t] = False
+            free_b[b, t] -= 1
+    return block
+
+
+def _cpsat_time(pc, pb, pv, free_c, free_b, hint, deadline: float, workers: int) -> np.ndarray | None:
+    """Optimal (within the time limit) timing of the chosen pairs; None if CP-SAT found nothing."""
+    from ortools.sat.python import cp_model
+
+    n_t = free_c.shape[1]
+    usable = free_c[pc] & (free_b[pb] > 0)  # [p, t]
+    pi, ti = np.nonzero(usable)
+    if len(pi) == 0:
+        return np.full(len(pc), -1, dtype=np.int64)
+    scale = 1e6 / float(pv.max())
+    w = np.maximum(1, np.rint(pv * scale)).astype(np.int64)
+    model = cp_model.CpModel()
+    xs = [model.new_bool_var("") for _ in range(len(pi))]
+    by_pair: dict[int, list] = {}
+    by_ct: dict[tuple[int, int], list] = {}
+    by_bt: dict[tuple[int, int], list] = {}
+    for j, (p, t) in enumerate(zip(pi.tolist(), ti.tolist(), strict=True)):
+        x = xs[j]
+        by_pair.setdefault(p, []).append(x)
+        by_ct.setdefault((int(pc[p]), t), []).append(x)
+        by_bt.setdefault((int(pb[p]), t), []).append(x)
+        if hint[p] == t:
+            model.add_hint(x, True)
+        else:
+            model.add_hint(x, False)
+    for group in by_pair.values():
+        if len(group) > 1:
+            model.add_at_most_one(group)
+    for group in by_ct.values():
+        if len(group) > 1:
+            model.add_at_most_one(group)
+    for (b, t), group in by_bt.items():
+        if len(group) > free_b[b, t]:
+            model.add(sum(group) <= int(free_b[b, t]))
+    model.maximize(sum(int(w[p]) * xs[j] for j, p in enumerate(pi.tolist())))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, deadline - time.perf_counter())
+    solver.parameters.num_workers = max(1, workers)
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    block = np.full(len(pc), -1, dtype=np.int64)
+    vals = np.array([solver.boolean_value(x) for x in xs], dtype=bool)
+    block[pi[vals]] = ti[vals]
+    del n_t
+    return block
+
+
+def plan_fair(problem: FairProblem, *, time_limit_s: float = 10.0, workers: int = 2) -> FairPlan:
+    """Plan the fair (see the module docstring). Never returns a plan that breaks a constraint."""
+    if not time_limit_s > 0:
+        raise ValueError(f"time_limit_s must be > 0, got {time_limit_s!r}")
+    start = time.perf_counter()
+    n_c, n_b, n_t, k = problem.n_candidates, problem.n_booths, problem.n_blocks, problem.max_interviews
+    avail = problem.available()
+    free_b = problem.booth_capacity.astype(np.int64).copy()
+    free_c = avail.copy()
+    left_c = np.full(n_c, k, dtype=np.int64)
+    values = problem.pair_values()
+    fixed_pairs = set()
+    fixed_value = 0.0
+    for c, b, t in problem.fixed:
+        free_b[b, t] -= 1
+        free_c[c, t] = False
+        left_c[c] -= 1
+        fixed_pairs.add((c, b))
+        fixed_value += max(values.get((c, b), 0.0), 0.0)
+    busy_c = np.zeros((n_c, n_t), dtype=bool)
+    for c, _b, t in problem.fixed:
+        busy_c[c, t] = True
+
+    ec, eb, ev = _unique_edges(problem)
+    # Edges that could still be planned: not a fixed pair, and some block free for both.
+    if len(ec):
+        not_fixed = np.array([(c, b) not in fixed_pairs for c, b in zip(ec.tolist(), eb.tolist(), strict=True)],
+                             dtype=bool) if fixed_pairs else np.ones(len(ec), dtype=bool)
+        timeable = (free_c[ec] & (free_b[eb] > 0)).any(axis=1)
+        live = not_fixed & timeable & (left_c[ec] > 0)
+    else:
+        live = np.zeros(0, dtype=bool)
+    lc, lb, lv = ec[live], eb[live], ev[live]
+    cand_cap = np.minimum(left_c, free_c.sum(axis=1)).clip(min=0)
+    booth_cap = free_b.clip(min=0).sum(axis=1)
+    chosen, flow_bound = _flow(n_c, n_b, lc, lb, lv, cand_cap, booth_cap)
+    bound = fixed_value + flow_bound
+
+    # Stage 2: time the chosen pairs.
+    pc, pb, pv = lc[chosen], lb[chosen], lv[chosen]
+    g_free_c, g_free_b = free_c.copy(), free_b.copy()
+    # Hardest pairs first: fewest usable blocks, then the larger value.
+    n_usable = (free_c[pc] & (free_b[pb] > 0)).sum(axis=1) if len(pc) else np.zeros(0, dtype=np.int64)
+    order = np.lexsort((-pv, n_usable)) if len(pc) else np.zeros(0, dtype=np.int64)
+    block = _greedy_time(pc, pb, pv, order, g_free_c, g_free_b)
+    if len(pc) and (block < 0).any():
+        deadline = start + time_limit_s - 0.15  # leave time for the fill and the reasons
+        if deadline - time.perf_counter() > 0.1:
+            exact = _cpsat_time(pc, pb, pv, free_c, free_b, block, deadline, workers)
+            if exact is not None and pv[exact >= 0].sum() > pv[block >= 0].sum():
+                block = exact
+    all_timed = bool(len(pc) == 0 or (block >= 0).all())
+    timed = block >= 0
+    rows = [list(f) for f in problem.fixed]
+    rows += np.column_stack([pc[timed], pb[timed], block[timed]]).tolist()
+    objective = fixed_value + float(pv[timed].sum())
+
+    if not all_timed:
+        # Stage 3: fill whatever is still free with unused pairs, best first.
+        f_c, f_b = free_c.copy(), free_b.copy()
+        count = left_c.copy()
+        used = set(fixed_pairs)
+        for c, b, t in zip(pc[timed].tolist(), pb[timed].tolist(), block[timed].tolist(), strict=True):
+            f_c[c, t] = False
+            f_b[b, t] -= 1
+            count[c] -= 1
+            used.add((c, b))
+        for i in np.argsort(-lv, kind="stable").tolist():
+            c, b = int(lc[i]), int(lb[i])
+            if count[c] <= 0 or (c, b) in used:
+                continue
+            ok = np.flatnonzero(f_c[c] & (f_b[b] > 0))
+            if len(ok):
+                t = int(ok[np.argmax(f_b[b, ok])])
+                f_c[c, t] = False
+                f_b[b, t] -= 1
+                count[c] -= 1
+                used.add((c, b))
+                rows.append([c, b, t])
+                objective += float(lv[i])
+
+    interviews = np.array(sorted(map(tuple, rows)), dtype=np.int32).reshape(-1, 3)
+    if all_timed:
+        status, gap, bound = "optimal", 0.0, max(bound, objective)
+    else:
+        bound = max(bound, objective)
+        gap = (bound - objective) / bound if bound > 0 else 0.0
+        status = "optimal" if gap <= 1e-9 else "feasible"
+        gap = 0.0 if status == "optimal" else float(gap)
+
+    # Why candidates got nothing.
+    placed = np.zeros(n_c, dtype=bool)
+    placed[interviews[:, 0]] = True
+    has_edge = np.zeros(n_c, dtype=bool)
+    has_edge[ec] = True
+    could_time = np.zeros(n_c, dtype=bool)  # some free available block in which one of their booths is open
+    booth_open = np.zeros(n_c, dtype=bool)  # one of their booths is open at some point of the day
+    free_any = (avail & ~busy_c).any(axis=1)
+    if len(ec):
+        open_b = problem.booth_capacity > 0
+        could_time[ec[(avail[ec] & ~busy_c[ec] & open_b[eb]).any(axis=1)]] = True
+        booth_open[ec[open_b[eb].any(axis=1)]] = True
+    unplaced: dict[int, str] = {}
+    for c in np.flatnonzero(~placed).tolist():
+        if not has_edge[c]:
+            unplaced[c] = "no_eligible_booth"
+        elif k > 0 and (not free_any[c] or (booth_open[c] and not could_time[c])):
+            unplaced[c] = "not_available"
+        else:
+            unplaced[c] = "capacity"
+    return FairPlan(interviews=interviews, objective=float(objective), bound=float(bound), gap=gap, status=status,
+                    seconds=time.perf_counter() - start, unplaced=unplaced)
+
+
+def replan(problem: FairProblem, done_or_kept: list[tuple[int, int, int]], from_block: int, *,
+           time_limit_s: float = 2.0, workers: int = 2) -> FairPlan:
+    """Re-plan the rest of the day: interviews in `done_or_kept` (and the problem's own `fixed`) stay as they are;
+    no new interview goes before `from_block`. Walk-ins are new candidates appended to `problem` (with their
+    availability); cancellations are candidates marked unavailable from now on."""
+    from_block = _count("from_block", from_block)
+    if from_block > problem.n_blocks:
+        raise ValueError(f"from_block must be <= n_blocks={problem.n_blocks}, got {from_block}")
+    avail = problem.available()
+    avail[:, :from_block] = False
+    fixed = tuple(problem.fixed) + tuple(tuple(int(x) for x in row) for row in done_or_kept)
+    return plan_fair(replace(problem, candidate_available=avail, fixed=fixed), time_limit_s=time_limit_s,
+                     workers=workers)
+
+
+def check_plan(problem: FairProblem, plan: FairPlan) -> list[str]:
+    """Every broken constraint of `plan` as a message (empty when the plan is feasible)."""
+    errors = []
+    avail = problem.available()
+    values = problem.pair_values()
+    fixed = set(problem.fixed)
+    rows = [tuple(r) for r in plan.interviews.tolist()]
+    per_c: dict[int, int] = {}
+    per_bt: dict[tuple[int, int], int] = {}
+    seen_cb, seen_ct = set(), set()
+    total = 0.0
+    for c, b, t in rows:
+        per_c[c] = per_c.get(c, 0) + 1
+        per_bt[b, t] = per_bt.get((b, t), 0) + 1
+        if (c, b) in seen_cb:
+            errors.append(f"candidate {c} twice at booth {b}")
+        if (c, t) in seen_ct:
+            errors.append(f"candidate {c} in two places in block {t}")
+        seen_cb.add((c, b))
+        seen_ct.add((c, t))
+        if (c, b, t) not in fixed:
+            if (c, b) not in values or values[c, b] <= 0:
+                errors.append(f"candidate {c} at booth {b}: not an eligible pair")
+            if not avail[c, t]:
+                errors.append(f"candidate {c} not available in block {t}")
+        total += max(values.get((c, b), 0.0), 0.0)
+    for c, n in per_c.items():
+        if n > problem.max_interviews:
+            errors.append(f"candidate {c} has {n} interviews > k={problem.max_interviews}")
+    for (b, t), n in per_bt.items():
+        if n > problem.booth_capacity[b, t]:
+            errors.append(f"booth {b} has {n} interviews in block {t} > capacity {problem.booth_capacity[b, t]}")
+    missing = fixed - set(rows)
+    if missing:
+        errors.append(f"fixed interviews moved or dropped: {sorted(missing)}")
+    if abs(total - plan.objective) > 1e-6 * max(1.0, abs(total)):
+        errors.append(f"objective {plan.objective} != value of the interviews {total}")
+    if plan.bound < plan.objective - 1e-6 * max(1.0, abs(plan.objective)):
+        errors.append(f"bound {plan.bound} below the objective {plan.objective}")
+    for c in set(range(problem.n_candidates)) - set(per_c):
+        if plan.unplaced.get(c) not in REASONS:
+            errors.append(f"candidate {c} has no interview and no reason")
+    return errors
