@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from matcher.engine.validation import count, edges, int_array
+
 __all__ = [
     "AssignmentPlan",
     "AssignmentProblem",
@@ -41,16 +43,6 @@ __all__ = [
 ]
 
 EARTH_RADIUS_KM = 6371.0088
-
-
-def _int_array(name: str, value, *, ndim: int = 1) -> np.ndarray:
-    arr = np.asarray(value)
-    if arr.ndim != ndim:
-        raise ValueError(f"{name} must be a {ndim}-dimensional array, got shape {arr.shape}")
-    if arr.size and not np.issubdtype(arr.dtype, np.integer):
-        if not np.issubdtype(arr.dtype, np.floating) or not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-            raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
-    return arr.astype(np.int32, copy=False) if arr.size else np.zeros(0, dtype=np.int32)
 
 
 @dataclass(frozen=True)
@@ -74,24 +66,11 @@ class AssignmentProblem:
 
     def __post_init__(self) -> None:
         n_c, n_s = self.n_candidates, self.n_slots
-        for name, n in (("n_candidates", n_c), ("n_slots", n_s)):
-            if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
-                raise ValueError(f"{name} must be a non-negative integer, got {n!r}")
-        cand = _int_array("edge_candidate", self.edge_candidate)
-        slot = _int_array("edge_slot", self.edge_slot)
-        value = np.asarray(self.edge_value, dtype=np.float64)
-        if value.ndim != 1:
-            raise ValueError(f"edge_value must be a 1-dimensional array, got shape {value.shape}")
-        if not (len(cand) == len(slot) == len(value)):
-            raise ValueError(f"edge arrays must have the same length: edge_candidate {len(cand)}, "
-                             f"edge_slot {len(slot)}, edge_value {len(value)}")
-        if len(cand) and (cand.min() < 0 or cand.max() >= n_c):
-            raise ValueError(f"edge_candidate must lie in [0, n_candidates={n_c}), got [{cand.min()}, {cand.max()}]")
-        if len(slot) and (slot.min() < 0 or slot.max() >= n_s):
-            raise ValueError(f"edge_slot must lie in [0, n_slots={n_s}), got [{slot.min()}, {slot.max()}]")
-        if not np.all(np.isfinite(value)):
-            raise ValueError("edge_value must be finite (no NaN or infinity)")
-        seats = _int_array("slot_seats", self.slot_seats)
+        count("n_candidates", n_c)
+        count("n_slots", n_s)
+        cand, slot, value = edges(n_c, n_s, self.edge_candidate, self.edge_slot, self.edge_value,
+                                  other_name="edge_slot", other_count_name="n_slots")
+        seats = int_array("slot_seats", self.slot_seats)
         if len(seats) != n_s:
             raise ValueError(f"slot_seats must have n_slots={n_s} entries, got {len(seats)}")
         if len(seats) and seats.min() < 0:
@@ -100,8 +79,8 @@ class AssignmentProblem:
         if (group is None) != (caps is None):
             raise ValueError("slot_group and group_caps must be given together (or both left None)")
         if group is not None:
-            group = _int_array("slot_group", group)
-            caps = _int_array("group_caps", caps)
+            group = int_array("slot_group", group)
+            caps = int_array("group_caps", caps)
             if len(group) != n_s:
                 raise ValueError(f"slot_group must have n_slots={n_s} entries, got {len(group)}")
             if len(group) and (group.min() < -1 or group.max() >= len(caps)):

@@ -34,26 +34,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from matcher.engine.validation import count, edges, int_array
+
 __all__ = ["FairPlan", "FairProblem", "REASONS", "check_plan", "plan_fair", "replan"]
 
 REASONS = ("no_eligible_booth", "capacity", "not_available")
 _COST_SCALE = 1e9  # the largest value becomes this many integer cost units
-
-
-def _int_array(name: str, value, *, ndim: int) -> np.ndarray:
-    arr = np.asarray(value)
-    if arr.ndim != ndim:
-        raise ValueError(f"{name} must be a {ndim}-dimensional array, got shape {arr.shape}")
-    if arr.size and not np.issubdtype(arr.dtype, np.integer):
-        if not np.issubdtype(arr.dtype, np.floating) or not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-            raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
-    return arr.astype(np.int32, copy=False)
-
-
-def _count(name: str, n) -> int:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {n!r}")
-    return int(n)
 
 
 @dataclass(frozen=True)
@@ -80,25 +66,13 @@ class FairProblem:
     fixed: tuple[tuple[int, int, int], ...] = ()  # (candidate, booth, block) interviews never moved
 
     def __post_init__(self) -> None:
-        n_c = _count("n_candidates", self.n_candidates)
-        n_b = _count("n_booths", self.n_booths)
-        n_t = _count("n_blocks", self.n_blocks)
-        k = _count("max_interviews", self.max_interviews)
-        cand = _int_array("edge_candidate", self.edge_candidate, ndim=1)
-        booth = _int_array("edge_booth", self.edge_booth, ndim=1)
-        value = np.asarray(self.edge_value, dtype=np.float64)
-        if value.ndim != 1:
-            raise ValueError(f"edge_value must be a 1-dimensional array, got shape {value.shape}")
-        if not (len(cand) == len(booth) == len(value)):
-            raise ValueError(f"edge arrays must have the same length: edge_candidate {len(cand)}, "
-                             f"edge_booth {len(booth)}, edge_value {len(value)}")
-        if len(cand) and (cand.min() < 0 or cand.max() >= n_c):
-            raise ValueError(f"edge_candidate must lie in [0, n_candidates={n_c}), got [{cand.min()}, {cand.max()}]")
-        if len(booth) and (booth.min() < 0 or booth.max() >= n_b):
-            raise ValueError(f"edge_booth must lie in [0, n_booths={n_b}), got [{booth.min()}, {booth.max()}]")
-        if not np.all(np.isfinite(value)):
-            raise ValueError("edge_value must be finite (no NaN or infinity)")
-        cap = _int_array("booth_capacity", self.booth_capacity, ndim=2)
+        n_c = count("n_candidates", self.n_candidates)
+        n_b = count("n_booths", self.n_booths)
+        n_t = count("n_blocks", self.n_blocks)
+        k = count("max_interviews", self.max_interviews)
+        cand, booth, value = edges(n_c, n_b, self.edge_candidate, self.edge_booth, self.edge_value,
+                                   other_name="edge_booth", other_count_name="n_booths")
+        cap = int_array("booth_capacity", self.booth_capacity, ndim=2)
         if cap.shape != (n_b, n_t):
             raise ValueError(f"booth_capacity must have shape (n_booths={n_b}, n_blocks={n_t}), got {cap.shape}")
         if cap.size and cap.min() < 0:
@@ -406,7 +380,7 @@ def replan(problem: FairProblem, done_or_kept: list[tuple[int, int, int]], from_
     """Re-plan the rest of the day: interviews in `done_or_kept` (and the problem's own `fixed`) stay as they are;
     no new interview goes before `from_block`. Walk-ins are new candidates appended to `problem` (with their
     availability); cancellations are candidates marked unavailable from now on."""
-    from_block = _count("from_block", from_block)
+    from_block = count("from_block", from_block)
     if from_block > problem.n_blocks:
         raise ValueError(f"from_block must be <= n_blocks={problem.n_blocks}, got {from_block}")
     avail = problem.available()
