@@ -7,65 +7,12 @@ import re
 
 import pytest
 
-from matcher.extensions import db
-
 PASSWORD = "correct-horse-battery"  # tests/conftest.py PASSWORD
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 TODAY = dt.date.today()
-
-
-class PageClient:
-    """A browser-like client: cookies kept, CSRF token read from the last page, a fresh `g` per request
-    (tests hold an app context, which would otherwise carry the logged-in user and locale over)."""
-
-    def __init__(self, app, lang: str = "zh"):
-        self.client = app.test_client()
-        self.lang = lang
-        self.token = None
-
-    def _open(self, method, url, **kwargs):
-        from flask import g
-
-        for key in ("_login_user", "_flask_babel", "csrf_token"):
-            g.pop(key, None)
-        headers = {"Accept-Language": "en" if self.lang == "en" else "zh-CN", "Accept": "text/html"}
-        try:
-            response = self.client.open(url, method=method, headers=headers, **kwargs)
-        finally:
-            db.session.rollback()
-        found = TOKEN.search(response.get_data(as_text=True))
-        if found:
-            self.token = found.group(1)
-        return response
-
-    def get(self, url, **kwargs):
-        return self._open("GET", url, **kwargs)
-
-    def post(self, url, data=None, csrf=True, **kwargs):
-        data = dict(data or {})
-        if csrf:
-            data.setdefault("csrf_token", self.token)
-        return self._open("POST", url, data=data, **kwargs)
-
-    def login(self, username):
-        self.get("/login")
-        response = self.post("/login", {"username": username, "password": PASSWORD})
-        assert response.status_code == 302, response.get_data(as_text=True)[:500]
-        return self
 
 
 def html(response) -> str:
     return response.get_data(as_text=True)
-
-
-@pytest.fixture
-def browser(app, world):
-    db.session.commit()
-
-    def make(username, lang="zh"):
-        return PageClient(app, lang).login(username)
-
-    return make
 
 
 ADMIN_PAGES = ("/admin", "/admin?district=330782", "/admin/bases", "/admin/bases?status=applied", "/admin/bases/new",
@@ -219,7 +166,7 @@ def test_create_and_edit_accounts(browser, world, session):
     session.refresh(account)
     assert account.display_name == "新人甲" and account.office_id == world.office_b.id and not account.is_active
     # A deactivated account cannot log in.
-    client = PageClient(page.client.application, "en")
+    client = type(page)(page.client.application, "en")
     client.get("/login")
     assert client.post("/login", {"username": "cw_new", "password": PASSWORD}).status_code == 401
 

@@ -3,68 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pytest
 
-from matcher.extensions import db
-
 PASSWORD = "correct-horse-battery"  # tests/conftest.py PASSWORD
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-class PageClient:
-    """A browser-like client: cookies kept, CSRF token read from the last page, a fresh `g` per request
-    (tests hold an app context, which would otherwise carry the logged-in user and locale over)."""
-
-    def __init__(self, app, lang: str = "zh"):
-        self.client = app.test_client()
-        self.lang = lang
-        self.token = None
-
-    def _open(self, method, url, **kwargs):
-        from flask import g
-
-        for key in ("_login_user", "_flask_babel", "csrf_token"):
-            g.pop(key, None)
-        headers = {"Accept-Language": "en" if self.lang == "en" else "zh-CN", "Accept": "text/html"}
-        try:
-            response = self.client.open(url, method=method, headers=headers, **kwargs)
-        finally:
-            db.session.rollback()
-        found = TOKEN.search(response.get_data(as_text=True))
-        if found:
-            self.token = found.group(1)
-        return response
-
-    def get(self, url, **kwargs):
-        return self._open("GET", url, **kwargs)
-
-    def post(self, url, data=None, csrf=True, **kwargs):
-        data = dict(data or {})
-        if csrf:
-            data.setdefault("csrf_token", self.token)
-        return self._open("POST", url, data=data, **kwargs)
-
-    def login(self, username):
-        self.get("/login")
-        response = self.post("/login", {"username": username, "password": PASSWORD})
-        assert response.status_code == 302, response.get_data(as_text=True)[:500]
-        return self
 
 
 def html(response) -> str:
     return response.get_data(as_text=True)
-
-
-@pytest.fixture
-def browser(app, world):
-    db.session.commit()
-
-    def make(username, lang="zh"):
-        return PageClient(app, lang).login(username)
-
-    return make
 
 
 def slot_form(**overrides):
@@ -315,8 +261,8 @@ def test_other_roles_get_404_on_employer_pages(browser, world):
         assert page.get(f"/employer/slots/{world.slot_a.id}").status_code == 404
 
 
-def test_anonymous_is_sent_to_login(app, world):
-    client = PageClient(app)
+def test_anonymous_is_sent_to_login(browser):
+    client = browser()
     response = client.get("/employer/slots/new")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
