@@ -11,6 +11,14 @@ from matcher.candidates.models import (  # noqa: F401
     RiskAssessment,
     Visit,
 )
+from matcher.fairs.models import (  # noqa: F401, E402
+    Fair,
+    FairBooth,
+    FairBoothSlot,
+    FairInterview,
+    FairInvitation,
+    FairPlanRun,
+)
 from matcher.matching.models import AssignmentDraft, AssignmentDraftItem, OccupationalBan, ScoringModel  # noqa: F401, E402
 from matcher.offices.models import JudicialOffice  # noqa: F401
 from matcher.places.models import Place  # noqa: F401

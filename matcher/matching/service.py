@@ -423,7 +423,7 @@ def plan_assignment(*, session: Session, actor: Account | None, params: dict) ->
     c_idx, s_idx = c_idx[mask], s_idx[mask]
     featurizer = featurizer_for(session, cands.table, slots.table)
     p = score(scorer, featurizer, c_idx, s_idx) if len(c_idx) else np.zeros(0)
-    key = _key_subjects(session, cands.table.ids)
+    key = key_subject_flags(session, cands.table.ids)
     waiting = np.maximum(0, day.toordinal() - cands.table.available_from)
     weights = priority_weights(key, waiting, key_subject_weight=params.get("key_subject_weight", 0.0),
                                waiting_weight_per_year=params.get("waiting_weight_per_year", 0.0))
@@ -460,7 +460,7 @@ def plan_assignment(*, session: Session, actor: Account | None, params: dict) ->
     return draft
 
 
-def _key_subjects(session: Session, ids: np.ndarray) -> np.ndarray:
+def key_subject_flags(session: Session, ids: np.ndarray) -> np.ndarray:
     if not len(ids):
         return np.zeros(0, dtype=bool)
     keys = set()

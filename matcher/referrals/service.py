@@ -135,16 +135,49 @@ def transition(*, session: Session, actor: Account, referral_id: int, to: S, on_
     return referral
 
 
+# The way forward from a new referral to each step an interview can end in (job fairs).
+_INTERVIEW_PATH = (S.PROPOSED, S.SENT, S.INTERVIEW, S.OFFERED)
+
+
+def record_interview_result(session: Session, actor: Account, *, candidate_id: int, slot_id: int, to: S,
+                            on_date: dt.date, reason: str) -> Referral | None:
+    """What an interview at a job fair means for the pair's referral: `to` is INTERVIEW (a second
+    interview), OFFERED or DECLINED. The live referral is moved forward along the usual path (or a new one
+    is created and moved), one recorded event per step, with `actor` (the organiser or the booth's
+    employer, who saw the interview) as the one who moved it. Consent, dates and seats are checked as for
+    any move; the caller owns the transaction. A referral already at or past `to` is left as it is, and a
+    DECLINED with no live referral creates none (there is nothing to end)."""
+    referral = session.scalar(select(Referral).where(
+        Referral.candidate_id == candidate_id, Referral.slot_id == slot_id, Referral.status.not_in(ENDED_STATUSES)))
+    if to == S.DECLINED:
+        if referral is None or (S.DECLINED not in allowed_moves(referral.status, Role.ADMINISTRATOR)):
+            return referral
+        _move(session, actor, referral, S.DECLINED, on_date=on_date, reason=reason, check_role=False)
+        return referral
+    if referral is None:
+        referral = Referral(candidate_id=candidate_id, slot_id=slot_id, status=S.PROPOSED, created_by_id=actor.id,
+                            note=reason)
+        session.add(referral)
+        session.flush()
+        referral.events.append(ReferralEvent(from_status=None, to_status=S.PROPOSED, on_date=on_date,
+                                             actor_id=actor.id, reason=reason))
+    if referral.status not in _INTERVIEW_PATH:
+        return referral  # accepted, started or staying: already past what an interview decides
+    for step in _INTERVIEW_PATH[_INTERVIEW_PATH.index(referral.status) + 1:_INTERVIEW_PATH.index(to) + 1]:
+        _move(session, actor, referral, step, on_date=on_date, reason=reason, check_role=False)
+    return referral
+
+
 def _move(session: Session, actor: Account, referral: Referral, to: S, *, on_date: dt.date,
-          reason: str | None) -> None:
+          reason: str | None, check_role: bool = True) -> None:
     frm = referral.status
     roles = TRANSITIONS.get((frm, to))
     if roles is None:
         raise Conflict(_l("A referral that is %(frm)s cannot become %(to)s.", frm=frm.value, to=to.value),
                        field="to")
-    if actor.role != Role.ADMINISTRATOR and actor.role not in roles:
+    if check_role and actor.role != Role.ADMINISTRATOR and actor.role not in roles:
         raise Forbidden(_l("Your role cannot make this move."))
-    if actor.role == Role.CASEWORKER and referral.candidate.office_id != actor.office_id:
+    if check_role and actor.role == Role.CASEWORKER and referral.candidate.office_id != actor.office_id:
         raise Forbidden(_l("Only the office that keeps the file moves its referrals."))
     if on_date > today():
         raise Invalid(_l("The date cannot be in the future."), field="on_date")

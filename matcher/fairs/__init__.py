@@ -1,0 +1,1 @@
+"""Job fairs: booths, invitations, the interview plan and the day itself."""
