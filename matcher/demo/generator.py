@@ -140,6 +140,9 @@ def build_demo(session: Session, spec: DemoSpec, echo: Callable[[str], Any] = pr
     city.flush()
     _reset_sequences(session)
     session.commit()
+    from matcher.demo.fair import build_demo_fair
+
+    echo(build_demo_fair(session, spec.seed))
     seconds = time.perf_counter() - started
     lines = [f"demo city built in {seconds:.1f} s (seed {spec.seed})"]
     lines += [f"  {name}: {count}" for name, count in city.counts().items()]
