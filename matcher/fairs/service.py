@@ -16,10 +16,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from collections import Counter
 
 import numpy as np
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -504,97 +505,135 @@ def _cancel_interviews(session: Session, *conditions) -> int:
     return len(rows)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Attendee:
+    invitation_id: int
+    candidate_id: int
+    coming: bool  # confirmed; False for someone kept only for an interview already held
+    arrives_block: int
+
+
+@dataclasses.dataclass(frozen=True)
+class _Kept:
+    interview_id: int
+    invitation_id: int
+    booth_id: int
+    block: int
+    slot_id: int
+    score: float
+
+
 @dataclasses.dataclass
 class FairModel:
     """The fair as the engine sees it, with the ids behind each row."""
 
     problem: FairProblem
-    invitations: list[FairInvitation]
+    attendees: list[_Attendee]
     booths: list[FairBooth]
     pair_slot: dict[tuple[int, int], int]  # (candidate row, booth row) -> the booth's best slot id for them
     pair_score: dict[tuple[int, int], float]
-    kept: list[FairInterview]
+    pair_value: dict[tuple[int, int], float]  # score x priority weight
+    kept: list[_Kept]
     model_version: str
 
 
-def build_problem(session: Session, fair: Fair, from_block: int) -> FairModel:
+def build_problem(session: Session, fair: Fair, from_block: int, *, keep_planned: bool = False) -> FairModel:
     """Rows: confirmed invitations (and anyone with an interview to keep); columns: booths. The value of a
     (candidate, booth) pair is the best P(start and stay) over the booth's slots the candidate is eligible for
     (and, with `preferred_courses_only`, in a course they asked for), times their priority weight. Interviews in
-    blocks before `from_block`, and every held one, are kept where they are."""
+    blocks before `from_block`, and every held one, are kept where they are; with `keep_planned`, so is every
+    interview still planned (only free places are filled)."""
     scorer, version = active_scorer(session)
-    kept = [iv for iv in session.scalars(_live_interviews(fair.id))
-            if iv.status == InterviewStatus.HELD or iv.block < from_block]
-    kept_invitations = {iv.invitation_id for iv in kept}
-    invitations = list(session.scalars(
-        select(FairInvitation).where(FairInvitation.fair_id == fair.id,
-                                     or_(FairInvitation.status.in_(COMING),
-                                         FairInvitation.id.in_(kept_invitations or {-1})))
-        .order_by(FairInvitation.id)))
+    # Plain rows, not ORM objects: a fair has thousands of interviews and candidates, and this runs while
+    # people wait.
+    kept = []
+    for row in session.execute(
+            select(FairInterview.id, FairInterview.invitation_id, FairInterview.booth_id, FairInterview.block,
+                   FairInterview.slot_id, FairInterview.score, FairInterview.status)
+            .where(FairInterview.fair_id == fair.id, FairInterview.status.in_(LIVE_INTERVIEW))
+            .order_by(FairInterview.id)):
+        if keep_planned or row.status == InterviewStatus.HELD or row.block < from_block:
+            kept.append(_Kept(row.id, row.invitation_id, row.booth_id, row.block, row.slot_id, row.score))
+    kept_invitations = {k.invitation_id for k in kept}
+    attendees = [_Attendee(row.id, row.candidate_id, row.status in COMING, row.arrives_block)
+                 for row in session.execute(
+                     select(FairInvitation.id, FairInvitation.candidate_id, FairInvitation.status,
+                            FairInvitation.arrives_block)
+                     .where(FairInvitation.fair_id == fair.id,
+                            or_(FairInvitation.status.in_(COMING), FairInvitation.id.in_(kept_invitations or {-1})))
+                     .order_by(FairInvitation.id))]
     booths = list(fair.booths)
-    n_c, n_b, n_t = len(invitations), len(booths), fair.n_blocks
-    inv_row = {inv.id: i for i, inv in enumerate(invitations)}
+    n_c, n_b, n_t = len(attendees), len(booths), fair.n_blocks
+    inv_row = {a.invitation_id: i for i, a in enumerate(attendees)}
     booth_row = {b.id: j for j, b in enumerate(booths)}
 
     available = np.zeros((n_c, n_t), dtype=bool)
-    for i, inv in enumerate(invitations):
-        if inv.status in COMING:
-            available[i, max(inv.arrives_block, from_block):] = True
+    for i, attendee in enumerate(attendees):
+        if attendee.coming:
+            available[i, max(attendee.arrives_block, from_block):] = True
     capacity = np.array([[b.capacity(t) for t in range(n_t)] for b in booths], dtype=np.int32).reshape(n_b, n_t)
-    fixed = []
-    for iv in kept:
-        fixed.append((inv_row[iv.invitation_id], booth_row[iv.booth_id], iv.block))
-    for _c, b, t in fixed:  # whatever was held stays possible, even at a booth that has since withdrawn
-        capacity[b, t] = max(capacity[b, t], sum(1 for _, bb, tt in fixed if (bb, tt) == (b, t)))
+    fixed = [(inv_row[k.invitation_id], booth_row[k.booth_id], k.block) for k in kept]
+    # Whatever is kept stays possible, even at a booth that has since withdrawn or shrunk.
+    for (b, t), n in Counter((b, t) for _c, b, t in fixed).items():
+        capacity[b, t] = max(capacity[b, t], n)
 
-    # Pairs: every (candidate, booth slot) the candidate may be placed in, scored by the active model.
-    slot_ids = sorted({s.id for b in booths for s in b.slots})
-    ecand, ebooth, evalue = [], [], []
-    pair_slot: dict[tuple[int, int], int] = {}
-    pair_score: dict[tuple[int, int], float] = {}
-    if n_c and slot_ids:
-        cands = candidate_rows(session, select(Candidate).where(
-            Candidate.id.in_([inv.candidate_id for inv in invitations])))
-        slots = slot_rows(session, select(Slot).where(Slot.id.in_(slot_ids)), horizon_days=scorer.horizon_days,
-                          as_of=fair.held_on)
-        c_rows = np.array([cands.row_of[inv.candidate_id] for inv in invitations], dtype=np.int64)
-        booth_of_slot: list[tuple[int, int]] = [(booth_row[b.id], slots.row_of[s.id]) for b in booths for s in b.slots]
-        pb = np.array([x[0] for x in booth_of_slot], dtype=np.int64)
-        ps = np.array([x[1] for x in booth_of_slot], dtype=np.int64)
-        ci = np.repeat(np.arange(n_c), len(ps))
-        bi, si = np.tile(pb, n_c), np.tile(ps, n_c)
-        mask = eligible_mask(cands.table, slots.table, c_rows[ci], si, fair.held_on.toordinal())
-        if fair.preferred_courses_only:
-            mask &= _in_preferred_course(cands.table.preferred_courses, slots.table.course, c_rows[ci], si)
-        ci, bi, si = ci[mask], bi[mask], si[mask]
-        if len(ci):
-            featurizer = featurizer_for(session, cands.table, slots.table)
-            p = score(scorer, featurizer, c_rows[ci], si)
-            keys = key_subject_flags(session, np.array([inv.candidate_id for inv in invitations], dtype=np.int64))
-            waiting = np.maximum(0, fair.held_on.toordinal() - cands.table.available_from[c_rows])
-            weights = priority_weights(keys, waiting, key_subject_weight=fair.key_subject_weight,
-                                       waiting_weight_per_year=fair.waiting_weight_per_year)
-            best: dict[tuple[int, int], tuple[float, float, int]] = {}
-            for c, b, s, prob in zip(ci.tolist(), bi.tolist(), si.tolist(), p.tolist(), strict=True):
-                if prob > best.get((c, b), (-1.0, 0.0, 0))[0]:
-                    best[c, b] = (prob, prob * float(weights[c]), int(slots.table.ids[s]))
-            for (c, b), (prob, value, slot_id) in best.items():
-                ecand.append(c)
-                ebooth.append(b)
-                evalue.append(value)
-                pair_slot[c, b], pair_score[c, b] = slot_id, prob
-    # A kept interview whose pair is no longer eligible still needs its slot and score on record.
-    for iv in kept:
-        key = (inv_row[iv.invitation_id], booth_row[iv.booth_id])
-        pair_slot.setdefault(key, iv.slot_id)
-        pair_score.setdefault(key, iv.score)
+    ecand, ebooth, evalue, pair_slot, pair_score = _pairs(session, fair, scorer, attendees, booths)
+    pair_value = {(c, b): v for c, b, v in zip(ecand, ebooth, evalue, strict=True)}
+    for k in kept:  # a kept interview whose pair is no longer eligible still needs its slot and score on record
+        key = (inv_row[k.invitation_id], booth_row[k.booth_id])
+        pair_slot.setdefault(key, k.slot_id)
+        pair_score.setdefault(key, k.score)
+        pair_value.setdefault(key, 0.0)
     problem = FairProblem(
         n_candidates=n_c, n_booths=n_b, n_blocks=n_t, edge_candidate=np.array(ecand, dtype=np.int32),
         edge_booth=np.array(ebooth, dtype=np.int32), edge_value=np.array(evalue, dtype=np.float64),
         booth_capacity=capacity, max_interviews=fair.max_interviews, candidate_available=available,
         fixed=tuple(fixed))
-    return FairModel(problem=problem, invitations=invitations, booths=booths, pair_slot=pair_slot,
-                     pair_score=pair_score, kept=kept, model_version=version)
+    return FairModel(problem=problem, attendees=attendees, booths=booths, pair_slot=pair_slot,
+                     pair_score=pair_score, pair_value=pair_value, kept=kept, model_version=version)
+
+
+def _pairs(session: Session, fair: Fair, scorer, attendees: list[_Attendee], booths: list[FairBooth]):
+    """Every (candidate row, booth row) pair with a value: eligible for one of the booth's slots, scored."""
+    ecand, ebooth, evalue = [], [], []
+    pair_slot: dict[tuple[int, int], int] = {}
+    pair_score: dict[tuple[int, int], float] = {}
+    slot_ids = sorted({s.id for b in booths for s in b.slots})
+    if not attendees or not slot_ids:
+        return ecand, ebooth, evalue, pair_slot, pair_score
+    n_c = len(attendees)
+    booth_row = {b.id: j for j, b in enumerate(booths)}
+    cands = candidate_rows(session, select(Candidate).where(Candidate.id.in_([a.candidate_id for a in attendees])))
+    slots = slot_rows(session, select(Slot).where(Slot.id.in_(slot_ids)), horizon_days=scorer.horizon_days,
+                      as_of=fair.held_on)
+    c_rows = np.array([cands.row_of[a.candidate_id] for a in attendees], dtype=np.int64)
+    booth_of_slot = [(booth_row[b.id], slots.row_of[s.id]) for b in booths for s in b.slots]
+    pb = np.array([x[0] for x in booth_of_slot], dtype=np.int64)
+    ps = np.array([x[1] for x in booth_of_slot], dtype=np.int64)
+    ci = np.repeat(np.arange(n_c), len(ps))
+    bi, si = np.tile(pb, n_c), np.tile(ps, n_c)
+    mask = eligible_mask(cands.table, slots.table, c_rows[ci], si, fair.held_on.toordinal())
+    if fair.preferred_courses_only:
+        mask &= _in_preferred_course(cands.table.preferred_courses, slots.table.course, c_rows[ci], si)
+    ci, bi, si = ci[mask], bi[mask], si[mask]
+    if not len(ci):
+        return ecand, ebooth, evalue, pair_slot, pair_score
+    featurizer = featurizer_for(session, cands.table, slots.table)
+    p = score(scorer, featurizer, c_rows[ci], si)
+    keys = key_subject_flags(session, np.array([a.candidate_id for a in attendees], dtype=np.int64))
+    waiting = np.maximum(0, fair.held_on.toordinal() - cands.table.available_from[c_rows])
+    weights = priority_weights(keys, waiting, key_subject_weight=fair.key_subject_weight,
+                               waiting_weight_per_year=fair.waiting_weight_per_year)
+    best: dict[tuple[int, int], tuple[float, float, int]] = {}
+    for c, b, s, prob in zip(ci.tolist(), bi.tolist(), si.tolist(), p.tolist(), strict=True):
+        if prob > best.get((c, b), (-1.0, 0.0, 0))[0]:
+            best[c, b] = (prob, prob * float(weights[c]), int(slots.table.ids[s]))
+    for (c, b), (prob, value, slot_id) in best.items():
+        ecand.append(c)
+        ebooth.append(b)
+        evalue.append(value)
+        pair_slot[c, b], pair_score[c, b] = slot_id, prob
+    return ecand, ebooth, evalue, pair_slot, pair_score
 
 
 def _in_preferred_course(wishes: tuple, courses: tuple, c: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -613,10 +652,12 @@ def _in_preferred_course(wishes: tuple, courses: tuple, c: np.ndarray, s: np.nda
 
 
 def make_plan(*, session: Session, actor: Account | None, fair_id: int, from_block: int | None = None,
-              time_limit_s: float | None = None) -> FairPlanRun:
-    """Plan the day (before it starts) or re-plan the rest of it (`from_block`, default the first block not yet
-    begun): interviews before that block and every held one stay; the rest is planned again. An interview that
-    comes out the same keeps its row; the others are cancelled and new ones planned."""
+              keep_planned: bool = True, time_limit_s: float | None = None) -> FairPlanRun:
+    """Plan the day, or re-plan the rest of it from `from_block` (default: the first block not yet begun).
+    Interviews before that block and every held one always stay. With `keep_planned` (the default) the
+    interviews still planned stay too and only free places are filled (walk-ins, places freed by cancellations
+    and withdrawals): nobody's printed schedule changes. Without it the rest of the day is optimised afresh; an
+    interview that comes out the same keeps its row, the others are cancelled and new ones planned."""
     if actor is not None:
         fair = _run_fair(session, actor, fair_id)
     else:
@@ -630,57 +671,55 @@ def make_plan(*, session: Session, actor: Account | None, fair_id: int, from_blo
         raise Invalid(_l("The block must be between 0 and %(n)s.", n=fair.n_blocks), field="from_block")
     if start >= fair.n_blocks:
         raise Conflict(_l("The fair's last block has begun; there is nothing left to plan."), field="from_block")
-    model = build_problem(session, fair, start)
-    limit = time_limit_s or (PLANNING_SECONDS if start == 0 else REPLANNING_SECONDS)
+    model = build_problem(session, fair, start, keep_planned=keep_planned)
+    # A whole day may take its time; filling in around kept interviews happens while people wait.
+    limit = time_limit_s or (PLANNING_SECONDS if start == 0 and not model.kept else REPLANNING_SECONDS)
     plan = plan_fair(model.problem, time_limit_s=limit)
 
-    kept_ids = {iv.id for iv in model.kept}
-    existing = {(iv.invitation_id, iv.booth_id, iv.block): iv for iv in session.scalars(_live_interviews(fair.id))
-                if iv.id not in kept_ids}
+    fixed = set(model.problem.fixed)
+    planned = {(model.attendees[c].invitation_id, model.booths[b].id, t): (c, b)
+               for c, b, t in plan.interviews.tolist() if (c, b, t) not in fixed}
+    kept_ids = {k.interview_id for k in model.kept}
+    existing = {(row.invitation_id, row.booth_id, row.block): row.id for row in session.execute(
+        select(FairInterview.id, FairInterview.invitation_id, FairInterview.booth_id, FairInterview.block)
+        .where(FairInterview.fair_id == fair.id, FairInterview.status.in_(LIVE_INTERVIEW)))
+        if row.id not in kept_ids}
+    stale = [interview_id for key, interview_id in existing.items() if key not in planned]
+    # Cancel first: the partial unique indexes must see at most one live interview per place at every step.
+    for chunk in range(0, len(stale), 500):
+        session.execute(update(FairInterview).where(FairInterview.id.in_(stale[chunk:chunk + 500]))
+                        .values(status=InterviewStatus.CANCELLED))
     run = FairPlanRun(fair_id=fair.id, from_block=start, model_version=model.model_version,
                       objective=plan.objective, bound=plan.bound, gap=plan.gap, solver_status=plan.status,
                       seconds=plan.seconds, summary_json="{}", created_by_id=actor.id if actor else None)
     session.add(run)
     session.flush()
-    fixed = set(model.problem.fixed)
-    new, unchanged = 0, 0
-    for c, b, t in plan.interviews.tolist():
-        if (c, b, t) in fixed:
-            continue
-        inv, booth = model.invitations[c], model.booths[b]
-        same = existing.pop((inv.id, booth.id, t), None)
-        if same is not None:
-            unchanged += 1
-            continue
-        session.add(FairInterview(fair_id=fair.id, invitation_id=inv.id, booth_id=booth.id,
-                                  slot_id=model.pair_slot[c, b], block=t, score=model.pair_score[c, b],
-                                  value=float(_edge_value(model.problem, c, b)), plan_run_id=run.id))
-        new += 1
-    for stale in existing.values():
-        stale.status = InterviewStatus.CANCELLED
-    session.flush()  # cancellations first: the partial unique indexes see one live interview per place
-    unplaced = {str(model.invitations[c].id): reason for c, reason in plan.unplaced.items()
-                if model.invitations[c].status in COMING}
+    new_rows = [dict(fair_id=fair.id, invitation_id=key[0], booth_id=key[1], block=key[2],
+                     slot_id=model.pair_slot[c, b], score=model.pair_score[c, b],
+                     value=model.pair_value[c, b], plan_run_id=run.id, status=InterviewStatus.PLANNED,
+                     created_at=utcnow())
+                for key, (c, b) in planned.items() if key not in existing]
+    if new_rows:
+        session.execute(insert(FairInterview), new_rows)
+    coming = {a.invitation_id for a in model.attendees if a.coming}
+    unplaced = {str(model.attendees[c].invitation_id): reason for c, reason in plan.unplaced.items()
+                if model.attendees[c].invitation_id in coming}
     interviews = [tuple(r) for r in plan.interviews.tolist()]
     run.summary_json = json.dumps({
-        "candidates": sum(1 for inv in model.invitations if inv.status in COMING),
+        "candidates": len(coming),
         "booths": sum(1 for b in model.booths if any(b.capacity(t) for t in range(start, fair.n_blocks))),
         "eligible_pairs": int(len(model.problem.edge_value)),
         "interviews": len(interviews),
         "kept": len(fixed),
-        "new": new,
-        "unchanged": unchanged,
-        "moved_or_dropped": len(existing),
+        "new": len(new_rows),
+        "unchanged": len(planned) - len(new_rows),
+        "moved_or_dropped": len(stale),
         "expected_stays": round(sum(model.pair_score[c, b] for c, b, _t in interviews), 3),
+        "keep_planned": keep_planned,
         "unplaced": unplaced,
     }, ensure_ascii=False)
     session.commit()
     return run
-
-
-def _edge_value(problem: FairProblem, c: int, b: int) -> float:
-    hits = np.flatnonzero((problem.edge_candidate == c) & (problem.edge_booth == b))
-    return float(problem.edge_value[hits].max()) if len(hits) else 0.0
 
 
 def latest_run(session: Session, fair_id: int) -> FairPlanRun | None:

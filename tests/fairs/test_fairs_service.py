@@ -92,17 +92,42 @@ def test_outcome_offer_creates_offered_referral(world, session, fair):
         service.record_outcome(session=session, actor=world.accounts["emp_b"], interview_id=iv.id, outcome="no")
 
 
-def test_replan_keeps_earlier_blocks_and_places_walk_in(world, session, fair):
+def test_full_replan_keeps_earlier_blocks(world, session, fair):
     _invite_and_confirm(world, session, fair)
     org = world.accounts["org"]
     service.make_plan(session=session, actor=org, fair_id=fair.id)
     before = {(iv.invitation_id, iv.booth_id, iv.block) for iv in
               service.schedule(session=session, actor=org, fair_id=fair.id) if iv.block < 2}
-    run = service.make_plan(session=session, actor=org, fair_id=fair.id, from_block=2)
+    run = service.make_plan(session=session, actor=org, fair_id=fair.id, from_block=2, keep_planned=False)
     after = {(iv.invitation_id, iv.booth_id, iv.block) for iv in
              service.schedule(session=session, actor=org, fair_id=fair.id)}
     assert before <= after
     assert json.loads(run.summary_json)["kept"] == len(before)
+    assert all(iv.block >= 2 for iv in service.schedule(session=session, actor=org, fair_id=fair.id)
+               if (iv.invitation_id, iv.booth_id, iv.block) not in before)
+
+
+def test_walk_in_fills_free_places_without_moving_anyone(world, session, fair):
+    from tests.conftest import CHOUCHENG, new_candidate
+
+    org = world.accounts["org"]
+    _invite_and_confirm(world, session, fair)
+    booth_a = next(b for b in fair.booths if b.company_id == world.company_a.id)
+    service.update_booth(session=session, actor=org, fair_id=fair.id, booth_id=booth_a.id,
+                         data={"interviews_per_block": 2})
+    service.make_plan(session=session, actor=org, fair_id=fair.id)
+    before = {(iv.id, iv.invitation_id, iv.booth_id, iv.block)
+              for iv in service.schedule(session=session, actor=org, fair_id=fair.id)}
+    walker = new_candidate(session, world.accounts["cw_a"], residence=CHOUCHENG, seq=31)
+    invitation = service.add_walk_in(session=session, actor=org, fair_id=fair.id, public_id=walker.public_id,
+                                     consent=True, arrives_block=1)
+    assert invitation.checked_in_at is not None and invitation.source == "walk_in"
+    run = service.make_plan(session=session, actor=org, fair_id=fair.id, from_block=1)
+    after = service.schedule(session=session, actor=org, fair_id=fair.id)
+    assert before <= {(iv.id, iv.invitation_id, iv.booth_id, iv.block) for iv in after}
+    walker_rows = [iv for iv in after if iv.invitation_id == invitation.id]
+    assert walker_rows and all(iv.block >= 1 for iv in walker_rows)
+    assert json.loads(run.summary_json)["moved_or_dropped"] == 0
 
 
 def test_withdrawn_booth_gets_no_interviews(world, session, fair):
