@@ -118,8 +118,20 @@ def list_fairs(*, session: Session, actor: Account, filters: dict | None = None)
 STRUCTURE = ("held_on", "starts_at", "block_minutes", "n_blocks", "max_interviews")
 
 
+FAIR_RANGES = {"block_minutes": (5, 240), "n_blocks": (1, 48), "max_interviews": (1, 10),
+               "key_subject_weight": (0, 10), "waiting_weight_per_year": (0, 10)}
+
+
+def _check_ranges(data: dict, ranges: dict) -> None:
+    """The rules the edges validate too, kept here so that no caller can reach a database constraint."""
+    for key, (low, high) in ranges.items():
+        if key in data and data[key] is not None and not low <= data[key] <= high:
+            raise Invalid(_l("Must be between %(low)s and %(high)s.", low=low, high=high), field=key)
+
+
 def create_fair(*, session: Session, actor: Account, data: dict) -> Fair:
     require_role(actor, *RUNNING)
+    _check_ranges(data, FAIR_RANGES)
     if data["held_on"] < today():
         raise Invalid(_l("A job fair cannot be held in the past."), field="held_on")
     _check_day_fits(data["starts_at"], data.get("block_minutes", 30), data.get("n_blocks", 8))
@@ -138,6 +150,7 @@ def _check_day_fits(starts_at: dt.time, block_minutes: int, n_blocks: int) -> No
 def update_fair(*, session: Session, actor: Account, fair_id: int, data: dict) -> Fair:
     """Name, venue and weights change any time; the day's shape only while nothing is planned."""
     fair = _run_fair(session, actor, fair_id)
+    _check_ranges(data, FAIR_RANGES)
     changes_shape = any(key in data and data[key] != getattr(fair, key) for key in STRUCTURE)
     if changes_shape and session.scalar(_live_interviews(fair.id).limit(1)) is not None:
         raise Conflict(_l("The fair already has an interview plan; its date, blocks and interviews per candidate "
@@ -221,7 +234,8 @@ def add_booth(*, session: Session, actor: Account, fair_id: int, data: dict) -> 
     if session.scalar(select(FairBooth.id).where(FairBooth.fair_id == fair.id, FairBooth.company_id == company.id)):
         raise Conflict(_l("This base already has a booth at this fair."), field="company_id")
     slots = _booth_slots(session, company, data.get("slot_ids", []))
-    label = (data.get("label") or "").strip() or _next_label(session, fair)
+    _check_ranges(data, BOOTH_RANGES)
+    label = _label(data.get("label")) or _next_label(session, fair)
     if session.scalar(select(FairBooth.id).where(FairBooth.fair_id == fair.id, FairBooth.label == label)):
         raise Conflict(_l("Another booth already has this number."), field="label")
     booth = FairBooth(fair_id=fair.id, company_id=company.id, label=label,
@@ -229,6 +243,16 @@ def add_booth(*, session: Session, actor: Account, fair_id: int, data: dict) -> 
     session.add(booth)
     session.commit()
     return booth
+
+
+BOOTH_RANGES = {"interviews_per_block": (0, 20)}
+
+
+def _label(text: str | None) -> str:
+    label = (text or "").strip()
+    if len(label) > 12:
+        raise Invalid(_l("A booth number has at most 12 characters."), field="label")
+    return label
 
 
 def _next_label(session: Session, fair: Fair) -> str:
@@ -242,8 +266,11 @@ def _next_label(session: Session, fair: Fair) -> str:
 def update_booth(*, session: Session, actor: Account, fair_id: int, booth_id: int, data: dict) -> FairBooth:
     fair = _run_fair(session, actor, fair_id)
     booth = _booth(session, fair, booth_id)
+    _check_ranges(data, BOOTH_RANGES)
     if "label" in data:
-        label = data["label"].strip()
+        label = _label(data["label"])
+        if not label:
+            raise Invalid(_l("Give the booth a number."), field="label")
         if session.scalar(select(FairBooth.id).where(FairBooth.fair_id == fair.id, FairBooth.label == label,
                                                      FairBooth.id != booth.id)):
             raise Conflict(_l("Another booth already has this number."), field="label")
@@ -316,7 +343,9 @@ def invite(*, session: Session, actor: Account, fair_id: int, data: dict) -> dic
                               field=f"public_ids.{index}")
         stmt = stmt.where(Candidate.id.in_(found.values()))
     if data.get("office_ids"):
-        offices = set(session.scalars(select(JudicialOffice.id).where(JudicialOffice.id.in_(data["office_ids"]))))
+        offices = set(session.scalars(select(JudicialOffice.id).where(
+            JudicialOffice.id.in_(data["office_ids"]),
+            JudicialOffice.township_code.startswith(code_prefix(fair.bureau_code)))))
         for index, office_id in enumerate(data["office_ids"]):
             if office_id not in offices:
                 raise Invalid(_l("No such judicial office."), field=f"office_ids.{index}")
@@ -430,6 +459,10 @@ def cancel_invitation(*, session: Session, actor: Account, invitation_id: int, r
     come are cancelled; those already held stay."""
     require_role(actor, Role.ADMINISTRATOR, Role.ORGANISER, Role.CASEWORKER)
     invitation = get_invitation(session=session, actor=actor, invitation_id=invitation_id)
+    if actor.role == Role.CASEWORKER and invitation.candidate.office_id != actor.office_id:
+        raise NotFound(_l("No such invitation."))  # the household-registration office reads, does not answer
+    if session.get(Fair, invitation.fair_id).status != FairStatus.PREPARING:
+        raise Conflict(_l("This job fair is closed."))
     invitation.status = InvitationStatus.CANCELLED
     invitation.answer_note = reason or invitation.answer_note
     invitation.answered_by_id, invitation.answered_at = actor.id, utcnow()

@@ -153,3 +153,24 @@ def test_bad_input(world, session, fair):
     with pytest.raises(Invalid):
         service.create_fair(session=session, actor=org, data=dict(
             name="x", held_on=dt.date.today() - dt.timedelta(days=1), venue="v", starts_at=dt.time(9)))
+    with pytest.raises(Invalid) as err:
+        service.update_fair(session=session, actor=org, fair_id=fair.id, data={"n_blocks": 0})
+    assert "n_blocks" in err.value.errors
+    booth = fair.booths[0]
+    with pytest.raises(Invalid) as err:
+        service.update_booth(session=session, actor=org, fair_id=fair.id, booth_id=booth.id,
+                             data={"interviews_per_block": 21})
+    assert "interviews_per_block" in err.value.errors
+    with pytest.raises(Invalid) as err:
+        service.update_booth(session=session, actor=org, fair_id=fair.id, booth_id=booth.id, data={"label": " "})
+    assert "label" in err.value.errors
+
+
+def test_only_the_residence_office_cancels(world, session, fair):
+    org = world.accounts["org"]
+    service.invite(session=session, actor=org, fair_id=fair.id, data={"public_ids": [world.cand_dual.public_id]})
+    inv = session.scalars(service.list_invitations(session=session, actor=org, filters={"fair_id": fair.id})).one()
+    with pytest.raises(NotFound):
+        service.cancel_invitation(session=session, actor=world.accounts["cw_a"], invitation_id=inv.id)
+    service.cancel_invitation(session=session, actor=world.accounts["cw_b"], invitation_id=inv.id, reason="生病")
+    assert inv.status == InvitationStatus.CANCELLED
