@@ -46,3 +46,6 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(model_cli)
     app.cli.add_command(assign)
+    from matcher.fairs.cli import fair_cli
+
+    app.cli.add_command(fair_cli)

@@ -50,6 +50,7 @@ from matcher.matching.adapters import candidate_rows, slot_rows
 from matcher.matching.service import active_scorer, featurizer_for, key_subject_flags
 from matcher.offices.models import JudicialOffice
 from matcher.places.models import code_prefix
+from matcher.reference.service import require_course
 from matcher.referrals.models import Referral, ReferralStatus
 from matcher.referrals.service import record_interview_result
 from matcher.slots.models import Slot, SlotStatus
@@ -151,10 +152,10 @@ def update_fair(*, session: Session, actor: Account, fair_id: int, data: dict) -
     """Name, venue and weights change any time; the day's shape only while nothing is planned."""
     fair = _run_fair(session, actor, fair_id)
     _check_ranges(data, FAIR_RANGES)
-    changes_shape = any(key in data and data[key] != getattr(fair, key) for key in STRUCTURE)
-    if changes_shape and session.scalar(_live_interviews(fair.id).limit(1)) is not None:
+    changed = [key for key in STRUCTURE if key in data and data[key] != getattr(fair, key)]
+    if changed and session.scalar(_live_interviews(fair.id).limit(1)) is not None:
         raise Conflict(_l("The fair already has an interview plan; its date, blocks and interviews per candidate "
-                          "can no longer change."), field=next(k for k in STRUCTURE if k in data))
+                          "can no longer change."), field=changed[0])
     if "held_on" in data and data["held_on"] < today() and data["held_on"] != fair.held_on:
         raise Invalid(_l("A job fair cannot be held in the past."), field="held_on")
     merged = {key: data.get(key, getattr(fair, key)) for key in ("starts_at", "block_minutes", "n_blocks")}
@@ -352,6 +353,7 @@ def invite(*, session: Session, actor: Account, fair_id: int, data: dict) -> dic
         stmt = stmt.where(Candidate.office_id.in_(data["office_ids"]))
         source = InvitationSource.OFFICE
     if data.get("course"):
+        require_course(session, data["course"], "course")
         stmt = stmt.where(Candidate.id.in_(select(PreferredCourse.candidate_id)
                                            .where(PreferredCourse.course_code == data["course"])))
         source = InvitationSource.COURSE
@@ -405,7 +407,7 @@ def list_invitations(*, session: Session, actor: Account, filters: dict) -> Sele
     if filters.get("q"):
         q = filters["q"].strip()
         stmt = stmt.join(Candidate, Candidate.id == FairInvitation.candidate_id).where(
-            or_(Candidate.public_id == q.upper(), Candidate.name.startswith(q)))
+            or_(Candidate.public_id == q.upper(), Candidate.name.startswith(q, autoescape=True)))
     if filters.get("upcoming") is True:
         stmt = stmt.where(Fair.held_on >= today())
     return stmt.order_by(Fair.held_on, FairInvitation.id)
@@ -516,6 +518,8 @@ def add_walk_in(*, session: Session, actor: Account, fair_id: int, public_id: st
         session.add(invitation)
     elif invitation.status == InvitationStatus.CONFIRMED and invitation.checked_in_at is not None:
         raise Conflict(_l("This candidate is already checked in."), field="public_id")
+    elif invitation.status != InvitationStatus.CONFIRMED:
+        invitation.source = InvitationSource.WALK_IN  # invited, but came without confirming: counted as walk-in
     invitation.status = InvitationStatus.CONFIRMED
     invitation.arrives_block = block
     invitation.answered_by_id, invitation.answered_at = actor.id, utcnow()
@@ -823,6 +827,8 @@ def record_outcome(*, session: Session, actor: Account, interview_id: int, outco
     if outcome == InterviewStatus.NO_SHOW.value:
         interview.status, interview.outcome = InterviewStatus.NO_SHOW, None
     else:
+        if interview.status == InterviewStatus.NO_SHOW:
+            _require_place_free(session, interview)
         result = InterviewOutcome(outcome)
         reason = f"job fair #{fair.id} ({fair.held_on.isoformat()}), booth {interview.booth.label}"
         if note:
@@ -863,10 +869,25 @@ def undo_outcome(*, session: Session, actor: Account, interview_id: int) -> Fair
     if interview.status != InterviewStatus.NO_SHOW:
         raise Conflict(_l("Only a no-show can be undone here; a recorded outcome is corrected on the referral."),
                        field="outcome")
+    _require_place_free(session, interview)
     interview.status, interview.outcome_note, interview.outcome_by_id, interview.outcome_at = (
         InterviewStatus.PLANNED, None, None, None)
     session.commit()
     return interview
+
+
+def _require_place_free(session: Session, interview: FairInterview) -> None:
+    """A no-show coming back to life (undone, or the candidate came late after all) needs its place: a re-plan
+    may have given the candidate's block, or the booth's seat in it, to someone else."""
+    live = (FairInterview.id != interview.id, FairInterview.status.in_(LIVE_INTERVIEW))
+    clash = session.scalar(select(func.count()).where(
+        *live, FairInterview.invitation_id == interview.invitation_id,
+        or_(FairInterview.block == interview.block, FairInterview.booth_id == interview.booth_id)))
+    taken = session.scalar(select(func.count()).where(
+        *live, FairInterview.booth_id == interview.booth_id, FairInterview.block == interview.block))
+    if clash or taken >= interview.booth.capacity(interview.block):
+        raise Conflict(_l("A re-plan has given this place to another interview since; it cannot come back."),
+                       field="outcome")
 
 
 # ---- the report -----------------------------------------------------------------------------------
@@ -879,10 +900,13 @@ def report(*, session: Session, actor: Account, fair_id: int) -> dict:
     """After the fair: attendance, interviews held, outcomes, and what became of the referrals since
     (accepted, started, staying), overall and per booth. Every figure is a count over the fair's rows."""
     fair = _run_fair(session, actor, fair_id, changing=False)
-    invitations = dict(session.execute(select(FairInvitation.status, func.count()).where(
-        FairInvitation.fair_id == fair.id).group_by(FairInvitation.status)).all())
-    checked_in = session.scalar(select(func.count()).where(FairInvitation.fair_id == fair.id,
-                                                           FairInvitation.checked_in_at.is_not(None))) or 0
+    # Invitations and walk-ins are counted apart: the invited funnel (invited -> confirmed -> came) is the
+    # attendance rate; walk-ins add to who came.
+    invited_only = (FairInvitation.fair_id == fair.id, FairInvitation.source != InvitationSource.WALK_IN)
+    invitations = dict(session.execute(select(FairInvitation.status, func.count()).where(*invited_only)
+                                       .group_by(FairInvitation.status)).all())
+    came_invited = session.scalar(select(func.count()).where(*invited_only,
+                                                             FairInvitation.checked_in_at.is_not(None))) or 0
     walk_ins = session.scalar(select(func.count()).where(FairInvitation.fair_id == fair.id,
                                                          FairInvitation.source == InvitationSource.WALK_IN)) or 0
     by_status = dict(session.execute(select(FairInterview.status, func.count()).where(
@@ -912,6 +936,7 @@ def report(*, session: Session, actor: Account, fair_id: int) -> dict:
             "no_show": sum(1 for r in rows if r.status == InterviewStatus.NO_SHOW),
             "offers": sum(1 for r in rows if r.outcome == InterviewOutcome.OFFER),
             "second_interviews": sum(1 for r in rows if r.outcome == InterviewOutcome.SECOND_INTERVIEW),
+            "rejections": sum(1 for r in rows if r.outcome == InterviewOutcome.NO),
             "started": int(booth_started or 0),
         })
     confirmed = invitations.get(InvitationStatus.CONFIRMED, 0)
@@ -923,9 +948,10 @@ def report(*, session: Session, actor: Account, fair_id: int) -> dict:
         "declined": invitations.get(InvitationStatus.DECLINED, 0),
         "cancelled": invitations.get(InvitationStatus.CANCELLED, 0),
         "waiting_for_answer": invitations.get(InvitationStatus.INVITED, 0),
-        "checked_in": checked_in,
+        "checked_in": came_invited + walk_ins,
+        "checked_in_invited": came_invited,
         "walk_ins": walk_ins,
-        "attendance_rate": round(checked_in / confirmed, 4) if confirmed else None,
+        "attendance_rate": round(came_invited / confirmed, 4) if confirmed else None,
         "interviews_planned": by_status.get(InterviewStatus.PLANNED, 0) + by_status.get(InterviewStatus.HELD, 0)
         + by_status.get(InterviewStatus.NO_SHOW, 0),
         "interviews_held": by_status.get(InterviewStatus.HELD, 0),

@@ -40,7 +40,7 @@ def register_web(app: Flask, api_blueprints) -> None:
     for blueprint in api_blueprints:  # bearer-token API: no cookies, so no CSRF token
         csrf.exempt(blueprint)
     # Importing the page modules registers their routes on bp.
-    from matcher.web import admin, caseworker, employer, organiser, views  # noqa: F401
+    from matcher.web import admin, caseworker, employer, fairday, fairs, organiser, views  # noqa: F401
 
     app.register_blueprint(bp)
 

@@ -486,7 +486,10 @@ def organiser_fair_plan(fair_id: int):
             if from_block is None:
                 raise ValidationError({"from_block": [_("The block must be between 0 and %(n)s.",
                                                         n=fair.n_blocks - 1)]})
-        fairs.make_plan(session=db.session, actor=actor(), fair_id=fair.id, from_block=from_block)
+        # Here the organiser asks for a plan of the day (or of the rest of it) afresh; filling free places
+        # around everyone's schedule is the day page's re-plan.
+        fairs.make_plan(session=db.session, actor=actor(), fair_id=fair.id, from_block=from_block,
+                        keep_planned=False)
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, NotFound):
             raise
