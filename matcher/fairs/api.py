@@ -268,7 +268,7 @@ class Plan(MethodView):
     def post(self, data, fair_id):
         """Plan the interviews in one go, or re-plan the rest of the day from a block"""
         return service.make_plan(session=db.session, actor=current_actor(), fair_id=fair_id,
-                                 from_block=data.get("from_block"))
+                                 from_block=data.get("from_block"), keep_planned=data["keep_planned"])
 
 
 @blp.route("/fairs/<id:fair_id>/plan-runs")

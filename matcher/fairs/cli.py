@@ -38,10 +38,13 @@ def _fail(exc) -> click.ClickException:
 @click.option("--from-block", type=click.IntRange(min=0, max=48), default=None,
               help="Re-plan from this block (earlier blocks and held interviews stay). Default: the first block "
                    "not yet begun.")
+@click.option("--afresh", is_flag=True,
+              help="Optimise the rest of the day afresh (default: keep every planned interview, fill free places).")
 @click.option("--time-limit", type=click.FloatRange(min=0.1, max=600), default=None,
-              help="Seconds the solver may take (default 10 for the whole day, 2 for a re-plan).")
+              help="Seconds the solver may take (default 6 for the whole day, 1 when filling in around kept "
+                   "interviews).")
 @click.option("--as", "username", default=None, help="Plan as this organiser or administrator.")
-def plan(fair_id: int, from_block: int | None, time_limit: float | None, username: str | None) -> None:
+def plan(fair_id: int, from_block: int | None, afresh: bool, time_limit: float | None, username: str | None) -> None:
     """Plan FAIR_ID's interviews in one go (or re-plan the rest of the day) and print the figures."""
     from matcher.errors import DomainError
     from matcher.fairs import service
@@ -50,7 +53,7 @@ def plan(fair_id: int, from_block: int | None, time_limit: float | None, usernam
     actor = _actor(username)
     try:
         run = service.make_plan(session=db.session, actor=actor, fair_id=fair_id, from_block=from_block,
-                                time_limit_s=time_limit)
+                                keep_planned=not afresh, time_limit_s=time_limit)
     except DomainError as exc:
         raise _fail(exc) from None
     summary = run_summary(run)

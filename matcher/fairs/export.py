@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from matcher.auth.models import Account
 from matcher.fairs import service
 from matcher.fairs.models import FairInterview, InterviewStatus
-from matcher.fairs.schemas import reason_text
+from matcher.fairs.service import reason_text
 from matcher.timeutil import CHINA_TZ
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

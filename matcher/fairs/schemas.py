@@ -16,24 +16,10 @@ from matcher.fairs.models import (
     InvitationSource,
     InvitationStatus,
 )
+from matcher.fairs.service import reason_text
 
 MAX_BLOCKS = 48  # the model's check constraint: n_blocks BETWEEN 1 AND 48
 NOT_BLANK = validate.Regexp(r"\S", error=_l("Must not be blank."))
-
-# Why the planner left a confirmed candidate without an interview (engine.fair.REASONS).
-UNPLACED_REASONS: dict[str, tuple[str, str]] = {
-    "no_eligible_booth": ("没有可以面试的展位：与所有展位的岗位都不匹配，或不符合从业条件。",
-                          "No booth fits: none of the booths' slots suits the candidate or is open to them."),
-    "not_available": ("可面试的展位在其到场后的时段都不开放。",
-                      "No free block: the booths that fit are closed in every block after the candidate arrives."),
-    "capacity": ("可面试的展位各时段已排满。", "The booths that fit are fully booked in every block."),
-}
-
-
-def reason_text(code: str, lang: str) -> str:
-    zh, en = UNPLACED_REASONS.get(code, (code, code))
-    return zh if lang == "zh" else en
-
 
 # ---- the fair ---------------------------------------------------------------------------------------------
 
@@ -259,6 +245,10 @@ class PlanRequestSchema(Schema):
     from_block = fields.Int(allow_none=True, validate=validate.Range(min=0, max=MAX_BLOCKS), metadata={
         "description": "Re-plan from this block (earlier blocks and held interviews stay); default: the first "
                        "block not yet begun (0 before the day: the whole day)."})
+    keep_planned = fields.Bool(load_default=True, metadata={
+        "description": "Keep every interview still planned and only fill free places (walk-ins, places freed by "
+                       "cancellations and withdrawals), so nobody's schedule changes; false: optimise the rest of "
+                       "the day afresh."})
 
 
 class UnplacedSchema(Schema):
@@ -273,10 +263,12 @@ class PlanSummarySchema(Schema):
     booths = fields.Int(metadata={"description": "Booths open in a planned block."})
     eligible_pairs = fields.Int()
     interviews = fields.Int()
-    kept = fields.Int(metadata={"description": "Interviews kept as they were (earlier blocks, held ones)."})
+    kept = fields.Int(metadata={"description": "Interviews kept as they were (earlier blocks, held ones, and with "
+                                               "keep_planned every interview still planned)."})
     new = fields.Int()
     unchanged = fields.Int()
     moved_or_dropped = fields.Int()
+    keep_planned = fields.Bool()
     expected_stays = fields.Float(metadata={"description": "Sum of P(start and stay) over the planned pairs."})
     unplaced = fields.List(fields.Nested(UnplacedSchema))
 

@@ -19,6 +19,7 @@ import json
 from collections import Counter
 
 import numpy as np
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -61,6 +62,29 @@ LIVE_INTERVIEW = (InterviewStatus.PLANNED, InterviewStatus.HELD)
 COMING = (InvitationStatus.CONFIRMED,)
 PLANNING_SECONDS = 6.0  # the solver's limit for the whole day (the target is 10 s end to end)
 REPLANNING_SECONDS = 1.0  # the rest of the day, while people wait (target 2 s end to end)
+# Why the planner left a confirmed candidate without an interview (engine.fair.REASONS), in words an organiser
+# can act on: one wording for the pages, the API and the Excel file.
+UNPLACED_REASONS = {
+    "no_eligible_booth": _l("No booth brings a slot this candidate may take (with \"preferred courses only\": in a "
+                            "course they asked for): register a base with such a slot, or turn that option off."),
+    "capacity": _l("The booths this candidate could go to are full (or withdrawn) in every block: raise their "
+                   "interviews per block, or register more bases."),
+    "not_available": _l("No free block while this candidate's booths are open (they arrive late, or the booths "
+                        "withdrew)."),
+}
+
+
+def reason_text(code: str, lang: str | None = None) -> str:
+    """The reason in the page's language, or in `lang` ("zh" or "en")."""
+    message = UNPLACED_REASONS.get(code)
+    if message is None:
+        return code
+    if lang is None:
+        return str(message)
+    with force_locale("zh_CN" if lang == "zh" else "en"):
+        return str(message)
+
+
 OUTCOME_TO_REFERRAL = {
     InterviewOutcome.OFFER: ReferralStatus.OFFERED,
     InterviewOutcome.SECOND_INTERVIEW: ReferralStatus.INTERVIEW,

@@ -13,7 +13,6 @@ import math
 from collections import Counter, defaultdict
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import func, select
@@ -50,6 +49,7 @@ from matcher.referrals.schemas import TransitionSchema
 from matcher.slots.service import get_slot, list_slots
 from matcher.timeutil import today
 from matcher.web import actor, bp, page
+from matcher.web.forms import int_in, is_htmx, lang_code, leaves
 
 CW = Role.CASEWORKER
 PAGE_SIZE = 50
@@ -68,31 +68,6 @@ NEXT_MILESTONE = {S.STARTED: (S.STAYED_30, 30), S.STAYED_30: (S.STAYED_90, 90), 
 
 # ---- small helpers ------------------------------------------------------------------------------
 
-def _lang() -> str:
-    locale = get_locale()
-    return "zh" if locale is None or locale.language == "zh" else "en"
-
-
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _int_arg(value, default: int | None = None) -> int | None:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return default
-    return number if 1 <= number <= 2**31 - 1 else default
-
-
-def _leaves(value) -> list[str]:
-    if isinstance(value, dict):
-        return [m for v in value.values() for m in _leaves(v)]
-    if isinstance(value, list | tuple):
-        return [m for v in value for m in _leaves(v)]
-    return [translate(value)]
-
-
 def _field_errors(messages, rows: dict[str, list[int]] | None = None) -> dict[str, list[str]]:
     """Flatten a schema's or a domain error's field tree to {form field: [translated message]}.
 
@@ -102,7 +77,7 @@ def _field_errors(messages, rows: dict[str, list[int]] | None = None) -> dict[st
     out: dict[str, list[str]] = defaultdict(list)
 
     def add(key: str, value) -> None:
-        for message in _leaves(value):
+        for message in leaves(value):
             if message not in out[key]:
                 out[key].append(message)
 
@@ -147,13 +122,13 @@ def _count_by(stmt, column: str) -> dict[str, int]:
 
 
 def _course_choices() -> list[tuple[str, str]]:
-    lang = _lang()
+    lang = lang_code()
     return [(c.code, c.name_zh if lang == "zh" else c.name_en) for c in list_courses(session=db.session)]
 
 
 def _skill_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     """The taxonomy grouped by course, for a select with option groups."""
-    lang = _lang()
+    lang = lang_code()
     courses = dict(_course_choices())
     groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for skill in list_skills(session=db.session):
@@ -246,7 +221,7 @@ def caseworker_candidates():
         filters = CandidateListQuerySchema().load(
             {k: v for k, v in raw.items() if v and k not in exc.messages})
     stmt = candidates.list_candidates(session=db.session, actor=actor(), filters=filters)
-    paging = _paging(_count(stmt), _int_arg(request.args.get("page"), 1), PAGE_SIZE)
+    paging = _paging(_count(stmt), (int_in(request.args.get("page")) or 1), PAGE_SIZE)
     rows = list(db.session.scalars(stmt.limit(PAGE_SIZE).offset((paging["page"] - 1) * PAGE_SIZE)))
     query = {k: v for k, v in raw.items() if v}
     return render_template("web/caseworker/candidates.html", rows=rows, paging=paging, filters=raw,
@@ -503,7 +478,7 @@ def _live_slot_ids(candidate_id: int) -> set[int]:
 @page(CW)
 def caseworker_recommendations(candidate_id: int):
     candidate = _candidate_or_404(candidate_id)
-    page_no = _int_arg(request.args.get("page"), 1)
+    page_no = (int_in(request.args.get("page")) or 1)
     result = matching.recommend_slots(session=db.session, actor=actor(), candidate_id=candidate.id,
                                       offset=(page_no - 1) * RECOMMENDATIONS_PER_PAGE,
                                       limit=RECOMMENDATIONS_PER_PAGE)
@@ -531,7 +506,7 @@ def _open_slots(limit: int = 500):
 @page(CW)
 def caseworker_refer(candidate_id: int):
     candidate = _candidate_or_404(candidate_id)
-    slot_id = _int_arg(request.form.get("slot_id"))
+    slot_id = int_in(request.form.get("slot_id"))
     back = url_for("web.caseworker_recommendations", candidate_id=candidate.id)
     try:
         if slot_id is None:
@@ -543,7 +518,7 @@ def caseworker_refer(candidate_id: int):
                                              slot_id=slot.id, send=consented, score=score, model_version=version)
     except DomainError as exc:
         message = translate(exc.message)
-        if _is_htmx():
+        if is_htmx():
             return render_template("web/caseworker/_refer_result.html", ok=False, message=message)
         flash(message, "error")
         return redirect(back)
@@ -552,7 +527,7 @@ def caseworker_refer(candidate_id: int):
     else:
         message = _("Proposed for %(slot)s, not sent: the candidate has not consented to being referred to "
                     "bases. Record the consent on the file, then send it from the referral.", slot=slot.title)
-    if _is_htmx():
+    if is_htmx():
         return render_template("web/caseworker/_refer_result.html", ok=True, sent=consented, message=message,
                                referral=referral)
     flash(message, "success" if consented else "error")
@@ -566,7 +541,7 @@ def caseworker_eligibility(candidate_id: int):
     raw = request.args.get("slot_id", "").strip()
     result, slot, errors = None, None, {}
     if raw:
-        slot_id = _int_arg(raw)
+        slot_id = int_in(raw)
         try:
             if slot_id is None:
                 raise NotFound(_("No such slot."))
@@ -577,7 +552,7 @@ def caseworker_eligibility(candidate_id: int):
             errors = {"slot_id": [translate(exc.message)]}
     return render_template("web/caseworker/eligibility.html", c=candidate, result=result, slot=slot,
                            slot_id=raw, errors=errors, open_slots=_open_slots()), \
-        200 if not errors or _is_htmx() else 422  # htmx swaps only successful answers
+        200 if not errors or is_htmx() else 422  # htmx swaps only successful answers
 
 
 # ---- the referral board -------------------------------------------------------------------------

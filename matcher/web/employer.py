@@ -6,11 +6,9 @@ The form helpers at the top are shared with the administrator's pages.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
@@ -18,7 +16,7 @@ from matcher.auth.models import Role
 from matcher.bases.schemas import CompanyUpdateSchema
 from matcher.bases.service import get_company, update_company
 from matcher.candidates.service import candidate_card
-from matcher.errors import DomainError, NotFound, translate
+from matcher.errors import DomainError, NotFound
 from matcher.extensions import db
 from matcher.matching.service import recommend_candidates
 from matcher.reference.service import list_courses, list_occupations, list_skills
@@ -30,6 +28,7 @@ from matcher.slots.schemas import SlotCreateSchema, SlotStatusSchema, SlotUpdate
 from matcher.slots.service import create_slot, get_slot, list_slots, set_slot_status, update_slot
 from matcher.timeutil import today
 from matcher.web import actor, bp, page
+from matcher.web.forms import error_status, form_errors, lang_code, place_input, put, text
 
 EMPLOYER = Role.EMPLOYER
 EXPIRY_WARNING_DAYS = 60
@@ -40,66 +39,6 @@ DATED_MOVES = {ReferralStatus.ACCEPTED, ReferralStatus.STARTED, ReferralStatus.S
                ReferralStatus.STAYED_90, ReferralStatus.STAYED_180}
 # Referrals waiting for the base: it has to say interview, offer or decline, or confirm a start.
 AWAITING_BASE = {ReferralStatus.SENT, ReferralStatus.INTERVIEW, ReferralStatus.OFFERED, ReferralStatus.ACCEPTED}
-
-
-# ---- form helpers (shared with the administrator's pages) --------------------------------------
-
-def _leaves(value: Any) -> list[str]:
-    if isinstance(value, dict):
-        return [text for item in value.values() for text in _leaves(item)]
-    if isinstance(value, list | tuple):
-        return [text for item in value for text in _leaves(item)]
-    return [translate(value)]
-
-
-def form_errors(exc: Exception) -> tuple[dict[str, list[str]], str | None]:
-    """Field errors by top-level form field (nested ones such as place.code fold into `place`), translated,
-    and the error's own message when it is a domain error."""
-    if isinstance(exc, ValidationError):
-        raw, message = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}, None
-    else:
-        raw, message = getattr(exc, "errors", {}) or {}, getattr(exc, "message", None)
-    errors: dict[str, list[str]] = {}
-    for key, value in raw.items():
-        field = str(key).split(".")[0]
-        errors.setdefault(field, []).extend(_leaves(value))
-    summary = translate(message) if message is not None else _("Some fields are not valid; see below.")
-    return errors, summary
-
-
-def error_status(exc: Exception) -> int:
-    return exc.status if isinstance(exc, DomainError) else 422
-
-
-def text(form, name: str) -> str:
-    return (form.get(name) or "").strip()
-
-
-def put(data: dict, form, name: str, *, nullable: bool = False, key: str | None = None) -> None:
-    """Copy a form field into the schema dict: empty means absent (or None where the schema allows it)."""
-    value = text(form, name)
-    if value:
-        data[key or name] = value
-    elif nullable:
-        data[key or name] = None
-
-
-def place_input(value: str) -> dict:
-    """A place typed by the user: a code (digits) or a name."""
-    value = value.strip()
-    return {"code": value} if value.isdigit() else {"name": value}
-
-
-def lang_code() -> str:
-    locale = get_locale()
-    return "zh" if locale is None or locale.language == "zh" else "en"
-
-
-def parse_date(value: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 # ---- home and profile ----------------------------------------------------------------------------

@@ -25,40 +25,23 @@ from matcher.fairs import service as fairs
 from matcher.fairs.models import Fair, FairStatus, InvitationStatus
 from matcher.timeutil import CHINA_TZ
 from matcher.web import actor, bp, page
-from matcher.web.employer import _names, form_errors
+from matcher.web.employer import _names
+from matcher.web.forms import form_errors, int_in, is_htmx
 
 RUNNING = (Role.ORGANISER, Role.ADMINISTRATOR)
 AT_BOOTH = (*RUNNING, Role.EMPLOYER)
 OUTCOMES = ("offer", "second_interview", "no", "no_show")
 CHECK_IN_ROWS = 100  # a phone list stays short; the search box finds anyone else
 REASON_MAX = 300
-# Why a re-plan left someone without an interview, in words (engine.fair.REASONS).
-N_ = str
-UNPLACED_REASONS = {
-    "no_eligible_booth": N_("No booth here has a slot this person is eligible for (in a course they asked for)."),
-    "not_available": N_("No free block while a suitable booth is open (arrived late, or busy in every block)."),
-    "capacity": N_("The suitable booths have no place left in the blocks to come (full or withdrawn)."),
-}
 # The outcomes' colours, as on the booth page's buttons (fairday.css), for the report's chart.
 OUTCOME_COLOURS = {"offer": "#2e7d32", "second_interview": "#1e6fb8", "no": "#6d6d6d", "no_show": "#c62828"}
-OUTCOME_LABELS = {
-    "offer": N_("Offer"), "second_interview": N_("Second interview"), "no": N_("Not suitable"),
-    "no_show": N_("No-show"),
-}
 
 
 # ---- small helpers ----------------------------------------------------------------------------------
 
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _int(value, *, field: str, low: int = 0, high: int | None = None) -> int:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise Invalid(_("Choose a block."), field=field) from None
-    if number < low or (high is not None and number > high):
+def _block(value, *, field: str, high: int) -> int:
+    number = int_in(value, low=0, high=high)
+    if number is None:
         raise Invalid(_("Choose a block."), field=field)
     return number
 
@@ -88,15 +71,8 @@ def _message(exc: DomainError) -> str:
     return translate(exc.message)
 
 
-def china_time(moment: dt.datetime | None) -> str:
-    """A stored (naive UTC) moment as the fair's clock shows it: 09:42."""
-    if moment is None:
-        return "—"
-    return f"{moment.replace(tzinfo=dt.UTC).astimezone(CHINA_TZ):%H:%M}"
-
-
 def _render(template: str, **context):
-    return render_template(template, china_time=china_time, outcome_labels=OUTCOME_LABELS, **context)
+    return render_template(template, **context)
 
 
 # ---- the organiser's day ------------------------------------------------------------------------------
@@ -116,7 +92,7 @@ def _day_page(fair_id: int, *, failed: str | None = None, errors: dict | None = 
         booked[interview.invitation_id].append(interview)
     clock = _clock(fair)
     summary_json = overview["summary"] or {}
-    reasons = [(inv, _(UNPLACED_REASONS.get(code, code))) for inv, code in fairs.unplaced(session, overview["run"])]
+    reasons = [(inv, fairs.reason_text(code)) for inv, code in fairs.unplaced(session, overview["run"])]
     next_block = min(clock["first_open"], fair.n_blocks - 1)
     values = {"arrives_block": next_block, "from_block": next_block, "withdraw_from": next_block,
               "public_id": "", "consent": False, "reason": "", "booth_id": None, "mode": "fill"}
@@ -158,7 +134,7 @@ def fairday_check_in(fair_id: int):
         session.rollback()
         error = _message(exc)
         invitation = fairs.get_invitation(session=session, actor=who, invitation_id=int(invitation_id))
-    if _is_htmx():
+    if is_htmx():
         fair = fairs.get_fair(session=session, actor=who, fair_id=fair_id)
         booked = fairs.schedule(session=session, actor=who, fair_id=fair.id, invitation_id=invitation.id)
         return _render("web/fairday/_person.html", fair=fair, inv=invitation, booked={invitation.id: booked},
@@ -204,7 +180,7 @@ def fairday_walk_in(fair_id: int):
         if not public_id:
             raise Invalid(_("Enter the number on the candidate's file."), field="public_id")
         fair = fairs.get_fair(session=session, actor=who, fair_id=fair_id)
-        block = _int(request.form.get("arrives_block"), field="arrives_block", high=fair.n_blocks - 1)
+        block = _block(request.form.get("arrives_block"), field="arrives_block", high=fair.n_blocks - 1)
         form["arrives_block"] = block
         invitation = fairs.add_walk_in(session=session, actor=who, fair_id=fair_id, public_id=public_id,
                                        consent=consent, arrives_block=block)
@@ -234,7 +210,7 @@ def fairday_withdraw(fair_id: int):
         booth_id = request.form.get("booth_id", "")
         if not booth_id.isdigit() or int(booth_id) not in {b.id for b in fair.booths}:
             raise Invalid(_("Choose a booth."), field="booth_id")
-        block = _int(request.form.get("from_block"), field="from_block", high=fair.n_blocks - 1)
+        block = _block(request.form.get("from_block"), field="from_block", high=fair.n_blocks - 1)
         form["withdraw_from"], form["booth_id"] = block, int(booth_id)
         if not reason:
             raise Invalid(_("Say why the booth withdraws."), field="reason")
@@ -265,7 +241,7 @@ def fairday_replan(fair_id: int):
     form = {"from_block": request.form.get("from_block"), "mode": "fill" if keep_planned else "afresh"}
     try:
         fair = fairs.get_fair(session=session, actor=who, fair_id=fair_id)
-        block = _int(request.form.get("from_block"), field="from_block", high=fair.n_blocks - 1)
+        block = _block(request.form.get("from_block"), field="from_block", high=fair.n_blocks - 1)
         form["from_block"] = block
         run = fairs.make_plan(session=session, actor=who, fair_id=fair_id, from_block=block,
                               keep_planned=keep_planned)
@@ -313,7 +289,7 @@ def _interview_or_404(fair_id: int, booth_id: int, interview_id: int):
 
 def _card_answer(fair_id: int, booth_id: int, interview, error: str | None = None):
     session = db.session
-    if _is_htmx():
+    if is_htmx():
         fair = session.get(Fair, fair_id)
         return _render("web/fairday/_interview.html", fair=fair, booth=interview.booth, iv=interview,
                        card=_person(session, interview), names=_names(session), error=error)

@@ -8,7 +8,6 @@ shown next to its field or at the top of the form, in the page's language.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import math
 import re
@@ -31,52 +30,15 @@ from matcher.offices.service import list_offices
 from matcher.reference.service import list_courses
 from matcher.reports.service import organiser_overview
 from matcher.slots.service import list_slots
-from matcher.timeutil import CHINA_TZ, today
+from matcher.timeutil import today
 from matcher.web import actor, bp, page
-from matcher.web.employer import error_status, form_errors, lang_code, text
+from matcher.web.forms import error_status, form_errors, int_in, lang_code, text
 
 RUNNING = (Role.ORGANISER, Role.ADMINISTRATOR)
 CW = Role.CASEWORKER
 PAGE_SIZE = 100
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 N_ = str  # marks a msgid for extraction (keyword N_); translated when shown
-
-FAIR_LABELS: dict[str, dict[str, str]] = {
-    "fair_status": {"preparing": N_("Preparing"), "closed": N_("Over"), "cancelled": N_("Called off")},
-    "invitation_status": {"invited": N_("Waiting for an answer"), "confirmed": N_("Coming"),
-                          "declined": N_("Not coming"), "cancelled": N_("Invitation cancelled")},
-    "invitation_source": {"office": N_("By office"), "course": N_("By course"), "readiness": N_("Ready to start"),
-                          "single": N_("By number"), "walk_in": N_("Walk-in")},
-    "solver_status": {"optimal": N_("Optimal"), "feasible": N_("Good plan, not proven optimal")},
-}
-# Why the planner could not give a candidate any interview, in words an organiser can act on.
-UNPLACED_REASONS = {
-    "no_eligible_booth": N_("No booth brings a slot this candidate may take (with \"preferred courses only\": in a "
-                            "course they asked for): register a base with such a slot, or turn that option off."),
-    "capacity": N_("The booths this candidate could go to are full in every block: raise their interviews per "
-                   "block, or register more bases."),
-    "not_available": N_("No free block while this candidate's booths are open (they arrive late, or the booths "
-                        "withdrew)."),
-}
-
-
-@bp.app_template_filter("fair_label")
-def fair_label(value, group: str) -> str:
-    """`{{ fair.status|fair_label('fair_status') }}` -> 筹备中 / Preparing."""
-    if value is None:
-        return "—"
-    code = getattr(value, "value", value)
-    label = FAIR_LABELS.get(group, {}).get(code)
-    return _(label) if label else str(code)
-
-
-@bp.app_template_filter("fair_time")
-def fair_time(moment: dt.datetime | None) -> str:
-    """A stored moment (naive UTC) on China's clock, which is the bureau's: 2026-05-12 14:03."""
-    if moment is None:
-        return "—"
-    return f"{moment.replace(tzinfo=dt.UTC).astimezone(CHINA_TZ):%Y-%m-%d %H:%M}"
-
 
 # ---- form parsing -------------------------------------------------------------------------------
 
@@ -112,23 +74,15 @@ def _fair_as_form(fair) -> dict:
     return form
 
 
-def _int(value, *, low: int, high: int) -> int | None:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if low <= number <= high else None
-
-
 def _ints(values) -> list[int]:
-    return [n for n in (_int(v, low=1, high=2**31 - 1) for v in values) if n is not None]
+    return [n for n in (int_in(v) for v in values) if n is not None]
 
 
 def _booth_form_data(form, *, adding: bool) -> tuple[dict, dict[str, list[str]]]:
     """The booth form as the service's dict, and the errors the service would not catch (ranges)."""
     data: dict = {"slot_ids": _ints(form.getlist("slot_ids"))}
     errors: dict[str, list[str]] = {}
-    capacity = _int(form.get("interviews_per_block"), low=0 if not adding else 1, high=20)
+    capacity = int_in(form.get("interviews_per_block"), low=0 if not adding else 1, high=20)
     if capacity is None:
         errors["interviews_per_block"] = [
             _("Enter a whole number from %(low)s to %(high)s.", low=0 if not adding else 1, high=20)]
@@ -142,7 +96,7 @@ def _booth_form_data(form, *, adding: bool) -> tuple[dict, dict[str, list[str]]]
             errors["label"] = [_("Enter the booth's number.")]
         data["label"] = label
     if adding:
-        company_id = _int(form.get("company_id"), low=1, high=2**31 - 1)
+        company_id = int_in(form.get("company_id"), low=1, high=2**31 - 1)
         data["company_id"] = company_id or 0
     return data, errors
 
@@ -360,7 +314,7 @@ def _invitations_page(fair_id: int, *, form=None, errors=None, summary=None, cou
     stmt = fairs.list_invitations(session=session, actor=who, filters=filters)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     pages = max(1, math.ceil(total / PAGE_SIZE))
-    page_no = min(max(_int(request.args.get("page"), low=1, high=10**6) or 1, 1), pages)
+    page_no = min(max(int_in(request.args.get("page"), low=1, high=10**6) or 1, 1), pages)
     rows = list(session.scalars(stmt.limit(PAGE_SIZE).offset((page_no - 1) * PAGE_SIZE)))
     offices = list(session.scalars(list_offices(session=session, place=who.bureau_code or None)))
     form = form if form is not None else {}
@@ -450,7 +404,7 @@ def _plan_page(fair_id: int, *, errors=None, summary=None, status: int = 200):
     fair, overview = _run(fair_id)
     run, plan = overview["run"], overview["summary"]
     interviews = fairs.schedule(session=session, actor=who, fair_id=fair.id)
-    unplaced = [(inv, code, _(UNPLACED_REASONS[code]) if code in UNPLACED_REASONS else code)
+    unplaced = [(inv, code, fairs.reason_text(code))
                 for inv, code in fairs.unplaced(session, run)]
     figures = None
     if run is not None:
@@ -482,7 +436,7 @@ def organiser_fair_plan(fair_id: int):
     try:
         from_block = None
         if raw:
-            from_block = _int(raw, low=0, high=fair.n_blocks)
+            from_block = int_in(raw, low=0, high=fair.n_blocks)
             if from_block is None:
                 raise ValidationError({"from_block": [_("The block must be between 0 and %(n)s.",
                                                         n=fair.n_blocks - 1)]})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, request
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
 
+from matcher.web.forms import china_time
 from matcher.web.labels import label
 
 
@@ -14,6 +15,7 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["number"] = lambda value: format_decimal(value) if value is not None else "—"
     app.jinja_env.filters["percent"] = lambda value: format_percent(value) if value is not None else "—"
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["china_time"] = china_time  # `{{ moment|china_time }}`, `{{ moment|china_time('%H:%M') }}`
 
     @app.context_processor
     def _language():

@@ -35,6 +35,15 @@ LABELS: dict[str, dict[str, str]] = {
                      "disclose_identity": N_("Show name to bases")},
     "role": {"administrator": N_("Administrator"), "caseworker": N_("Caseworker"), "employer": N_("Employer"),
              "organiser": N_("Organiser")},
+    "fair_status": {"preparing": N_("Preparing"), "closed": N_("Over"), "cancelled": N_("Called off")},
+    "invitation_status": {"invited": N_("Waiting for an answer"), "confirmed": N_("Coming"),
+                          "declined": N_("Not coming"), "cancelled": N_("Invitation cancelled")},
+    "invitation_source": {"office": N_("By office"), "course": N_("By course"), "readiness": N_("Ready to start"),
+                          "single": N_("By number"), "walk_in": N_("Walk-in")},
+    "solver_status": {"optimal": N_("Optimal"), "feasible": N_("Good plan, not proven optimal")},
+    # An interview's outcome; "no_show" is the interview's status when the candidate did not come.
+    "interview_outcome": {"offer": N_("Offer"), "second_interview": N_("Second interview"), "no": N_("Not suitable"),
+                          "no_show": N_("No-show")},
 }
 
 

@@ -9,7 +9,7 @@ from matcher.extensions import db
 from matcher.reference.service import list_courses
 from matcher.reports.service import organiser_overview
 from matcher.web import actor, bp, page
-from matcher.web.employer import lang_code
+from matcher.web.forms import lang_code
 
 
 @bp.route("/organiser")

@@ -225,8 +225,17 @@ def test_the_day_check_in_walk_in_no_show_and_replan(api, world, session, kit, p
     back = _ok(api.delete(f"/api/v1/fair-interviews/{interviews[0]['id']}/outcome", headers=org))
     assert back["status"] == "planned"
 
+    before = {iv["id"] for iv in _ok(api.get(f"/api/v1/fairs/{fair['id']}/interviews", headers=org))}
     replan = _ok(api.post(f"/api/v1/fairs/{fair['id']}/plan", json={"from_block": 2}, headers=org), 201)
     assert replan["from_block"] == 2 and replan["summary"]["kept"] >= 1
+    # By default nobody's planned interview moves; only free places are filled.
+    assert replan["summary"]["keep_planned"] is True and replan["summary"]["moved_or_dropped"] == 0
+    assert before <= {iv["id"] for iv in _ok(api.get(f"/api/v1/fairs/{fair['id']}/interviews", headers=org))}
+    afresh = _ok(api.post(f"/api/v1/fairs/{fair['id']}/plan", json={"from_block": 2, "keep_planned": False},
+                          headers=org), 201)
+    assert afresh["summary"]["keep_planned"] is False
+    assert afresh["summary"]["kept"] == sum(1 for iv in _ok(api.get(
+        f"/api/v1/fairs/{fair['id']}/interviews", headers=org)) if iv["block"] < 2)
     assert replan["objective"] <= replan["bound"] + 1e-9
     schedule = _ok(api.get(f"/api/v1/fairs/{fair['id']}/interviews", headers=org))
     walk_in_blocks = [iv["block"] for iv in schedule if iv["invitation_id"] == walk_in["id"]]
