@@ -60,6 +60,11 @@ def build(tmp: Path):
         record = service.train_model(session=db.session, actor=None, activate=True)
         timings["train_s"] = round(time.perf_counter() - started, 1)
         timings["model"] = record.version
+        from matcher.fairs import service as fairs
+        from matcher.fairs.models import Fair
+
+        fair = db.session.scalar(db.select(Fair).order_by(Fair.id))  # the demo city's next fair, planned
+        fairs.make_plan(session=db.session, actor=None, fair_id=fair.id)
         db.session.remove()
     return app, timings
 
@@ -74,6 +79,7 @@ def sample_ids(app, n: int) -> dict:
     from matcher.candidates.models import Candidate, CandidateStatus
     from matcher.candidates.service import visible_candidates
     from matcher.extensions import db
+    from matcher.fairs.models import Fair, FairBooth
     from matcher.referrals.models import Referral
     from matcher.referrals.service import visible_referrals
     from matcher.slots.models import Slot
@@ -95,6 +101,8 @@ def sample_ids(app, n: int) -> dict:
             "bases": s.scalars(select(Company.id).order_by(Company.id).limit(n)).all(),
             "applied": s.scalars(select(Company.id).where(
                 Company.certification_status == CertificationStatus.APPLIED)).all(),
+            "fair": s.scalars(select(Fair.id).order_by(Fair.id).limit(1)).all(),
+            "booths": s.scalars(select(FairBooth.id).order_by(FairBooth.id).limit(n)).all(),
         }
         s.remove()
     return ids
@@ -128,6 +136,18 @@ def page_plan(ids: dict) -> dict[str, dict[str, list[str]]]:
             "bases": ["/admin/bases"],
             "base": each("/admin/bases/{}", "bases") + each("/admin/bases/{}", "applied"),
             "models": ["/admin/models"],
+        },
+        "organiser": {
+            "job fairs": ["/organiser/fairs"],
+            "fair overview": each("/organiser/fairs/{}", "fair"),
+            "fair booths": each("/organiser/fairs/{}/booths", "fair"),
+            "fair invitations": each("/organiser/fairs/{}/invitations", "fair"),
+            "interview plan": each("/organiser/fairs/{}/plan", "fair"),
+            "fair day": each("/organiser/fairs/{}/day", "fair"),
+            "booth outcomes": [f"/fairs/{ids['fair'][0]}/booths/{b}/outcomes" for b in ids["booths"]]
+            if ids["fair"] else ["/fairs/0/booths/0/outcomes"],
+            "fair report": each("/organiser/fairs/{}/report", "fair"),
+            "print: schedules per candidate": each("/organiser/fairs/{}/print/candidates", "fair"),
         },
     }
 

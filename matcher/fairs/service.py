@@ -797,7 +797,8 @@ def list_runs(*, session: Session, actor: Account, fair_id: int) -> list[FairPla
 # ---- the schedule -------------------------------------------------------------------------------
 
 def schedule(*, session: Session, actor: Account, fair_id: int, booth_id: int | None = None,
-             invitation_id: int | None = None, block: int | None = None) -> list[FairInterview]:
+             invitation_id: int | None = None, block: int | None = None,
+             invitation_ids: list[int] | None = None) -> list[FairInterview]:
     """The live interviews (planned and held), by block and booth. Employers get their own booth's only."""
     fair = get_fair(session=session, actor=actor, fair_id=fair_id)
     stmt = select(FairInterview).where(FairInterview.fair_id == fair.id,
@@ -813,6 +814,8 @@ def schedule(*, session: Session, actor: Account, fair_id: int, booth_id: int | 
         stmt = stmt.where(FairInterview.booth_id == booth_id)
     if invitation_id is not None:
         stmt = stmt.where(FairInterview.invitation_id == invitation_id)
+    if invitation_ids is not None:
+        stmt = stmt.where(FairInterview.invitation_id.in_(invitation_ids))
     if block is not None:
         stmt = stmt.where(FairInterview.block == block)
     return list(session.scalars(stmt.order_by(FairInterview.block, FairInterview.booth_id, FairInterview.id)))

@@ -88,7 +88,8 @@ def _day_page(fair_id: int, *, failed: str | None = None, errors: dict | None = 
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     people = list(session.scalars(stmt.limit(CHECK_IN_ROWS)))
     booked: dict[int, list] = defaultdict(list)
-    for interview in fairs.schedule(session=session, actor=who, fair_id=fair.id):
+    for interview in fairs.schedule(session=session, actor=who, fair_id=fair.id,
+                                    invitation_ids=[person.id for person in people]):
         booked[interview.invitation_id].append(interview)
     clock = _clock(fair)
     summary_json = overview["summary"] or {}
