@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sqlite3
 from pathlib import Path
@@ -50,6 +51,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             return jsonify(status="unavailable", database="down"), 503
         return jsonify(status="ok", database=db.engine.dialect.name)
 
+    # A full garbage collection scans every tracked object, and the libraries imported above (scikit-learn,
+    # SciPy, OR-Tools, SQLAlchemy) leave about 250,000 that live as long as the process: every few requests
+    # paused ~130 ms to scan them (measured on the fair pages). Freezing moves them out of the collector's
+    # sight, as pre-fork servers do; they are still freed by reference counting.
+    gc.collect()
+    gc.freeze()
     return app
 
 
