@@ -39,6 +39,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_cli(app)
 
+    # What follows a referral's moves (tasks, notifications) listens to referrals.service.referral_moved.
+    from matcher.followup.listeners import connect as connect_follow_up
+
+    connect_follow_up()
+
     @app.get("/healthz")
     def healthz():
         """Answers 200 when the app and its database are up."""

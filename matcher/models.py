@@ -1,13 +1,14 @@
 """Imports every ORM model so the metadata (and Alembic) sees the whole schema."""
 
 from matcher.auth.models import Account, ApiToken, Role  # noqa: F401
-from matcher.bases.models import Agreement, CertificationEvent, CertificationStatus, Company  # noqa: F401
+from matcher.bases.models import Agreement, CertificationEvent, CertificationStatus, Company, Complaint  # noqa: F401
 from matcher.candidates.models import (  # noqa: F401
     Candidate,
     CandidateSkill,
     Certificate,
     Consent,
     PreferredCourse,
+    Reoffence,
     RiskAssessment,
     Visit,
 )
@@ -19,7 +20,9 @@ from matcher.fairs.models import (  # noqa: F401, E402
     FairInvitation,
     FairPlanRun,
 )
+from matcher.followup.models import FollowUpTask  # noqa: F401, E402
 from matcher.matching.models import AssignmentDraft, AssignmentDraftItem, OccupationalBan, ScoringModel  # noqa: F401, E402
+from matcher.notify.models import Notification  # noqa: F401, E402
 from matcher.offices.models import JudicialOffice  # noqa: F401
 from matcher.places.models import Place  # noqa: F401
 from matcher.reference.models import Course, Occupation, Skill  # noqa: F401

@@ -42,6 +42,8 @@ class Account(UserMixin, db.Model):
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
     # The justice bureau's area (a city or district code) for administrators and organisers.
     bureau_code: Mapped[str | None] = mapped_column(ForeignKey("places.code"))
+    # Where notifications are also sent by email (optional; in-app notifications need none).
+    email: Mapped[str | None] = mapped_column(String(120))
     is_active_account: Mapped[bool] = mapped_column("is_active", Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

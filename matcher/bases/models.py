@@ -91,3 +91,17 @@ class Agreement(db.Model):
     note: Mapped[str | None] = mapped_column(String(500))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Complaint(db.Model):
+    """A complaint about a base (from a candidate, a caseworker or the bureau), part of the base's record."""
+
+    __tablename__ = "base_complaints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    summary: Mapped[str] = mapped_column(String(500))
+    resolved_on: Mapped[dt.date | None] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

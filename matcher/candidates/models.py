@@ -200,6 +200,13 @@ class VisitKind(enum.StrEnum):
     ONLINE = "online"
 
 
+class EmploymentState(enum.StrEnum):
+    """What a visit found about the person's placement (走访了解的就业状态)."""
+
+    WORKING = "working"  # still in the job or course
+    LEFT = "left"  # no longer there
+
+
 class Visit(db.Model):
     __tablename__ = "visits"
 
@@ -208,5 +215,21 @@ class Visit(db.Model):
     visited_on: Mapped[dt.date] = mapped_column(Date, index=True)
     kind: Mapped[VisitKind] = mapped_column(str_enum(VisitKind))
     note: Mapped[str | None] = mapped_column(Text)
+    # Optional: the placement the visit looked at, and what it found; this moves the referral.
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id", ondelete="SET NULL"))
+    employment_state: Mapped[EmploymentState | None] = mapped_column(str_enum(EmploymentState))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Reoffence(db.Model):
+    """A new offence recorded for a person under assistance (重新犯罪): counted in the bureau's figures."""
+
+    __tablename__ = "reoffences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"), index=True)
+    recorded_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    note: Mapped[str | None] = mapped_column(String(300))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

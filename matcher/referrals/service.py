@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from blinker import Namespace
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +25,10 @@ from matcher.referrals.models import ReferralStatus as S
 from matcher.slots.models import Slot, SlotStatus
 from matcher.slots.service import free_seat, get_slot, take_seat
 from matcher.timeutil import today
+
+# Sent after every move of a referral, inside the mover's transaction: sender = the session; keyword arguments
+# referral, frm, to, on_date, actor. Listeners (matcher.followup, matcher.notify) add rows; they never commit.
+referral_moved = Namespace().signal("referral-moved")
 
 CW, EMP = Role.CASEWORKER, Role.EMPLOYER
 TRANSITIONS: dict[tuple[S, S], frozenset[Role]] = {
@@ -221,6 +226,8 @@ def _move(session: Session, actor: Account, referral: Referral, to: S, *, on_dat
             _candidate_back_to_active(session, referral)
     referral.events.append(ReferralEvent(from_status=frm, to_status=to, on_date=on_date, reason=reason,
                                          actor_id=actor.id))
+    # Follow-up tasks and notifications listen here; they write in the same transaction as the move.
+    referral_moved.send(session, referral=referral, frm=frm, to=to, on_date=on_date, actor=actor)
 
 
 def _candidate_back_to_active(session: Session, referral: Referral) -> None:

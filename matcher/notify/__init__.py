@@ -1,0 +1,1 @@
+"""In-app notifications for every role, and the outbound channel (email over SMTP) behind one interface."""

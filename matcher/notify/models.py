@@ -1,0 +1,48 @@
+"""Notifications: one row per message to one account, read in the app and, where configured, sent by email."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from matcher.extensions import db
+from matcher.places.models import str_enum
+from matcher.timeutil import utcnow
+
+
+class NotificationKind(enum.StrEnum):
+    NEW_REFERRAL = "new_referral"  # employer: a referral was sent to the base
+    ANSWER_DUE = "answer_due"  # employer: a referral waits for an answer too long
+    CHECK_DUE = "check_due"  # caseworker / employer: a follow-up check is due
+    CHECK_OVERDUE = "check_overdue"  # caseworker: a follow-up check is past its date
+    CERTIFICATION_EXPIRING = "certification_expiring"  # administrator / employer: within a month
+    AGREEMENT_EXPIRING = "agreement_expiring"  # administrator: within a month
+    BASE_FLAGGED = "base_flagged"  # administrator: a base never answers or loses most people
+    PRE_RELEASE = "pre_release"  # caseworker: a person due for release was handed over to the office
+    FAIR_INVITATION = "fair_invitation"  # caseworker: a candidate was invited to a job fair
+
+
+class Notification(db.Model):
+    """`key` makes a scheduled notice idempotent: the same (account, kind, key) is created once."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("account_id", "kind", "key", name="uq_notifications_once"),
+        Index("ix_notifications_account_unread", "account_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    kind: Mapped[NotificationKind] = mapped_column(str_enum(NotificationKind, length=32))
+    key: Mapped[str] = mapped_column(String(80))  # e.g. "referral:123", "task:45", "company:7:2026-12-01"
+    # What the message is about, for the link (no personal data: ids and public numbers only).
+    subject_type: Mapped[str | None] = mapped_column(String(24))
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    params_json: Mapped[str] = mapped_column(Text, default="{}")  # values for the message's placeholders
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    emailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    email_error: Mapped[str | None] = mapped_column(String(200))
