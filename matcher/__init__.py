@@ -43,6 +43,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from matcher.followup.listeners import connect as connect_follow_up
 
     connect_follow_up()
+    from matcher.notify.listeners import connect as connect_notify
+
+    connect_notify()
 
     @app.get("/healthz")
     def healthz():

@@ -11,11 +11,15 @@ from matcher.apiutil import IdConverter, id_param_schema
 def register_api(app: Flask) -> Api:
     from matcher.auth.api import blp as auth_blp
     from matcher.bases.api import blp as bases_blp
+    from matcher.bases.records_api import blp as base_records_blp
     from matcher.candidates.api import blp as candidates_blp
     from matcher.fairs.api import blp as fairs_blp
+    from matcher.followup.api import blp as followup_blp
     from matcher.matching.api import blp as matching_blp
+    from matcher.notify.api import blp as notify_blp
     from matcher.places.api import blp as reference_blp
     from matcher.referrals.api import blp as referrals_blp
+    from matcher.reports.api import blp as reports_blp
     from matcher.slots.api import blp as slots_blp
     from matcher.transfer.api import blp as transfer_blp
 
@@ -24,7 +28,7 @@ def register_api(app: Flask) -> Api:
     api = Api(app)
     api.register_converter(IdConverter, id_param_schema)
     blueprints = (auth_blp, reference_blp, bases_blp, slots_blp, candidates_blp, referrals_blp, transfer_blp,
-                  matching_blp, fairs_blp)
+                  matching_blp, fairs_blp, base_records_blp, followup_blp, notify_blp, reports_blp)
     for blp in blueprints:
         api.register_blueprint(blp)
 

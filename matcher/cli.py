@@ -49,3 +49,6 @@ def register_cli(app: Flask) -> None:
     from matcher.fairs.cli import fair_cli
 
     app.cli.add_command(fair_cli)
+    from matcher.notify.cli import notify_cli
+
+    app.cli.add_command(notify_cli)

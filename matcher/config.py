@@ -53,3 +53,12 @@ class Config:
     API_TOKEN_TTL_DAYS = int(os.environ.get("XINTU_API_TOKEN_TTL_DAYS", "30"))
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024  # imports of a whole city's spreadsheet fit
     PAGE_SIZE_MAX = 200
+    # Notifications' outbound channel (matcher.notify.channels): email when SMTP_HOST is set, else in-app only;
+    # NOTIFY_CHANNEL ("package.module:factory") plugs in another channel, e.g. an SMS gateway.
+    SMTP_HOST = os.environ.get("XINTU_SMTP_HOST") or None
+    SMTP_PORT = int(os.environ.get("XINTU_SMTP_PORT") or "25")
+    SMTP_USER = os.environ.get("XINTU_SMTP_USER") or None
+    SMTP_PASSWORD = os.environ.get("XINTU_SMTP_PASSWORD") or None
+    SMTP_FROM = os.environ.get("XINTU_SMTP_FROM") or "xintu@localhost"
+    SMTP_STARTTLS = os.environ.get("XINTU_SMTP_STARTTLS", "").lower() in ("1", "true", "yes", "on")
+    NOTIFY_CHANNEL = os.environ.get("XINTU_NOTIFY_CHANNEL") or None

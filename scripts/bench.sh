@@ -10,3 +10,4 @@ cd "$(dirname "$0")/.."
 .venv/bin/python -m bench.bench_pages
 .venv/bin/python -m bench.bench_fair
 .venv/bin/python -m bench.bench_fair_service
+.venv/bin/python -m bench.bench_reports

@@ -28,6 +28,8 @@ class AccountCreateSchema(Schema):
     office_id = IdField(allow_none=True)
     company_id = IdField(allow_none=True)
     bureau_code = fields.Str(allow_none=True, validate=validate.Length(min=6, max=12))
+    email = fields.Email(allow_none=True, validate=validate.Length(max=120),
+                         metadata={"description": "Where notifications are also emailed (optional)."})
 
 
 class AccountUpdateSchema(Schema):
@@ -37,6 +39,8 @@ class AccountUpdateSchema(Schema):
     office_id = IdField(allow_none=True)
     company_id = IdField(allow_none=True)
     bureau_code = fields.Str(allow_none=True, validate=validate.Length(min=6, max=12))
+    email = fields.Email(allow_none=True, validate=validate.Length(max=120),
+                         metadata={"description": "Where notifications are also emailed (optional)."})
 
 
 class AccountReadSchema(Schema):
@@ -47,6 +51,7 @@ class AccountReadSchema(Schema):
     office_id = IdField(allow_none=True)
     company_id = IdField(allow_none=True)
     bureau_code = fields.Str(allow_none=True)
+    email = fields.Str(allow_none=True)
     is_active = fields.Bool()
     last_login_at = fields.DateTime(allow_none=True)
 

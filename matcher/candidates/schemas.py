@@ -10,6 +10,7 @@ from matcher.candidates.models import (
     CandidateStatus,
     ConsentKind,
     Education,
+    EmploymentState,
     OffenceCategory,
     RiskGrade,
     Sex,
@@ -169,6 +170,12 @@ class VisitCreateSchema(Schema):
     visited_on = fields.Date(required=True)
     kind = fields.Enum(VisitKind, by_value=True, required=True)
     note = fields.Str(allow_none=True, validate=validate.Length(max=4000))
+    referral_id = IdField(allow_none=True, metadata={
+        "description": "The placement the visit looked at: a started or staying referral of this candidate."})
+    employment_state = fields.Enum(EmploymentState, by_value=True, allow_none=True, metadata={
+        "description": "What the visit found: working confirms every stay (30/90/180 days) whose days have "
+                       "passed on the visit's date; left ends the placement (the note is the reason). Without "
+                       "referral_id it applies to the candidate's one running placement."})
 
 
 class VisitReadSchema(VisitCreateSchema):

@@ -255,12 +255,27 @@ def has_consent(session: Session, candidate_id: int, kind: ConsentKind) -> bool:
 
 
 def add_visit(*, session: Session, actor: Account, candidate_id: int, data: dict) -> Visit:
+    """Record a visit. One that names a placement (referral_id) and what it found (employment_state) moves
+    the referral too, in the same transaction: working confirms the stays whose days have passed, left ends
+    the placement (matcher.followup.service.apply_employment_state)."""
     candidate = _editable_candidate(session, actor, candidate_id)
     if data["visited_on"] > today():
         raise Invalid(_l("A visit cannot be dated in the future."), field="visited_on")
-    visit = Visit(candidate_id=candidate.id, recorded_by_id=actor.id, **data)
-    session.add(visit)
-    session.commit()
+    data = dict(data)
+    try:
+        if data.get("referral_id") is not None or data.get("employment_state") is not None:
+            # Imported here: the follow-up service builds on the referral service, which imports this module.
+            from matcher.followup.service import apply_employment_state
+
+            data["referral_id"] = apply_employment_state(
+                session, actor, candidate, referral_id=data.get("referral_id"),
+                state=data.get("employment_state"), on_date=data["visited_on"], note=data.get("note"))
+        visit = Visit(candidate_id=candidate.id, recorded_by_id=actor.id, **data)
+        session.add(visit)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
     return visit
 
 
@@ -299,3 +314,56 @@ def candidate_card(session: Session, actor: Account, candidate: Candidate) -> di
     else:
         card["id"] = None
     return card
+
+
+# ---- pre-release hand-over (预释放信息对接) ---------------------------------------------------------
+
+HAND_OVER_CONSENT_NOTE = "legal duty"  # the file is kept under the bureau's legal duty, not by consent
+HAND_OVER_REASON = "intake (pre-release hand-over)"
+
+
+def receive_hand_over(*, session: Session, actor: Account, data: dict) -> tuple[Candidate, bool]:
+    """One person on a prison's or detention centre's list of people due for release: open the file, or bring
+    the file already kept for that ID number (matched by its keyed hash) up to date. Returns (file, created).
+
+    The file goes to the office of the township where the person lives (the household-registration township's
+    office reads it under dual registration, as for any file); a move of residence moves it. Status:
+    pre_release until the release date, active from it (a placed file stays placed). The data-processing
+    consent is recorded as the legal duty it rests on. `sentence_note` becomes the note of the file's intake
+    assessment. `education` is needed only to open a file."""
+    require_role(actor, Role.ADMINISTRATOR, Role.CASEWORKER)
+    data = dict(data)
+    sentence_note = data.pop("sentence_note", None)
+    number = data["id_number"].strip().upper()
+    digest = hash_id_number(number, current_app.config["ID_NUMBER_PEPPER"])
+    existing = session.scalar(select(Candidate).where(Candidate.id_number_hash == digest))
+    if existing is None:
+        if data.get("education") is None:
+            raise Invalid(_l("Give the education: it is needed to open a new file."), field="education")
+        candidate, created = create_candidate(session=session, actor=actor, data=data), True
+    else:
+        data.pop("id_number")
+        if data.pop("birth_year", None) not in (None, id_number_birth_date(number).year):
+            raise Invalid(_l("The birth year does not match the ID number."), field="birth_year")
+        if data.pop("sex", None) not in (None, Sex(id_number_sex(number))):
+            raise Invalid(_l("The sex does not match the ID number."), field="sex")
+        if existing.status != CandidateStatus.PLACED:
+            data["status"] = (CandidateStatus.PRE_RELEASE if data["release_date"] > today()
+                              else CandidateStatus.ACTIVE)
+        candidate, created = update_candidate(session=session, actor=actor, candidate_id=existing.id,
+                                              data=data), False
+    try:
+        if not has_consent(session, candidate.id, ConsentKind.DATA_PROCESSING):
+            session.add(Consent(candidate_id=candidate.id, kind=ConsentKind.DATA_PROCESSING, granted=True,
+                                recorded_on=today(), note=HAND_OVER_CONSENT_NOTE, recorded_by_id=actor.id))
+        if sentence_note or created:
+            intake = session.scalar(select(RiskAssessment).where(RiskAssessment.candidate_id == candidate.id)
+                                    .order_by(RiskAssessment.assessed_on, RiskAssessment.id).limit(1))
+            if intake is not None:
+                intake.reason = (f"{HAND_OVER_REASON}: {sentence_note}" if sentence_note
+                                 else HAND_OVER_REASON)[:500]
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return candidate, created

@@ -79,7 +79,8 @@ def _jsonable(value):
 
 
 def save(scorer: TrainedScorer, directory: Path, version: str, fairness: dict | None = None) -> Path:
-    """Write the estimator and its card; returns the path of the .skops file."""
+    """Write the estimator and its card; returns the path of the .skops file. The card says how many
+    referrals with known outcomes the model learned from; `with_training_period` adds their date range."""
     model_path, card_path = _paths(directory, version)
     model_path.parent.mkdir(parents=True, exist_ok=True)
     sio.dump(scorer.estimator, model_path)
@@ -101,6 +102,8 @@ def save(scorer: TrainedScorer, directory: Path, version: str, fairness: dict | 
         "baseline": list(scorer.baseline),
         "training_data_hash": scorer.training_data_hash,
         "metrics": scorer.metrics,
+        "outcomes_learned_from": int(scorer.metrics.get("n_history", 0)),
+        "outcomes_period": None,
         "fairness": fairness if fairness is not None else scorer.metrics.get("held_out"),
         "propensity": scorer.propensity,
         "libraries": library_versions(),
@@ -110,6 +113,27 @@ def save(scorer: TrainedScorer, directory: Path, version: str, fairness: dict | 
     }
     card_path.write_text(json.dumps(_jsonable(card), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return model_path
+
+
+def outcomes_learned_from(card: dict) -> int | None:
+    """How many referrals with known outcomes the model learned from (cards written before the field was
+    added: the history's size from its metrics)."""
+    if card.get("outcomes_learned_from") is not None:
+        return int(card["outcomes_learned_from"])
+    n_history = (card.get("metrics") or {}).get("n_history")
+    return None if n_history is None else int(n_history)
+
+
+def with_training_period(directory: Path, version: str, training: dict) -> dict:
+    """Record on a saved card how many outcomes the model learned from and their period: `training` is
+    {"outcomes": n, "from": first referral day, "to": last referral day, "as_of": day of training} (ISO
+    dates). The artefact and its hash are untouched; returns the card."""
+    _, card_path = _paths(directory, version)
+    card = read_card(directory, version)
+    card["outcomes_learned_from"] = int(training["outcomes"])
+    card["outcomes_period"] = {key: training.get(key) for key in ("from", "to", "as_of")}
+    card_path.write_text(json.dumps(_jsonable(card), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return card
 
 
 def read_card(directory: Path, version: str) -> dict:

@@ -1,4 +1,4 @@
-"""`flask --app matcher model train|evaluate|list|activate` and `flask --app matcher assign`."""
+"""`flask --app matcher model train|retrain|evaluate|list|activate` and `flask --app matcher assign`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from matcher.extensions import db
 
-model_cli = AppGroup("model", help="Train, evaluate, list and activate scoring models.")
+model_cli = AppGroup("model", help="Train, retrain, evaluate, list and activate scoring models.")
 
 
 @model_cli.command("train")
@@ -38,13 +38,50 @@ def train(horizon_days: str, activate: bool, if_none: bool, random_state: int) -
         if service.active_model(db.session) is not None:
             click.echo(f"active model: {service.active_model(db.session).version}; nothing to do")
             return
-    record = service.train_model(session=db.session, actor=None, horizon_days=int(horizon_days),
-                                 activate=activate, random_state=random_state)
+    record = service.train_model_on_outcomes(session=db.session, actor=None, horizon_days=int(horizon_days),
+                                             activate=activate, random_state=random_state)
+    _echo_trained(record)
+
+
+def _echo_trained(record) -> None:
     card = json.loads(record.card_json)
     click.echo(f"trained {record.version} ({record.kind}){' — active' if record.active else ''}")
+    period = card.get("outcomes_period") or {}
+    click.echo(f"  learned from {card.get('outcomes_learned_from')} outcomes"
+               + (f" (referrals of {period['from']} to {period['to']})" if period.get("from") else ""))
     for key, value in (card.get("metrics") or {}).items():
         if not isinstance(value, dict):
             click.echo(f"  {key}: {value}")
+
+
+@model_cli.command("retrain")
+@click.option("--min-new-outcomes", default=50, show_default=True, type=click.IntRange(min=0),
+              help="Train only if at least this many outcomes (and at least one) were recorded since the active "
+                   "model's training.")
+@click.option("--activate-if-better", is_flag=True,
+              help="Activate the new model if its held-out ROC AUC is at least the active model's on the same rows.")
+@click.option("--seed", "random_state", default=0, show_default=True)
+def retrain(min_new_outcomes: int, activate_if_better: bool, random_state: int) -> None:
+    """Retrain on every recorded outcome when enough are new (for cron; exits 0 when there is nothing to do).
+
+    The new model learns from every referral whose outcome at the active model's horizon is known. With
+    --activate-if-better it replaces the active model only if it does at least as well on the held-out
+    ROC AUC (the latest fifth of outcomes by referral date; Brier score when those rows hold one outcome).
+    """
+    from matcher.matching import service
+
+    result = service.retrain(session=db.session, actor=None, min_new_outcomes=min_new_outcomes,
+                             activate_if_better=activate_if_better, random_state=random_state)
+    click.echo(f"{result.new_outcomes} outcomes recorded since "
+               f"{result.previous_version or 'any model (none is active)'}")
+    if not result.trained:
+        click.echo(f"nothing to do: {result.reason}")
+        return
+    _echo_trained(result.record)
+    if result.metric is not None:
+        previous = "-" if result.previous_score is None else f"{result.previous_score:.4f}"
+        click.echo(f"held-out {result.metric}: new {result.new_score:.4f}, active {previous}")
+    click.echo(("activated: " if result.activated else "not activated: ") + result.reason)
 
 
 @model_cli.command("list")
@@ -54,10 +91,12 @@ def list_models() -> None:
 
     service.sync_registry(db.session)
     for record in service.list_registered(db.session):
-        metrics = json.loads(record.card_json).get("metrics", {})
-        auc = metrics.get("roc_auc")
+        card = json.loads(record.card_json)
+        auc = card.get("metrics", {}).get("roc_auc")
+        learned = service.outcomes_learned_from(record)
         click.echo(f"{'*' if record.active else ' '} {record.version:<40} {record.kind:<8} "
-                   f"horizon {record.horizon_days}d  AUC {auc if auc is not None else '-'}")
+                   f"horizon {record.horizon_days}d  AUC {auc if auc is not None else '-'}  "
+                   f"learned from {learned if learned is not None else '-'} outcomes")
 
 
 @model_cli.command("activate")

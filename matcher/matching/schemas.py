@@ -7,6 +7,7 @@ import json
 from marshmallow import fields, validate
 
 from matcher.apiutil import MAX_PAGE_SIZE, Schema
+from matcher.engine import artifacts
 from matcher.referrals.schemas import CandidateCardSchema
 from matcher.slots.schemas import SlotReadSchema
 
@@ -110,6 +111,9 @@ class ModelSchema(Schema):
     created_at = fields.DateTime()
     activated_at = fields.DateTime(allow_none=True)
     card = fields.Function(lambda m: json.loads(m.card_json))
+    outcomes_learned_from = fields.Function(
+        lambda m: artifacts.outcomes_learned_from(json.loads(m.card_json)),
+        metadata={"description": "How many referrals with known outcomes the model learned from."})
 
 
 class EvaluationQuerySchema(Schema):

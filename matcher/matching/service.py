@@ -524,3 +524,150 @@ def discard_draft(*, session: Session, actor: Account, draft_id: int) -> Assignm
     session.commit()
     return draft
 
+
+
+# ---- retraining on the outcomes recorded since -------------------------------------------------
+
+# The held-out metric that decides whether a retrained model replaces the active one: ROC AUC on the
+# retrained model's temporal hold-out (the latest fifth of referrals with known outcomes, by referral date),
+# higher is better; when those rows hold only one outcome, the Brier score on them, lower is better.
+RETRAIN_METRIC = "roc_auc"
+RETRAIN_FALLBACK_METRIC = "brier"
+
+
+def _known_outcome_filter(horizon_days: int, as_of: dt.date):
+    """The referrals whose outcome at the horizon is known by `as_of`: exactly training_world's rows."""
+    from matcher.matching.adapters import NOT_STARTED_ENDS
+
+    latest_start = as_of - dt.timedelta(days=horizon_days)
+    return (((Referral.started_on.is_not(None)) & (Referral.started_on <= latest_start))
+            | ((Referral.started_on.is_(None)) & Referral.status.in_(NOT_STARTED_ENDS))) \
+        & (func.date(Referral.created_at) <= as_of)
+
+
+def known_outcomes(session: Session, *, horizon_days: int = 90, as_of: dt.date | None = None) -> dict:
+    """How many referrals have a known outcome at the horizon, and the first and last referral day among them:
+    what a model trained now learns from."""
+    as_of = as_of or today()
+    count, first, last = session.execute(
+        select(func.count(Referral.id), func.min(Referral.created_at), func.max(Referral.created_at))
+        .where(_known_outcome_filter(horizon_days, as_of))).one()
+    return {"outcomes": int(count), "from": first.date().isoformat() if first else None,
+            "to": last.date().isoformat() if last else None, "as_of": as_of.isoformat()}
+
+
+def outcomes_learned_from(record: ScoringModel) -> int | None:
+    return artifacts.outcomes_learned_from(json.loads(record.card_json))
+
+
+def new_outcomes_since(session: Session, record: ScoringModel | None) -> int:
+    """Outcomes recorded since `record` was trained: referrals with a known outcome now, less those it learned
+    from (every outcome when there is no model, or its card does not say)."""
+    known = known_outcomes(session, horizon_days=record.horizon_days if record else 90)["outcomes"]
+    learned = outcomes_learned_from(record) if record is not None else None
+    return known if learned is None else max(0, known - learned)
+
+
+def train_model_on_outcomes(*, session: Session, actor: Account | None, horizon_days: int = 90,
+                            activate: bool = False, random_state: int = 0) -> ScoringModel:
+    """train_model, and the card then records how many outcomes the model learned from and their period."""
+    record = train_model(session=session, actor=actor, horizon_days=horizon_days, activate=activate,
+                         random_state=random_state)
+    training = known_outcomes(session, horizon_days=horizon_days)
+    card = artifacts.with_training_period(models_dir(), record.version, training)
+    record.card_json = json.dumps(card, ensure_ascii=False)
+    session.commit()
+    return record
+
+
+@dataclasses.dataclass
+class RetrainResult:
+    trained: bool
+    activated: bool
+    new_outcomes: int
+    previous_version: str | None  # the model active before
+    record: ScoringModel | None = None  # the retrained model
+    metric: str | None = None  # roc_auc or brier, on the retrained model's hold-out
+    new_score: float | None = None
+    previous_score: float | None = None
+    reason: str = ""
+
+
+def retrain(*, session: Session, actor: Account | None, min_new_outcomes: int = 0,
+            activate_if_better: bool = False, random_state: int = 0) -> RetrainResult:
+    """Retrain on every outcome recorded so far when at least `min_new_outcomes` (and at least one) were recorded
+    since the active model's training (with the active model's horizon). The new model is registered; with
+    `activate_if_better` it replaces the active one if it does at least as well on the held-out metric
+    (RETRAIN_METRIC): both are scored on the same rows, the new model's temporal hold-out, which the new
+    model's held-out copy never saw (the active model may have, which only favours keeping it). The first
+    model ever trained becomes active in any case."""
+    if actor is not None:
+        require_role(actor, Role.ADMINISTRATOR)
+    if min_new_outcomes < 0:
+        raise Invalid(_l("The number of new outcomes cannot be negative."), field="min_new_outcomes")
+    previous = active_model(session)
+    horizon_days = previous.horizon_days if previous is not None else 90
+    new = new_outcomes_since(session, previous)
+    result = RetrainResult(trained=False, activated=False, new_outcomes=new,
+                           previous_version=previous.version if previous else None)
+    if previous is not None and new < max(min_new_outcomes, 1):
+        # Nothing new: the same data would give the same model (training is deterministic).
+        result.reason = (f"{new} new outcomes since {previous.version} (fewer than {min_new_outcomes})" if new
+                         else f"no outcome recorded since {previous.version} learned")
+        return result
+    record = train_model_on_outcomes(session=session, actor=actor, horizon_days=horizon_days, activate=False,
+                                     random_state=random_state)
+    result.trained, result.record = True, record
+    if record.active:  # there was no active model
+        result.activated, result.reason = True, "no model was active"
+        return result
+    result.metric, result.new_score, result.previous_score = _holdout_scores(session, record, previous)
+    if result.metric is None:
+        result.reason = "the hold-out cannot compare the models (no outcomes to score)"
+    elif not activate_if_better:
+        result.reason = "registered; not activated (activate_if_better not asked)"
+    elif _at_least_as_good(result.metric, result.new_score, result.previous_score):
+        _activate(session, record, actor)
+        session.commit()
+        result.activated, result.reason = True, f"at least as good on the held-out {result.metric}"
+    else:
+        result.reason = f"worse on the held-out {result.metric}; {previous.version} stays active"
+    return result
+
+
+def _at_least_as_good(metric: str, new: float | None, previous: float | None) -> bool:
+    if new is None:
+        return False
+    if previous is None:
+        return True
+    return new >= previous if metric == RETRAIN_METRIC else new <= previous
+
+
+def _holdout_scores(session: Session, record: ScoringModel,
+                    previous: ScoringModel) -> tuple[str | None, float | None, float | None]:
+    """(metric, new model's held-out value, previous model's value on the same rows)."""
+    from matcher.engine.evaluation import evaluate_scorer
+    from matcher.engine.model import temporal_split
+
+    card = json.loads(record.card_json)
+    world = training_world(session, horizon_days=record.horizon_days)
+    history = world.history
+    if not len(history.stayed):
+        return None, None, None
+    # The learned model's card metrics come from a copy trained before its temporal split; the prior's from
+    # every row (it learns nothing). Score the previous model on exactly those rows.
+    rows = temporal_split(history.referred_on) if record.kind == "learned" else np.ones(len(history.stayed), bool)
+    try:
+        scorer = artifacts.load(models_dir(), previous.version)
+    except (artifacts.IncompatibleModel, FileNotFoundError):
+        scorer = None  # the active model no longer loads here: anything that does is better
+    previous_metrics = {}
+    if scorer is not None:
+        featurizer = featurizer_for(session, world.candidates.table, world.slots.table)
+        p = score(scorer, featurizer, history.candidate_index[rows], history.slot_index[rows])
+        previous_metrics = evaluate_scorer(history.stayed[rows], p)
+    metrics = card.get("metrics") or {}
+    for metric in (RETRAIN_METRIC, RETRAIN_FALLBACK_METRIC):
+        if metrics.get(metric) is not None:
+            return metric, float(metrics[metric]), previous_metrics.get(metric)
+    return None, None, None

@@ -11,12 +11,13 @@ from matcher.apiutil import Schema, blueprint
 from matcher.auth.current import current_actor
 from matcher.extensions import db
 from matcher.transfer import service
-from matcher.transfer.columns import KINDS
+from matcher.transfer.columns import EXPORT_KINDS, KINDS
 from matcher.transfer.files import XLSX_MIMETYPE
 
 blp = blueprint("transfer", __name__, "", "Import and export spreadsheets (CSV UTF-8/GBK, Excel).")
 
 KIND_RULE = f"any({', '.join(KINDS)})"
+EXPORT_KIND_RULE = f"any({', '.join(EXPORT_KINDS)})"
 
 
 class ImportQuerySchema(Schema):
@@ -33,6 +34,10 @@ class ImportReportSchema(Schema):
     dry_run = fields.Bool()
     rows = fields.Int(metadata={"description": "Data rows read from the file."})
     created = fields.Int(metadata={"description": "Rows created (0 on a dry run)."})
+    updated = fields.Int(metadata={"description": "release_list only: files updated (0 on a dry run)."})
+    offices = fields.List(fields.Dict(), metadata={
+        "description": "release_list only: per judicial office, the files created and updated (on a dry run: "
+                       "that would be), how many are under dual registration, key subjects, still pre-release."})
 
 
 class ExportQuerySchema(Schema):
@@ -60,7 +65,7 @@ class Imports(MethodView):
         return report.as_dict()
 
 
-@blp.route(f"/exports/<{KIND_RULE}:kind>")
+@blp.route(f"/exports/<{EXPORT_KIND_RULE}:kind>")
 class Exports(MethodView):
     @blp.arguments(ExportQuerySchema, location="query")
     @blp.doc(responses={"200": {"description": "The file, as an attachment.", "content": {

@@ -13,9 +13,10 @@ from flask_babel import force_locale
 from matcher.errors import DomainError, translate, translate_errors
 from matcher.extensions import db
 from matcher.transfer import service
-from matcher.transfer.columns import KIND_TITLES, KINDS
+from matcher.transfer.columns import EXPORT_KINDS, KIND_TITLES, KINDS
 
-import_cli = AppGroup("import", help="Import candidates, bases, slots or referral history from CSV or Excel.")
+import_cli = AppGroup("import", help="Import candidates, bases, slots, referral history or a prison's pre-release "
+                                     "list from CSV or Excel.")
 export_cli = AppGroup("export", help="Export candidates, bases, slots or referral history to CSV or Excel.")
 
 AS_OPTION_HELP = "Act as this account (default: the first active administrator)."
@@ -69,8 +70,16 @@ def _import_command(kind: str) -> click.Command:
                 fail(exc)
         if report.dry_run:
             click.echo(f"Dry run: all {report.rows} rows of {kind} are valid; nothing was changed.")
-        else:
+        elif report.updated is None:
             click.echo(f"Imported {report.created} {kind}.")
+        else:
+            click.echo(f"Imported {report.rows} rows of {kind}: {report.created} files opened, "
+                       f"{report.updated} updated.")
+        opened, updated = ("would open", "would update") if report.dry_run else ("opened", "updated")
+        for office in report.offices or ():
+            click.echo(f"  {office['office']}: {opened} {office['created']}, {updated} {office['updated']} "
+                       f"(dual registration {office['dual_registration']}, key subjects {office['key_subjects']}, "
+                       f"pre-release {office['pre_release']})")
 
     command.__doc__ = (f"Import {_title(kind)} from a CSV or .xlsx FILE.\n\nCSV may be UTF-8 or GBK. Every "
                        "row is checked, then all rows are created or none. Columns: docs/formats.md.")
@@ -106,4 +115,5 @@ def _export_command(kind: str) -> click.Command:
 
 for _kind in KINDS:
     _import_command(_kind)
+for _kind in EXPORT_KINDS:
     _export_command(_kind)

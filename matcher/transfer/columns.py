@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from matcher.bases.models import CertificationStatus
 from matcher.candidates.models import (
@@ -263,19 +263,60 @@ REFERRAL_COLUMNS: tuple[Column, ...] = (
     Column("end_reason", "结束原因", "Why it ended: required with ended_on."),
 )
 
+RELEASE_LIST_COLUMNS: tuple[Column, ...] = (
+    Column("name", "姓名", "Full name.", required=True),
+    Column("id_number", "身份证号", "18-character citizen ID number (GB 11643, check character verified). It "
+           "decides whether the row opens a new file or updates the one kept for this number (Xintu keeps a "
+           "keyed hash and the masked form, never the number). Twice in the file is a row error.",
+           required=True, mode=IMPORT_ONLY),
+    Column("sex", "性别", "Read from the ID number when empty; must match it when given.",
+           type=ENUM, choices=SEX),
+    Column("birth_year", "出生年份", "Read from the ID number when empty; must match it when given.",
+           type=INT),
+    Column("education", "文化程度", "Highest education. Required when the row opens a new file; when empty, "
+           "an existing file keeps its own.", type=ENUM, choices=EDUCATION),
+    Column("release_date", "释放日期", "Release date (刑满释放日期). In the future: the file is in pre-release "
+           "hand-over (pre_release); today or past: active.", required=True, type=DATE),
+    Column("release_institution", "释放单位", "The prison or detention centre releasing the person.",
+           required=True),
+    Column("offence_category", "罪名类别", "Offence category.", required=True, type=ENUM, choices=OFFENCE),
+    Column("sentence_note", "原判刑期", "The sentence as the institution writes it (有期徒刑三年六个月). Kept as "
+           "the note of the file's intake assessment."),
+    Column("hukou", "户籍地", f"Household registration township: {PLACE_HELP}. When it differs from the "
+           "residence the file is under dual registration (双列管): that township's office reads it.",
+           required=True, type=PLACE),
+    Column("residence", "居住地", f"Township where the person will live: {PLACE_HELP}. Its judicial office "
+           "keeps the file (the household registration's when no office covers it).", required=True,
+           type=PLACE),
+    Column("residence_address", "居住地址", "Street address."),
+    Column("key_subject", "重点帮教对象", "Key subject (重点帮教对象: collected at the gate).", type=BOOL),
+    Column("phone", "联系电话", "Phone number: digits, spaces, + and -."),
+    Column("preferred_courses", "培训意向", "Wished-for courses, first wish first, separated by `;`: course "
+           "codes or names (`cooking;ecommerce` or `烹饪;电商运营`). At most 5.", type=LIST, lookup=COURSE),
+    Column("skills", "技能", "Skills learnt before or in custody, as `code_or_text:level;…` (levels 1 to 4, 2 "
+           "when left out), e.g. `chinese_cooking:3;缝纫:2`.", type=SKILLS),
+    Column("needs_housing", "需要住宿", "Needs housing provided by the employer.", type=BOOL),
+)
+RELEASE_LIST_COLUMNS = tuple(replace(column, mode=IMPORT_ONLY) for column in RELEASE_LIST_COLUMNS)
+
 KIND_COLUMNS: dict[str, tuple[Column, ...]] = {
     "candidates": CANDIDATE_COLUMNS,
     "bases": BASE_COLUMNS,
     "slots": SLOT_COLUMNS,
     "referrals": REFERRAL_COLUMNS,
+    "release_list": RELEASE_LIST_COLUMNS,
 }
 KINDS = tuple(KIND_COLUMNS)
+# Kinds that are only ever imported (a prison's list is not something Xintu writes back).
+IMPORT_ONLY_KINDS = ("release_list",)
+EXPORT_KINDS = tuple(kind for kind in KINDS if kind not in IMPORT_ONLY_KINDS)
 
 KIND_TITLES = {
     "candidates": "Candidates (帮教对象)",
     "bases": "Bases (安置基地)",
     "slots": "Slots (岗位与培训名额)",
     "referrals": "Referral history (推荐记录)",
+    "release_list": "Pre-release lists (预释放人员名单)",
 }
 KIND_NOTES = {
     "candidates": "Imported by administrators and caseworkers. A caseworker imports people who live or are "
@@ -297,6 +338,14 @@ KIND_NOTES = {
                  "address). Each imported referral gets its steps as events marked `imported`: proposed "
                  "on created_on, started on started_on, and the status reached on ended_on (stayed_N: N "
                  "days after the start; other statuses: on created_on).",
+    "release_list": "The list a prison or detention centre sends of people due for release (预释放信息对接). "
+                    "Import only, by administrators. Each row opens a candidate file, or updates the file "
+                    "already kept for the same ID number (name, release facts, places, wishes and skills as "
+                    "given; empty cells leave the file as it is). The file goes to the judicial office of the "
+                    "residence, under dual registration when the household registration differs, and is "
+                    "`pre_release` until the release date (`active` once it has passed), so matching starts "
+                    "before release. The data-processing consent is recorded as a legal duty. A dry run "
+                    "reports, per office, how many files would be opened and how many updated.",
 }
 
 
@@ -323,12 +372,13 @@ def normalise_header(text: str) -> str:
 GENERAL_RULES = """\
 # Spreadsheet formats for import and export
 
-Xintu reads and writes candidates, bases, slots and referral history as CSV or Excel (.xlsx).
+Xintu reads and writes candidates, bases, slots and referral history as CSV or Excel (.xlsx), and reads
+the pre-release lists that prisons and detention centres send.
 
 - **Command line**: `flask --app matcher import KIND FILE [--dry-run] [--as USERNAME]` and
   `flask --app matcher export KIND --format csv|xlsx -o FILE [--headers en|zh] [--encoding utf-8|gbk]
-  [--as USERNAME]`, where KIND is `candidates`, `bases`, `slots` or `referrals`. The command acts as the
-  account named by `--as` (default: the first active administrator).
+  [--as USERNAME]`, where KIND is `candidates`, `bases`, `slots` or `referrals` (and, for import only,
+  `release_list`). The command acts as the account named by `--as` (default: the first active administrator).
 - **API**: `POST /api/v1/imports/KIND?dry_run=true|false` with the file as multipart field `file`;
   `GET /api/v1/exports/KIND?format=csv|xlsx&headers=en|zh&encoding=utf-8|gbk`.
 - Both act within the account's scope, exactly as the rest of the API does.

@@ -1,4 +1,4 @@
-"""What differs between the four kinds of file: how a checked row is created, and how rows are exported.
+"""What differs between the kinds of file: how a checked row is created, and how rows are exported.
 
 Creation goes through the feature services (create_candidate, create_company, create_slot ...) so an
 imported row meets exactly the rules an API call meets. Referral history has no service of its own:
@@ -22,9 +22,9 @@ from matcher.auth.models import Account, Role
 from matcher.bases.models import Company
 from matcher.bases.schemas import CompanyCreateSchema
 from matcher.bases.service import create_company, list_companies
-from matcher.candidates.models import Candidate, CandidateStatus, Consent
+from matcher.candidates.models import Candidate, CandidateStatus, Consent, Education
 from matcher.candidates.schemas import CandidateCreateSchema
-from matcher.candidates.service import create_candidate, list_candidates
+from matcher.candidates.service import create_candidate, list_candidates, receive_hand_over
 from matcher.errors import Conflict
 from matcher.identifiers import hash_id_number, is_valid_id_number
 from matcher.referrals.models import ENDED_STATUSES, Referral, ReferralEvent, ReferralStatus
@@ -38,6 +38,7 @@ from matcher.transfer.columns import (
     BASE_COLUMNS,
     CANDIDATE_COLUMNS,
     REFERRAL_COLUMNS,
+    RELEASE_LIST_COLUMNS,
     SLOT_COLUMNS,
     Column,
 )
@@ -69,6 +70,10 @@ class Importer:
 
     def create(self, loaded: dict) -> None:
         raise NotImplementedError
+
+    def outcome(self) -> dict:
+        """What the rows did beyond being created, for the report (e.g. files updated, per office)."""
+        return {}
 
 
 class Exporter:
@@ -421,8 +426,71 @@ class ReferralExporter(Exporter):
             yield row
 
 
+# --- Pre-release lists -----------------------------------------------------------------------------
+
+
+class ReleaseListSchema(CandidateCreateSchema):
+    """A row of a prison's pre-release list: the candidate fields it carries (education only for a new file)."""
+
+    education = fields.Enum(Education, by_value=True)
+    release_institution = fields.Str(required=True, validate=validate.Length(min=1, max=60))
+    sentence_note = fields.Str(validate=validate.Length(max=300))
+
+
+class ReleaseListImporter(Importer):
+    """Opens or updates candidate files (candidates.service.receive_hand_over) and counts both per office."""
+
+    kind, columns, roles = "release_list", RELEASE_LIST_COLUMNS, (ADMIN,)
+
+    def __init__(self, session: Session, actor: Account):
+        super().__init__(session, actor)
+        self.pepper = current_app.config["ID_NUMBER_PEPPER"]
+        self.seen: dict[str, int] = {}
+        self.offices: dict[int, dict[str, Any]] = {}
+
+    def make_schema(self) -> Schema:
+        return ReleaseListSchema()
+
+    def check(self, loaded: dict, row_number: int) -> dict:
+        digest = hash_id_number(loaded["id_number"], self.pepper)
+        if digest in self.seen:
+            return {"id_number": [_l("The same ID number is in row %(row)s.", row=self.seen[digest])]}
+        self.seen[digest] = row_number
+        return {}
+
+    def create(self, loaded: dict) -> None:
+        candidate, created = receive_hand_over(session=self.session, actor=self.actor, data=loaded)
+        if candidate.status == CandidateStatus.PRE_RELEASE:
+            self._tell_the_office(candidate)
+        office = self.offices.setdefault(candidate.office_id, {
+            "office_id": candidate.office_id, "office": candidate.office.name, "created": 0, "updated": 0,
+            "dual_registration": 0, "key_subjects": 0, "pre_release": 0})
+        office["created" if created else "updated"] += 1
+        office["dual_registration"] += candidate.dual_registration
+        office["key_subjects"] += candidate.key_subject
+        office["pre_release"] += candidate.status == CandidateStatus.PRE_RELEASE
+
+    def _tell_the_office(self, candidate: Candidate) -> None:
+        """The caseworkers of the office keeping the file hear of the hand-over once per office and release
+        date (a list imported again tells nobody twice; a new date or a move to another office tells again)."""
+        from matcher.notify.models import NotificationKind
+        from matcher.notify.service import caseworkers_of, notify
+
+        notify(self.session, account_ids=caseworkers_of(self.session, [candidate.office_id])[candidate.office_id],
+               kind=NotificationKind.PRE_RELEASE,
+               key=f"candidate:{candidate.id}:{candidate.office_id}:{candidate.release_date.isoformat()}",
+               subject_type="candidate", subject_id=candidate.id,
+               params={"public_id": candidate.public_id, "release_date": candidate.release_date})
+        self.session.commit()
+
+    def outcome(self) -> dict:
+        offices = sorted(self.offices.values(), key=lambda o: o["office"])
+        return {"created": sum(o["created"] for o in offices), "updated": sum(o["updated"] for o in offices),
+                "offices": offices}
+
+
 IMPORTERS: dict[str, type[Importer]] = {
-    cls.kind: cls for cls in (CandidateImporter, BaseImporter, SlotImporter, ReferralImporter)
+    cls.kind: cls for cls in (CandidateImporter, BaseImporter, SlotImporter, ReferralImporter, ReleaseListImporter)
 }
 EXPORTERS: dict[str, type[Exporter]] = {
     cls.kind: cls for cls in (CandidateExporter, BaseExporter, SlotExporter, ReferralExporter)

@@ -42,9 +42,13 @@ class ImportReport:
     dry_run: bool
     rows: int  # data rows read from the file
     created: int  # rows created (0 on a dry run)
+    # Kinds that may update what is stored (release_list): rows that updated a file (0 on a dry run), and per
+    # office what the rows did (or, on a dry run, would do): created, updated, dual_registration ...
+    updated: int | None = None
+    offices: list[dict[str, Any]] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {key: value for key, value in asdict(self).items() if value is not None}
 
 
 @dataclass
@@ -74,6 +78,7 @@ def import_file(*, session: Session, actor: Account, kind: str, data: bytes, fil
             if row_errors:
                 ordered = sorted(row_errors.items(), key=lambda item: order.get(item[0], -1))
                 errors[str(row.number)] = dict(ordered)
+        outcome = importer.outcome()
     if errors or dry_run:
         session.rollback()
     else:
@@ -81,8 +86,11 @@ def import_file(*, session: Session, actor: Account, kind: str, data: bytes, fil
     if errors:
         raise Invalid(_l("%(count)s of %(total)s rows have errors; nothing was imported.",
                          count=len(errors), total=len(table.rows)), errors={"rows": errors})
-    return ImportReport(kind=kind, dry_run=dry_run, rows=len(table.rows),
-                        created=0 if dry_run else len(table.rows))
+    created = outcome.get("created", len(table.rows))
+    updated = outcome.get("updated")
+    return ImportReport(kind=kind, dry_run=dry_run, rows=len(table.rows), created=0 if dry_run else created,
+                        updated=None if updated is None else 0 if dry_run else updated,
+                        offices=outcome.get("offices"))
 
 
 @contextmanager

@@ -40,7 +40,20 @@ def register_web(app: Flask, api_blueprints) -> None:
     for blueprint in api_blueprints:  # bearer-token API: no cookies, so no CSRF token
         csrf.exempt(blueprint)
     # Importing the page modules registers their routes on bp.
-    from matcher.web import admin, caseworker, employer, fairday, fairs, organiser, views  # noqa: F401
+    from matcher.web import (  # noqa: F401
+        admin,
+        caseworker,
+        employer,
+        fairday,
+        fairs,
+        followup,
+        handover,
+        notify,
+        organiser,
+        records,
+        reports,
+        views,
+    )
 
     app.register_blueprint(bp)
 

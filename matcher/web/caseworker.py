@@ -49,6 +49,7 @@ from matcher.referrals.schemas import TransitionSchema
 from matcher.slots.service import get_slot, list_slots
 from matcher.timeutil import today
 from matcher.web import actor, bp, page
+from matcher.web.followup import file_extras as followup_extras
 from matcher.web.forms import int_in, is_htmx, lang_code, leaves
 
 CW = Role.CASEWORKER
@@ -385,6 +386,8 @@ def _render_file(candidate: Candidate, *, forms: dict | None = None, errors: dic
     defaults = {"visit": MultiDict({"visited_on": day, "kind": "home"}),
                 "risk": MultiDict({"assessed_on": day, "grade": candidate.risk_grade.value}),
                 "consent": MultiDict({"recorded_on": day, "granted": "y", "kind": "referral"})}
+    extras = followup_extras(candidate.id)  # re-offences and the placements a visit can look at
+    defaults["reoffence"] = extras.pop("reoffence_defaults")
     defaults.update(forms or {})
     return render_template(
         "web/caseworker/candidate.html", c=candidate, own=_own(candidate),
@@ -394,7 +397,7 @@ def _render_file(candidate: Candidate, *, forms: dict | None = None, errors: dic
         consents=list(reversed(consents)), in_force=in_force,
         visits=candidates.list_visits(session=db.session, actor=me, candidate_id=candidate.id),
         referrals=referral_rows, courses=dict(_course_choices()), skill_names=_skill_names(),
-        forms=defaults, errors=errors or {}, visit_kinds=list(VisitKind), grades=list(RiskGrade),
+        forms=defaults, errors=errors or {}, visit_kinds=list(VisitKind), grades=list(RiskGrade), **extras,
         consent_kinds=list(ConsentKind)), status
 
 
@@ -429,7 +432,7 @@ def _present(form: MultiDict, *keys: str) -> dict:
 @page(CW)
 def caseworker_visit(candidate_id: int):
     return _record(candidate_id, "visit", VisitCreateSchema(),
-                   lambda form: _present(form, "visited_on", "kind", "note"),
+                   lambda form: _present(form, "visited_on", "kind", "note", "referral_id", "employment_state"),
                    candidates.add_visit, _("The visit is recorded."))
 
 

@@ -44,6 +44,10 @@ LABELS: dict[str, dict[str, str]] = {
     # An interview's outcome; "no_show" is the interview's status when the candidate did not come.
     "interview_outcome": {"offer": N_("Offer"), "second_interview": N_("Second interview"), "no": N_("Not suitable"),
                           "no_show": N_("No-show")},
+    # Follow-up (matcher.followup): a check's status, what it found, and what a visit found.
+    "task_status": {"open": N_("To do"), "done": N_("Done"), "cancelled": N_("No longer needed")},
+    "follow_up_result": {"staying": N_("Still working"), "left": N_("Has left"), "unreachable": N_("Could not reach")},
+    "employment_state": {"working": N_("Still working"), "left": N_("Has left")},
 }
 
 

@@ -129,4 +129,6 @@ def test_openapi_documents_the_endpoints(client):
     spec = client.get("/api/openapi.json").json
     assert "/api/v1/imports/{kind}" in spec["paths"] and "/api/v1/exports/{kind}" in spec["paths"]
     kind = spec["paths"]["/api/v1/imports/{kind}"]["parameters"][0]
+    assert kind["schema"]["enum"] == ["candidates", "bases", "slots", "referrals", "release_list"]
+    kind = spec["paths"]["/api/v1/exports/{kind}"]["parameters"][0]
     assert kind["schema"]["enum"] == ["candidates", "bases", "slots", "referrals"]

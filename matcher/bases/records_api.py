@@ -1,0 +1,107 @@
+"""REST endpoints for bases' records and complaints: /api/v1/base-records, /api/v1/bases/{id}/complaints."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from marshmallow import fields, validate
+
+from matcher.apiutil import IdField, Schema, blueprint
+from matcher.auth.current import current_actor
+from matcher.bases import complaints, records
+from matcher.bases.models import CertificationStatus
+from matcher.extensions import db
+
+blp = blueprint("base_records", __name__, "",
+                "Bases' records (referrals answered, starts, stays, complaints) and flags for review.")
+
+
+class BaseRecordQuerySchema(Schema):
+    district = fields.Str(validate=validate.Length(equal=6),
+                          metadata={"description": "A district code of your bureau's area."})
+    flagged = fields.Bool(load_default=False, metadata={"description": "Only bases with at least one flag."})
+    sort = fields.Str(load_default="-flags",
+                      validate=validate.OneOf([*records.SORTS, *(f"-{name}" for name in records.SORTS)]),
+                      metadata={"description": f"One of {', '.join(records.SORTS)}; prefix '-' to reverse."})
+
+
+class BaseRecordSchema(Schema):
+    company_id = fields.Int()
+    company_name = fields.Str()
+    place_code = fields.Str()
+    district_code = fields.Str()
+    status = fields.Enum(CertificationStatus, by_value=True)
+    certified_until = fields.Date(allow_none=True)
+    agreement_ends_on = fields.Date(allow_none=True)
+    sent = fields.Int(metadata={"description": "Referrals sent to the base in the last 12 months."})
+    answered = fields.Int(metadata={"description": "Of those, answered (interview, offer, or the base's decline)."})
+    answered_within = fields.Int(metadata={"description": f"Answered within {records.ANSWER_DAYS} days."})
+    answer_due = fields.Int(metadata={"description": f"Answered, or left unanswered {records.ANSWER_DAYS} days "
+                                                     "or more: the share's denominator."})
+    waiting = fields.Int(metadata={"description": f"Sent less than {records.ANSWER_DAYS} days ago, not answered."})
+    share_answered = fields.Float(allow_none=True)
+    median_days_to_answer = fields.Float(allow_none=True)
+    starts = fields.Int(metadata={"description": "Referrals started in the last 12 months."})
+    starts_old_enough = fields.Int(metadata={"description": f"Of those, started {records.STAY_DAYS} days ago "
+                                                           "or more."})
+    stayed = fields.Int(metadata={"description": f"Of those, confirmed staying {records.STAY_DAYS} days."})
+    unconfirmed = fields.Int(metadata={"description": "Old enough, still there, stay not yet confirmed."})
+    stay_rate = fields.Float(allow_none=True)
+    complaints_open = fields.Int()
+    complaints_total = fields.Int(metadata={"description": "Complaints received in the last 12 months."})
+    flags = fields.List(fields.Str(validate=validate.OneOf(records.FLAGS)),
+                        metadata={"description": "never_answers, loses_most, certification_expiring, "
+                                                 "agreement_expiring, many_complaints (thresholds: README)."})
+
+
+class ComplaintCreateSchema(Schema):
+    received_on = fields.Date(required=True)
+    summary = fields.Str(required=True, validate=validate.Length(min=2, max=500))
+
+
+class ComplaintResolveSchema(Schema):
+    resolved_on = fields.Date(metadata={"description": "Default: today."})
+
+
+class ComplaintReadSchema(Schema):
+    id = fields.Int()
+    company_id = IdField()
+    received_on = fields.Date()
+    summary = fields.Str()
+    resolved_on = fields.Date(allow_none=True)
+    recorded_by_id = IdField(allow_none=True)
+    created_at = fields.DateTime()
+
+
+@blp.route("/base-records")
+class BaseRecords(MethodView):
+    @blp.arguments(BaseRecordQuerySchema, location="query")
+    @blp.response(200, BaseRecordSchema(many=True))
+    def get(self, query):
+        """Each base's record over the last 12 months, with its flags (administrators)"""
+        return records.list_base_records(session=db.session, actor=current_actor(), district=query.get("district"),
+                                         flagged_only=query["flagged"], sort=query["sort"])
+
+
+@blp.route("/bases/<id:company_id>/complaints")
+class Complaints(MethodView):
+    @blp.response(200, ComplaintReadSchema(many=True))
+    def get(self, company_id):
+        """Complaints about a base, open ones first (administrators)"""
+        return complaints.list_complaints(session=db.session, actor=current_actor(), company_id=company_id)
+
+    @blp.arguments(ComplaintCreateSchema)
+    @blp.response(201, ComplaintReadSchema)
+    def post(self, data, company_id):
+        """Record a complaint about a base (administrators)"""
+        return complaints.record_complaint(session=db.session, actor=current_actor(), company_id=company_id,
+                                           data=data)
+
+
+@blp.route("/bases/<id:company_id>/complaints/<id:complaint_id>/resolve")
+class ComplaintResolve(MethodView):
+    @blp.arguments(ComplaintResolveSchema)
+    @blp.response(200, ComplaintReadSchema)
+    def post(self, data, company_id, complaint_id):
+        """Mark a complaint resolved (administrators)"""
+        return complaints.resolve_complaint(session=db.session, actor=current_actor(), company_id=company_id,
+                                            complaint_id=complaint_id, resolved_on=data.get("resolved_on"))

@@ -1,0 +1,82 @@
+"""Schemas for follow-up checks, their completion, the bureau's overdue counts, and re-offence records."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from matcher.apiutil import IdField, Schema, sort_field
+from matcher.candidates.schemas import OfficeRefSchema
+from matcher.followup.models import TaskStatus
+from matcher.followup.service import Result, is_overdue
+from matcher.referrals.models import ReferralStatus
+from matcher.referrals.schemas import CandidateCardSchema, SlotRefSchema
+
+
+class TaskListQuerySchema(Schema):
+    status = fields.Enum(TaskStatus, by_value=True)
+    overdue = fields.Bool(metadata={"description": "true: open and due before today; false: all others."})
+    due_within = fields.Int(validate=validate.Range(min=0, max=366),
+                            metadata={"description": "Due from today to today + this many days."})
+    office_id = IdField(metadata={"description": "The office that keeps the candidate's file."})
+    district = fields.Str(validate=validate.Length(equal=6),
+                          metadata={"description": "A district of your bureau's area (where the candidate lives)."})
+    candidate_id = IdField()
+    referral_id = IdField()
+    sort = sort_field(["due_on"], "due_on")
+
+
+class TaskReferralSchema(Schema):
+    id = fields.Int()
+    status = fields.Enum(ReferralStatus, by_value=True)
+    started_on = fields.Date(allow_none=True)
+    slot = fields.Nested(SlotRefSchema)
+
+
+class TaskReadSchema(Schema):
+    id = fields.Int()
+    days = fields.Int(metadata={"description": "30, 90 or 180 days after the start."})
+    due_on = fields.Date()
+    status = fields.Enum(TaskStatus, by_value=True)
+    overdue = fields.Function(is_overdue, metadata={"description": "Open and past its date."})
+    done_on = fields.Date(allow_none=True)
+    done_by_id = IdField(allow_none=True)
+    note = fields.Str(allow_none=True)
+    referral = fields.Nested(TaskReferralSchema)
+    candidate = fields.Nested(CandidateCardSchema, attribute="candidate_card",
+                              metadata={"description": "Pseudonymous for employers (the name only after consent)."})
+    office = fields.Nested(OfficeRefSchema, attribute="follow_up_office", allow_none=True,
+                           metadata={"description": "The office that follows up; caseworkers and administrators."})
+
+
+class TaskCompleteSchema(Schema):
+    result = fields.Enum(Result, by_value=True, required=True, metadata={
+        "description": "staying: confirm the stay (once its days have passed); left: the placement ends "
+                       "(reason required); unreachable: note the attempt, the check stays open."})
+    on_date = fields.Date(metadata={"description": "When it was found out; today if omitted."})
+    reason = fields.Str(allow_none=True, validate=validate.Length(min=1, max=500),
+                        metadata={"description": "Why the person left (required with left)."})
+    note = fields.Str(allow_none=True, validate=validate.Length(max=280))
+
+
+class OfficeOverdueSchema(Schema):
+    office = fields.Nested(OfficeRefSchema)
+    overdue = fields.Int(metadata={"description": "Open checks past their date."})
+    open = fields.Int(metadata={"description": "Open checks, overdue or not."})
+    oldest_due_on = fields.Date(allow_none=True, metadata={"description": "The date of the oldest overdue check."})
+
+
+class OverdueQuerySchema(Schema):
+    district = fields.Str(validate=validate.Length(equal=6),
+                          metadata={"description": "A district of your bureau's area (where the candidate lives)."})
+
+
+class ReoffenceCreateSchema(Schema):
+    recorded_on = fields.Date(required=True, metadata={"description": "When the new offence became known."})
+    note = fields.Str(allow_none=True, validate=validate.Length(max=300))
+
+
+class ReoffenceReadSchema(ReoffenceCreateSchema):
+    id = fields.Int()
+    candidate_id = IdField()
+    recorded_by_id = IdField(allow_none=True)
+    created_at = fields.DateTime()

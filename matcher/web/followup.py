@@ -1,0 +1,178 @@
+"""Follow-up pages: the office's checks at 30/90/180 days (overdue first), the base's stays to confirm, the
+bureau's overdue checks by office; and recording a re-offence on the candidate file.
+
+Views are thin: every read and write goes through matcher.followup.service (which keeps each actor in scope
+and moves referrals through the referral service), and forms are checked by the API's schemas.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+from werkzeug.datastructures import MultiDict
+
+from matcher.auth.models import Role
+from matcher.candidates.service import candidate_card
+from matcher.errors import DomainError, NotFound
+from matcher.extensions import db
+from matcher.followup import service as followup
+from matcher.followup.models import FollowUpTask, TaskStatus
+from matcher.followup.schemas import ReoffenceCreateSchema, TaskCompleteSchema
+from matcher.reference.service import list_courses, list_skills
+from matcher.reports.service import bureau_districts
+from matcher.timeutil import today
+from matcher.web import actor, bp, page
+from matcher.web.forms import error_status, form_errors, int_in, lang_code, put, text
+from matcher.web.labels import label
+
+CW, EMPLOYER, ADMIN = Role.CASEWORKER, Role.EMPLOYER, Role.ADMINISTRATOR
+WEEK_DAYS = 7
+EMPLOYER_NOTICE_DAYS = 30  # a base sees the checks coming in the next month, besides those due
+LIST_LIMIT = 200
+
+
+def _open_tasks(**filters) -> list[FollowUpTask]:
+    stmt = followup.list_tasks(session=db.session, actor=actor(), filters={"status": TaskStatus.OPEN, **filters})
+    return list(db.session.scalars(stmt.limit(LIST_LIMIT)).unique())
+
+
+def _form_data(form) -> dict:
+    data: dict = {}
+    for name in ("result", "on_date", "reason", "note"):
+        put(data, form, name)
+    return data
+
+
+def _complete(task_id: int, back: str, render: Callable):
+    """A quick action on a check: validate with the API's schema, complete it, back to the list (or the list
+    again with the message next to the check)."""
+    try:
+        data = TaskCompleteSchema().load(_form_data(request.form))
+        task = followup.complete_task(session=db.session, actor=actor(), task_id=task_id, **data)
+    except (ValidationError, DomainError) as exc:
+        if isinstance(exc, NotFound):
+            raise
+        errors, summary = form_errors(exc)
+        return render(failed={"task_id": task_id, "errors": errors, "summary": summary, "form": request.form},
+                      status=error_status(exc))
+    if data["result"] == followup.Result.STAYING:
+        flash(_("Confirmed: %(status)s.", status=label(task.referral.status, "referral_status")), "success")
+    elif data["result"] == followup.Result.LEFT:
+        flash(_("Recorded: the person has left; the placement has ended."), "success")
+    else:
+        flash(_("The attempt is noted; the check stays open."), "info")
+    return redirect(url_for(back) + f"#task-{task_id}", 303)
+
+
+def _days_overdue(task: FollowUpTask, day: dt.date) -> int:
+    return (day - task.due_on).days
+
+
+# ---- the office ----------------------------------------------------------------------------------
+
+def _caseworker_page(*, failed: dict | None = None, status: int = 200):
+    day = today()
+    tasks = _open_tasks()
+    week_end = day + dt.timedelta(days=WEEK_DAYS)
+    groups = [
+        ("overdue", _("Overdue"), [t for t in tasks if t.due_on < day]),
+        ("week", _("Due this week"), [t for t in tasks if day <= t.due_on <= week_end]),
+        ("later", _("Later"), [t for t in tasks if t.due_on > week_end]),
+    ]
+    return render_template("web/followup/caseworker.html", groups=groups, today=day, failed=failed or {},
+                           days_overdue=_days_overdue, limited=len(tasks) >= LIST_LIMIT), status
+
+
+@bp.route("/caseworker/follow-up")
+@page(CW)
+def caseworker_follow_up():
+    return _caseworker_page()
+
+
+@bp.route("/caseworker/follow-up/<id:task_id>", methods=["POST"])
+@page(CW)
+def caseworker_follow_up_complete(task_id: int):
+    return _complete(task_id, "web.caseworker_follow_up", _caseworker_page)
+
+
+# ---- the base ------------------------------------------------------------------------------------
+
+def _names() -> dict:
+    en = lang_code() == "en"
+    return {"courses": {c.code: c.name_en if en else c.name_zh for c in list_courses(session=db.session)},
+            "skills": {s.code: s.name_en if en else s.name_zh for s in list_skills(session=db.session)}}
+
+
+def _employer_page(*, failed: dict | None = None, status: int = 200):
+    who, day = actor(), today()
+    tasks = [t for t in _open_tasks() if t.due_on <= day + dt.timedelta(days=EMPLOYER_NOTICE_DAYS)]
+    cards = {t.id: candidate_card(db.session, who, t.referral.candidate) for t in tasks}
+    return render_template("web/followup/employer.html", due=[t for t in tasks if t.due_on <= day],
+                           coming=[t for t in tasks if t.due_on > day], cards=cards, names=_names(), today=day,
+                           failed=failed or {}, days_overdue=_days_overdue,
+                           notice_days=EMPLOYER_NOTICE_DAYS), status
+
+
+@bp.route("/employer/follow-up")
+@page(EMPLOYER)
+def employer_follow_up():
+    return _employer_page()
+
+
+@bp.route("/employer/follow-up/<id:task_id>", methods=["POST"])
+@page(EMPLOYER)
+def employer_follow_up_complete(task_id: int):
+    return _complete(task_id, "web.employer_follow_up", _employer_page)
+
+
+# ---- the bureau ----------------------------------------------------------------------------------
+
+@bp.route("/admin/follow-up")
+@page(ADMIN)
+def admin_follow_up():
+    who, session = actor(), db.session
+    district = text(request.args, "district") or None
+    office_id = int_in(request.args.get("office_id"))
+    errors: dict = {}
+    try:
+        offices = followup.overdue_by_office(session=session, actor=who, district=district)
+    except DomainError as exc:
+        errors, _summary = form_errors(exc)
+        district = None
+        offices = followup.overdue_by_office(session=session, actor=who)
+    office, overdue = None, []
+    if office_id is not None:
+        office = next((row["office"] for row in offices if row["office"]["id"] == office_id), None)
+        if office is not None:
+            overdue = _open_tasks(overdue=True, office_id=office_id, district=district)
+    return render_template("web/followup/admin.html", offices=offices, districts=bureau_districts(
+        session=session, actor=who), district=district, errors=errors, office=office, office_id=office_id,
+        overdue=overdue, today=today(), days_overdue=_days_overdue,
+        totals={"overdue": sum(r["overdue"] for r in offices), "open": sum(r["open"] for r in offices)}), \
+        422 if errors else 200
+
+
+# ---- re-offending, on the candidate file ---------------------------------------------------------
+
+@bp.route("/caseworker/candidates/<id:candidate_id>/reoffences", methods=["POST"])
+@page(CW)
+def caseworker_reoffence(candidate_id: int):
+    from matcher.web.caseworker import _present, _record
+
+    return _record(candidate_id, "reoffence", ReoffenceCreateSchema(),
+                   lambda form: _present(form, "recorded_on", "note"), followup.record_reoffence,
+                   _("The re-offence is recorded."))
+
+
+def file_extras(candidate_id: int) -> dict:
+    """What the candidate file shows of follow-up: re-offences, the running placements a visit can look at,
+    and the re-offence form's defaults."""
+    session, who = db.session, actor()
+    placements = [(str(r.id), f"{r.slot.title} · {r.slot.company.name} · {label(r.status, 'referral_status')}")
+                  for r in followup.running_placements(session=session, actor=who, candidate_id=candidate_id)]
+    return {"reoffences": followup.list_reoffences(session=session, actor=who, candidate_id=candidate_id),
+            "placements": placements, "reoffence_defaults": MultiDict({"recorded_on": today().isoformat()})}

@@ -1,0 +1,88 @@
+"""Everyone's notifications page (unread first, mark read, mark all read) and the unread badge in the header."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from matcher.auth.models import Role
+from matcher.extensions import db
+from matcher.notify.service import list_notifications, mark_all_read, mark_read, render, unread_count
+from matcher.web import actor, bp, page
+from matcher.web.forms import int_in
+
+PAGE_SIZE = 50
+# Where a notice leads, by what it is about and who reads it (endpoint, its argument; a plain path where the
+# page belongs to another part of the app).
+SUBJECT_PAGES = {
+    ("referral", Role.CASEWORKER): ("web.caseworker_referral", "referral_id"),
+    ("referral", Role.EMPLOYER): ("web.employer_referral", "referral_id"),
+    ("company", Role.ADMINISTRATOR): ("web.admin_base", "company_id"),
+    ("company", Role.EMPLOYER): ("web.employer_home", None),
+    ("follow_up", Role.ADMINISTRATOR): ("/admin/follow-up", None),
+    ("follow_up", Role.CASEWORKER): ("/caseworker/follow-up", None),
+}
+
+
+def subject_url(notification, role: Role) -> str | None:
+    target = SUBJECT_PAGES.get((notification.subject_type, role))
+    if target is None:
+        return None
+    endpoint, argument = target
+    if endpoint.startswith("/"):
+        return endpoint
+    if argument is None:
+        return url_for(endpoint)
+    return url_for(endpoint, **{argument: notification.subject_id}) if notification.subject_id else None
+
+
+@bp.route("/notifications")
+@page()
+def notifications():
+    who, session = actor(), db.session
+    show = "unread" if request.args.get("show") == "unread" else "all"
+    page_no = int_in(request.args.get("page"), high=10_000) or 1
+    stmt = list_notifications(session=session, actor=who, unread=True if show == "unread" else None)
+    rows = session.scalars(stmt.limit(PAGE_SIZE + 1).offset((page_no - 1) * PAGE_SIZE)).all()
+    items = [{"n": n, "text": render(n, who.role), "url": subject_url(n, who.role)} for n in rows[:PAGE_SIZE]]
+    return render_template("web/notify/list.html", items=items, show=show, page_no=page_no,
+                           more=len(rows) > PAGE_SIZE, unread=unread_count(session=session, actor=who))
+
+
+@bp.route("/notifications/<id:notification_id>/read", methods=["POST"])
+@page()
+def notification_read(notification_id: int):
+    mark_read(session=db.session, actor=actor(), notification_id=notification_id)
+    return redirect(_back(), 303)
+
+
+@bp.route("/notifications/read-all", methods=["POST"])
+@page()
+def notifications_read_all():
+    marked = mark_all_read(session=db.session, actor=actor())
+    flash(_("Marked read: %(count)s.", count=marked), "info")
+    return redirect(_back(), 303)
+
+
+def _back() -> str:
+    show = request.form.get("show")
+    page_no = int_in(request.form.get("page"), high=10_000)
+    return url_for("web.notifications", show="unread" if show == "unread" else None,
+                   page=page_no if page_no and page_no > 1 else None)
+
+
+@bp.app_context_processor
+def _unread_badge():
+    def unread_notification_count() -> int:
+        """The header's badge: one COUNT on the (account, read_at) index, only when the header is drawn."""
+        if not current_user.is_authenticated:
+            return 0
+        try:
+            return unread_count(session=db.session, actor=actor())
+        except SQLAlchemyError:  # an error page for a broken database still renders
+            db.session.rollback()
+            return 0
+
+    return {"unread_notification_count": unread_notification_count}
