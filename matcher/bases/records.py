@@ -21,7 +21,11 @@ Flags (FLAGS, in this order):
 
 - never_answers: answer_due >= MIN_SENT and (share_answered < MIN_ANSWER_SHARE or none answered within
   ANSWER_DAYS);
-- loses_most: starts_old_enough >= MIN_STARTS and stay_rate < MIN_STAY_SHARE;
+- loses_most: starts_old_enough >= MIN_STARTS, more than half of them left before 90 days (LOST_SHARE), and the
+  base's stay rate is significantly below the area's (one-sided binomial test against the stay rate of all the
+  area's bases together, p < LOSES_MOST_P). Where most people leave everywhere (a 90-day stay rate of 30-40 % is
+  common in this work), "loses most" alone would flag nearly every base; the comparison with the area singles out
+  the bases that do worse than their peers;
 - certification_expiring: certified, and the certification ends within EXPIRY_NOTICE_DAYS (from `as_of`,
   both days included);
 - agreement_expiring: the latest agreement ends within EXPIRY_NOTICE_DAYS;
@@ -57,7 +61,8 @@ MIN_SENT = 5
 MIN_ANSWER_SHARE = 0.2
 STAY_DAYS = 90
 MIN_STARTS = 5
-MIN_STAY_SHARE = 0.4
+LOST_SHARE = 0.5
+LOSES_MOST_P = 0.05
 EXPIRY_NOTICE_DAYS = 30
 MANY_OPEN_COMPLAINTS = 3
 
@@ -167,8 +172,10 @@ def base_records(session: Session, *, area_prefix: str = "", as_of: dt.date | No
             .where(Agreement.company_id.in_(in_area)).group_by(Agreement.company_id)):
         records[company_id].agreement_ends_on = ends_on
 
+    enough = sum(r.starts_old_enough for r in records.values())
+    area_stay_rate = sum(r.stayed for r in records.values()) / enough if enough else None
     for record in records.values():
-        record.flags = _flags(record, as_of)
+        record.flags = _flags(record, as_of, area_stay_rate)
     return list(records.values())
 
 
@@ -229,11 +236,23 @@ def _stays(session: Session, records: dict[int, BaseRecord], in_area, since: dt.
         record.starts, record.starts_old_enough, record.stayed, record.unconfirmed = starts, enough, stayed, unconfirmed
 
 
-def _flags(record: BaseRecord, as_of: dt.date) -> list[str]:
+def _loses_most(record: BaseRecord, area_stay_rate: float | None) -> bool:
+    n = record.starts_old_enough
+    if n < MIN_STARTS or area_stay_rate is None:
+        return False
+    lost = n - record.stayed - record.unconfirmed  # left before 90 days (an unconfirmed stay is not a loss)
+    if lost <= LOST_SHARE * n:
+        return False
+    from scipy.stats import binomtest
+
+    return binomtest(record.stayed, n, area_stay_rate, alternative="less").pvalue < LOSES_MOST_P
+
+
+def _flags(record: BaseRecord, as_of: dt.date, area_stay_rate: float | None = None) -> list[str]:
     flags = []
     if record.answer_due >= MIN_SENT and (record.share_answered < MIN_ANSWER_SHARE or record.answered_within == 0):
         flags.append(NEVER_ANSWERS)
-    if record.starts_old_enough >= MIN_STARTS and record.stay_rate < MIN_STAY_SHARE:
+    if _loses_most(record, area_stay_rate):
         flags.append(LOSES_MOST)
     notice_until = as_of + dt.timedelta(days=EXPIRY_NOTICE_DAYS)
     if record.status == CertificationStatus.CERTIFIED and as_of <= record.certified_until <= notice_until:

@@ -25,7 +25,7 @@ from matcher.places.models import Place, PlaceLevel, code_prefix
 from matcher.referrals.models import Referral
 from matcher.referrals.models import ReferralStatus as S
 from matcher.referrals.service import STAY_DAYS
-from matcher.referrals.service import _move as move_referral  # the one move; the caller owns the transaction
+from matcher.referrals.service import move as move_referral
 from matcher.slots.models import Slot
 from matcher.timeutil import today
 

@@ -122,7 +122,7 @@ def create_referral(*, session: Session, actor: Account, candidate_id: int, slot
     session.add(ReferralEvent(referral_id=referral.id, from_status=None, to_status=S.PROPOSED,
                               on_date=today(), actor_id=actor.id))
     if send:
-        _move(session, actor, referral, S.SENT, on_date=today(), reason=None)
+        move(session, actor, referral, S.SENT, on_date=today(), reason=None)
     session.commit()
     return referral
 
@@ -132,7 +132,7 @@ def transition(*, session: Session, actor: Account, referral_id: int, to: S, on_
     """Move a referral one step, checking the role, the dates, consent and seats."""
     referral = get_referral(session=session, actor=actor, referral_id=referral_id)
     try:
-        _move(session, actor, referral, to, on_date=on_date or today(), reason=reason)
+        move(session, actor, referral, to, on_date=on_date or today(), reason=reason)
         session.commit()
     except Exception:
         session.rollback()
@@ -157,7 +157,7 @@ def record_interview_result(session: Session, actor: Account, *, candidate_id: i
     if to == S.DECLINED:
         if referral is None or (S.DECLINED not in allowed_moves(referral.status, Role.ADMINISTRATOR)):
             return referral
-        _move(session, actor, referral, S.DECLINED, on_date=on_date, reason=reason, check_role=False)
+        move(session, actor, referral, S.DECLINED, on_date=on_date, reason=reason, check_role=False)
         return referral
     if referral is None:
         referral = Referral(candidate_id=candidate_id, slot_id=slot_id, status=S.PROPOSED, created_by_id=actor.id,
@@ -169,12 +169,15 @@ def record_interview_result(session: Session, actor: Account, *, candidate_id: i
     if referral.status not in _INTERVIEW_PATH:
         return referral  # accepted, started or staying: already past what an interview decides
     for step in _INTERVIEW_PATH[_INTERVIEW_PATH.index(referral.status) + 1:_INTERVIEW_PATH.index(to) + 1]:
-        _move(session, actor, referral, step, on_date=on_date, reason=reason, check_role=False)
+        move(session, actor, referral, step, on_date=on_date, reason=reason, check_role=False)
     return referral
 
 
-def _move(session: Session, actor: Account, referral: Referral, to: S, *, on_date: dt.date,
-          reason: str | None, check_role: bool = True) -> None:
+def move(session: Session, actor: Account, referral: Referral, to: S, *, on_date: dt.date,
+         reason: str | None, check_role: bool = True) -> None:
+    """One step of a referral's lifecycle with every rule checked (role, office, dates, reason, consent, seats),
+    recorded as an event. The caller owns the transaction (transition() commits one move; a visit commits its
+    moves together with the visit)."""
     frm = referral.status
     roles = TRANSITIONS.get((frm, to))
     if roles is None:

@@ -61,7 +61,8 @@ def thresholds() -> dict[str, Any]:
     return {"window_months": records.WINDOW_MONTHS, "answer_days": records.ANSWER_DAYS,
             "min_sent": records.MIN_SENT, "min_answer_share": records.MIN_ANSWER_SHARE,
             "stay_days": records.STAY_DAYS, "min_starts": records.MIN_STARTS,
-            "min_stay_share": records.MIN_STAY_SHARE, "notice_days": records.EXPIRY_NOTICE_DAYS,
+            "lost_share": records.LOST_SHARE, "loses_most_p": records.LOSES_MOST_P,
+            "notice_days": records.EXPIRY_NOTICE_DAYS,
             "many_complaints": records.MANY_OPEN_COMPLAINTS}
 
 

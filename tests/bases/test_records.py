@@ -191,20 +191,37 @@ def test_never_answers_when_nothing_is_answered_within_two_weeks(world, history)
     assert record.flags == [records.NEVER_ANSWERS]
 
 
-def test_loses_most(world, history):
-    a = world.company_a.id
-    history.start(a, day(-300), (S.STAYED_30, day(-270), "cw"), (S.STAYED_90, day(-210), "cw"))
-    for offset in (-280, -260, -240):
-        history.start(a, day(offset), (S.LEFT, day(offset + 20), "emp"), ended_on=day(offset + 20))
+def _stays(history, company_id, offsets):
+    for offset in offsets:
+        history.start(company_id, day(offset), (S.STAYED_30, day(offset + 30), "cw"),
+                      (S.STAYED_90, day(offset + 90), "cw"))
+
+
+def _losses(history, company_id, offsets):
+    for offset in offsets:
+        history.start(company_id, day(offset), (S.LEFT, day(offset + 20), "emp"), ended_on=day(offset + 20))
+
+
+def test_loses_most_against_the_area(world, history):
+    a, b = world.company_a.id, world.company_b.id
+    _stays(history, b, range(-330, -230, 10))  # the area's other base keeps all ten
+    _stays(history, a, [-300])
+    _losses(history, a, (-280, -260, -240))
     assert records.LOSES_MOST not in record_of(world).flags  # four starts old enough: too few to judge
-    history.start(a, day(-220), (S.LEFT, day(-200), "emp"), ended_on=day(-200))
+    _losses(history, a, [-220])
     assert record_of(world).stay_rate == pytest.approx(0.2)
-    assert record_of(world).flags == [records.LOSES_MOST]
-    history.start(a, day(-200), (S.STAYED_30, day(-170), "cw"), (S.STAYED_90, day(-110), "cw"))
-    history.start(a, day(-190), (S.STAYED_30, day(-160), "cw"), (S.STAYED_90, day(-100), "cw"))
-    history.start(a, day(-180), (S.STAYED_30, day(-150), "cw"), (S.STAYED_90, day(-90), "cw"))
+    assert record_of(world).flags == [records.LOSES_MOST]  # 1 of 5 against 11 of 15 in the area
+    _stays(history, a, (-200, -190, -180))
     assert record_of(world).stay_rate == pytest.approx(0.5)
-    assert records.LOSES_MOST not in record_of(world).flags
+    assert records.LOSES_MOST not in record_of(world).flags  # half stayed: it does not lose most
+
+
+def test_no_base_is_singled_out_where_everyone_loses_most(world, history):
+    a, b = world.company_a.id, world.company_b.id
+    for company in (a, b):
+        _stays(history, company, [-300])
+        _losses(history, company, (-280, -260, -240, -220))
+    assert all(records.LOSES_MOST not in r.flags for r in records.base_records(db.session, as_of=AS_OF))
 
 
 @pytest.mark.parametrize(("offset", "flagged"), [(0, True), (30, True), (31, False)])
