@@ -200,7 +200,7 @@ def admin_accounts():
         return _accounts_page()
     form = request.form
     data: dict[str, Any] = {}
-    for name in ("username", "display_name", "password", "role"):
+    for name in ("username", "display_name", "password", "role", "email"):
         put(data, form, name)
     data.update(_scope_fields(form, text(form, "role")))
     try:
@@ -220,7 +220,8 @@ def admin_account(account_id: int):
     who, session = actor(), db.session
     account = get_account(session=session, actor=who, account_id=account_id)
     if request.method == "GET":
-        form = {"display_name": account.display_name, "is_active": "on" if account.is_active_account else "",
+        form = {"display_name": account.display_name, "email": account.email or "",
+                "is_active": "on" if account.is_active_account else "",
                 "office_id": account.office_id or "", "company_id": account.company_id or "",
                 "bureau_code": account.bureau_code or ""}
         return render_template("web/admin/account.html", account=account, form=form, errors={},
@@ -228,6 +229,7 @@ def admin_account(account_id: int):
     form = request.form
     data: dict[str, Any] = {"is_active": form.get("is_active") in ("on", "true", "1")}
     put(data, form, "display_name")
+    put(data, form, "email", nullable=True)  # emptied: no more emails
     put(data, form, "password")
     data.update(_scope_fields(form, account.role.value))
     if account.id == who.id and not data["is_active"]:

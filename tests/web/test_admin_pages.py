@@ -154,17 +154,24 @@ def test_create_and_edit_accounts(browser, world, session):
     no_scope = page.post("/admin/accounts", {"username": "cw_new", "display_name": "新人", "password": PASSWORD,
                                              "role": "caseworker"})
     assert no_scope.status_code == 422 and 'id="office_id-error"' in html(no_scope)
+    bad_email = page.post("/admin/accounts", {"username": "cw_new", "display_name": "新人", "password": PASSWORD,
+                                              "role": "caseworker", "office_id": str(world.office_a.id),
+                                              "email": "not-an-address"})
+    assert bad_email.status_code == 422 and 'id="email-error"' in html(bad_email)
     ok = page.post("/admin/accounts", {"username": "cw_new", "display_name": "新人", "password": PASSWORD,
-                                       "role": "caseworker", "office_id": str(world.office_a.id)})
+                                       "role": "caseworker", "office_id": str(world.office_a.id),
+                                       "email": "xinren@example.org"})
     assert ok.status_code == 303
     account = session.query(Account).filter_by(username="cw_new").one()
-    assert account.office_id == world.office_a.id
+    assert account.office_id == world.office_a.id and account.email == "xinren@example.org"
 
-    page.get(f"/admin/accounts/{account.id}")
-    edit = page.post(f"/admin/accounts/{account.id}", {"display_name": "新人甲", "office_id": str(world.office_b.id)})
+    assert 'value="xinren@example.org"' in html(page.get(f"/admin/accounts/{account.id}"))
+    edit = page.post(f"/admin/accounts/{account.id}", {"display_name": "新人甲", "office_id": str(world.office_b.id),
+                                                       "email": ""})
     assert edit.status_code == 303  # the "active" box left unticked: deactivated
     session.refresh(account)
     assert account.display_name == "新人甲" and account.office_id == world.office_b.id and not account.is_active
+    assert account.email is None  # emptied: no more emails
     # A deactivated account cannot log in.
     client = type(page)(page.client.application, "en")
     client.get("/login")
