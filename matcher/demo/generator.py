@@ -34,6 +34,7 @@ from matcher.candidates.models import (
     Education,
     OffenceCategory,
     PreferredCourse,
+    Reoffence,
     RiskAssessment,
     RiskGrade,
     Sex,
@@ -41,6 +42,7 @@ from matcher.candidates.models import (
     VisitKind,
 )
 from matcher.demo.reference import load_all_reference
+from matcher.followup.models import FollowUpTask, TaskStatus
 from matcher.identifiers import (
     PUBLIC_ID_ALPHABET,
     credit_code_check_char,
@@ -137,6 +139,7 @@ def build_demo(session: Session, spec: DemoSpec, echo: Callable[[str], Any] = pr
     city.candidates()
     echo(f"  {len(city.candidate_rows)} candidates")
     city.history()
+    city.aftercare()
     city.flush()
     _reset_sequences(session)
     session.commit()
@@ -186,7 +189,8 @@ class _City:
 
     def flush(self) -> None:
         order = [Company, Account, CertificationEvent, Agreement, Slot, SlotSkill, Candidate, CandidateSkill,
-                 Certificate, PreferredCourse, RiskAssessment, Consent, Visit, OccupationalBan, Referral, ReferralEvent]
+                 Certificate, PreferredCourse, RiskAssessment, Consent, Visit, Reoffence, OccupationalBan, Referral,
+                 ReferralEvent, FollowUpTask]
         for model in order:
             rows = self.rows.pop(model, [])
             for start in range(0, len(rows), 5000):
@@ -543,6 +547,60 @@ class _City:
                 facts["row"]["status"] = CandidateStatus.PLACED
                 placed.add(facts["row"]["id"])
 
+    def aftercare(self) -> None:
+        """What follows the placements: the checks at 30, 90 and 180 days (done when the stay was confirmed or the
+        person left, open otherwise, and some of the due ones not yet done: overdue), certificates of the
+        certificate-awarding courses completed, and a few re-offences. Its own random stream, so the city's
+        people, slots and referrals stay what they were for a given seed."""
+        rng = random.Random(self.spec.seed + 1)
+        slots = {s["id"]: s for s in self.rows.get(Slot, [])}
+        last_event: dict[int, dict] = {}
+        for event in self.rows.get(ReferralEvent, []):
+            last_event[event["referral_id"]] = event
+        # Some stays that fell due lately are not confirmed yet: the offices' overdue checks.
+        unconfirm = set()
+        for referral in self.rows.get(Referral, []):
+            event = last_event.get(referral["id"])
+            if referral["ended_on"] is None and event is not None and event["to_status"] in _STAY_DAYS \
+                    and event["on_date"] >= self.today - dt.timedelta(days=40) and rng.random() < 0.3:
+                unconfirm.add(event["id"])
+                referral["status"] = event["from_status"]
+        if unconfirm:
+            self.rows[ReferralEvent] = [e for e in self.rows[ReferralEvent] if e["id"] not in unconfirm]
+        reached: dict[int, dict[ReferralStatus, dt.date]] = {}
+        for event in self.rows.get(ReferralEvent, []):
+            reached.setdefault(event["referral_id"], {})[event["to_status"]] = event["on_date"]
+        for referral in self.rows.get(Referral, []):
+            started = referral["started_on"]
+            if started is None:
+                continue
+            steps = reached.get(referral["id"], {})
+            ended_on = referral["ended_on"]
+            for days, stay in ((30, ReferralStatus.STAYED_30), (90, ReferralStatus.STAYED_90),
+                               (180, ReferralStatus.STAYED_180)):
+                due = started + dt.timedelta(days=days)
+                task = dict(id=self.ids.take(FollowUpTask), referral_id=referral["id"], days=days, due_on=due,
+                            status=TaskStatus.OPEN, done_on=None, done_by_id=None, note=None, created_at=self.now)
+                if stay in steps:
+                    task.update(status=TaskStatus.DONE, done_on=steps[stay], done_by_id=referral["created_by_id"])
+                elif ended_on is not None:
+                    task.update(status=TaskStatus.DONE if due <= ended_on else TaskStatus.CANCELLED, done_on=ended_on)
+                self.add(FollowUpTask, task)
+            slot = slots.get(referral["slot_id"])
+            course_over = slot is not None and slot["ends_on"] is not None and slot["ends_on"] <= self.today
+            if slot is not None and slot["certificate_awarded"] and course_over and \
+                    (ended_on is None or ended_on >= slot["ends_on"]):
+                self.add(Certificate, dict(id=self.ids.take(Certificate), candidate_id=referral["candidate_id"],
+                                           name=f"{self.courses[slot['course_code']].certificate or slot['title']}",
+                                           skill_code=None, issued_on=slot["ends_on"]))
+        for facts in self.candidate_facts.values():
+            row = facts["row"]
+            if row["release_date"] < self.today - dt.timedelta(days=60) and rng.random() < 0.015:
+                span = (self.today - row["release_date"]).days
+                self.add(Reoffence, dict(id=self.ids.take(Reoffence), candidate_id=row["id"],
+                                         recorded_on=row["release_date"] + dt.timedelta(days=rng.randint(30, span)),
+                                         note=None, recorded_by_id=facts["caseworker"], created_at=self.now))
+
     def _history_referral(self, facts: dict, slot: dict, used_seats: dict[int, int], placed: set[int]) -> None:
         rng = self.rng
         p_stay = self.stay_probability(facts, slot)
@@ -630,6 +688,7 @@ def _reset_sequences(session: Session) -> None:
         return
     for table in ("accounts", "companies", "certification_events", "agreements", "slots", "slot_skills",
                   "candidates", "candidate_skills", "certificates", "preferred_courses", "risk_assessments",
-                  "consents", "visits", "referrals", "referral_events", "judicial_offices", "occupational_bans"):
+                  "consents", "visits", "referrals", "referral_events", "judicial_offices", "occupational_bans",
+                  "reoffences", "follow_up_tasks"):
         session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                              f"COALESCE((SELECT MAX(id) FROM {table}), 1))"))

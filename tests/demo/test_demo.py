@@ -115,6 +115,30 @@ def test_referral_histories_are_coherent_and_never_in_the_future(session, demo):
                 assert stayed[0].on_date >= referral.started_on + dt.timedelta(days=days), referral.id
 
 
+def test_follow_up_checks_match_the_placements(session, demo):
+    from matcher.followup.models import FollowUpTask, TaskStatus
+
+    tasks: dict[int, dict[int, FollowUpTask]] = {}
+    for task in session.scalars(select(FollowUpTask)):
+        tasks.setdefault(task.referral_id, {})[task.days] = task
+    started = session.scalars(select(Referral).where(Referral.started_on.is_not(None))).all()
+    assert started and {r.id for r in started} == set(tasks)
+    overdue = 0
+    for referral in started:
+        reached = {e.to_status for e in referral.events}
+        for status, days in STAY_DAYS.items():
+            task = tasks[referral.id][days]
+            assert task.due_on == referral.started_on + dt.timedelta(days=days)
+            if status in reached:
+                assert task.status == TaskStatus.DONE, referral.id
+            elif referral.status in ENDED_STATUSES:
+                assert task.status in (TaskStatus.DONE, TaskStatus.CANCELLED), referral.id
+            else:
+                assert task.status == TaskStatus.OPEN, referral.id
+                overdue += task.due_on < today()
+    assert overdue > 0  # the offices have checks to catch up on
+
+
 def test_started_on_is_the_day_of_the_started_event(session, demo):
     for referral in session.scalars(select(Referral).where(Referral.started_on.is_not(None))):
         started = [e.on_date for e in referral.events if e.to_status == ReferralStatus.STARTED]
