@@ -14,6 +14,7 @@ from matcher.auth.models import Account
 from matcher.fairs import service
 from matcher.fairs.models import FairInterview, InterviewStatus
 from matcher.fairs.service import reason_text
+from matcher.spreadsheets import append_row, set_widths
 from matcher.timeutil import CHINA_TZ
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -102,32 +103,32 @@ def plan_workbook(*, session: Session, actor: Account, fair_id: int, lang: str =
             (labels["model_version"], run.model_version),
         ]
     for row in rows:
-        _append(sheet, row)
+        append_row(sheet, row)
     for cell in sheet["A"]:
         if cell.value == labels["gap"]:
             sheet.cell(cell.row, 2).number_format = "0.00%"
-    _widths(sheet, [28, 48])
+    set_widths(sheet, [28, 48])
 
     sheet = workbook.create_sheet(sheets["schedule"])
     header = [labels[k] for k in ("time", "booth", "base", "slot", "public_id", "name", "office", "status")]
-    _append(sheet, header, bold=True)
+    append_row(sheet, header, bold=True)
     for iv in interviews:
-        _append(sheet, [fair.block_label(iv.block), iv.booth.label, iv.booth.company.name, iv.slot.title,
+        append_row(sheet, [fair.block_label(iv.block), iv.booth.label, iv.booth.company.name, iv.slot.title,
                         *_who(iv), STATUS[lang][iv.status.value]])
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
-    _widths(sheet, [14, 8, 28, 20, 14, 10, 20, 10])
+    set_widths(sheet, [14, 8, 28, 20, 14, 10, 20, 10])
 
     _by_booth(workbook.create_sheet(sheets["by_booth"]), fair, interviews, labels, lang)
 
     sheet = workbook.create_sheet(sheets["unplaced"])
-    _append(sheet, [labels[k] for k in ("public_id", "name", "office", "reason")], bold=True)
+    append_row(sheet, [labels[k] for k in ("public_id", "name", "office", "reason")], bold=True)
     for invitation, code in unplaced:
         candidate = invitation.candidate
-        _append(sheet, [candidate.public_id, candidate.name, candidate.office.name if candidate.office else "",
+        append_row(sheet, [candidate.public_id, candidate.name, candidate.office.name if candidate.office else "",
                         reason_text(code, lang)])
     sheet.freeze_panes = "A2"
-    _widths(sheet, [14, 10, 20, 70])
+    set_widths(sheet, [14, 10, 20, 70])
 
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -155,43 +156,16 @@ def _by_booth(sheet, fair, interviews: list[FairInterview], labels: dict, lang: 
     for booth in sorted(fair.booths, key=lambda b: b.label):
         if not first:
             sheet.row_breaks.append(Break(id=sheet.max_row))
-            _append(sheet, [])
+            append_row(sheet, [])
         first = False
         title = f"{booth.label}  {booth.company.name}"
         if booth.withdrawn_from_block is not None:
             title += f"  ({labels['withdrawn'].format(n=booth.withdrawn_from_block + 1)})"
-        _append(sheet, [title], bold=True)
-        _append(sheet, [labels[k] for k in ("time", "slot", "public_id", "name", "office", "status")], bold=True)
+        append_row(sheet, [title], bold=True)
+        append_row(sheet, [labels[k] for k in ("time", "slot", "public_id", "name", "office", "status")], bold=True)
         rows = row_of_booth.get(booth.id, [])
         for iv in rows:
-            _append(sheet, [fair.block_label(iv.block), iv.slot.title, *_who(iv), STATUS[lang][iv.status.value]])
+            append_row(sheet, [fair.block_label(iv.block), iv.slot.title, *_who(iv), STATUS[lang][iv.status.value]])
         if not rows:
-            _append(sheet, [labels["no_interviews"]])
-    _widths(sheet, [14, 20, 14, 10, 20, 10])
-
-
-def _append(sheet, values: Sequence, *, bold: bool = False) -> None:
-    """Append a row; text is always text (never a formula, whatever it starts with)."""
-    from openpyxl.cell import Cell
-    from openpyxl.styles import Font
-
-    cells = []
-    for value in values:
-        cell = Cell(sheet, value=value)
-        if isinstance(value, str):
-            cell.data_type = "s"
-        elif isinstance(value, dt.datetime):
-            cell.number_format = "yyyy-mm-dd hh:mm"
-        elif isinstance(value, dt.date):
-            cell.number_format = "yyyy-mm-dd"
-        if bold:
-            cell.font = Font(bold=True)
-        cells.append(cell)
-    sheet.append(cells)
-
-
-def _widths(sheet, widths: Sequence[int]) -> None:
-    from openpyxl.utils import get_column_letter
-
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
+            append_row(sheet, [labels["no_interviews"]])
+    set_widths(sheet, [14, 20, 14, 10, 20, 10])

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from matcher.auth.models import Account
 from matcher.reports.definitions import FIGURES, MONTHLY, RATE, RULES
 from matcher.reports.service import report
+from matcher.spreadsheets import append_row, set_widths
 from matcher.timeutil import CHINA_TZ, utcnow
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -60,12 +61,12 @@ def _workbook(result: dict) -> bytes:
     _row(sheet, [t["figure"], t["value"], t["definition"]], bold=True)
     for figure in FIGURES:
         _row(sheet, [labels[figure.key], result["figures"][figure.key], gettext(figure.definition)],
-             rate=figure.when == RATE)
+             percent_columns={1} if figure.when == RATE else ())
     _row(sheet, [])
     _row(sheet, [t["notes"]], bold=True)
     for rule in RULES:
         _row(sheet, ["", "", gettext(rule)])
-    _widths(sheet, [26, 14, 110])
+    set_widths(sheet, [26, 14, 110])
 
     keys = [f.key for f in FIGURES]
     sheet = workbook.create_sheet(t["by_district"][:31])
@@ -89,43 +90,14 @@ def _workbook(result: dict) -> bytes:
 def _table(sheet, heads: list[str], keys: list[str], labels: dict, rows: list, total_heads: list,
            total: dict) -> None:
     rates = {f.key for f in FIGURES if f.when == RATE}
+    percent = {len(heads) + i for i, k in enumerate(keys) if k in rates}
     _row(sheet, [*heads, *(labels[k] for k in keys)], bold=True)
     for head, figures in rows:
-        _row(sheet, [*head, *(figures[k] for k in keys)], rate_columns={len(heads) + i for i, k in enumerate(keys)
-                                                                           if k in rates})
-    _row(sheet, [*total_heads, *(total[k] for k in keys)], bold=True,
-         rate_columns={len(heads) + i for i, k in enumerate(keys) if k in rates})
+        _row(sheet, [*head, *(figures[k] for k in keys)], percent_columns=percent)
+    _row(sheet, [*total_heads, *(total[k] for k in keys)], bold=True, percent_columns=percent)
     sheet.freeze_panes = sheet.cell(2, len(heads) + 1).coordinate
-    _widths(sheet, [16] * len(heads) + [12] * len(keys))
+    set_widths(sheet, [16] * len(heads) + [12] * len(keys))
 
 
-def _row(sheet, values: Sequence, *, bold: bool = False, rate: bool = False,
-         rate_columns: set[int] | None = None) -> None:
-    """Append a row; text is always text (never a formula, whatever it starts with)."""
-    from openpyxl.cell import Cell
-    from openpyxl.styles import Alignment, Font
-
-    cells = []
-    for index, value in enumerate(values):
-        cell = Cell(sheet, value=value)
-        if isinstance(value, str):
-            cell.data_type = "s"
-            if len(value) > 60:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-        elif isinstance(value, dt.datetime):
-            cell.number_format = "yyyy-mm-dd hh:mm"
-        elif isinstance(value, dt.date):
-            cell.number_format = "yyyy-mm-dd"
-        elif isinstance(value, float) and (rate or (rate_columns and index in rate_columns)):
-            cell.number_format = "0.0%"
-        if bold:
-            cell.font = Font(bold=True)
-        cells.append(cell)
-    sheet.append(cells)
-
-
-def _widths(sheet, widths: Sequence[int]) -> None:
-    from openpyxl.utils import get_column_letter
-
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
+def _row(sheet, values: Sequence, **options) -> None:
+    append_row(sheet, values, wrap_over=60, **options)  # definitions are long: they wrap
