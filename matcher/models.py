@@ -1,5 +1,6 @@
 """Imports every ORM model so the metadata (and Alembic) sees the whole schema."""
 
+from matcher.audit.models import AuditEvent, IdempotencyKey  # noqa: F401, E402
 from matcher.auth.models import Account, ApiToken, Role  # noqa: F401
 from matcher.bases.models import Agreement, CertificationEvent, CertificationStatus, Company, Complaint  # noqa: F401
 from matcher.candidates.models import (  # noqa: F401

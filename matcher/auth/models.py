@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matcher.extensions import db
@@ -45,6 +45,11 @@ class Account(UserMixin, db.Model):
     # Where notifications are also sent by email (optional; in-app notifications need none).
     email: Mapped[str | None] = mapped_column(String(120))
     is_active_account: Mapped[bool] = mapped_column("is_active", Boolean, default=True)
+    # Login throttling and lockout: failed attempts since the last success, and until when logins are refused.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Bumped to end every session of the account (password change, deactivation, "log out everywhere").
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 

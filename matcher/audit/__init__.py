@@ -1,0 +1,1 @@
+"""The append-only, hash-chained audit log of reads of sensitive fields and of every change."""
