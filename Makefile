@@ -23,7 +23,7 @@ run: $(STAMP)
 	$(BIN)/flask seed reference
 	$(BIN)/flask seed demo --if-empty
 	$(BIN)/flask model train --if-none
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	XINTU_INSECURE_COOKIES=1 $(BIN)/flask run --host $(HOST) --port $(PORT)  # plain http on this machine: cookies without Secure
 
 ## Run every test: lint and architecture contract, then the suite on SQLite and on PostgreSQL.
 test: $(STAMP)

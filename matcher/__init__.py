@@ -35,6 +35,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_api(app)
     register_error_handlers(app)
 
+    from matcher.security import init_security
+
+    init_security(app)  # headers, session lifetime, login throttling
+
     from matcher.cli import register_cli
 
     register_cli(app)
@@ -46,6 +50,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from matcher.notify.listeners import connect as connect_notify
 
     connect_notify()
+    from matcher.audit.listeners import connect as connect_audit
+
+    connect_audit()
 
     @app.get("/healthz")
     def healthz():

@@ -9,6 +9,7 @@ from matcher.apiutil import IdConverter, id_param_schema
 
 
 def register_api(app: Flask) -> Api:
+    from matcher.audit.api import blp as audit_blp
     from matcher.auth.api import blp as auth_blp
     from matcher.bases.api import blp as bases_blp
     from matcher.bases.records_api import blp as base_records_blp
@@ -28,7 +29,7 @@ def register_api(app: Flask) -> Api:
     api = Api(app)
     api.register_converter(IdConverter, id_param_schema)
     blueprints = (auth_blp, reference_blp, bases_blp, slots_blp, candidates_blp, referrals_blp, transfer_blp,
-                  matching_blp, fairs_blp, base_records_blp, followup_blp, notify_blp, reports_blp)
+                  matching_blp, fairs_blp, base_records_blp, followup_blp, notify_blp, reports_blp, audit_blp)
     for blp in blueprints:
         api.register_blueprint(blp)
 

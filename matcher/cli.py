@@ -52,3 +52,6 @@ def register_cli(app: Flask) -> None:
     from matcher.notify.cli import notify_cli
 
     app.cli.add_command(notify_cli)
+    from matcher.audit.cli import audit_cli
+
+    app.cli.add_command(audit_cli)

@@ -14,6 +14,10 @@ def _default_database_url() -> str:
     return f"sqlite:///{instance / 'xintu.db'}"
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 class Config:
     """Read once at start-up; every value can be overridden by an XINTU_* environment variable."""
 
@@ -47,7 +51,31 @@ class Config:
     BABEL_SUPPORTED_LOCALES = ["zh_CN", "en"]
     BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).parent / "translations")
 
+    # werkzeug's scrypt (n=2**15, r=8, p=1): memory-hard; a stored hash names its method, so old ones still verify.
     PASSWORD_HASH_METHOD = "scrypt"
+
+    # Security (README, Security). Session cookies are Secure unless XINTU_INSECURE_COOKIES=1, which
+    # `make run` sets for plain http on 127.0.0.1; never set it where the service is reached over a network.
+    SESSION_COOKIE_SECURE = not _flag("XINTU_INSECURE_COOKIES")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    SESSION_IDLE_MINUTES = int(os.environ.get("XINTU_SESSION_IDLE_MINUTES") or "30")
+    SESSION_MAX_HOURS = int(os.environ.get("XINTU_SESSION_MAX_HOURS") or "12")
+    LOGIN_MAX_FAILURES = int(os.environ.get("XINTU_LOGIN_MAX_FAILURES") or "5")
+    LOGIN_LOCKOUT_MINUTES = int(os.environ.get("XINTU_LOGIN_LOCKOUT_MINUTES") or "15")
+    # None: on, except in tests (TESTING); a test switches it on by setting True.
+    LOGIN_RATE_LIMIT_ENABLED = None if "XINTU_LOGIN_RATE_LIMIT" not in os.environ \
+        else _flag("XINTU_LOGIN_RATE_LIMIT")
+    LOGIN_RATE_LIMIT_PER_ADDRESS = os.environ.get("XINTU_LOGIN_RATE_LIMIT_PER_ADDRESS") or "30 per minute;300 per hour"
+    LOGIN_RATE_LIMIT_PER_USERNAME = os.environ.get("XINTU_LOGIN_RATE_LIMIT_PER_USERNAME") or "10 per minute;60 per hour"
+    # Flask-Limiter's storage: memory (one process) or e.g. redis://127.0.0.1:6379 shared by several processes.
+    RATELIMIT_STORAGE_URI = os.environ.get("XINTU_RATELIMIT_STORAGE_URI") or "memory://"
+    HSTS_SECONDS = int(os.environ.get("XINTU_HSTS_SECONDS") or str(365 * 24 * 3600))
+    # Behind a reverse proxy that terminates TLS: trust one hop of X-Forwarded-For/-Proto/-Host.
+    TRUST_PROXY = _flag("XINTU_TRUST_PROXY")
     # Trained scoring models and their cards (artefacts are files; the registry is in the database).
     MODELS_DIR = os.environ.get("XINTU_MODELS_DIR") or str(PROJECT_ROOT / "models")
     API_TOKEN_TTL_DAYS = int(os.environ.get("XINTU_API_TOKEN_TTL_DAYS", "30"))

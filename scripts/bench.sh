@@ -11,3 +11,4 @@ cd "$(dirname "$0")/.."
 .venv/bin/python -m bench.bench_fair
 .venv/bin/python -m bench.bench_fair_service
 .venv/bin/python -m bench.bench_reports
+.venv/bin/python -m bench.bench_races

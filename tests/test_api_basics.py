@@ -64,17 +64,18 @@ def test_docs_page_uses_only_local_assets(client):
     response = client.get("/api/docs")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "SwaggerUIBundle" in html
+    assert "swagger-init.js" in html  # starts SwaggerUIBundle from a static file: no inline script (CSP)
     assert not re.search(r"https?://", html), "the docs page must work offline"
     assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html)
     assert assets
-    assert all(asset.startswith("/static/vendor/swagger-ui/") for asset in assets), assets
+    assert all(asset.startswith("/static/vendor/swagger-ui/") or asset == "/static/swagger-init.js"
+               for asset in assets), assets
     assert {asset.rsplit("/", 1)[-1] for asset in assets} >= {"swagger-ui.css", "swagger-ui-bundle.js",
                                                                 "swagger-ui-standalone-preset.js"}
     for asset in assets:
         served = client.get(asset)
         assert served.status_code == 200, asset
-        assert len(served.data) > 1000, asset
+        assert len(served.data) > (100 if asset == "/static/swagger-init.js" else 1000), asset
     assert "/api/openapi.json" in html
 
 

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from matcher.apiutil import MAX_PAGE_SIZE, PAGE_SIZE, blueprint, paginate_select
 from matcher.auth import service
 from matcher.auth.current import current_actor, token_ttl_days
+from matcher.auth.lockout import log_in, unlock_account
 from matcher.auth.schemas import (
     AccountCreateSchema,
     AccountListQuerySchema,
@@ -28,7 +29,7 @@ class Tokens(MethodView):
     @blp.doc(security=[])
     def post(self, data):
         """Exchange a username and password for a bearer token"""
-        account = service.authenticate(session=db.session, username=data["username"], password=data["password"])
+        account = log_in(session=db.session, username=data["username"], password=data["password"])
         token, record = service.issue_token(session=db.session, account=account, ttl_days=token_ttl_days(),
                                             name=data["name"])
         return {"token": token, "expires_at": record.expires_at}
@@ -76,6 +77,11 @@ class AccountById(MethodView):
     @blp.arguments(AccountUpdateSchema)
     @blp.response(200, AccountReadSchema)
     def patch(self, data, account_id):
-        """Change an account's name, password, scope or whether it may log in (administrators)"""
-        return service.update_account(session=db.session, actor=current_actor(), account_id=account_id,
-                                      data=data)
+        """Change an account's name, password, scope or whether it may log in, or unlock it (administrators)
+
+        A new password or a deactivation ends the account's page sessions at once; `unlock: true` lifts a
+        lockout after too many failed logins."""
+        actor = current_actor()
+        if data.pop("unlock", False):
+            unlock_account(session=db.session, actor=actor, account_id=account_id)
+        return service.update_account(session=db.session, actor=actor, account_id=account_id, data=data)

@@ -41,6 +41,7 @@ class AccountUpdateSchema(Schema):
     bureau_code = fields.Str(allow_none=True, validate=validate.Length(min=6, max=12))
     email = fields.Email(allow_none=True, validate=validate.Length(max=120),
                          metadata={"description": "Where notifications are also emailed (optional)."})
+    unlock = fields.Bool(load_only=True, metadata={"description": "true: lift a lockout after failed logins."})
 
 
 class AccountReadSchema(Schema):
@@ -54,6 +55,8 @@ class AccountReadSchema(Schema):
     email = fields.Str(allow_none=True)
     is_active = fields.Bool()
     last_login_at = fields.DateTime(allow_none=True)
+    locked_until = fields.DateTime(allow_none=True, metadata={
+        "description": "Set while logins are refused after too many failures (UTC)."})
 
 
 class AccountListQuerySchema(Schema):

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from matcher.audit.service import record as audit
 from matcher.auth.models import Account, ApiToken, Role
 from matcher.auth.scope import require_role
 from matcher.bases.models import Company
@@ -37,12 +38,23 @@ def authenticate(*, session: Session, username: str, password: str) -> Account:
     account = session.scalar(select(Account).where(Account.username == username))
     if account is None:
         check_password_hash(_DUMMY_HASH, password)
+        _audit_login(session, None, ok=False)
         raise Unauthorized(_l("Wrong username or password."))
     if not check_password_hash(account.password_hash, password) or not account.is_active:
+        _audit_login(session, account, ok=False)
         raise Unauthorized(_l("Wrong username or password."))
     account.last_login_at = utcnow()
+    audit(session, actor=account, action="login", object_type="account", object_id=account.id)
     session.commit()
     return account
+
+
+def _audit_login(session: Session, account: Account | None, *, ok: bool) -> None:
+    """A failed login is kept (committed) even though the request fails; never the password or the
+    username typed (an unknown username is recorded as object_id None)."""
+    audit(session, actor=None, action="login" if ok else "login_failed", object_type="account",
+          object_id=account.id if account is not None else None)
+    session.commit()
 
 
 def issue_token(*, session: Session, account: Account, ttl_days: int, name: str = "api") -> tuple[str, ApiToken]:
@@ -109,6 +121,9 @@ def create_account(*, session: Session, actor: Account | None, data: dict) -> Ac
         raise Conflict(_l("That username is taken."), field="username")
     session.add(account)
     try:
+        session.flush()
+        audit(session, actor=actor, action="create", object_type="account", object_id=account.id,
+              fields=sorted(set(data) | {"password"}))
         session.commit()
     except IntegrityError:  # the same username, taken a moment ago by someone else
         session.rollback()
@@ -122,6 +137,7 @@ def update_account(*, session: Session, actor: Account, account_id: int, data: d
     if account.id == actor.id and data.get("is_active_account") is False:
         # The last administrator locking themselves out would leave nobody to undo it.
         raise Invalid(_l("You cannot deactivate your own account."), field="is_active")
+    changed = {key for key, value in data.items() if key == "password" or getattr(account, key, None) != value}
     if "password" in data:
         account.password_hash = hash_password(data.pop("password"))
     for key, value in data.items():
@@ -131,6 +147,8 @@ def update_account(*, session: Session, actor: Account, account_id: int, data: d
     except Invalid:
         session.rollback()
         raise
+    action = "deactivate" if data.get("is_active_account") is False and "is_active_account" in changed else "update"
+    audit(session, actor=actor, action=action, object_type="account", object_id=account.id, fields=changed)
     session.commit()
     return account
 

@@ -32,7 +32,9 @@ class Candidates(MethodView):
     @blp.paginate(page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
     def get(self, filters, pagination_parameters):
         """List the candidates of your office"""
-        stmt = service.list_candidates(session=db.session, actor=current_actor(), filters=filters)
+        actor = current_actor()
+        stmt = service.list_candidates(session=db.session, actor=actor, filters=filters)
+        service.record_read(session=db.session, actor=actor)  # the rows carry risk grade, offence, ID, places
         return paginate_select(db.session, stmt, pagination_parameters)
 
     @blp.arguments(CandidateCreateSchema)
@@ -47,7 +49,7 @@ class CandidateById(MethodView):
     @blp.response(200, CandidateReadSchema)
     def get(self, candidate_id):
         """Read a candidate's file"""
-        return service.get_candidate(session=db.session, actor=current_actor(), candidate_id=candidate_id)
+        return service.read_candidate(session=db.session, actor=current_actor(), candidate_id=candidate_id)
 
     @blp.arguments(CandidateUpdateSchema(partial=True))
     @blp.response(200, CandidateReadSchema)
@@ -62,7 +64,10 @@ class RiskAssessments(MethodView):
     @blp.response(200, RiskAssessmentReadSchema(many=True))
     def get(self, candidate_id):
         """History of four-colour risk grades"""
-        return service.list_risk_assessments(session=db.session, actor=current_actor(), candidate_id=candidate_id)
+        actor = current_actor()
+        assessments = service.list_risk_assessments(session=db.session, actor=actor, candidate_id=candidate_id)
+        service.record_read(session=db.session, actor=actor, candidate_id=candidate_id, fields=("risk_grade",))
+        return assessments
 
     @blp.arguments(RiskAssessmentCreateSchema)
     @blp.response(201, RiskAssessmentReadSchema)

@@ -9,6 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matcher.apiutil import apply_sort
+from matcher.audit.service import SENSITIVE_FIELDS
+from matcher.audit.service import record as audit
 from matcher.auth.models import Account, Role
 from matcher.auth.scope import require_role
 from matcher.candidates.models import (
@@ -84,6 +86,37 @@ def get_candidate(*, session: Session, actor: Account, candidate_id: int) -> Can
     if candidate is None:
         raise NotFound(_l("No such candidate."))
     return candidate
+
+
+def read_candidate(*, session: Session, actor: Account, candidate_id: int) -> Candidate:
+    """A candidate's file shown with its sensitive fields: the read is written to the audit log."""
+    candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
+    record_read(session=session, actor=actor, candidate_id=candidate.id)
+    return candidate
+
+
+def record_read(*, session: Session, actor: Account, candidate_id: int | None = None,
+                fields=SENSITIVE_FIELDS) -> None:
+    """Sensitive fields of one file (candidate_id) or of a list of files (None: one event per request) were
+    shown: write it to the audit log and commit."""
+    audit(session, actor=actor, action="read", object_type="candidate", object_id=candidate_id, fields=fields)
+    session.commit()
+
+
+# Columns as the audit log names them (the ID number's hash and mask are one field, a place is its code).
+_AUDIT_NAMES = {"id_number_hash": "id_number", "id_number_masked": "id_number", "hukou_code": "hukou",
+                "residence_code": "residence", "residence_lat": "residence", "residence_lng": "residence"}
+_RELATIONSHIP_FIELDS = ("skills", "certificates", "preferred_courses")
+
+
+def _snapshot(candidate: Candidate) -> dict:
+    return {column.key: getattr(candidate, column.key) for column in Candidate.__table__.columns
+            if column.key not in ("id", "created_at", "updated_at")}
+
+
+def _changed_fields(before: dict, candidate: Candidate, data: dict) -> set[str]:
+    changed = {_AUDIT_NAMES.get(key, key) for key, value in _snapshot(candidate).items() if before.get(key) != value}
+    return changed | {key for key in _RELATIONSHIP_FIELDS if key in data}
 
 
 def _editable_candidate(session: Session, actor: Account, candidate_id: int) -> Candidate:
@@ -168,6 +201,7 @@ def create_candidate(*, session: Session, actor: Account | None, data: dict) -> 
     if actor is not None:
         require_role(actor, Role.ADMINISTRATOR, Role.CASEWORKER)
     candidate = Candidate(public_id=new_public_id(), office_id=None)
+    before = _snapshot(candidate)
     try:
         _apply(session, actor, candidate, data)
         if "status" not in data:
@@ -181,6 +215,10 @@ def create_candidate(*, session: Session, actor: Account | None, data: dict) -> 
         for kind in data.get("consents", []):
             session.add(Consent(candidate_id=candidate.id, kind=kind, granted=True, recorded_on=today(),
                                 recorded_by_id=actor.id if actor else None))
+        fields = _changed_fields(before, candidate, data) | {"risk_grade"} | ({"consents"} if data.get("consents")
+                                                                             else set())
+        audit(session, actor=actor, action="create", object_type="candidate", object_id=candidate.id,
+              fields=fields)
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -195,6 +233,7 @@ def update_candidate(*, session: Session, actor: Account, candidate_id: int, dat
     candidate = _editable_candidate(session, actor, candidate_id)
     if "risk_grade" in data:
         raise Invalid(_l("Change the risk grade by recording a risk assessment."), field="risk_grade")
+    before = _snapshot(candidate)
     try:
         _apply(session, actor, candidate, data)
         if "residence" in data and "office_id" not in data:
@@ -202,6 +241,8 @@ def update_candidate(*, session: Session, actor: Account, candidate_id: int, dat
             office = office_for_township(session, candidate.residence_code)
             if office is not None:
                 candidate.office_id = office.id
+        audit(session, actor=actor, action="update", object_type="candidate", object_id=candidate.id,
+              fields=_changed_fields(before, candidate, data))
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -222,6 +263,8 @@ def add_risk_assessment(*, session: Session, actor: Account, candidate_id: int, 
                             .order_by(RiskAssessment.assessed_on.desc()).limit(1))
     if latest is None or data["assessed_on"] >= latest:
         candidate.risk_grade = data["grade"]
+    audit(session, actor=actor, action="assess_risk", object_type="candidate", object_id=candidate.id,
+          fields=("risk_grade",))
     session.commit()
     return assessment
 
@@ -236,6 +279,8 @@ def record_consent(*, session: Session, actor: Account, candidate_id: int, data:
     candidate = _editable_candidate(session, actor, candidate_id)
     consent = Consent(candidate_id=candidate.id, recorded_by_id=actor.id, **data)
     session.add(consent)
+    audit(session, actor=actor, action="consent", object_type="candidate", object_id=candidate.id,
+          fields=("consents",))
     session.commit()
     return consent
 
@@ -272,6 +317,8 @@ def add_visit(*, session: Session, actor: Account, candidate_id: int, data: dict
                 state=data.get("employment_state"), on_date=data["visited_on"], note=data.get("note"))
         visit = Visit(candidate_id=candidate.id, recorded_by_id=actor.id, **data)
         session.add(visit)
+        audit(session, actor=actor, action="visit", object_type="candidate", object_id=candidate.id,
+              fields={"visits"} | ({"employment_state"} if data.get("employment_state") is not None else set()))
         session.commit()
     except Exception:
         session.rollback()

@@ -41,6 +41,7 @@ from matcher.fairs.schemas import (
     PlanViewSchema,
     WalkInSchema,
 )
+from matcher.idempotency import idempotent
 
 blp = blueprint("fairs", __name__, "",
                 "Job fairs: booths, invitations, the interview plan, the day's outcomes and the report.")
@@ -263,6 +264,7 @@ class Plan(MethodView):
         interviews = service.schedule(session=db.session, actor=actor, fair_id=fair_id)
         return {"run": runs[0] if runs else None, "interviews": _interviews(actor, interviews)}
 
+    @idempotent
     @blp.arguments(PlanRequestSchema)
     @blp.response(201, PlanRunReadSchema)
     def post(self, data, fair_id):
@@ -306,6 +308,7 @@ class Interviews(MethodView):
 
 @blp.route("/fair-interviews/<id:interview_id>/outcome")
 class InterviewOutcomeView(MethodView):
+    @idempotent
     @blp.arguments(OutcomeSchema)
     @blp.response(200, InterviewReadSchema)
     def post(self, data, interview_id):

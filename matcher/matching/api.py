@@ -8,6 +8,7 @@ from matcher.apiutil import MAX_PAGE_SIZE, PAGE_SIZE, blueprint, paginate_select
 from matcher.auth.current import current_actor
 from matcher.candidates.service import candidate_card
 from matcher.extensions import db
+from matcher.idempotency import idempotent
 from matcher.matching import service
 from matcher.matching.schemas import (
     AssignmentDraftListSchema,
@@ -105,6 +106,7 @@ class AssignmentById(MethodView):
 
 @blp.route("/assignments/<id:draft_id>/confirm")
 class AssignmentConfirm(MethodView):
+    @idempotent
     @blp.response(200, AssignmentDraftSchema)
     def post(self, draft_id):
         """Confirm a plan: each pair becomes a proposed referral"""

@@ -489,30 +489,50 @@ def list_drafts(*, session: Session, actor: Account):
 
 def confirm_draft(*, session: Session, actor: Account, draft_id: int) -> AssignmentDraft:
     """Confirming turns each planned pair into a proposed referral for the candidate's caseworker to send.
-    Pairs that no longer fit (slot closed or full, candidate placed, a live referral exists) are skipped."""
+    Pairs that no longer fit (slot closed or full, candidate placed, a live referral exists) are skipped.
+
+    All of it is one transaction: a confirmation that fails (or a worker killed) halfway leaves the plan a draft
+    and no referral written, so confirming again completes it. Confirming a plan already confirmed changes
+    nothing and answers the confirmed plan (a retry is safe); a discarded plan cannot be confirmed (409)."""
     draft = get_draft(session=session, actor=actor, draft_id=draft_id)
+    if draft.status == DraftStatus.CONFIRMED:
+        return draft
     if draft.status != DraftStatus.DRAFT:
         raise Conflict(_l("This plan is already %(status)s.", status=draft.status.value))
-    day = today()
-    for item in draft.items:
-        slot = session.get(Slot, item.slot_id)
-        candidate = session.get(Candidate, item.candidate_id)
-        live = session.scalar(select(exists().where(
-            Referral.candidate_id == item.candidate_id, Referral.slot_id == item.slot_id,
-            Referral.status.not_in([ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN, ReferralStatus.LEFT]))))
-        if live or slot.status != SlotStatus.OPEN or not slot.company.can_post_and_fill() \
-                or candidate.status not in (CandidateStatus.PRE_RELEASE, CandidateStatus.ACTIVE):
-            continue
-        referral = Referral(candidate_id=item.candidate_id, slot_id=item.slot_id, status=ReferralStatus.PROPOSED,
-                            score=item.score, model_version=draft.model_version, created_by_id=actor.id,
-                            note=f"assignment plan #{draft.id}")
-        referral.events.append(ReferralEvent(from_status=None, to_status=ReferralStatus.PROPOSED, on_date=day,
-                                             actor_id=actor.id, reason=f"assignment plan #{draft.id}"))
-        session.add(referral)
-        session.flush()
-        item.referral_id = referral.id
-    draft.status, draft.confirmed_by_id, draft.confirmed_at = DraftStatus.CONFIRMED, actor.id, utcnow()
-    session.commit()
+    # Claim the plan first, conditional on it still being a draft: of two confirmations racing, one makes the
+    # referrals and the other (PostgreSQL re-checks the condition under the row lock) finds it confirmed.
+    confirmed_at = utcnow()
+    claimed = session.execute(
+        update(AssignmentDraft).where(AssignmentDraft.id == draft.id, AssignmentDraft.status == DraftStatus.DRAFT)
+        .values(status=DraftStatus.CONFIRMED, confirmed_by_id=actor.id, confirmed_at=confirmed_at)
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        session.rollback()
+        return confirm_draft(session=session, actor=actor, draft_id=draft_id)
+    draft.status, draft.confirmed_by_id, draft.confirmed_at = DraftStatus.CONFIRMED, actor.id, confirmed_at
+    try:
+        day = today()
+        for item in draft.items:
+            slot = session.get(Slot, item.slot_id)
+            candidate = session.get(Candidate, item.candidate_id)
+            live = session.scalar(select(exists().where(
+                Referral.candidate_id == item.candidate_id, Referral.slot_id == item.slot_id,
+                Referral.status.not_in([ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN, ReferralStatus.LEFT]))))
+            if live or slot.status != SlotStatus.OPEN or not slot.company.can_post_and_fill() \
+                    or candidate.status not in (CandidateStatus.PRE_RELEASE, CandidateStatus.ACTIVE):
+                continue
+            referral = Referral(candidate_id=item.candidate_id, slot_id=item.slot_id,
+                                status=ReferralStatus.PROPOSED, score=item.score, model_version=draft.model_version,
+                                created_by_id=actor.id, note=f"assignment plan #{draft.id}")
+            referral.events.append(ReferralEvent(from_status=None, to_status=ReferralStatus.PROPOSED, on_date=day,
+                                                 actor_id=actor.id, reason=f"assignment plan #{draft.id}"))
+            session.add(referral)
+            session.flush()
+            item.referral_id = referral.id
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
     return draft
 
 

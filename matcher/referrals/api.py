@@ -8,6 +8,7 @@ from matcher.apiutil import MAX_PAGE_SIZE, PAGE_SIZE, blueprint, paginate_select
 from matcher.auth.current import current_actor
 from matcher.candidates.service import candidate_card
 from matcher.extensions import db
+from matcher.idempotency import idempotent
 from matcher.referrals import service
 from matcher.referrals.schemas import (
     ReferralCreateSchema,
@@ -38,6 +39,7 @@ class Referrals(MethodView):
         stmt = service.list_referrals(session=db.session, actor=actor, filters=filters)
         return [_for_actor(r, actor) for r in paginate_select(db.session, stmt, pagination_parameters)]
 
+    @idempotent
     @blp.arguments(ReferralCreateSchema)
     @blp.response(201, ReferralReadSchema)
     def post(self, data):

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matcher.apiutil import apply_sort
+from matcher.audit.service import record as audit
 from matcher.auth.models import Account, Role
 from matcher.auth.scope import require_role
 from matcher.candidates.models import Candidate, CandidateStatus, ConsentKind
@@ -119,6 +120,8 @@ def create_referral(*, session: Session, actor: Account, candidate_id: int, slot
     except IntegrityError:
         session.rollback()
         raise Conflict(_l("This candidate already has a live referral to this slot."), field="slot_id") from None
+    audit(session, actor=actor, action="create", object_type="referral", object_id=referral.id,
+          fields=("candidate_id", "slot_id", "status"))
     session.add(ReferralEvent(referral_id=referral.id, from_status=None, to_status=S.PROPOSED,
                               on_date=today(), actor_id=actor.id))
     if send:

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from matcher.audit.service import record as audit
 from matcher.auth.models import Account, Role
 from matcher.errors import DomainError, Forbidden, Invalid, NotFound
 from matcher.reference.models import Course, Skill
@@ -192,6 +193,11 @@ def _messages(value: Any) -> list:
     return [value]
 
 
+# Export columns that carry a field whose reading the audit log records.
+SENSITIVE_EXPORT_COLUMNS = ("offence_category", "risk_grade", "id_number_masked", "hukou", "residence",
+                            "residence_address", "residence_lat", "residence_lng")
+
+
 def export_file(*, session: Session, actor: Account, kind: str, format: str = "csv", headers: str = "en",
                 encoding: str = "utf-8") -> ExportFile:
     """Everything of a kind the actor may see, as a CSV or Excel file."""
@@ -209,6 +215,10 @@ def export_file(*, session: Session, actor: Account, kind: str, format: str = "c
     exporter = exporter_cls(session, actor)
     columns = exporter.columns()
     rows = [{name: enum_value(value) for name, value in row.items()} for row in exporter.rows()]
+    # The file leaves the application: who took which sensitive columns is kept (names only, one event per file).
+    audit(session, actor=actor, action="export", object_type="export",
+          fields=[column.name for column in columns if column.name in SENSITIVE_EXPORT_COLUMNS])
+    session.commit()
     stem = f"{kind}-{today().isoformat()}"
     if format == "xlsx":
         content = write_xlsx(columns, rows, headers=headers, sheet_title=kind)

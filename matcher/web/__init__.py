@@ -42,6 +42,7 @@ def register_web(app: Flask, api_blueprints) -> None:
     # Importing the page modules registers their routes on bp.
     from matcher.web import (  # noqa: F401
         admin,
+        audit,
         caseworker,
         employer,
         fairday,

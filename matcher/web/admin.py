@@ -9,6 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
+from matcher.auth.lockout import is_locked, unlock_account
 from matcher.auth.models import Role
 from matcher.auth.schemas import AccountCreateSchema, AccountUpdateSchema
 from matcher.auth.service import create_account, get_account, list_accounts, update_account
@@ -225,7 +226,7 @@ def admin_account(account_id: int):
                 "office_id": account.office_id or "", "company_id": account.company_id or "",
                 "bureau_code": account.bureau_code or ""}
         return render_template("web/admin/account.html", account=account, form=form, errors={},
-                               **_scope_choices())
+                               locked=is_locked(account), **_scope_choices())
     form = request.form
     data: dict[str, Any] = {"is_active": form.get("is_active") in ("on", "true", "1")}
     put(data, form, "display_name")
@@ -247,6 +248,15 @@ def admin_account(account_id: int):
                                summary=summary, **_scope_choices()), error_status(exc)
     flash(_("The account is saved."), "info")
     return redirect(url_for("web.admin_accounts"), 303)
+
+
+@bp.route("/admin/accounts/<id:account_id>/unlock", methods=["POST"])
+@page(ADMIN)
+def admin_account_unlock(account_id: int):
+    """Lift a lockout after too many failed logins."""
+    account = unlock_account(session=db.session, actor=actor(), account_id=account_id)
+    flash(_("%(username)s may log in again.", username=account.username), "info")
+    return redirect(url_for("web.admin_account", account_id=account.id), 303)
 
 
 # ---- scoring models ------------------------------------------------------------------------------

@@ -175,6 +175,7 @@ def caseworker_home():
     releasing_stmt = candidates.list_candidates(session=db.session, actor=me, filters={
         "office_id": me.office_id, "status": CandidateStatus.PRE_RELEASE,
         "released_to": day + dt.timedelta(days=RELEASE_WINDOW_DAYS), "sort": "release_date"})
+    candidates.record_read(session=db.session, actor=me, fields=("risk_grade",))  # the list shows risk grades
     releasing = list(db.session.scalars(releasing_stmt.limit(PAGE_SIZE)))
     releasing_total = _count(releasing_stmt)
 
@@ -223,6 +224,7 @@ def caseworker_candidates():
             {k: v for k, v in raw.items() if v and k not in exc.messages})
     stmt = candidates.list_candidates(session=db.session, actor=actor(), filters=filters)
     paging = _paging(_count(stmt), (int_in(request.args.get("page")) or 1), PAGE_SIZE)
+    candidates.record_read(session=db.session, actor=actor(), fields=("risk_grade",))  # the rows show risk grades
     rows = list(db.session.scalars(stmt.limit(PAGE_SIZE).offset((paging["page"] - 1) * PAGE_SIZE)))
     query = {k: v for k, v in raw.items() if v}
     return render_template("web/caseworker/candidates.html", rows=rows, paging=paging, filters=raw,
@@ -355,7 +357,8 @@ def caseworker_candidate_edit(candidate_id: int):
         flash(_("This file is kept by %(office)s; your office can read it but not change it.",
                 office=candidate.office.name), "error")
         return redirect(url_for("web.caseworker_candidate", candidate_id=candidate.id))
-    if request.method == "GET":
+    if request.method == "GET":  # the form shows the file's sensitive fields
+        candidates.record_read(session=db.session, actor=actor(), candidate_id=candidate.id)
         return _render_candidate_form(candidate, _candidate_form_values(candidate), {})
     data, rows, errors = _form_to_candidate(request.form, candidate)
     try:
@@ -404,7 +407,7 @@ def _render_file(candidate: Candidate, *, forms: dict | None = None, errors: dic
 @bp.route("/caseworker/candidates/<id:candidate_id>")
 @page(CW)
 def caseworker_candidate(candidate_id: int):
-    return _render_file(_candidate_or_404(candidate_id))
+    return _render_file(candidates.read_candidate(session=db.session, actor=actor(), candidate_id=candidate_id))
 
 
 def _record(candidate_id: int, form_name: str, schema, to_data, service, done: str):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from matcher.auth.service import authenticate
-from matcher.errors import Unauthorized
+from matcher.auth.lockout import LoginRefused, log_in
 from matcher.extensions import db
+from matcher.security import start_session
 from matcher.web import bp, page
 
 HOMES = {"caseworker": "web.caseworker_home", "employer": "web.employer_home",
@@ -43,10 +43,11 @@ def login():
         return render_template("web/login.html", next=next_url)
     username = request.form.get("username", "").strip()
     try:
-        account = authenticate(session=db.session, username=username, password=request.form.get("password", ""))
-    except Unauthorized:
+        account = log_in(session=db.session, username=username, password=request.form.get("password", ""))
+    except LoginRefused as exc:
         return render_template("web/login.html", next=next_url, username=username,
-                               error=_("Wrong username or password.")), 401
+                               error=str(exc.message)), 401
+    start_session(account)  # a new session: nothing from before the login survives it
     login_user(account)
     return redirect(next_url or url_for("web.home"))
 
@@ -54,6 +55,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     logout_user()
+    session.clear()
     flash(_("You have logged out."), "info")
     return redirect(url_for("web.login"))
 

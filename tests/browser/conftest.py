@@ -95,7 +95,10 @@ def live_server():
 
     tmp = Path(tempfile.mkdtemp(prefix="xintu-browser-"))
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'browser.db'}", "MODELS_DIR": str(tmp / "models"),
-                      "SECRET_KEY": "browser-tests", "ID_NUMBER_PEPPER": "browser-pepper"})
+                      "SECRET_KEY": "browser-tests", "ID_NUMBER_PEPPER": "browser-pepper",
+                      # Every test logs in from 127.0.0.1, often as the same demo users: throttling (tested in
+                      # tests/security) would answer 429 before the session is over.
+                      "LOGIN_RATE_LIMIT_ENABLED": False})
     with app.app_context():
         db.create_all()
         build_demo(db.session, DemoSpec(seed=7, candidates=400, open_slots=30, certified_bases=6),

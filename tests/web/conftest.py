@@ -49,6 +49,9 @@ class PageClient:
         self.get("/login")
         response = self.post("/login", {"username": username, "password": PASSWORD})
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        # The login starts a new session, and with it a new CSRF token: read it from any page, as a browser
+        # would from the page it lands on (the not-found page is the cheapest that carries the token).
+        self.get("/-/csrf-token")
         return self
 
 

@@ -1,0 +1,16 @@
+"""Writes every move of a referral to the audit log, in the same transaction as the move."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from matcher.audit.service import record
+from matcher.referrals.service import referral_moved
+
+
+def _on_moved(session: Session, *, referral, frm, to, on_date, actor) -> None:
+    record(session, actor=actor, action="move", object_type="referral", object_id=referral.id, fields=("status",))
+
+
+def connect() -> None:
+    referral_moved.connect(_on_moved)  # a module-level function: the signal's weak reference stays alive
