@@ -8,9 +8,11 @@ BIN=.venv/bin
 PGHOST_ADDR=${XINTU_TEST_PG_HOST:-127.0.0.1}
 PGDB=${XINTU_TEST_PG_DATABASE:-xintu_test}
 
-echo "== lint and architecture contract"
+echo "== lint, architecture contract, security scan"
 $BIN/ruff check matcher tests bench
 $BIN/lint-imports
+# bandit: no finding of medium or high severity in the application (migrations are generated DDL).
+$BIN/bandit -q -r matcher -x matcher/migrations --severity-level medium
 
 echo "== tests on SQLite (with the browser tests)"
 rm -rf test-artifacts/screenshots

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
@@ -42,6 +42,7 @@ from matcher.candidates.models import (
     VisitKind,
 )
 from matcher.demo.reference import load_all_reference
+from matcher.extensions import db
 from matcher.followup.models import FollowUpTask, TaskStatus
 from matcher.identifiers import (
     PUBLIC_ID_ALPHABET,
@@ -690,5 +691,6 @@ def _reset_sequences(session: Session) -> None:
                   "candidates", "candidate_skills", "certificates", "preferred_courses", "risk_assessments",
                   "consents", "visits", "referrals", "referral_events", "judicial_offices", "occupational_bans",
                   "reoffences", "follow_up_tasks"):
-        session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                             f"COALESCE((SELECT MAX(id) FROM {table}), 1))"))
+        rows = db.metadata.tables[table]
+        session.execute(select(func.setval(func.pg_get_serial_sequence(table, "id"),
+                                           func.coalesce(select(func.max(rows.c.id)).scalar_subquery(), 1))))
