@@ -129,11 +129,6 @@ def _percent(value: float) -> str:
     return format_percent(value, "#,##0.##%")
 
 
-def _summary(exc: Exception) -> tuple[dict[str, list[str]], str]:
-    errors, summary = form_errors(exc)
-    return errors, summary or _("Some fields are not valid; see below.")
-
-
 # ---- the list of fairs and a new one -------------------------------------------------------------
 
 @bp.route("/organiser/fairs")
@@ -162,7 +157,7 @@ def organiser_fair_new():
         data = FairForm().load(_fair_form_data(request.form))
         fair = fairs.create_fair(session=db.session, actor=actor(), data=data)
     except (ValidationError, DomainError) as exc:
-        errors, summary = _summary(exc)
+        errors, summary = form_errors(exc)
         return _fair_form_page(request.form, errors=errors, summary=summary, status=error_status(exc))
     flash(_("The job fair is set up. Register the bases next."), "info")
     return redirect(url_for("web.organiser_fair_booths", fair_id=fair.id), 303)
@@ -190,7 +185,7 @@ def organiser_fair(fair_id: int):
         if isinstance(exc, NotFound):
             raise
         db.session.rollback()
-        errors, summary = _summary(exc)
+        errors, summary = form_errors(exc)
         return _overview_page(fair_id, form=request.form, errors=errors, summary=summary, status=error_status(exc))
     flash(_("The job fair is saved."), "info")
     return redirect(url_for("web.organiser_fair", fair_id=fair.id), 303)
@@ -209,7 +204,7 @@ def organiser_fair_status(fair_id: int):
         if isinstance(exc, NotFound):
             raise
         db.session.rollback()
-        _errors, summary = _summary(exc)
+        _errors, summary = form_errors(exc)
         return _overview_page(fair_id, summary=summary, status=error_status(exc))
     flash(_("The job fair is closed.") if wanted == "closed" else _("The job fair is called off."), "info")
     return redirect(url_for("web.organiser_fair", fair_id=fair.id), 303)
@@ -254,7 +249,7 @@ def organiser_fair_booths(fair_id: int):
         if isinstance(exc, NotFound):
             raise
         db.session.rollback()
-        errors, summary = _summary(exc)
+        errors, summary = form_errors(exc)
         return _booths_page(fair_id, forms={key: request.form}, errors={key: errors}, summary=summary,
                             status=error_status(exc))
     flash(_("%(base)s is registered at booth %(label)s.", base=booth.company.name, label=booth.label), "info")
@@ -275,7 +270,7 @@ def organiser_fair_booth(fair_id: int, booth_id: int):
         if isinstance(exc, NotFound):
             raise
         db.session.rollback()
-        errors, summary = _summary(exc)
+        errors, summary = form_errors(exc)
         return _booths_page(fair_id, forms={key: request.form}, errors={key: errors}, summary=summary,
                             status=error_status(exc))
     flash(_("The booth is saved."), "info")
@@ -448,7 +443,7 @@ def organiser_fair_plan(fair_id: int):
         if isinstance(exc, NotFound):
             raise
         db.session.rollback()
-        errors, summary = _summary(exc)
+        errors, summary = form_errors(exc)
         return _plan_page(fair_id, errors=errors, summary=summary, status=error_status(exc))
     flash(_("The interview plan is made."), "info")
     return redirect(url_for("web.organiser_fair_plan", fair_id=fair.id), 303)
@@ -537,7 +532,7 @@ def caseworker_fair_invitation_answer(invitation_id: int):
         if isinstance(exc, NotFound):
             raise
         db.session.rollback()
-        errors, summary = _summary(exc)
+        errors, summary = form_errors(exc)
         if not errors:
             errors = {"_form": [summary]}
         return _caseworker_page(errors={invitation_id: errors}, forms={invitation_id: form}, status=error_status(exc))
