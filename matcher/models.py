@@ -8,11 +8,13 @@ from matcher.candidates.models import (  # noqa: F401
     CandidateSkill,
     Certificate,
     Consent,
+    DisclosurePurpose,
     PreferredCourse,
     Reoffence,
     RiskAssessment,
     Visit,
 )
+from matcher.exports.models import ExportRequest, ExportRequestStatus  # noqa: F401, E402
 from matcher.fairs.models import (  # noqa: F401, E402
     Fair,
     FairBooth,
@@ -22,6 +24,7 @@ from matcher.fairs.models import (  # noqa: F401, E402
     FairPlanRun,
 )
 from matcher.followup.models import FollowUpTask  # noqa: F401, E402
+from matcher.jobs.models import Job, JobStatus  # noqa: F401, E402
 from matcher.matching.models import AssignmentDraft, AssignmentDraftItem, OccupationalBan, ScoringModel  # noqa: F401, E402
 from matcher.notify.models import Notification  # noqa: F401, E402
 from matcher.offices.models import JudicialOffice  # noqa: F401

@@ -76,7 +76,15 @@ class CandidateStatus(enum.StrEnum):
 class ConsentKind(enum.StrEnum):
     DATA_PROCESSING = "data_processing"  # keep the file and match it
     REFERRAL = "referral"  # send a pseudonymous profile to bases
-    DISCLOSE_IDENTITY = "disclose_identity"  # show the name to a base that has the referral
+    DISCLOSE_IDENTITY = "disclose_identity"  # name and contact to one named base, for one purpose
+
+
+class DisclosurePurpose(enum.StrEnum):
+    """Why a base may learn a candidate's name and contact; each needs its own consent."""
+
+    INTERVIEW = "interview"  # arranging an interview on a referral to that base
+    JOB_FAIR = "job_fair"  # the booth's interview list at a job fair
+    EMPLOYMENT = "employment"  # the contract and payroll once the candidate starts there
 
 
 class Candidate(db.Model):
@@ -112,6 +120,8 @@ class Candidate(db.Model):
     needs_housing: Mapped[bool] = mapped_column(Boolean, default=False)
     earliest_start: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[CandidateStatus] = mapped_column(str_enum(CandidateStatus), default=CandidateStatus.ACTIVE)
+    # Set by the retention run when the personal data was removed; the file stays for the figures.
+    archived_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     office_id: Mapped[int] = mapped_column(ForeignKey("judicial_offices.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
@@ -178,14 +188,21 @@ class RiskAssessment(db.Model):
 
 
 class Consent(db.Model):
-    """A consent given or withdrawn; the latest record of a kind is the one in force."""
+    """A consent given or withdrawn; the latest record of a kind is the one in force.
+
+    Disclosure of identity is recorded per base and purpose (`base_id`, `purpose`): the latest record for
+    that candidate, base and purpose is the one in force. Disclosure records without them (made before
+    per-base consent existed) grant nothing."""
 
     __tablename__ = "consents"
+    __table_args__ = (Index("ix_consents_candidate_kind_base", "candidate_id", "kind", "base_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"), index=True)
     kind: Mapped[ConsentKind] = mapped_column(str_enum(ConsentKind))
     granted: Mapped[bool] = mapped_column(Boolean)
+    base_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"))
+    purpose: Mapped[DisclosurePurpose | None] = mapped_column(str_enum(DisclosurePurpose))
     recorded_on: Mapped[dt.date] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(String(300))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))

@@ -1,0 +1,1 @@
+"""Retention: archive files whose assistance ended long enough ago and remove their personal data."""
