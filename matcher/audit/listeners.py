@@ -1,4 +1,5 @@
-"""Writes every move of a referral to the audit log, in the same transaction as the move."""
+"""Writes every move of a referral to the audit log, in the same transaction as the move, and every other
+change made in a request (matcher.audit.changes)."""
 
 from __future__ import annotations
 
@@ -13,4 +14,7 @@ def _on_moved(session: Session, *, referral, frm, to, on_date, actor) -> None:
 
 
 def connect() -> None:
+    from matcher.audit.changes import connect as connect_changes
+
+    connect_changes()
     referral_moved.connect(_on_moved)  # a module-level function: the signal's weak reference stays alive

@@ -93,10 +93,12 @@ def record(session: Session, *, actor: Account | None, action: str, object_type:
 
 @sa_event.listens_for(Session, "before_commit")
 def _chain_pending(session: Session) -> None:
+    # The caller's own changes (and their row locks) first, then the append lock. The flush comes before
+    # taking the pending events: flushing may record more (matcher.audit.changes).
+    session.flush()
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    session.flush()  # the caller's own changes (and their row locks) first, then the append lock
     _serialise_appends(session)
     prev_hash = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS_HASH
     for event in pending:

@@ -1,9 +1,11 @@
 """Logging in with lockout: after LOGIN_MAX_FAILURES wrong passwords an account refuses logins for
 LOGIN_LOCKOUT_MINUTES; a success resets the count and administrators can unlock at once.
 
-The answer never tells whether an account exists: a wrong password, an unknown username and an inactive
-account all answer "Wrong username or password."; a locked account answers the same with a hint to try
-again later (and its password is still checked, for the same timing, but never accepted).
+The answer never tells whether an account exists: a wrong password, an unknown username, an inactive
+account and a locked one all answer the same "Wrong username or password." (a locked account's password is
+still checked, for the same timing, but never accepted). A distinct "locked" answer would tell an attacker
+which usernames exist (unknown ones never lock), so the lockout policy is stated on the login page instead.
+Every refusal is audited; a refusal because of the lock as `login_locked`.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
+from matcher.audit.service import record as audit
 from matcher.auth.models import Account
 from matcher.auth.service import _DUMMY_HASH, authenticate, get_account
 from matcher.errors import Unauthorized
 from matcher.timeutil import utcnow
 
-LOCKED_MESSAGE = _l("Wrong username or password. Too many failed attempts: try again later.")
+WRONG_MESSAGE = _l("Wrong username or password.")
 
 
 class LoginRefused(Unauthorized):
@@ -47,7 +50,9 @@ def log_in(*, session: Session, username: str, password: str) -> Account:
     now = utcnow()
     if account is not None and is_locked(account, now):
         check_password_hash(_DUMMY_HASH, password)  # the same work as any other attempt
-        raise LoginRefused(LOCKED_MESSAGE, locked=True)
+        audit(session, actor=None, action="login_locked", object_type="account", object_id=account.id)
+        session.commit()
+        raise LoginRefused(WRONG_MESSAGE, locked=True)
     try:
         account = authenticate(session=session, username=username, password=password)
     except Unauthorized as exc:
@@ -62,8 +67,9 @@ def log_in(*, session: Session, username: str, password: str) -> Account:
         if account.failed_logins >= max_failures:
             account.locked_until = now + dt.timedelta(minutes=minutes)
             account.failed_logins = 0
+            audit(session, actor=None, action="lock", object_type="account", object_id=account.id)
             session.commit()
-            raise LoginRefused(LOCKED_MESSAGE, locked=True) from None
+            raise LoginRefused(WRONG_MESSAGE, locked=True) from None
         raise LoginRefused(exc.message) from None
     if account.failed_logins or account.locked_until is not None:
         account.failed_logins = 0
@@ -77,5 +83,6 @@ def unlock_account(*, session: Session, actor: Account, account_id: int) -> Acco
     account = get_account(session=session, actor=actor, account_id=account_id)
     account.failed_logins = 0
     account.locked_until = None
+    audit(session, actor=actor, action="unlock", object_type="account", object_id=account.id)
     session.commit()
     return account

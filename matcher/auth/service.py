@@ -67,6 +67,8 @@ def issue_token(*, session: Session, account: Account, ttl_days: int, name: str 
         expires_at=utcnow() + dt.timedelta(days=ttl_days),
     )
     session.add(record)
+    session.flush()
+    audit(session, actor=account, action="issue_token", object_type="api_token", object_id=record.id)
     session.commit()
     return token, record
 
@@ -86,11 +88,20 @@ def account_for_token(*, session: Session, token: str) -> Account | None:
 
 
 def revoke_token(*, session: Session, token: str) -> None:
-    session.execute(
-        update(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
+    record = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token),
+                                                   ApiToken.revoked_at.is_(None)))
+    if record is None:
+        return
+    record.revoked_at = utcnow()
+    audit(session, actor=record.account, action="revoke_token", object_type="api_token", object_id=record.id)
     session.commit()
+
+
+def _revoke_all_tokens(session: Session, account: Account) -> int:
+    """A new password ends every API token of the account too (a leaked token must not outlive the password
+    change meant to shut out whoever had the old one)."""
+    return session.execute(update(ApiToken).where(ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None))
+                           .values(revoked_at=utcnow())).rowcount
 
 
 def list_accounts(*, session: Session, actor: Account, role: str | None = None):
@@ -140,6 +151,8 @@ def update_account(*, session: Session, actor: Account, account_id: int, data: d
     changed = {key for key, value in data.items() if key == "password" or getattr(account, key, None) != value}
     if "password" in data:
         account.password_hash = hash_password(data.pop("password"))
+        if _revoke_all_tokens(session, account):
+            changed.add("api_tokens")
     for key, value in data.items():
         setattr(account, key, value)
     try:
@@ -162,11 +175,15 @@ def _check_scope_fields(session: Session, account: Account) -> None:
         Role.ADMINISTRATOR: ("bureau_code", _l("An administrator works for a bureau (a city or district).")),
     }
     field, message = needed[account.role]
-    value = getattr(account, field)
-    if value is None:
+    if getattr(account, field) is None:
         raise Invalid(message, field=field)
-    model = {"office_id": JudicialOffice, "company_id": Company, "bureau_code": Place}[field]
-    with session.no_autoflush:  # look before the changed account reaches the database
-        exists = session.get(model, value) is not None
-    if not exists:
-        raise Invalid(_l("%(value)s names nothing that exists.", value=value), field=field)
+    # Every scope field that is set must name something that exists, not only the role's own: another
+    # role's field set to nothing would otherwise reach the database's foreign key (a 500).
+    for field, model in (("office_id", JudicialOffice), ("company_id", Company), ("bureau_code", Place)):
+        value = getattr(account, field)
+        if value is None:
+            continue
+        with session.no_autoflush:  # look before the changed account reaches the database
+            exists = session.get(model, value) is not None
+        if not exists:
+            raise Invalid(_l("%(value)s names nothing that exists.", value=value), field=field)

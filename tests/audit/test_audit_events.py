@@ -81,7 +81,7 @@ def test_changes_record_the_names_of_changed_fields(world, session, api, file_a)
     assert api.post(f"/api/v1/candidates/{candidate.id}/risk-assessments", headers=h,
                     json={"grade": "red", "assessed_on": today, "reason": "复查"}).status_code == 201
     assert api.post(f"/api/v1/candidates/{candidate.id}/consents", headers=h,
-                    json={"kind": "disclose_identity", "granted": True, "recorded_on": today}).status_code == 201
+                    json={"kind": "referral", "granted": True, "recorded_on": today}).status_code == 201
     assert api.post(f"/api/v1/candidates/{candidate.id}/visits", headers=h,
                     json={"visited_on": today, "kind": "home", "note": "在家"}).status_code == 201
     assert api.get(f"/api/v1/candidates/{candidate.id}/risk-assessments", headers=h).status_code == 200
@@ -109,7 +109,10 @@ def test_logins_accounts_referral_moves_and_exports(world, session, api, kit, fi
                          json={"is_active": False, "password": "another-password-1"})
     assert response.status_code == 200, response.json
     [change] = _events(session, object_type="account", object_id=cw_id, action="deactivate")
-    assert change.fields == "is_active_account,password" and change.actor_id == world.accounts["admin"].id
+    # The new password revoked cw_a's live tokens with it (one issued by the world, one just above).
+    assert change.fields == "api_tokens,is_active_account,password" and change.actor_id == world.accounts["admin"].id
+    issued = _events(session, object_type="api_token", action="issue_token")
+    assert [e.actor_id for e in issued].count(cw_id) >= 1
 
     created = api.post("/api/v1/referrals", headers=world.h("admin"),
                        json={"candidate_id": candidate.id, "slot_id": world.slot_a.id, "send": True})

@@ -1,5 +1,5 @@
 """Page sessions: cookie flags, a new session at login, idle and absolute timeouts, and accounts that are
-deactivated or get a new password losing their sessions (and, deactivated, their tokens) at once."""
+deactivated or get a new password losing their sessions and their API tokens at once."""
 
 from __future__ import annotations
 
@@ -91,7 +91,8 @@ def test_deactivated_account_loses_its_session_and_tokens_at_once(pages, client,
     assert pages("cw_a").get("/caseworker").status_code == 200
 
 
-def test_a_new_password_ends_the_accounts_sessions(pages, world):
+def test_a_new_password_ends_the_accounts_sessions_and_tokens(pages, client, world):
+    assert call_api(client, "GET", "/api/v1/me", headers=world.h("emp_a")).status_code == 200
     page = pages("emp_a")
     other = pages("emp_a")
     admin = pages("admin")
@@ -101,11 +102,13 @@ def test_a_new_password_ends_the_accounts_sessions(pages, world):
         "display_name": "emp_a", "is_active": "on", "company_id": str(world.company_a.id),
         "password": "a-brand-new-password"})
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
-    for client in (page, other):
-        response = client.get("/employer")
+    for browser in (page, other):
+        response = browser.get("/employer")
         assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert pages().try_login("emp_a", "a-brand-new-password").status_code == 302
     assert pages().try_login("emp_a", PASSWORD).status_code == 401
+    # A token issued under the old password is revoked with it.
+    assert call_api(client, "GET", "/api/v1/me", headers=world.h("emp_a")).status_code == 401
 
 
 def test_api_ignores_the_session_cookie(pages):
