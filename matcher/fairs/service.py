@@ -119,12 +119,16 @@ def get_fair(*, session: Session, actor: Account, fair_id: int) -> Fair:
     return fair
 
 
-def _run_fair(session: Session, actor: Account, fair_id: int, *, changing: bool = True) -> Fair:
-    """A fair the actor runs (organisers of its area, administrators); `changing` refuses cancelled fairs."""
+def _run_fair(session: Session, actor: Account, fair_id: int, *, changing: bool = True,
+              open_only: bool = False) -> Fair:
+    """A fair the actor runs (organisers of its area, administrators); `changing` refuses cancelled fairs,
+    `open_only` closed ones too (the day is over: its booths and attendance are history)."""
     require_role(actor, *RUNNING)
     fair = get_fair(session=session, actor=actor, fair_id=fair_id)
     if changing and fair.status == FairStatus.CANCELLED:
         raise Conflict(_l("This job fair was cancelled."))
+    if open_only and fair.status != FairStatus.PREPARING:
+        raise Conflict(_l("This job fair is closed."))
     return fair
 
 
@@ -250,7 +254,7 @@ def _booth_slots(session: Session, company: Company, slot_ids: list[int]) -> lis
 
 def add_booth(*, session: Session, actor: Account, fair_id: int, data: dict) -> FairBooth:
     """Register a participating base: the slots it brings and how many interviews it holds per block."""
-    fair = _run_fair(session, actor, fair_id)
+    fair = _run_fair(session, actor, fair_id, open_only=True)
     company = session.get(Company, data["company_id"])
     if company is None:
         raise Invalid(_l("No such base."), field="company_id")
@@ -289,7 +293,7 @@ def _next_label(session: Session, fair: Fair) -> str:
 
 
 def update_booth(*, session: Session, actor: Account, fair_id: int, booth_id: int, data: dict) -> FairBooth:
-    fair = _run_fair(session, actor, fair_id)
+    fair = _run_fair(session, actor, fair_id, open_only=True)
     booth = _booth(session, fair, booth_id)
     _check_ranges(data, BOOTH_RANGES)
     if "label" in data:
@@ -321,7 +325,7 @@ def withdraw_booth(*, session: Session, actor: Account, fair_id: int, booth_id: 
                    reason: str) -> FairBooth:
     """A base that leaves (or never comes): no interviews there from `from_block` on (default: the first block
     not yet begun); its planned interviews are cancelled, for a re-plan to send people elsewhere."""
-    fair = _run_fair(session, actor, fair_id)
+    fair = _run_fair(session, actor, fair_id, open_only=True)
     booth = _booth(session, fair, booth_id)
     start = first_open_block(fair) if from_block is None else from_block
     if not 0 <= start <= fair.n_blocks:
@@ -334,7 +338,7 @@ def withdraw_booth(*, session: Session, actor: Account, fair_id: int, booth_id: 
 
 def remove_booth(*, session: Session, actor: Account, fair_id: int, booth_id: int) -> None:
     """Take a booth off the list before anything happened there (afterwards: withdraw it)."""
-    fair = _run_fair(session, actor, fair_id)
+    fair = _run_fair(session, actor, fair_id, open_only=True)
     booth = _booth(session, fair, booth_id)
     if session.scalar(select(FairInterview.id).where(FairInterview.booth_id == booth.id).limit(1)):
         raise Conflict(_l("This booth is in the interview plan; withdraw it instead."))
@@ -500,7 +504,7 @@ def cancel_invitation(*, session: Session, actor: Account, invitation_id: int, r
 
 def check_in(*, session: Session, actor: Account, fair_id: int, invitation_id: int, undo: bool = False
              ) -> FairInvitation:
-    fair = _run_fair(session, actor, fair_id)
+    fair = _run_fair(session, actor, fair_id, open_only=True)
     invitation = _invitation_at(session, fair, invitation_id)
     if invitation.status != InvitationStatus.CONFIRMED:
         raise Conflict(_l("Only a confirmed candidate can be checked in."), field="invitation_id")

@@ -270,6 +270,23 @@ def test_cancelled_fair_refuses_changes(api, world, planned):
     assert refused.status_code == 409 and refused.json["message"] == "This job fair was cancelled."
 
 
+def test_closed_fair_refuses_booth_changes_and_check_ins_but_takes_outcomes(api, world, planned):
+    fair, booth = planned["fair"], planned["booths"]["a"]
+    interviews = _ok(api.get(f"/api/v1/fairs/{fair['id']}/interviews", headers=world.h("org")))
+    _ok(api.post(f"/api/v1/fairs/{fair['id']}/status", json={"status": "closed"}, headers=world.h("org")))
+    base = f"/api/v1/fairs/{fair['id']}"
+    for method, path, body in (
+            ("PATCH", f"{base}/booths/{booth['id']}", {"interviews_per_block": 3}),
+            ("POST", f"{base}/booths/{booth['id']}/withdraw", {"from_block": 0, "reason": "x"}),
+            ("DELETE", f"{base}/booths/{booth['id']}", None),
+            ("POST", f"{base}/invitations/{interviews[0]['invitation_id']}/check-in", {})):
+        answer = api.open(path, method=method, json=body, headers=world.h("org"))
+        assert answer.status_code == 409 and answer.json["message"] == "This job fair is closed.", (path, answer.json)
+    outcome = api.post(f"/api/v1/fair-interviews/{interviews[0]['id']}/outcome", json={"outcome": "no"},
+                       headers=world.h("emp_a"))
+    assert outcome.status_code == 200, outcome.json
+
+
 # ---- what an employer sees --------------------------------------------------------------------------
 
 def test_employer_sees_only_its_booth_and_pseudonymous_cards(api, world, session, planned):
@@ -288,9 +305,16 @@ def test_employer_sees_only_its_booth_and_pseudonymous_cards(api, world, session
         card = iv["candidate"]
         assert card["id"] is None and card["name"] is None and card["office"] is None
         assert card["skills"] and card["education"] and card["preferred_courses"] == ["cooking"]
-    # Once cand_a consents to disclose the name, the base may see it; nobody else's.
+    # Once cand_a consents to give the name to this base at a fair, the base may see it; nobody else's. A
+    # consent for an interview on a referral, or for another base, does not name anyone at the booth.
+    for base, purpose in ((world.company_a, "interview"), (world.company_b, "job_fair")):
+        session.add(Consent(candidate_id=world.cand_a.id, kind=ConsentKind.DISCLOSE_IDENTITY, granted=True,
+                            base_id=base.id, purpose=purpose, recorded_on=today()))
+    session.commit()
+    assert all(iv["candidate"]["name"] is None
+               for iv in _ok(api.get(f"/api/v1/fairs/{fair['id']}/interviews", headers=world.h("emp_a"))))
     session.add(Consent(candidate_id=world.cand_a.id, kind=ConsentKind.DISCLOSE_IDENTITY, granted=True,
-                        recorded_on=today()))
+                        base_id=world.company_a.id, purpose="job_fair", recorded_on=today()))
     session.commit()
     names = {iv["candidate"]["public_id"]: iv["candidate"]["name"]
              for iv in _ok(api.get(f"/api/v1/fairs/{fair['id']}/interviews", headers=world.h("emp_a")))}
@@ -535,7 +559,9 @@ def test_plan_workbook_has_its_sheets_in_chinese_and_english(api, world, planned
     assert summary["面试场次"] == planned["run"]["summary"]["interviews"]
     assert summary["目标值"] <= summary["上界"] + 1e-9 and summary["模型版本"] == planned["run"]["model_version"]
     rows = list(book["面试安排"].iter_rows(values_only=True))
-    assert rows[0][:7] == ("时间", "展位", "安置基地", "岗位", "编号", "姓名", "司法所")
+    # Pseudonymous: the file number, never the name (the identified plan is an approved export request).
+    assert rows[0][:7] == ("时间", "展位", "安置基地", "岗位", "编号", "司法所", "状态")
+    assert world.cand_a.name not in {v for row in rows for v in row}
     assert len(rows) - 1 == planned["run"]["summary"]["interviews"]
     assert [r[0] for r in rows[1:]] == sorted(r[0] for r in rows[1:])  # by block
     assert {r[1] for r in rows[1:]} == {"A01"} and {r[2] for r in rows[1:]} == {world.company_a.name}
@@ -559,8 +585,8 @@ def test_plan_workbook_lists_the_unplaced_and_never_writes_formulas(api, world, 
     cell = book["汇总"]["B1"]
     assert cell.value == "=HYPERLINK(\"http://x\")" and cell.data_type == "s"
     unplaced = list(book["未安排"].iter_rows(values_only=True))
-    assert unplaced[0] == ("编号", "姓名", "司法所", "原因")
-    assert len(unplaced) == 4 and all(CJK.search(row[3]) for row in unplaced[1:])
+    assert unplaced[0] == ("编号", "司法所", "原因")
+    assert len(unplaced) == 4 and all(CJK.search(row[2]) for row in unplaced[1:])
     assert len(list(book["面试安排"].iter_rows())) == 1  # the header only
 
 
