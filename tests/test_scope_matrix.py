@@ -113,7 +113,7 @@ ENDPOINTS = {
                           "/api/v1/candidates/{id}/risk-assessments"),
     "GET consents": Endpoint("GET", "/api/v1/candidates/{id}/consents"),
     "POST consents": Endpoint("POST", "/api/v1/candidates/{id}/consents",
-                              lambda _role: {"kind": "disclose_identity", "granted": True,
+                              lambda _role: {"kind": "referral", "granted": True,
                                              "recorded_on": _iso(today())},
                               "/api/v1/candidates/{id}/consents"),
     "GET visits": Endpoint("GET", "/api/v1/candidates/{id}/visits"),

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from matcher.bases.models import Company
 from matcher.extensions import db
 from matcher.offices.models import JudicialOffice
 from matcher.places.models import str_enum
@@ -207,6 +208,8 @@ class Consent(db.Model):
     note: Mapped[str | None] = mapped_column(String(300))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    base: Mapped[Company | None] = relationship(lazy="joined")
 
 
 class VisitKind(enum.StrEnum):

@@ -9,6 +9,7 @@ from matcher.apiutil import IdField, PlaceInputSchema, PlaceOutSchema, Schema, S
 from matcher.candidates.models import (
     CandidateStatus,
     ConsentKind,
+    DisclosurePurpose,
     Education,
     EmploymentState,
     OffenceCategory,
@@ -52,7 +53,9 @@ class CandidateCreateSchema(Schema):
     status = fields.Enum(CandidateStatus, by_value=True)
     office_id = IdField(metadata={"description": "Administrators only; otherwise the residence's office."})
     consents = fields.List(fields.Enum(ConsentKind, by_value=True), load_only=True,
-                           metadata={"description": "Consents given at intake."})
+                           metadata={"description": "Consents given at intake: data_processing, referral. "
+                                                    "Disclosure of name and contact names a base and a "
+                                                    "purpose: record it with POST .../consents."})
 
     @validates("id_number")
     def _id_number(self, value, **_kwargs):
@@ -63,6 +66,12 @@ class CandidateCreateSchema(Schema):
     def _distinct_courses(self, value, **_kwargs):
         if len(set(value)) != len(value):
             raise ValidationError(_l("A course is listed twice."))
+
+    @validates("consents")
+    def _no_blanket_disclosure(self, value, **_kwargs):
+        if ConsentKind.DISCLOSE_IDENTITY in value:
+            raise ValidationError(_l("Consent to disclose the name and contact is given to one base for one "
+                                     "purpose: record it on the candidate's file, not here."))
 
 
 class CandidateUpdateSchema(CandidateCreateSchema):
@@ -120,7 +129,11 @@ class PseudonymousCandidateSchema(Schema):
     """What a base sees: skills, wishes and practicalities; the name only after consent."""
 
     public_id = fields.Str()
-    name = fields.Str(allow_none=True, metadata={"description": "Only once the candidate consented."})
+    name = fields.Str(allow_none=True, metadata={
+        "description": "Only with the candidate's consent to disclose it to this base for this purpose."})
+    phone = fields.Str(allow_none=True, metadata={
+        "description": "Contact: present only with the candidate's consent to disclose it to this base for this "
+                       "purpose."})
     education = fields.Str()
     skills = fields.List(fields.Nested(CandidateSkillOutSchema))
     certificates = fields.List(fields.Str())
@@ -156,14 +169,28 @@ class RiskAssessmentReadSchema(RiskAssessmentCreateSchema):
 
 class ConsentCreateSchema(Schema):
     kind = fields.Enum(ConsentKind, by_value=True, required=True)
-    granted = fields.Bool(required=True)
+    granted = fields.Bool(required=True, metadata={"description": "false records a withdrawal."})
+    base_id = IdField(allow_none=True, metadata={
+        "description": "disclose_identity only, and required there: the base (company id) that may learn "
+                       "the name and contact."})
+    purpose = fields.Enum(DisclosurePurpose, by_value=True, allow_none=True, metadata={
+        "description": "disclose_identity only, and required there: interview (on a referral to that base), "
+                       "job_fair (that base's booth list at a fair) or employment (once the candidate starts "
+                       "there). The latest record for a base and purpose is in force; granted=false withdraws "
+                       "it at once."})
     recorded_on = fields.Date(required=True)
     note = fields.Str(allow_none=True, validate=validate.Length(max=300))
 
 
 class ConsentReadSchema(ConsentCreateSchema):
     id = fields.Int()
+    base = fields.Method("_base", metadata={"description": "The base of a disclosure: id and name."})
     recorded_by_id = IdField(allow_none=True)
+
+    def _base(self, consent):
+        if consent.base is None:
+            return None
+        return {"id": consent.base.id, "name": consent.base.name}
 
 
 class VisitCreateSchema(Schema):

@@ -13,6 +13,7 @@ from matcher.audit.service import SENSITIVE_FIELDS
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account, Role
 from matcher.auth.scope import require_role
+from matcher.bases.models import Company
 from matcher.candidates.models import (
     Candidate,
     CandidateSkill,
@@ -20,6 +21,7 @@ from matcher.candidates.models import (
     Certificate,
     Consent,
     ConsentKind,
+    DisclosurePurpose,
     PreferredCourse,
     RiskAssessment,
     RiskGrade,
@@ -59,6 +61,8 @@ def visible_candidates(actor: Account) -> Select:
 def list_candidates(*, session: Session, actor: Account, filters: dict) -> Select:
     require_role(actor, Role.ADMINISTRATOR, Role.CASEWORKER)
     stmt = visible_candidates(actor)
+    if not filters.get("include_archived"):  # archived files (matcher.retention) are nobody's work any more
+        stmt = stmt.where(Candidate.archived_at.is_(None))
     for key, column in (("status", Candidate.status), ("risk_grade", Candidate.risk_grade),
                         ("key_subject", Candidate.key_subject), ("office_id", Candidate.office_id)):
         if filters.get(key) is not None:
@@ -275,8 +279,36 @@ def list_risk_assessments(*, session: Session, actor: Account, candidate_id: int
                                 .order_by(RiskAssessment.assessed_on, RiskAssessment.id)))
 
 
+def _check_consent(session: Session, data: dict) -> None:
+    """A disclosure of name and contact names one existing base and one purpose; no other consent names
+    either. Field errors name the field, never the value."""
+    errors: dict[str, list] = {}
+    if data["kind"] == ConsentKind.DISCLOSE_IDENTITY:
+        if data.get("base_id") is None:
+            errors["base_id"] = [_l("Choose the base that may learn the name and contact.")]
+        elif session.get(Company, data["base_id"]) is None:
+            errors["base_id"] = [_l("No such base.")]
+        if data.get("purpose") is None:
+            errors["purpose"] = [_l("Choose what the name and contact may be used for.")]
+        if data.get("recorded_on") is not None and data["recorded_on"] > today():
+            errors["recorded_on"] = [_l("A consent cannot be dated in the future.")]
+    else:
+        for name in ("base_id", "purpose"):
+            if data.get(name) is not None:
+                errors[name] = [_l("Only a consent to disclose the name and contact names a base and a purpose.")]
+    if errors:
+        raise Invalid(next(iter(errors.values()))[0], errors=errors)
+
+
 def record_consent(*, session: Session, actor: Account, candidate_id: int, data: dict) -> Consent:
+    """Record a consent given or withdrawn (granted=False). A disclosure of name and contact is recorded
+    for one base and one purpose; the record takes effect at once (see `disclosure_allowed`)."""
     candidate = _editable_candidate(session, actor, candidate_id)
+    _check_consent(session, data)
+    data = dict(data)
+    if data["kind"] != ConsentKind.DISCLOSE_IDENTITY:
+        data.pop("base_id", None)
+        data.pop("purpose", None)
     consent = Consent(candidate_id=candidate.id, recorded_by_id=actor.id, **data)
     session.add(consent)
     audit(session, actor=actor, action="consent", object_type="candidate", object_id=candidate.id,
@@ -292,11 +324,79 @@ def list_consents(*, session: Session, actor: Account, candidate_id: int) -> lis
 
 
 def has_consent(session: Session, candidate_id: int, kind: ConsentKind) -> bool:
-    """The latest record of a kind decides."""
+    """The latest record of a kind decides. For data processing and referral; a disclosure of name and
+    contact is per base and purpose: ask `disclosure_allowed`."""
+    if kind == ConsentKind.DISCLOSE_IDENTITY:
+        raise ValueError("disclosure is per base and purpose: use disclosure_allowed")
     latest = session.scalar(select(Consent.granted).where(Consent.candidate_id == candidate_id,
                                                           Consent.kind == kind)
                             .order_by(Consent.recorded_on.desc(), Consent.id.desc()).limit(1))
     return bool(latest)
+
+
+# ---- disclosure of name and contact, per base and purpose ------------------------------------------------
+#
+# The record recorded last (highest id) for a candidate, base and purpose is the one in force, so a
+# withdrawal takes effect the moment it is saved, whatever date it carries. Records without a base or a
+# purpose (made before per-base consent existed) grant nothing.
+
+DisclosureKey = tuple[int, int, DisclosurePurpose]  # (candidate_id, base_id, purpose)
+
+
+def disclosures_in_force(session: Session, keys) -> set[DisclosureKey]:
+    """Of the (candidate_id, base_id, purpose) keys given, those with a disclosure consent in force. One
+    query for any number of keys."""
+    wanted = {(int(c), int(b), DisclosurePurpose(p)) for c, b, p in keys if c is not None and b is not None}
+    if not wanted:
+        return set()
+    candidate_ids = sorted({c for c, _b, _p in wanted})
+    base_ids = sorted({b for _c, b, _p in wanted})
+    latest: dict[DisclosureKey, bool] = {}
+    rows = session.execute(
+        select(Consent.candidate_id, Consent.base_id, Consent.purpose, Consent.granted)
+        .where(Consent.kind == ConsentKind.DISCLOSE_IDENTITY, Consent.candidate_id.in_(candidate_ids),
+               Consent.base_id.in_(base_ids), Consent.purpose.is_not(None))
+        .order_by(Consent.id))
+    for candidate_id, base_id, purpose, granted in rows:
+        latest[(candidate_id, base_id, purpose)] = granted
+    return {key for key in wanted if latest.get(key)}
+
+
+def disclosure_allowed(session: Session, candidate_id: int, base_id: int | None,
+                       purpose: DisclosurePurpose | str | None) -> bool:
+    """May this base learn the candidate's name and contact for this purpose?"""
+    if base_id is None or purpose is None:
+        return False
+    return bool(disclosures_in_force(session, [(candidate_id, base_id, purpose)]))
+
+
+def disclosed_candidate_ids(session: Session, candidate_ids, base_id: int | None,
+                            purpose: DisclosurePurpose | str) -> set[int]:
+    """Of these candidates, those whose name and contact this base may learn for this purpose (one query).
+    For lists: a fair booth's interview list (purpose job_fair), a spreadsheet for one base."""
+    if base_id is None:
+        return set()
+    return {c for c, _b, _p in disclosures_in_force(session, [(c, base_id, purpose) for c in candidate_ids])}
+
+
+def disclosures_by_candidate(session: Session, candidate_id: int) -> dict[tuple[int, DisclosurePurpose], Consent]:
+    """The latest disclosure record of each (base, purpose) of one candidate: granted or withdrawn."""
+    latest: dict[tuple[int, DisclosurePurpose], Consent] = {}
+    for consent in session.scalars(select(Consent).where(
+            Consent.candidate_id == candidate_id, Consent.kind == ConsentKind.DISCLOSE_IDENTITY,
+            Consent.base_id.is_not(None), Consent.purpose.is_not(None)).order_by(Consent.id)):
+        latest[(consent.base_id, consent.purpose)] = consent
+    return latest
+
+
+_STARTED = frozenset({"started", "stayed_30", "stayed_90", "stayed_180", "left"})
+
+
+def referral_purpose(referral) -> DisclosurePurpose:
+    """What a base needs the name and contact for on a referral: an interview until the candidate starts,
+    the contract and payroll from the start on."""
+    started = referral.started_on is not None or str(getattr(referral.status, "value", referral.status)) in _STARTED
+    return DisclosurePurpose.EMPLOYMENT if started else DisclosurePurpose.INTERVIEW
 
 
 def add_visit(*, session: Session, actor: Account, candidate_id: int, data: dict) -> Visit:
@@ -332,14 +432,18 @@ def list_visits(*, session: Session, actor: Account, candidate_id: int) -> list[
                                 .order_by(Visit.visited_on.desc(), Visit.id.desc())))
 
 
-def pseudonymous_view(session: Session, candidate: Candidate) -> dict:
-    """The skills-only view a base gets: no offence, risk, ID, household registration, address or
-    name (the name only once the candidate consented to disclose it)."""
+def pseudonymous_view(session: Session, candidate: Candidate, *, base_id: int | None = None,
+                      purpose: DisclosurePurpose | str | None = None, disclosed: bool | None = None) -> dict:
+    """The skills-only view a base gets: no offence, risk, ID, household registration or address. Name and
+    phone only when the candidate consented to disclose them to this base (`base_id`) for this purpose;
+    `disclosed` passes an answer already looked up in bulk (`disclosures_in_force`)."""
     residence = session.get(Place, candidate.residence_code)
     district = session.get(Place, residence.parent_code) if residence and residence.parent_code else None
-    return {
+    if disclosed is None:
+        disclosed = disclosure_allowed(session, candidate.id, base_id, purpose)
+    view = {
         "public_id": candidate.public_id,
-        "name": candidate.name if has_consent(session, candidate.id, ConsentKind.DISCLOSE_IDENTITY) else None,
+        "name": candidate.name if disclosed else None,
         "education": candidate.education.value,
         "skills": candidate.skills,
         "certificates": [c.name for c in candidate.certificates],
@@ -348,19 +452,37 @@ def pseudonymous_view(session: Session, candidate: Candidate) -> dict:
         "needs_housing": candidate.needs_housing,
         "earliest_start": candidate.earliest_start,
     }
+    if disclosed:  # the contact: not even its key without consent
+        view["phone"] = candidate.phone
+    return view
 
 
-
-
-def candidate_card(session: Session, actor: Account, candidate: Candidate) -> dict:
+def candidate_card(session: Session, actor: Account, candidate: Candidate, *, base_id: int | None = None,
+                   purpose: DisclosurePurpose | str | None = None, disclosed: bool | None = None) -> dict:
     """How a candidate appears on a referral: caseworkers and administrators see who it is (and the
-    file's id); everyone else only the pseudonymous view."""
-    card = pseudonymous_view(session, candidate)
+    file's id); everyone else only the pseudonymous view, with name and phone where the candidate consented
+    to show them to that base (`base_id`) for that purpose. An employer is only ever named their own base."""
+    if actor.role == Role.EMPLOYER and (base_id is None or base_id != actor.company_id):
+        base_id, disclosed = None, False
+    card = pseudonymous_view(session, candidate, base_id=base_id, purpose=purpose, disclosed=disclosed)
     if actor.role in (Role.ADMINISTRATOR, Role.CASEWORKER):
-        card["id"], card["name"] = candidate.id, candidate.name
+        card["id"], card["name"], card["phone"] = candidate.id, candidate.name, candidate.phone
     else:
         card["id"] = None
     return card
+
+
+def referral_card(session: Session, actor: Account, referral, *, disclosed: bool | None = None) -> dict:
+    """The candidate's card on a referral: the base is the slot's, the purpose follows the referral's stage."""
+    return candidate_card(session, actor, referral.candidate, base_id=referral.slot.company_id,
+                          purpose=referral_purpose(referral), disclosed=disclosed)
+
+
+def referral_disclosures(session: Session, referrals) -> set[int]:
+    """Ids of the referrals on which the slot's base may see name and contact (one query for a list)."""
+    keyed = {r.id: (r.candidate_id, r.slot.company_id, referral_purpose(r)) for r in referrals}
+    allowed = disclosures_in_force(session, keyed.values())
+    return {rid for rid, key in keyed.items() if key in allowed}
 
 
 # ---- pre-release hand-over (预释放信息对接) ---------------------------------------------------------

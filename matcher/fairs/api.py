@@ -8,7 +8,8 @@ from flask.views import MethodView
 from matcher.apiutil import MAX_PAGE_SIZE, PAGE_SIZE, blueprint, paginate_select
 from matcher.auth.current import current_actor
 from matcher.auth.models import Role
-from matcher.candidates.service import candidate_card
+from matcher.candidates.models import DisclosurePurpose
+from matcher.candidates.service import candidate_card, disclosures_in_force
 from matcher.extensions import db
 from matcher.fairs import service
 from matcher.fairs.export import XLSX_MIMETYPE, plan_workbook
@@ -49,11 +50,13 @@ blp = blueprint("fairs", __name__, "",
 
 # ---- what each reader may see of a candidate ------------------------------------------------------------
 
-def _card(actor, candidate) -> dict:
-    """Employers get the pseudonymous card (the name only with the candidate's consent to disclose it);
-    organisers and caseworkers the number, name, office and wishes. Never offence, risk, ID or address."""
+def _card(actor, candidate, base_id: int | None = None, disclosed: bool | None = None) -> dict:
+    """Employers get the pseudonymous card (name and phone only with the candidate's consent to give them to
+    that base at a fair, purpose job_fair; none on an invitation, which names no base); organisers and
+    caseworkers the number, name, office and wishes. Never offence, risk, ID or address."""
     if actor.role == Role.EMPLOYER:
-        card = candidate_card(db.session, actor, candidate)
+        card = candidate_card(db.session, actor, candidate, base_id=base_id, purpose=DisclosurePurpose.JOB_FAIR,
+                              disclosed=disclosed)
         card["office"] = None
         return card
     return {
@@ -80,8 +83,14 @@ def _invitation(actor, invitation):
 
 
 def _interviews(actor, interviews):
+    named = set()
+    if actor.role == Role.EMPLOYER:  # one query for the list
+        named = disclosures_in_force(db.session, [
+            (iv.invitation.candidate_id, iv.booth.company_id, DisclosurePurpose.JOB_FAIR) for iv in interviews])
     for interview in interviews:
-        interview.card = _card(actor, interview.invitation.candidate)
+        key = (interview.invitation.candidate_id, interview.booth.company_id, DisclosurePurpose.JOB_FAIR)
+        interview.card = _card(actor, interview.invitation.candidate, base_id=interview.booth.company_id,
+                               disclosed=key in named)
     return interviews
 
 

@@ -177,6 +177,9 @@ class FairCandidateCardSchema(Schema):
     id = fields.Int(allow_none=True, metadata={"description": "The file's id: caseworkers and administrators."})
     public_id = fields.Str()
     name = fields.Str(allow_none=True)
+    phone = fields.Str(allow_none=True, metadata={
+        "description": "Employers: with the name, only where the candidate consented to give both to that base "
+                       "at a fair (purpose job_fair)."})
     office = fields.Str(allow_none=True, metadata={"description": "The judicial office keeping the file."})
     preferred_courses = fields.List(fields.Str())
     education = fields.Str(metadata={"description": "Employers' card only."})

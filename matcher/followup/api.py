@@ -7,7 +7,7 @@ from flask.views import MethodView
 from matcher.apiutil import MAX_PAGE_SIZE, PAGE_SIZE, blueprint, paginate_select
 from matcher.auth.current import current_actor
 from matcher.auth.models import Account, Role
-from matcher.candidates.service import candidate_card
+from matcher.candidates.service import referral_card, referral_disclosures
 from matcher.extensions import db
 from matcher.followup import service
 from matcher.followup.models import FollowUpTask
@@ -26,10 +26,11 @@ blp = blueprint("follow-up", __name__, "",
                 "the file, and as confirmation requests for the base), and re-offending records.")
 
 
-def for_actor(task: FollowUpTask, actor: Account) -> FollowUpTask:
-    """Attach what this actor may see of the candidate (pseudonymous for a base) and of the office."""
+def for_actor(task: FollowUpTask, actor: Account, disclosed: bool | None = None) -> FollowUpTask:
+    """Attach what this actor may see of the candidate (pseudonymous for a base: name and phone only with the
+    candidate's consent for that base and purpose) and of the office."""
     candidate = task.referral.candidate
-    task.candidate_card = candidate_card(db.session, actor, candidate)
+    task.candidate_card = referral_card(db.session, actor, task.referral, disclosed=disclosed)
     task.follow_up_office = candidate.office if actor.role in (Role.ADMINISTRATOR, Role.CASEWORKER) else None
     return task
 
@@ -43,7 +44,9 @@ class Tasks(MethodView):
         """List the follow-up checks visible to you, soonest due first"""
         actor = current_actor()
         stmt = service.list_tasks(session=db.session, actor=actor, filters=filters)
-        return [for_actor(task, actor) for task in paginate_select(db.session, stmt, pagination_parameters)]
+        tasks = list(paginate_select(db.session, stmt, pagination_parameters))
+        disclosed = referral_disclosures(db.session, [task.referral for task in tasks])
+        return [for_actor(task, actor, task.referral.id in disclosed) for task in tasks]
 
 
 @blp.route("/follow-up-tasks/overdue-by-office")

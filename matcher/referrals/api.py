@@ -6,7 +6,7 @@ from flask.views import MethodView
 
 from matcher.apiutil import MAX_PAGE_SIZE, PAGE_SIZE, blueprint, paginate_select
 from matcher.auth.current import current_actor
-from matcher.candidates.service import candidate_card
+from matcher.candidates.service import referral_card, referral_disclosures
 from matcher.extensions import db
 from matcher.idempotency import idempotent
 from matcher.referrals import service
@@ -21,9 +21,10 @@ blp = blueprint("referrals", __name__, "/referrals",
                 "Referrals of candidates to slots, followed to a start and to staying in work.")
 
 
-def _for_actor(referral, actor):
-    """Attach what this actor may see of the candidate and which moves they can make."""
-    referral.candidate_card = candidate_card(db.session, actor, referral.candidate)
+def _for_actor(referral, actor, disclosed: bool | None = None):
+    """Attach what this actor may see of the candidate and which moves they can make: a base sees name and
+    phone only with the candidate's consent for that base and the referral's stage (interview, employment)."""
+    referral.candidate_card = referral_card(db.session, actor, referral, disclosed=disclosed)
     referral.next_moves = [m.value for m in service.allowed_moves(referral.status, actor.role)]
     return referral
 
@@ -37,7 +38,9 @@ class Referrals(MethodView):
         """List referrals visible to you"""
         actor = current_actor()
         stmt = service.list_referrals(session=db.session, actor=actor, filters=filters)
-        return [_for_actor(r, actor) for r in paginate_select(db.session, stmt, pagination_parameters)]
+        rows = list(paginate_select(db.session, stmt, pagination_parameters))
+        disclosed = referral_disclosures(db.session, rows)  # one query for the page
+        return [_for_actor(r, actor, r.id in disclosed) for r in rows]
 
     @idempotent
     @blp.arguments(ReferralCreateSchema)

@@ -28,7 +28,10 @@ class TransitionSchema(Schema):
 class CandidateCardSchema(Schema):
     id = fields.Int(allow_none=True, metadata={"description": "Only for caseworkers and administrators."})
     public_id = fields.Str()
-    name = fields.Str(allow_none=True)
+    name = fields.Str(allow_none=True, metadata={
+        "description": "A base sees it only with the candidate's consent to disclose it to that base for the "
+                       "referral's stage (interview before the start, employment from the start on)."})
+    phone = fields.Str(allow_none=True, metadata={"description": "Contact: as name; absent without consent."})
     education = fields.Str()
     skills = fields.List(fields.Nested(CandidateSkillOutSchema))
     certificates = fields.List(fields.Str())

@@ -19,11 +19,13 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from matcher.auth.models import Role
+from matcher.bases.models import CertificationStatus, Company
 from matcher.candidates import service as candidates
 from matcher.candidates.models import (
     Candidate,
     CandidateStatus,
     ConsentKind,
+    DisclosurePurpose,
     Education,
     OffenceCategory,
     RiskGrade,
@@ -328,7 +330,7 @@ def _render_candidate_form(candidate: Candidate | None, form: MultiDict, errors:
         skill_rows=_rows_shown(form, "skill_", MIN_SKILL_ROWS, MAX_SKILL_ROWS),
         course_rows=_rows_shown(form, "course-", MIN_COURSE_ROWS, MAX_COURSE_ROWS),
         educations=list(Education), offences=list(OffenceCategory), grades=list(RiskGrade),
-        consent_kinds=list(ConsentKind)), status
+        consent_kinds=GENERAL_CONSENT_KINDS), status
 
 
 @bp.route("/caseworker/candidates/new", methods=["GET", "POST"])
@@ -383,12 +385,14 @@ def _render_file(candidate: Candidate, *, forms: dict | None = None, errors: dic
     consents = candidates.list_consents(session=db.session, actor=me, candidate_id=candidate.id)
     in_force = {}
     for consent in consents:  # oldest first: the latest record of a kind wins
-        in_force[consent.kind.value] = consent.granted
+        if consent.kind != ConsentKind.DISCLOSE_IDENTITY:
+            in_force[consent.kind.value] = consent.granted
     referral_rows = list(db.session.scalars(referrals.list_referrals(
         session=db.session, actor=me, filters={"candidate_id": candidate.id, "sort": "-created_at"})))
     defaults = {"visit": MultiDict({"visited_on": day, "kind": "home"}),
                 "risk": MultiDict({"assessed_on": day, "grade": candidate.risk_grade.value}),
-                "consent": MultiDict({"recorded_on": day, "granted": "y", "kind": "referral"})}
+                "consent": MultiDict({"recorded_on": day, "granted": "y", "kind": "referral"}),
+                "disclosure": MultiDict({"recorded_on": day, "purpose": DisclosurePurpose.INTERVIEW.value})}
     extras = followup_extras(candidate.id)  # re-offences and the placements a visit can look at
     defaults["reoffence"] = extras.pop("reoffence_defaults")
     defaults.update(forms or {})
@@ -401,7 +405,7 @@ def _render_file(candidate: Candidate, *, forms: dict | None = None, errors: dic
         visits=candidates.list_visits(session=db.session, actor=me, candidate_id=candidate.id),
         referrals=referral_rows, courses=dict(_course_choices()), skill_names=_skill_names(),
         forms=defaults, errors=errors or {}, visit_kinds=list(VisitKind), grades=list(RiskGrade), **extras,
-        consent_kinds=list(ConsentKind)), status
+        consent_kinds=GENERAL_CONSENT_KINDS, **_disclosure_context(candidate, referral_rows)), status
 
 
 @bp.route("/caseworker/candidates/<id:candidate_id>")
@@ -458,6 +462,53 @@ def caseworker_consent(candidate_id: int):
 
     return _record(candidate_id, "consent", ConsentCreateSchema(), to_data, candidates.record_consent,
                    _("The consent is recorded."))
+
+
+# ---- disclosure of name and phone: per base and purpose ---------------------------------------------
+
+GENERAL_CONSENT_KINDS = [kind for kind in ConsentKind if kind != ConsentKind.DISCLOSE_IDENTITY]
+
+
+def _disclosure_context(candidate: Candidate, referral_rows) -> dict:
+    """The disclosures on record (latest per base and purpose) and the bases to choose from: those the
+    person has referrals to first, then every certified base."""
+    session = db.session
+    latest = candidates.disclosures_by_candidate(session, candidate.id)
+    disclosures = sorted(latest.values(), key=lambda c: (c.base.name if c.base else "", c.purpose.value))
+    referred: dict[int, Company] = {}
+    for referral in referral_rows:
+        referred.setdefault(referral.slot.company_id, referral.slot.company)
+    certified = [c for c in session.scalars(select(Company).where(
+        Company.certification_status == CertificationStatus.CERTIFIED).order_by(Company.name))
+        if c.id not in referred]
+    return {"disclosures": disclosures, "referred_bases": list(referred.values()), "certified_bases": certified,
+            "purposes": list(DisclosurePurpose)}
+
+
+@bp.route("/caseworker/candidates/<id:candidate_id>/disclosures", methods=["POST"])
+@page(CW)
+def caseworker_disclosure(candidate_id: int):
+    """The person agrees that one base may learn their name and phone for one purpose."""
+    def to_data(form):
+        data = _present(form, "base_id", "purpose", "recorded_on", "note")
+        data.update(kind=ConsentKind.DISCLOSE_IDENTITY.value, granted=True)
+        return data
+
+    return _record(candidate_id, "disclosure", ConsentCreateSchema(), to_data, candidates.record_consent,
+                   _("The consent is recorded: this base may see the name and phone for this purpose."))
+
+
+@bp.route("/caseworker/candidates/<id:candidate_id>/disclosures/withdraw", methods=["POST"])
+@page(CW)
+def caseworker_disclosure_withdraw(candidate_id: int):
+    """One click: the consent for this base and purpose is withdrawn, from this moment."""
+    def to_data(form):
+        data = _present(form, "base_id", "purpose")
+        data.update(kind=ConsentKind.DISCLOSE_IDENTITY.value, granted=False, recorded_on=today().isoformat())
+        return data
+
+    return _record(candidate_id, "disclosure", ConsentCreateSchema(), to_data, candidates.record_consent,
+                   _("The consent is withdrawn: the base no longer sees the name and phone."))
 
 
 @dataclasses.dataclass(frozen=True)

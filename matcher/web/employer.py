@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 from matcher.auth.models import Role
 from matcher.bases.schemas import CompanyUpdateSchema
 from matcher.bases.service import get_company, update_company
-from matcher.candidates.service import candidate_card
+from matcher.candidates.service import candidate_card, referral_card
 from matcher.errors import DomainError, NotFound
 from matcher.extensions import db
 from matcher.matching.service import recommend_candidates
@@ -247,7 +247,7 @@ def _referral_page(referral, *, errors=None, summary=None, failed_move=None, for
     who, session = actor(), db.session
     moves = allowed_moves(referral.status, who.role)
     return render_template("web/employer/referral.html", referral=referral,
-                           card=candidate_card(session, who, referral.candidate), names=_names(session),
+                           card=referral_card(session, who, referral), names=_names(session),
                            moves=moves, needs_reason=NEEDS_REASON, dated=DATED_MOVES, errors=errors or {},
                            summary=summary, failed_move=failed_move, form=form or {},
                            today=today()), status

@@ -18,7 +18,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from matcher.auth.models import Role
-from matcher.candidates.service import candidate_card
+from matcher.candidates.models import DisclosurePurpose
+from matcher.candidates.service import candidate_card, disclosed_candidate_ids
 from matcher.errors import DomainError, Invalid, NotFound, translate
 from matcher.extensions import db
 from matcher.fairs import service as fairs
@@ -270,12 +271,13 @@ def _booth_or_404(fair: Fair, booth_id: int):
     return booth
 
 
-def _person(session, interview) -> dict:
-    """Organisers see who it is (they check people in); employers the pseudonymous card, named only with the
-    candidate's consent to show it."""
+def _person(session, interview, disclosed: bool | None = None) -> dict:
+    """Organisers see who it is (they check people in); employers the pseudonymous card, with name and phone
+    only where the candidate consented to give them to this booth's base at a fair (purpose job_fair)."""
     who = actor()
     candidate = interview.invitation.candidate
-    card = candidate_card(session, who, candidate)
+    card = candidate_card(session, who, candidate, base_id=interview.booth.company_id,
+                          purpose=DisclosurePurpose.JOB_FAIR, disclosed=disclosed)
     if who.role in RUNNING:
         card["name"] = candidate.name
     return card
@@ -313,7 +315,9 @@ def fairday_outcomes(fair_id: int, booth_id: int):
     for row in rows:
         per_block[row.block] += 1
     interviews = [iv for iv in rows if iv.block == block]
-    cards = {iv.id: _person(session, iv) for iv in interviews}
+    named = disclosed_candidate_ids(session, [iv.invitation.candidate_id for iv in interviews], booth.company_id,
+                                    DisclosurePurpose.JOB_FAIR)
+    cards = {iv.id: _person(session, iv, iv.invitation.candidate_id in named) for iv in interviews}
     return _render("web/fairday/outcomes.html", fair=fair, booth=booth, block=block, blocks=_blocks(fair),
                    per_block=per_block, interviews=interviews, cards=cards, names=_names(session),
                    running=who.role in RUNNING, current=fairs.current_block(fair), tab="day")
@@ -370,8 +374,14 @@ def fairday_employer_fairs():
         if booth is None:
             continue
         by_block: dict[int, list] = defaultdict(list)
-        for interview in fairs.schedule(session=session, actor=who, fair_id=fair.id, booth_id=booth.id):
-            by_block[interview.block].append((interview, candidate_card(session, who, interview.invitation.candidate)))
+        schedule = fairs.schedule(session=session, actor=who, fair_id=fair.id, booth_id=booth.id)
+        # Name and phone only where the candidate agreed to give them to this base at a fair.
+        named = disclosed_candidate_ids(session, [iv.invitation.candidate_id for iv in schedule], booth.company_id,
+                                        DisclosurePurpose.JOB_FAIR)
+        for interview in schedule:
+            by_block[interview.block].append((interview, candidate_card(
+                session, who, interview.invitation.candidate, base_id=booth.company_id,
+                purpose=DisclosurePurpose.JOB_FAIR, disclosed=interview.invitation.candidate_id in named)))
         entries.append({"fair": fair, "booth": booth, "by_block": dict(sorted(by_block.items())),
                         "count": sum(len(v) for v in by_block.values())})
     return _render("web/fairday/employer_fairs.html", entries=entries)

@@ -20,8 +20,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
 
 from matcher.auth.models import Role
-from matcher.candidates.models import ConsentKind
-from matcher.candidates.service import has_consent
+from matcher.candidates.models import ConsentKind, DisclosurePurpose
+from matcher.candidates.service import disclosures_in_force, has_consent
 from matcher.errors import DomainError, NotFound, translate
 from matcher.extensions import db
 from matcher.fairs import service as fairs
@@ -474,9 +474,12 @@ def organiser_fair_print_booths(fair_id: int):
     for iv in interviews:
         by_booth[iv.booth_id].append(iv)
     booths = [{"booth": b, "interviews": by_booth.get(b.id, [])} for b in fair.booths]
-    # The sheet goes to the base's staff: a name only where the candidate agreed to show it to bases.
-    named = {iv.invitation.candidate_id for iv in interviews
-             if has_consent(db.session, iv.invitation.candidate_id, ConsentKind.DISCLOSE_IDENTITY)}
+    # The sheet goes to the base's staff: a name only where the candidate agreed to give it to that base at a
+    # fair (purpose job_fair). Keyed by interview: one person may agree for one booth and not another.
+    allowed = disclosures_in_force(db.session, [
+        (iv.invitation.candidate_id, iv.booth.company_id, DisclosurePurpose.JOB_FAIR) for iv in interviews])
+    named = {iv.id for iv in interviews
+             if (iv.invitation.candidate_id, iv.booth.company_id, DisclosurePurpose.JOB_FAIR) in allowed}
     return render_template("web/fairs/print_booths.html", fair=fair, booths=booths, named=named)
 
 

@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from matcher.auth.models import Role
-from matcher.candidates.service import candidate_card
+from matcher.candidates.service import referral_card, referral_disclosures
 from matcher.errors import DomainError, NotFound
 from matcher.extensions import db
 from matcher.followup import service as followup
@@ -110,7 +110,8 @@ def _names() -> dict:
 def _employer_page(*, failed: dict | None = None, status: int = 200):
     who, day = actor(), today()
     tasks = [t for t in _open_tasks() if t.due_on <= day + dt.timedelta(days=EMPLOYER_NOTICE_DAYS)]
-    cards = {t.id: candidate_card(db.session, who, t.referral.candidate) for t in tasks}
+    disclosed = referral_disclosures(db.session, [t.referral for t in tasks])  # name and phone: per base and purpose
+    cards = {t.id: referral_card(db.session, who, t.referral, disclosed=t.referral.id in disclosed) for t in tasks}
     return render_template("web/followup/employer.html", due=[t for t in tasks if t.due_on <= day],
                            coming=[t for t in tasks if t.due_on > day], cards=cards, names=_names(), today=day,
                            failed=failed or {}, days_overdue=_days_overdue,

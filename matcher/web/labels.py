@@ -32,7 +32,10 @@ LABELS: dict[str, dict[str, str]] = {
     "visit_kind": {"home": N_("Home visit"), "phone": N_("Phone call"), "workplace": N_("Workplace visit"),
                    "office": N_("Office talk"), "online": N_("Online")},
     "consent_kind": {"data_processing": N_("Keep and match the file"), "referral": N_("Refer to bases"),
-                     "disclose_identity": N_("Show name to bases")},
+                     "disclose_identity": N_("Give name and phone to a base")},
+    # Why a base may learn a candidate's name and phone: each base and purpose needs its own consent.
+    "disclosure_purpose": {"interview": N_("Interview on a referral"), "job_fair": N_("Booth list at a job fair"),
+                           "employment": N_("Contract and payroll once started")},
     "role": {"administrator": N_("Administrator"), "caseworker": N_("Caseworker"), "employer": N_("Employer"),
              "organiser": N_("Organiser")},
     "fair_status": {"preparing": N_("Preparing"), "closed": N_("Over"), "cancelled": N_("Called off")},

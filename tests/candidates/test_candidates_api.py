@@ -242,7 +242,7 @@ def test_consents_are_recorded_and_listed(api, world):
     path = f"/api/v1/candidates/{world.cand_a.id}/consents"
     response = api.post(path, headers=world.h("cw_a"), json={
         "kind": "disclose_identity", "granted": True, "recorded_on": today().isoformat(),
-        "note": "本人签字同意"})
+        "base_id": world.company_a.id, "purpose": "interview", "note": "本人签字同意"})
     assert response.status_code == 201
     kinds = [(c["kind"], c["granted"]) for c in api.get(path, headers=world.h("cw_a")).json]
     assert kinds == [("data_processing", True), ("referral", True), ("disclose_identity", True)]

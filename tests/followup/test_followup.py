@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, update
 
-from matcher.candidates.models import ConsentKind
+from matcher.candidates.models import ConsentKind, DisclosurePurpose
 from matcher.followup.models import FollowUpTask, TaskStatus
 from matcher.referrals.models import ReferralEvent, ReferralStatus
 from matcher.timeutil import today
@@ -104,8 +104,14 @@ def test_an_employer_sees_its_own_bases_checks_pseudonymously(api, world, sessio
 
     from matcher.candidates.service import record_consent
 
-    record_consent(session=session, actor=world.accounts["cw_a"], candidate_id=world.cand_a.id,
-                   data={"kind": ConsentKind.DISCLOSE_IDENTITY, "granted": True, "recorded_on": today()})
+    def disclose(purpose):
+        record_consent(session=session, actor=world.accounts["cw_a"], candidate_id=world.cand_a.id,
+                       data={"kind": ConsentKind.DISCLOSE_IDENTITY, "granted": True, "recorded_on": today(),
+                             "base_id": world.company_a.id, "purpose": purpose})
+
+    disclose(DisclosurePurpose.INTERVIEW)  # the placement has started: an interview consent is not enough
+    assert _list(api, world, "emp_a")[0]["candidate"]["name"] is None
+    disclose(DisclosurePurpose.EMPLOYMENT)
     assert _list(api, world, "emp_a")[0]["candidate"]["name"] == world.cand_a.name
 
 

@@ -360,11 +360,11 @@ def test_the_name_is_shown_only_after_consent_to_disclose(api, world, sensitive)
 
     assert employer_sees_name() is None
     consents = f"/api/v1/candidates/{candidate.id}/consents"
-    api.post(consents, headers=world.h("cw_a"),
-             json={"kind": "disclose_identity", "granted": True, "recorded_on": today().isoformat()})
+    disclosure = {"kind": "disclose_identity", "recorded_on": today().isoformat(), "base_id": world.company_a.id,
+                  "purpose": "interview"}
+    assert api.post(consents, headers=world.h("cw_a"), json={**disclosure, "granted": True}).status_code == 201
     assert employer_sees_name() == "赵敏感"
-    api.post(consents, headers=world.h("cw_a"),
-             json={"kind": "disclose_identity", "granted": False, "recorded_on": today().isoformat()})
+    assert api.post(consents, headers=world.h("cw_a"), json={**disclosure, "granted": False}).status_code == 201
     assert employer_sees_name() is None
 
 

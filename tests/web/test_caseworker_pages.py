@@ -219,7 +219,7 @@ def test_visit_risk_and_consent_forms_record_and_redirect_back(world, cw):
     response = cw.form_post(f"{file_page}/risk-assessments", {"grade": "yellow", "assessed_on": today,
                                                                "reason": "月度排查"}, page=file_page)
     assert response.status_code == 302
-    response = cw.form_post(f"{file_page}/consents", {"kind": "disclose_identity", "granted": "y",
+    response = cw.form_post(f"{file_page}/consents", {"kind": "data_processing", "granted": "y",
                                                        "recorded_on": today}, page=file_page)
     assert response.status_code == 302
     body = text(cw.get(file_page))

@@ -233,15 +233,31 @@ def test_referral_pages_hide_sensitive_facts(browser, world, session):
     assert cand.public_id in pages[3]
 
 
-def test_name_shown_only_with_consent_to_disclose(browser, world, session):
+def test_name_and_phone_shown_only_with_consent_for_this_base_and_purpose(browser, world, session):
     from matcher.candidates.service import record_consent
 
+    world.cand_a.phone = "13800009999"
+    session.commit()
     referral = refer(world, session)
     page = browser("emp_a", "en")
-    assert world.cand_a.name not in html(page.get(f"/employer/referrals/{referral.id}"))
-    record_consent(session=session, actor=world.accounts["cw_a"], candidate_id=world.cand_a.id,
-                   data={"kind": "disclose_identity", "granted": True, "recorded_on": dt.date.today()})
-    assert world.cand_a.name in html(page.get(f"/employer/referrals/{referral.id}"))
+    url = f"/employer/referrals/{referral.id}"
+
+    def consent(base, purpose, granted=True):
+        record_consent(session=session, actor=world.accounts["cw_a"], candidate_id=world.cand_a.id,
+                       data={"kind": "disclose_identity", "granted": granted, "recorded_on": dt.date.today(),
+                             "base_id": base.id, "purpose": purpose})
+
+    body = html(page.get(url))
+    assert world.cand_a.name not in body and "13800009999" not in body and 'data-testid="identity-withheld"' in body
+    consent(world.company_b, "interview")  # another base
+    consent(world.company_a, "job_fair")  # this base, another purpose
+    assert world.cand_a.name not in html(page.get(url))
+    consent(world.company_a, "interview")
+    body = html(page.get(url))
+    assert world.cand_a.name in body and "13800009999" in body
+    consent(world.company_a, "interview", granted=False)  # withdrawn: hidden at once
+    body = html(page.get(url))
+    assert world.cand_a.name not in body and "13800009999" not in body
 
 
 def test_other_base_cannot_see_the_referral(browser, world, session):
