@@ -31,6 +31,7 @@ from matcher.candidates.models import (
     Certificate,
     Consent,
     ConsentKind,
+    DisclosurePurpose,
     Education,
     OffenceCategory,
     PreferredCourse,
@@ -141,18 +142,49 @@ def build_demo(session: Session, spec: DemoSpec, echo: Callable[[str], Any] = pr
     echo(f"  {len(city.candidate_rows)} candidates")
     city.history()
     city.aftercare()
+    city.disclosures()
     city.flush()
     _reset_sequences(session)
     session.commit()
     from matcher.demo.fair import build_demo_fair
 
     echo(build_demo_fair(session, spec.seed))
+    echo(_fair_disclosures(session, spec.seed))
     seconds = time.perf_counter() - started
     lines = [f"demo city built in {seconds:.1f} s (seed {spec.seed})"]
     lines += [f"  {name}: {count}" for name, count in city.counts().items()]
     lines.append(f"demo accounts (password: {DEMO_PASSWORD}):")
     lines += [f"  {role:<13} {username}  ({what})" for role, username, what in city.demo_logins]
     return "\n".join(lines)
+
+
+def _fair_disclosures(session: Session, seed: int) -> str:
+    """Some people coming to the demo fair agree to give their name and phone to one or two of its booths' bases
+    (purpose job_fair), so the booth lists show names for some and numbers for the rest. Own random stream."""
+    from matcher.fairs.models import Fair, FairInvitation, InvitationStatus
+
+    rng = random.Random(seed + 4)
+    recorded = 0
+    for fair in session.scalars(select(Fair).order_by(Fair.id)):
+        bases = sorted(booth.company_id for booth in fair.booths)
+        if not bases:
+            continue
+        coming = session.scalars(select(FairInvitation).where(
+            FairInvitation.fair_id == fair.id, FairInvitation.status == InvitationStatus.CONFIRMED)
+            .order_by(FairInvitation.id)).all()
+        for invitation in coming:
+            if rng.random() >= 0.5:
+                continue
+            caseworker = session.scalar(select(Account.id).where(
+                Account.role == Role.CASEWORKER, Account.office_id == invitation.candidate.office_id)
+                .order_by(Account.id).limit(1))
+            for base_id in rng.sample(bases, k=min(len(bases), rng.choice((1, 2)))):
+                session.add(Consent(candidate_id=invitation.candidate_id, kind=ConsentKind.DISCLOSE_IDENTITY,
+                                    granted=True, base_id=base_id, purpose=DisclosurePurpose.JOB_FAIR,
+                                    recorded_on=today(), recorded_by_id=caseworker))
+                recorded += 1
+    session.commit()
+    return f"  {recorded} consents to give name and phone to a fair booth's base"
 
 
 class _City:
@@ -243,6 +275,11 @@ class _City:
                                password_hash=password_hash, role=Role.ORGANISER, bureau_code=CITY_CODE,
                                is_active_account=True, created_at=self.now))
         self.demo_logins += [("administrator", "admin", "金华市司法局"), ("organiser", "organiser", "金华市司法局")]
+        # A second administrator: an identified export asked for by one is approved by the other.
+        self.add(Account, dict(id=self.ids.take(Account), username="admin2", display_name="金华市司法局 审批管理员",
+                               password_hash=password_hash, role=Role.ADMINISTRATOR, bureau_code=CITY_CODE,
+                               is_active_account=True, created_at=self.now))
+        self.demo_logins.append(("administrator", "admin2", "金华市司法局"))
         for township in self.townships:
             office = self.offices[township.code]
             account_id = self.ids.take(Account)
@@ -465,12 +502,14 @@ class _City:
                                                until=add_years(release, rng.choice((3, 5))),
                                                note="判决书载明的从业禁止", created_at=self.now))
             intake = min(release, self.today) - dt.timedelta(days=30)
-            for kind, p in ((ConsentKind.DATA_PROCESSING, 1.0), (ConsentKind.REFERRAL, 0.85),
-                            (ConsentKind.DISCLOSE_IDENTITY, 0.4)):
+            for kind, p in ((ConsentKind.DATA_PROCESSING, 1.0), (ConsentKind.REFERRAL, 0.85)):
                 if rng.random() < p:
                     self.add(Consent, dict(id=self.ids.take(Consent), candidate_id=candidate_id, kind=kind,
                                            granted=True, recorded_on=intake, recorded_by_id=caseworker,
                                            created_at=self.now))
+            # Willing to give name and phone to the bases they deal with: recorded per base and purpose later
+            # (disclosures). Drawn here, as the blanket consent once was, so the rest of the city stays the same.
+            discloses = rng.random() < 0.4
             grades = [RiskGrade.GREEN] * rng.randint(0, 2) + [grade]
             for step, g in enumerate(grades):
                 day = min(self.today, intake + dt.timedelta(days=30 * step + 1))
@@ -484,7 +523,7 @@ class _City:
                                          kind=rng.choice(list(VisitKind)), note="走访了解就业意向与生活情况",
                                          recorded_by_id=caseworker, created_at=self.now))
             self.candidate_facts[candidate_id] = {"row": row, "skills": skills, "wishes": wishes,
-                                                  "caseworker": caseworker}
+                                                  "caseworker": caseworker, "discloses": discloses}
 
     # ---- referral history ---------------------------------------------------------------
     def stay_probability(self, facts: dict, slot: dict) -> float:
@@ -547,6 +586,37 @@ class _City:
             if target == ReferralStatus.STARTED:
                 facts["row"]["status"] = CandidateStatus.PLACED
                 placed.add(facts["row"]["id"])
+
+    def disclosures(self) -> None:
+        """Consents to give name and phone to a base, one per base and purpose: an interview consent for the base
+        of most referrals that got past proposal of the people willing to give them, an employment consent once
+        they started there, and a few withdrawn after the person left. Its own random stream, as aftercare."""
+        rng = random.Random(self.spec.seed + 3)
+        slots = {s["id"]: s for s in self.rows.get(Slot, [])}
+        given: set[tuple[int, int, DisclosurePurpose]] = set()
+
+        def consent(facts: dict, base_id: int, purpose: DisclosurePurpose, day: dt.date, granted: bool = True):
+            self.add(Consent, dict(id=self.ids.take(Consent), candidate_id=facts["row"]["id"],
+                                   kind=ConsentKind.DISCLOSE_IDENTITY, granted=granted, base_id=base_id,
+                                   purpose=purpose, recorded_on=min(day, self.today),
+                                   recorded_by_id=facts["caseworker"], created_at=self.now))
+
+        for referral in self.rows.get(Referral, []):
+            facts = self.candidate_facts.get(referral["candidate_id"])
+            if facts is None or not facts["discloses"] or referral["status"] == ReferralStatus.PROPOSED:
+                continue
+            base_id = slots[referral["slot_id"]]["company_id"]
+            asked = referral["created_at"].date()
+            if (facts["row"]["id"], base_id, DisclosurePurpose.INTERVIEW) not in given and rng.random() < 0.8:
+                given.add((facts["row"]["id"], base_id, DisclosurePurpose.INTERVIEW))
+                consent(facts, base_id, DisclosurePurpose.INTERVIEW, asked)
+            started = referral["started_on"]
+            if started is not None and (facts["row"]["id"], base_id, DisclosurePurpose.EMPLOYMENT) not in given \
+                    and rng.random() < 0.9:
+                given.add((facts["row"]["id"], base_id, DisclosurePurpose.EMPLOYMENT))
+                consent(facts, base_id, DisclosurePurpose.EMPLOYMENT, started)
+                if referral["status"] == ReferralStatus.LEFT and referral["ended_on"] and rng.random() < 0.3:
+                    consent(facts, base_id, DisclosurePurpose.EMPLOYMENT, referral["ended_on"], granted=False)
 
     def aftercare(self) -> None:
         """What follows the placements: the checks at 30, 90 and 180 days (done when the stay was confirmed or the

@@ -1,6 +1,10 @@
 """The interview plan of a job fair as an Excel workbook, to print and hand out: the summary, the schedule, one
 block of rows per booth (a page each when printed) and the candidates left unplaced. Used by the API, the pages
-and the CLI; the service decides who may have it (the fair's organisers and administrators)."""
+and the CLI; the service decides who may have it (the fair's organisers and administrators).
+
+Pseudonymous by default: candidates are listed by their file number (public id), never by name. The identified
+plan (names beside the numbers) is an export like any other holding personal data: it is requested, approved by
+an administrator and downloaded once (matcher.exports.service, kind `fair_plan`)."""
 
 from __future__ import annotations
 
@@ -57,8 +61,10 @@ STATUS = {
 }
 
 
-def plan_workbook(*, session: Session, actor: Account, fair_id: int, lang: str = "zh") -> bytes:
-    """The fair's latest plan as an .xlsx file (Chinese sheet names and headers unless `lang` is "en")."""
+def plan_workbook(*, session: Session, actor: Account, fair_id: int, lang: str = "zh",
+                  identified: bool = False) -> bytes:
+    """The fair's latest plan as an .xlsx file (Chinese sheet names and headers unless `lang` is "en");
+    with names only when `identified` (an approved export request)."""
     from openpyxl import Workbook
 
     lang = "en" if lang == "en" else "zh"
@@ -110,25 +116,24 @@ def plan_workbook(*, session: Session, actor: Account, fair_id: int, lang: str =
     set_widths(sheet, [28, 48])
 
     sheet = workbook.create_sheet(sheets["schedule"])
-    header = [labels[k] for k in ("time", "booth", "base", "slot", "public_id", "name", "office", "status")]
+    who = ("public_id", "name", "office") if identified else ("public_id", "office")
+    header = [labels[k] for k in ("time", "booth", "base", "slot", *who, "status")]
     append_row(sheet, header, bold=True)
     for iv in interviews:
         append_row(sheet, [fair.block_label(iv.block), iv.booth.label, iv.booth.company.name, iv.slot.title,
-                        *_who(iv), STATUS[lang][iv.status.value]])
+                        *_who(iv.invitation.candidate, identified), STATUS[lang][iv.status.value]])
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
-    set_widths(sheet, [14, 8, 28, 20, 14, 10, 20, 10])
+    set_widths(sheet, [14, 8, 28, 20, 14, *([10] if identified else []), 20, 10])
 
-    _by_booth(workbook.create_sheet(sheets["by_booth"]), fair, interviews, labels, lang)
+    _by_booth(workbook.create_sheet(sheets["by_booth"]), fair, interviews, labels, lang, identified)
 
     sheet = workbook.create_sheet(sheets["unplaced"])
-    append_row(sheet, [labels[k] for k in ("public_id", "name", "office", "reason")], bold=True)
+    append_row(sheet, [labels[k] for k in (*who, "reason")], bold=True)
     for invitation, code in unplaced:
-        candidate = invitation.candidate
-        append_row(sheet, [candidate.public_id, candidate.name, candidate.office.name if candidate.office else "",
-                        reason_text(code, lang)])
+        append_row(sheet, [*_who(invitation.candidate, identified), reason_text(code, lang)])
     sheet.freeze_panes = "A2"
-    set_widths(sheet, [14, 10, 20, 70])
+    set_widths(sheet, [14, *([10] if identified else []), 20, 70])
 
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -140,12 +145,12 @@ def _china_time(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=dt.UTC).astimezone(CHINA_TZ).replace(tzinfo=None)
 
 
-def _who(iv: FairInterview) -> list[str]:
-    candidate = iv.invitation.candidate
-    return [candidate.public_id, candidate.name, candidate.office.name if candidate.office else ""]
+def _who(candidate, identified: bool) -> list[str]:
+    office = candidate.office.name if candidate.office else ""
+    return [candidate.public_id, candidate.name, office] if identified else [candidate.public_id, office]
 
 
-def _by_booth(sheet, fair, interviews: list[FairInterview], labels: dict, lang: str) -> None:
+def _by_booth(sheet, fair, interviews: list[FairInterview], labels: dict, lang: str, identified: bool) -> None:
     """One block of rows per booth, each starting on a new printed page."""
     from openpyxl.worksheet.pagebreak import Break
 
@@ -162,10 +167,12 @@ def _by_booth(sheet, fair, interviews: list[FairInterview], labels: dict, lang: 
         if booth.withdrawn_from_block is not None:
             title += f"  ({labels['withdrawn'].format(n=booth.withdrawn_from_block + 1)})"
         append_row(sheet, [title], bold=True)
-        append_row(sheet, [labels[k] for k in ("time", "slot", "public_id", "name", "office", "status")], bold=True)
+        who = ("public_id", "name", "office") if identified else ("public_id", "office")
+        append_row(sheet, [labels[k] for k in ("time", "slot", *who, "status")], bold=True)
         rows = row_of_booth.get(booth.id, [])
         for iv in rows:
-            append_row(sheet, [fair.block_label(iv.block), iv.slot.title, *_who(iv), STATUS[lang][iv.status.value]])
+            append_row(sheet, [fair.block_label(iv.block), iv.slot.title, *_who(iv.invitation.candidate, identified),
+                               STATUS[lang][iv.status.value]])
         if not rows:
             append_row(sheet, [labels["no_interviews"]])
-    set_widths(sheet, [14, 20, 14, 10, 20, 10])
+    set_widths(sheet, [14, 20, 14, *([10] if identified else []), 20, 10])

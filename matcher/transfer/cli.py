@@ -17,7 +17,9 @@ from matcher.transfer.columns import EXPORT_KINDS, KIND_TITLES, KINDS
 
 import_cli = AppGroup("import", help="Import candidates, bases, slots, referral history or a prison's pre-release "
                                      "list from CSV or Excel.")
-export_cli = AppGroup("export", help="Export candidates, bases, slots or referral history to CSV or Excel.")
+export_cli = AppGroup("export", help="Export candidates, bases, slots or referral history to CSV or Excel "
+                                     "(pseudonymous; `export approved` writes an identified file an administrator "
+                                     "approved).")
 
 AS_OPTION_HELP = "Act as this account (default: the first active administrator)."
 
@@ -111,6 +113,26 @@ def _export_command(kind: str) -> click.Command:
 
     command.__doc__ = f"Export the {_title(kind)} you may see to CSV or Excel (.xlsx)."
     return export_cli.command(kind)(command)
+
+
+@export_cli.command("approved")
+@click.argument("request_id", type=int)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The file to write.")
+@click.option("--as", "username", metavar="USERNAME", help="The account that asked for the export (default: the "
+                                                           "first active administrator).")
+def export_approved(request_id: int, output: Path, username: str | None) -> None:
+    """Write the identified file of an approved export request (once, by the account that asked for it)."""
+    from matcher.exports.service import download
+
+    with _locale():
+        try:
+            actor = service.acting_account(session=db.session, username=username)
+            export = download(session=db.session, actor=actor, request_id=request_id)
+        except DomainError as exc:
+            fail(exc)
+    output.write_bytes(export.content)
+    click.echo(f"Wrote the identified export of request #{request_id} to {output}.")
 
 
 for _kind in KINDS:

@@ -50,6 +50,8 @@ class Column:
     alternative: tuple[str, ...] = field(default=())
     # Values are codes of a reference table that may also be written by name (COURSE).
     lookup: str | None = None
+    # Personal or sensitive data: written only into an identified export (one an administrator approved).
+    personal: bool = False
 
     @property
     def field(self) -> str:
@@ -133,37 +135,39 @@ PLACE_HELP = "a place code (digits) or a place name as in the reference data (�
 CANDIDATE_COLUMNS: tuple[Column, ...] = (
     Column("public_id", "编号", "Pseudonymous file id (XT-…). Written on export; ignored on import "
            "(a new file gets a new id).", mode=EXPORT_ONLY),
-    Column("name", "姓名", "Full name.", required=True),
+    Column("name", "姓名", "Full name.", required=True, personal=True),
     Column("id_number", "身份证号", "18-character citizen ID number (GB 11643, check character verified). "
            "Import only: Xintu keeps a keyed hash and the masked form, never the number. A number already on "
            "file, or twice in the file, is a row error.", required=True, mode=IMPORT_ONLY),
     Column("id_number_masked", "身份证号（脱敏）", "Masked ID number (`3307**********12`). Export only.",
-           mode=EXPORT_ONLY),
+           mode=EXPORT_ONLY, personal=True),
     Column("sex", "性别", "Read from the ID number when empty; must match it when given.",
            type=ENUM, choices=SEX),
     Column("birth_year", "出生年份", "Read from the ID number when empty; must match it when given.",
            type=INT),
-    Column("ethnicity", "民族", "Ethnicity (民族), as written."),
+    Column("ethnicity", "民族", "Ethnicity (民族), as written.", personal=True),
     Column("education", "文化程度", "Highest education.", required=True, type=ENUM, choices=EDUCATION),
-    Column("phone", "联系电话", "Phone number: digits, spaces, + and -."),
-    Column("hukou", "户籍地", f"Household registration township: {PLACE_HELP}.", required=True, type=PLACE),
+    Column("phone", "联系电话", "Phone number: digits, spaces, + and -.", personal=True),
+    Column("hukou", "户籍地", f"Household registration township: {PLACE_HELP}.", required=True, type=PLACE,
+           personal=True),
     Column("residence", "居住地", f"Township where the person actually lives: {PLACE_HELP}. May be left out "
            "when residence_lat and residence_lng are given.", required=True, type=PLACE,
            alternative=("residence_lat", "residence_lng")),
     Column("residence_lat", "居住地纬度", "Latitude of the residence (optional, with residence_lng): kept "
-           "exactly for travel distances.", type=FLOAT, target="residence.lat"),
+           "exactly for travel distances.", type=FLOAT, target="residence.lat", personal=True),
     Column("residence_lng", "居住地经度", "Longitude of the residence (optional, with residence_lat).",
-           type=FLOAT, target="residence.lng"),
-    Column("residence_address", "居住地址", "Street address."),
-    Column("release_institution", "释放单位", "Prison or detention centre of release."),
+           type=FLOAT, target="residence.lng", personal=True),
+    Column("residence_address", "居住地址", "Street address.", personal=True),
+    Column("release_institution", "释放单位", "Prison or detention centre of release.", personal=True),
     Column("release_date", "释放日期", "Release date; a future date makes a pre-release file (预释放).",
            required=True, type=DATE),
     Column("assistance_ends_on", "帮教期满日期", "End of the five-year assistance period. Export only.",
            type=DATE, mode=EXPORT_ONLY),
     Column("key_subject", "重点帮教对象", "Key subject (重点帮教对象).", type=BOOL),
     Column("risk_grade", "风险等级", "Four-colour risk grade at intake (green when empty).", type=ENUM,
-           choices=RISK_GRADE),
-    Column("offence_category", "罪名类别", "Offence category.", required=True, type=ENUM, choices=OFFENCE),
+           choices=RISK_GRADE, personal=True),
+    Column("offence_category", "罪名类别", "Offence category.", required=True, type=ENUM, choices=OFFENCE,
+           personal=True),
     Column("skills", "技能", "Skills as `code_or_text:level;…` with levels 1 (basic) to 4 (expert), level 2 "
            "when left out, e.g. `chinese_cooking:3;叉车:2`. A taxonomy code, or words (a taxonomy name "
            "becomes its code; anything else is kept as free text).", type=SKILLS),
@@ -176,8 +180,9 @@ CANDIDATE_COLUMNS: tuple[Column, ...] = (
     Column("earliest_start", "最早到岗日期", "Earliest date the person can start.", type=DATE),
     Column("status", "状态", "File status (pre_release or active from the release date when empty).",
            type=ENUM, choices=CANDIDATE_STATUS),
-    Column("consents", "同意事项", "Consents given, separated by `;`. On export: the consents in force.",
-           type=LIST, choices=CONSENT),
+    Column("consents", "同意事项", "Consents given, separated by `;`. On export: the consents in force. "
+           "`disclose_identity` (披露身份) is refused on import: that consent names one base and one purpose and "
+           "is recorded on the candidate's file.", type=LIST, choices=CONSENT),
     Column("office_id", "司法所编号", "Judicial office keeping the file. Used for administrators' imports "
            "only; otherwise the residence's (or registration's) office.", type=INT),
     Column("office", "司法所", "Name of the judicial office keeping the file. Export only.",
@@ -249,7 +254,7 @@ REFERRAL_COLUMNS: tuple[Column, ...] = (
     Column("candidate", "帮教对象", "The candidate: public id (XT-…) or ID number. Export writes the "
            "public id.", required=True),
     Column("candidate_name", "姓名", "Candidate's name. Export only, and never in an employer's export.",
-           mode=EXPORT_ONLY),
+           mode=EXPORT_ONLY, personal=True),
     Column("slot_id", "岗位编号", "Xintu's id of the slot.", required=True, type=INT),
     Column("slot_title", "岗位名称", "Title of the slot. Export only.", mode=EXPORT_ONLY),
     Column("company_name", "基地名称", "Name of the base. Export only.", mode=EXPORT_ONLY),
@@ -323,7 +328,14 @@ KIND_NOTES = {
                   "registered in the office's township, and exports the files the office can see (its own "
                   "and, under dual registration, those registered in its township). The export is the "
                   "caseworker's view of the file and never holds the full ID number, which Xintu does not "
-                  "store: to load an export elsewhere, fill in the `id_number` column again.",
+                  "store. The export is pseudonymous by default: the columns marked *identified only* (name, "
+                  "masked ID number, ethnicity, phone, household registration, exact residence and address, "
+                  "release institution, risk grade, offence) are left out and the file is known by its "
+                  "`public_id`. An identified export holds them all; it needs an administrator's approval "
+                  "(`POST /api/v1/export-requests`, see the README) and may be downloaded once. To load an "
+                  "export elsewhere, use an identified export and fill in the `id_number` column again (a "
+                  "pseudonymous export cannot be imported: it lacks the required `name`, `hukou` and "
+                  "`offence_category`).",
     "bases": "Imported by administrators (new bases start as applications). Exported by everyone within "
              "their scope: administrators the register, employers their own base, others the certified "
              "bases.",
@@ -333,11 +345,14 @@ KIND_NOTES = {
                  "(declined, withdrawn, left) are history and take no seat; live referrals that hold a "
                  "seat (accepted, started, `stayed_*`) take one and are refused when the slot is full. A "
                  "candidate may have one live referral per slot. Exported by administrators, caseworkers "
-                 "(their candidates) and employers (referrals sent to their base, pseudonymous: public id "
-                 "only, never the name, ID number, offence, risk grade, household registration or "
-                 "address). Each imported referral gets its steps as events marked `imported`: proposed "
-                 "on created_on, started on started_on, and the status reached on ended_on (stayed_N: N "
-                 "days after the start; other statuses: on created_on).",
+                 "(their candidates) and employers (referrals sent to their base). Every export is "
+                 "pseudonymous by default (public id only, never the name, ID number, offence, risk grade, "
+                 "household registration or address); administrators and caseworkers get `candidate_name` "
+                 "in an identified export approved by an administrator. The pseudonymous export imports "
+                 "as it is (the `candidate` column holds the public id). Each imported referral gets its "
+                 "steps as events marked `imported`: proposed on created_on, started on started_on, and "
+                 "the status reached on ended_on (stayed_N: N days after the start; other statuses: on "
+                 "created_on).",
     "release_list": "The list a prison or detention centre sends of people due for release (预释放信息对接). "
                     "Import only, by administrators. Each row opens a candidate file, or updates the file "
                     "already kept for the same ID number (name, release facts, places, wishes and skills as "
@@ -382,6 +397,12 @@ the pre-release lists that prisons and detention centres send.
 - **API**: `POST /api/v1/imports/KIND?dry_run=true|false` with the file as multipart field `file`;
   `GET /api/v1/exports/KIND?format=csv|xlsx&headers=en|zh&encoding=utf-8|gbk`.
 - Both act within the account's scope, exactly as the rest of the API does.
+- Exports are **pseudonymous by default**: columns marked *identified only* below (personal and sensitive
+  data) are left out, and a candidate is known by the public id (`XT-…`). An export holding them (an
+  *identified* export) is requested with a reason (`POST /api/v1/export-requests`, or the web page
+  数据导出 / Exports), approved by an administrator other than the requester, and downloaded once by the
+  requester before the approval expires (`XINTU_EXPORT_APPROVAL_DAYS`, 7 days by default): with
+  `GET /api/v1/export-requests/ID/file`, the page, or `flask --app matcher export approved ID -o FILE --as USERNAME`.
 
 ## Files
 - **CSV** is read as UTF-8 (with or without BOM) and, when that fails, as GB18030 (a superset of GBK),
@@ -424,6 +445,8 @@ def markdown() -> str:
             if column.alternative:
                 required = f"yes (or {', '.join(column.alternative)})"
             mode = {BOTH: "both", IMPORT_ONLY: "import only", EXPORT_ONLY: "export only"}[column.mode]
+            if column.personal and column.exported:
+                mode += " (*identified only*)"
             description = column.description.replace("|", "\\|")
             parts.append(f"| `{column.name}` | {column.zh} | {required} | {mode} | {description} |\n")
         listed = [c for c in columns if c.choices]

@@ -22,7 +22,7 @@ from matcher.auth.models import Account, Role
 from matcher.bases.models import Company
 from matcher.bases.schemas import CompanyCreateSchema
 from matcher.bases.service import create_company, list_companies
-from matcher.candidates.models import Candidate, CandidateStatus, Consent, Education
+from matcher.candidates.models import Candidate, CandidateStatus, Consent, ConsentKind, Education
 from matcher.candidates.schemas import CandidateCreateSchema
 from matcher.candidates.service import create_candidate, list_candidates, receive_hand_over
 from matcher.errors import Conflict
@@ -44,6 +44,7 @@ from matcher.transfer.columns import (
 )
 
 ADMIN, CW, EMP, ORG = Role.ADMINISTRATOR, Role.CASEWORKER, Role.EMPLOYER, Role.ORGANISER
+PERSONAL = frozenset(c.name for c in CANDIDATE_COLUMNS if c.personal)  # never leave the process unless identified
 IMPORTED_REASON = "imported"
 
 
@@ -77,14 +78,23 @@ class Importer:
 
 
 class Exporter:
+    """Pseudonymous unless `identified` (an administrator approved an export request): personal columns
+    (Column.personal) are written only into an identified file."""
+
     kind: str
     roles: tuple[Role, ...]
+    # Roles that may have an identified file of this kind (none: the kind holds no personal data).
+    identified_roles: tuple[Role, ...] = ()
 
-    def __init__(self, session: Session, actor: Account):
+    def __init__(self, session: Session, actor: Account, *, identified: bool = False):
         self.session, self.actor = session, actor
+        self.identified = identified and actor.role in self.identified_roles
 
     def columns(self) -> list[Column]:
         raise NotImplementedError
+
+    def shown(self, columns: tuple[Column, ...]) -> list[Column]:
+        return [c for c in columns if c.exported and (self.identified or not c.personal)]
 
     def rows(self) -> Iterator[dict]:
         raise NotImplementedError
@@ -122,16 +132,16 @@ class CandidateImporter(Importer):
 
 
 class CandidateExporter(Exporter):
-    kind, roles = "candidates", (ADMIN, CW)
+    kind, roles, identified_roles = "candidates", (ADMIN, CW), (ADMIN, CW)
 
     def columns(self) -> list[Column]:
-        return [c for c in CANDIDATE_COLUMNS if c.exported]
+        return self.shown(CANDIDATE_COLUMNS)
 
     def rows(self) -> Iterator[dict]:
         stmt = list_candidates(session=self.session, actor=self.actor, filters={"sort": "created_at"})
         in_force = _consents_in_force(self.session, stmt.with_only_columns(Candidate.id).order_by(None))
         for c in self.session.scalars(stmt):
-            yield {
+            row = {
                 "public_id": c.public_id, "name": c.name, "id_number_masked": c.id_number_masked,
                 "sex": c.sex, "birth_year": c.birth_year, "ethnicity": c.ethnicity, "education": c.education,
                 "phone": c.phone, "hukou": c.hukou_code, "residence": c.residence_code,
@@ -148,13 +158,16 @@ class CandidateExporter(Exporter):
                 "consents": format_list(sorted(in_force.get(c.id, ()))),
                 "office_id": c.office_id, "office": c.office.name, "dual_registration": c.dual_registration,
             }
+            yield row if self.identified else {key: value for key, value in row.items() if key not in PERSONAL}
 
 
 def _consents_in_force(session: Session, candidate_ids) -> dict[int, set[str]]:
-    """The latest record of each kind decides, as in candidates.service.has_consent."""
+    """The latest record of each kind decides, as in candidates.service.has_consent. Disclosure of name and
+    contact is per base and purpose and not a column: left out."""
     latest: dict[tuple[int, str], bool] = {}
     stmt = (select(Consent.candidate_id, Consent.kind, Consent.granted)
-            .where(Consent.candidate_id.in_(candidate_ids)).order_by(Consent.recorded_on, Consent.id))
+            .where(Consent.candidate_id.in_(candidate_ids), Consent.kind != ConsentKind.DISCLOSE_IDENTITY)
+            .order_by(Consent.recorded_on, Consent.id))
     for candidate_id, kind, granted in session.execute(stmt):
         latest[(candidate_id, kind.value)] = granted
     in_force: dict[int, set[str]] = {}
@@ -194,7 +207,7 @@ class BaseExporter(Exporter):
     kind, roles = "bases", (ADMIN, CW, EMP, ORG)
 
     def columns(self) -> list[Column]:
-        return [c for c in BASE_COLUMNS if c.exported]
+        return self.shown(BASE_COLUMNS)
 
     def rows(self) -> Iterator[dict]:
         stmt = list_companies(session=self.session, actor=self.actor, filters={"sort": "name"})
@@ -249,7 +262,7 @@ class SlotExporter(Exporter):
     kind, roles = "slots", (ADMIN, CW, EMP, ORG)
 
     def columns(self) -> list[Column]:
-        return [c for c in SLOT_COLUMNS if c.exported]
+        return self.shown(SLOT_COLUMNS)
 
     def rows(self) -> Iterator[dict]:
         stmt = list_slots(session=self.session, actor=self.actor, filters={"sort": "created_at"})
@@ -403,15 +416,14 @@ class ReferralImporter(Importer):
 
 
 class ReferralExporter(Exporter):
-    kind, roles = "referrals", (ADMIN, CW, EMP, ORG)
+    # Pseudonymous (the public id, never the name) unless identified; an employer's export never is.
+    kind, roles, identified_roles = "referrals", (ADMIN, CW, EMP, ORG), (ADMIN, CW)
 
     def columns(self) -> list[Column]:
-        # An employer's export is pseudonymous: the public id, never the name.
-        hidden = {"candidate_name"} if self.actor.role not in (ADMIN, CW) else set()
-        return [c for c in REFERRAL_COLUMNS if c.exported and c.name not in hidden]
+        return self.shown(REFERRAL_COLUMNS)
 
     def rows(self) -> Iterator[dict]:
-        identified = self.actor.role in (ADMIN, CW)
+        identified = self.identified
         stmt = list_referrals(session=self.session, actor=self.actor, filters={"sort": "created_at"})
         for r in self.session.scalars(stmt).unique():
             created_on = r.events[0].on_date if r.events else r.created_at.date()

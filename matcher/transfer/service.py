@@ -61,7 +61,7 @@ class ExportFile:
 
 
 def import_file(*, session: Session, actor: Account, kind: str, data: bytes, filename: str | None,
-                dry_run: bool = False) -> ImportReport:
+                dry_run: bool = False, progress=None) -> ImportReport:
     """Check every row of the file and create all of them, or none (raising Invalid with each bad row)."""
     importer_cls = IMPORTERS.get(kind)
     if importer_cls is None:
@@ -74,11 +74,15 @@ def import_file(*, session: Session, actor: Account, kind: str, data: bytes, fil
         importer = importer_cls(work, work.get(Account, actor.id))
         vocabulary = _vocabulary(work)
         order = {column.name: index for index, column in enumerate(importer.columns)}
-        for row in table.rows:
+        if progress is not None:  # a long job's progress (matcher.jobs): rows checked and imported so far
+            progress(0, len(table.rows), "Checking and importing the rows")
+        for done, row in enumerate(table.rows, start=1):
             row_errors = _import_row(importer, table.columns, row, vocabulary)
             if row_errors:
                 ordered = sorted(row_errors.items(), key=lambda item: order.get(item[0], -1))
                 errors[str(row.number)] = dict(ordered)
+            if progress is not None:
+                progress(done, len(table.rows), "Checking and importing the rows")
         outcome = importer.outcome()
     if errors or dry_run:
         session.rollback()
@@ -199,8 +203,9 @@ SENSITIVE_EXPORT_COLUMNS = ("offence_category", "risk_grade", "id_number_masked"
 
 
 def export_file(*, session: Session, actor: Account, kind: str, format: str = "csv", headers: str = "en",
-                encoding: str = "utf-8") -> ExportFile:
-    """Everything of a kind the actor may see, as a CSV or Excel file."""
+                encoding: str = "utf-8", identified: bool = False, request_id: int | None = None) -> ExportFile:
+    """Everything of a kind the actor may see, as a CSV or Excel file: pseudonymous, unless `identified`
+    (only matcher.exports.service passes it, for an approved export request `request_id`)."""
     exporter_cls = EXPORTERS.get(kind)
     if exporter_cls is None:
         raise NotFound(_l("Unknown kind of file %(kind)s.", kind=kind))
@@ -212,12 +217,14 @@ def export_file(*, session: Session, actor: Account, kind: str, format: str = "c
         raise Invalid(_l("The encoding is utf-8 or gbk."), field="encoding")
     if actor.role not in exporter_cls.roles:
         raise Forbidden(_l("Your role cannot export %(kind)s.", kind=kind))
-    exporter = exporter_cls(session, actor)
+    exporter = exporter_cls(session, actor, identified=identified)
     columns = exporter.columns()
     rows = [{name: enum_value(value) for name, value in row.items()} for row in exporter.rows()]
     # The file leaves the application: who took which sensitive columns is kept (names only, one event per file).
-    audit(session, actor=actor, action="export", object_type="export",
-          fields=[column.name for column in columns if column.name in SENSITIVE_EXPORT_COLUMNS])
+    audit(session, actor=actor, action="export",
+          object_type="export_request" if request_id is not None else "export", object_id=request_id,
+          fields=[column.name for column in columns if column.name in SENSITIVE_EXPORT_COLUMNS
+                  or (exporter.identified and column.personal)])
     session.commit()
     stem = f"{kind}-{today().isoformat()}"
     if format == "xlsx":

@@ -120,10 +120,20 @@ def test_logins_accounts_referral_moves_and_exports(world, session, api, kit, fi
     moves = _events(session, object_type="referral", object_id=created.json["id"], action="move")
     assert moves and all(e.fields == "status" for e in moves)
 
+    personal = {"offence_category", "risk_grade", "id_number_masked", "hukou", "residence_address"}
+    # A plain export is pseudonymous: its event names no personal column.
     assert api.get("/api/v1/exports/candidates?format=csv", headers=world.h("admin")).status_code == 200
     [export] = _events(session, object_type="export")
-    assert {"offence_category", "risk_grade", "id_number_masked", "hukou", "residence_address"} <= \
-        set(export.fields.split(","))
+    assert not personal & set((export.fields or "").split(","))
+    # An identified one goes through an approved request, and its download names the personal columns.
+    asked = api.post("/api/v1/export-requests", headers=world.h("cw_b"), json={  # cw_a was deactivated above
+        "kind": "candidates", "params": {"format": "csv"}, "reason": "移交档案"})
+    assert asked.status_code == 201, asked.json
+    approved = api.post(f"/api/v1/export-requests/{asked.json['id']}/approve", json={}, headers=world.h("admin"))
+    assert approved.status_code == 200, approved.json
+    assert api.get(f"/api/v1/export-requests/{asked.json['id']}/file", headers=world.h("cw_b")).status_code == 200
+    identified = [e for e in _events(session, action="export") if e.actor_id == world.accounts["cw_b"].id]
+    assert len(identified) == 1 and personal <= set(identified[0].fields.split(","))
     _no_values(session, (*values, "another-password-1", "wrong-password!", "nobody"))
     assert verify(session)[0]
 

@@ -169,7 +169,7 @@ def test_about_nine_percent_are_key_subjects(session, demo):
 def test_demo_accounts_can_log_in(client, session, demo):
     from matcher.demo.generator import DEMO_PASSWORD
 
-    for username in ("employer", "cw330782001"):
+    for username in ("employer", "cw330782001", "admin2"):
         response = client.post("/api/v1/auth/tokens", json={"username": username, "password": DEMO_PASSWORD})
         assert response.status_code == 201, (username, response.json)
 

@@ -56,11 +56,24 @@ def export_rows(session, people, tx, kind, who, **options):
     return tx.parse_file(result.content, options.get("format", "csv"), options.get("encoding", "utf-8"))
 
 
-def test_candidate_export_never_holds_the_id_number(session, people, tx, files_of_two_offices):
+def test_candidate_export_is_pseudonymous_by_default(session, people, tx, files_of_two_offices):
     header, rows = export_rows(session, people, tx, "candidates", "admin")
+    assert header == [c.name for c in CANDIDATE_COLUMNS if c.exported and not c.personal]
+    for column in ("name", "id_number", "id_number_masked", "phone", "residence_address", "offence_category",
+                   "risk_grade", "hukou", "ethnicity"):
+        assert column not in header
+    assert len(rows) == 3 and all(row["public_id"].startswith("XT-") for row in rows)
+    content = export_file(session=session, actor=people.actor("admin"), kind="candidates").content
+    for secret in ("周军", "吴敏", "郑强", "*" * 12, "robbery", "稠州路1号"):
+        assert secret.encode() not in content
+
+
+def test_candidate_export_never_holds_the_id_number(session, people, tx, files_of_two_offices):
+    header, rows = export_rows(session, people, tx, "candidates", "admin", identified=True)
     assert header == [c.name for c in CANDIDATE_COLUMNS if c.exported]
     assert "id_number" not in header and "id_number_masked" in header
-    content = export_file(session=session, actor=people.actor("admin"), kind="candidates").content
+    content = export_file(session=session, actor=people.actor("admin"), kind="candidates",
+                          identified=True).content
     for seq in (1, 2, 3):
         assert tx.id_number(seq).encode() not in content
         assert tx.id_number(seq)[6:14].encode() not in content  # not even the birth date part
@@ -69,16 +82,18 @@ def test_candidate_export_never_holds_the_id_number(session, people, tx, files_o
 
 
 def test_caseworkers_export_the_files_their_office_sees(session, people, tx, files_of_two_offices):
-    _, own = export_rows(session, people, tx, "candidates", "cw")
-    _, other = export_rows(session, people, tx, "candidates", "cw_other")
+    _, own = export_rows(session, people, tx, "candidates", "cw", identified=True)
+    _, other = export_rows(session, people, tx, "candidates", "cw_other", identified=True)
     assert sorted(row["name"] for row in own) == ["周军", "郑强"]  # 郑强: registered in 稠城 (双列管)
     assert sorted(row["name"] for row in other) == ["吴敏", "郑强"]
-    _, referrals_seen = export_rows(session, people, tx, "referrals", "cw")
+    _, referrals_seen = export_rows(session, people, tx, "referrals", "cw", identified=True)
     assert sorted(row["candidate_name"] for row in referrals_seen) == ["周军", "郑强", "郑强"]
+    header, _ = export_rows(session, people, tx, "referrals", "cw")
+    assert "candidate_name" not in header
 
 
 def test_employer_referral_export_is_pseudonymous(session, people, tx, files_of_two_offices):
-    header, rows = export_rows(session, people, tx, "referrals", "emp")
+    header, rows = export_rows(session, people, tx, "referrals", "emp", identified=True)  # never for employers
     assert header == [c.name for c in REFERRAL_COLUMNS if c.exported and c.name != "candidate_name"]
     public_ids = {c.id: c.public_id for c in session.scalars(select(Candidate))}
     ids = files_of_two_offices
@@ -114,7 +129,7 @@ def test_headers_encodings_and_formats(session, people, tx, files_of_two_offices
     utf8 = export_file(session=session, actor=people.actor("admin"), kind="candidates")
     assert utf8.content.startswith(codecs.BOM_UTF8) and utf8.mimetype == "text/csv; charset=utf-8"
     gbk = export_file(session=session, actor=people.actor("admin"), kind="candidates", encoding="gbk",
-                      headers="zh")
+                      headers="zh", identified=True)
     assert not gbk.content.startswith(codecs.BOM_UTF8) and gbk.mimetype == "text/csv; charset=gbk"
     assert gbk.content.decode("gbk").splitlines()[0].split(",")[:3] == ["编号", "姓名", "身份证号（脱敏）"]
     xlsx = export_file(session=session, actor=people.actor("admin"), kind="slots", format="xlsx")
