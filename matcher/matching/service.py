@@ -113,19 +113,28 @@ def _groups(session: Session, candidate_ids: np.ndarray) -> dict[str, np.ndarray
     }
 
 
+def _report(progress, done: int, total: int, message: str) -> None:
+    """Tell a long job's progress callback (matcher.jobs) where the work is; called before any write."""
+    if progress is not None:
+        progress(done, total, message)
+
+
 def train_model(*, session: Session, actor: Account | None, horizon_days: int = 90, activate: bool = False,
-                random_state: int = 0) -> ScoringModel:
+                random_state: int = 0, progress=None) -> ScoringModel:
     """Train on every referral whose outcome at the horizon is known; save the artefact and its card."""
     if actor is not None:
         require_role(actor, Role.ADMINISTRATOR)
     if horizon_days not in (30, 90, 180):
         raise Invalid(_l("The horizon is 30, 90 or 180 days."), field="horizon_days")
+    _report(progress, 0, 4, "Reading the recorded outcomes")
     world = training_world(session, horizon_days=horizon_days)
     featurizer = featurizer_for(session, world.candidates.table, world.slots.table)
+    _report(progress, 1, 4, "Training the model")
     scorer = train_scorer(world.candidates.table, world.slots.table, world.history,
                           horizon_days=horizon_days, random_state=random_state, featurizer=featurizer)
     history = world.history
     fairness = None
+    _report(progress, 2, 4, "Checking fairness")
     if len(history.stayed):
         # Fairness on the later fifth of history (the model's own held-out period).
         cut = np.quantile(history.referred_on, 0.8)
@@ -137,6 +146,7 @@ def train_model(*, session: Session, actor: Account | None, horizon_days: int = 
             groups = _groups(session, world.candidates.table.ids[history.candidate_index[test]])
             fairness = evaluate_scorer(history.stayed[test], p, groups,
                                        query_ids=history.candidate_index[test])
+    _report(progress, 3, 4, "Saving the model")
     version = f"{scorer.kind}-{utcnow():%Y%m%d%H%M%S}-{scorer.training_data_hash[:8]}"
     artifacts.save(scorer, models_dir(), version, fairness=fairness)
     card = json.loads((models_dir() / f"{version}.card.json").read_text(encoding="utf-8"))
@@ -185,7 +195,8 @@ def list_models(*, session: Session, actor: Account) -> list[ScoringModel]:
 def get_model(*, session: Session, actor: Account | None, version: str) -> ScoringModel:
     if actor is not None:
         require_role(actor, Role.ADMINISTRATOR)
-    record = session.get(ScoringModel, version)
+    # A NUL character (a URL's %00) names no model; PostgreSQL would refuse to compare it (a 500).
+    record = session.get(ScoringModel, version) if "\x00" not in version else None
     if record is None:
         raise NotFound(_l("No such model."))
     return record
@@ -356,6 +367,9 @@ def score_pair(session: Session, candidate_id: int, slot_id: int) -> tuple[float
     scorer, version = active_scorer(session)
     cands = candidate_rows(session, select(Candidate).where(Candidate.id == candidate_id))
     slots = slot_rows(session, select(Slot).where(Slot.id == slot_id), horizon_days=scorer.horizon_days)
+    if not len(cands.table.ids) or not len(slots.table.ids):
+        # No such candidate or slot (or none to score): no score; creating the referral answers 404.
+        return None, None
     featurizer = featurizer_for(session, cands.table, slots.table)
     return float(score(scorer, featurizer, np.array([0]), np.array([0]))[0]), version
 
@@ -391,11 +405,12 @@ def add_ban(*, session: Session, actor: Account, candidate_id: int, data: dict) 
 
 # ---- batch assignment ---------------------------------------------------------------------------
 
-def plan_assignment(*, session: Session, actor: Account | None, params: dict) -> AssignmentDraft:
+def plan_assignment(*, session: Session, actor: Account | None, params: dict, progress=None) -> AssignmentDraft:
     """Plan for all active unplaced candidates and open slots (within the filters): maximise the
     expected number of placements that stay, weighted by priority; keep it as a draft."""
     if actor is not None:
         require_role(actor, Role.ADMINISTRATOR, Role.ORGANISER)
+    _report(progress, 0, 4, "Reading candidates and open slots")
     scorer, version = active_scorer(session)
     day = today()
     cand_stmt = select(Candidate).where(Candidate.status.in_([CandidateStatus.PRE_RELEASE, CandidateStatus.ACTIVE]))
@@ -417,6 +432,7 @@ def plan_assignment(*, session: Session, actor: Account | None, params: dict) ->
     cands = candidate_rows(session, cand_stmt)
     slots = slot_rows(session, slot_stmt, horizon_days=scorer.horizon_days)
     n, m = len(cands.table), len(slots.table)
+    _report(progress, 1, 4, "Scoring the eligible pairs")
     c_idx = np.repeat(np.arange(n, dtype=np.int64), m)
     s_idx = np.tile(np.arange(m, dtype=np.int64), n)
     mask = eligible_mask(cands.table, slots.table, c_idx, s_idx, day.toordinal()) if n and m else np.zeros(0, bool)
@@ -428,6 +444,7 @@ def plan_assignment(*, session: Session, actor: Account | None, params: dict) ->
     weights = priority_weights(key, waiting, key_subject_weight=params.get("key_subject_weight", 0.0),
                                waiting_weight_per_year=params.get("waiting_weight_per_year", 0.0))
     value = p * weights[c_idx]
+    _report(progress, 2, 4, "Solving the assignment")
     group, caps = None, None
     if params.get("base_cap"):
         companies, group = np.unique(slots.table.company_ids, return_inverse=True)
@@ -439,6 +456,7 @@ def plan_assignment(*, session: Session, actor: Account | None, params: dict) ->
     plan = solve(problem)
     baseline = greedy(problem)
     chosen = np.asarray(plan.chosen_edges, dtype=np.int64)
+    _report(progress, 3, 4, "Saving the plan")
     draft = AssignmentDraft(
         status=DraftStatus.DRAFT, model_version=version, objective=float(plan.objective),
         greedy_objective=float(baseline.objective), created_by_id=actor.id if actor else None,
@@ -589,10 +607,10 @@ def new_outcomes_since(session: Session, record: ScoringModel | None) -> int:
 
 
 def train_model_on_outcomes(*, session: Session, actor: Account | None, horizon_days: int = 90,
-                            activate: bool = False, random_state: int = 0) -> ScoringModel:
+                            activate: bool = False, random_state: int = 0, progress=None) -> ScoringModel:
     """train_model, and the card then records how many outcomes the model learned from and their period."""
     record = train_model(session=session, actor=actor, horizon_days=horizon_days, activate=activate,
-                         random_state=random_state)
+                         random_state=random_state, progress=progress)
     training = known_outcomes(session, horizon_days=horizon_days)
     card = artifacts.with_training_period(models_dir(), record.version, training)
     record.card_json = json.dumps(card, ensure_ascii=False)
@@ -614,7 +632,7 @@ class RetrainResult:
 
 
 def retrain(*, session: Session, actor: Account | None, min_new_outcomes: int = 0,
-            activate_if_better: bool = False, random_state: int = 0) -> RetrainResult:
+            activate_if_better: bool = False, random_state: int = 0, progress=None) -> RetrainResult:
     """Retrain on every outcome recorded so far when at least `min_new_outcomes` (and at least one) were recorded
     since the active model's training (with the active model's horizon). The new model is registered; with
     `activate_if_better` it replaces the active one if it does at least as well on the held-out metric
@@ -636,7 +654,7 @@ def retrain(*, session: Session, actor: Account | None, min_new_outcomes: int = 
                          else f"no outcome recorded since {previous.version} learned")
         return result
     record = train_model_on_outcomes(session=session, actor=actor, horizon_days=horizon_days, activate=False,
-                                     random_state=random_state)
+                                     random_state=random_state, progress=progress)
     result.trained, result.record = True, record
     if record.active:  # there was no active model
         result.activated, result.reason = True, "no model was active"

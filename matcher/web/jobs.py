@@ -1,0 +1,143 @@
+"""Long jobs in the pages: start training, a batch assignment or a large import, watch the progress (the job
+page polls /jobs/<id>/status.json from static/js/jobs.js), and follow the link to the result."""
+
+from __future__ import annotations
+
+from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+
+from matcher.auth.models import Role
+from matcher.errors import DomainError, Invalid, translate
+from matcher.extensions import db
+from matcher.jobs import service
+from matcher.web import actor, bp, page
+from matcher.web.forms import error_status, form_errors, text
+
+KIND_LABELS = {
+    "train": _l("Train a new model"),
+    "retrain": _l("Retrain on the recorded outcomes"),
+    "assignment": _l("Batch assignment"),
+    "import": _l("Import a file"),
+}
+STATUS_LABELS = {
+    "queued": _l("Queued"),
+    "running": _l("Running"),
+    "succeeded": _l("Succeeded"),
+    "failed": _l("Failed"),
+}
+IMPORT_LABELS = {
+    "candidates": _l("Candidates"),
+    "bases": _l("Bases"),
+    "slots": _l("Slots"),
+    "referrals": _l("Referral history"),
+    "release_list": _l("Pre-release list"),
+}
+NO_FILE = _l("Choose the file to import (CSV or .xlsx).")
+
+
+def _import_kinds(who) -> list[str]:
+    from matcher.transfer.kinds import IMPORTERS
+
+    return [kind for kind, importer in IMPORTERS.items() if who.role in importer.roles]
+
+
+def _may_assign(who) -> bool:
+    return who.role in (Role.ADMINISTRATOR, Role.ORGANISER)
+
+
+def _list_page(*, errors=None, summary=None, form=None, which: str | None = None, status: int = 200):
+    who = actor()
+    wanted = request.args.get("status") if request.args.get("status") in STATUS_LABELS else None
+    stmt = service.list_jobs(session=db.session, actor=who, status=wanted).limit(100)
+    jobs = [service.job_view(job) for job in db.session.scalars(stmt)]
+    return render_template("web/jobs/list.html", jobs=jobs, wanted=wanted, import_kinds=_import_kinds(who),
+                           may_assign=_may_assign(who), errors=errors or {}, summary=summary, form=form or {},
+                           which=which, labels=KIND_LABELS, statuses=STATUS_LABELS,
+                           import_labels=IMPORT_LABELS), status
+
+
+@bp.route("/jobs")
+@page()
+def jobs_list():
+    return _list_page()
+
+
+@bp.route("/jobs/<int:job_id>")
+@page()
+def job_page(job_id: int):
+    job = service.get_job(session=db.session, actor=actor(), job_id=job_id)
+    view = service.job_view(job)
+    return render_template("web/jobs/job.html", job=view, labels=KIND_LABELS, statuses=STATUS_LABELS,
+                           import_labels=IMPORT_LABELS, active=job.status in service.ACTIVE)
+
+
+@bp.route("/jobs/<int:job_id>/status.json")
+@page()
+def job_status(job_id: int):
+    """What the job page polls: the same view as GET /api/v1/jobs/{id}, for the logged-in session."""
+    job = service.get_job(session=db.session, actor=actor(), job_id=job_id)
+    view = service.job_view(job)
+    view["status_label"] = str(STATUS_LABELS[view["status"]])
+    for key in ("created_at", "started_at", "finished_at"):
+        view[key] = view[key].isoformat() if view[key] else None
+    response = jsonify(view)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _submitted(job):
+    return redirect(url_for("web.job_page", job_id=job.id), 303)
+
+
+def _failed(exc: Exception, *, form: dict, which: str):
+    db.session.rollback()
+    errors, summary = form_errors(exc)
+    nested = errors.pop("params", None)
+    if nested is not None:  # "params" wraps the fields of the form itself
+        raw = getattr(exc, "errors", {}).get("params", {})
+        errors.update(form_errors(Invalid(None, errors=raw))[0] if isinstance(raw, dict) else {})
+    return _list_page(errors=errors, summary=summary, form=form, which=which, status=error_status(exc))
+
+
+@bp.route("/jobs/assignment", methods=["POST"])
+@page(Role.ADMINISTRATOR, Role.ORGANISER)
+def job_start_assignment():
+    form = {name: text(request.form, name) for name in
+            ("district", "course", "starts_before", "key_subject_weight", "waiting_weight_per_year", "base_cap")}
+    params = {name: value for name, value in form.items() if value}
+    try:
+        job = service.submit(db.session, actor(), "assignment", params)
+    except DomainError as exc:
+        return _failed(exc, form=form, which="assignment")
+    return _submitted(job)
+
+
+@bp.route("/jobs/import", methods=["POST"])
+@page()
+def job_start_import():
+    kind = text(request.form, "kind")
+    form = {"kind": kind}
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _failed(Invalid(NO_FILE, field="file"), form=form, which="import")
+    params = {"kind": kind, "dry_run": request.form.get("dry_run") == "1"}
+    try:
+        job = service.submit(db.session, actor(), "import", params,
+                             payload={"data": upload.read(), "filename": upload.filename})
+    except DomainError as exc:
+        return _failed(exc, form=form, which="import")
+    return _submitted(job)
+
+
+@bp.route("/jobs/train", methods=["POST"])
+@page(Role.ADMINISTRATOR)
+def job_start_train():
+    params = {"horizon_days": text(request.form, "horizon_days") or "90",
+              "activate": request.form.get("activate") == "1"}
+    try:
+        job = service.submit(db.session, actor(), "train", params)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(translate(exc.message), "error")
+        return redirect(url_for("web.admin_models"), 303)
+    return _submitted(job)

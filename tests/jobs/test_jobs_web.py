@@ -1,0 +1,90 @@
+"""The job pages: start a batch assignment, an import or training from a form, follow the job's page (its status
+JSON, polled by static/js/jobs.js), and reach the result; others' jobs are not found."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from matcher.extensions import db
+from tests.jobs.helpers import candidates_csv
+from tests.web.conftest import PageClient
+
+
+@pytest.fixture
+def browser(app, world, inline):
+    db.session.commit()
+
+    def make(username, lang="en"):
+        return PageClient(app, lang).login(username)
+
+    return make
+
+
+def job_id_of(response) -> int:
+    assert response.status_code == 303, response.get_data(as_text=True)[:800]
+    return int(re.search(r"/jobs/(\d+)$", response.headers["Location"]).group(1))
+
+
+def test_an_organiser_runs_a_batch_assignment_and_reaches_the_draft(browser, finish):
+    page = browser("org")
+    listing = page.get("/jobs")
+    assert listing.status_code == 200 and 'data-testid="assignment-form"' in listing.get_data(as_text=True)
+    job_id = job_id_of(page.post("/jobs/assignment", {"key_subject_weight": "0.5", "district": ""}))
+    running = page.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert "js/jobs.js" in running and "<progress" in running
+    finish(job_id)
+    status = page.get(f"/jobs/{job_id}/status.json").get_json()
+    assert status["status"] == "succeeded" and status["percent"] == 100
+    done = page.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert f"/api/v1/assignments/{status['result']['draft_id']}" in done
+    assert "data-job-status-url" not in done  # finished: nothing to poll
+    assert f'data-testid="job-{job_id}"' in page.get("/jobs").get_data(as_text=True)
+
+
+def test_bad_assignment_fields_are_shown_next_to_them(browser):
+    response = browser("admin").post("/jobs/assignment", {"key_subject_weight": "9"})
+    assert response.status_code == 422
+    assert 'id="key_subject_weight-error"' in response.get_data(as_text=True)
+
+
+def test_a_caseworker_imports_a_file_and_sees_the_outcome_in_chinese(browser, finish):
+    page = browser("cw_a", lang="zh")
+    assert 'data-testid="assignment-form"' not in page.get("/jobs").get_data(as_text=True)
+    job_id = job_id_of(page.post("/jobs/import", {"kind": "candidates",
+                                                  "file": (io.BytesIO(candidates_csv(2)), "people.csv")},
+                                 content_type="multipart/form-data"))
+    finish(job_id)
+    html = page.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert 'data-testid="created">2<' in html
+    assert "导入文件" in html  # the kind's label, in Chinese
+
+
+def test_an_import_without_a_file_is_refused_on_the_form(browser):
+    response = browser("cw_a").post("/jobs/import", {"kind": "candidates"}, content_type="multipart/form-data")
+    assert response.status_code == 422 and 'id="file-error"' in response.get_data(as_text=True)
+
+
+def test_an_administrator_trains_from_the_models_page(browser, finish):
+    page = browser("admin")
+    assert 'data-testid="train-form"' in page.get("/admin/models").get_data(as_text=True)
+    job_id = job_id_of(page.post("/jobs/train", {"horizon_days": "90", "activate": "1"}))
+    finish(job_id)
+    html = page.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert 'data-testid="result-link"' in html and "/admin/models" in html
+
+
+def test_others_jobs_are_not_found(browser, finish):
+    owner = browser("cw_a")
+    job_id = job_id_of(owner.post("/jobs/import", {"kind": "candidates",
+                                                   "file": (io.BytesIO(candidates_csv(1)), "people.csv")},
+                                  content_type="multipart/form-data"))
+    finish(job_id)
+    other = browser("cw_b")
+    assert other.get(f"/jobs/{job_id}").status_code == 404
+    assert other.get(f"/jobs/{job_id}/status.json").status_code == 404
+    assert browser("admin").get(f"/jobs/{job_id}").status_code == 200
+    assert browser("cw_b").post("/jobs/train", {"horizon_days": "90"}).status_code == 404
+    assert browser("emp_a").post("/jobs/assignment", {}).status_code == 404
