@@ -34,6 +34,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -e ".[test,bench]"  # locust, for bench_load
 	bash scripts/bench.sh
 
 clean-db:

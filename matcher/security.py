@@ -33,6 +33,8 @@ CONTENT_SECURITY_POLICY = "; ".join([
 # Answers that never carry personal data and may be cached; everything else is `no-store`.
 CACHEABLE_PREFIXES = ("/static/",)
 CACHEABLE_PATHS = ("/api/openapi.json", "/api/docs")
+# Anonymous operations endpoints (matcher.ops): outside the session and the login throttling.
+OPS_PATHS = ("/healthz", "/readyz", "/metrics")
 # What the session keeps besides Flask-Login's own keys.
 SESSION_ID, SESSION_VERSION, LOGGED_IN_AT, LAST_SEEN_AT = "sid", "sv", "login_at", "seen_at"
 # Writing the last-seen time re-sends the cookie; once a minute is precise enough for a 30-minute timeout.
@@ -105,8 +107,8 @@ def session_is_current(account: Account) -> bool:
 
 def _check_session_lifetime() -> None:
     """Ends a page session idle longer than SESSION_IDLE_MINUTES or older than SESSION_MAX_HOURS."""
-    if "_user_id" not in session or request.path.startswith(("/api/", "/static/")):
-        return
+    if request.path in OPS_PATHS or "_user_id" not in session or request.path.startswith(("/api/", "/static/")):
+        return  # health, readiness and metrics never touch the session (matcher.ops)
     now = utcnow().timestamp()
     config = current_app.config
     logged_in_at, last_seen_at = session.get(LOGGED_IN_AT), session.get(LAST_SEEN_AT)

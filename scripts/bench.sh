@@ -12,3 +12,4 @@ cd "$(dirname "$0")/.."
 .venv/bin/python -m bench.bench_fair_service
 .venv/bin/python -m bench.bench_reports
 .venv/bin/python -m bench.bench_races
+.venv/bin/python -m bench.bench_load  # gunicorn + PostgreSQL (xintu_load) under 200 locust users

@@ -1,0 +1,143 @@
+"""Running in production: liveness and readiness, one structured access line per request, Prometheus metrics.
+
+`init_ops(app)` (called by create_app after init_security) registers:
+
+* `GET /healthz`: liveness. The process answers; nothing else is touched (no database, no session).
+* `GET /readyz`: readiness. The database answers a trivial query, its Alembic revision is the head, an active
+  scoring model loads, Redis answers when XINTU_REDIS_URL is set. 200 with each check, 503 naming the failing
+  checks; never an exception text or a connection string.
+* `GET /metrics`: Prometheus text format (matcher.ops.metrics), for a bearer XINTU_METRICS_TOKEN or, when no
+  token is configured, for a direct loopback caller only.
+* a request id (`X-Request-ID`: the caller's when it looks like an id, else a new one), echoed in the answer and
+  carried by every log line of the request;
+* the access line (logger `matcher.access`): method, URL rule (never the raw path or its query string),
+  status, duration, actor id and role; and the request metrics.
+
+These three endpoints are anonymous, `Cache-Control: no-store`, outside the session (matcher.security skips
+OPS_PATHS) and exempt from Flask-Limiter.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+from flask import Blueprint, Flask, g, request
+from flask_login import AnonymousUserMixin
+from sqlalchemy import inspect
+
+from matcher.security import OPS_PATHS  # noqa: F401 - one list, kept by matcher.security
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# A caller's id is kept only when it cannot carry anything else: letters, digits and . _ - : up to 64.
+_REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+UNMATCHED = "<unmatched>"  # no URL rule: a 404 (the raw path is never logged nor used as a label)
+
+bp = Blueprint("ops", __name__)
+
+
+def init_ops(app: Flask) -> None:
+    from matcher.ops import health, logs, metrics  # noqa: F401 - the views register themselves on bp
+
+    logs.configure_logging(app)
+    metrics.init_metrics(app)
+    app.register_blueprint(bp)
+    limiter = app.extensions.get("xintu_limiter")
+    if limiter is not None:
+        limiter.exempt(bp)
+    # First in, last out: the clock starts before any other hook (a 401 from a before_request hook is still
+    # timed and logged) and stops after every other after_request hook.
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)
+    app.after_request_funcs.setdefault(None, []).insert(0, _finish)
+    app.teardown_request_funcs.setdefault(None, []).append(_teardown)
+    _record_the_actor_when_loaded(app)
+
+
+def request_id() -> str | None:
+    return g.get("request_id")
+
+
+def _start() -> None:
+    g.request_started = time.perf_counter()
+    g.pop("xintu_actor", None)  # `g` may outlive a request where an app context is kept open (tests)
+    offered = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = offered if _REQUEST_ID_OK.match(offered) else uuid.uuid4().hex
+    from matcher.ops import metrics
+
+    metrics.request_started()
+    g.request_in_flight = True
+
+
+def endpoint_label() -> str:
+    rule = request.url_rule
+    return rule.rule if rule is not None else UNMATCHED
+
+
+def _actor() -> tuple[int | None, str | None]:
+    """The account behind the request, as loaded by Flask-Login, without loading it (or its row) here."""
+    seen = g.get("xintu_actor")
+    if seen is not None:
+        return seen
+    user = g.get("_login_user")
+    if user is None or isinstance(user, AnonymousUserMixin):
+        return None, None
+    state = inspect(user, raiseerr=False)
+    if state is None or state.identity is None:
+        return None, None
+    role = state.dict.get("role")  # absent when expired by a commit: then it is left out, not re-read
+    return state.identity[0], (role.value if role is not None else None)
+
+
+def _finish(response):
+    started = g.pop("request_started", None)
+    if started is None:  # the request never reached _start (cannot happen through Flask, but be safe)
+        return response
+    rid = g.get("request_id")
+    if rid:
+        response.headers[REQUEST_ID_HEADER] = rid
+    _done(response.status_code, time.perf_counter() - started)
+    return response
+
+
+def _teardown(exc) -> None:
+    """When no answer went through _finish (an error escaped every handler), the line is still written."""
+    started = g.pop("request_started", None)
+    if started is not None:
+        _done(500, time.perf_counter() - started)
+    if g.pop("request_in_flight", False):
+        from matcher.ops import metrics
+
+        metrics.request_ended()
+
+
+def _done(status: int, seconds: float) -> None:
+    from matcher.ops import logs, metrics
+
+    endpoint = endpoint_label()
+    metrics.observe(endpoint=endpoint, method=request.method, status=status, seconds=seconds)
+    actor_id, role = _actor()
+    logs.access_line(request_id=g.get("request_id"), method=request.method, endpoint=endpoint, status=status,
+                     duration_ms=round(seconds * 1000, 1), actor_id=actor_id, actor_role=role)
+
+
+def _record_the_actor_when_loaded(app: Flask) -> None:
+    """Note the account's id and role the moment Flask-Login loads it (from the session or a bearer token),
+    so the access line never re-reads an account that a commit has expired."""
+    manager = getattr(app, "login_manager", None)
+    if manager is None:
+        return
+    for attribute in ("_user_callback", "_request_callback"):
+        loader = getattr(manager, attribute, None)
+        if loader is None or getattr(loader, "_xintu_noted", False):
+            continue
+
+        def noting(*args, _loader=loader):
+            account = _loader(*args)
+            if account is not None:
+                role = getattr(account, "role", None)
+                g.xintu_actor = (account.id, getattr(role, "value", role))
+            return account
+
+        noting._xintu_noted = True  # type: ignore[attr-defined]
+        setattr(manager, attribute, noting)
