@@ -8,8 +8,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, has_request_context, jsonify, request
-from sqlalchemy import event, text
+from flask import Flask, current_app, has_request_context, request
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from matcher.config import Config
@@ -54,17 +54,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     connect_audit()
 
-    @app.get("/healthz")
-    def healthz():
-        """Answers 200 when the app and its database are up."""
-        from matcher.extensions import db
+    from matcher.ops import init_ops
 
-        try:
-            db.session.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - any database failure means "not healthy"
-            db.session.rollback()
-            return jsonify(status="unavailable", database="down"), 503
-        return jsonify(status="ok", database=db.engine.dialect.name)
+    init_ops(app)  # /healthz, /readyz, /metrics; request id, access log line, request metrics
 
     # A full garbage collection scans every tracked object, and the libraries imported above (scikit-learn,
     # SciPy, OR-Tools, SQLAlchemy) leave about 250,000 that live as long as the process: every few requests

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_smorest import Api
+from marshmallow import fields as ma_fields
 
-from matcher.apiutil import IdConverter, id_param_schema
+from matcher.apiutil import IdConverter, id_param_schema, naive_utc_datetime
 
 
 def register_api(app: Flask) -> Api:
@@ -14,13 +15,16 @@ def register_api(app: Flask) -> Api:
     from matcher.bases.api import blp as bases_blp
     from matcher.bases.records_api import blp as base_records_blp
     from matcher.candidates.api import blp as candidates_blp
+    from matcher.exports.api import blp as exports_blp
     from matcher.fairs.api import blp as fairs_blp
     from matcher.followup.api import blp as followup_blp
+    from matcher.jobs.api import blp as jobs_blp
     from matcher.matching.api import blp as matching_blp
     from matcher.notify.api import blp as notify_blp
     from matcher.places.api import blp as reference_blp
     from matcher.referrals.api import blp as referrals_blp
     from matcher.reports.api import blp as reports_blp
+    from matcher.retention.api import blp as retention_blp
     from matcher.slots.api import blp as slots_blp
     from matcher.transfer.api import blp as transfer_blp
 
@@ -28,8 +32,12 @@ def register_api(app: Flask) -> Api:
     app.url_map.converters["id"] = IdConverter
     api = Api(app)
     api.register_converter(IdConverter, id_param_schema)
+    # Naive UTC timestamps (no offset): not RFC 3339 `date-time`; see apiutil.naive_utc_datetime.
+    api.register_field(ma_fields.DateTime, "string", None)
+    api.ma_plugin.converter.add_attribute_function(naive_utc_datetime)
     blueprints = (auth_blp, reference_blp, bases_blp, slots_blp, candidates_blp, referrals_blp, transfer_blp,
-                  matching_blp, fairs_blp, base_records_blp, followup_blp, notify_blp, reports_blp, audit_blp)
+                  matching_blp, fairs_blp, base_records_blp, followup_blp, notify_blp, reports_blp, audit_blp,
+                  jobs_blp, exports_blp, retention_blp)
     for blp in blueprints:
         api.register_blueprint(blp)
 

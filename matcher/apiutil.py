@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
@@ -33,12 +34,51 @@ def IdField(**kwargs) -> fields.Int:  # noqa: N802 - reads like the marshmallow 
     return fields.Int(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
+NAIVE_UTC_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?$"
+
+
+def naive_utc_datetime(_plugin, field, **_kwargs) -> dict:
+    """Timestamps are naive UTC (matcher.timeutil.utcnow) and are written without an offset, which
+    OpenAPI's `format: date-time` (RFC 3339) does not allow: the document says what is sent instead."""
+    if isinstance(field, fields.DateTime) and not isinstance(field, fields.AwareDateTime):
+        return {"pattern": NAIVE_UTC_PATTERN}
+    return {}
+
+
+def _nul_fields(data: Any, prefix: str = "") -> list[str]:
+    """Where the input holds a NUL character (keys and values, nested, every value of a repeated query key)."""
+    if isinstance(data, str):
+        return [prefix or "_schema"] if "\x00" in data else []
+    if isinstance(data, Mapping):
+        found = []
+        for key in data:
+            values = data.getlist(key) if hasattr(data, "getlist") else [data[key]]
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if "\x00" in str(key):
+                found.append(name)
+            for value in values:
+                found += _nul_fields(value, name)
+        return found
+    if isinstance(data, list | tuple):
+        return [name for index, value in enumerate(data) for name in _nul_fields(value, f"{prefix}.{index}")]
+    return []
+
+
 class Schema(ma.Schema):
-    """Unknown fields are an error: a misspelt field must not be silently dropped."""
+    """Unknown fields are an error: a misspelt field must not be silently dropped. Text holding a NUL
+    character is refused (422) on every input: PostgreSQL cannot store or compare it (a 500 there)."""
 
     class Meta:
         unknown = ma.RAISE
         ordered = True
+
+    @ma.pre_load
+    def _refuse_nul(self, data, **_kwargs):
+        found = _nul_fields(data)
+        if found:
+            message = str(_l("Text may not contain the NUL character (\\u0000)."))
+            raise ma.ValidationError({name: [message] for name in found})
+        return data
 
 
 def blueprint(name: str, import_name: str, url_prefix: str, description: str) -> Blueprint:
@@ -50,7 +90,10 @@ def paginate_select(session: Session, stmt: Select, pagination_parameters) -> li
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     pagination_parameters.item_count = total
     page, size = pagination_parameters.page, pagination_parameters.page_size
-    return list(session.scalars(stmt.limit(size).offset((page - 1) * size)).unique())
+    offset = (page - 1) * size
+    if offset >= total:  # past the last page (also a page number no database takes: a 64-bit overflow)
+        return []
+    return list(session.scalars(stmt.limit(size).offset(offset)).unique())
 
 
 def sort_field(allowed: list[str], default: str) -> fields.Str:

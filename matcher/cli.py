@@ -55,3 +55,9 @@ def register_cli(app: Flask) -> None:
     from matcher.audit.cli import audit_cli
 
     app.cli.add_command(audit_cli)
+    from matcher.jobs.cli import jobs_cli
+
+    app.cli.add_command(jobs_cli)
+    from matcher.retention.cli import retention_cli
+
+    app.cli.add_command(retention_cli)

@@ -25,7 +25,8 @@ class Config:
     # Pepper for hashing ID numbers; rotating it breaks duplicate detection, so keep it stable.
     ID_NUMBER_PEPPER = os.environ.get("XINTU_ID_NUMBER_PEPPER", "dev-only-pepper")
     SQLALCHEMY_DATABASE_URI = os.environ.get("XINTU_DATABASE_URL") or _default_database_url()
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: SQL errors (and their log lines) never carry the values, which may be personal data.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     SQLALCHEMY_RECORD_QUERIES = False
 
     API_TITLE = "Xintu (新途) API"
@@ -90,3 +91,13 @@ class Config:
     SMTP_FROM = os.environ.get("XINTU_SMTP_FROM") or "xintu@localhost"
     SMTP_STARTTLS = os.environ.get("XINTU_SMTP_STARTTLS", "").lower() in ("1", "true", "yes", "on")
     NOTIFY_CHANNEL = os.environ.get("XINTU_NOTIFY_CHANNEL") or None
+    # Identified exports (matcher.exports): an administrator's approval may be used (once) for this many days.
+    EXPORT_APPROVAL_DAYS = int(os.environ.get("XINTU_EXPORT_APPROVAL_DAYS") or "7")
+    # Retention (matcher.retention): a file is archived and its personal data removed this many days after the
+    # assistance period ends (assistance_ends_on), when nothing live holds it.
+    RETENTION_DAYS = int(os.environ.get("XINTU_RETENTION_DAYS") or "730")
+    # Long jobs (matcher.jobs): an RQ queue on this Redis when set (run `flask --app matcher jobs worker`), else
+    # each job runs in a background thread of the web process that started it.
+    REDIS_URL = os.environ.get("XINTU_REDIS_URL") or None
+    JOBS_QUEUE = os.environ.get("XINTU_JOBS_QUEUE") or "xintu"
+    JOB_TIMEOUT = int(os.environ.get("XINTU_JOB_TIMEOUT") or "3600")  # seconds a queued job may run

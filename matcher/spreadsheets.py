@@ -13,10 +13,14 @@ def append_row(sheet, values: Sequence[Any], *, bold: bool = False, percent_colu
     """Append one row. `percent_columns` are 0-based indexes whose float values are rates; text longer than
     `wrap_over` characters wraps."""
     from openpyxl.cell import Cell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font
 
     cells = []
     for index, value in enumerate(values):
+        if isinstance(value, str):
+            # Control characters (a pasted name, a fuzzer) are not allowed in a workbook: openpyxl raises.
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
         cell = Cell(sheet, value=value)
         if isinstance(value, str):
             cell.data_type = "s"

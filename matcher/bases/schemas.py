@@ -35,15 +35,15 @@ class CompanyReadSchema(Schema):
     name = fields.Str()
     credit_code = fields.Str()
     industry = fields.Str()
-    address = fields.Str()
+    address = fields.Str(allow_none=True)
     place = fields.Nested(PlaceOutSchema)
     lat = fields.Float()
     lng = fields.Float()
-    contact_name = fields.Str()
-    contact_phone = fields.Str()
-    description = fields.Str()
+    contact_name = fields.Str(allow_none=True)
+    contact_phone = fields.Str(allow_none=True)
+    description = fields.Str(allow_none=True)
     certification_status = fields.Method("_status", metadata={"enum": [s.value for s in CertificationStatus]})
-    certified_until = fields.Date()
+    certified_until = fields.Date(allow_none=True)
     created_at = fields.DateTime()
 
     def _status(self, company):
@@ -82,6 +82,8 @@ class AgreementCreateSchema(Schema):
 
 class AgreementReadSchema(AgreementCreateSchema):
     id = fields.Int()
+    reference_no = fields.Str(allow_none=True)  # optional when recorded: null when not given
+    note = fields.Str(allow_none=True)
     company_id = IdField()
     ends_on = fields.Date()
     created_at = fields.DateTime()

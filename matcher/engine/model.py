@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.isotonic import IsotonicRegression
@@ -72,7 +73,7 @@ PROPENSITY_METHOD = ("inverse-propensity weights, clipped to [{lo}, {hi}] and no
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
+    return expit(z)  # 1 / (1 + e^-z) without overflowing for very negative z
 
 
 def _as_x(X, n_features: int | None = None) -> np.ndarray:

@@ -56,7 +56,7 @@ class SlotReadSchema(Schema):
     company_name = fields.Function(lambda slot: slot.company.name)
     kind = fields.Enum(SlotKind, by_value=True)
     title = fields.Str()
-    description = fields.Str()
+    description = fields.Str(allow_none=True)
     occupation_code = fields.Str(allow_none=True)
     course_code = fields.Str(allow_none=True)
     required_skills = fields.List(fields.Nested(SlotSkillOutSchema))
