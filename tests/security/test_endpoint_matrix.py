@@ -40,8 +40,8 @@ from matcher.timeutil import today
 ROLES = ("admin", "cw_a", "cw_b", "emp_a", "emp_b", "org", "anon")
 ERROR_KEYS = {"code", "status", "message", "errors"}
 TOMORROW = today() + dt.timedelta(days=1)
-OBSERVE = os.environ.get("XINTU_MATRIX_OBSERVE") == "1"
-JOBS_REDIS_URL = os.environ.get("XINTU_TEST_REDIS_URL_MATRIX") or "redis://127.0.0.1:6379/12"  # print what each cell answers (to write a row)
+OBSERVE = os.environ.get("XINTU_MATRIX_OBSERVE") == "1"  # print what each cell answers (to write a row)
+JOBS_REDIS_URL = os.environ.get("XINTU_TEST_REDIS_URL_MATRIX") or "redis://127.0.0.1:6379/12"
 
 
 @dataclasses.dataclass(frozen=True)
