@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,7 +27,7 @@ from matcher.extensions import db
 from matcher.offices.models import JudicialOffice
 from matcher.places.models import str_enum
 from matcher.skills import SkillEntryMixin
-from matcher.timeutil import utcnow
+from matcher.timeutil import today, utcnow
 
 
 class Sex(enum.StrEnum):
@@ -121,6 +122,9 @@ class Candidate(db.Model):
     needs_housing: Mapped[bool] = mapped_column(Boolean, default=False)
     earliest_start: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[CandidateStatus] = mapped_column(str_enum(CandidateStatus), default=CandidateStatus.ACTIVE)
+    # The day the file was closed (set whenever the status becomes closed, see `_stamp_closing_day`); None on an
+    # open file, and on files closed before the day was recorded (they count as closed throughout).
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
     # Set by the retention run when the personal data was removed; the file stays for the figures.
     archived_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     office_id: Mapped[int] = mapped_column(ForeignKey("judicial_offices.id"))
@@ -142,6 +146,16 @@ class Candidate(db.Model):
     def dual_registration(self) -> bool:
         """双列管: registered in one township, living in another."""
         return self.hukou_code != self.residence_code
+
+
+@event.listens_for(Candidate.status, "set")
+def _stamp_closing_day(candidate: Candidate, value, old, _initiator) -> None:
+    """Closing a file records the day (the reports count a file as registered until then); reopening forgets it.
+    Setting `closed` again on a closed file keeps the first day."""
+    if value == CandidateStatus.CLOSED and old != CandidateStatus.CLOSED:
+        candidate.closed_on = today()
+    elif value != CandidateStatus.CLOSED and value is not None:
+        candidate.closed_on = None
 
 
 class CandidateSkill(SkillEntryMixin, db.Model):

@@ -28,7 +28,8 @@ class Figure:
 FIGURES: tuple[Figure, ...] = (
     Figure("registered", N_("Registered candidates"), N_(
         "People under assistance on the last day: released on or before it, their five-year assistance period "
-        "not over by then, and the file not closed. Pre-release hand-overs not yet released are not counted."),
+        "not over by then, and the file not closed by then. Pre-release hand-overs not yet released are not "
+        "counted."),
         END),
     Figure("key_subjects", N_("Key subjects"), N_(
         "Of the registered candidates, those marked as key subjects (the mark as it stands today)."), END),
@@ -96,8 +97,9 @@ RULES: tuple[str, ...] = (
     N_("A person counts where the judicial office keeping the file is (normally where the person lives; a file "
        "under dual registration counts once). Bases and agreements count where the base is; a base registered "
        "for a whole district or city counts only in that district's or city's total."),
-    N_("Closing a file records no date, so closed files are left out of the figures of the last day and kept in "
-       "those of the period."),
+    N_("A file counts as open until the day it was closed (archiving closes it too); files closed before that "
+       "day was recorded count as closed throughout in the figures of the last day, and are kept in those of "
+       "the period."),
     N_("Figures of people count each person once in a row; a person counted in two months counts once in the "
        "period. The counts of the rows by district, and by office, add up to the whole area's (bases apart, as "
        "said above); rates are worked out from the counts."),

@@ -54,6 +54,13 @@ class Area:
     offices: tuple[JudicialOffice, ...]  # the judicial offices inside the area
 
 
+
+def registered_on(on: dt.date):
+    """The `registered` figure's condition (matcher.reports.definitions): released by `on`, assistance not over,
+    and the file not closed by then (a file closed before its closing day was recorded counts as closed)."""
+    still_open = or_(Candidate.status != CandidateStatus.CLOSED, Candidate.closed_on > on)
+    return and_(still_open, Candidate.release_date <= on, Candidate.assistance_ends_on >= on)
+
 def bureau_districts(*, session: Session, actor: Account) -> list[Place]:
     """The districts a bureau reports by (a district bureau: just its own)."""
     require_role(actor, Role.ADMINISTRATOR, Role.ORGANISER)
@@ -210,8 +217,7 @@ def _tally(session: Session, area: Area, date_from: dt.date, on: dt.date,
     office = Candidate.office_id
 
     # People on the last day, and under assistance in the period and in each of its months.
-    registered = and_(Candidate.status != CandidateStatus.CLOSED, Candidate.release_date <= on,
-                      Candidate.assistance_ends_on >= on)
+    registered = registered_on(on)
     assisted = [and_(Candidate.release_date <= last, Candidate.assistance_ends_on >= first)
                 for first, last in [(date_from, on)] + [_month_bounds(m, date_from, on) for m in months]]
     state, assistance = need("registered", "key_subjects", "dual_registration"), need("under_assistance")
@@ -410,8 +416,7 @@ def bureau_figures(*, session: Session, actor: Account, district: str | None = N
     office_ids = select(JudicialOffice.id).where(JudicialOffice.township_code.startswith(
         code_prefix(district) if district else (code_prefix(actor.bureau_code) if actor.bureau_code else "")))
     area_ids = select(Candidate.id).where(Candidate.office_id.in_(office_ids))
-    registered = and_(Candidate.status != CandidateStatus.CLOSED, Candidate.release_date <= on,
-                      Candidate.assistance_ends_on >= on)
+    registered = registered_on(on)
     start = dt.datetime.combine(date_from, dt.time.min)
     end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min)
     outcomes = dict(session.execute(

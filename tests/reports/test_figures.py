@@ -71,6 +71,7 @@ def known(world, session, kit):
     c1.release_date, c1.assistance_ends_on, c1.key_subject = D(Y - 1, 6, 1), add_years(D(Y - 1, 6, 1), 5), True
     c2 = _candidate(session, kit, admin, 31, A, D(Y, 3, 10), hukou=B)  # new, dual registration
     c3 = _candidate(session, kit, admin, 32, A, D(Y - 1, 4, 1), status=CandidateStatus.CLOSED)
+    c3.closed_on = D(Y, 11, 30)  # closed before the period's last day: not registered on it
     _candidate(session, kit, admin, 33, A, D(Y - 6, 5, 1))  # assistance over before the period
     c5 = _candidate(session, kit, admin, 34, A, D(Y - 5, 6, 30))  # assistance ends 30 June of Y
     _candidate(session, kit, admin, 35, A, D(Y + 1, 1, 1))  # released the day after the period

@@ -57,8 +57,9 @@ def independent(raw: Raw, date_from: dt.date, date_to: dt.date, prefix: str) -> 
 
     offices = {o.id for o in raw.offices if o.township_code.startswith(prefix)}
     people = {c.id: c for c in raw.candidates if c.office_id in offices}
-    registered = [c for c in people.values()
-                  if c.status != "closed" and c.release_date <= on <= c.assistance_ends_on]
+    registered = [c for c in people.values()  # open on the last day: not closed, or closed after it
+                  if (c.status != "closed" or (c.closed_on is not None and c.closed_on > on))
+                  and c.release_date <= on <= c.assistance_ends_on]
     assisted = [c for c in people.values() if c.release_date <= on and c.assistance_ends_on >= date_from]
     referrals = [r for r in raw.referrals if r.candidate_id in people]
     started = [r for r in referrals if within(r.started_on)]
@@ -122,8 +123,12 @@ def _enrich(session) -> None:
     for candidate in rng.sample(candidates, 60):
         session.add(Certificate(candidate_id=candidate.id, name="电子商务师",
                                 issued_on=start + dt.timedelta(days=rng.randint(0, 700))))
-    for candidate in rng.sample(candidates, 15):
-        candidate.status = CandidateStatus.CLOSED
+    for n, candidate in enumerate(rng.sample(candidates, 15)):
+        candidate.status = CandidateStatus.CLOSED  # closed today (the day is stamped) ...
+        if n % 3 == 1:  # ... or on a day last year (inside the city-year: registered before it, not after)
+            candidate.closed_on = dt.date(today().year - 1, 6, 15)
+        elif n % 3 == 2:  # ... or before closing days were recorded: closed throughout
+            candidate.closed_on = None
     for candidate in rng.sample(candidates, 10):  # released long ago: assistance over
         candidate.release_date = dt.date(today().year - 6, 3, 1)
         candidate.assistance_ends_on = add_years(candidate.release_date, 5)

@@ -26,7 +26,7 @@ def test_administrators_get_the_figures_with_rows_and_months(api, world):
     assert body["definitions"][0] == {
         "key": "registered", "label": "Registered candidates", "when": "end",
         "definition": "People under assistance on the last day: released on or before it, their five-year "
-                      "assistance period not over by then, and the file not closed. Pre-release hand-overs not "
+                      "assistance period not over by then, and the file not closed by then. Pre-release hand-overs not "
                       "yet released are not counted."}
     chinese = api.get(URL, headers=world.h("admin", "zh")).json
     assert chinese["definitions"][0]["label"] == "在册安置帮教对象"
