@@ -256,7 +256,7 @@ class PlanRequestSchema(Schema):
 
 class UnplacedSchema(Schema):
     invitation_id = fields.Int()
-    reason = fields.Str(metadata={"description": "no_eligible_booth, not_available or capacity"})
+    reason = fields.Str(metadata={"description": "no_eligible_booth, not_available, capacity or withdrawn"})
     text_zh = fields.Str()
     text_en = fields.Str()
 

@@ -62,13 +62,16 @@ LIVE_INTERVIEW = (InterviewStatus.PLANNED, InterviewStatus.HELD)
 COMING = (InvitationStatus.CONFIRMED,)
 PLANNING_SECONDS = 6.0  # the solver's limit for the whole day (the target is 10 s end to end)
 REPLANNING_SECONDS = 1.0  # the rest of the day, while people wait (target 2 s end to end)
-# Why the planner left a confirmed candidate without an interview (engine.fair.REASONS), in words an organiser
-# can act on: one wording for the pages, the API and the Excel file.
+# Why the planner left a confirmed candidate without an interview (engine.fair.REASONS, and `withdrawn`, told
+# apart here: the engine sees a withdrawn booth as one with no places), in words an organiser can act on: one
+# wording for the pages, the API and the Excel file.
 UNPLACED_REASONS = {
     "no_eligible_booth": _l("No booth brings a slot this candidate may take (with \"preferred courses only\": in a "
                             "course they asked for): register a base with such a slot, or turn that option off."),
-    "capacity": _l("The booths this candidate could go to are full (or withdrawn) in every block: raise their "
-                   "interviews per block, or register more bases."),
+    "capacity": _l("The booths this candidate could go to are full in every block: raise their interviews per "
+                   "block, or register more bases."),
+    "withdrawn": _l("Every booth this candidate could go to has withdrawn for the rest of the day: register another "
+                    "base with such a slot, or invite the candidate to a later fair."),
     "not_available": _l("No free block while this candidate's booths are open (they arrive late, or the booths "
                         "withdrew)."),
 }
@@ -767,7 +770,8 @@ def make_plan(*, session: Session, actor: Account | None, fair_id: int, from_blo
     if new_rows:
         session.execute(insert(FairInterview), new_rows)
     coming = {a.invitation_id for a in model.attendees if a.coming}
-    unplaced = {str(model.attendees[c].invitation_id): reason for c, reason in plan.unplaced.items()
+    reasons = _with_withdrawals(model, plan.unplaced, start)
+    unplaced = {str(model.attendees[c].invitation_id): reason for c, reason in reasons.items()
                 if model.attendees[c].invitation_id in coming}
     interviews = [tuple(r) for r in plan.interviews.tolist()]
     run.summary_json = json.dumps({
@@ -785,6 +789,23 @@ def make_plan(*, session: Session, actor: Account | None, fair_id: int, from_blo
     }, ensure_ascii=False)
     session.commit()
     return run
+
+
+def _with_withdrawals(model: FairModel, reasons: dict[int, str], start: int) -> dict[int, str]:
+    """The engine's reasons, with `withdrawn` for a candidate whose every eligible booth withdrew before `start`
+    (the engine only sees their places gone, and says full or not available)."""
+    gone = {j for j, booth in enumerate(model.booths) if booth.withdrawn_from_block is not None
+            and not any(booth.capacity(t) for t in range(start, model.problem.n_blocks))}
+    if not gone:
+        return reasons
+    problem = model.problem
+    refined = dict(reasons)
+    for c, reason in reasons.items():
+        if reason in ("capacity", "not_available"):
+            booths = set(problem.edge_booth[problem.edge_candidate == c].tolist())
+            if booths and booths <= gone:
+                refined[c] = "withdrawn"
+    return refined
 
 
 def latest_run(session: Session, fair_id: int) -> FairPlanRun | None:

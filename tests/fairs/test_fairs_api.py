@@ -244,7 +244,7 @@ def test_the_day_check_in_walk_in_no_show_and_replan(api, world, session, kit, p
     unplaced = {u["invitation_id"]: u for u in replan["summary"]["unplaced"]}
     assert walk_in["id"] in placed | set(unplaced)
     for item in unplaced.values():
-        assert item["reason"] in ("no_eligible_booth", "not_available", "capacity")
+        assert item["reason"] in ("no_eligible_booth", "not_available", "capacity", "withdrawn")
         assert CJK.search(item["text_zh"]) and not CJK.search(item["text_en"])
 
 
@@ -256,6 +256,8 @@ def test_withdrawn_booth_leaves_everyone_unplaced_with_reasons(api, world, plann
     assert _ok(api.get(f"/api/v1/fairs/{fair['id']}/interviews", headers=world.h("org"))) == []
     run = _ok(api.post(f"/api/v1/fairs/{fair['id']}/plan", json={"from_block": 0}, headers=world.h("org")), 201)
     assert run["summary"]["interviews"] == 0 and len(run["summary"]["unplaced"]) == 3
+    # Their only booth has gone: told apart from a full one.
+    assert {u["reason"] for u in run["summary"]["unplaced"]} == {"withdrawn"}
     removing = api.delete(f"/api/v1/fairs/{fair['id']}/booths/{booth['id']}", headers=world.h("org"))
     assert removing.status_code == 409
 

@@ -241,8 +241,8 @@ def test_withdraw_a_booth_and_replan_explains_who_is_left_out(browser, world, se
     assert "老板生病" in day
     assert 'data-testid="unplaced"' in day
     # The only booth they suit has left: the reason in words, not its code.
-    assert day.count("The booths this candidate could go to are full (or withdrawn) in every block") == 3
-    assert "capacity</td>" not in day
+    assert day.count("Every booth this candidate could go to has withdrawn for the rest of the day") == 3
+    assert "withdrawn</td>" not in day
 
 
 # ---- outcomes at the booth ----------------------------------------------------------------------------------------
