@@ -646,6 +646,16 @@ def build_problem(session: Session, fair: Fair, from_block: int, *, keep_planned
         capacity[b, t] = max(capacity[b, t], n)
 
     ecand, ebooth, evalue, pair_slot, pair_score = _pairs(session, fair, scorer, attendees, booths)
+    # A booth someone did not turn up to is not planned for them again the same day (undoing the no-show puts
+    # that interview back, if its place is still free).
+    missed = {(inv_row[i], booth_row[b]) for i, b in session.execute(
+        select(FairInterview.invitation_id, FairInterview.booth_id)
+        .where(FairInterview.fair_id == fair.id, FairInterview.status == InterviewStatus.NO_SHOW))
+        if i in inv_row and b in booth_row}
+    if missed:
+        keep = [(c, b) not in missed for c, b in zip(ecand, ebooth, strict=True)]
+        ecand, ebooth, evalue = ([x for x, k in zip(column, keep, strict=True) if k]
+                                 for column in (ecand, ebooth, evalue))
     pair_value = {(c, b): v for c, b, v in zip(ecand, ebooth, evalue, strict=True)}
     for k in kept:  # a kept interview whose pair is no longer eligible still needs its slot and score on record
         key = (inv_row[k.invitation_id], booth_row[k.booth_id])
