@@ -10,6 +10,7 @@ import pytest
 
 from matcher.extensions import db
 from matcher.jobs import service
+from tests.redis_support import redis_or_skip
 
 REDIS_URL = os.environ.get("XINTU_TEST_REDIS_URL") or "redis://127.0.0.1:6379/13"
 
@@ -24,13 +25,7 @@ def inline(app, monkeypatch):
 @pytest.fixture
 def rq_queue(app, monkeypatch):
     """A queue on the test Redis database; skipped (with the reason) only if Redis cannot be reached."""
-    redis = pytest.importorskip("redis")
-    connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        connection.ping()
-    except redis.exceptions.RedisError as exc:
-        pytest.skip(f"Redis at {REDIS_URL} is unreachable ({type(exc).__name__}); scripts/test.sh starts it")
-    connection.flushdb()
+    connection = redis_or_skip(REDIS_URL)
     monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)
     monkeypatch.setitem(app.config, "JOBS_QUEUE", f"xintu-test-{uuid.uuid4().hex[:8]}")
     with app.app_context():

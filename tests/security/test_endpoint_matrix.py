@@ -36,6 +36,7 @@ import pytest
 from sqlalchemy import update
 
 from matcher.timeutil import today
+from tests.redis_support import redis_or_skip
 
 ROLES = ("admin", "cw_a", "cw_b", "emp_a", "emp_b", "org", "anon")
 ERROR_KEYS = {"code", "status", "message", "errors"}
@@ -305,12 +306,7 @@ def _ok(response, status=200):
 def _jobs_queue(app, monkeypatch):
     """Jobs submitted here go to a queue of their own on the test Redis and are never worked: a job run in a
     thread of the test process would wait for the write lock the test's session holds on SQLite."""
-    redis = pytest.importorskip("redis")
-    connection = redis.Redis.from_url(JOBS_REDIS_URL, socket_connect_timeout=1)
-    try:
-        connection.ping()
-    except redis.exceptions.RedisError as exc:
-        pytest.skip(f"Redis at {JOBS_REDIS_URL} is unreachable ({type(exc).__name__}); scripts/test.sh starts it")
+    connection = redis_or_skip(JOBS_REDIS_URL)
     monkeypatch.setitem(app.config, "REDIS_URL", JOBS_REDIS_URL)
     monkeypatch.setitem(app.config, "JOBS_QUEUE", f"xintu-matrix-{uuid.uuid4().hex[:8]}")
     yield

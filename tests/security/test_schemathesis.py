@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.redis_support import redis_or_skip
+
 schemathesis = pytest.importorskip("schemathesis")
 
 
@@ -48,12 +50,7 @@ RESULTS: dict[str, dict] = {}
 
 @pytest.fixture(autouse=True)
 def _jobs_queue(app, monkeypatch):
-    redis = pytest.importorskip("redis")
-    connection = redis.Redis.from_url(JOBS_REDIS_URL, socket_connect_timeout=1)
-    try:
-        connection.ping()
-    except redis.exceptions.RedisError as exc:
-        pytest.skip(f"Redis at {JOBS_REDIS_URL} is unreachable ({type(exc).__name__}); scripts/test.sh starts it")
+    connection = redis_or_skip(JOBS_REDIS_URL)
     monkeypatch.setitem(app.config, "REDIS_URL", JOBS_REDIS_URL)
     monkeypatch.setitem(app.config, "JOBS_QUEUE", f"xintu-schemathesis-{uuid.uuid4().hex[:8]}")
     yield
