@@ -5,18 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
-
-from matcher.audit.models import AuditEvent
 from matcher.audit.service import verify
-
-
-def _events(session, **where) -> list[AuditEvent]:
-    session.expire_all()
-    stmt = select(AuditEvent).order_by(AuditEvent.id)
-    for key, value in where.items():
-        stmt = stmt.where(getattr(AuditEvent, key) == value)
-    return list(session.scalars(stmt))
+from tests.audit.test_audit_events import _events
 
 
 def test_base_slot_and_fair_changes_are_audited_with_column_names_only(world, session, api):

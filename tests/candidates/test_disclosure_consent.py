@@ -13,11 +13,9 @@ import pytest
 
 import matcher.web.caseworker  # noqa: F401 - registers the pages on the blueprint before the app is made
 from matcher.candidates.models import Consent, ConsentKind, DisclosurePurpose
-from matcher.extensions import db
 from matcher.timeutil import today
 
 PHONE = "13800007777"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -214,48 +212,12 @@ def test_the_consent_is_audited_without_its_values(api, world, session):
 
 # ---- the pages ----------------------------------------------------------------------------------------
 
-@pytest.fixture
-def pages(app, world):
-    from flask import g, has_app_context
-    from flask.testing import FlaskClient
-
-    class PageClient(FlaskClient):
-        def open(self, *args, **kwargs):
-            held = has_app_context()
-            if held:
-                for key in ("_login_user", "_flask_babel", "csrf_token"):
-                    g.pop(key, None)
-            try:
-                return super().open(*args, **kwargs)
-            finally:
-                if held:
-                    db.session.rollback()
-
-        def csrf(self, path: str = "/login") -> str:
-            return CSRF.search(self.get(path).get_data(as_text=True)).group(1)
-
-        def form_post(self, path: str, data: dict, page: str, **kwargs):
-            return self.post(path, data={**data, "csrf_token": self.csrf(page)}, **kwargs)
-
-    def login(username: str, lang: str = "zh"):
-        db.session.commit()
-        client = PageClient(app, app.response_class, use_cookies=True)
-        headers = {"Accept-Language": "en" if lang == "en" else "zh-CN"}
-        client.environ_base.update({"HTTP_ACCEPT_LANGUAGE": headers["Accept-Language"]})
-        response = client.post("/login", data={"username": username, "password": "correct-horse-battery",
-                                               "csrf_token": client.csrf()})
-        assert response.status_code == 302
-        return client
-
-    return login
-
-
 def _html(response) -> str:
     return response.get_data(as_text=True)
 
 
-def test_the_caseworker_records_and_withdraws_a_disclosure_on_the_file(world, session, referred, pages):
-    cw, emp = pages("cw_a"), pages("emp_a", "en")
+def test_the_caseworker_records_and_withdraws_a_disclosure_on_the_file(world, session, referred, browser):
+    cw, emp = browser("cw_a"), browser("emp_a", "en")
     file_page = f"/caseworker/candidates/{world.cand_a.id}"
     body = _html(cw.get(file_page))
     assert 'data-testid="no-disclosures"' in body
@@ -269,8 +231,8 @@ def test_the_caseworker_records_and_withdraws_a_disclosure_on_the_file(world, se
     employer_page = f"/employer/referrals/{referred.id}"
     assert world.cand_a.name not in _html(emp.get(employer_page))
 
-    response = cw.form_post(f"{file_page}/disclosures", {"base_id": world.company_a.id, "purpose": "interview",
-                                                         "recorded_on": today().isoformat()}, page=file_page)
+    response = cw.post(f"{file_page}/disclosures", {"base_id": world.company_a.id, "purpose": "interview",
+                                                    "recorded_on": today().isoformat()})
     assert response.status_code == 302 and response.headers["Location"].endswith("#disclosure")
     body = _html(cw.get(file_page))
     assert re.search(rf'data-testid="disclosure" data-base="{world.company_a.id}" data-purpose="interview"', body)
@@ -278,8 +240,7 @@ def test_the_caseworker_records_and_withdraws_a_disclosure_on_the_file(world, se
     employer_body = _html(emp.get(employer_page))
     assert world.cand_a.name in employer_body and PHONE in employer_body
 
-    response = cw.form_post(f"{file_page}/disclosures/withdraw", {"base_id": world.company_a.id,
-                                                                  "purpose": "interview"}, page=file_page)
+    response = cw.post(f"{file_page}/disclosures/withdraw", {"base_id": world.company_a.id, "purpose": "interview"})
     assert response.status_code == 302
     body = _html(cw.get(file_page))
     assert 'data-testid="in-force"' not in body and 'data-testid="withdraw"' not in body and "已撤回" in body
@@ -289,28 +250,28 @@ def test_the_caseworker_records_and_withdraws_a_disclosure_on_the_file(world, se
     assert (latest.granted, latest.base_id, latest.purpose) == (False, world.company_a.id, DisclosurePurpose.INTERVIEW)
 
 
-def test_the_disclosure_form_names_the_missing_fields(world, session, pages):
-    cw = pages("cw_a", "en")
+def test_the_disclosure_form_names_the_missing_fields(world, session, browser):
+    cw = browser("cw_a", "en")
     file_page = f"/caseworker/candidates/{world.cand_a.id}"
-    response = cw.form_post(f"{file_page}/disclosures", {"recorded_on": today().isoformat()}, page=file_page,
-                            headers={"Accept-Language": "en"})
+    cw.get(file_page)
+    response = cw.post(f"{file_page}/disclosures", {"recorded_on": today().isoformat()})
     body = _html(response)
     assert response.status_code == 422
     assert re.search(r'id="disclosure-base_id-error" class="field-error"[^>]*>Choose the base', body)
     # The withdraw button cannot be forged without the CSRF token.
-    response = cw.post(f"{file_page}/disclosures/withdraw", data={"base_id": world.company_a.id,
-                                                                  "purpose": "interview"})
+    response = cw.post(f"{file_page}/disclosures/withdraw", {"base_id": world.company_a.id, "purpose": "interview"},
+                       csrf=False)
     assert response.status_code in (400, 403)
     assert session.query(Consent).filter_by(kind=ConsentKind.DISCLOSE_IDENTITY).count() == 0
 
 
-def test_another_office_cannot_record_a_disclosure(world, session, pages):
-    cw = pages("cw_b")
+def test_another_office_cannot_record_a_disclosure(world, session, browser):
+    cw = browser("cw_b")
     page = f"/caseworker/candidates/{world.cand_dual.id}"  # kept by office B: its own candidate
     assert cw.get(page).status_code == 200
     foreign = f"/caseworker/candidates/{world.cand_a.id}"
-    response = cw.form_post(f"{foreign}/disclosures", {"base_id": world.company_a.id, "purpose": "interview",
-                                                       "recorded_on": today().isoformat()}, page=page)
+    response = cw.post(f"{foreign}/disclosures", {"base_id": world.company_a.id, "purpose": "interview",
+                                                  "recorded_on": today().isoformat()})
     assert response.status_code in (403, 404)
     assert session.query(Consent).filter_by(kind=ConsentKind.DISCLOSE_IDENTITY).count() == 0
 

@@ -8,19 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from matcher.exports.models import ExportRequest
-from matcher.extensions import db
-
-
-def get_bytes(page, url):
-    """A download through the page client's session (its own get() reads every answer as text)."""
-    from flask import g
-
-    for key in ("_login_user", "_flask_babel", "csrf_token"):
-        g.pop(key, None)
-    try:
-        return page.client.get(url, headers={"Accept-Language": "zh-CN"})
-    finally:
-        db.session.rollback()
+from tests.web.test_fair_pages import get_bytes
 
 
 @pytest.fixture
