@@ -41,6 +41,7 @@ from matcher.offices.service import office_for_township
 from matcher.places.models import Place
 from matcher.places.service import resolve_place
 from matcher.reference.service import require_course, require_skill, resolve_skill_entries
+from matcher.referrals.models import ReferralStatus
 from matcher.timeutil import add_years, today
 
 ASSISTANCE_YEARS = 5
@@ -389,13 +390,15 @@ def disclosures_by_candidate(session: Session, candidate_id: int) -> dict[tuple[
     return latest
 
 
-_STARTED = frozenset({"started", "stayed_30", "stayed_90", "stayed_180", "left"})
+# A referral's statuses from the start on (`left` only follows a start).
+_STARTED = frozenset({ReferralStatus.STARTED, ReferralStatus.STAYED_30, ReferralStatus.STAYED_90,
+                      ReferralStatus.STAYED_180, ReferralStatus.LEFT})
 
 
 def referral_purpose(referral) -> DisclosurePurpose:
     """What a base needs the name and contact for on a referral: an interview until the candidate starts,
     the contract and payroll from the start on."""
-    started = referral.started_on is not None or str(getattr(referral.status, "value", referral.status)) in _STARTED
+    started = referral.started_on is not None or referral.status in _STARTED
     return DisclosurePurpose.EMPLOYMENT if started else DisclosurePurpose.INTERVIEW
 
 
