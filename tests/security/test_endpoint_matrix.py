@@ -240,8 +240,7 @@ MATRIX: dict[str, Row] = {
     "GET /export-requests/{id}/file": Row("GET", "/api/v1/export-requests/{export_ok}/file",
                                           "403 200 404 404 404 404 401", once=True,
                                           witness="/api/v1/export-requests/{export_ok}"),
-    # Background jobs: each account its own, administrators all (submitting one starts a worker thread:
-    # see PENDING_CLASSIFICATION).
+    # Background jobs: each account its own, administrators all.
     "GET /jobs": Row("GET", "/api/v1/jobs", "200 200 200 200 200 200 401"),
     # Submitting: who may call the synchronous endpoint (assignment plans: administrators and organisers;
     # imports of candidates: administrators and caseworkers). The jobs only go to a test queue (`_jobs_queue`).
@@ -263,10 +262,6 @@ SELF_ONLY = {
 PUBLIC = {
     ("POST", "/api/v1/auth/tokens"): "the login: username and password in, a token out",
 }
-# Endpoints added while this file was written that have no row yet, each with why. Submitting a job starts a
-# worker thread in the test app (on SQLite it competes for the write lock with the test's requests), so the
-# rows that need a job wait for the jobs work to settle. A rule listed here and not in the app fails the walk.
-PENDING_CLASSIFICATION: dict[tuple[str, str], str] = {}
 
 
 def _scope_matrix_endpoints() -> set[tuple[str, str]]:
@@ -473,13 +468,12 @@ def test_every_api_rule_is_classified(app):
     listed = {(m, _normalise(p)) for m, p in (*SELF_ONLY, *PUBLIC)}
     rules = {(method, _normalise(rule)): f"{method} {rule}" for method, rule in _api_rules(app)}
     unclassified = sorted(name for key, name in rules.items()
-                          if key not in covered and key not in listed and key not in PENDING_CLASSIFICATION)
+                          if key not in covered and key not in listed)
     assert unclassified == [], "endpoints with no matrix row (add one to MATRIX, or to SELF_ONLY / PUBLIC)"
-    stale = sorted(f"{m} {p}" for m, p in covered | listed | set(PENDING_CLASSIFICATION) if (m, p) not in rules)
+    stale = sorted(f"{m} {p}" for m, p in covered | listed if (m, p) not in rules)
     assert stale == [], "rows or list entries for endpoints that no longer exist"
-    assert not covered & set(PENDING_CLASSIFICATION), "has a row now: remove it from PENDING_CLASSIFICATION"
     print(f"\nwalked {len(rules)} API rule+method pairs: {len(covered & set(rules))} in a matrix, "
-          f"{len(listed)} self-only or public, {len(PENDING_CLASSIFICATION)} pending classification")
+          f"{len(listed)} self-only or public")
 
 
 def _concrete(rule: str) -> str:
