@@ -30,7 +30,7 @@ test: $(STAMP)
 	bash scripts/test.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check matcher tests bench
+	$(BIN)/ruff check matcher tests bench scripts
 	$(BIN)/lint-imports
 
 bench: $(STAMP)

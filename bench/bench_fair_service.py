@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from bench.common import fresh_database, write_result
+from matcher import clock
 
 PLAN_TARGET_S = 10.0
 PLAN_TARGET_GAP = 0.01
@@ -58,7 +59,7 @@ def main() -> None:
             matching.active_scorer(session)  # loaded once, as in a running server
             organiser = session.scalar(select(Account).where(Account.role == Role.ORGANISER))
             fair = service.create_fair(session=session, actor=organiser, data=dict(
-                name="bench", held_on=dt.date.today() + dt.timedelta(days=1), venue="bench",
+                name="bench", held_on=clock.today() + dt.timedelta(days=1), venue="bench",
                 starts_at=dt.time(9), block_minutes=30, n_blocks=8, max_interviews=3, key_subject_weight=0.5,
                 waiting_weight_per_year=0.2))
             companies = list(session.scalars(select(Company).where(certified_in_date(), Company.id.in_(

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from bench.common import fresh_database, summary_ms, write_result
+from matcher import clock
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/xintu_bench"
 
@@ -67,7 +68,6 @@ def bench_candidate_list(app) -> dict:
 
 
 def bench_seat_race(url: str) -> dict:
-    import datetime as dt
 
     from sqlalchemy import select
 
@@ -87,7 +87,7 @@ def bench_seat_race(url: str) -> dict:
         employer = db.session.scalar(select(Account).where(Account.username == "employer"))
         slot = create_slot(session=db.session, actor=employer, data={
             "kind": "job", "title": "bench last seats", "course_code": "cooking", "seats": seats,
-            "place": {"code": employer_place(employer)}, "starts_on": dt.date.today()})
+            "place": {"code": employer_place(employer)}, "starts_on": clock.today()})
         set_slot_status(session=db.session, actor=employer, slot_id=slot.id, status="open")
         candidates = db.session.scalars(select(Candidate).where(Candidate.status == CandidateStatus.ACTIVE)
                                         .order_by(Candidate.id).limit(attempts)).all()
@@ -95,7 +95,7 @@ def bench_seat_race(url: str) -> dict:
         for candidate in candidates:
             caseworker = db.session.scalar(select(Account).where(Account.office_id == candidate.office_id))
             db.session.add(Consent(candidate_id=candidate.id, kind=ConsentKind.REFERRAL, granted=True,
-                                   recorded_on=dt.date.today()))
+                                   recorded_on=clock.today()))
             db.session.commit()
             referral = create_referral(session=db.session, actor=caseworker, candidate_id=candidate.id,
                                        slot_id=slot.id, send=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import fresh_database, write_result
+from matcher import clock
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/xintu_bench_races"
 ATTEMPTS, SEATS, ROUNDS = 50, 5, 20
@@ -90,14 +91,14 @@ def offered_referrals(session, *, employer_id: int, caseworker_id: int, candidat
     place = session.get(Company, employer.company_id).place_code
     slot = create_slot(session=session, actor=employer, data={
         "kind": "job", "title": "race", "course_code": "cooking", "seats": seats, "place": {"code": place},
-        "starts_on": dt.date.today()})
+        "starts_on": clock.today()})
     set_slot_status(session=session, actor=employer, slot_id=slot.id, status="open")
     # Written directly: the race is about the accept, not about the steps before it.
     referrals = [Referral(candidate_id=cid, slot_id=slot.id, status=ReferralStatus.OFFERED, created_by_id=caseworker_id)
                  for cid in candidate_ids]
     for referral in referrals:
         referral.events.append(ReferralEvent(from_status=None, to_status=ReferralStatus.OFFERED,
-                                             on_date=dt.date.today(), actor_id=caseworker_id))
+                                             on_date=clock.today(), actor_id=caseworker_id))
     session.add_all(referrals)
     session.commit()
     return slot.id, [r.id for r in referrals]
@@ -227,7 +228,7 @@ def build_world(url: str):
             "name": "竞速餐饮有限公司", "credit_code": code + credit_code_check_char(code), "industry": "餐饮",
             "place": {"code": township}})
         decide_certification(session=session, actor=admin, company_id=company.id, action="certify",
-                             valid_until=dt.date.today() + dt.timedelta(days=365))
+                             valid_until=clock.today() + dt.timedelta(days=365))
         employer = create_account(session=session, actor=None, data=dict(
             username="employer", display_name="employer", password="bench-password-2026", role="employer",
             company_id=company.id))
@@ -240,7 +241,7 @@ def build_world(url: str):
             candidate = create_candidate(session=session, actor=caseworker, data={
                 "name": f"竞速{seq}", "id_number": first17 + id_number_check_char(first17),
                 "education": "junior_secondary", "hukou": {"code": township}, "residence": {"code": township},
-                "release_date": dt.date.today() - dt.timedelta(days=100), "offence_category": "theft",
+                "release_date": clock.today() - dt.timedelta(days=100), "offence_category": "theft",
                 "skills": [{"skill_code": "chinese_cooking", "level": 3}], "preferred_courses": ["cooking"],
                 "consents": [ConsentKind.DATA_PROCESSING, ConsentKind.REFERRAL]})
             candidate_ids.append(candidate.id)

@@ -34,11 +34,11 @@ def measure(url: str, tmp: Path) -> dict:
 
     from matcher import MIGRATIONS_DIR, create_app
     from matcher.auth.models import Account
+    from matcher.clock import today
     from matcher.demo.generator import DemoSpec, build_demo
     from matcher.extensions import db
     from matcher.reports.export import report_workbook
     from matcher.reports.service import report
-    from matcher.timeutil import today
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "MODELS_DIR": str(tmp / "models")})
     out: dict = {}

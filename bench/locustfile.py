@@ -39,20 +39,20 @@ _lock = threading.Lock()
 samples: dict[str, list] = {}  # journey -> [(name, ms, ok)]
 
 
-spawned: dict[str, float] = {}  # when the last user was started
+spawned: dict[str, float] = {}  # when the last user was started (monotonic seconds, as the samples)
 
 
 @events.request.add_listener
 def _keep(request_type, name, response_time, response_length, exception, context, **_kwargs):
     journey = (context or {}).get("journey", "other")
-    started = time.time() - response_time / 1000
+    started = time.monotonic() - response_time / 1000
     with _lock:
         samples.setdefault(journey, []).append((name, round(response_time, 2), exception is None, round(started, 3)))
 
 
 @events.spawning_complete.add_listener
 def _all_spawned(user_count, **_kwargs):
-    spawned.setdefault("at", time.time())
+    spawned.setdefault("at", time.monotonic())
 
 
 @events.quitting.add_listener

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_smorest import Api
-from marshmallow import fields as ma_fields
 
-from matcher.apiutil import IdConverter, id_param_schema, naive_utc_datetime
+from matcher.apiutil import IdConverter, id_param_schema
 
 
 def register_api(app: Flask) -> Api:
@@ -32,9 +31,6 @@ def register_api(app: Flask) -> Api:
     app.url_map.converters["id"] = IdConverter
     api = Api(app)
     api.register_converter(IdConverter, id_param_schema)
-    # Naive UTC timestamps (no offset): not RFC 3339 `date-time`; see apiutil.naive_utc_datetime.
-    api.register_field(ma_fields.DateTime, "string", None)
-    api.ma_plugin.converter.add_attribute_function(naive_utc_datetime)
     blueprints = (auth_blp, reference_blp, bases_blp, slots_blp, candidates_blp, referrals_blp, transfer_blp,
                   matching_blp, fairs_blp, base_records_blp, followup_blp, notify_blp, reports_blp, audit_blp,
                   jobs_blp, exports_blp, retention_blp)

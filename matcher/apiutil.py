@@ -1,7 +1,8 @@
-"""What every API edge shares: the base schema, pagination of a select, sorting, the place input."""
+"""What every API edge shares: the base schema, instants, pagination of a select, sorting, the place input."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +13,8 @@ from marshmallow import fields, validate
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter
+
+from matcher import clock
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -34,15 +37,24 @@ def IdField(**kwargs) -> fields.Int:  # noqa: N802 - reads like the marshmallow 
     return fields.Int(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
-NAIVE_UTC_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?$"
+class Instant(fields.DateTime):
+    """A moment in time. Sent as RFC 3339 in UTC with its offset (`2026-12-06T17:12:01.123456Z`); read with any
+    offset. Input without an offset is taken as UTC, as the API sent and read it before 0.2; that reading is
+    deprecated and kept for one version (see README, Dates and times)."""
 
+    def __init__(self, **kwargs):
+        metadata = dict(kwargs.pop("metadata", {}))
+        said = metadata.get("description")
+        metadata["description"] = (f"{said} " if said else "") + "RFC 3339 with offset, sent in UTC (Z)."
+        super().__init__(format="iso", metadata=metadata, **kwargs)
 
-def naive_utc_datetime(_plugin, field, **_kwargs) -> dict:
-    """Timestamps are naive UTC (matcher.timeutil.utcnow) and are written without an offset, which
-    OpenAPI's `format: date-time` (RFC 3339) does not allow: the document says what is sent instead."""
-    if isinstance(field, fields.DateTime) and not isinstance(field, fields.AwareDateTime):
-        return {"pattern": NAIVE_UTC_PATTERN}
-    return {}
+    def _serialize(self, value: dt.datetime | None, attr, obj, **kwargs) -> str | None:
+        if value is None:
+            return None
+        return clock.as_utc(value).isoformat().replace("+00:00", "Z")
+
+    def _deserialize(self, value, attr, data, **kwargs) -> dt.datetime:
+        return clock.as_utc(super()._deserialize(value, attr, data, **kwargs))
 
 
 def _nul_fields(data: Any, prefix: str = "") -> list[str]:

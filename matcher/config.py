@@ -40,7 +40,12 @@ class Config:
     API_SPEC_OPTIONS = {
         "info": {
             "description": "Resettlement-base matching for county justice bureaus. "
-            "Authenticate with `POST /api/v1/auth/tokens`, then send `Authorization: Bearer <token>`."
+            "Authenticate with `POST /api/v1/auth/tokens`, then send `Authorization: Bearer <token>`.\n\n"
+            "**Dates and times.** A date (`release_date`, `starts_on` ...) is a calendar date in China "
+            "(`YYYY-MM-DD`), and 'today' is China's date (UTC+8). A moment (`created_at`, `expires_at` ...) is "
+            "RFC 3339 with its offset, sent in UTC: `2026-12-06T17:12:01.123456Z`. Moments sent to the API may "
+            "carry any offset; a moment without one is read as UTC, which is deprecated and accepted for one "
+            "more version."
         },
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},

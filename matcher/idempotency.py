@@ -25,11 +25,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from matcher import clock
 from matcher.audit.models import IdempotencyKey
 from matcher.auth.current import current_actor
 from matcher.errors import Conflict, Invalid
 from matcher.extensions import db
-from matcher.timeutil import utcnow
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -98,7 +98,7 @@ def _claim(account_id: int, key: str, fingerprint: str) -> IdempotencyKey | None
     session = db.session
     session.commit()  # whatever the authentication read or wrote stays out of the key's transaction
     session.execute(delete(IdempotencyKey).where(IdempotencyKey.account_id == account_id,
-                                                 IdempotencyKey.created_at < utcnow() - KEY_LIFETIME))
+                                                 IdempotencyKey.created_at < clock.now() - KEY_LIFETIME))
     session.add(IdempotencyKey(account_id=account_id, key=key, method=request.method, path=request.path[:200],
                                request_hash=fingerprint, status=None))
     try:

@@ -15,8 +15,8 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from matcher import clock
 from matcher.auth.models import Account
-from matcher.timeutil import utcnow
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -93,7 +93,7 @@ def start_session(account: Account) -> None:
     """Call before login_user(): a fresh session (nothing carried over from before the login, so a
     planted session cannot be promoted), with its own id, the account's session version and the times."""
     session.clear()
-    now = utcnow().timestamp()
+    now = clock.now().timestamp()
     session[SESSION_ID] = secrets.token_urlsafe(16)
     session[SESSION_VERSION] = account.session_version
     session[LOGGED_IN_AT] = now
@@ -109,7 +109,7 @@ def _check_session_lifetime() -> None:
     """Ends a page session idle longer than SESSION_IDLE_MINUTES or older than SESSION_MAX_HOURS."""
     if request.path in OPS_PATHS or "_user_id" not in session or request.path.startswith(("/api/", "/static/")):
         return  # health, readiness and metrics never touch the session (matcher.ops)
-    now = utcnow().timestamp()
+    now = clock.now().timestamp()
     config = current_app.config
     logged_in_at, last_seen_at = session.get(LOGGED_IN_AT), session.get(LAST_SEEN_AT)
     if (not isinstance(logged_in_at, int | float) or not isinstance(last_seen_at, int | float)

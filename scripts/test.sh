@@ -9,7 +9,7 @@ PGHOST_ADDR=${XINTU_TEST_PG_HOST:-127.0.0.1}
 PGDB=${XINTU_TEST_PG_DATABASE:-xintu_test}
 
 echo "== lint, architecture contract, security scan"
-$BIN/ruff check matcher tests bench
+$BIN/ruff check matcher tests bench scripts
 $BIN/lint-imports
 # bandit: no finding of medium or high severity in the application (migrations are generated DDL).
 $BIN/bandit -q -r matcher -x matcher/migrations --severity-level medium

@@ -12,7 +12,7 @@ import os
 import pytest
 from sqlalchemy import text
 
-from matcher import create_app
+from matcher import clock, create_app
 from matcher.extensions import db
 
 REFERENCE_TABLES = {"places", "courses", "skills", "occupations", "judicial_offices", "alembic_version"}
@@ -140,7 +140,7 @@ def new_candidate(session, actor, *, residence: str, hukou: str | None = None, s
     data = {
         "name": f"测试{seq}", "id_number": make_id_number(seq=seq), "education": "junior_secondary",
         "hukou": {"code": hukou or residence}, "residence": {"code": residence},
-        "release_date": dt.date.today() - dt.timedelta(days=100), "offence_category": "theft",
+        "release_date": clock.today() - dt.timedelta(days=100), "offence_category": "theft",
         "skills": [{"skill_code": "chinese_cooking", "level": 3}], "preferred_courses": ["cooking"],
         "consents": [ConsentKind.DATA_PROCESSING, ConsentKind.REFERRAL],
     }
@@ -152,7 +152,7 @@ def new_slot(session, actor, *, title="厨师", seats=3, open_it=True, **extra):
     from matcher.slots.service import create_slot, set_slot_status
 
     data = {"kind": "job", "title": title, "course_code": "cooking", "seats": seats,
-            "place": {"code": CHOUCHENG}, "starts_on": dt.date.today(), "pay_min": 4000, "pay_max": 5000,
+            "place": {"code": CHOUCHENG}, "starts_on": clock.today(), "pay_min": 4000, "pay_max": 5000,
             "required_skills": [{"skill_code": "chinese_cooking", "level": 2}]}
     data.update(extra)
     slot = create_slot(session=session, actor=actor, data=data)
@@ -183,7 +183,7 @@ def world(session, app) -> World:
     company_applied = company("丙物流有限公司", "91330782CCC")
     for c in (company_a, company_b):
         decide_certification(session=session, actor=admin, company_id=c.id, action="certify",
-                             valid_until=dt.date.today() + dt.timedelta(days=365))
+                             valid_until=clock.today() + dt.timedelta(days=365))
     accounts = {"admin": admin}
     for username, role, extra in (
         ("cw_a", "caseworker", {"office_id": office_a.id}),

@@ -60,7 +60,7 @@ import datetime as dt
 
 import pytest
 
-from matcher.timeutil import today
+from matcher.clock import today
 
 ROLES = ("admin", "cw_a", "cw_b", "emp_a", "emp_b", "org", "anon")
 ERROR_KEYS = {"code", "status", "message", "errors"}

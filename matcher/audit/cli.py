@@ -8,6 +8,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
+from matcher import clock
 from matcher.audit import service
 from matcher.extensions import db
 
@@ -39,8 +40,8 @@ def _object(value: str | None) -> tuple[str | None, int | None]:
 @click.option("--actor", "username", help="Username of who acted.")
 @click.option("--object", "obj", help="TYPE or TYPE:ID, e.g. candidate:123.")
 @click.option("--action", help="read, create, update, export, login, login_failed, move ...")
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="From this day (UTC).")
-@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), help="Up to this day (UTC), inclusive.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="From this day (China calendar).")
+@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), help="Up to this day (China calendar), inclusive.")
 @click.option("--limit", default=100, show_default=True, help="At most this many events, newest first.")
 def search(username: str | None, obj: str | None, action: str | None, since: dt.datetime | None,
            until: dt.datetime | None, limit: int) -> None:
@@ -56,6 +57,6 @@ def search(username: str | None, obj: str | None, action: str | None, since: dt.
     names = service.usernames(db.session)
     for event in db.session.scalars(service.search_statement(filters).limit(limit)):
         target = event.object_type + (f":{event.object_id}" if event.object_id is not None else "")
-        click.echo("\t".join([str(event.id), event.at.isoformat(timespec="seconds"),
+        click.echo("\t".join([str(event.id), clock.in_china(event.at).isoformat(timespec="seconds"),
                               names.get(event.actor_id, "-"), event.actor_role or "-", event.action, target,
                               event.fields or "-", event.remote_addr or "-"]))

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from matcher import clock
+from matcher.dbtypes import UtcDateTime
 from matcher.extensions import db
-from matcher.timeutil import utcnow
 
 
 class AuditEvent(db.Model):
@@ -22,7 +23,7 @@ class AuditEvent(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))  # None: the system (a command)
     actor_role: Mapped[str | None] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(24))  # read, create, update, delete, export, login, archive ...
@@ -48,4 +49,4 @@ class IdempotencyKey(db.Model):
     request_hash: Mapped[str] = mapped_column(String(64))  # the same key with another body is refused
     status: Mapped[int | None] = mapped_column(Integer)  # None while the first request is still running
     response_body: Mapped[str | None] = mapped_column(db.Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)

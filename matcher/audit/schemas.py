@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from matcher.apiutil import IdField, Schema
+from matcher.apiutil import IdField, Instant, Schema
 
 
 class AuditEventQuerySchema(Schema):
@@ -12,13 +12,13 @@ class AuditEventQuerySchema(Schema):
     object_type = fields.Str(validate=validate.Length(max=32), metadata={"example": "candidate"})
     object_id = IdField()
     action = fields.Str(validate=validate.Length(max=24), metadata={"example": "read"})
-    date_from = fields.Date(metadata={"description": "From this day (UTC), inclusive."})
-    date_to = fields.Date(metadata={"description": "Up to this day (UTC), inclusive."})
+    date_from = fields.Date(metadata={"description": "From this day (China's calendar), inclusive."})
+    date_to = fields.Date(metadata={"description": "Up to this day (China's calendar), inclusive."})
 
 
 class AuditEventReadSchema(Schema):
     id = fields.Int()
-    at = fields.DateTime(metadata={"description": "UTC"})
+    at = Instant()
     actor_id = fields.Int(allow_none=True, metadata={"description": "None: the system (a command) or a failed login"})
     actor_role = fields.Str(allow_none=True)
     action = fields.Str()

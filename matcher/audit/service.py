@@ -19,10 +19,10 @@ from sqlalchemy import Select, select, text
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from matcher import clock
 from matcher.audit.models import AuditEvent
 from matcher.auth.models import Account, Role
 from matcher.auth.scope import require_role
-from matcher.timeutil import utcnow
 
 GENESIS_HASH = "0" * 64
 # Any constant shared by every writer: pg_advisory_xact_lock(key) serialises appends on PostgreSQL.
@@ -47,7 +47,7 @@ def _fields_text(fields: Iterable[str]) -> str | None:
 
 def _canonical(event) -> bytes:
     content = {
-        "at": event.at.isoformat(timespec="microseconds"),
+        "at": clock.naive_utc(event.at).isoformat(timespec="microseconds"),  # the stored form, as first hashed
         "actor_id": event.actor_id,
         "actor_role": event.actor_role,
         "action": event.action,
@@ -83,7 +83,7 @@ def record(session: Session, *, actor: Account | None, action: str, object_type:
     if remote_addr is None and has_request_context():
         remote_addr = request.remote_addr
     event = AuditEvent(
-        at=utcnow(), actor_id=actor.id if actor is not None else None,
+        at=clock.now(), actor_id=actor.id if actor is not None else None,
         actor_role=actor.role.value if actor is not None else None, action=action, object_type=object_type,
         object_id=object_id, fields=_fields_text(fields), remote_addr=(remote_addr or None) and remote_addr[:45])
     session.connection()  # inside a transaction, so that its rollback forgets the event
@@ -147,18 +147,12 @@ def search_statement(filters: dict) -> Select:
                         ("object_id", AuditEvent.object_id), ("action", AuditEvent.action)):
         if filters.get(key) not in (None, ""):
             stmt = stmt.where(column == filters[key])
+    # A day is China's calendar day (00:00 to 24:00 China time), as the pages show the times.
     if filters.get("date_from"):
-        stmt = stmt.where(AuditEvent.at >= _start_of(filters["date_from"]))
+        stmt = stmt.where(AuditEvent.at >= clock.china_midnight(filters["date_from"]))
     if filters.get("date_to"):
-        stmt = stmt.where(AuditEvent.at < _start_of(filters["date_to"]) + dt.timedelta(days=1))
+        stmt = stmt.where(AuditEvent.at < clock.china_midnight(filters["date_to"] + dt.timedelta(days=1)))
     return stmt.order_by(AuditEvent.id.desc())
-
-
-def _start_of(day: dt.date | dt.datetime) -> dt.datetime:
-    """Dates filter on the stored UTC times (a day is 00:00 to 24:00 UTC)."""
-    if isinstance(day, dt.datetime):
-        return day
-    return dt.datetime.combine(day, dt.time())
 
 
 def verify_for(*, session: Session, actor: Account) -> tuple[bool, int | None, int]:

@@ -18,11 +18,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
+from matcher import clock
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account
 from matcher.auth.service import _DUMMY_HASH, authenticate, get_account
 from matcher.errors import Unauthorized
-from matcher.timeutil import utcnow
 
 WRONG_MESSAGE = _l("Wrong username or password.")
 
@@ -41,13 +41,13 @@ def _limits() -> tuple[int, int]:
 
 
 def is_locked(account: Account, now: dt.datetime | None = None) -> bool:
-    return account.locked_until is not None and account.locked_until > (now or utcnow())
+    return account.locked_until is not None and account.locked_until > (now or clock.now())
 
 
 def log_in(*, session: Session, username: str, password: str) -> Account:
     """authenticate(), with the failure count and the lockout around it."""
     account = session.scalar(select(Account).where(Account.username == username))
-    now = utcnow()
+    now = clock.now()
     if account is not None and is_locked(account, now):
         check_password_hash(_DUMMY_HASH, password)  # the same work as any other attempt
         audit(session, actor=None, action="login_locked", object_type="account", object_id=account.id)

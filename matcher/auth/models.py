@@ -6,13 +6,14 @@ import datetime as dt
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from matcher import clock
+from matcher.dbtypes import UtcDateTime
 from matcher.extensions import db
 from matcher.offices.models import JudicialOffice
 from matcher.places.models import str_enum
-from matcher.timeutil import utcnow
 
 
 class Role(enum.StrEnum):
@@ -47,11 +48,11 @@ class Account(UserMixin, db.Model):
     is_active_account: Mapped[bool] = mapped_column("is_active", Boolean, default=True)
     # Login throttling and lockout: failed attempts since the last success, and until when logins are refused.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     # Bumped to end every session of the account (password change, deactivation, "log out everywhere").
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
     office: Mapped[JudicialOffice | None] = relationship(lazy="joined")
 
@@ -73,9 +74,9 @@ class ApiToken(db.Model):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(60), default="api")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
     account: Mapped[Account] = relationship(lazy="joined")

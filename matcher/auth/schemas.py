@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from matcher.apiutil import IdField, Schema
+from matcher.apiutil import IdField, Instant, Schema
 from matcher.auth.models import Role
 
 
@@ -17,7 +17,7 @@ class LoginSchema(Schema):
 
 class TokenSchema(Schema):
     token = fields.Str(metadata={"description": "Shown once; send as `Authorization: Bearer <token>`."})
-    expires_at = fields.DateTime()
+    expires_at = Instant()
 
 
 class AccountCreateSchema(Schema):
@@ -54,9 +54,9 @@ class AccountReadSchema(Schema):
     bureau_code = fields.Str(allow_none=True)
     email = fields.Str(allow_none=True)
     is_active = fields.Bool()
-    last_login_at = fields.DateTime(allow_none=True)
-    locked_until = fields.DateTime(allow_none=True, metadata={
-        "description": "Set while logins are refused after too many failures (UTC)."})
+    last_login_at = Instant(allow_none=True)
+    locked_until = Instant(allow_none=True, metadata={
+        "description": "Set while logins are refused after too many failures."})
 
 
 class AccountListQuerySchema(Schema):

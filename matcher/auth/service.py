@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from matcher import clock
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account, ApiToken, Role
 from matcher.auth.scope import require_role
@@ -20,7 +21,6 @@ from matcher.bases.models import Company
 from matcher.errors import Conflict, Invalid, NotFound, Unauthorized
 from matcher.offices.models import JudicialOffice
 from matcher.places.models import Place
-from matcher.timeutil import utcnow
 
 # A fixed hash to compare against when the user does not exist, so timing does not reveal usernames.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
@@ -43,7 +43,7 @@ def authenticate(*, session: Session, username: str, password: str) -> Account:
     if not check_password_hash(account.password_hash, password) or not account.is_active:
         _audit_login(session, account, ok=False)
         raise Unauthorized(_l("Wrong username or password."))
-    account.last_login_at = utcnow()
+    account.last_login_at = clock.now()
     audit(session, actor=account, action="login", object_type="account", object_id=account.id)
     session.commit()
     return account
@@ -64,7 +64,7 @@ def issue_token(*, session: Session, account: Account, ttl_days: int, name: str 
         account_id=account.id,
         token_hash=hash_token(token),
         name=name,
-        expires_at=utcnow() + dt.timedelta(days=ttl_days),
+        expires_at=clock.now() + dt.timedelta(days=ttl_days),
     )
     session.add(record)
     session.flush()
@@ -75,7 +75,7 @@ def issue_token(*, session: Session, account: Account, ttl_days: int, name: str 
 
 def account_for_token(*, session: Session, token: str) -> Account | None:
     record = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
-    now = utcnow()
+    now = clock.now()
     if record is None or record.revoked_at is not None or record.expires_at < now:
         return None
     if not record.account.is_active:
@@ -92,7 +92,7 @@ def revoke_token(*, session: Session, token: str) -> None:
                                                    ApiToken.revoked_at.is_(None)))
     if record is None:
         return
-    record.revoked_at = utcnow()
+    record.revoked_at = clock.now()
     audit(session, actor=record.account, action="revoke_token", object_type="api_token", object_id=record.id)
     session.commit()
 
@@ -101,7 +101,7 @@ def _revoke_all_tokens(session: Session, account: Account) -> int:
     """A new password ends every API token of the account too (a leaked token must not outlive the password
     change meant to shut out whoever had the old one)."""
     return session.execute(update(ApiToken).where(ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None))
-                           .values(revoked_at=utcnow())).rowcount
+                           .values(revoked_at=clock.now())).rowcount
 
 
 def list_accounts(*, session: Session, actor: Account, role: str | None = None):

@@ -12,8 +12,8 @@ from matcher.auth.models import Account, Role
 from matcher.auth.scope import require_role
 from matcher.bases.models import Complaint
 from matcher.bases.service import get_company
+from matcher.clock import today
 from matcher.errors import Conflict, Invalid, NotFound
-from matcher.timeutil import today
 
 
 def list_complaints(*, session: Session, actor: Account, company_id: int) -> list[Complaint]:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, Date, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from matcher import clock
+from matcher.clock import today
+from matcher.dbtypes import UtcDateTime
 from matcher.extensions import db
 from matcher.places.models import Place, str_enum
-from matcher.timeutil import today, utcnow
 
 
 class CertificationStatus(enum.StrEnum):
@@ -45,8 +47,8 @@ class Company(db.Model):
         str_enum(CertificationStatus), default=CertificationStatus.APPLIED, index=True
     )
     certified_until: Mapped[dt.date | None] = mapped_column(Date)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now, onupdate=clock.now)
 
     place: Mapped[Place] = relationship(lazy="joined")
 
@@ -73,7 +75,7 @@ class CertificationEvent(db.Model):
     valid_until: Mapped[dt.date | None] = mapped_column(Date)
     reason: Mapped[str | None] = mapped_column(String(500))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    decided_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
 
 
 class Agreement(db.Model):
@@ -90,7 +92,7 @@ class Agreement(db.Model):
     ends_on: Mapped[dt.date] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(String(500))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
 
 
 class Complaint(db.Model):
@@ -104,4 +106,4 @@ class Complaint(db.Model):
     summary: Mapped[str] = mapped_column(String(500))
     resolved_on: Mapped[dt.date | None] = mapped_column(Date)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)

@@ -49,11 +49,11 @@ from matcher.auth.models import Account, Role
 from matcher.auth.scope import require_role
 from matcher.bases.models import Agreement, CertificationStatus, Company, Complaint
 from matcher.bases.service import add_months
+from matcher.clock import today
 from matcher.errors import Invalid
 from matcher.places.models import Place, PlaceLevel, code_prefix
 from matcher.referrals.models import Referral, ReferralEvent, ReferralStatus
 from matcher.slots.models import Slot
-from matcher.timeutil import today
 
 WINDOW_MONTHS = 12
 ANSWER_DAYS = 14

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from marshmallow import fields, validate
 
-from matcher.apiutil import IdField, Schema, blueprint
+from matcher.apiutil import IdField, Instant, Schema, blueprint
 from matcher.auth.current import current_actor
 from matcher.bases import complaints, records
 from matcher.bases.models import CertificationStatus
@@ -69,7 +69,7 @@ class ComplaintReadSchema(Schema):
     summary = fields.Str()
     resolved_on = fields.Date(allow_none=True)
     recorded_by_id = IdField(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = Instant()
 
 
 @blp.route("/base-records")

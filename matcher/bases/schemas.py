@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates
 
-from matcher.apiutil import IdField, PlaceInputSchema, PlaceOutSchema, Schema, sort_field
+from matcher.apiutil import IdField, Instant, PlaceInputSchema, PlaceOutSchema, Schema, sort_field
 from matcher.bases.models import CertificationStatus
 from matcher.identifiers import is_valid_credit_code
 
@@ -44,7 +44,7 @@ class CompanyReadSchema(Schema):
     description = fields.Str(allow_none=True)
     certification_status = fields.Method("_status", metadata={"enum": [s.value for s in CertificationStatus]})
     certified_until = fields.Date(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = Instant()
 
     def _status(self, company):
         return company.effective_status().value
@@ -70,7 +70,7 @@ class CertificationEventSchema(Schema):
     valid_until = fields.Date(allow_none=True)
     reason = fields.Str(allow_none=True)
     decided_by_id = IdField(allow_none=True)
-    decided_at = fields.DateTime()
+    decided_at = Instant()
 
 
 class AgreementCreateSchema(Schema):
@@ -86,4 +86,4 @@ class AgreementReadSchema(AgreementCreateSchema):
     note = fields.Str(allow_none=True)
     company_id = IdField()
     ends_on = fields.Date()
-    created_at = fields.DateTime()
+    created_at = Instant()

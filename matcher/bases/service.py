@@ -13,10 +13,10 @@ from matcher.apiutil import apply_sort
 from matcher.auth.models import Account, Role
 from matcher.auth.scope import require_role
 from matcher.bases.models import Agreement, CertificationEvent, CertificationStatus, Company
+from matcher.clock import today
 from matcher.errors import Conflict, Invalid, NotFound
 from matcher.places.models import code_prefix
 from matcher.places.service import resolve_place
-from matcher.timeutil import today
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

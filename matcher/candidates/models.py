@@ -9,7 +9,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -22,12 +21,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from matcher import clock
 from matcher.bases.models import Company
+from matcher.clock import today
+from matcher.dbtypes import UtcDateTime
 from matcher.extensions import db
 from matcher.offices.models import JudicialOffice
 from matcher.places.models import str_enum
 from matcher.skills import SkillEntryMixin
-from matcher.timeutil import today, utcnow
 
 
 class Sex(enum.StrEnum):
@@ -126,10 +127,10 @@ class Candidate(db.Model):
     # open file, and on files closed before the day was recorded (they count as closed throughout).
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     # Set by the retention run when the personal data was removed; the file stays for the figures.
-    archived_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     office_id: Mapped[int] = mapped_column(ForeignKey("judicial_offices.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now, onupdate=clock.now)
 
     office: Mapped[JudicialOffice] = relationship(lazy="joined")
     skills: Mapped[list[CandidateSkill]] = relationship(
@@ -199,7 +200,7 @@ class RiskAssessment(db.Model):
     assessed_on: Mapped[dt.date] = mapped_column(Date)
     reason: Mapped[str | None] = mapped_column(String(500))
     assessed_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
 
 
 class Consent(db.Model):
@@ -221,7 +222,7 @@ class Consent(db.Model):
     recorded_on: Mapped[dt.date] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(String(300))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
 
     base: Mapped[Company | None] = relationship(lazy="joined")
 
@@ -253,7 +254,7 @@ class Visit(db.Model):
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id", ondelete="SET NULL"))
     employment_state: Mapped[EmploymentState | None] = mapped_column(str_enum(EmploymentState))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
 
 
 class Reoffence(db.Model):
@@ -266,4 +267,4 @@ class Reoffence(db.Model):
     recorded_on: Mapped[dt.date] = mapped_column(Date, index=True)
     note: Mapped[str | None] = mapped_column(String(300))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates
 
-from matcher.apiutil import IdField, PlaceInputSchema, PlaceOutSchema, Schema, SkillEntrySchema, sort_field
+from matcher.apiutil import IdField, Instant, PlaceInputSchema, PlaceOutSchema, Schema, SkillEntrySchema, sort_field
 from matcher.candidates.models import (
     CandidateStatus,
     ConsentKind,
@@ -121,8 +121,8 @@ class CandidateReadSchema(Schema):
     earliest_start = fields.Date(allow_none=True)
     status = fields.Enum(CandidateStatus, by_value=True)
     office = fields.Nested(OfficeRefSchema)
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = Instant()
+    updated_at = Instant()
 
 
 class PseudonymousCandidateSchema(Schema):

@@ -28,6 +28,7 @@ from matcher.candidates.models import (
     Sex,
     Visit,
 )
+from matcher.clock import add_years, today
 from matcher.errors import Conflict, Forbidden, Invalid, NotFound
 from matcher.identifiers import (
     hash_id_number,
@@ -42,7 +43,6 @@ from matcher.places.models import Place
 from matcher.places.service import resolve_place
 from matcher.reference.service import require_course, require_skill, resolve_skill_entries
 from matcher.referrals.models import ReferralStatus
-from matcher.timeutil import add_years, today
 
 ASSISTANCE_YEARS = 5
 

@@ -13,11 +13,11 @@ from matcher.auth.models import Account, Role
 from matcher.bases.models import Company
 from matcher.bases.service import certified_in_date
 from matcher.candidates.models import Candidate, CandidateStatus
+from matcher.clock import today
 from matcher.fairs import service
 from matcher.fairs.models import FairInvitation
 from matcher.offices.models import JudicialOffice
 from matcher.slots.models import Slot, SlotStatus
-from matcher.timeutil import today
 
 DISTRICT = "330782"  # 义乌市: the busiest district, where the demo caseworker works
 BOOTHS = 12

@@ -21,6 +21,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from matcher import clock
 from matcher.auth.models import Account, Role
 from matcher.bases.models import Agreement, CertificationEvent, CertificationStatus, Company
 from matcher.bases.service import add_months, certified_in_date
@@ -42,6 +43,7 @@ from matcher.candidates.models import (
     Visit,
     VisitKind,
 )
+from matcher.clock import add_years, today
 from matcher.demo.reference import load_all_reference
 from matcher.extensions import db
 from matcher.followup.models import FollowUpTask, TaskStatus
@@ -59,7 +61,6 @@ from matcher.places.service import haversine_km
 from matcher.reference.models import Course, Skill
 from matcher.referrals.models import Referral, ReferralEvent, ReferralStatus
 from matcher.slots.models import Slot, SlotKind, SlotSkill, SlotStatus
-from matcher.timeutil import add_years, today, utcnow
 
 DEMO_PASSWORD = "xintu-demo-2026"
 CITY_CODE = "330700"
@@ -192,7 +193,7 @@ class _City:
         self.session, self.rng, self.spec = session, rng, spec
         self.ids = _Ids(session)
         self.today = today()
-        self.now = utcnow()
+        self.now = clock.now()
         self.pepper = current_app.config["ID_NUMBER_PEPPER"]
         self.townships = list(session.scalars(select(Place).where(
             Place.level == PlaceLevel.TOWNSHIP, Place.code.startswith(CITY_CODE[:4])).order_by(Place.code)))
@@ -606,7 +607,7 @@ class _City:
             if facts is None or not facts["discloses"] or referral["status"] == ReferralStatus.PROPOSED:
                 continue
             base_id = slots[referral["slot_id"]]["company_id"]
-            asked = referral["created_at"].date()
+            asked = clock.china_date(referral["created_at"])
             if (facts["row"]["id"], base_id, DisclosurePurpose.INTERVIEW) not in given and rng.random() < 0.8:
                 given.add((facts["row"]["id"], base_id, DisclosurePurpose.INTERVIEW))
                 consent(facts, base_id, DisclosurePurpose.INTERVIEW, asked)
@@ -750,7 +751,7 @@ _STAY_DAYS = {ReferralStatus.STAYED_30: 30, ReferralStatus.STAYED_90: 90, Referr
 
 
 def _at(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(9, 0))
+    return clock.at_china_time(day, dt.time(9, 0))
 
 
 def _reset_sequences(session: Session) -> None:

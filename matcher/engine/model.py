@@ -38,6 +38,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_array, check_is_fitted
 from threadpoolctl import threadpool_limits  # scikit-learn's own dependency for OpenMP thread control
 
+from matcher import clock
 from matcher.engine.eligibility import PERSON_RULES, Ineligible, eligible_mask
 from matcher.engine.features import FEATURE_NAMES, MONOTONE, PairFeaturizer
 from matcher.engine.types import CandidateTable, History, SlotTable
@@ -325,7 +326,7 @@ def history_hash(candidates: CandidateTable | None, slots: SlotTable | None, his
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    return clock.now().replace(microsecond=0).isoformat()
 
 
 def _metrics(y: np.ndarray, p: np.ndarray) -> dict:

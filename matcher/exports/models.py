@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from matcher import clock
+from matcher.dbtypes import UtcDateTime
 from matcher.extensions import db
 from matcher.places.models import str_enum
-from matcher.timeutil import utcnow
 
 
 class ExportRequestStatus(enum.StrEnum):
@@ -32,9 +33,9 @@ class ExportRequest(db.Model):
     status: Mapped[ExportRequestStatus] = mapped_column(str_enum(ExportRequestStatus),
                                                         default=ExportRequestStatus.PENDING)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
-    requested_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    requested_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     decision_note: Mapped[str | None] = mapped_column(String(300))
-    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

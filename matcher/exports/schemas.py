@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from matcher.apiutil import Schema
+from matcher.apiutil import Instant, Schema
 from matcher.exports.models import ExportRequestStatus
 from matcher.exports.service import IDENTIFIED_KINDS, SENSITIVE_COLUMNS, params_of
 
@@ -41,12 +41,12 @@ class ExportRequestReadSchema(Schema):
     sensitive_columns = fields.Method("_sensitive", metadata={
         "description": "The personal columns the file holds beyond the pseudonymous export (names only)."})
     requested_by_id = fields.Int()
-    requested_at = fields.DateTime()
+    requested_at = Instant()
     decided_by_id = fields.Int(allow_none=True)
-    decided_at = fields.DateTime(allow_none=True)
+    decided_at = Instant(allow_none=True)
     decision_note = fields.Str(allow_none=True)
-    expires_at = fields.DateTime(allow_none=True, metadata={"description": "Download before this moment (UTC)."})
-    used_at = fields.DateTime(allow_none=True)
+    expires_at = Instant(allow_none=True, metadata={"description": "Download before this moment."})
+    used_at = Instant(allow_none=True)
 
     def _params(self, request) -> dict:
         return params_of(request)

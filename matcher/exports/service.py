@@ -26,13 +26,14 @@ from marshmallow import ValidationError, fields, validate
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
+from matcher import clock
 from matcher.apiutil import IdField, Schema
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account, Role
 from matcher.auth.scope import require_role
+from matcher.clock import today
 from matcher.errors import Conflict, Forbidden, Invalid, NotFound
 from matcher.exports.models import ExportRequest, ExportRequestStatus
-from matcher.timeutil import today, utcnow
 from matcher.transfer.columns import KIND_COLUMNS
 from matcher.transfer.service import ENCODINGS, FORMATS, HEADER_LANGUAGES, ExportFile
 
@@ -108,7 +109,7 @@ def create_request(*, session: Session, actor: Account, data: dict) -> ExportReq
 
         get_fair(session=session, actor=actor, fair_id=params["fair_id"])  # a fair you cannot see: 404
     request = ExportRequest(kind=kind, params_json=json.dumps(params, sort_keys=True), reason=reason,
-                            status=S.PENDING, requested_by_id=actor.id, requested_at=utcnow())
+                            status=S.PENDING, requested_by_id=actor.id, requested_at=clock.now())
     session.add(request)
     session.flush()
     audit(session, actor=actor, action="request", object_type=OBJECT_TYPE, object_id=request.id,
@@ -128,7 +129,7 @@ def visible_requests(actor: Account) -> Select:
 def expire_due(session: Session) -> int:
     """Approvals past their expiry become expired (they could not be used any more anyway)."""
     result = session.execute(update(ExportRequest)
-                             .where(ExportRequest.status == S.APPROVED, ExportRequest.expires_at <= utcnow())
+                             .where(ExportRequest.status == S.APPROVED, ExportRequest.expires_at <= clock.now())
                              .values(status=S.EXPIRED).execution_options(synchronize_session=False))
     if result.rowcount:
         session.commit()
@@ -174,7 +175,7 @@ def decide(*, session: Session, actor: Account, request_id: int, approve: bool,
         raise Invalid(_l("Say why the request is refused: a note is required."), field="note")
     if request.status != S.PENDING:
         raise Conflict(_l("This request was already decided (%(status)s).", status=request.status.value))
-    now = utcnow()
+    now = clock.now()
     values: dict[str, Any] = {"status": S.APPROVED if approve else S.REFUSED, "decided_by_id": actor.id,
                               "decided_at": now, "decision_note": note}
     if approve:
@@ -212,8 +213,8 @@ def download(*, session: Session, actor: Account, request_id: int) -> ExportFile
         raise Conflict(CONFLICTS.get(request.status, _l("This request cannot be downloaded.")))
     claimed = session.execute(update(ExportRequest)
                               .where(ExportRequest.id == request.id, ExportRequest.status == S.APPROVED,
-                                     ExportRequest.expires_at > utcnow())
-                              .values(status=S.USED, used_at=utcnow())
+                                     ExportRequest.expires_at > clock.now())
+                              .values(status=S.USED, used_at=clock.now())
                               .execution_options(synchronize_session=False)).rowcount
     if not claimed:  # downloaded in between, or it expired this very moment
         session.rollback()

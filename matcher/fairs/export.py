@@ -8,18 +8,17 @@ an administrator and downloaded once (matcher.exports.service, kind `fair_plan`)
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from matcher import clock
 from matcher.auth.models import Account
 from matcher.fairs import service
 from matcher.fairs.models import FairInterview, InterviewStatus
 from matcher.fairs.service import reason_text
 from matcher.spreadsheets import append_row, set_widths
-from matcher.timeutil import CHINA_TZ
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LIVE = (InterviewStatus.PLANNED, InterviewStatus.HELD)
@@ -32,7 +31,7 @@ LABELS = {
     "zh": {
         "fair": "招聘会", "held_on": "日期", "venue": "地点", "hours": "时间", "blocks": "时段数",
         "block_minutes": "每个时段（分钟）", "max_interviews": "每人最多面试", "booths": "展位数",
-        "plan": "面试安排", "planned_at": "安排时间", "from_block": "从第几个时段起安排",
+        "plan": "面试安排", "planned_at": "安排时间（北京时间）", "from_block": "从第几个时段起安排",
         "interviews": "面试场次", "placed": "已安排人数", "candidates": "确认参会人数", "unplaced": "未安排人数",
         "expected_stays": "预计稳定就业人数", "objective": "目标值", "bound": "上界", "gap": "差距",
         "solver_status": "求解状态", "model_version": "模型版本", "no_plan": "尚未安排面试",
@@ -44,7 +43,7 @@ LABELS = {
     "en": {
         "fair": "Job fair", "held_on": "Date", "venue": "Venue", "hours": "Hours", "blocks": "Blocks",
         "block_minutes": "Minutes per block", "max_interviews": "Interviews per candidate (max)", "booths": "Booths",
-        "plan": "Interview plan", "planned_at": "Planned at", "from_block": "Planned from block",
+        "plan": "Interview plan", "planned_at": "Planned at (China time)", "from_block": "Planned from block",
         "interviews": "Interviews", "placed": "Candidates placed", "candidates": "Candidates confirmed",
         "unplaced": "Candidates unplaced", "expected_stays": "Expected stays", "objective": "Objective",
         "bound": "Bound", "gap": "Gap", "solver_status": "Solver status", "model_version": "Model version",
@@ -95,7 +94,7 @@ def plan_workbook(*, session: Session, actor: Account, fair_id: int, lang: str =
     else:
         rows += [
             (labels["plan"], f"#{run.id}"),
-            (labels["planned_at"], _china_time(run.created_at)),
+            (labels["planned_at"], clock.in_china(run.created_at).replace(tzinfo=None)),  # Excel keeps no offset
             (labels["from_block"], run.from_block),
             (labels["interviews"], len(interviews)),
             (labels["placed"], len({iv.invitation_id for iv in interviews})),
@@ -138,11 +137,6 @@ def plan_workbook(*, session: Session, actor: Account, fair_id: int, lang: str =
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def _china_time(moment: dt.datetime) -> dt.datetime:
-    """Stored as naive UTC; printed as the fair's clock shows it."""
-    return moment.replace(tzinfo=dt.UTC).astimezone(CHINA_TZ).replace(tzinfo=None)
 
 
 def _who(candidate, identified: bool) -> list[str]:

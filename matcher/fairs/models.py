@@ -9,7 +9,6 @@ import enum
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -22,12 +21,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from matcher import clock
 from matcher.bases.models import Company
 from matcher.candidates.models import Candidate
+from matcher.dbtypes import UtcDateTime
 from matcher.extensions import db
 from matcher.places.models import str_enum
 from matcher.slots.models import Slot
-from matcher.timeutil import utcnow
 
 
 class FairStatus(enum.StrEnum):
@@ -63,8 +63,8 @@ class Fair(db.Model):
     # The area whose organisers run it (the creating organiser's bureau).
     bureau_code: Mapped[str] = mapped_column(ForeignKey("places.code"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now, onupdate=clock.now)
 
     booths: Mapped[list[FairBooth]] = relationship(
         back_populates="fair", cascade="all, delete-orphan", order_by="FairBooth.label", lazy="selectin")
@@ -99,7 +99,7 @@ class FairBooth(db.Model):
     # A base that withdraws holds no interview from this block on (0: it never came).
     withdrawn_from_block: Mapped[int | None] = mapped_column(SmallInteger)
     withdrawn_reason: Mapped[str | None] = mapped_column(String(300))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
 
     fair: Mapped[Fair] = relationship(back_populates="booths")
     company: Mapped[Company] = relationship(lazy="joined")
@@ -151,11 +151,11 @@ class FairInvitation(db.Model):
     # The first block the candidate can be interviewed in (walk-ins arrive during the day).
     arrives_block: Mapped[int] = mapped_column(SmallInteger, default=0)
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    invited_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    invited_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     answer_note: Mapped[str | None] = mapped_column(String(300))
-    checked_in_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    checked_in_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
     candidate: Mapped[Candidate] = relationship(lazy="joined")
 
@@ -177,7 +177,7 @@ class FairPlanRun(db.Model):
     # {"candidates": ..., "interviews": ..., "expected_stays": ..., "kept": ..., "unplaced": {invitation_id: reason}}
     summary_json: Mapped[str] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
 
 
 class InterviewStatus(enum.StrEnum):
@@ -225,9 +225,9 @@ class FairInterview(db.Model):
     outcome: Mapped[InterviewOutcome | None] = mapped_column(str_enum(InterviewOutcome))
     outcome_note: Mapped[str | None] = mapped_column(String(300))
     outcome_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    outcome_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    outcome_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
 
     invitation: Mapped[FairInvitation] = relationship(lazy="joined")
     booth: Mapped[FairBooth] = relationship(lazy="joined")

@@ -7,7 +7,7 @@ import json
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from matcher.apiutil import IdField, PlaceOutSchema, Schema
+from matcher.apiutil import IdField, Instant, PlaceOutSchema, Schema
 from matcher.candidates.schemas import CandidateSkillOutSchema
 from matcher.fairs.models import (
     FairStatus,
@@ -77,8 +77,8 @@ class FairReadSchema(Schema):
     status = fields.Enum(FairStatus, by_value=True)
     bureau_code = fields.Str()
     blocks = fields.List(fields.Nested(BlockSchema), metadata={"description": "The day's blocks, numbered from 0."})
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = Instant()
+    updated_at = Instant()
 
     def get_attribute(self, obj, attr, default):
         if attr == "blocks":
@@ -199,10 +199,10 @@ class InvitationReadSchema(Schema):
     status = fields.Enum(InvitationStatus, by_value=True)
     source = fields.Enum(InvitationSource, by_value=True)
     arrives_block = fields.Int(metadata={"description": "The first block the candidate can be interviewed in."})
-    invited_at = fields.DateTime()
-    answered_at = fields.DateTime(allow_none=True)
+    invited_at = Instant()
+    answered_at = Instant(allow_none=True)
     answer_note = fields.Str(allow_none=True)
-    checked_in_at = fields.DateTime(allow_none=True)
+    checked_in_at = Instant(allow_none=True)
     candidate = fields.Nested(FairCandidateCardSchema, attribute="card")
 
 
@@ -296,7 +296,7 @@ class PlanRunReadSchema(Schema):
     solver_status = fields.Str(metadata={"description": "optimal or feasible"})
     seconds = fields.Float()
     summary = fields.Nested(PlanSummarySchema, metadata={"description": "Counts, and why candidates went unplaced."})
-    created_at = fields.DateTime()
+    created_at = Instant()
 
     def get_attribute(self, obj, attr, default):
         if attr == "summary":

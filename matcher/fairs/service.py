@@ -25,11 +25,13 @@ from sqlalchemy import Select, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from matcher import clock
 from matcher.auth.models import Account, Role
 from matcher.auth.scope import require_role
 from matcher.bases.models import Company
 from matcher.candidates.models import Candidate, CandidateStatus, Consent, ConsentKind, PreferredCourse
 from matcher.candidates.service import has_consent, visible_candidates
+from matcher.clock import today
 from matcher.engine.assignment import priority_weights
 from matcher.engine.eligibility import eligible_mask
 from matcher.engine.fair import FairProblem, plan_fair
@@ -55,7 +57,6 @@ from matcher.reference.service import require_course
 from matcher.referrals.models import Referral, ReferralStatus
 from matcher.referrals.service import record_interview_result
 from matcher.slots.models import Slot, SlotStatus
-from matcher.timeutil import CHINA_TZ, today, utcnow
 
 RUNNING = (Role.ADMINISTRATOR, Role.ORGANISER)
 LIVE_INTERVIEW = (InterviewStatus.PLANNED, InterviewStatus.HELD)
@@ -214,7 +215,7 @@ def set_status(*, session: Session, actor: Account, fair_id: int, status: FairSt
 
 def current_block(fair: Fair, now: dt.datetime | None = None) -> int:
     """The block under way now (0 before the day, n_blocks after it): China time, as the fair's clock."""
-    local = (now or dt.datetime.now(CHINA_TZ)).astimezone(CHINA_TZ).replace(tzinfo=None)
+    local = clock.in_china(now or clock.now()).replace(tzinfo=None)
     if local.date() < fair.held_on:
         return 0
     if local.date() > fair.held_on:
@@ -225,7 +226,7 @@ def current_block(fair: Fair, now: dt.datetime | None = None) -> int:
 
 def first_open_block(fair: Fair, now: dt.datetime | None = None) -> int:
     """Where a re-plan starts by default: the first block that has not begun yet."""
-    local = (now or dt.datetime.now(CHINA_TZ)).astimezone(CHINA_TZ).replace(tzinfo=None)
+    local = clock.in_china(now or clock.now()).replace(tzinfo=None)
     start = dt.datetime.combine(fair.held_on, fair.starts_at)
     if local <= start:
         return 0
@@ -481,7 +482,7 @@ def answer_invitation(*, session: Session, actor: Account, invitation_id: int, a
         invitation.status = InvitationStatus.DECLINED
         _cancel_interviews(session, FairInterview.invitation_id == invitation.id,
                            FairInterview.status == InterviewStatus.PLANNED)
-    invitation.answered_by_id, invitation.answered_at, invitation.answer_note = actor.id, utcnow(), note
+    invitation.answered_by_id, invitation.answered_at, invitation.answer_note = actor.id, clock.now(), note
     session.commit()
     return invitation
 
@@ -498,7 +499,7 @@ def cancel_invitation(*, session: Session, actor: Account, invitation_id: int, r
         raise Conflict(_l("This job fair is closed."))
     invitation.status = InvitationStatus.CANCELLED
     invitation.answer_note = reason or invitation.answer_note
-    invitation.answered_by_id, invitation.answered_at = actor.id, utcnow()
+    invitation.answered_by_id, invitation.answered_at = actor.id, clock.now()
     _cancel_interviews(session, FairInterview.invitation_id == invitation.id,
                        FairInterview.status == InterviewStatus.PLANNED)
     session.commit()
@@ -511,7 +512,7 @@ def check_in(*, session: Session, actor: Account, fair_id: int, invitation_id: i
     invitation = _invitation_at(session, fair, invitation_id)
     if invitation.status != InvitationStatus.CONFIRMED:
         raise Conflict(_l("Only a confirmed candidate can be checked in."), field="invitation_id")
-    invitation.checked_in_at = None if undo else (invitation.checked_in_at or utcnow())
+    invitation.checked_in_at = None if undo else (invitation.checked_in_at or clock.now())
     session.commit()
     return invitation
 
@@ -553,8 +554,8 @@ def add_walk_in(*, session: Session, actor: Account, fair_id: int, public_id: st
         invitation.source = InvitationSource.WALK_IN  # invited, but came without confirming: counted as walk-in
     invitation.status = InvitationStatus.CONFIRMED
     invitation.arrives_block = block
-    invitation.answered_by_id, invitation.answered_at = actor.id, utcnow()
-    invitation.checked_in_at = utcnow()
+    invitation.answered_by_id, invitation.answered_at = actor.id, clock.now()
+    invitation.checked_in_at = clock.now()
     session.commit()
     return invitation
 
@@ -775,7 +776,7 @@ def make_plan(*, session: Session, actor: Account | None, fair_id: int, from_blo
     new_rows = [dict(fair_id=fair.id, invitation_id=key[0], booth_id=key[1], block=key[2],
                      slot_id=model.pair_slot[c, b], score=model.pair_score[c, b],
                      value=model.pair_value[c, b], plan_run_id=run.id, status=InterviewStatus.PLANNED,
-                     created_at=utcnow())
+                     created_at=clock.now())
                 for key, (c, b) in planned.items() if key not in existing]
     if new_rows:
         session.execute(insert(FairInterview), new_rows)
@@ -913,7 +914,7 @@ def record_outcome(*, session: Session, actor: Account, interview_id: int, outco
             raise
         interview.referral_id = referral.id if referral is not None else None
         interview.status, interview.outcome = InterviewStatus.HELD, result
-    interview.outcome_note, interview.outcome_by_id, interview.outcome_at = note, actor.id, utcnow()
+    interview.outcome_note, interview.outcome_by_id, interview.outcome_at = note, actor.id, clock.now()
     try:
         session.commit()
     except IntegrityError:

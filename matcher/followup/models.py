@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, SmallInteger, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from matcher import clock
+from matcher.dbtypes import UtcDateTime
 from matcher.extensions import db
 from matcher.places.models import str_enum
 from matcher.referrals.models import Referral
-from matcher.timeutil import utcnow
 
 CHECK_DAYS = (30, 90, 180)
 
@@ -40,6 +41,6 @@ class FollowUpTask(db.Model):
     done_on: Mapped[dt.date | None] = mapped_column(Date)
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     note: Mapped[str | None] = mapped_column(String(300))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
 
     referral: Mapped[Referral] = relationship(lazy="joined")

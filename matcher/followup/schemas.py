@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from matcher.apiutil import IdField, Schema, sort_field
+from matcher.apiutil import IdField, Instant, Schema, sort_field
 from matcher.candidates.schemas import OfficeRefSchema
 from matcher.followup.models import TaskStatus
 from matcher.followup.service import Result, is_overdue
@@ -79,4 +79,4 @@ class ReoffenceReadSchema(ReoffenceCreateSchema):
     id = fields.Int()
     candidate_id = IdField()
     recorded_by_id = IdField(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = Instant()

@@ -18,6 +18,7 @@ from matcher.auth.models import Account, Role
 from matcher.auth.scope import require_role
 from matcher.candidates.models import Candidate, EmploymentState, Reoffence
 from matcher.candidates.service import get_candidate
+from matcher.clock import today
 from matcher.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from matcher.followup.models import FollowUpTask, TaskStatus
 from matcher.offices.models import JudicialOffice
@@ -27,7 +28,6 @@ from matcher.referrals.models import ReferralStatus as S
 from matcher.referrals.service import STAY_DAYS
 from matcher.referrals.service import move as move_referral
 from matcher.slots.models import Slot
-from matcher.timeutil import today
 
 # A placement runs from the start through the confirmed stays, in this order.
 PLACED = (S.STARTED, S.STAYED_30, S.STAYED_90, S.STAYED_180)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
-from matcher.apiutil import Schema
+from matcher.apiutil import Instant, Schema
 from matcher.jobs.models import JobStatus
 
 
@@ -68,6 +68,6 @@ class JobSchema(Schema):
     errors = fields.Dict(allow_none=True, metadata={"description": "Field or row errors of a failed job."})
     links = fields.Dict(metadata={"description": "Where to see the job and its result (API and pages)."})
     created_by_id = fields.Int(allow_none=True)
-    created_at = fields.DateTime()
-    started_at = fields.DateTime(allow_none=True)
-    finished_at = fields.DateTime(allow_none=True)
+    created_at = Instant()
+    started_at = Instant(allow_none=True)
+    finished_at = Instant(allow_none=True)

@@ -39,13 +39,13 @@ from marshmallow import ValidationError
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
+from matcher import clock
 from matcher.auth.models import Account, Role
 from matcher.auth.scope import require_role
 from matcher.errors import DomainError, Forbidden, Invalid, NotFound, translate, translate_errors
 from matcher.extensions import db
 from matcher.jobs.models import Job, JobStatus
 from matcher.jobs.schemas import ImportParamsSchema, RetrainParamsSchema, TrainParamsSchema
-from matcher.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -304,7 +304,7 @@ def execute(job_id: int, payload: dict | None = None, *, on_progress: Progress |
     session = db.session()  # this context's Session itself (not the scoped proxy)
     claimed = session.execute(
         update(Job).where(Job.id == job_id, Job.status == JobStatus.QUEUED)
-        .values(status=JobStatus.RUNNING, started_at=utcnow(), message="Started")
+        .values(status=JobStatus.RUNNING, started_at=clock.now(), message="Started")
         .execution_options(synchronize_session=False)).rowcount
     session.commit()
     job = session.get(Job, job_id)
@@ -395,7 +395,7 @@ def _shorten(errors: Any) -> Any:
 def _finish(job_id: int, status: JobStatus, *, result: dict | None = None, error: Any = None,
             errors: dict | None = None, progress: ProgressWriter | None = None,
             only_if: tuple[JobStatus, ...] = (JobStatus.QUEUED, JobStatus.RUNNING)) -> bool:
-    values: dict[str, Any] = {"status": status, "finished_at": utcnow()}
+    values: dict[str, Any] = {"status": status, "finished_at": clock.now()}
     if status == JobStatus.SUCCEEDED:
         total = progress.total if progress is not None and progress.total else 1
         values.update(done=total, total=total, message="Finished",

@@ -15,9 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from matcher import clock
 from matcher.bases.models import CertificationStatus, Company
 from matcher.candidates.models import (
     Candidate,
@@ -27,11 +28,11 @@ from matcher.candidates.models import (
     OffenceCategory,
     PreferredCourse,
 )
+from matcher.clock import add_years, today
 from matcher.engine.types import EDUCATION_LEVELS, Ban, CandidateTable, History, SlotTable
 from matcher.matching.models import OccupationalBan
 from matcher.referrals.models import Referral, ReferralStatus
 from matcher.slots.models import Slot, SlotKind, SlotSkill, SlotStatus
-from matcher.timeutil import add_years, today
 
 STATUTORY_BANS = Path(__file__).resolve().parent.parent.parent / "seed" / "reference" / "statutory_bans.csv"
 SEEKING = (CandidateStatus.PRE_RELEASE, CandidateStatus.ACTIVE)
@@ -230,7 +231,7 @@ def training_world(session: Session, *, horizon_days: int = 90, as_of: dt.date |
         select(Referral.id, Referral.candidate_id, Referral.slot_id, Referral.created_at, Referral.status)
         .where(((Referral.started_on.is_not(None)) & (Referral.started_on <= latest_start))
                | ((Referral.started_on.is_(None)) & Referral.status.in_(NOT_STARTED_ENDS)))
-        .where(func.date(Referral.created_at) <= as_of)
+        .where(Referral.created_at < clock.china_midnight(as_of + dt.timedelta(days=1)))  # referred by as_of
         .order_by(Referral.id)).all()
     candidate_ids = sorted({r.candidate_id for r in known})
     slot_ids = sorted({r.slot_id for r in known})
@@ -239,7 +240,7 @@ def training_world(session: Session, *, horizon_days: int = 90, as_of: dt.date |
     history = History(
         candidate_index=np.array([candidates.row_of[r.candidate_id] for r in known], dtype=np.int64),
         slot_index=np.array([slots.row_of[r.slot_id] for r in known], dtype=np.int64),
-        referred_on=np.array([r.created_at.date().toordinal() for r in known], dtype=np.int64),
+        referred_on=np.array([clock.china_date(r.created_at).toordinal() for r in known], dtype=np.int64),
         stayed=np.array([r.status in stayed for r in known], dtype=bool),
     )
     return TrainingWorld(candidates=candidates, slots=slots, history=history,

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from matcher import clock
+from matcher.dbtypes import UtcDateTime
 from matcher.extensions import db
 from matcher.places.models import str_enum
-from matcher.timeutil import utcnow
 
 
 class ScoringModel(db.Model):
@@ -28,8 +29,8 @@ class ScoringModel(db.Model):
     horizon_days: Mapped[int] = mapped_column(Integer)
     card_json: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    activated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
+    activated_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     activated_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
 
 
@@ -45,7 +46,7 @@ class OccupationalBan(db.Model):
     occupations: Mapped[str] = mapped_column(String(200), default="")  # occupation codes, comma-separated
     until: Mapped[dt.date | None] = mapped_column(Date)  # None: permanent
     note: Mapped[str | None] = mapped_column(String(300))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
 
 
 class DraftStatus(enum.StrEnum):
@@ -67,9 +68,9 @@ class AssignmentDraft(db.Model):
     objective: Mapped[float] = mapped_column(Float)
     greedy_objective: Mapped[float] = mapped_column(Float)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
     items: Mapped[list[AssignmentDraftItem]] = relationship(
         cascade="all, delete-orphan", order_by="AssignmentDraftItem.id", lazy="selectin")

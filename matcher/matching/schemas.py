@@ -6,7 +6,7 @@ import json
 
 from marshmallow import fields, validate
 
-from matcher.apiutil import MAX_PAGE_SIZE, Schema
+from matcher.apiutil import MAX_PAGE_SIZE, Instant, Schema
 from matcher.engine import artifacts
 from matcher.referrals.schemas import CandidateCardSchema
 from matcher.slots.schemas import SlotReadSchema
@@ -93,8 +93,8 @@ class AssignmentDraftSchema(Schema):
     summary = fields.Function(lambda d: json.loads(d.summary_json))
     objective = fields.Float()
     greedy_objective = fields.Float()
-    created_at = fields.DateTime()
-    confirmed_at = fields.DateTime(allow_none=True)
+    created_at = Instant()
+    confirmed_at = Instant(allow_none=True)
     items = fields.List(fields.Nested(AssignmentItemSchema))
 
 
@@ -108,8 +108,8 @@ class ModelSchema(Schema):
     kind = fields.Str()
     horizon_days = fields.Int()
     active = fields.Bool()
-    created_at = fields.DateTime()
-    activated_at = fields.DateTime(allow_none=True)
+    created_at = Instant()
+    activated_at = Instant(allow_none=True)
     card = fields.Function(lambda m: json.loads(m.card_json))
     outcomes_learned_from = fields.Function(
         lambda m: artifacts.outcomes_learned_from(json.loads(m.card_json)),

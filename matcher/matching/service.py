@@ -18,11 +18,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session
 
+from matcher import clock
 from matcher.auth.models import Account, Role
 from matcher.auth.scope import require_role
 from matcher.bases.service import certified_in_date
 from matcher.candidates.models import Candidate, CandidateStatus, Consent, ConsentKind
 from matcher.candidates.service import get_candidate, visible_candidates
+from matcher.clock import today
 from matcher.engine import artifacts
 from matcher.engine.assignment import AssignmentProblem, greedy, priority_weights, solve
 from matcher.engine.eligibility import eligible_mask, why_not
@@ -46,7 +48,6 @@ from matcher.reference.service import require_course, require_occupation
 from matcher.referrals.models import Referral, ReferralEvent, ReferralStatus
 from matcher.slots.models import Slot, SlotStatus
 from matcher.slots.service import get_slot
-from matcher.timeutil import today, utcnow
 
 _cache_lock = threading.Lock()
 _loaded: dict[tuple[str, str], TrainedScorer] = {}
@@ -147,7 +148,7 @@ def train_model(*, session: Session, actor: Account | None, horizon_days: int = 
             fairness = evaluate_scorer(history.stayed[test], p, groups,
                                        query_ids=history.candidate_index[test])
     _report(progress, 3, 4, "Saving the model")
-    version = f"{scorer.kind}-{utcnow():%Y%m%d%H%M%S}-{scorer.training_data_hash[:8]}"
+    version = f"{scorer.kind}-{clock.now():%Y%m%d%H%M%S}-{scorer.training_data_hash[:8]}"
     artifacts.save(scorer, models_dir(), version, fairness=fairness)
     card = json.loads((models_dir() / f"{version}.card.json").read_text(encoding="utf-8"))
     record = ScoringModel(version=version, kind=scorer.kind, horizon_days=horizon_days,
@@ -178,7 +179,7 @@ def sync_registry(session: Session) -> list[str]:
 def _activate(session: Session, record: ScoringModel, actor: Account | None) -> None:
     session.execute(update(ScoringModel).where(ScoringModel.active.is_(True)).values(active=False))
     session.flush()
-    record.active, record.activated_at = True, utcnow()
+    record.active, record.activated_at = True, clock.now()
     record.activated_by_id = actor.id if actor else None
 
 
@@ -519,7 +520,7 @@ def confirm_draft(*, session: Session, actor: Account, draft_id: int) -> Assignm
         raise Conflict(_l("This plan is already %(status)s.", status=draft.status.value))
     # Claim the plan first, conditional on it still being a draft: of two confirmations racing, one makes the
     # referrals and the other (PostgreSQL re-checks the condition under the row lock) finds it confirmed.
-    confirmed_at = utcnow()
+    confirmed_at = clock.now()
     claimed = session.execute(
         update(AssignmentDraft).where(AssignmentDraft.id == draft.id, AssignmentDraft.status == DraftStatus.DRAFT)
         .values(status=DraftStatus.CONFIRMED, confirmed_by_id=actor.id, confirmed_at=confirmed_at)
@@ -580,7 +581,7 @@ def _known_outcome_filter(horizon_days: int, as_of: dt.date):
     latest_start = as_of - dt.timedelta(days=horizon_days)
     return (((Referral.started_on.is_not(None)) & (Referral.started_on <= latest_start))
             | ((Referral.started_on.is_(None)) & Referral.status.in_(NOT_STARTED_ENDS))) \
-        & (func.date(Referral.created_at) <= as_of)
+        & (Referral.created_at < clock.china_midnight(as_of + dt.timedelta(days=1)))
 
 
 def known_outcomes(session: Session, *, horizon_days: int = 90, as_of: dt.date | None = None) -> dict:
@@ -590,8 +591,8 @@ def known_outcomes(session: Session, *, horizon_days: int = 90, as_of: dt.date |
     count, first, last = session.execute(
         select(func.count(Referral.id), func.min(Referral.created_at), func.max(Referral.created_at))
         .where(_known_outcome_filter(horizon_days, as_of))).one()
-    return {"outcomes": int(count), "from": first.date().isoformat() if first else None,
-            "to": last.date().isoformat() if last else None, "as_of": as_of.isoformat()}
+    return {"outcomes": int(count), "from": clock.china_date(first).isoformat() if first else None,
+            "to": clock.china_date(last).isoformat() if last else None, "as_of": as_of.isoformat()}
 
 
 def outcomes_learned_from(record: ScoringModel) -> int | None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from matcher import clock
+from matcher.dbtypes import UtcDateTime
 from matcher.extensions import db
 from matcher.places.models import str_enum
-from matcher.timeutil import utcnow
 
 
 class NotificationKind(enum.StrEnum):
@@ -42,7 +43,7 @@ class Notification(db.Model):
     subject_type: Mapped[str | None] = mapped_column(String(24))
     subject_id: Mapped[int | None] = mapped_column(Integer)
     params_json: Mapped[str] = mapped_column(Text, default="{}")  # values for the message's placeholders
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
-    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    emailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now, index=True)
+    read_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    emailed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     email_error: Mapped[str | None] = mapped_column(String(200))

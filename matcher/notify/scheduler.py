@@ -32,9 +32,11 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from matcher import clock
 from matcher.auth.models import Account
 from matcher.bases.models import Agreement, CertificationStatus, Company
 from matcher.candidates.models import Candidate
+from matcher.clock import today
 from matcher.followup.models import FollowUpTask, TaskStatus
 from matcher.notify.channels import Channel, RecipientRefused, short_error
 from matcher.notify.models import Notification, NotificationKind
@@ -50,7 +52,6 @@ from matcher.notify.service import (
 from matcher.offices.models import JudicialOffice
 from matcher.referrals.models import Referral, ReferralEvent, ReferralStatus
 from matcher.slots.models import Slot
-from matcher.timeutil import today, utcnow
 
 log = logging.getLogger(__name__)
 K = NotificationKind
@@ -230,7 +231,7 @@ def send_pending(session: Session, channel: Channel, *, now: dt.datetime | None 
     address, in the bureau's default language. A success sets `emailed_at`; a failure stores a short
     `email_error` (its type and code, no address) and is tried again on the next sweep. A failure that is not
     about one recipient means the channel is down: the rest wait for the next sweep. Returns (sent, failed)."""
-    now = now or utcnow()
+    now = now or clock.now()
     pending = session.execute(
         select(Notification, Account.email, Account.role).join(Account, Account.id == Notification.account_id)
         .where(Notification.emailed_at.is_(None), Notification.read_at.is_(None),
@@ -251,7 +252,7 @@ def send_pending(session: Session, channel: Channel, *, now: dt.datetime | None 
                 if isinstance(exc, RecipientRefused):
                     continue
                 break
-            notification.emailed_at, notification.email_error = utcnow(), None
+            notification.emailed_at, notification.email_error = clock.now(), None
             session.commit()
             sent += 1
     return sent, failed

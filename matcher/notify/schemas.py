@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from matcher.apiutil import Schema
+from matcher.apiutil import Instant, Schema
 from matcher.notify.models import NotificationKind
 
 
@@ -21,9 +21,9 @@ class NotificationReadSchema(Schema):
         "description": "What it is about: referral, company or follow_up (with subject_id where there is one)."})
     subject_id = fields.Int(allow_none=True)
     params = fields.Dict(metadata={"description": "The values in the message (public numbers, titles, dates)."})
-    created_at = fields.DateTime()
-    read_at = fields.DateTime(allow_none=True)
-    emailed_at = fields.DateTime(allow_none=True)
+    created_at = Instant()
+    read_at = Instant(allow_none=True)
+    emailed_at = Instant(allow_none=True)
 
 
 class UnreadCountSchema(Schema):

@@ -21,11 +21,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.orm import Session
 
+from matcher import clock
 from matcher.auth.models import Account, Role
 from matcher.errors import NotFound
 from matcher.notify.models import Notification, NotificationKind
 from matcher.places.models import code_prefix
-from matcher.timeutil import utcnow
 
 N_ = str  # marks a msgid for extraction; translated when rendered
 
@@ -112,7 +112,7 @@ def notification_row(account_id: int, kind: NotificationKind, key: str, *, subje
     clean = {name: _plain(value) for name, value in (params or {}).items() if name in ALLOWED_PARAMS}
     return {"account_id": account_id, "kind": kind, "key": key[:80], "subject_type": subject_type,
             "subject_id": subject_id, "params_json": json.dumps(clean, ensure_ascii=False, sort_keys=True),
-            "created_at": utcnow()}
+            "created_at": clock.now()}
 
 
 def _plain(value: Any) -> Any:
@@ -228,7 +228,7 @@ def get_notification(*, session: Session, actor: Account, notification_id: int) 
 def mark_read(*, session: Session, actor: Account, notification_id: int) -> Notification:
     notification = get_notification(session=session, actor=actor, notification_id=notification_id)
     if notification.read_at is None:
-        notification.read_at = utcnow()
+        notification.read_at = clock.now()
         session.commit()
     return notification
 
@@ -236,7 +236,7 @@ def mark_read(*, session: Session, actor: Account, notification_id: int) -> Noti
 def mark_all_read(*, session: Session, actor: Account) -> int:
     """Marks every unread notification of the actor read; returns how many."""
     changed = session.execute(update(Notification).where(
-        Notification.account_id == actor.id, Notification.read_at.is_(None)).values(read_at=utcnow())
+        Notification.account_id == actor.id, Notification.read_at.is_(None)).values(read_at=clock.now())
         .execution_options(synchronize_session=False)).rowcount
     session.commit()
     return changed or 0

@@ -17,7 +17,6 @@ same machine). Anything else is answered 404, as if there were nothing here.
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 import logging
 import os
@@ -27,6 +26,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histo
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from matcher import clock
 from matcher.ops import bp
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class DomainCollector:
         from matcher.matching.models import ScoringModel
         from matcher.notify.models import Notification
 
-        today = dt.date.today()
+        today = clock.today()
         queries = {
             "jobs": select(Job.status, func.count()).where(Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
             .group_by(Job.status),

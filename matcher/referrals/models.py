@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Index, String, text
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from matcher import clock
 from matcher.candidates.models import Candidate
+from matcher.dbtypes import UtcDateTime
 from matcher.extensions import db
 from matcher.places.models import str_enum
 from matcher.slots.models import Slot
-from matcher.timeutil import utcnow
 
 
 class ReferralStatus(enum.StrEnum):
@@ -57,8 +58,8 @@ class Referral(db.Model):
     score: Mapped[float | None] = mapped_column(Float)
     model_version: Mapped[str | None] = mapped_column(String(40))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now, onupdate=clock.now)
 
     candidate: Mapped[Candidate] = relationship(lazy="joined")
     slot: Mapped[Slot] = relationship(lazy="joined")
@@ -79,4 +80,4 @@ class ReferralEvent(db.Model):
     on_date: Mapped[dt.date] = mapped_column(Date)
     reason: Mapped[str | None] = mapped_column(String(500))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)

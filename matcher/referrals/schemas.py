@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from matcher.apiutil import IdField, PlaceOutSchema, Schema, sort_field
+from matcher.apiutil import IdField, Instant, PlaceOutSchema, Schema, sort_field
 from matcher.candidates.schemas import CandidateSkillOutSchema
 from matcher.referrals.models import ReferralStatus
 
@@ -47,7 +47,7 @@ class ReferralEventSchema(Schema):
     on_date = fields.Date()
     reason = fields.Str(allow_none=True)
     actor_id = IdField(allow_none=True)
-    at = fields.DateTime()
+    at = Instant()
 
 
 class SlotRefSchema(Schema):
@@ -72,8 +72,8 @@ class ReferralReadSchema(Schema):
     model_version = fields.Str(allow_none=True)
     next_moves = fields.List(fields.Str(), metadata={"description": "Moves your role can make now."})
     events = fields.List(fields.Nested(ReferralEventSchema))
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = Instant()
+    updated_at = Instant()
 
 
 class ReferralListQuerySchema(Schema):

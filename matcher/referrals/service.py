@@ -20,12 +20,12 @@ from matcher.auth.models import Account, Role
 from matcher.auth.scope import require_role
 from matcher.candidates.models import Candidate, CandidateStatus, ConsentKind
 from matcher.candidates.service import get_candidate, has_consent, visible_candidates
+from matcher.clock import today
 from matcher.errors import Conflict, Forbidden, Invalid, NotFound
 from matcher.referrals.models import ENDED_STATUSES, Referral, ReferralEvent
 from matcher.referrals.models import ReferralStatus as S
 from matcher.slots.models import Slot, SlotStatus
 from matcher.slots.service import free_seat, get_slot, take_seat
-from matcher.timeutil import today
 
 # Sent after every move of a referral, inside the mover's transaction: sender = the session; keyword arguments
 # referral, frm, to, on_date, actor. Listeners (matcher.followup, matcher.notify) add rows; they never commit.

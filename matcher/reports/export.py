@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from flask_babel import force_locale, gettext
 from sqlalchemy.orm import Session
 
+from matcher import clock
 from matcher.auth.models import Account
 from matcher.reports.definitions import FIGURES, MONTHLY, RATE, RULES
 from matcher.reports.service import report
 from matcher.spreadsheets import append_row, set_widths
-from matcher.timeutil import CHINA_TZ, utcnow
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LOCALES = {"zh": "zh_CN", "en": "en"}
@@ -24,7 +24,7 @@ N_ = str  # msgids, translated when the workbook is written
 TEXT = {
     "title": N_("Resettlement assistance report"), "summary": N_("Summary"), "by_district": N_("By district"),
     "by_office": N_("By office"), "by_month": N_("By month"), "area": N_("Area"), "period": N_("Period"),
-    "counted_to": N_("Counted up to"), "made_at": N_("Made at"), "figure": N_("Figure"),
+    "counted_to": N_("Counted up to"), "made_at": N_("Made at (China time)"), "figure": N_("Figure"),
     "value": N_("Reported value"), "definition": N_("Definition"), "notes": N_("Notes"), "district": N_("District"),
     "code": N_("Code"), "office": N_("Judicial office"), "month": N_("Month"), "total": N_("Total"),
 }
@@ -55,7 +55,7 @@ def _workbook(result: dict) -> bytes:
     _row(sheet, [t["area"], result["area"]["name"]])
     _row(sheet, [t["period"], f"{result['date_from']:%Y-%m-%d} – {result['date_to']:%Y-%m-%d}"])
     _row(sheet, [t["counted_to"], result["on"]])
-    made_at = utcnow().replace(microsecond=0, tzinfo=dt.UTC).astimezone(CHINA_TZ).replace(tzinfo=None)
+    made_at = clock.in_china(clock.now()).replace(microsecond=0, tzinfo=None)  # Excel keeps no offset
     _row(sheet, [t["made_at"], made_at])
     _row(sheet, [])
     _row(sheet, [t["figure"], t["value"], t["definition"]], bold=True)

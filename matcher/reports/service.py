@@ -19,18 +19,19 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from matcher import clock
 from matcher.auth.models import Account, Role
 from matcher.auth.scope import require_role
 from matcher.bases.models import Agreement, CertificationEvent, CertificationStatus, Company
 from matcher.bases.service import certified_in_date
 from matcher.candidates.models import Candidate, CandidateStatus, Certificate, Reoffence, Visit
+from matcher.clock import today
 from matcher.errors import Invalid
 from matcher.offices.models import JudicialOffice
 from matcher.places.models import Place, PlaceLevel, code_prefix
 from matcher.referrals.models import Referral, ReferralEvent, ReferralStatus
 from matcher.reports.definitions import BASE_FIGURES, BY_KEY, COUNTS, FIGURES, MONTHLY, RATES
 from matcher.slots.models import Slot, SlotKind, SlotStatus
-from matcher.timeutil import CHINA_TZ, today
 
 MAX_PERIOD_DAYS = 3653  # ten years: a month row each is still a readable table
 STAY_DAYS = 90
@@ -297,8 +298,7 @@ def _tally(session: Session, area: Area, date_from: dt.date, on: dt.date,
     # Bases, where they are: certified on the last day by their certification history; agreements.
     base_in_area = Company.place_code.startswith(area.prefix)
     if need("certified_bases"):
-        end_of_day = (dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min, tzinfo=CHINA_TZ)
-                      .astimezone(dt.UTC).replace(tzinfo=None))  # decisions are stamped in naive UTC
+        end_of_day = clock.china_midnight(on + dt.timedelta(days=1))
         event = CertificationEvent
         ranked = (select(event.company_id, event.to_status, event.valid_until,
                          func.row_number().over(partition_by=event.company_id,
@@ -417,8 +417,7 @@ def bureau_figures(*, session: Session, actor: Account, district: str | None = N
         code_prefix(district) if district else (code_prefix(actor.bureau_code) if actor.bureau_code else "")))
     area_ids = select(Candidate.id).where(Candidate.office_id.in_(office_ids))
     registered = registered_on(on)
-    start = dt.datetime.combine(date_from, dt.time.min)
-    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min)
+    start, end = clock.china_midnight(date_from), clock.china_midnight(date_to + dt.timedelta(days=1))
     outcomes = dict(session.execute(
         select(Referral.status, func.count(Referral.id))
         .where(Referral.candidate_id.in_(area_ids), Referral.created_at >= start, Referral.created_at < end)

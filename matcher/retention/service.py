@@ -33,13 +33,14 @@ from flask import current_app
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
+from matcher import clock
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account
 from matcher.candidates.models import Candidate, CandidateStatus, Consent, Reoffence, RiskAssessment, Visit
+from matcher.clock import today
 from matcher.followup.models import FollowUpTask, TaskStatus
 from matcher.places.models import Place
 from matcher.referrals.models import ENDED_STATUSES, Referral, ReferralStatus
-from matcher.timeutil import today, utcnow
 
 BATCH_SIZE = 200
 ARCHIVED_NAME = "已归档 {public_id}"
@@ -149,7 +150,7 @@ def archive(session: Session, candidate: Candidate, *, actor: Account | None = N
     if township is not None and township.lat is not None and township.lng is not None:
         candidate.residence_lat, candidate.residence_lng = township.lat, township.lng
     candidate.status = CandidateStatus.CLOSED
-    candidate.archived_at = utcnow()
+    candidate.archived_at = clock.now()
     cid = candidate.id
     for model, column in ((Visit, Visit.note), (Reoffence, Reoffence.note), (Consent, Consent.note),
                           (RiskAssessment, RiskAssessment.reason)):

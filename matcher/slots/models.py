@@ -9,7 +9,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Integer,
@@ -18,11 +17,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from matcher import clock
 from matcher.bases.models import Company
+from matcher.dbtypes import UtcDateTime
 from matcher.extensions import db
 from matcher.places.models import Place, str_enum
 from matcher.skills import SkillEntryMixin
-from matcher.timeutil import utcnow
 
 
 class SlotKind(enum.StrEnum):
@@ -70,8 +70,8 @@ class Slot(db.Model):
     certificate_awarded: Mapped[bool] = mapped_column(Boolean, default=False)
     min_age: Mapped[int] = mapped_column(Integer, default=18)
     status: Mapped[SlotStatus] = mapped_column(str_enum(SlotStatus), default=SlotStatus.DRAFT, index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now, onupdate=clock.now)
 
     company: Mapped[Company] = relationship(lazy="joined")
     place: Mapped[Place] = relationship(lazy="joined")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from matcher.apiutil import IdField, PlaceInputSchema, PlaceOutSchema, Schema, SkillEntrySchema, sort_field
+from matcher.apiutil import IdField, Instant, PlaceInputSchema, PlaceOutSchema, Schema, SkillEntrySchema, sort_field
 from matcher.slots.models import SlotKind, SlotStatus
 
 
@@ -77,7 +77,7 @@ class SlotReadSchema(Schema):
     subsidy_eligible = fields.Bool()
     min_age = fields.Int()
     status = fields.Enum(SlotStatus, by_value=True)
-    created_at = fields.DateTime()
+    created_at = Instant()
 
 
 class SlotListQuerySchema(Schema):

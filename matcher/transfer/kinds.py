@@ -17,6 +17,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matcher import clock
 from matcher.apiutil import IdField, Schema
 from matcher.auth.models import Account, Role
 from matcher.bases.models import Company
@@ -25,6 +26,7 @@ from matcher.bases.service import create_company, list_companies
 from matcher.candidates.models import Candidate, CandidateStatus, Consent, ConsentKind, Education
 from matcher.candidates.schemas import CandidateCreateSchema
 from matcher.candidates.service import create_candidate, list_candidates, receive_hand_over
+from matcher.clock import today
 from matcher.errors import Conflict
 from matcher.identifiers import hash_id_number, is_valid_id_number
 from matcher.referrals.models import ENDED_STATUSES, Referral, ReferralEvent, ReferralStatus
@@ -32,7 +34,6 @@ from matcher.referrals.service import SEAT_HOLDING, STAY_DAYS, list_referrals
 from matcher.slots.models import Slot, SlotStatus
 from matcher.slots.schemas import SlotCreateSchema
 from matcher.slots.service import create_slot, list_slots, set_slot_status, take_seat
-from matcher.timeutil import today
 from matcher.transfer.cells import format_list, format_skills
 from matcher.transfer.columns import (
     BASE_COLUMNS,
@@ -390,7 +391,7 @@ class ReferralImporter(Importer):
         if holds_seat and not take_seat(self.session, slot.id):
             # Live referrals holding a seat obey the slot's seats, exactly as a move to accepted does.
             raise Conflict(_l("No seat is free on this slot."), field="status")
-        at = dt.datetime.combine(created_on, dt.time())
+        at = clock.china_midnight(created_on)  # the referral's day, as China's calendar has it
         referral = Referral(candidate_id=candidate.id, slot_id=slot.id, status=status, holds_seat=holds_seat,
                             started_on=started_on, ended_on=ended_on, end_reason=loaded.get("end_reason"),
                             created_by_id=self.actor.id, created_at=at)
@@ -426,7 +427,7 @@ class ReferralExporter(Exporter):
         identified = self.identified
         stmt = list_referrals(session=self.session, actor=self.actor, filters={"sort": "created_at"})
         for r in self.session.scalars(stmt).unique():
-            created_on = r.events[0].on_date if r.events else r.created_at.date()
+            created_on = r.events[0].on_date if r.events else clock.china_date(r.created_at)
             row: dict[str, Any] = {
                 "id": r.id, "candidate": r.candidate.public_id, "slot_id": r.slot_id,
                 "slot_title": r.slot.title, "company_name": r.slot.company.name, "status": r.status,

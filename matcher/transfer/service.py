@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account, Role
+from matcher.clock import today
 from matcher.errors import DomainError, Forbidden, Invalid, NotFound
 from matcher.reference.models import Course, Skill
-from matcher.timeutil import today
 from matcher.transfer.cells import CellError, Vocabulary, enum_value, parse_cell
 from matcher.transfer.columns import KINDS, Column
 from matcher.transfer.files import XLSX_MIMETYPE, Row, read_table, write_csv, write_xlsx

@@ -39,6 +39,7 @@ from matcher.candidates.schemas import (
     RiskAssessmentCreateSchema,
     VisitCreateSchema,
 )
+from matcher.clock import today
 from matcher.errors import DomainError, NotFound, translate
 from matcher.extensions import db
 from matcher.matching import service as matching
@@ -49,7 +50,6 @@ from matcher.referrals.models import ENDED_STATUSES, Referral
 from matcher.referrals.models import ReferralStatus as S
 from matcher.referrals.schemas import TransitionSchema
 from matcher.slots.service import get_slot, list_slots
-from matcher.timeutil import today
 from matcher.web import actor, bp, page
 from matcher.web.followup import file_extras as followup_extras
 from matcher.web.forms import int_in, is_htmx, lang_code, leaves

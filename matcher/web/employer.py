@@ -16,6 +16,7 @@ from matcher.auth.models import Role
 from matcher.bases.schemas import CompanyUpdateSchema
 from matcher.bases.service import get_company, update_company
 from matcher.candidates.service import candidate_card, referral_card
+from matcher.clock import today
 from matcher.errors import DomainError, NotFound
 from matcher.extensions import db
 from matcher.matching.service import recommend_candidates
@@ -26,7 +27,6 @@ from matcher.referrals.service import NEEDS_REASON, allowed_moves, get_referral,
 from matcher.slots.models import SlotStatus
 from matcher.slots.schemas import SlotCreateSchema, SlotStatusSchema, SlotUpdateSchema
 from matcher.slots.service import create_slot, get_slot, list_slots, set_slot_status, update_slot
-from matcher.timeutil import today
 from matcher.web import actor, bp, page
 from matcher.web.forms import error_status, form_errors, lang_code, place_input, put, text
 

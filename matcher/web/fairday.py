@@ -17,6 +17,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from matcher import clock
 from matcher.auth.models import Role
 from matcher.candidates.models import DisclosurePurpose
 from matcher.candidates.service import candidate_card, disclosed_candidate_ids
@@ -24,7 +25,6 @@ from matcher.errors import DomainError, Invalid, NotFound, translate
 from matcher.extensions import db
 from matcher.fairs import service as fairs
 from matcher.fairs.models import Fair, FairStatus, InvitationStatus
-from matcher.timeutil import CHINA_TZ
 from matcher.web import actor, bp, page
 from matcher.web.employer import _names
 from matcher.web.forms import form_errors, int_in, is_htmx
@@ -53,13 +53,13 @@ def _blocks(fair: Fair) -> list[dict]:
 
 def _clock(fair: Fair) -> dict:
     """Where the day stands on the fair's (China) clock: before it, a block under way, or over."""
-    now = dt.datetime.now(CHINA_TZ)
+    now = clock.china_now()
     local = now.replace(tzinfo=None)
     start = dt.datetime.combine(fair.held_on, fair.starts_at)
     end = start + dt.timedelta(minutes=fair.block_minutes * fair.n_blocks)
     block = fairs.current_block(fair, now)
     state = "before" if local < start else "over" if local >= end else "running"
-    return {"now": local, "state": state, "block": block if state == "running" else None,
+    return {"now": now, "state": state, "block": block if state == "running" else None,
             "first_open": fairs.first_open_block(fair, now)}
 
 

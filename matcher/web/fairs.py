@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from matcher.auth.models import Role
 from matcher.candidates.models import ConsentKind, DisclosurePurpose
 from matcher.candidates.service import disclosures_in_force, has_consent
+from matcher.clock import today
 from matcher.errors import DomainError, NotFound, translate
 from matcher.extensions import db
 from matcher.fairs import service as fairs
@@ -30,7 +31,6 @@ from matcher.offices.service import list_offices
 from matcher.reference.service import list_courses
 from matcher.reports.service import organiser_overview
 from matcher.slots.service import list_slots
-from matcher.timeutil import today
 from matcher.web import actor, bp, page
 from matcher.web.forms import error_status, form_errors, int_in, lang_code, text
 

@@ -17,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from matcher.auth.models import Role
 from matcher.candidates.service import referral_card, referral_disclosures
+from matcher.clock import today
 from matcher.errors import DomainError, NotFound
 from matcher.extensions import db
 from matcher.followup import service as followup
@@ -24,7 +25,6 @@ from matcher.followup.models import FollowUpTask, TaskStatus
 from matcher.followup.schemas import ReoffenceCreateSchema, TaskCompleteSchema
 from matcher.reference.service import list_courses, list_skills
 from matcher.reports.service import bureau_districts
-from matcher.timeutil import today
 from matcher.web import actor, bp, page
 from matcher.web.forms import error_status, form_errors, int_in, lang_code, put, text
 from matcher.web.labels import label

@@ -1,5 +1,5 @@
 """Helpers every page module shares: reading form fields, turning schema and domain errors into messages
-by form field, the language of the page, htmx requests, and local time."""
+by form field, the language of the page and htmx requests."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from matcher.errors import DomainError, translate
-from matcher.timeutil import CHINA_TZ
 
 
 def leaves(value: Any) -> list[str]:
@@ -85,10 +84,3 @@ def int_in(value: Any, *, low: int = 1, high: int = 2**31 - 1) -> int | None:
 
 def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-def china_time(moment: dt.datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored moment (naive UTC) on China's clock, which is the bureau's (and a fair's)."""
-    if moment is None:
-        return "—"
-    return moment.replace(tzinfo=dt.UTC).astimezone(CHINA_TZ).strftime(pattern)

@@ -9,12 +9,12 @@ from flask import Response, render_template, request
 from flask_babel import gettext as _
 
 from matcher.auth.models import Role
+from matcher.clock import today
 from matcher.errors import DomainError, Invalid
 from matcher.extensions import db
 from matcher.reports.definitions import BY_KEY, RATE, RULES
 from matcher.reports.export import XLSX_MIMETYPE, report_workbook, workbook_name
 from matcher.reports.service import bureau_districts, bureau_offices, figure_definitions, report
-from matcher.timeutil import today
 from matcher.web import actor, bp, page
 from matcher.web.forms import form_errors, int_in, lang_code, parse_date
 

@@ -3,11 +3,10 @@ the values."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from sqlalchemy import select, text
 
+from matcher import clock
 from matcher.audit.models import AuditEvent
 from matcher.audit.service import SENSITIVE_FIELDS, record, verify
 from matcher.extensions import db
@@ -77,7 +76,7 @@ def test_changes_record_the_names_of_changed_fields(world, session, api, file_a)
     [update] = _events(session, object_id=candidate.id, action="update")
     assert update.fields == "phone,residence_address"  # the name was sent unchanged
 
-    today = dt.date.today().isoformat()
+    today = clock.today().isoformat()
     assert api.post(f"/api/v1/candidates/{candidate.id}/risk-assessments", headers=h,
                     json={"grade": "red", "assessed_on": today, "reason": "复查"}).status_code == 201
     assert api.post(f"/api/v1/candidates/{candidate.id}/consents", headers=h,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from matcher import clock
 from matcher.audit.service import verify
 from tests.audit.test_audit_events import _events
 
@@ -25,7 +26,7 @@ def test_base_slot_and_fair_changes_are_audited_with_column_names_only(world, se
     [closed] = _events(session, object_type="slots", action="update")
     assert closed.object_id == world.slot_a.id and "status" in closed.fields.split(",")
 
-    held_on = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    held_on = (clock.today() + dt.timedelta(days=30)).isoformat()
     response = api.post("/api/v1/fairs", headers=world.h("org"), json={
         "name": "春风行动专场招聘会", "held_on": held_on, "venue": "人力资源市场三楼", "starts_at": "09:00"})
     assert response.status_code == 201, response.json

@@ -8,9 +8,9 @@ import hashlib
 import pytest
 from sqlalchemy import String, Text, select, update
 
+from matcher import clock
 from matcher.auth.models import Account, ApiToken
 from matcher.extensions import db
-from matcher.timeutil import utcnow
 
 
 def _login(api, username: str, password: str, **extra):
@@ -29,7 +29,7 @@ def test_login_returns_a_token_that_works(api, world, kit, app):
     assert token.startswith("xt_") and len(token) > 30
     expires = dt.datetime.fromisoformat(response.json["expires_at"])
     ttl = dt.timedelta(days=app.config["API_TOKEN_TTL_DAYS"])
-    assert abs(expires - (utcnow() + ttl)) < dt.timedelta(minutes=5)
+    assert abs(expires - (clock.now() + ttl)) < dt.timedelta(minutes=5)
 
     me = api.get("/api/v1/me", headers=_bearer(token))
     assert me.status_code == 200
@@ -85,7 +85,7 @@ def test_expired_token_is_rejected(api, world, session):
     token = world.tokens["emp_b"]
     assert api.get("/api/v1/me", headers=_bearer(token)).status_code == 200
     session.execute(update(ApiToken).where(ApiToken.account_id == world.accounts["emp_b"].id)
-                    .values(expires_at=utcnow() - dt.timedelta(seconds=1)))
+                    .values(expires_at=clock.now() - dt.timedelta(seconds=1)))
     session.commit()
     response = api.get("/api/v1/me", headers=_bearer(token))
     assert response.status_code == 401

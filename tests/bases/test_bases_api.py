@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from matcher.timeutil import today
+from matcher.clock import today
 
 
 def _day(offset: int) -> str:

@@ -8,20 +8,19 @@ import datetime as dt
 import pytest
 from sqlalchemy import event, select
 
+from matcher import clock
 from matcher.bases import records
 from matcher.bases.models import Agreement, CertificationStatus, Company, Complaint
+from matcher.clock import today
 from matcher.errors import Invalid, NotFound
 from matcher.extensions import db
 from matcher.places.models import Place, PlaceLevel
 from matcher.referrals.models import Referral, ReferralEvent
 from matcher.referrals.models import ReferralStatus as S
-from matcher.timeutil import today
-
-AS_OF = today()
 
 
 def day(offset: int) -> dt.date:
-    return AS_OF + dt.timedelta(days=offset)
+    return today() + dt.timedelta(days=offset)
 
 
 class History:
@@ -40,10 +39,10 @@ class History:
         slot = self.slot(company_id)
         accounts = {"emp": self.employer[company_id], "cw": self.world.accounts["cw_a"],
                     "admin": self.world.accounts["admin"]}
-        first = steps[0][1] if steps else AS_OF
+        first = steps[0][1] if steps else today()
         referral = Referral(candidate_id=self.world.cand_a.id, slot_id=slot.id, status=steps[-1][0] if steps else
                             S.PROPOSED, started_on=started_on, ended_on=ended_on,
-                            created_at=dt.datetime.combine(first, dt.time()))
+                            created_at=clock.china_midnight(first))
         previous = S.PROPOSED
         referral.events = [ReferralEvent(from_status=None, to_status=S.PROPOSED, on_date=first)]
         for status, on, who in steps:
@@ -69,7 +68,7 @@ def history(session, world, kit):
 
 def record_of(world, company=None, **kwargs) -> records.BaseRecord:
     company_id = (company or world.company_a).id
-    found = [r for r in records.base_records(db.session, as_of=AS_OF, **kwargs) if r.company_id == company_id]
+    found = [r for r in records.base_records(db.session, as_of=today(), **kwargs) if r.company_id == company_id]
     assert len(found) == 1
     return found[0]
 
@@ -221,7 +220,7 @@ def test_no_base_is_singled_out_where_everyone_loses_most(world, history):
     for company in (a, b):
         _stays(history, company, [-300])
         _losses(history, company, (-280, -260, -240, -220))
-    assert all(records.LOSES_MOST not in r.flags for r in records.base_records(db.session, as_of=AS_OF))
+    assert all(records.LOSES_MOST not in r.flags for r in records.base_records(db.session, as_of=today()))
 
 
 @pytest.mark.parametrize(("offset", "flagged"), [(0, True), (30, True), (31, False)])
@@ -261,13 +260,13 @@ def test_many_open_complaints(session, world):
 def test_applicants_and_revoked_bases_have_no_record_and_the_area_limits(session, world):
     from matcher.bases.service import decide_certification
 
-    listed = {r.company_id for r in records.base_records(session, as_of=AS_OF)}
+    listed = {r.company_id for r in records.base_records(session, as_of=today())}
     assert listed == {world.company_a.id, world.company_b.id}  # not company_applied
     decide_certification(session=session, actor=world.accounts["admin"], company_id=world.company_b.id,
                          action="revoke", reason="撤销认定")
-    assert {r.company_id for r in records.base_records(session, as_of=AS_OF)} == {world.company_a.id}
-    assert records.base_records(session, area_prefix="330702", as_of=AS_OF) == []
-    assert [r.company_id for r in records.base_records(session, area_prefix="330782", as_of=AS_OF)] \
+    assert {r.company_id for r in records.base_records(session, as_of=today())} == {world.company_a.id}
+    assert records.base_records(session, area_prefix="330702", as_of=today()) == []
+    assert [r.company_id for r in records.base_records(session, area_prefix="330782", as_of=today())] \
         == [world.company_a.id]
 
 
@@ -282,7 +281,7 @@ def test_a_few_grouped_queries_whatever_the_number_of_bases(session, world, hist
         listener = lambda *args: seen.append(1)  # noqa: E731
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
-            records.base_records(session, as_of=AS_OF)
+            records.base_records(session, as_of=today())
         finally:
             event.remove(db.engine, "before_cursor_execute", listener)
         return len(seen)

@@ -12,6 +12,8 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
+from matcher import clock
+
 pytestmark = pytest.mark.browser
 
 DISTRICT = "330782"  # 义乌市, where the demo caseworker works
@@ -36,7 +38,7 @@ def _arrange_fair(live_server) -> dict:
         admin = session.scalar(select(Account).where(Account.username == "admin"))
         assert organiser is not None and organiser.role == Role.ORGANISER
         fair = service.create_fair(session=session, actor=organiser, data=dict(
-            name="浏览器测试招聘会", held_on=dt.date.today() + dt.timedelta(days=1), venue="义乌市人力资源市场",
+            name="浏览器测试招聘会", held_on=clock.today() + dt.timedelta(days=1), venue="义乌市人力资源市场",
             starts_at=dt.time(9, 0), block_minutes=30, n_blocks=4, max_interviews=2))
         slots = list(session.scalars(
             select(Slot).join(Company, Company.id == Slot.company_id)

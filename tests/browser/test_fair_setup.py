@@ -37,9 +37,9 @@ def test_organiser_sets_up_invites_and_plans_a_fair(pages, live_server):
     from sqlalchemy import select
 
     from matcher.auth.models import Account
+    from matcher.clock import today
     from matcher.fairs import service
     from matcher.fairs.models import Fair, FairInvitation, FairPlanRun, InvitationStatus
-    from matcher.timeutil import today
 
     lang = "zh"
     name = "E2E 安置帮教专场招聘会"

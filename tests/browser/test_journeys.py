@@ -17,6 +17,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from matcher import clock
+
 pytestmark = pytest.mark.browser
 
 MATRIX = [("zh", "desktop"), ("zh", "phone"), ("en", "desktop"), ("en", "phone")]
@@ -60,7 +62,7 @@ def test_admin_certifies_an_applied_base(pages, live_server, lang, device):
     applied = live_server.ids.setdefault("applied", applied_companies(live_server))
     assert len(applied) >= len(MATRIX), f"the demo should hold {len(MATRIX)} applied bases, has {len(applied)}"
     company_id = applied[MATRIX.index((lang, device))]
-    valid_until = dt.date.today() + dt.timedelta(days=365 + MATRIX.index((lang, device)))
+    valid_until = clock.today() + dt.timedelta(days=365 + MATRIX.index((lang, device)))
     page = pages.login("admin", device=device, lang=lang)
     page.goto(live_server(f"/admin/bases/{company_id}"))
     expect_lang(page, lang)
@@ -114,7 +116,7 @@ def post_and_open_slot(page, live_server, lang: str, title: str) -> int:
     form.locator("[name=place]").fill("330782001")  # 稠城街道: where the demo caseworker's candidates live
     form.locator("[name=pay_min]").fill("5500")
     form.locator("[name=pay_max]").fill("7000")
-    form.locator("[name=starts_on]").fill(dt.date.today().isoformat())
+    form.locator("[name=starts_on]").fill(clock.today().isoformat())
     housing = form.locator("input[name=housing_provided]")
     if housing.count():
         housing.check()

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import String, Text, select
 
 from matcher.candidates.models import Candidate
+from matcher.clock import today
 from matcher.extensions import db
-from matcher.timeutil import today
 
 MASKED = re.compile(r"^\d{4}\*{12}[\dX]{2}$")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from matcher.candidates.models import CandidateStatus
-from matcher.timeutil import today
+from matcher.clock import today
 
 LAST_YEAR = dt.date(today().year - 1, 6, 1)
 

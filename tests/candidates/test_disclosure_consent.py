@@ -13,7 +13,7 @@ import pytest
 
 import matcher.web.caseworker  # noqa: F401 - registers the pages on the blueprint before the app is made
 from matcher.candidates.models import Consent, ConsentKind, DisclosurePurpose
-from matcher.timeutil import today
+from matcher.clock import today
 
 PHONE = "13800007777"
 

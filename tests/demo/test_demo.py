@@ -12,11 +12,11 @@ from sqlalchemy import func, select, text
 from matcher.bases.models import Company
 from matcher.bases.service import certified_in_date
 from matcher.candidates.models import Candidate, CandidateStatus
+from matcher.clock import add_years, today
 from matcher.extensions import db
 from matcher.referrals.models import ENDED_STATUSES, Referral, ReferralEvent, ReferralStatus
 from matcher.referrals.service import SEAT_HOLDING, STAY_DAYS
 from matcher.slots.models import Slot, SlotStatus
-from matcher.timeutil import add_years, today
 
 REFERENCE_TABLES = {"places", "courses", "skills", "occupations", "judicial_offices", "alembic_version"}
 SMALL = dict(candidates=300, open_slots=30, certified_bases=6)

@@ -8,6 +8,7 @@ import io
 import pytest
 from sqlalchemy import select, update
 
+from matcher import clock
 from matcher.audit.models import AuditEvent
 from matcher.exports.models import ExportRequest
 
@@ -113,7 +114,7 @@ def test_an_approval_expires(api, admins, session):
     request = ok(ask(api, world), 201)
     ok(api.post(f"{BASE}/{request['id']}/approve", json={}, headers=world.h("admin")))
     session.execute(update(ExportRequest).where(ExportRequest.id == request["id"])
-                    .values(expires_at=dt.datetime(2020, 1, 1)))
+                    .values(expires_at=clock.now() - dt.timedelta(seconds=1)))
     session.commit()
     response = api.get(f"{BASE}/{request['id']}/file", headers=world.h("cw_a"))
     assert response.status_code == 409 and "expired" in response.get_json()["message"]
@@ -217,7 +218,7 @@ def test_the_identified_fair_plan_goes_through_approval(api, admins, session):
     world = admins
     org = world.accounts["org"]
     fair = fairs.create_fair(session=session, actor=org, data={
-        "name": "春风行动", "held_on": dt.date.today() + dt.timedelta(days=1), "venue": "义乌市人力资源市场",
+        "name": "春风行动", "held_on": clock.today() + dt.timedelta(days=1), "venue": "义乌市人力资源市场",
         "starts_at": dt.time(9), "n_blocks": 4, "block_minutes": 30, "max_interviews": 2})
     session.commit()
     pseudonymous = api.get(f"/api/v1/fairs/{fair.id}/plan.xlsx", headers=world.h("org"))

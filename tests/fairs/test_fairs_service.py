@@ -7,20 +7,26 @@ import json
 
 import pytest
 
+from matcher import clock
 from matcher.engine.fair import check_plan, plan_fair
 from matcher.errors import Conflict, Invalid, NotFound
 from matcher.fairs import service
 from matcher.fairs.models import InterviewStatus, InvitationStatus
 from matcher.referrals.models import Referral, ReferralStatus
 
-TOMORROW = dt.date.today() + dt.timedelta(days=1)
+
+def tomorrow() -> dt.date:
+    """Asked when needed, not when the module loads: the suite may run across midnight in China."""
+    return clock.today() + dt.timedelta(days=1)
+
+
 
 
 @pytest.fixture
 def fair(world, session):
     org = world.accounts["org"]
     fair = service.create_fair(session=session, actor=org, data=dict(
-        name="春风行动招聘会", held_on=TOMORROW, venue="义乌市人力资源市场", starts_at=dt.time(9, 0),
+        name="春风行动招聘会", held_on=tomorrow(), venue="义乌市人力资源市场", starts_at=dt.time(9, 0),
         block_minutes=30, n_blocks=4, max_interviews=2))
     service.add_booth(session=session, actor=org, fair_id=fair.id, data=dict(
         company_id=world.company_a.id, slot_ids=[world.slot_a.id], interviews_per_block=1))
@@ -152,7 +158,7 @@ def test_bad_input(world, session, fair):
         service.get_fair(session=session, actor=world.accounts["emp_a"], fair_id=fair.id + 99)
     with pytest.raises(Invalid):
         service.create_fair(session=session, actor=org, data=dict(
-            name="x", held_on=dt.date.today() - dt.timedelta(days=1), venue="v", starts_at=dt.time(9)))
+            name="x", held_on=clock.today() - dt.timedelta(days=1), venue="v", starts_at=dt.time(9)))
     with pytest.raises(Invalid) as err:
         service.update_fair(session=session, actor=org, fair_id=fair.id, data={"n_blocks": 0})
     assert "n_blocks" in err.value.errors

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select, update
 
 from matcher.candidates.models import ConsentKind, DisclosurePurpose
+from matcher.clock import today
 from matcher.followup.models import FollowUpTask, TaskStatus
 from matcher.referrals.models import ReferralEvent, ReferralStatus
-from matcher.timeutil import today
 
 
 def _ago(days: int) -> dt.date:

@@ -8,9 +8,9 @@ import datetime as dt
 from sqlalchemy import func, select, update
 
 from matcher.candidates.models import Visit
+from matcher.clock import today
 from matcher.followup.models import FollowUpTask, TaskStatus
 from matcher.referrals.models import Referral, ReferralEvent, ReferralStatus
-from matcher.timeutil import today
 
 
 def _ago(days: int) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 import matcher.matching.service as matching_service
 import matcher.transfer.kinds as transfer_kinds
+from matcher import clock
 from matcher.extensions import db
 from matcher.matching.models import AssignmentDraft, DraftStatus
 from matcher.referrals.models import Referral, ReferralEvent
@@ -110,7 +111,7 @@ def test_an_import_killed_halfway_takes_no_seat_and_can_be_run_again(app, world,
     cw = world.accounts["cw_a"]
     people = [new_candidate(session, cw, residence=CHOUCHENG, seq=500 + n).public_id for n in range(3)]
     slot_id, admin_id = world.slot_a.id, world.accounts["admin"].id
-    day = (dt.date.today() - dt.timedelta(days=10)).isoformat()
+    day = (clock.today() - dt.timedelta(days=10)).isoformat()
     lines = ["candidate,slot_id,status,created_on,started_on,ended_on,end_reason"]
     lines += [f"{public_id},{slot_id},accepted,{day},,," for public_id in people]  # each takes a seat
     content = ("\n".join(lines) + "\n").encode()

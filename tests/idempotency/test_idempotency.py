@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from matcher import clock
 from matcher.audit.models import IdempotencyKey
 from matcher.referrals.models import Referral
-from matcher.timeutil import utcnow
 
 
 def _referrals(session) -> int:
@@ -101,7 +101,7 @@ def test_an_error_answer_releases_the_key(api, world, session):
 def test_keys_expire_after_a_day_and_belong_to_one_account(api, world, session):
     assert _post_referral(api, world, "old").status_code == 201
     stored = session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == "old"))
-    stored.created_at = utcnow() - dt.timedelta(hours=25)
+    stored.created_at = clock.now() - dt.timedelta(hours=25)
     session.execute(Referral.__table__.delete())
     session.commit()
     again = _post_referral(api, world, "old")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
 from sqlalchemy import select
 
+from matcher import clock
 from matcher.extensions import db
 from matcher.referrals.models import Referral
 
@@ -41,7 +41,7 @@ def test_employer_sees_consenting_candidates_pseudonymously(api, world, session,
 
     # cand_b withdraws consent to referral: employers must not see them.
     session.add(Consent(candidate_id=world.cand_b.id, kind=ConsentKind.REFERRAL, granted=False,
-                        recorded_on=dt.date.today()))
+                        recorded_on=clock.today()))
     session.commit()
     response = api.get(f"/api/v1/slots/{world.slot_a.id}/candidates", headers=world.h("emp_a"))
     assert response.status_code == 200, response.json
@@ -83,7 +83,7 @@ def test_protected_traits_change_no_score(api, world, session, kit):
     assert response.status_code == 200, response.json
     assert response.json["sex"] == "female" and response.json["birth_year"] == 1975
     graded = api.post(f"/api/v1/candidates/{world.cand_a.id}/risk-assessments", headers=world.h("cw_a"),
-                      json={"grade": "red", "assessed_on": dt.date.today().isoformat()})
+                      json={"grade": "red", "assessed_on": clock.today().isoformat()})
     assert graded.status_code == 201
     after = {i["slot"]["id"]: i["score"] for i in _recommend(api, world, "cw_a", world.cand_a).json["items"]}
     assert after == before

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from matcher.candidates.models import Candidate
+from matcher.clock import today
 from matcher.demo.generator import DemoSpec, build_demo
 from matcher.engine import artifacts
 from matcher.errors import Invalid, NotFound
@@ -21,7 +22,6 @@ from matcher.matching.adapters import training_world
 from matcher.matching.models import ScoringModel
 from matcher.referrals.models import Referral, ReferralEvent, ReferralStatus
 from matcher.slots.models import Slot
-from matcher.timeutil import today
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
+from matcher.clock import today
 from matcher.notify.models import Notification, NotificationKind
-from matcher.timeutil import today
 
 K = NotificationKind
 

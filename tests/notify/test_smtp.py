@@ -13,9 +13,10 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select, update
 
+from matcher import clock
+from matcher.clock import today
 from matcher.notify.channels import SmtpChannel, outbound_channel
 from matcher.notify.models import Notification
-from matcher.timeutil import today, utcnow
 
 
 class Inbox:
@@ -104,7 +105,7 @@ def test_no_address_no_email_and_read_notices_are_not_emailed(app, session, worl
     _set_email(session, world, "emp_b", "boss@yi.example.cn")
     _refer(session, world)  # emp_a has no address
     _refer(session, world, candidate=world.cand_b, slot=world.slot_b, who="cw_b")
-    session.execute(update(Notification).values(read_at=utcnow()))  # emp_b read it in the app already
+    session.execute(update(Notification).values(read_at=clock.now()))  # emp_b read it in the app already
     session.commit()
     assert send_pending(session, SmtpChannel(host="127.0.0.1", port=smtp_server.port)) == (0, 0)
     assert smtp_server.messages == []
@@ -151,7 +152,7 @@ def test_an_email_failing_for_days_is_given_up(app, session, world, smtp_server)
 
     _set_email(session, world, "emp_a", "hr@jia.example.cn")
     _refer(session, world)
-    later = utcnow() + dt.timedelta(days=EMAIL_RETRY_DAYS, hours=1)
+    later = clock.now() + dt.timedelta(days=EMAIL_RETRY_DAYS, hours=1)
     assert send_pending(session, SmtpChannel(host="127.0.0.1", port=smtp_server.port), now=later) == (0, 0)
     assert smtp_server.messages == []
 

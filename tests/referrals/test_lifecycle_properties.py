@@ -33,12 +33,12 @@ from sqlalchemy import func, select, text, update
 
 from matcher.auth.models import Role
 from matcher.candidates.models import Candidate, CandidateStatus
+from matcher.clock import today
 from matcher.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from matcher.followup.models import CHECK_DAYS, FollowUpTask, TaskStatus
 from matcher.referrals.models import ENDED_STATUSES, Referral, ReferralEvent, ReferralStatus
 from matcher.referrals.service import NEEDS_REASON, SEAT_HOLDING, STAY_DAYS, TRANSITIONS
 from matcher.slots.models import Slot
-from matcher.timeutil import today
 
 S = ReferralStatus
 PLACED = (S.STARTED, S.STAYED_30, S.STAYED_90, S.STAYED_180)

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import update
 
+from matcher.clock import today
 from matcher.referrals.models import ReferralEvent
-from matcher.timeutil import today
 
 
 def _day(offset: int) -> str:

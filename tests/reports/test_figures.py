@@ -8,10 +8,18 @@ import datetime as dt
 
 import pytest
 
-from matcher.timeutil import add_years, today
+from matcher import clock
+from matcher.clock import CHINA_TZ, add_years, today
 
 Y = today().year - 1
 D = dt.date
+
+
+def T(*wall_clock: int) -> dt.datetime:  # noqa: N802 - reads like D
+    """A moment given on China's wall clock."""
+    return dt.datetime(*wall_clock, tzinfo=CHINA_TZ)
+
+
 FROM, TO = D(Y, 1, 1), D(Y, 12, 31)
 WUCHENG_TOWN = "330702001"  # 婺城区城东街道
 
@@ -31,7 +39,7 @@ def _referral(session, candidate, slot, status, started_on=None, ended_on=None, 
 
     referral = Referral(candidate_id=candidate.id, slot_id=slot.id, status=status, started_on=started_on,
                         ended_on=ended_on, end_reason="test" if ended_on else None,
-                        created_at=dt.datetime.combine(started_on or FROM, dt.time(9)))
+                        created_at=clock.at_china_time(started_on or FROM, dt.time(9)))
     session.add(referral)
     session.flush()
     for to, day in steps:
@@ -43,14 +51,13 @@ def _company(session, kit, admin, body, place, decisions=(), agreements=()):
     """A base with its certification history: (to_status, decided_at in China time, valid_until)."""
     from matcher.bases.models import CertificationEvent
     from matcher.bases.service import add_agreement, create_company
-    from matcher.timeutil import CHINA_TZ
 
     company = create_company(session=session, actor=admin, data={
         "name": f"测试基地{body}", "credit_code": kit.make_credit_code(f"91330782{body}"), "industry": "餐饮",
         "place": {"code": place}})
     for to, at_china, valid_until in decisions:
-        at = at_china.replace(tzinfo=CHINA_TZ).astimezone(dt.UTC).replace(tzinfo=None)
-        session.add(CertificationEvent(company_id=company.id, to_status=to, valid_until=valid_until, decided_at=at))
+        session.add(CertificationEvent(company_id=company.id, to_status=to, valid_until=valid_until,
+                                       decided_at=at_china))
     for signed_on, months in agreements:
         add_agreement(session=session, actor=None, company_id=company.id,
                       data={"signed_on": signed_on, "term_months": months})
@@ -118,16 +125,16 @@ def known(world, session, kit):
     session.commit()
 
     _company(session, kit, admin, "CCC1", WUCHENG_TOWN,
-             [(C.CERTIFIED, dt.datetime(Y - 1, 6, 1, 10), D(Y + 1, 6, 1))], [(D(Y, 3, 1), 12)])
-    _company(session, kit, admin, "DDD1", A, [(C.CERTIFIED, dt.datetime(Y - 1, 3, 1, 10), D(Y, 6, 30))],
+             [(C.CERTIFIED, T(Y - 1, 6, 1, 10), D(Y + 1, 6, 1))], [(D(Y, 3, 1), 12)])
+    _company(session, kit, admin, "DDD1", A, [(C.CERTIFIED, T(Y - 1, 3, 1, 10), D(Y, 6, 30))],
              [(D(Y - 2, 1, 1), 24)])  # certification and agreement lapsed inside the period
-    _company(session, kit, admin, "EEE1", A, [(C.CERTIFIED, dt.datetime(Y - 1, 1, 10, 10), D(Y + 2, 1, 1)),
-                                              (C.SUSPENDED, dt.datetime(Y, 10, 1, 10), None)])
-    _company(session, kit, admin, "FFF1", B, [(C.CERTIFIED, dt.datetime(Y, 12, 31, 23, 0), D(Y + 1, 12, 31))],
+    _company(session, kit, admin, "EEE1", A, [(C.CERTIFIED, T(Y - 1, 1, 10, 10), D(Y + 2, 1, 1)),
+                                              (C.SUSPENDED, T(Y, 10, 1, 10), None)])
+    _company(session, kit, admin, "FFF1", B, [(C.CERTIFIED, T(Y, 12, 31, 23, 0), D(Y + 1, 12, 31))],
              [(D(Y, 12, 31), 36)])  # certified at 23:00 China time on the last day: counts
-    _company(session, kit, admin, "GGG1", B, [(C.CERTIFIED, dt.datetime(Y + 1, 1, 1, 0, 30), D(Y + 2, 1, 1))])
+    _company(session, kit, admin, "GGG1", B, [(C.CERTIFIED, T(Y + 1, 1, 1, 0, 30), D(Y + 2, 1, 1))])
     _company(session, kit, admin, "HHH1", "330782",  # a base of the whole district: no office's
-             [(C.CERTIFIED, dt.datetime(Y - 1, 1, 1, 10), D(Y + 1, 1, 1))], [(D(Y - 1, 6, 1), 36)])
+             [(C.CERTIFIED, T(Y - 1, 1, 1, 10), D(Y + 1, 1, 1))], [(D(Y - 1, 6, 1), 36)])
     return world
 
 

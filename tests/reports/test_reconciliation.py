@@ -10,7 +10,7 @@ import random
 
 from sqlalchemy import select
 
-from matcher.timeutil import CHINA_TZ, add_years, today
+from matcher.clock import CHINA_TZ, add_years, today
 
 SPEC = dict(candidates=400, open_slots=30, certified_bases=6)
 STAYED = {"stayed_90", "stayed_180"}
@@ -72,8 +72,7 @@ def independent(raw: Raw, date_from: dt.date, date_to: dt.date, prefix: str) -> 
         if r.started_on and slot.kind == "training" and slot.certificate_awarded and within(last) \
                 and not (r.status == "left" and r.ended_on < last):
             subsidised.append(r)
-    cutoff = (dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min, tzinfo=CHINA_TZ)
-              .astimezone(dt.UTC).replace(tzinfo=None))
+    cutoff = dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min, tzinfo=CHINA_TZ)  # the next day, in China
     certified = 0
     bases = {c.id for c in raw.companies if c.place_code.startswith(prefix)}
     for company_id in bases:

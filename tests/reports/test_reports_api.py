@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from matcher.timeutil import today
+from matcher.clock import today
 
 URL = "/api/v1/reports/figures"
 Y = today().year - 1

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from matcher.audit.models import AuditEvent
 from matcher.candidates.models import Candidate, Consent, Reoffence, RiskAssessment, Visit, VisitKind
+from matcher.clock import today
 from matcher.places.models import Place
 from matcher.referrals.models import Referral, ReferralStatus
-from matcher.timeutil import today
 
 LONG_AGO = today() - dt.timedelta(days=365 * 8)  # released 8 years ago: assistance ended about 3 years ago
 

@@ -9,7 +9,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from matcher.timeutil import today
+from matcher.clock import today
 from tests.reports.test_reconciliation import SPEC, Raw, _enrich, independent
 
 

@@ -78,15 +78,6 @@ def pages(app, world):
     return make
 
 
-def set_clock(monkeypatch, when) -> None:
-    """Every module that asks matcher.timeutil for "now" sees `when` (a naive UTC datetime)."""
-    import matcher.auth.lockout
-    import matcher.security
-
-    for module in (matcher.security, matcher.auth.lockout):
-        monkeypatch.setattr(module, "utcnow", lambda: when)
-
-
 def call_api(client, method: str, url: str, **kwargs):
     """An API call through the plain test client, with a fresh `g` (see Pages)."""
     from flask import g

@@ -35,12 +35,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from matcher.timeutil import today
+from matcher.clock import today
 from tests.redis_support import redis_or_skip
 
 ROLES = ("admin", "cw_a", "cw_b", "emp_a", "emp_b", "org", "anon")
 ERROR_KEYS = {"code", "status", "message", "errors"}
-TOMORROW = today() + dt.timedelta(days=1)
+
+
+def tomorrow() -> dt.date:
+    """Asked when needed, not when the module loads: the suite may run across midnight in China."""
+    return today() + dt.timedelta(days=1)
+
+
 OBSERVE = os.environ.get("XINTU_MATRIX_OBSERVE") == "1"  # print what each cell answers (to write a row)
 JOBS_REDIS_URL = os.environ.get("XINTU_TEST_REDIS_URL_MATRIX") or "redis://127.0.0.1:6379/12"
 
@@ -62,7 +68,7 @@ class Row:
 
 
 def _fair_body() -> dict:
-    return {"name": "矩阵招聘会", "held_on": TOMORROW.isoformat(), "venue": "义乌市人力资源市场",
+    return {"name": "矩阵招聘会", "held_on": tomorrow().isoformat(), "venue": "义乌市人力资源市场",
             "starts_at": "09:00", "block_minutes": 30, "n_blocks": 4, "max_interviews": 2}
 
 
@@ -506,7 +512,7 @@ def test_every_protected_endpoint_answers_401_without_a_token(api, app, world):
     ("GET", "/api/v1/slots?place=33%0007&course=a", None),
     ("GET", "/api/v1/places/3307%0082", None),
     ("POST", "/api/v1/models/v1%00x/activate", None),
-    ("POST", "/api/v1/fairs", {"name": "招聘\x00会", "held_on": TOMORROW.isoformat(), "venue": "某地",
+    ("POST", "/api/v1/fairs", {"name": "招聘\x00会", "held_on": tomorrow().isoformat(), "venue": "某地",
                                "starts_at": "09:00"}),
     ("PATCH", "/api/v1/bases/{company_a}", {"description": "a\x00b"}),
 ])

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from matcher import clock
 from matcher.auth.models import Account
 from matcher.extensions import db
-from matcher.timeutil import utcnow
 
-from .conftest import PASSWORD, call_api, set_clock
+from .conftest import PASSWORD, call_api
 
 WRONG = "Wrong username or password."
 LOCKED = WRONG  # a distinct answer would tell which usernames exist (unknown ones never lock)
@@ -50,10 +50,10 @@ def test_locked_after_n_failures_with_the_same_answer_as_a_wrong_password(app, c
     assert actions.count("lock") == 1 and actions.count("login_locked") == 2
 
 
-def test_lock_expires_and_a_success_resets_the_count(app, client, world, monkeypatch):
+def test_lock_expires_and_a_success_resets_the_count(app, client, world, time_machine):
     _fail(client, "emp_a", 5)
-    later = utcnow() + dt.timedelta(minutes=16)
-    set_clock(monkeypatch, later)
+    later = clock.now() + dt.timedelta(minutes=16)
+    time_machine.move_to(later, tick=False)
     assert _token_attempt(client, "emp_a", PASSWORD).status_code == 201
     account = db.session.get(Account, world.accounts["emp_a"].id)
     db.session.refresh(account)

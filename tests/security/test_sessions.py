@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from matcher.timeutil import utcnow
+from matcher import clock
 
-from .conftest import PASSWORD, call_api, set_clock
+from .conftest import PASSWORD, call_api
 
 
 def _session_set_cookie(response) -> str:
@@ -44,26 +44,26 @@ def test_the_login_starts_a_new_session(pages):
     assert client.session_data()["sid"] != first_id
 
 
-def test_idle_timeout(pages, monkeypatch):
+def test_idle_timeout(pages, time_machine):
     client = pages("cw_a")
-    start = utcnow()
-    set_clock(monkeypatch, start + dt.timedelta(minutes=29))
+    start = clock.now()
+    time_machine.move_to(start + dt.timedelta(minutes=29), tick=False)
     assert client.get("/caseworker").status_code == 200  # active: the idle clock starts again
-    set_clock(monkeypatch, start + dt.timedelta(minutes=29 + 29))
+    time_machine.move_to(start + dt.timedelta(minutes=29 + 29), tick=False)
     assert client.get("/caseworker").status_code == 200
-    set_clock(monkeypatch, start + dt.timedelta(minutes=29 + 29 + 31))
+    time_machine.move_to(start + dt.timedelta(minutes=29 + 29 + 31), tick=False)
     response = client.get("/caseworker")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert "_user_id" not in client.session_data()
 
 
-def test_absolute_timeout(pages, monkeypatch, app):
+def test_absolute_timeout(pages, time_machine, app):
     client = pages("cw_a")
-    start = utcnow()
+    start = clock.now()
     minutes = 0
     while minutes < app.config["SESSION_MAX_HOURS"] * 60:  # busy all day, never idle
         minutes += 25
-        set_clock(monkeypatch, start + dt.timedelta(minutes=minutes))
+        time_machine.move_to(start + dt.timedelta(minutes=minutes), tick=False)
         response = client.get("/-/still-here")
         if "_user_id" not in client.session_data():
             break

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from matcher.timeutil import today
+from matcher.clock import today
 
 
 def _slot_body(**fields) -> dict:

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 from werkzeug.security import generate_password_hash
 
-from matcher import create_app
+from matcher import clock, create_app
 from matcher.extensions import db
 
 REFERENCE_TABLES = {"places", "courses", "skills", "occupations", "judicial_offices", "alembic_version"}
@@ -170,7 +170,7 @@ def people(app, monkeypatch):
                 "name": name, "credit_code": credit_code(n), "industry": "餐饮",
                 "place": {"code": CHOUCHENG}})
             decide_certification(session=session, actor=admin, company_id=company.id, action="certify",
-                                 valid_until=dt.date.today() + dt.timedelta(days=365))
+                                 valid_until=clock.today() + dt.timedelta(days=365))
             companies.append(company.id)
         ids = {"admin": admin.id}
         for username, role, extra in (

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from matcher.candidates.models import Candidate, CandidateStatus, Consent, ConsentKind, RiskAssessment
+from matcher.clock import today
 from matcher.errors import Forbidden, Invalid
 from matcher.extensions import db
 from matcher.identifiers import hash_id_number
-from matcher.timeutil import today
 from matcher.transfer.service import import_file
 
 HEADER = ["name", "id_number", "education", "release_date", "release_institution", "offence_category",

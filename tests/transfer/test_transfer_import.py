@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from matcher import clock
 from matcher.bases.models import Company
 from matcher.candidates.models import Candidate, CandidateStatus
 from matcher.errors import Forbidden, Invalid
@@ -254,7 +255,7 @@ def test_referral_history_is_written_with_its_events(session, people, tx, histor
 
 def test_referral_history_respects_seats_and_dates(session, people, tx, history_setup):
     slot_id, public_ids = history_setup
-    future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    future = (clock.today() + dt.timedelta(days=3)).isoformat()
     rows = [[public_ids["张1"], slot_id, "started", "2024-02-01", "2024-02-10", "", ""],
             # row 3: the only seat is taken; row 4: no end date or reason
             [public_ids["张2"], slot_id, "accepted", "2024-02-01", "", "", ""],

@@ -7,8 +7,10 @@ import re
 
 import pytest
 
+from matcher import clock
+from matcher.clock import CHINA_TZ
+
 PASSWORD = "correct-horse-battery"  # tests/conftest.py PASSWORD
-TODAY = dt.date.today()
 
 
 def html(response) -> str:
@@ -64,7 +66,7 @@ def test_certify_needs_a_future_date(browser, world, session, lang):
     company = world.company_applied
     body = html(page.get(f"/admin/bases/{company.id}"))
     assert 'data-testid="certify"' in body and 'name="valid_until"' in body
-    past = (TODAY - dt.timedelta(days=1)).isoformat()
+    past = (clock.today() - dt.timedelta(days=1)).isoformat()
     response = page.post(f"/admin/bases/{company.id}/certification", {"action": "certify", "valid_until": past})
     assert response.status_code == 422
     body = html(response)
@@ -73,7 +75,7 @@ def test_certify_needs_a_future_date(browser, world, session, lang):
     session.refresh(company)
     assert company.certification_status == CertificationStatus.APPLIED
 
-    future = TODAY + dt.timedelta(days=365)
+    future = clock.today() + dt.timedelta(days=365)
     response = page.post(f"/admin/bases/{company.id}/certification",
                          {"action": "certify", "valid_until": future.isoformat()})
     assert response.status_code == 303
@@ -116,7 +118,7 @@ def test_add_agreement(browser, world, session):
     assert bad.status_code == 422
     assert 'id="signed_on-error"' in html(bad) and 'id="term_months-error"' in html(bad)
     ok = page.post(f"/admin/bases/{world.company_a.id}/agreements",
-                   {"reference_no": "YW-2026-01", "signed_on": TODAY.isoformat(), "term_months": "24"})
+                   {"reference_no": "YW-2026-01", "signed_on": clock.today().isoformat(), "term_months": "24"})
     assert ok.status_code == 303
     assert session.query(Agreement).filter_by(company_id=world.company_a.id, reference_no="YW-2026-01").count() == 1
     assert "YW-2026-01" in html(page.get(f"/admin/bases/{world.company_a.id}"))
@@ -205,11 +207,11 @@ def _independent_counts(session, date_from, date_to, district_prefix=""):
     ids = {c.id for c in candidates}
     registered = [c for c in candidates if c.status != CandidateStatus.CLOSED]
     companies = [c for c in session.query(Company).all() if c.place_code.startswith(district_prefix)]
-    on = min(date_to, TODAY)
+    on = min(date_to, clock.today())
     referrals = [r for r in session.query(Referral).all() if r.candidate_id in ids]
     outcomes: dict[str, int] = {}
     for r in referrals:
-        if date_from <= r.created_at.date() <= date_to:
+        if date_from <= r.created_at.astimezone(CHINA_TZ).date() <= date_to:  # the day in China
             outcomes[r.status.value] = outcomes.get(r.status.value, 0) + 1
     return {
         "registered": len(registered),
@@ -235,16 +237,16 @@ def busy_world(world, session, kit):
     cw_a, cw_b, admin = world.accounts["cw_a"], world.accounts["cw_b"], world.accounts["admin"]
     update_candidate(session=session, actor=cw_a, candidate_id=world.cand_a.id, data={"key_subject": True})
     old = kit.new_candidate(session, cw_a, residence=kit.CHOUCHENG, seq=21,
-                            release_date=TODAY - dt.timedelta(days=800))
+                            release_date=clock.today() - dt.timedelta(days=800))
     elsewhere = kit.new_candidate(session, cw_a, residence=kit.CHOUCHENG, seq=22)
     for candidate, actor, days in ((world.cand_a, cw_a, 3), (world.cand_a, cw_a, 40), (world.cand_b, cw_b, 5),
                                    (old, cw_a, 500)):
         add_visit(session=session, actor=actor, candidate_id=candidate.id,
-                  data={"visited_on": TODAY - dt.timedelta(days=days), "kind": "home"})
+                  data={"visited_on": clock.today() - dt.timedelta(days=days), "kind": "home"})
     add_agreement(session=session, actor=admin, company_id=world.company_a.id,
-                  data={"signed_on": TODAY - dt.timedelta(days=30), "term_months": 12})
+                  data={"signed_on": clock.today() - dt.timedelta(days=30), "term_months": 12})
     add_agreement(session=session, actor=admin, company_id=world.company_b.id,
-                  data={"signed_on": TODAY - dt.timedelta(days=900), "term_months": 12})  # ended
+                  data={"signed_on": clock.today() - dt.timedelta(days=900), "term_months": 12})  # ended
     started = create_referral(session=session, actor=cw_a, candidate_id=world.cand_a.id, slot_id=world.slot_a.id,
                               send=True)
     for to in ("offered", "started"):
@@ -261,7 +263,7 @@ def busy_world(world, session, kit):
 def test_dashboard_figures_match_independent_counts(browser, busy_world, session):
     from matcher.reports.service import bureau_figures
 
-    date_from, date_to = TODAY - dt.timedelta(days=365), TODAY
+    date_from, date_to = clock.today() - dt.timedelta(days=365), clock.today()
     expected = _independent_counts(session, date_from, date_to)
     figures = bureau_figures(session=session, actor=busy_world.accounts["admin"], date_from=date_from,
                              date_to=date_to)
@@ -273,7 +275,7 @@ def test_dashboard_figures_match_independent_counts(browser, busy_world, session
     assert expected["referrals_by_outcome"] == {"started": 1, "declined": 1, "proposed": 1}
     assert sum(row["count"] for row in figures["by_district"]) == 5
     months = figures["placements_by_month"]
-    assert months[0]["month"] == f"{date_from:%Y-%m}" and months[-1] == {"month": f"{TODAY:%Y-%m}", "count": 1}
+    assert months[0]["month"] == f"{date_from:%Y-%m}" and months[-1] == {"month": f"{clock.today():%Y-%m}", "count": 1}
     assert sum(row["count"] for row in months) == 1 and len(months) in (12, 13)
 
     page = browser("admin", "en")
@@ -288,15 +290,15 @@ def test_dashboard_figures_match_independent_counts(browser, busy_world, session
 def test_dashboard_filters_by_district_and_period(browser, busy_world, session):
     from matcher.reports.service import bureau_figures
 
-    admin = busy_world.accounts["admin"]
-    yiwu = bureau_figures(session=session, actor=admin, district="330782", date_from=TODAY - dt.timedelta(days=365),
-                          date_to=TODAY)
-    assert yiwu["registered"] == _independent_counts(session, TODAY, TODAY, "330782")["registered"] == 5
-    other = bureau_figures(session=session, actor=admin, district="330702", date_from=TODAY - dt.timedelta(days=365),
-                           date_to=TODAY)
+    admin, today = busy_world.accounts["admin"], clock.today()
+    yiwu = bureau_figures(session=session, actor=admin, district="330782", date_from=today - dt.timedelta(days=365),
+                          date_to=today)
+    assert yiwu["registered"] == _independent_counts(session, today, today, "330782")["registered"] == 5
+    other = bureau_figures(session=session, actor=admin, district="330702", date_from=today - dt.timedelta(days=365),
+                           date_to=today)
     assert other["registered"] == other["certified_bases"] == other["visits_in_period"] == 0
-    recent = bureau_figures(session=session, actor=admin, date_from=TODAY - dt.timedelta(days=10), date_to=TODAY)
-    expected = _independent_counts(session, TODAY - dt.timedelta(days=10), TODAY)
+    recent = bureau_figures(session=session, actor=admin, date_from=today - dt.timedelta(days=10), date_to=today)
+    expected = _independent_counts(session, today - dt.timedelta(days=10), today)
     assert recent["visits_in_period"] == expected["visits_in_period"] == 2
     assert recent["new_in_period"] == expected["new_in_period"] == 0
 
@@ -310,9 +312,10 @@ def test_figures_are_for_bureau_roles_only(session, world):
     from matcher.errors import NotFound
     from matcher.reports.service import bureau_figures
 
+    today = clock.today()
     with pytest.raises(NotFound):
-        bureau_figures(session=session, actor=world.accounts["emp_a"], date_from=TODAY, date_to=TODAY)
-    figures = bureau_figures(session=session, actor=world.accounts["org"], date_from=TODAY, date_to=TODAY)
+        bureau_figures(session=session, actor=world.accounts["emp_a"], date_from=today, date_to=today)
+    figures = bureau_figures(session=session, actor=world.accounts["org"], date_from=today, date_to=today)
     assert figures["registered"] == 3
 
 
@@ -326,7 +329,7 @@ def test_other_roles_get_404_on_admin_pages(browser, world):
     page = browser("emp_a", "en")
     page.get("/employer")
     response = page.post(f"/admin/bases/{world.company_applied.id}/certification",
-                         {"action": "certify", "valid_until": (TODAY + dt.timedelta(days=30)).isoformat()})
+                         {"action": "certify", "valid_until": (clock.today() + dt.timedelta(days=30)).isoformat()})
     assert response.status_code == 404
 
 
@@ -335,7 +338,7 @@ def test_post_without_csrf_is_refused(browser, world, session):
 
     page = browser("admin", "en")
     response = page.post(f"/admin/bases/{world.company_applied.id}/certification",
-                         {"action": "certify", "valid_until": (TODAY + dt.timedelta(days=30)).isoformat()},
+                         {"action": "certify", "valid_until": (clock.today() + dt.timedelta(days=30)).isoformat()},
                          csrf=False)
     assert response.status_code == 400
     session.refresh(world.company_applied)

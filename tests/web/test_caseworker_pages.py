@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 import matcher.web.caseworker  # noqa: F401 - registers the pages on the blueprint before the app is made
+from matcher import clock
 from matcher.extensions import db
 
 PASSWORD = "correct-horse-battery"  # conftest.PASSWORD
@@ -113,13 +114,13 @@ def test_home_lists_releases_waiting_referrals_and_milestones(world, cw, kit):
     from matcher.referrals.service import create_referral
 
     soon = kit.new_candidate(db.session, world.accounts["cw_a"], residence=kit.CHOUCHENG, seq=21, name="将释放",
-                             release_date=dt.date.today() + dt.timedelta(days=30))
+                             release_date=clock.today() + dt.timedelta(days=30))
     placed = kit.new_candidate(db.session, world.accounts["cw_a"], residence=kit.CHOUCHENG, seq=22, name="已上岗")
     referral = create_referral(session=db.session, actor=world.accounts["cw_a"], candidate_id=placed.id,
                                slot_id=world.slot_a.id, send=True)
     # A start 35 days ago: staying 30 days is due.
     referral.status, referral.started_on, referral.holds_seat = ReferralStatus.STARTED, \
-        dt.date.today() - dt.timedelta(days=35), True
+        clock.today() - dt.timedelta(days=35), True
     db.session.add(ReferralEvent(referral_id=referral.id, from_status=ReferralStatus.SENT,
                                  to_status=ReferralStatus.STARTED, on_date=referral.started_on))
     create_referral(session=db.session, actor=world.accounts["cw_a"], candidate_id=world.cand_a.id,
@@ -212,7 +213,7 @@ def test_a_read_only_file_cannot_be_edited(world, cw):
 def test_visit_risk_and_consent_forms_record_and_redirect_back(world, cw):
     cid = world.cand_a.id
     file_page = f"/caseworker/candidates/{cid}"
-    today = dt.date.today().isoformat()
+    today = clock.today().isoformat()
     response = cw.form_post(f"{file_page}/visits", {"visited_on": today, "kind": "phone", "note": "电话回访"},
                             page=file_page)
     assert response.status_code == 302 and response.headers["Location"].endswith(f"{file_page}#visit")
@@ -225,7 +226,7 @@ def test_visit_risk_and_consent_forms_record_and_redirect_back(world, cw):
     body = text(cw.get(file_page))
     assert "电话回访" in body and "月度排查" in body and "grade-yellow" in body
     # A visit in the future: the error sits next to the date and what was typed stays.
-    future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    future = (clock.today() + dt.timedelta(days=3)).isoformat()
     response = cw.form_post(f"{file_page}/visits", {"visited_on": future, "kind": "home", "note": "未来"},
                             page=file_page, headers={"Accept-Language": "en"})
     body = text(response)
@@ -340,7 +341,7 @@ def test_another_offices_candidate_and_referral_give_404(world, cw, browser):
         assert response.status_code == 404, path
         assert "测试12" not in text(response)
     response = cw.form_post(f"/caseworker/candidates/{cid}/visits",
-                            {"visited_on": dt.date.today().isoformat(), "kind": "home"}, page="/caseworker")
+                            {"visited_on": clock.today().isoformat(), "kind": "home"}, page="/caseworker")
     assert response.status_code == 404
 
 

@@ -6,6 +6,8 @@ import datetime as dt
 
 import pytest
 
+from matcher import clock
+
 PASSWORD = "correct-horse-battery"  # tests/conftest.py PASSWORD
 
 
@@ -16,7 +18,7 @@ def html(response) -> str:
 def slot_form(**overrides):
     form = {"kind": "job", "title": "面点师", "course_code": "cooking", "skill_0": "chinese_cooking", "level_0": "2",
             "seats": "2", "place": "330782001", "pay_min": "4000", "pay_max": "5500", "hours_per_week": "44",
-            "starts_on": dt.date.today().isoformat()}
+            "starts_on": clock.today().isoformat()}
     form.update(overrides)
     return form
 
@@ -53,7 +55,7 @@ def test_home_warns_when_certification_ends_soon(browser, world, session):
     from matcher.bases.service import decide_certification
 
     decide_certification(session=session, actor=world.accounts["admin"], company_id=world.company_a.id,
-                         action="certify", valid_until=dt.date.today() + dt.timedelta(days=20))
+                         action="certify", valid_until=clock.today() + dt.timedelta(days=20))
     page = browser("emp_a", "en")
     assert "The certification ends in 20 days" in html(page.get("/employer"))
 
@@ -151,7 +153,7 @@ def test_opening_a_slot_of_a_non_certified_base_is_refused(app, browser, world, 
         username="emp_c", display_name="emp_c", password=PASSWORD, role="employer",
         company_id=world.company_applied.id))
     slot = create_slot(session=session, actor=applicant, data={
-        "kind": "job", "title": "仓管", "seats": 1, "place": {"code": "330782001"}, "starts_on": dt.date.today()})
+        "kind": "job", "title": "仓管", "seats": 1, "place": {"code": "330782001"}, "starts_on": clock.today()})
     session.commit()
     page = browser("emp_c", "en")
     assert "not in force" in html(page.get("/employer"))
@@ -190,9 +192,9 @@ def test_employer_answers_a_referral(browser, world, session):
     body = html(page.get(f"/employer/referrals/{referral.id}"))
     assert 'data-testid="move-started"' in body and "Interview" in body
     assert page.post(f"/employer/referrals/{referral.id}/move",
-                     {"to": "started", "on_date": dt.date.today().isoformat()}).status_code == 303
+                     {"to": "started", "on_date": clock.today().isoformat()}).status_code == 303
     session.refresh(referral)
-    assert referral.status == ReferralStatus.STARTED and referral.started_on == dt.date.today()
+    assert referral.status == ReferralStatus.STARTED and referral.started_on == clock.today()
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -244,7 +246,7 @@ def test_name_and_phone_shown_only_with_consent_for_this_base_and_purpose(browse
 
     def consent(base, purpose, granted=True):
         record_consent(session=session, actor=world.accounts["cw_a"], candidate_id=world.cand_a.id,
-                       data={"kind": "disclose_identity", "granted": granted, "recorded_on": dt.date.today(),
+                       data={"kind": "disclose_identity", "granted": granted, "recorded_on": clock.today(),
                              "base_id": base.id, "purpose": purpose})
 
     body = html(page.get(url))

@@ -9,12 +9,17 @@ import re
 
 import pytest
 
+from matcher.clock import today
 from matcher.extensions import db
 from matcher.fairs import service
 from matcher.fairs.models import Fair, FairBooth, FairInvitation, InvitationStatus
-from matcher.timeutil import today
 
-DAY = today() + dt.timedelta(days=2)
+
+def fair_day() -> dt.date:
+    """Asked when needed, not when the module loads: the suite may run across midnight in China."""
+    return today() + dt.timedelta(days=2)
+
+
 PAGES = ("", "/booths", "/invitations", "/plan", "/print/candidates", "/print/booths")
 
 
@@ -23,7 +28,7 @@ def html(response) -> str:
 
 
 def fair_form(**overrides) -> dict:
-    form = {"name": "春风行动专场招聘会", "held_on": DAY.isoformat(), "venue": "义乌市人力资源市场三楼",
+    form = {"name": "春风行动专场招聘会", "held_on": fair_day().isoformat(), "venue": "义乌市人力资源市场三楼",
             "starts_at": "09:00", "block_minutes": "30", "n_blocks": "4", "max_interviews": "2",
             "key_subject_weight": "1", "waiting_weight_per_year": "0", "preferred_courses_only": "y"}
     form.update(overrides)
@@ -34,7 +39,7 @@ def fair_form(**overrides) -> dict:
 def fair(world, session):
     org = world.accounts["org"]
     fair = service.create_fair(session=session, actor=org, data=dict(
-        name="春风行动招聘会", held_on=DAY, venue="义乌市人力资源市场", starts_at=dt.time(9, 0),
+        name="春风行动招聘会", held_on=fair_day(), venue="义乌市人力资源市场", starts_at=dt.time(9, 0),
         block_minutes=30, n_blocks=4, max_interviews=2))
     for company, slot in ((world.company_a, world.slot_a), (world.company_b, world.slot_b)):
         service.add_booth(session=session, actor=org, fair_id=fair.id, data=dict(
@@ -162,7 +167,7 @@ def test_the_day_cannot_change_once_planned(browser, world, session, fair):
 def test_register_edit_and_remove_a_booth(browser, world, session):
     org = world.accounts["org"]
     fair = service.create_fair(session=session, actor=org, data=dict(
-        name="秋季招聘会", held_on=DAY, venue="稠城街道", starts_at=dt.time(9, 0), n_blocks=4))
+        name="秋季招聘会", held_on=fair_day(), venue="稠城街道", starts_at=dt.time(9, 0), n_blocks=4))
     session.commit()
     page = browser("org")
     listing = html(page.get(f"/organiser/fairs/{fair.id}/booths"))

@@ -8,11 +8,17 @@ import re
 
 import pytest
 
+from matcher import clock
 from matcher.extensions import db
 from matcher.fairs import service
 from matcher.fairs.models import InterviewStatus, InvitationSource, InvitationStatus
 
-TOMORROW = dt.date.today() + dt.timedelta(days=1)
+
+def tomorrow() -> dt.date:
+    """Asked when needed, not when the module loads: the suite may run across midnight in China."""
+    return clock.today() + dt.timedelta(days=1)
+
+
 
 
 def html(response) -> str:
@@ -47,7 +53,7 @@ def fair(world, session):
     """Tomorrow's fair: two booths (cooking at A, auto repair at B), three confirmed candidates, planned."""
     org = world.accounts["org"]
     fair = service.create_fair(session=session, actor=org, data=dict(
-        name="春风行动招聘会", held_on=TOMORROW, venue="义乌市人力资源市场", starts_at=dt.time(9, 0),
+        name="春风行动招聘会", held_on=tomorrow(), venue="义乌市人力资源市场", starts_at=dt.time(9, 0),
         block_minutes=30, n_blocks=4, max_interviews=2))
     for company, slot in ((world.company_a, world.slot_a), (world.company_b, world.slot_b)):
         service.add_booth(session=session, actor=org, fair_id=fair.id, data=dict(

@@ -9,9 +9,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, update
 
+from matcher.clock import today
 from matcher.followup.models import FollowUpTask, TaskStatus
 from matcher.referrals.models import Referral, ReferralEvent, ReferralStatus
-from matcher.timeutil import today
 
 
 def html(response) -> str:

@@ -9,8 +9,8 @@ import re
 import pytest
 from sqlalchemy import select
 
+from matcher.clock import today
 from matcher.notify.models import Notification
-from matcher.timeutil import today
 
 
 def html(response) -> str:

@@ -10,10 +10,10 @@ import re
 
 import pytest
 
+from matcher.clock import today
 from matcher.extensions import db
 from matcher.referrals.models import Referral, ReferralEvent
 from matcher.referrals.models import ReferralStatus as S
-from matcher.timeutil import today
 
 
 def html(response) -> str:

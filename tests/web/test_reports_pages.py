@@ -11,7 +11,7 @@ from html import unescape
 
 import pytest
 
-from matcher.timeutil import today
+from matcher.clock import today
 
 Y = today().year - 1
 
