@@ -119,6 +119,13 @@ def live_server():
 
 # ---- the browser -----------------------------------------------------------------------------------
 
+def _browser_environment() -> dict[str, str]:
+    """The browser runs on the machine's real clock: the suite may run under libfaketime (README, Dates and
+    times), which moves the service's clock (the one the pages are about) but makes Chromium hang at exit."""
+    return {name: value for name, value in os.environ.items()
+            if name != "LD_PRELOAD" and not name.startswith("FAKETIME")}
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
@@ -133,7 +140,7 @@ def browser():
         # A persistent context is the only way to give Chromium its own fresh --user-data-dir; every
         # test then opens new (incognito-like) contexts from its browser, so no state is shared.
         context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, env=_browser_environment())
         try:
             yield context.browser
         finally:
