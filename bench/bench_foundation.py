@@ -75,7 +75,7 @@ def bench_seat_race(url: str) -> dict:
     from matcher.auth.models import Account, Role
     from matcher.candidates.models import Candidate, CandidateStatus, Consent, ConsentKind
     from matcher.extensions import db
-    from matcher.referrals.models import ReferralStatus
+    from matcher.referrals.lifecycle import ReferralStatus
     from matcher.referrals.service import create_referral, transition
     from matcher.slots.models import Slot
     from matcher.slots.service import create_slot, set_slot_status

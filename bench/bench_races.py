@@ -84,7 +84,8 @@ def offered_referrals(session, *, employer_id: int, caseworker_id: int, candidat
     """A fresh open slot of `seats` seats at the employer's base, and one offered referral to it per candidate."""
     from matcher.auth.models import Account
     from matcher.bases.models import Company
-    from matcher.referrals.models import Referral, ReferralEvent, ReferralStatus
+    from matcher.referrals.lifecycle import ReferralStatus
+    from matcher.referrals.models import Referral, ReferralEvent
     from matcher.slots.service import create_slot, set_slot_status
 
     employer = session.get(Account, employer_id)
@@ -111,7 +112,7 @@ def accept_as(account_id: int) -> Callable[[int], str]:
         from matcher.auth.models import Account
         from matcher.errors import Conflict
         from matcher.extensions import db
-        from matcher.referrals.models import ReferralStatus
+        from matcher.referrals.lifecycle import ReferralStatus
         from matcher.referrals.service import transition
 
         actor = db.session.get(Account, account_id)

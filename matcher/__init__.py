@@ -39,6 +39,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     init_security(app)  # headers, session lifetime, login throttling
 
+    from matcher.policy import init_policy
+
+    init_policy(app)  # each request's refusals of objects outside the asker's scope go to the audit log
+
     from matcher.cli import register_cli
 
     register_cli(app)

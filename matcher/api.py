@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from matcher.apiutil import IdConverter, id_param_schema
+from matcher.apiutil import EveryOperationPlugin, IdConverter, id_param_schema
 
 
 def register_api(app: Flask) -> Api:
@@ -29,7 +29,7 @@ def register_api(app: Flask) -> Api:
 
     # One Api per app: flask-smorest keeps the OpenAPI spec on the instance, and tests build many apps.
     app.url_map.converters["id"] = IdConverter
-    api = Api(app)
+    api = Api(app, spec_kwargs={"extra_plugins": [EveryOperationPlugin()]})
     api.register_converter(IdConverter, id_param_schema)
     blueprints = (auth_blp, reference_blp, bases_blp, slots_blp, candidates_blp, referrals_blp, transfer_blp,
                   matching_blp, fairs_blp, base_records_blp, followup_blp, notify_blp, reports_blp, audit_blp,

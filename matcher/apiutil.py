@@ -1,4 +1,5 @@
-"""What every API edge shares: the base schema, instants, pagination of a select, sorting, the place input."""
+"""What every API edge shares: the base schema, instants, pagination of a select, sorting, the place input, and
+the refusal of query parameters that the operation does not declare."""
 
 from __future__ import annotations
 
@@ -7,14 +8,18 @@ from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
+from apispec import BasePlugin
+from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
+from flask_smorest.spec.plugins import FlaskPlugin
 from marshmallow import fields, validate
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter
 
-from matcher import clock
+from matcher import clock, disclosure
+from matcher.errors import Invalid
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -84,6 +89,27 @@ class Schema(ma.Schema):
         unknown = ma.RAISE
         ordered = True
 
+    def _serialize(self, obj, *, many: bool = False):
+        """Serialise as the disclosure model allows (matcher.disclosure): an object's fields are kept for the
+        parties the requesting account is to it, and its nested parts inherit those parties. marshmallow calls this
+        for every object of every schema, root or nested, which is why the filter sits here and not in a hook that
+        runs once per list."""
+        if many:
+            return [self._serialize(item) for item in obj]
+        resource = disclosure.resource_of(self)
+        if resource not in disclosure.FIELDS:  # not a response (an input schema dumped for a job's parameters)
+            return super()._serialize(obj)
+        token = None
+        # The root decides who the reader is to it, and so does any part that is an object of its own (an
+        # interview in a plan); the other parts (a referral's events, its candidate's card) inherit.
+        if disclosure.current_parties.get() is None or disclosure.has_own_parties(resource):
+            token = disclosure.current_parties.set(disclosure.parties_of(resource, obj))
+        try:
+            return disclosure.keep(resource, super()._serialize(obj), disclosure.current_parties.get())
+        finally:
+            if token is not None:
+                disclosure.current_parties.reset(token)
+
     @ma.pre_load
     def _refuse_nul(self, data, **_kwargs):
         found = _nul_fields(data)
@@ -94,7 +120,76 @@ class Schema(ma.Schema):
 
 
 def blueprint(name: str, import_name: str, url_prefix: str, description: str) -> Blueprint:
-    return Blueprint(name, import_name, url_prefix=f"/api/v1{url_prefix}", description=description)
+    blp = Blueprint(name, import_name, url_prefix=f"/api/v1{url_prefix}", description=description)
+    blp.before_request(_refuse_unknown_query_parameters)
+    return blp
+
+
+# ---- query parameters: what the OpenAPI document declares, and nothing else --------------------------------------
+
+# Every operation answers in the language `lang` names (matcher._select_locale), so every operation declares it.
+LANG_PARAMETER = {"in": "query", "name": "lang", "required": False, "schema": {"type": "string"}, "description":
+                  "The language of the answer's messages, before Accept-Language: zh or en (also zh_CN, zh-CN). "
+                  "Any other value is ignored."}
+
+
+class EveryOperationPlugin(BasePlugin):
+    """Documents what every API operation takes and may answer besides its own declarations: the `lang` query
+    parameter, and 422 for a query parameter it does not declare (_refuse_unknown_query_parameters)."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs) -> None:
+        for operation in (operations or {}).values():
+            parameters = operation.setdefault("parameters", [])
+            if not any(_is_query(parameter, "lang") for parameter in parameters):
+                parameters.append(dict(LANG_PARAMETER))
+            operation.setdefault("responses", {}).setdefault("422", "UNPROCESSABLE_ENTITY")
+
+
+def _is_query(parameter: Any, name: str) -> bool:
+    return isinstance(parameter, Mapping) and parameter.get("in") == "query" and parameter.get("name") == name
+
+
+def declared_query_parameters(app, spec: dict) -> dict[tuple[str, str], frozenset[str]]:
+    """(endpoint, method) -> the names of the query parameters the OpenAPI document declares for the operation:
+    its query-arguments schemas, pagination and `lang`, as flask-smorest wrote them there (so what is refused and
+    what is documented are one and the same)."""
+    components = spec.get("components", {}).get("parameters", {})
+
+    def resolved(parameter: dict) -> dict:
+        ref = parameter.get("$ref")
+        return components.get(ref.rsplit("/", 1)[-1], {}) if ref else parameter
+
+    declared = {}
+    for rule in app.url_map.iter_rules():
+        item = spec["paths"].get(FlaskPlugin.flaskpath2openapi(rule.rule))
+        if item is None:
+            continue
+        for method, operation in item.items():
+            if method.upper() not in rule.methods:
+                continue  # also skips the path's shared "parameters"
+            parameters = map(resolved, [*item.get("parameters", []), *operation.get("parameters", [])])
+            declared[(rule.endpoint, method.upper())] = frozenset(
+                parameter["name"] for parameter in parameters if parameter.get("in") == "query")
+    return declared
+
+
+def _refuse_unknown_query_parameters() -> None:
+    """A query parameter the operation does not declare is refused (422, naming each), not ignored: a misspelt
+    filter (`?stauts=sent`) would otherwise answer everything, as if it matched. webargs alone cannot tell:
+    it reads the query with unknown=EXCLUDE, and pagination's parameters with a schema of their own."""
+    declared = current_app.extensions.get("xintu_query_parameters")
+    if declared is None:  # worked out once per app, on its first API request, from its OpenAPI document
+        api = current_app.extensions["flask-smorest"]["blp_name_to_api"][request.blueprint]
+        declared = current_app.extensions["xintu_query_parameters"] = declared_query_parameters(
+            current_app, api.spec.to_dict())
+    method = "GET" if request.method == "HEAD" else request.method
+    allowed = declared.get((request.endpoint, method))
+    if allowed is None:  # not an operation of the document (OPTIONS)
+        return
+    unknown = [name for name in request.args if name not in allowed]
+    if unknown:
+        raise Invalid(_l("Unknown query parameters: check their spelling against the API documentation."),
+                      errors={name: [_l("Unknown query parameter.")] for name in unknown})
 
 
 def paginate_select(session: Session, stmt: Select, pagination_parameters) -> list[Any]:

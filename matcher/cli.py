@@ -42,8 +42,20 @@ def seed_demo(random_seed: int, candidates: int, if_empty: bool) -> None:
     click.echo(report)
 
 
+disclosure_cli = AppGroup("disclosure", help="The disclosure model: who reads which field.")
+
+
+@disclosure_cli.command("table")
+def disclosure_table() -> None:
+    """Print who sees what (the README's Security table), made from matcher.disclosure.FIELDS."""
+    from matcher.disclosure import table
+
+    click.echo(table(), nl=False)
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_cli)
+    app.cli.add_command(disclosure_cli)
     from matcher.transfer.cli import export_cli, import_cli
 
     app.cli.add_command(import_cli)

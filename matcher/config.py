@@ -96,11 +96,22 @@ class Config:
     SMTP_FROM = os.environ.get("XINTU_SMTP_FROM") or "xintu@localhost"
     SMTP_STARTTLS = os.environ.get("XINTU_SMTP_STARTTLS", "").lower() in ("1", "true", "yes", "on")
     NOTIFY_CHANNEL = os.environ.get("XINTU_NOTIFY_CHANNEL") or None
+    # Audit log (matcher.audit.keys, .anchors): the chain is keyed (HMAC-SHA256) with a secret kept out of the
+    # database, XINTU_AUDIT_KEY itself or the file XINTU_AUDIT_KEY_FILE names; with neither, a random key is made
+    # once in the instance folder (instance/audit.key, mode 0600). Web, workers and cron must share it.
+    AUDIT_KEY = os.environ.get("XINTU_AUDIT_KEY") or None
+    AUDIT_KEY_FILE = os.environ.get("XINTU_AUDIT_KEY_FILE") or None
+    # Where `flask audit checkpoint` appends signed anchors (None: instance/audit-anchors.jsonl); keep it where the
+    # database's administrators cannot write.
+    AUDIT_ANCHOR_PATH = os.environ.get("XINTU_AUDIT_ANCHOR_PATH") or None
     # Identified exports (matcher.exports): an administrator's approval may be used (once) for this many days.
     EXPORT_APPROVAL_DAYS = int(os.environ.get("XINTU_EXPORT_APPROVAL_DAYS") or "7")
     # Retention (matcher.retention): a file is archived and its personal data removed this many days after the
     # assistance period ends (assistance_ends_on), when nothing live holds it.
     RETENTION_DAYS = int(os.environ.get("XINTU_RETENTION_DAYS") or "730")
+    # Lookups by ID number (imports, intake) that find a file outside the account's scope: each is audited, and an
+    # account may make this many a day (China's day); beyond it the import or the new file is refused.
+    ID_LOOKUPS_PER_DAY = int(os.environ.get("XINTU_ID_LOOKUPS_PER_DAY") or "100")
     # Long jobs (matcher.jobs): an RQ queue on this Redis when set (run `flask --app matcher jobs worker`), else
     # each job runs in a background thread of the web process that started it.
     REDIS_URL = os.environ.get("XINTU_REDIS_URL") or None

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import unicodedata
 
 CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -27,11 +28,22 @@ def is_valid_credit_code(code: str) -> bool:
     return credit_code_check_char(code[:17]) == code[17]
 
 
+def normalise_id_number(text: str) -> str:
+    """The one form of an ID number, however it was typed or pasted: Unicode NFKC (full-width ３３０７ becomes
+    3307), no whitespace or invisible format characters (zero-width spaces, BOM, bidi controls), an upper-case X,
+    and every other script's decimal digits (Arabic-Indic ٣٣٠٧ ...) as ASCII. Validate, hash and mask only this
+    form: two spellings of one number must never open two files."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(c for c in text if not c.isspace() and unicodedata.category(c) != "Cf").upper()
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii() else c for c in text)
+
+
 def id_number_check_char(first17: str) -> str:
     return ID_NUMBER_CHECK[sum(int(c) * w for c, w in zip(first17, ID_NUMBER_WEIGHTS, strict=True)) % 11]
 
 
 def id_number_birth_date(number: str) -> dt.date | None:
+    number = normalise_id_number(number)
     try:
         return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
@@ -40,8 +52,9 @@ def id_number_birth_date(number: str) -> dt.date | None:
 
 def is_valid_id_number(number: str) -> bool:
     """GB 11643-1999 citizen ID number: 17 digits, a real birth date, and the mod-11 check character."""
-    number = number.strip().upper()
-    if len(number) != 18 or not number[:17].isdigit() or number[17] not in "0123456789X":
+    number = normalise_id_number(number)
+    # ASCII digits only: str.isdigit() also passes superscripts and other scripts' digits, which int() refuses.
+    if len(number) != 18 or any(c not in "0123456789" for c in number[:17]) or number[17] not in "0123456789X":
         return False
     if id_number_birth_date(number) is None:
         return False
@@ -49,18 +62,18 @@ def is_valid_id_number(number: str) -> bool:
 
 
 def id_number_sex(number: str) -> str:
-    return "male" if int(number[16]) % 2 else "female"
+    return "male" if int(normalise_id_number(number)[16]) % 2 else "female"
 
 
 def mask_id_number(number: str) -> str:
     """What anyone ever sees of an ID number: the first four and last two characters, 3307************12."""
-    number = number.strip().upper()
+    number = normalise_id_number(number)
     return number[:4] + "*" * (len(number) - 6) + number[-2:]
 
 
 def hash_id_number(number: str, pepper: str) -> str:
     """A keyed hash, so the same person is recognised without the number being stored."""
-    return hmac.new(pepper.encode(), number.strip().upper().encode(), hashlib.sha256).hexdigest()
+    return hmac.new(pepper.encode(), normalise_id_number(number).encode(), hashlib.sha256).hexdigest()
 
 
 def new_public_id() -> str:

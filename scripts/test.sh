@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 PGHOST_ADDR=${XINTU_TEST_PG_HOST:-127.0.0.1}
 PGDB=${XINTU_TEST_PG_DATABASE:-xintu_test}
+# Two workers (pytest-xdist), one per core, each with its own databases (tests/conftest.py, tests/redis_support.py);
+# a test file stays on one worker. XINTU_TEST_WORKERS=0 runs in this process.
+WORKERS=${XINTU_TEST_WORKERS:-2}
+PARALLEL=""
+if [ "$WORKERS" != "0" ]; then PARALLEL="-n $WORKERS --dist loadfile"; fi
 
 echo "== lint, architecture contract, security scan"
 $BIN/ruff check matcher tests bench scripts
@@ -32,7 +37,7 @@ fi
 
 echo "== tests on SQLite (with the browser tests)"
 rm -rf test-artifacts/screenshots
-XINTU_TEST_DATABASE_URL= $BIN/pytest "$@"
+XINTU_TEST_DATABASE_URL= $BIN/pytest $PARALLEL "$@"
 
 if [ "${XINTU_SKIP_POSTGRES:-0}" = "1" ]; then
   echo "== PostgreSQL run skipped (XINTU_SKIP_POSTGRES=1)"; exit 0
@@ -46,4 +51,4 @@ if ! pg_isready -q -h "$PGHOST_ADDR"; then
 fi
 psql -q -h "$PGHOST_ADDR" -U postgres -d postgres -c "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" \
   -c "CREATE DATABASE $PGDB"
-XINTU_TEST_DATABASE_URL="postgresql+psycopg://postgres@$PGHOST_ADDR:5432/$PGDB" $BIN/pytest -m "not browser" "$@"
+XINTU_TEST_DATABASE_URL="postgresql+psycopg://postgres@$PGHOST_ADDR:5432/$PGDB" $BIN/pytest $PARALLEL -m "not browser" "$@"

@@ -21,8 +21,24 @@ PASSWORD = "correct-horse-battery"
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
-    return os.environ.get("XINTU_TEST_DATABASE_URL") or \
-        f"sqlite:///{tmp_path_factory.mktemp('db') / 'xintu-test.db'}"
+    """SQLite in a temporary folder, or XINTU_TEST_DATABASE_URL. Under pytest-xdist each worker gets a database of
+    its own: its own SQLite file, or a fresh PostgreSQL database named after the given one and the worker."""
+    url = os.environ.get("XINTU_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'xintu-test.db'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    from sqlalchemy import create_engine, make_url
+
+    given = make_url(url)
+    name = f"{given.database}_{worker}"
+    admin = create_engine(given.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return given.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +46,8 @@ def shared_app(database_url, tmp_path_factory):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
                       "MODELS_DIR": str(tmp_path_factory.mktemp("models")),
                       "SECRET_KEY": "test", "ID_NUMBER_PEPPER": "test-pepper",
+                      "AUDIT_KEY": "test-audit-key-of-at-least-32-bytes",
+                      "AUDIT_ANCHOR_PATH": str(tmp_path_factory.mktemp("audit") / "anchors.jsonl"),
                       # Fast hashes: the suite creates hundreds of accounts.
                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
 

@@ -23,6 +23,7 @@ from matcher.identifiers import (
     is_valid_id_number,
     mask_id_number,
     new_public_id,
+    normalise_id_number,
 )
 
 # ---- GB 11643 citizen ID numbers -------------------------------------------------------------------------
@@ -154,6 +155,38 @@ def test_hashing_is_keyed_stable_and_normalised():
     assert hash_id_number(number, "pepper-2") != digest  # keyed: useless without the pepper
     assert digest != hashlib.sha256(number.encode()).hexdigest()  # not a plain (guessable) hash
     assert hash_id_number("440524188001010014", "pepper-1") != digest
+
+
+# ---- one number, however it is written ------------------------------------------------------------------
+
+NUMBER = "11010519491231002X"
+FULL_WIDTH = "１１０１０５１９４９１２３１００２ｘ"
+ARABIC_INDIC = "".join(chr(0x0660 + int(c)) for c in NUMBER[:17]) + "x"
+EXTENDED_ARABIC_INDIC = "".join(chr(0x06F0 + int(c)) for c in NUMBER[:17]) + "X"
+DEVANAGARI = "".join(chr(0x0966 + int(c)) for c in NUMBER[:17]) + "X"
+SPREAD_OUT = "\u202a1101 0519\u200b4912\u200c3100\u200d2\u2060x\ufeff\u200e\u3000\u00a0\t\n\u202c"
+
+
+@pytest.mark.parametrize("written", [
+    NUMBER, NUMBER.lower(), f" {NUMBER} ", FULL_WIDTH, ARABIC_INDIC, EXTENDED_ARABIC_INDIC, DEVANAGARI, SPREAD_OUT,
+    "１１０１０５ １９４９１２３１\u200b００２Ｘ"])
+def test_every_way_of_writing_a_number_is_one_number(written):
+    assert normalise_id_number(written) == NUMBER
+    assert is_valid_id_number(written)
+    assert hash_id_number(written, "pepper-1") == hash_id_number(NUMBER, "pepper-1")
+    masked = mask_id_number(written)
+    assert masked == "1101************2X" and masked.isascii()
+    assert id_number_birth_date(written) == dt.date(1949, 12, 31) and id_number_sex(written) == "female"
+
+
+def test_normalising_is_idempotent_and_keeps_what_is_wrong_wrong():
+    assert normalise_id_number(normalise_id_number(SPREAD_OUT)) == NUMBER
+    # Letters stay letters and a missing digit stays missing: such a number is still refused.
+    assert normalise_id_number("1101O5194912310O2X") == "1101O5194912310O2X"
+    assert not is_valid_id_number("1101O5194912310O2X")
+    assert not is_valid_id_number(FULL_WIDTH[:-2] + "ｘ")
+    # A numeral that is no decimal digit (Kharosthi one: isdigit() but not isdecimal()) is no digit here.
+    assert not is_valid_id_number(NUMBER[:16] + "\U00010A40" + "X")
 
 
 def test_public_ids_are_pseudonymous_and_easy_to_read_aloud():

@@ -30,7 +30,8 @@ def fresh_database_url(database_url, tmp_path):
 
 
 def test_migrations_build_the_models_schema(fresh_database_url):
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": fresh_database_url})
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": fresh_database_url,
+                      "AUDIT_KEY": "test-audit-key-of-at-least-32-bytes"})
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
         with db.engine.connect() as conn:

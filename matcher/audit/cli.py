@@ -1,4 +1,4 @@
-"""`flask audit verify` and `flask audit search`: the audit log from the command line."""
+"""`flask audit verify`, `flask audit checkpoint` and `flask audit search`: the audit log from the command line."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ import sys
 
 import click
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
 from matcher import clock
 from matcher.audit import service
+from matcher.audit.anchors import Anchor, anchor_path
+from matcher.audit.keys import AuditKeyError
 from matcher.extensions import db
 
 audit_cli = AppGroup("audit", help="Verify and search the append-only audit log.")
@@ -17,14 +20,53 @@ audit_cli = AppGroup("audit", help="Verify and search the append-only audit log.
 
 @audit_cli.command("verify")
 def verify() -> None:
-    """Walk the hash chain in id order; exit 1 and name the first event that does not fit."""
-    ok, first_bad_id, checked = service.verify(db.session)
-    if ok:
-        click.echo(f"ok: {checked} events, the chain is intact")
+    """Walk the hash chain in id order and check every anchor in the anchor file; exit 1 and name the first event
+    or anchor that does not fit."""
+    try:
+        result = service.verify_log(db.session)
+    except AuditKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    chain, anchors = result.chain, result.anchors
+    click.echo(f"key: {result.key.key_id} (from {result.key.source})")
+    if chain.ok:
+        legacy = f", the first {result.legacy_events} from before the key (sha256)" if result.legacy_events else ""
+        click.echo(f"ok: {chain.checked} events, the chain is intact{legacy}")
+    else:
+        click.echo(f"BROKEN at event {chain.first_bad_id} ({chain.checked} events checked): an event was changed, "
+                   "one before it was removed, or it was not signed with this key", err=True)
+    click.echo(f"anchors: {anchors.path} ({anchors.checked} read)")
+    if anchors.latest is not None:
+        click.echo(f"latest anchor: {_describe(anchors.latest)}")
+    elif anchors.ok:
+        click.echo("no anchor yet: a cut tail cannot be told from a shorter log until `flask --app matcher audit "
+                   "checkpoint` runs (schedule it)")
+    if not anchors.ok:
+        where = f" at line {anchors.failing_line}" if anchors.failing_line is not None else ""
+        with force_locale("en"):
+            click.echo(f"ANCHOR FAILED{where}: {anchors.message}", err=True)
+    if not result.ok:
+        sys.exit(1)
+
+
+@audit_cli.command("checkpoint")
+def checkpoint() -> None:
+    """Append a signed checkpoint of the chain's head to the anchor file (XINTU_AUDIT_ANCHOR_PATH) and print it;
+    run it from cron. Exit 1 when the newest event does not hold with this command's key."""
+    path = anchor_path()
+    try:
+        anchor = service.checkpoint(db.session, path=path)
+    except (service.CheckpointRefused, AuditKeyError) as exc:
+        click.echo(f"no checkpoint: {exc}", err=True)
+        sys.exit(1)
+    if anchor is None:
+        click.echo("no checkpoint: the audit log is empty", err=True)
         return
-    click.echo(f"BROKEN at event {first_bad_id} ({checked} events checked): an event was changed or one "
-               "before it was removed", err=True)
-    sys.exit(1)
+    click.echo(f"anchored {_describe(anchor)} in {path}")
+
+
+def _describe(anchor: Anchor) -> str:
+    return (f"event {anchor.event_id} (hash {anchor.hash[:16]}…, {anchor.events} events), "
+            f"at {clock.in_china(anchor.instant).isoformat(timespec='seconds')}, key {anchor.key_id}")
 
 
 def _object(value: str | None) -> tuple[str | None, int | None]:

@@ -1,7 +1,9 @@
 """Audit events: who did what to which record, when and from where; never the sensitive values themselves.
 
-Each event carries the SHA-256 of its own content and of the previous event (`prev_hash`), so editing or deleting
-a row breaks the chain from there on; `flask audit verify` walks it."""
+Each event carries the HMAC-SHA256 (keyed with a secret kept out of the database, matcher.audit.keys) of its own
+content and of the previous event's hash (`prev_hash`), and the id of that key; events written before the chain was
+keyed carry a plain SHA-256 and no key id. Editing or deleting a row breaks the chain from there on;
+`flask audit verify` walks it."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matcher import clock
+from matcher.audit.keys import KEY_ID_LENGTH
 from matcher.dbtypes import UtcDateTime
 from matcher.extensions import db
 
@@ -33,6 +36,8 @@ class AuditEvent(db.Model):
     remote_addr: Mapped[str | None] = mapped_column(String(45))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The key that signed `hash` (first 16 hex digits of its SHA-256); NULL: a plain SHA-256 from before the key.
+    key_id: Mapped[str | None] = mapped_column(String(KEY_ID_LENGTH))
 
 
 class IdempotencyKey(db.Model):

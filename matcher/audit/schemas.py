@@ -29,12 +29,37 @@ class AuditEventReadSchema(Schema):
     remote_addr = fields.Str(allow_none=True)
     prev_hash = fields.Str()
     hash = fields.Str()
+    key_id = fields.Str(allow_none=True, metadata={
+        "description": "The audit key that signed `hash` (HMAC-SHA256); none: a plain SHA-256 from before the key"})
 
     def _field_names(self, event) -> list[str]:
         return event.fields.split(",") if event.fields else []
 
 
+class AuditAnchorSchema(Schema):
+    event_id = fields.Int()
+    hash = fields.Str()
+    events = fields.Int(metadata={"description": "Events in the log up to and including `event_id`"})
+    at = Instant(attribute="instant", metadata={"description": "When the checkpoint was taken."})
+    key_id = fields.Str()
+
+
+class AuditAnchorCheckSchema(Schema):
+    ok = fields.Bool(metadata={"description": "Every anchor is signed with the audit key and the log still holds "
+                                              "each anchored event, and at least as many events"})
+    checked = fields.Int(metadata={"description": "Anchors read from the anchor file"})
+    latest = fields.Nested(AuditAnchorSchema, allow_none=True,
+                           metadata={"description": "The newest anchor whose signature holds; none: no checkpoint yet"})
+    failing_line = fields.Int(allow_none=True, metadata={"description": "Line of the first anchor that does not hold"})
+    problem = fields.Str(attribute="message", allow_none=True,
+                         metadata={"description": "Why the first failing anchor fails, in the asker's language"})
+
+
 class AuditVerificationSchema(Schema):
-    ok = fields.Bool()
-    first_bad_id = fields.Int(allow_none=True)
-    checked = fields.Int()
+    ok = fields.Bool(metadata={"description": "The chain and every anchor hold"})
+    first_bad_id = fields.Int(attribute="chain.first_bad_id", allow_none=True,
+                              metadata={"description": "The first event that does not fit the chain"})
+    checked = fields.Int(attribute="chain.checked", metadata={"description": "Events checked"})
+    legacy_events = fields.Int(metadata={"description": "Events from before the chain was keyed (plain SHA-256)"})
+    key_id = fields.Str(attribute="key.key_id", metadata={"description": "The audit key the log was checked with"})
+    anchors = fields.Nested(AuditAnchorCheckSchema)

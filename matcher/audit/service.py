@@ -1,28 +1,41 @@
-"""Appending to the audit log, verifying its hash chain, and searching it (administrators only).
+"""Appending to the audit log, verifying its hash chain and its anchors, and searching it (administrators only).
 
 An event names who did what to which record, when and from where, and the *names* of the sensitive fields read
 or changed; never their values. Events are only ever appended (the application has no way to change or delete
 one; migration 0006 adds triggers that refuse UPDATE and DELETE) and each carries
-`hash = sha256(prev_hash + canonical JSON of its content)`, so an edited or removed row breaks the chain at the
-row itself or at the one after it, which `verify` reports.
+`hash = HMAC-SHA256(audit key, prev_hash + canonical JSON of its content)` and the id of the key (`key_id`), so an
+edited or removed row breaks the chain at the row itself or at the one after it, which `verify` reports, and
+whoever can write the database but lacks the key (matcher.audit.keys) cannot recompute the chain. Events written
+before the chain was keyed (`key_id` NULL) keep their plain SHA-256 and may only come first.
+
+Removing the newest events would still leave a valid shorter chain: `checkpoint` appends signed anchors of the
+chain's head to a file outside the database (matcher.audit.anchors), and `verify_anchors` checks the database
+still holds every anchored event.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import enum
 import hashlib
 import json
 from collections.abc import Iterable
+from pathlib import Path
+from typing import NamedTuple
 
 from flask import has_request_context, request
-from sqlalchemy import Select, select, text
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, select, text
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
-from matcher import clock
+from matcher import clock, policy
+from matcher.audit import anchors
+from matcher.audit.anchors import Anchor
+from matcher.audit.keys import AuditKey, current_key
 from matcher.audit.models import AuditEvent
-from matcher.auth.models import Account, Role
-from matcher.auth.scope import require_role
+from matcher.auth.models import Account
 
 GENESIS_HASH = "0" * 64
 # Any constant shared by every writer: pg_advisory_xact_lock(key) serialises appends on PostgreSQL.
@@ -59,9 +72,18 @@ def _canonical(event) -> bytes:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def event_hash(prev_hash: str, event) -> str:
-    """`event`: an AuditEvent or a row with its columns."""
-    return hashlib.sha256(prev_hash.encode() + _canonical(event)).hexdigest()
+def event_hash(prev_hash: str, event, *, key: AuditKey | None) -> str:
+    """`event`: an AuditEvent or a row with its columns. With a key: HMAC-SHA256, as every event is written now;
+    `key=None`: the plain SHA-256 of the events written before the chain was keyed (their key_id is NULL)."""
+    message = prev_hash.encode() + _canonical(event)
+    return key.sign(message) if key is not None else hashlib.sha256(message).hexdigest()
+
+
+def _hash_holds(event, key: AuditKey) -> bool:
+    """The event's own hash, by what its key_id claims: this key, or none (an event from before the key)."""
+    if event.key_id is None:
+        return event.hash == event_hash(event.prev_hash, event, key=None)
+    return event.key_id == key.key_id and event.hash == event_hash(event.prev_hash, event, key=key)
 
 
 def _serialise_appends(session: Session) -> None:
@@ -99,11 +121,13 @@ def _chain_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
+    key = current_key()  # before the append lock: reading (or first making) the key file must not hold it
     _serialise_appends(session)
     prev_hash = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS_HASH
     for event in pending:
         event.prev_hash = prev_hash
-        event.hash = prev_hash = event_hash(prev_hash, event)
+        event.key_id = key.key_id
+        event.hash = prev_hash = event_hash(prev_hash, event, key=key)
         session.add(event)
     session.flush()
 
@@ -115,29 +139,193 @@ def _forget_pending(session: Session, transaction) -> None:
         session.info.pop(_PENDING, None)
 
 
-def verify(session: Session, *, batch_size: int = VERIFY_BATCH) -> tuple[bool, int | None, int]:
+class ChainVerification(NamedTuple):
+    """Compares equal to the (ok, first_bad_id, checked) tuple `verify` always returned."""
+
+    ok: bool
+    first_bad_id: int | None
+    checked: int
+
+
+_CHAIN_COLUMNS = [getattr(AuditEvent, name) for name in (
+    "id", "at", "actor_id", "actor_role", "action", "object_type", "object_id", "fields", "remote_addr",
+    "prev_hash", "hash", "key_id")]
+
+
+def verify(session: Session, *, key: AuditKey | None = None, batch_size: int = VERIFY_BATCH) -> ChainVerification:
     """Walk the chain in id order. Returns (ok, the id of the first event that does not fit, events checked).
-    An edited event fails its own hash; a removed one makes the next event's prev_hash fail."""
-    columns = [getattr(AuditEvent, name) for name in (
-        "id", "at", "actor_id", "actor_role", "action", "object_type", "object_id", "fields", "remote_addr",
-        "prev_hash", "hash")]
-    expected_prev, checked, after = GENESIS_HASH, 0, 0
+    An edited event fails its own hash; a removed one makes the next event's prev_hash fail; one hashed without
+    the key (or with another) fails its own hash.
+
+    Events from before the chain was keyed (key_id NULL, plain SHA-256) are accepted only before the first keyed
+    event, whose prev_hash binds their head: a plain event after a keyed one is refused, or whoever can write the
+    database could re-hash a tail without the key."""
+    key = key or current_key()
+    expected_prev, checked, after, keyed = GENESIS_HASH, 0, 0, False
     while True:  # plain rows in batches: a long log never fills the session
-        batch = session.execute(select(*columns).where(AuditEvent.id > after)
+        batch = session.execute(select(*_CHAIN_COLUMNS).where(AuditEvent.id > after)
                                 .order_by(AuditEvent.id).limit(batch_size)).all()
         if not batch:
-            return True, None, checked
+            return ChainVerification(True, None, checked)
         for event in batch:
             checked += 1
-            if event.prev_hash != expected_prev or event.hash != event_hash(event.prev_hash, event):
-                return False, event.id, checked
-            expected_prev = event.hash
+            if event.prev_hash != expected_prev or (keyed and event.key_id is None) or not _hash_holds(event, key):
+                return ChainVerification(False, event.id, checked)
+            expected_prev, keyed = event.hash, event.key_id is not None
         after = batch[-1].id
+
+
+class CheckpointRefused(Exception):
+    """The log's head does not hold with this key: anchoring it would vouch for it."""
+
+
+def checkpoint(session: Session, *, key: AuditKey | None = None, path: Path | None = None) -> Anchor | None:
+    """Append a signed anchor of the chain's head to the anchor file; None when the log is empty.
+
+    Refused when the newest event does not hold with this key, which is what a command run without the web's
+    key would see (cron without XINTU_AUDIT_KEY) or an edited head."""
+    key, path = key or current_key(), path or anchors.anchor_path()
+    head = session.execute(select(*_CHAIN_COLUMNS).order_by(AuditEvent.id.desc()).limit(1)).first()
+    if head is None:
+        return None
+    if head.key_id not in (None, key.key_id):
+        raise CheckpointRefused(f"the newest event, {head.id}, was signed by key {head.key_id}, not by this key "
+                                f"({key.key_id}, from {key.source}): give this command the web's audit key")
+    if not _hash_holds(head, key):
+        raise CheckpointRefused(f"the newest event, {head.id}, does not match its hash: the log was changed")
+    # Ids are given under the append lock, so every event up to the head is already committed.
+    events = session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.id <= head.id))
+    anchor = Anchor(event_id=head.id, hash=head.hash, events=events,
+                    at=clock.now().isoformat().replace("+00:00", "Z"), key_id=key.key_id)
+    anchors.append(path, anchor.line(key))
+    return anchor
+
+
+class AnchorFault(enum.StrEnum):
+    FILE_UNREADABLE = "file_unreadable"
+    UNREADABLE = "unreadable"  # the line is not a checkpoint
+    OTHER_KEY = "other_key"
+    SIGNATURE = "signature"
+    EVENT = "event"  # the anchored event is gone, or its hash changed
+    COUNT = "count"  # fewer events than the anchor counted
+
+
+@dataclasses.dataclass(frozen=True)
+class AnchorProblem:
+    """The first anchor that does not hold: its line in the file (None: the file itself) and why."""
+
+    line: int | None
+    fault: AnchorFault
+    event_id: int | None = None
+    anchored: int | None = None  # events the anchor counted
+    held: int | None = None  # events the log holds
+
+    @property
+    def message(self):
+        match self.fault:
+            case AnchorFault.FILE_UNREADABLE:
+                return _l("The anchor file cannot be read.")
+            case AnchorFault.UNREADABLE:
+                return _l("The anchor on line %(line)s cannot be read: it is not a checkpoint.", line=self.line)
+            case AnchorFault.OTHER_KEY:
+                return _l("The anchor on line %(line)s was signed with another key than the audit log's.",
+                          line=self.line)
+            case AnchorFault.SIGNATURE:
+                return _l("The anchor on line %(line)s was altered: its signature does not match.", line=self.line)
+            case AnchorFault.EVENT:
+                return _l("Event %(id)s, anchored on line %(line)s, is missing or was changed: the log was cut or "
+                          "rewritten.", id=self.event_id, line=self.line)
+            case AnchorFault.COUNT:
+                return _l("The anchor on line %(line)s counted %(anchored)s events but the log holds %(held)s: "
+                          "events were removed.", line=self.line, anchored=self.anchored, held=self.held)
+
+
+@dataclasses.dataclass(frozen=True)
+class AnchorVerification:
+    path: Path
+    checked: int  # anchors read
+    latest: Anchor | None  # the newest anchor whose signature holds
+    problem: AnchorProblem | None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    @property
+    def failing_line(self) -> int | None:
+        return self.problem.line if self.problem is not None else None
+
+    @property
+    def message(self):
+        return self.problem.message if self.problem is not None else None
+
+
+def verify_anchors(session: Session, *, key: AuditKey | None = None, path: Path | None = None) -> AnchorVerification:
+    """Every anchor in the file must be signed with this key, and the database must still hold each anchored
+    event with its hash and at least as many events as the anchor counted. No file: nothing to check (yet)."""
+    key, path = key or current_key(), path or anchors.anchor_path()
+    problems: list[AnchorProblem] = []
+    signed: list[anchors.AnchorLine] = []
+    checked = 0
+    try:
+        for line in anchors.read(path):
+            checked += 1
+            if line.anchor is None:
+                problems.append(AnchorProblem(line.number, AnchorFault.UNREADABLE))
+            elif line.anchor.key_id != key.key_id:
+                problems.append(AnchorProblem(line.number, AnchorFault.OTHER_KEY))
+            elif not line.signed_by(key):
+                problems.append(AnchorProblem(line.number, AnchorFault.SIGNATURE))
+            else:
+                signed.append(line)
+    except OSError:
+        return AnchorVerification(path, checked, None, AnchorProblem(None, AnchorFault.FILE_UNREADABLE))
+    held = session.scalar(select(func.count()).select_from(AuditEvent))
+    hashes = _hashes(session, sorted({line.anchor.event_id for line in signed}))
+    for line in signed:
+        anchor = line.anchor
+        if hashes.get(anchor.event_id) != anchor.hash:
+            problems.append(AnchorProblem(line.number, AnchorFault.EVENT, event_id=anchor.event_id))
+        elif held < anchor.events:
+            problems.append(AnchorProblem(line.number, AnchorFault.COUNT, anchored=anchor.events, held=held))
+    first = min(problems, key=lambda problem: problem.line, default=None)
+    return AnchorVerification(path, checked, signed[-1].anchor if signed else None, first)
+
+
+def _hashes(session: Session, event_ids: list[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for start in range(0, len(event_ids), VERIFY_BATCH):
+        chunk = event_ids[start:start + VERIFY_BATCH]
+        found.update(session.execute(select(AuditEvent.id, AuditEvent.hash).where(AuditEvent.id.in_(chunk))).all())
+    return found
+
+
+@dataclasses.dataclass(frozen=True)
+class LogVerification:
+    """The chain and the anchors, checked with one key."""
+
+    chain: ChainVerification
+    anchors: AnchorVerification
+    legacy_events: int  # plain SHA-256 events from before the chain was keyed
+    key: AuditKey
+
+    @property
+    def ok(self) -> bool:
+        return self.chain.ok and self.anchors.ok
+
+
+def verify_log(session: Session, *, batch_size: int = VERIFY_BATCH) -> LogVerification:
+    key = current_key()
+    return LogVerification(
+        chain=verify(session, key=key, batch_size=batch_size), anchors=verify_anchors(session, key=key),
+        legacy_events=session.scalar(select(func.count()).select_from(AuditEvent)
+                                     .where(AuditEvent.key_id.is_(None))),
+        key=key)
 
 
 def search_events(*, session: Session, actor: Account, filters: dict) -> Select:
     """The audit log for administrators, newest first; everyone else: not found."""
-    require_role(actor, Role.ADMINISTRATOR)
+    policy.require(actor, policy.Rule.AUDIT_READ)
     return search_statement(filters)
 
 
@@ -155,9 +343,14 @@ def search_statement(filters: dict) -> Select:
     return stmt.order_by(AuditEvent.id.desc())
 
 
-def verify_for(*, session: Session, actor: Account) -> tuple[bool, int | None, int]:
-    require_role(actor, Role.ADMINISTRATOR)
+def verify_for(*, session: Session, actor: Account) -> ChainVerification:
+    policy.require(actor, policy.Rule.AUDIT_READ)
     return verify(session)
+
+
+def verify_log_for(*, session: Session, actor: Account) -> LogVerification:
+    policy.require(actor, policy.Rule.AUDIT_READ)
+    return verify_log(session)
 
 
 def actor_id_for(session: Session, username: str) -> int | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import request
 from flask.views import MethodView
+from flask_limiter.util import get_remote_address
 
 from matcher.apiutil import MAX_PAGE_SIZE, PAGE_SIZE, blueprint, paginate_select
 from matcher.auth import service
@@ -29,7 +30,8 @@ class Tokens(MethodView):
     @blp.doc(security=[])
     def post(self, data):
         """Exchange a username and password for a bearer token"""
-        account = log_in(session=db.session, username=data["username"], password=data["password"])
+        account = log_in(session=db.session, username=data["username"], password=data["password"],
+                         address=get_remote_address())
         token, record = service.issue_token(session=db.session, account=account, ttl_days=token_ttl_days(),
                                             name=data["name"])
         return {"token": token, "expires_at": record.expires_at}

@@ -1,4 +1,4 @@
-"""Accounts with a role and a scope, and hashed bearer tokens."""
+"""Accounts with a role and a scope, their login locks, hashed bearer tokens, and ended page sessions."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import datetime as dt
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from matcher import clock
 from matcher.dbtypes import UtcDateTime
@@ -21,6 +21,20 @@ class Role(enum.StrEnum):
     CASEWORKER = "caseworker"
     EMPLOYER = "employer"
     ORGANISER = "organiser"
+
+
+class LoginLock(db.Model):
+    """Wrong passwords in a row for one account from one client address, and until when that address may not
+    log in to it. Per address, so that nobody can lock an account (an administrator's included) for everyone
+    else by typing wrong passwords from somewhere else."""
+
+    __tablename__ = "login_locks"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    # A keyed hash of the address (matcher.auth.lockout): enough to know it again, without keeping the address.
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 
 class Account(UserMixin, db.Model):
@@ -46,9 +60,10 @@ class Account(UserMixin, db.Model):
     # Where notifications are also sent by email (optional; in-app notifications need none).
     email: Mapped[str | None] = mapped_column(String(120))
     is_active_account: Mapped[bool] = mapped_column("is_active", Boolean, default=True)
-    # Login throttling and lockout: failed attempts since the last success, and until when logins are refused.
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # The latest lock of any address (LoginLock), for administrators to see; read when asked for.
+    locked_until: Mapped[dt.datetime | None] = column_property(
+        select(func.max(LoginLock.locked_until)).where(LoginLock.account_id == id).scalar_subquery(),
+        deferred=True)
     # Bumped to end every session of the account (password change, deactivation, "log out everywhere").
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
@@ -80,3 +95,14 @@ class ApiToken(db.Model):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
     account: Mapped[Account] = relationship(lazy="joined")
+
+
+class EndedSession(db.Model):
+    """A page session ended by logging out. Sessions live in signed cookies, valid by themselves; a copy of
+    the cookie taken before the logout is refused by its id (matcher.security). Kept until the session would
+    have reached its absolute timeout anyway, then pruned."""
+
+    __tablename__ = "ended_sessions"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)

@@ -41,7 +41,8 @@ class AccountUpdateSchema(Schema):
     bureau_code = fields.Str(allow_none=True, validate=validate.Length(min=6, max=12))
     email = fields.Email(allow_none=True, validate=validate.Length(max=120),
                          metadata={"description": "Where notifications are also emailed (optional)."})
-    unlock = fields.Bool(load_only=True, metadata={"description": "true: lift a lockout after failed logins."})
+    unlock = fields.Bool(load_only=True, metadata={
+        "description": "true: lift every lock after failed logins, from whichever address."})
 
 
 class AccountReadSchema(Schema):
@@ -56,7 +57,8 @@ class AccountReadSchema(Schema):
     is_active = fields.Bool()
     last_login_at = Instant(allow_none=True)
     locked_until = Instant(allow_none=True, metadata={
-        "description": "Set while logins are refused after too many failures."})
+        "description": "The end of the latest lock after too many failed logins from one address (logins "
+                       "from other addresses go on)."})
 
 
 class AccountListQuerySchema(Schema):

@@ -10,15 +10,14 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from matcher import clock
+from matcher import clock, policy
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account, ApiToken, Role
-from matcher.auth.scope import require_role
 from matcher.bases.models import Company
-from matcher.errors import Conflict, Invalid, NotFound, Unauthorized
+from matcher.errors import Conflict, Invalid, Unauthorized
 from matcher.offices.models import JudicialOffice
 from matcher.places.models import Place
 
@@ -99,35 +98,34 @@ def revoke_token(*, session: Session, token: str) -> None:
 
 def _revoke_all_tokens(session: Session, account: Account) -> int:
     """A new password ends every API token of the account too (a leaked token must not outlive the password
-    change meant to shut out whoever had the old one)."""
+    change meant to shut out whoever had the old one), and so does a deactivation (for good: reactivating the
+    account must not bring back tokens that were out of its holder's hands meanwhile)."""
     return session.execute(update(ApiToken).where(ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None))
                            .values(revoked_at=clock.now())).rowcount
 
 
 def list_accounts(*, session: Session, actor: Account, role: str | None = None):
-    require_role(actor, Role.ADMINISTRATOR)
-    stmt = select(Account).order_by(Account.id)
+    policy.require(actor, policy.Rule.ACCOUNT_MANAGE, object_type="account")
+    stmt = policy.accounts(actor).options(undefer(Account.locked_until)).order_by(Account.id)  # one query
     if role:
         stmt = stmt.where(Account.role == Role(role))
     return stmt
 
 
 def get_account(*, session: Session, actor: Account, account_id: int) -> Account:
-    require_role(actor, Role.ADMINISTRATOR)
-    account = session.get(Account, account_id)
-    if account is None:
-        raise NotFound(_l("No such account."))
-    return account
+    policy.require(actor, policy.Rule.ACCOUNT_MANAGE, object_type="account", object_id=account_id)
+    return policy.find(session, actor, policy.accounts(actor), Account, account_id, _l("No such account."),
+                       object_type="account")
 
 
 def create_account(*, session: Session, actor: Account | None, data: dict) -> Account:
     """Administrators create accounts; `actor=None` is the CLI and the demo seed."""
     if actor is not None:
-        require_role(actor, Role.ADMINISTRATOR)
+        policy.require(actor, policy.Rule.ACCOUNT_MANAGE, object_type="account")
     data = dict(data)
     password = data.pop("password")
     account = Account(password_hash=hash_password(password), **data)
-    _check_scope_fields(session, account)
+    _check_scope_fields(session, account, actor)
     if session.scalar(select(Account.id).where(Account.username == account.username)) is not None:
         raise Conflict(_l("That username is taken."), field="username")
     session.add(account)
@@ -156,27 +154,30 @@ def update_account(*, session: Session, actor: Account, account_id: int, data: d
     for key, value in data.items():
         setattr(account, key, value)
     try:
-        _check_scope_fields(session, account)
+        _check_scope_fields(session, account, actor)
     except Invalid:
         session.rollback()
         raise
-    action = "deactivate" if data.get("is_active_account") is False and "is_active_account" in changed else "update"
+    deactivated = data.get("is_active_account") is False and "is_active_account" in changed
+    if deactivated and _revoke_all_tokens(session, account):
+        changed.add("api_tokens")
+    action = "deactivate" if deactivated else "update"
     audit(session, actor=actor, action=action, object_type="account", object_id=account.id, fields=changed)
     session.commit()
     return account
 
 
-def _check_scope_fields(session: Session, account: Account) -> None:
-    """The role's scope field is set and names something that exists."""
+def _check_scope_fields(session: Session, account: Account, actor: Account | None = None) -> None:
+    """The role's scope field is set and names something that exists, in the administrator's area."""
     needed = {
         Role.CASEWORKER: ("office_id", _l("A caseworker belongs to a judicial office.")),
         Role.EMPLOYER: ("company_id", _l("An employer account belongs to a company.")),
         Role.ORGANISER: ("bureau_code", _l("An organiser works for a bureau (a city or district).")),
         Role.ADMINISTRATOR: ("bureau_code", _l("An administrator works for a bureau (a city or district).")),
     }
-    field, message = needed[account.role]
-    if getattr(account, field) is None:
-        raise Invalid(message, field=field)
+    scope_field, message = needed[account.role]
+    if getattr(account, scope_field) is None:
+        raise Invalid(message, field=scope_field)
     # Every scope field that is set must name something that exists, not only the role's own: another
     # role's field set to nothing would otherwise reach the database's foreign key (a 500).
     for field, model in (("office_id", JudicialOffice), ("company_id", Company), ("bureau_code", Place)):
@@ -187,3 +188,5 @@ def _check_scope_fields(session: Session, account: Account) -> None:
             exists = session.get(model, value) is not None
         if not exists:
             raise Invalid(_l("%(value)s names nothing that exists.", value=value), field=field)
+    if actor is not None and not policy.account_in_area(session, actor, account):
+        raise Invalid(_l("This is outside your bureau's area."), field=scope_field)

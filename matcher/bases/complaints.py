@@ -8,26 +8,23 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matcher.auth.models import Account, Role
-from matcher.auth.scope import require_role
+from matcher.auth.models import Account
 from matcher.bases.models import Complaint
-from matcher.bases.service import get_company
+from matcher.bases.service import managed_company
 from matcher.clock import today
 from matcher.errors import Conflict, Invalid, NotFound
 
 
 def list_complaints(*, session: Session, actor: Account, company_id: int) -> list[Complaint]:
     """A base's complaints, open ones first, newest first."""
-    require_role(actor, Role.ADMINISTRATOR)
-    company = get_company(session=session, actor=actor, company_id=company_id)
+    company = managed_company(session, actor, company_id)
     return list(session.scalars(select(Complaint).where(Complaint.company_id == company.id)
                                 .order_by(Complaint.resolved_on.is_not(None), Complaint.received_on.desc(),
                                           Complaint.id.desc())))
 
 
 def record_complaint(*, session: Session, actor: Account, company_id: int, data: dict) -> Complaint:
-    require_role(actor, Role.ADMINISTRATOR)
-    company = get_company(session=session, actor=actor, company_id=company_id)
+    company = managed_company(session, actor, company_id)
     if data["received_on"] > today():
         raise Invalid(_l("The date cannot be in the future."), field="received_on")
     summary = data["summary"].strip()
@@ -42,8 +39,7 @@ def record_complaint(*, session: Session, actor: Account, company_id: int, data:
 
 def resolve_complaint(*, session: Session, actor: Account, company_id: int, complaint_id: int,
                       resolved_on: dt.date | None = None) -> Complaint:
-    require_role(actor, Role.ADMINISTRATOR)
-    company = get_company(session=session, actor=actor, company_id=company_id)
+    company = managed_company(session, actor, company_id)
     complaint = session.scalar(select(Complaint).where(Complaint.id == complaint_id,
                                                        Complaint.company_id == company.id))
     if complaint is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Integer, String, Text, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matcher import clock
@@ -61,6 +61,13 @@ class Company(db.Model):
 
     def can_post_and_fill(self, on: dt.date | None = None) -> bool:
         return self.effective_status(on) == CertificationStatus.CERTIFIED
+
+
+def certified_in_date(on: dt.date | None = None):
+    """SQL condition: a base that may post and fill slots on a day (today in China by default), as
+    `Company.can_post_and_fill` decides it for one loaded base."""
+    return and_(Company.certification_status == CertificationStatus.CERTIFIED,
+                Company.certified_until >= (on or today()))
 
 
 class CertificationEvent(db.Model):

@@ -45,21 +45,23 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from matcher import policy
 from matcher.auth.models import Account, Role
-from matcher.auth.scope import require_role
 from matcher.bases.models import Agreement, CertificationStatus, Company, Complaint
 from matcher.bases.service import add_months
 from matcher.clock import today
 from matcher.errors import Invalid
 from matcher.places.models import Place, PlaceLevel, code_prefix
-from matcher.referrals.models import Referral, ReferralEvent, ReferralStatus
+from matcher.referrals import lifecycle
+from matcher.referrals.lifecycle import ReferralStatus
+from matcher.referrals.models import Referral, ReferralEvent
 from matcher.slots.models import Slot
 
 WINDOW_MONTHS = 12
 ANSWER_DAYS = 14
 MIN_SENT = 5
 MIN_ANSWER_SHARE = 0.2
-STAY_DAYS = 90
+STAY_DAYS = lifecycle.OUTCOME_DAYS
 MIN_STARTS = 5
 LOST_SHARE = 0.5
 LOSES_MOST_P = 0.05
@@ -73,9 +75,9 @@ FLAGS = (NEVER_ANSWERS, LOSES_MOST, CERTIFICATION_EXPIRING, AGREEMENT_EXPIRING, 
 
 # Bases with a record: certified now, or certified before and not revoked.
 RECORDED_STATUSES = (CertificationStatus.CERTIFIED, CertificationStatus.SUSPENDED, CertificationStatus.EXPIRED)
-ANSWERS = (ReferralStatus.INTERVIEW, ReferralStatus.OFFERED)
-STAYED = (ReferralStatus.STAYED_90, ReferralStatus.STAYED_180)
-IN_WORK = (ReferralStatus.STARTED, ReferralStatus.STAYED_30)
+STAYED = lifecycle.STAYED_AT_LEAST[STAY_DAYS]
+# Still at the base past the days, but the stay never confirmed.
+UNCONFIRMED = tuple(status for status in lifecycle.IN_WORK if status not in STAYED)
 
 
 @dataclass
@@ -188,7 +190,7 @@ def _answers(session: Session, records: dict[int, BaseRecord], in_area, since: d
     answered = (select(ReferralEvent.referral_id, func.min(ReferralEvent.on_date).label("answered_on"))
                 .outerjoin(mover, mover.id == ReferralEvent.actor_id)
                 .where(ReferralEvent.from_status == S.SENT,
-                       or_(ReferralEvent.to_status.in_(ANSWERS),
+                       or_(ReferralEvent.to_status.in_(lifecycle.ANSWERED),
                            and_(ReferralEvent.to_status == S.DECLINED,
                                 or_(mover.role.is_(None), mover.role != Role.CASEWORKER))))
                 .group_by(ReferralEvent.referral_id).subquery())
@@ -228,7 +230,7 @@ def _stays(session: Session, records: dict[int, BaseRecord], in_area, since: dt.
     for company_id, starts, enough, stayed, unconfirmed in session.execute(
             select(Slot.company_id, func.count(), func.count().filter(old_enough),
                    func.count().filter(old_enough, reached_stay),
-                   func.count().filter(old_enough, Referral.status.in_(IN_WORK)))
+                   func.count().filter(old_enough, Referral.status.in_(UNCONFIRMED)))
             .select_from(Referral).join(Slot, Slot.id == Referral.slot_id)
             .where(Referral.started_on > since, Referral.started_on <= as_of, Slot.company_id.in_(in_area))
             .group_by(Slot.company_id)):
@@ -296,7 +298,7 @@ def list_base_records(*, session: Session, actor: Account, district: str | None 
                       as_of: dt.date | None = None) -> list[BaseRecord]:
     """The records of the bases in the administrator's area (or one district of it), sorted; `-` reverses.
     Ties keep the order by name."""
-    require_role(actor, Role.ADMINISTRATOR)
+    policy.require(actor, policy.Rule.RECORDS_READ)
     records = base_records(session, area_prefix=area_prefix_for(session, actor, district), as_of=as_of)
     if flagged_only:
         records = [r for r in records if r.flags]
@@ -310,6 +312,6 @@ def list_base_records(*, session: Session, actor: Account, district: str | None 
 def record_of(*, session: Session, actor: Account, company_id: int,
               as_of: dt.date | None = None) -> BaseRecord | None:
     """One base's record (None for an applicant or a revoked base, which have none)."""
-    require_role(actor, Role.ADMINISTRATOR)
+    policy.require(actor, policy.Rule.RECORDS_READ)
     found = base_records(session, as_of=as_of, company_ids=[company_id])
     return found[0] if found else None

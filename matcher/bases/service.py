@@ -9,12 +9,12 @@ from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from matcher import policy
 from matcher.apiutil import apply_sort
 from matcher.auth.models import Account, Role
-from matcher.auth.scope import require_role
-from matcher.bases.models import Agreement, CertificationEvent, CertificationStatus, Company
+from matcher.bases.models import Agreement, CertificationEvent, CertificationStatus, Company, certified_in_date
 from matcher.clock import today
-from matcher.errors import Conflict, Invalid, NotFound
+from matcher.errors import Conflict, Invalid
 from matcher.places.models import code_prefix
 from matcher.places.service import resolve_place
 
@@ -30,24 +30,8 @@ def add_months(day: dt.date, months: int) -> dt.date:
     raise AssertionError("unreachable")
 
 
-def certified_in_date(on: dt.date | None = None):
-    """SQL condition: a base that may post and fill slots today."""
-    return and_(Company.certification_status == CertificationStatus.CERTIFIED,
-                Company.certified_until >= (on or today()))
-
-
-def visible_companies(actor: Account) -> Select:
-    """Administrators see the whole register, employers their own company, others the certified bases."""
-    stmt = select(Company)
-    if actor.role == Role.ADMINISTRATOR:
-        return stmt
-    if actor.role == Role.EMPLOYER:
-        return stmt.where(Company.id == actor.company_id)
-    return stmt.where(certified_in_date())
-
-
 def list_companies(*, session: Session, actor: Account, filters: dict) -> Select:
-    stmt = visible_companies(actor)
+    stmt = policy.companies(actor)
     status = filters.get("status")
     if status == CertificationStatus.EXPIRED:
         stmt = stmt.where(or_(Company.certification_status == CertificationStatus.EXPIRED,
@@ -60,15 +44,24 @@ def list_companies(*, session: Session, actor: Account, filters: dict) -> Select
     if filters.get("place"):
         stmt = stmt.where(Company.place_code.startswith(code_prefix(filters["place"])))
     if filters.get("q"):
-        stmt = stmt.where(or_(Company.name.contains(filters["q"]), Company.industry.contains(filters["q"])))
+        stmt = stmt.where(or_(Company.name.contains(filters["q"], autoescape=True),
+                              Company.industry.contains(filters["q"], autoescape=True)))
     columns = {"name": Company.name, "created_at": Company.created_at, "certified_until": Company.certified_until}
     return apply_sort(stmt, filters.get("sort", "name"), columns, Company.id)
 
 
 def get_company(*, session: Session, actor: Account, company_id: int) -> Company:
-    company = session.scalar(visible_companies(actor).where(Company.id == company_id))
-    if company is None:
-        raise NotFound(_l("No such base."))
+    return policy.find(session, actor, policy.companies(actor), Company, company_id, _l("No such base."),
+                       object_type="company")
+
+
+def managed_company(session: Session, actor: Account, company_id: int) -> Company:
+    """A base whose certification, agreements and complaints the actor decides: an administrator of its area."""
+    policy.require(actor, policy.Rule.BASE_MANAGE, object_type="company", object_id=company_id)
+    company = get_company(session=session, actor=actor, company_id=company_id)
+    if not policy.manages_base(actor, company):
+        raise policy.forbid(actor, _l("This base is in another bureau's area: its administrators decide for it."),
+                            object_type="company", object_id=company.id)
     return company
 
 
@@ -86,9 +79,11 @@ def _apply_profile(session: Session, company: Company, data: dict) -> None:
 def create_company(*, session: Session, actor: Account | None, data: dict) -> Company:
     """Register a company; it starts as an application (applied) until an administrator certifies it."""
     if actor is not None:
-        require_role(actor, Role.ADMINISTRATOR)
+        policy.require(actor, policy.Rule.BASE_MANAGE)
     company = Company(certification_status=CertificationStatus.APPLIED)
     _apply_profile(session, company, data)
+    if actor is not None and not policy.in_area(actor, company.place_code):  # another bureau registers it
+        raise Invalid(_l("This is outside your bureau's area."), field="place")
     session.add(company)
     try:
         session.flush()
@@ -105,7 +100,7 @@ def create_company(*, session: Session, actor: Account | None, data: dict) -> Co
 
 def update_company(*, session: Session, actor: Account, company_id: int, data: dict) -> Company:
     company = get_company(session=session, actor=actor, company_id=company_id)
-    require_role(actor, Role.ADMINISTRATOR, Role.EMPLOYER)
+    policy.require(actor, policy.Rule.BASE_PROFILE)
     if actor.role == Role.EMPLOYER and "credit_code" in data and data["credit_code"] != company.credit_code:
         raise Invalid(_l("Only the bureau can change a registered credit code."), field="credit_code")
     _apply_profile(session, company, data)
@@ -132,8 +127,7 @@ TARGET = {"certify": CertificationStatus.CERTIFIED, "suspend": CertificationStat
 def decide_certification(*, session: Session, actor: Account, company_id: int, action: str,
                          valid_until: dt.date | None = None, reason: str | None = None) -> Company:
     """Certify (or renew), suspend or revoke a base, recording who decided and why."""
-    require_role(actor, Role.ADMINISTRATOR)
-    company = get_company(session=session, actor=actor, company_id=company_id)
+    company = managed_company(session, actor, company_id)
     current = company.effective_status()
     if current not in ALLOWED_FROM[action]:
         raise Conflict(_l("A base that is %(status)s cannot be given this decision.", status=current.value),
@@ -161,7 +155,7 @@ def decide_certification(*, session: Session, actor: Account, company_id: int, a
 
 
 def list_certification_events(*, session: Session, actor: Account, company_id: int) -> list[CertificationEvent]:
-    require_role(actor, Role.ADMINISTRATOR, Role.EMPLOYER)
+    policy.require(actor, policy.Rule.BASE_HISTORY)
     company = get_company(session=session, actor=actor, company_id=company_id)
     return list(session.scalars(select(CertificationEvent).where(CertificationEvent.company_id == company.id)
                                 .order_by(CertificationEvent.id)))
@@ -169,8 +163,7 @@ def list_certification_events(*, session: Session, actor: Account, company_id: i
 
 def add_agreement(*, session: Session, actor: Account | None, company_id: int, data: dict) -> Agreement:
     if actor is not None:
-        require_role(actor, Role.ADMINISTRATOR)
-        get_company(session=session, actor=actor, company_id=company_id)
+        managed_company(session, actor, company_id)
     agreement = Agreement(company_id=company_id, ends_on=add_months(data["signed_on"], data["term_months"]),
                           created_by_id=actor.id if actor else None, **data)
     session.add(agreement)
@@ -179,7 +172,7 @@ def add_agreement(*, session: Session, actor: Account | None, company_id: int, d
 
 
 def list_agreements(*, session: Session, actor: Account, company_id: int) -> list[Agreement]:
-    require_role(actor, Role.ADMINISTRATOR, Role.EMPLOYER)
+    policy.require(actor, policy.Rule.BASE_HISTORY)
     company = get_company(session=session, actor=actor, company_id=company_id)
     return list(session.scalars(select(Agreement).where(Agreement.company_id == company.id)
                                 .order_by(Agreement.signed_on)))

@@ -64,10 +64,7 @@ class RiskAssessments(MethodView):
     @blp.response(200, RiskAssessmentReadSchema(many=True))
     def get(self, candidate_id):
         """History of four-colour risk grades"""
-        actor = current_actor()
-        assessments = service.list_risk_assessments(session=db.session, actor=actor, candidate_id=candidate_id)
-        service.record_read(session=db.session, actor=actor, candidate_id=candidate_id, fields=("risk_grade",))
-        return assessments
+        return service.list_risk_assessments(session=db.session, actor=current_actor(), candidate_id=candidate_id)
 
     @blp.arguments(RiskAssessmentCreateSchema)
     @blp.response(201, RiskAssessmentReadSchema)

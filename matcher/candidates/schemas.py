@@ -17,7 +17,8 @@ from matcher.candidates.models import (
     Sex,
     VisitKind,
 )
-from matcher.identifiers import is_valid_id_number
+from matcher.identifiers import is_valid_id_number, normalise_id_number
+from matcher.referrals.lifecycle import EndReason
 
 
 class CertificateSchema(Schema):
@@ -26,9 +27,17 @@ class CertificateSchema(Schema):
     issued_on = fields.Date(allow_none=True)
 
 
+class IdNumberField(fields.Str):
+    """A citizen ID number, loaded in its one form (full-width or other scripts' digits, spaces and invisible
+    characters are normalised away) so that it is validated, hashed and masked as one person's number."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return normalise_id_number(super()._deserialize(value, attr, data, **kwargs))
+
+
 class CandidateCreateSchema(Schema):
     name = fields.Str(required=True, validate=validate.Length(min=1, max=40))
-    id_number = fields.Str(required=True, load_only=True, metadata={"description": "居民身份证号 (GB 11643)"})
+    id_number = IdNumberField(required=True, load_only=True, metadata={"description": "居民身份证号 (GB 11643)"})
     sex = fields.Enum(Sex, by_value=True, metadata={"description": "Read from the ID number if omitted."})
     birth_year = fields.Int(validate=validate.Range(min=1900, max=2100))
     ethnicity = fields.Str(allow_none=True, validate=validate.Length(max=20))
@@ -196,13 +205,17 @@ class ConsentReadSchema(ConsentCreateSchema):
 class VisitCreateSchema(Schema):
     visited_on = fields.Date(required=True)
     kind = fields.Enum(VisitKind, by_value=True, required=True)
-    note = fields.Str(allow_none=True, validate=validate.Length(max=4000))
+    note = fields.Str(allow_none=True, validate=validate.Length(max=4000), metadata={
+        "description": "Internal: read only by the caseworkers of the file's jurisdiction, never by a base."})
     referral_id = IdField(allow_none=True, metadata={
         "description": "The placement the visit looked at: a started or staying referral of this candidate."})
     employment_state = fields.Enum(EmploymentState, by_value=True, allow_none=True, metadata={
         "description": "What the visit found: working confirms every stay (30/90/180 days) whose days have "
-                       "passed on the visit's date; left ends the placement (the note is the reason). Without "
+                       "passed on the visit's date; left ends the placement with `end_code`. Without "
                        "referral_id it applies to the candidate's one running placement."})
+    end_code = fields.Enum(EndReason, by_value=True, allow_none=True, load_only=True, metadata={
+        "description": "With employment_state=left: why the person left (what the base learns; 'other' if "
+                       "omitted). The note is never passed on."})
 
 
 class VisitReadSchema(VisitCreateSchema):

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from matcher import policy
 from matcher.apiutil import apply_sort
-from matcher.audit.service import SENSITIVE_FIELDS
+from matcher.audit.service import SENSITIVE_FIELDS, search_statement
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account, Role
-from matcher.auth.scope import require_role
 from matcher.bases.models import Company
 from matcher.candidates.models import (
     Candidate,
@@ -22,6 +24,7 @@ from matcher.candidates.models import (
     Consent,
     ConsentKind,
     DisclosurePurpose,
+    EmploymentState,
     PreferredCourse,
     RiskAssessment,
     RiskGrade,
@@ -29,39 +32,27 @@ from matcher.candidates.models import (
     Visit,
 )
 from matcher.clock import add_years, today
-from matcher.errors import Conflict, Forbidden, Invalid, NotFound
+from matcher.errors import Conflict, DomainError, Invalid
 from matcher.identifiers import (
     hash_id_number,
     id_number_birth_date,
     id_number_sex,
     mask_id_number,
     new_public_id,
+    normalise_id_number,
 )
 from matcher.offices.models import JudicialOffice
 from matcher.offices.service import office_for_township
 from matcher.places.models import Place
 from matcher.places.service import resolve_place
 from matcher.reference.service import require_course, require_skill, resolve_skill_entries
-from matcher.referrals.models import ReferralStatus
 
 ASSISTANCE_YEARS = 5
 
 
-def visible_candidates(actor: Account) -> Select:
-    """Caseworkers see their office's candidates and those registered (户籍) in its township (双列管);
-    administrators see all; nobody else sees a file."""
-    stmt = select(Candidate)
-    if actor.role == Role.ADMINISTRATOR:
-        return stmt
-    if actor.role == Role.CASEWORKER:
-        return stmt.where(or_(Candidate.office_id == actor.office_id,
-                              Candidate.hukou_code == actor.office.township_code))
-    return stmt.where(False)
-
-
 def list_candidates(*, session: Session, actor: Account, filters: dict) -> Select:
-    require_role(actor, Role.ADMINISTRATOR, Role.CASEWORKER)
-    stmt = visible_candidates(actor)
+    policy.require(actor, policy.Rule.CANDIDATE_READ, object_type="candidate")
+    stmt = policy.candidates(actor)
     if not filters.get("include_archived"):  # archived files (matcher.retention) are nobody's work any more
         stmt = stmt.where(Candidate.archived_at.is_(None))
     for key, column in (("status", Candidate.status), ("risk_grade", Candidate.risk_grade),
@@ -80,17 +71,15 @@ def list_candidates(*, session: Session, actor: Account, filters: dict) -> Selec
         stmt = stmt.where(Candidate.release_date <= filters["released_to"])
     if filters.get("q"):
         q = filters["q"].strip()
-        stmt = stmt.where(or_(Candidate.name.startswith(q), Candidate.public_id == q.upper()))
+        stmt = stmt.where(or_(Candidate.name.startswith(q, autoescape=True), Candidate.public_id == q.upper()))
     columns = {"release_date": Candidate.release_date, "created_at": Candidate.created_at,
                "public_id": Candidate.public_id, "name": Candidate.name}
     return apply_sort(stmt, filters.get("sort", "-release_date"), columns, Candidate.id)
 
 
 def get_candidate(*, session: Session, actor: Account, candidate_id: int) -> Candidate:
-    candidate = session.scalar(visible_candidates(actor).where(Candidate.id == candidate_id))
-    if candidate is None:
-        raise NotFound(_l("No such candidate."))
-    return candidate
+    return policy.find(session, actor, policy.candidates(actor), Candidate, candidate_id, _l("No such candidate."),
+                       object_type="candidate")
 
 
 def read_candidate(*, session: Session, actor: Account, candidate_id: int) -> Candidate:
@@ -127,16 +116,17 @@ def _changed_fields(before: dict, candidate: Candidate, data: dict) -> set[str]:
 def _editable_candidate(session: Session, actor: Account, candidate_id: int) -> Candidate:
     """The residence office does the daily work; the household-registration office only reads."""
     candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
-    if actor.role == Role.CASEWORKER and candidate.office_id != actor.office_id:
-        raise Forbidden(_l("This file is kept by %(office)s; your office can read it but not change it.",
-                           office=candidate.office.name))
+    if not policy.keeps_file(actor, candidate):
+        raise policy.forbid(actor, _l("This file is kept by %(office)s; your office can read it but not change it.",
+                                      office=candidate.office.name), object_type="candidate", object_id=candidate.id)
     return candidate
 
 
 def _responsible_office(session: Session, actor: Account | None, residence_code: str, hukou_code: str,
                         office_id: int | None) -> int:
     if office_id is not None and (actor is None or actor.role == Role.ADMINISTRATOR):
-        if session.get(JudicialOffice, office_id) is None:
+        office = session.get(JudicialOffice, office_id)
+        if office is None or (actor is not None and not policy.in_area(actor, office.township_code)):
             raise Invalid(_l("No such judicial office."), field="office_id")
         return office_id
     office = office_for_township(session, residence_code) or office_for_township(session, hukou_code)
@@ -147,6 +137,8 @@ def _responsible_office(session: Session, actor: Account | None, residence_code:
             and hukou_code != actor.office.township_code:
         raise Invalid(_l("This person neither lives nor is registered in your office's township."),
                       field="residence")
+    if actor is not None and actor.role == Role.ADMINISTRATOR and not policy.in_area(actor, office.township_code):
+        raise Invalid(_l("This is outside your bureau's area."), field="residence")
     return office.id
 
 
@@ -154,7 +146,7 @@ def _apply(session: Session, actor: Account | None, candidate: Candidate, data: 
     data = dict(data)
     data.pop("consents", None)
     if "id_number" in data:
-        number = data.pop("id_number").strip().upper()
+        number = normalise_id_number(data.pop("id_number"))
         candidate.id_number_hash = hash_id_number(number, current_app.config["ID_NUMBER_PEPPER"])
         candidate.id_number_masked = mask_id_number(number)
         born = id_number_birth_date(number)
@@ -204,7 +196,7 @@ def _apply(session: Session, actor: Account | None, candidate: Candidate, data: 
 def create_candidate(*, session: Session, actor: Account | None, data: dict) -> Candidate:
     """Open a file. Before the release date the candidate is in pre-release hand-over."""
     if actor is not None:
-        require_role(actor, Role.ADMINISTRATOR, Role.CASEWORKER)
+        policy.require(actor, policy.Rule.CANDIDATE_CREATE, object_type="candidate")
     candidate = Candidate(public_id=new_public_id(), office_id=None)
     before = _snapshot(candidate)
     try:
@@ -227,7 +219,7 @@ def create_candidate(*, session: Session, actor: Account | None, data: dict) -> 
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise Conflict(_l("A file for this ID number already exists."), field="id_number") from None
+        raise id_number_taken(session=session, actor=actor, data=data) from None
     except Exception:
         session.rollback()
         raise
@@ -251,7 +243,7 @@ def update_candidate(*, session: Session, actor: Account, candidate_id: int, dat
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise Conflict(_l("A file for this ID number already exists."), field="id_number") from None
+        raise id_number_taken(session=session, actor=actor, data=data) from None
     except Exception:
         session.rollback()
         raise
@@ -276,6 +268,7 @@ def add_risk_assessment(*, session: Session, actor: Account, candidate_id: int, 
 
 def list_risk_assessments(*, session: Session, actor: Account, candidate_id: int) -> list[RiskAssessment]:
     candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
+    record_read(session=session, actor=actor, candidate_id=candidate.id, fields=("risk_grade",))
     return list(session.scalars(select(RiskAssessment).where(RiskAssessment.candidate_id == candidate.id)
                                 .order_by(RiskAssessment.assessed_on, RiskAssessment.id)))
 
@@ -303,7 +296,7 @@ def _check_consent(session: Session, data: dict) -> None:
 
 def record_consent(*, session: Session, actor: Account, candidate_id: int, data: dict) -> Consent:
     """Record a consent given or withdrawn (granted=False). A disclosure of name and contact is recorded
-    for one base and one purpose; the record takes effect at once (see `disclosure_allowed`)."""
+    for one base and one purpose; the record takes effect at once (see `policy.consented`)."""
     candidate = _editable_candidate(session, actor, candidate_id)
     _check_consent(session, data)
     data = dict(data)
@@ -320,56 +313,23 @@ def record_consent(*, session: Session, actor: Account, candidate_id: int, data:
 
 def list_consents(*, session: Session, actor: Account, candidate_id: int) -> list[Consent]:
     candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
+    record_read(session=session, actor=actor, candidate_id=candidate.id, fields=("consents",))
     return list(session.scalars(select(Consent).where(Consent.candidate_id == candidate.id)
                                 .order_by(Consent.recorded_on, Consent.id)))
 
 
 def has_consent(session: Session, candidate_id: int, kind: ConsentKind) -> bool:
     """The latest record of a kind decides. For data processing and referral; a disclosure of name and
-    contact is per base and purpose: ask `disclosure_allowed`."""
+    contact is per base and purpose: ask `policy.consented`."""
     if kind == ConsentKind.DISCLOSE_IDENTITY:
-        raise ValueError("disclosure is per base and purpose: use disclosure_allowed")
+        raise ValueError("disclosure is per base and purpose: use policy.consented")
     latest = session.scalar(select(Consent.granted).where(Consent.candidate_id == candidate_id,
                                                           Consent.kind == kind)
                             .order_by(Consent.recorded_on.desc(), Consent.id.desc()).limit(1))
     return bool(latest)
 
 
-# ---- disclosure of name and contact, per base and purpose ------------------------------------------------
-#
-# The record recorded last (highest id) for a candidate, base and purpose is the one in force, so a
-# withdrawal takes effect the moment it is saved, whatever date it carries. Records without a base or a
-# purpose (made before per-base consent existed) grant nothing.
-
-DisclosureKey = tuple[int, int, DisclosurePurpose]  # (candidate_id, base_id, purpose)
-
-
-def disclosures_in_force(session: Session, keys) -> set[DisclosureKey]:
-    """Of the (candidate_id, base_id, purpose) keys given, those with a disclosure consent in force. One
-    query for any number of keys."""
-    wanted = {(int(c), int(b), DisclosurePurpose(p)) for c, b, p in keys if c is not None and b is not None}
-    if not wanted:
-        return set()
-    candidate_ids = sorted({c for c, _b, _p in wanted})
-    base_ids = sorted({b for _c, b, _p in wanted})
-    latest: dict[DisclosureKey, bool] = {}
-    rows = session.execute(
-        select(Consent.candidate_id, Consent.base_id, Consent.purpose, Consent.granted)
-        .where(Consent.kind == ConsentKind.DISCLOSE_IDENTITY, Consent.candidate_id.in_(candidate_ids),
-               Consent.base_id.in_(base_ids), Consent.purpose.is_not(None))
-        .order_by(Consent.id))
-    for candidate_id, base_id, purpose, granted in rows:
-        latest[(candidate_id, base_id, purpose)] = granted
-    return {key for key in wanted if latest.get(key)}
-
-
-def disclosure_allowed(session: Session, candidate_id: int, base_id: int | None,
-                       purpose: DisclosurePurpose | str | None) -> bool:
-    """May this base learn the candidate's name and contact for this purpose?"""
-    if base_id is None or purpose is None:
-        return False
-    return bool(disclosures_in_force(session, [(candidate_id, base_id, purpose)]))
-
+# ---- disclosure of name and contact, per base and purpose (in force: matcher.policy.consented) ------------
 
 def disclosed_candidate_ids(session: Session, candidate_ids, base_id: int | None,
                             purpose: DisclosurePurpose | str) -> set[int]:
@@ -377,7 +337,7 @@ def disclosed_candidate_ids(session: Session, candidate_ids, base_id: int | None
     For lists: a fair booth's interview list (purpose job_fair), a spreadsheet for one base."""
     if base_id is None:
         return set()
-    return {c for c, _b, _p in disclosures_in_force(session, [(c, base_id, purpose) for c in candidate_ids])}
+    return {c for c, _b, _p in policy.disclosures_in_force(session, [(c, base_id, purpose) for c in candidate_ids])}
 
 
 def disclosures_by_candidate(session: Session, candidate_id: int) -> dict[tuple[int, DisclosurePurpose], Consent]:
@@ -390,26 +350,20 @@ def disclosures_by_candidate(session: Session, candidate_id: int) -> dict[tuple[
     return latest
 
 
-# A referral's statuses from the start on (`left` only follows a start).
-_STARTED = frozenset({ReferralStatus.STARTED, ReferralStatus.STAYED_30, ReferralStatus.STAYED_90,
-                      ReferralStatus.STAYED_180, ReferralStatus.LEFT})
-
-
-def referral_purpose(referral) -> DisclosurePurpose:
-    """What a base needs the name and contact for on a referral: an interview until the candidate starts,
-    the contract and payroll from the start on."""
-    started = referral.started_on is not None or referral.status in _STARTED
-    return DisclosurePurpose.EMPLOYMENT if started else DisclosurePurpose.INTERVIEW
 
 
 def add_visit(*, session: Session, actor: Account, candidate_id: int, data: dict) -> Visit:
     """Record a visit. One that names a placement (referral_id) and what it found (employment_state) moves
     the referral too, in the same transaction: working confirms the stays whose days have passed, left ends
-    the placement (matcher.followup.service.apply_employment_state)."""
+    the placement with the reason `end_code` (matcher.followup.service.apply_employment_state). The visit's note
+    is the office's alone: it is never copied to the referral, which the base reads."""
     candidate = _editable_candidate(session, actor, candidate_id)
     if data["visited_on"] > today():
         raise Invalid(_l("A visit cannot be dated in the future."), field="visited_on")
     data = dict(data)
+    end_code = data.pop("end_code", None)  # the referral's, not the visit's
+    if end_code is not None and data.get("employment_state") != EmploymentState.LEFT:
+        raise Invalid(_l("Say why only when the person has left."), field="end_code")
     try:
         if data.get("referral_id") is not None or data.get("employment_state") is not None:
             # Imported here: the follow-up service builds on the referral service, which imports this module.
@@ -417,7 +371,7 @@ def add_visit(*, session: Session, actor: Account, candidate_id: int, data: dict
 
             data["referral_id"] = apply_employment_state(
                 session, actor, candidate, referral_id=data.get("referral_id"),
-                state=data.get("employment_state"), on_date=data["visited_on"], note=data.get("note"))
+                state=data.get("employment_state"), on_date=data["visited_on"], end_code=end_code)
         visit = Visit(candidate_id=candidate.id, recorded_by_id=actor.id, **data)
         session.add(visit)
         audit(session, actor=actor, action="visit", object_type="candidate", object_id=candidate.id,
@@ -430,7 +384,9 @@ def add_visit(*, session: Session, actor: Account, candidate_id: int, data: dict
 
 
 def list_visits(*, session: Session, actor: Account, candidate_id: int) -> list[Visit]:
+    """A file's visits, whose notes may say anything about the person: the read is written to the audit log."""
     candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
+    record_read(session=session, actor=actor, candidate_id=candidate.id, fields=("visits",))
     return list(session.scalars(select(Visit).where(Visit.candidate_id == candidate.id)
                                 .order_by(Visit.visited_on.desc(), Visit.id.desc())))
 
@@ -439,11 +395,11 @@ def pseudonymous_view(session: Session, candidate: Candidate, *, base_id: int | 
                       purpose: DisclosurePurpose | str | None = None, disclosed: bool | None = None) -> dict:
     """The skills-only view a base gets: no offence, risk, ID, household registration or address. Name and
     phone only when the candidate consented to disclose them to this base (`base_id`) for this purpose;
-    `disclosed` passes an answer already looked up in bulk (`disclosures_in_force`)."""
+    `disclosed` passes an answer already looked up in bulk (`policy.disclosures_in_force`)."""
     residence = session.get(Place, candidate.residence_code)
     district = session.get(Place, residence.parent_code) if residence and residence.parent_code else None
     if disclosed is None:
-        disclosed = disclosure_allowed(session, candidate.id, base_id, purpose)
+        disclosed = policy.consented(session, candidate.id, base_id, purpose)
     view = {
         "public_id": candidate.public_id,
         "name": candidate.name if disclosed else None,
@@ -478,14 +434,85 @@ def candidate_card(session: Session, actor: Account, candidate: Candidate, *, ba
 def referral_card(session: Session, actor: Account, referral, *, disclosed: bool | None = None) -> dict:
     """The candidate's card on a referral: the base is the slot's, the purpose follows the referral's stage."""
     return candidate_card(session, actor, referral.candidate, base_id=referral.slot.company_id,
-                          purpose=referral_purpose(referral), disclosed=disclosed)
+                          purpose=policy.referral_purpose(referral), disclosed=disclosed)
 
 
 def referral_disclosures(session: Session, referrals) -> set[int]:
     """Ids of the referrals on which the slot's base may see name and contact (one query for a list)."""
-    keyed = {r.id: (r.candidate_id, r.slot.company_id, referral_purpose(r)) for r in referrals}
-    allowed = disclosures_in_force(session, keyed.values())
+    keyed = {r.id: (r.candidate_id, r.slot.company_id, policy.referral_purpose(r)) for r in referrals}
+    allowed = policy.prime_consents(session, keyed.values())
     return {rid for rid, key in keyed.items() if key in allowed}
+
+
+# ---- finding a file by ID number ----------------------------------------------------------------------
+#
+# That a file exists for an ID number is itself sensitive: it says the person has a record. Inside the actor's
+# scope the answer is that the file exists; outside it only that the person is registered elsewhere (no office,
+# name or file number), and every such answer is written to the audit log (`id_lookup`, no personal data) and
+# bounded per account and China day (ID_LOOKUPS_PER_DAY), so that imports and intake forms cannot sweep the
+# city's files.
+
+ID_LOOKUP = "id_lookup"
+ID_NUMBER_ON_FILE = _l("A file for this ID number already exists.")
+REGISTERED_ELSEWHERE = _l("This person is registered elsewhere: the file must be transferred to your office through "
+                          "the bureau.")
+
+
+class IdLookupsExhausted(DomainError):
+    status = 429
+
+
+def id_lookups_exhausted(*, field: str) -> IdLookupsExhausted:
+    return IdLookupsExhausted(_l("Refused, and nothing was changed: your account has reached today's limit of "
+                                 "%(limit)s ID numbers found registered elsewhere. Try again tomorrow, or ask the "
+                                 "bureau to transfer the files.", limit=current_app.config["ID_LOOKUPS_PER_DAY"]),
+                              field=field)
+
+
+@dataclasses.dataclass(frozen=True)
+class IdNumberOnFile:
+    candidate_id: int
+    in_scope: bool  # the actor may see the file (policy.candidates)
+
+
+def find_id_number(*, session: Session, actor: Account | None, number: str) -> IdNumberOnFile | None:
+    """The file kept for this ID number (matched by its keyed hash), if any, and whether the actor may see it.
+    Tell of a file outside the scope only REGISTERED_ELSEWHERE, and only after `record_id_lookups`."""
+    digest = hash_id_number(number, current_app.config["ID_NUMBER_PEPPER"])
+    candidate_id = session.scalar(select(Candidate.id).where(Candidate.id_number_hash == digest))
+    if candidate_id is None:
+        return None
+    in_scope = actor is None or session.scalar(
+        policy.candidate_ids(actor).where(Candidate.id == candidate_id)) is not None
+    return IdNumberOnFile(candidate_id, in_scope)
+
+
+def id_lookups_left(session: Session, actor: Account) -> int:
+    """How many more files outside its scope the account may find by ID number today (China's day)."""
+    looked = search_statement({"actor_id": actor.id, "action": ID_LOOKUP, "date_from": today()}).order_by(None)
+    used = session.scalar(select(func.count()).select_from(looked.subquery()))
+    return max(0, current_app.config["ID_LOOKUPS_PER_DAY"] - used)
+
+
+def record_id_lookups(session: Session, actor: Account, candidate_ids) -> None:
+    """Write to the audit log, and commit, the lookups that found files outside the actor's scope. Call it once
+    the transaction that looked has ended (an import's is rolled back): the trace must outlive it."""
+    for candidate_id in candidate_ids:
+        audit(session, actor=actor, action=ID_LOOKUP, object_type="candidate", object_id=candidate_id)
+    session.commit()
+
+
+def id_number_taken(*, session: Session, actor: Account | None, data: dict) -> DomainError:
+    """The answer to a file opened or changed with an ID number already kept (the unique hash refused it), once
+    the attempt is rolled back: the file exists, or (outside the actor's scope) the person is registered
+    elsewhere, a lookup recorded and counted."""
+    found = find_id_number(session=session, actor=actor, number=data["id_number"]) if data.get("id_number") \
+        else None
+    if found is None or found.in_scope:
+        return Conflict(ID_NUMBER_ON_FILE, field="id_number")
+    exhausted = id_lookups_left(session, actor) < 1
+    record_id_lookups(session, actor, [found.candidate_id])
+    return id_lookups_exhausted(field="id_number") if exhausted else Conflict(REGISTERED_ELSEWHERE, field="id_number")
 
 
 # ---- pre-release hand-over (预释放信息对接) ---------------------------------------------------------
@@ -503,10 +530,10 @@ def receive_hand_over(*, session: Session, actor: Account, data: dict) -> tuple[
     pre_release until the release date, active from it (a placed file stays placed). The data-processing
     consent is recorded as the legal duty it rests on. `sentence_note` becomes the note of the file's intake
     assessment. `education` is needed only to open a file."""
-    require_role(actor, Role.ADMINISTRATOR, Role.CASEWORKER)
+    policy.require(actor, policy.Rule.CANDIDATE_CREATE, object_type="candidate")
     data = dict(data)
     sentence_note = data.pop("sentence_note", None)
-    number = data["id_number"].strip().upper()
+    number = normalise_id_number(data["id_number"])
     digest = hash_id_number(number, current_app.config["ID_NUMBER_PEPPER"])
     existing = session.scalar(select(Candidate).where(Candidate.id_number_hash == digest))
     if existing is None:

@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matcher.auth.models import Account, Role
-from matcher.bases.models import Company
-from matcher.bases.service import certified_in_date
+from matcher.bases.models import Company, certified_in_date
 from matcher.candidates.models import Candidate, CandidateStatus
 from matcher.clock import today
 from matcher.fairs import service

@@ -23,8 +23,8 @@ from werkzeug.security import generate_password_hash
 
 from matcher import clock
 from matcher.auth.models import Account, Role
-from matcher.bases.models import Agreement, CertificationEvent, CertificationStatus, Company
-from matcher.bases.service import add_months, certified_in_date
+from matcher.bases.models import Agreement, CertificationEvent, CertificationStatus, Company, certified_in_date
+from matcher.bases.service import add_months
 from matcher.candidates.models import (
     Candidate,
     CandidateSkill,
@@ -59,7 +59,8 @@ from matcher.offices.models import JudicialOffice
 from matcher.places.models import Place, PlaceLevel
 from matcher.places.service import haversine_km
 from matcher.reference.models import Course, Skill
-from matcher.referrals.models import Referral, ReferralEvent, ReferralStatus
+from matcher.referrals.lifecycle import PATH, STAY_DAYS, EndReason, ReferralStatus
+from matcher.referrals.models import Referral, ReferralEvent
 from matcher.slots.models import Slot, SlotKind, SlotSkill, SlotStatus
 
 DEMO_PASSWORD = "xintu-demo-2026"
@@ -93,8 +94,13 @@ EDUCATION = [(Education.PRIMARY, 18), (Education.JUNIOR_SECONDARY, 45), (Educati
              (Education.BACHELOR_OR_ABOVE, 1)]
 PRISONS = ["浙江省金华监狱", "浙江省十里丰监狱", "浙江省第四监狱", "浙江省乔司监狱", "金华市看守所", "义乌市看守所"]
 FREE_TEXT_SKILLS = ["会开三轮车", "懂一点水电", "做过保安", "流水线普工", "会用剪映剪视频", "搬运装卸", "外卖配送"]
-DECLINE_REASONS = ["技能不符", "岗位已满", "本人放弃", "通勤太远", "薪资未谈拢"]
-LEAVE_REASONS = ["工作强度大", "家庭原因", "另找到工作", "与同事不和", "健康原因", "通勤太远"]
+# Why referrals end: the code a base learns, and the office's internal note beside it.
+DECLINE_REASONS = [(EndReason.NOT_SUITABLE, "技能不符"), (EndReason.POSITION_FILLED, "岗位已满"),
+                   (EndReason.CANDIDATE_DECLINED, "本人放弃"), (EndReason.CANDIDATE_DECLINED, "通勤太远"),
+                   (EndReason.CANDIDATE_DECLINED, "薪资未谈拢")]
+LEAVE_REASONS = [(EndReason.PERSONAL, "工作强度大"), (EndReason.FAMILY, "家庭原因"),
+                 (EndReason.OTHER_JOB, "另找到工作"), (EndReason.PERSONAL, "与同事不和"),
+                 (EndReason.HEALTH, "健康原因"), (EndReason.PERSONAL, "通勤太远")]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -633,7 +639,7 @@ class _City:
         unconfirm = set()
         for referral in self.rows.get(Referral, []):
             event = last_event.get(referral["id"])
-            if referral["ended_on"] is None and event is not None and event["to_status"] in _STAY_DAYS \
+            if referral["ended_on"] is None and event is not None and event["to_status"] in STAY_DAYS \
                     and event["on_date"] >= self.today - dt.timedelta(days=40) and rng.random() < 0.3:
                 unconfirm.add(event["id"])
                 referral["status"] = event["from_status"]
@@ -679,13 +685,13 @@ class _City:
         day = slot["starts_on"] - dt.timedelta(days=rng.randint(5, 40))
         if rng.random() < 0.15:
             self._referral(facts, slot, _PATH[:2], start_day=day, end=(ReferralStatus.DECLINED,
-                           rng.choice(DECLINE_REASONS)), holds=False)
+                           *rng.choice(DECLINE_REASONS)), holds=False)
             return
         starts = rng.random() < min(0.95, 0.35 + p_stay) and used_seats.get(slot["id"], 0) < slot["seats"] \
             and facts["row"]["id"] not in placed
         if not starts:
             self._referral(facts, slot, _PATH[:rng.choice((2, 3, 4))], start_day=day,
-                           end=(ReferralStatus.DECLINED, rng.choice(DECLINE_REASONS)), holds=False)
+                           end=(ReferralStatus.DECLINED, *rng.choice(DECLINE_REASONS)), holds=False)
             return
         used_seats[slot["id"]] = used_seats.get(slot["id"], 0) + 1
         days_since_start = (self.today - slot["starts_on"]).days
@@ -699,7 +705,7 @@ class _City:
             if rng.random() < min(1.0, p):
                 path = path + [status]
             else:
-                ended = (ReferralStatus.LEFT, rng.choice(LEAVE_REASONS))
+                ended = (ReferralStatus.LEFT, *rng.choice(LEAVE_REASONS))
                 break
         # A history slot is closed, so its seat is not held today, whatever the outcome.
         self._referral(facts, slot, path, start_day=day, end=ended, holds=False)
@@ -708,7 +714,7 @@ class _City:
             placed.add(facts["row"]["id"])
 
     def _referral(self, facts: dict, slot: dict, path: list[ReferralStatus], *, start_day: dt.date,
-                  end: tuple[ReferralStatus, str] | None, holds: bool) -> None:
+                  end: tuple[ReferralStatus, EndReason, str] | None, holds: bool) -> None:
         referral_id = self.ids.take(Referral)
         self.pairs.add((facts["row"]["id"], slot["id"]))
         caseworker = facts["caseworker"]
@@ -720,34 +726,32 @@ class _City:
         for status in path:
             if status == ReferralStatus.STARTED:
                 day = max(day, slot["starts_on"])
-            elif status in _STAY_DAYS:
-                day = started_on + dt.timedelta(days=_STAY_DAYS[status])
+            elif status in STAY_DAYS:
+                day = started_on + dt.timedelta(days=STAY_DAYS[status])
             elif previous is not None:
                 day = day + dt.timedelta(days=self.rng.randint(1, 6))
             day = min(day, self.today)
             if status == ReferralStatus.STARTED:
                 started_on = day
             events.append(dict(id=self.ids.take(ReferralEvent), referral_id=referral_id, from_status=previous,
-                               to_status=status, on_date=day, reason=None,
-                               actor_id=caseworker, at=self.now))
+                               to_status=status, on_date=day, actor_id=caseworker, at=self.now))
             previous = status
         final = path[-1]
-        ended_on = end_reason = None
+        ended_on = end_code = None
         if end is not None:
-            final, end_reason = end
+            final, end_code, end_note = end
             day = min(self.today, day + dt.timedelta(days=self.rng.randint(3, 40)))
             ended_on = day
             events.append(dict(id=self.ids.take(ReferralEvent), referral_id=referral_id, from_status=previous,
-                               to_status=final, on_date=day, reason=end_reason, actor_id=caseworker, at=self.now))
+                               to_status=final, on_date=day, reason_code=end_code, internal_note=end_note,
+                               actor_id=caseworker, at=self.now))
         self.add(Referral, dict(id=referral_id, candidate_id=facts["row"]["id"], slot_id=slot["id"], status=final,
-                                holds_seat=holds, started_on=started_on, ended_on=ended_on, end_reason=end_reason,
+                                holds_seat=holds, started_on=started_on, ended_on=ended_on, end_code=end_code,
                                 created_by_id=caseworker, created_at=_at(employer_day), updated_at=_at(day)))
         self.rows.setdefault(ReferralEvent, []).extend(events)
 
 
-_PATH = [ReferralStatus.PROPOSED, ReferralStatus.SENT, ReferralStatus.INTERVIEW, ReferralStatus.OFFERED,
-         ReferralStatus.ACCEPTED, ReferralStatus.STARTED]
-_STAY_DAYS = {ReferralStatus.STAYED_30: 30, ReferralStatus.STAYED_90: 90, ReferralStatus.STAYED_180: 180}
+_PATH = list(PATH[:PATH.index(ReferralStatus.STARTED) + 1])  # proposed ... started
 
 
 def _at(day: dt.date) -> dt.datetime:

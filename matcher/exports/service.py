@@ -26,13 +26,12 @@ from marshmallow import ValidationError, fields, validate
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
-from matcher import clock
+from matcher import clock, policy
 from matcher.apiutil import IdField, Schema
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account, Role
-from matcher.auth.scope import require_role
 from matcher.clock import today
-from matcher.errors import Conflict, Forbidden, Invalid, NotFound
+from matcher.errors import Conflict, Forbidden, Invalid
 from matcher.exports.models import ExportRequest, ExportRequestStatus
 from matcher.transfer.columns import KIND_COLUMNS
 from matcher.transfer.service import ENCODINGS, FORMATS, HEADER_LANGUAGES, ExportFile
@@ -118,14 +117,6 @@ def create_request(*, session: Session, actor: Account, data: dict) -> ExportReq
     return request
 
 
-def visible_requests(actor: Account) -> Select:
-    """Administrators see every request; everyone else their own."""
-    stmt = select(ExportRequest)
-    if actor.role != ADMIN:
-        stmt = stmt.where(ExportRequest.requested_by_id == actor.id)
-    return stmt
-
-
 def expire_due(session: Session) -> int:
     """Approvals past their expiry become expired (they could not be used any more anyway)."""
     result = session.execute(update(ExportRequest)
@@ -141,7 +132,7 @@ def list_requests(*, session: Session, actor: Account, filters: dict | None = No
     """The actor's requests (administrators: everyone's, or their own with `mine`), newest first."""
     filters = filters or {}
     expire_due(session)
-    stmt = visible_requests(actor)
+    stmt = policy.export_requests(actor)
     if filters.get("status"):
         stmt = stmt.where(ExportRequest.status == S(filters["status"]))
     if filters.get("kind"):
@@ -153,10 +144,8 @@ def list_requests(*, session: Session, actor: Account, filters: dict | None = No
 
 def get_request(*, session: Session, actor: Account, request_id: int) -> ExportRequest:
     expire_due(session)
-    request = session.scalar(visible_requests(actor).where(ExportRequest.id == request_id))
-    if request is None:
-        raise NotFound(_l("No such export request."))
-    return request
+    return policy.find(session, actor, policy.export_requests(actor), ExportRequest, request_id,
+                       _l("No such export request."), object_type="export_request")
 
 
 # ---- deciding -------------------------------------------------------------------------------------------
@@ -164,7 +153,7 @@ def get_request(*, session: Session, actor: Account, request_id: int) -> ExportR
 def decide(*, session: Session, actor: Account, request_id: int, approve: bool,
            note: str | None = None) -> ExportRequest:
     """An administrator approves (not their own request) or refuses (with a note) a pending request."""
-    require_role(actor, ADMIN)
+    policy.require(actor, policy.Rule.EXPORT_APPROVE)
     request = get_request(session=session, actor=actor, request_id=request_id)
     note = (note or "").strip() or None
     if approve and request.requested_by_id == actor.id:

@@ -9,7 +9,7 @@ from matcher.apiutil import MAX_PAGE_SIZE, PAGE_SIZE, blueprint, paginate_select
 from matcher.auth.current import current_actor
 from matcher.auth.models import Role
 from matcher.candidates.models import DisclosurePurpose
-from matcher.candidates.service import candidate_card, disclosures_in_force
+from matcher.candidates.service import candidate_card
 from matcher.extensions import db
 from matcher.fairs import service
 from matcher.fairs.export import XLSX_MIMETYPE, plan_workbook
@@ -43,6 +43,7 @@ from matcher.fairs.schemas import (
     WalkInSchema,
 )
 from matcher.idempotency import idempotent
+from matcher.policy import disclosures_in_force
 
 blp = blueprint("fairs", __name__, "",
                 "Job fairs: booths, invitations, the interview plan, the day's outcomes and the report.")
@@ -271,7 +272,7 @@ class Plan(MethodView):
         actor = current_actor()
         runs = service.list_runs(session=db.session, actor=actor, fair_id=fair_id)
         interviews = service.schedule(session=db.session, actor=actor, fair_id=fair_id)
-        return {"run": runs[0] if runs else None, "interviews": _interviews(actor, interviews)}
+        return {"fair_id": fair_id, "run": runs[0] if runs else None, "interviews": _interviews(actor, interviews)}
 
     @idempotent
     @blp.arguments(PlanRequestSchema)

@@ -18,11 +18,11 @@ fair_cli = AppGroup("fair", help="Plan a job fair's interviews and export the pl
 def _actor(username: str | None):
     from sqlalchemy import select
 
-    from matcher.auth.models import Account, Role
+    from matcher import policy
+    from matcher.auth.models import Account
 
     if username is None:
-        # Never added to the session: an operator's reach, not an account.
-        return Account(username="cli", display_name="command line", role=Role.ADMINISTRATOR, bureau_code=None)
+        return policy.operator()
     account = db.session.scalar(select(Account).where(Account.username == username))
     if account is None or not account.is_active:
         raise click.ClickException(f"no active account {username!r}")

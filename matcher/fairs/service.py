@@ -25,12 +25,11 @@ from sqlalchemy import Select, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from matcher import clock
+from matcher import clock, policy
 from matcher.auth.models import Account, Role
-from matcher.auth.scope import require_role
 from matcher.bases.models import Company
 from matcher.candidates.models import Candidate, CandidateStatus, Consent, ConsentKind, PreferredCourse
-from matcher.candidates.service import has_consent, visible_candidates
+from matcher.candidates.service import has_consent
 from matcher.clock import today
 from matcher.engine.assignment import priority_weights
 from matcher.engine.eligibility import eligible_mask
@@ -54,7 +53,8 @@ from matcher.matching.service import active_scorer, featurizer_for, key_subject_
 from matcher.offices.models import JudicialOffice
 from matcher.places.models import code_prefix
 from matcher.reference.service import require_course
-from matcher.referrals.models import Referral, ReferralStatus
+from matcher.referrals.lifecycle import IN_WORK, ReferralStatus
+from matcher.referrals.models import Referral
 from matcher.referrals.service import record_interview_result
 from matcher.slots.models import Slot, SlotStatus
 
@@ -98,36 +98,16 @@ OUTCOME_TO_REFERRAL = {
 
 # ---- scope ------------------------------------------------------------------------------------
 
-def _area(actor: Account) -> str:
-    return code_prefix(actor.bureau_code) if actor.bureau_code else ""
-
-
-def visible_fairs(actor: Account) -> Select:
-    """Organisers and administrators: the fairs of their bureau's area. Caseworkers: fairs that invited one
-    of their candidates. Employers: fairs where their base has a booth."""
-    stmt = select(Fair)
-    if actor.role in RUNNING:
-        return stmt.where(Fair.bureau_code.startswith(_area(actor)))
-    if actor.role == Role.CASEWORKER:
-        scoped = visible_candidates(actor).with_only_columns(Candidate.id)
-        return stmt.where(Fair.id.in_(select(FairInvitation.fair_id).where(FairInvitation.candidate_id.in_(scoped))))
-    if actor.role == Role.EMPLOYER:
-        return stmt.where(Fair.id.in_(select(FairBooth.fair_id).where(FairBooth.company_id == actor.company_id)))
-    return stmt.where(False)
-
-
 def get_fair(*, session: Session, actor: Account, fair_id: int) -> Fair:
-    fair = session.scalar(visible_fairs(actor).where(Fair.id == fair_id))
-    if fair is None:
-        raise NotFound(_l("No such job fair."))
-    return fair
+    return policy.find(session, actor, policy.fairs(actor), Fair, fair_id, _l("No such job fair."),
+                       object_type="fair")
 
 
 def _run_fair(session: Session, actor: Account, fair_id: int, *, changing: bool = True,
               open_only: bool = False) -> Fair:
     """A fair the actor runs (organisers of its area, administrators); `changing` refuses cancelled fairs,
     `open_only` closed ones too (the day is over: its booths and attendance are history)."""
-    require_role(actor, *RUNNING)
+    policy.require(actor, policy.Rule.FAIR_RUN)
     fair = get_fair(session=session, actor=actor, fair_id=fair_id)
     if changing and fair.status == FairStatus.CANCELLED:
         raise Conflict(_l("This job fair was cancelled."))
@@ -138,7 +118,7 @@ def _run_fair(session: Session, actor: Account, fair_id: int, *, changing: bool 
 
 def list_fairs(*, session: Session, actor: Account, filters: dict | None = None) -> Select:
     filters = filters or {}
-    stmt = visible_fairs(actor)
+    stmt = policy.fairs(actor)
     if filters.get("status"):
         stmt = stmt.where(Fair.status == filters["status"])
     if filters.get("upcoming") is True:
@@ -163,7 +143,7 @@ def _check_ranges(data: dict, ranges: dict) -> None:
 
 
 def create_fair(*, session: Session, actor: Account, data: dict) -> Fair:
-    require_role(actor, *RUNNING)
+    policy.require(actor, policy.Rule.FAIR_RUN)
     _check_ranges(data, FAIR_RANGES)
     if data["held_on"] < today():
         raise Invalid(_l("A job fair cannot be held in the past."), field="held_on")
@@ -415,20 +395,10 @@ def invite(*, session: Session, actor: Account, fair_id: int, data: dict) -> dic
     return {"invited": len(ids), "already_invited": int(skipped or 0), "dry_run": bool(data.get("dry_run"))}
 
 
-def visible_invitations(actor: Account) -> Select:
-    stmt = select(FairInvitation).join(Fair, Fair.id == FairInvitation.fair_id)
-    if actor.role in RUNNING:
-        return stmt.where(Fair.bureau_code.startswith(_area(actor)))
-    if actor.role == Role.CASEWORKER:
-        scoped = visible_candidates(actor).with_only_columns(Candidate.id)
-        return stmt.where(FairInvitation.candidate_id.in_(scoped))
-    return stmt.where(False)
-
-
 def list_invitations(*, session: Session, actor: Account, filters: dict) -> Select:
     """A fair's invitations (organisers), or the invitations of a caseworker's candidates."""
-    require_role(actor, Role.ADMINISTRATOR, Role.ORGANISER, Role.CASEWORKER)
-    stmt = visible_invitations(actor)
+    policy.require(actor, policy.Rule.FAIR_INVITATIONS_READ)
+    stmt = policy.invitations(actor)
     if filters.get("fair_id") is not None:
         stmt = stmt.where(FairInvitation.fair_id == filters["fair_id"])
     if filters.get("status"):
@@ -446,11 +416,9 @@ def list_invitations(*, session: Session, actor: Account, filters: dict) -> Sele
 
 
 def get_invitation(*, session: Session, actor: Account, invitation_id: int) -> FairInvitation:
-    require_role(actor, Role.ADMINISTRATOR, Role.ORGANISER, Role.CASEWORKER)
-    invitation = session.scalar(visible_invitations(actor).where(FairInvitation.id == invitation_id))
-    if invitation is None:
-        raise NotFound(_l("No such invitation."))
-    return invitation
+    policy.require(actor, policy.Rule.FAIR_INVITATIONS_READ)
+    return policy.find(session, actor, policy.invitations(actor), FairInvitation, invitation_id,
+                       _l("No such invitation."), object_type="fair_invitation")
 
 
 def _record_referral_consent(session: Session, actor: Account, candidate: Candidate, note: str) -> None:
@@ -463,7 +431,7 @@ def answer_invitation(*, session: Session, actor: Account, invitation_id: int, a
                       consent: bool = False, note: str | None = None) -> FairInvitation:
     """The caseworker of the file confirms that the candidate will come and consents to being interviewed by the
     bases there (recorded as the referral consent, if not already in force), or says they will not come."""
-    require_role(actor, Role.ADMINISTRATOR, Role.CASEWORKER)
+    policy.require(actor, policy.Rule.FAIR_INVITATION_ANSWER)
     invitation = get_invitation(session=session, actor=actor, invitation_id=invitation_id)
     if actor.role == Role.CASEWORKER and invitation.candidate.office_id != actor.office_id:
         raise NotFound(_l("No such invitation."))  # the household-registration office reads, does not answer
@@ -491,7 +459,7 @@ def cancel_invitation(*, session: Session, actor: Account, invitation_id: int, r
                       ) -> FairInvitation:
     """A late cancellation (by the organiser or the candidate's caseworker): the candidate's interviews still to
     come are cancelled; those already held stay."""
-    require_role(actor, Role.ADMINISTRATOR, Role.ORGANISER, Role.CASEWORKER)
+    policy.require(actor, policy.Rule.FAIR_INVITATIONS_READ)
     invitation = get_invitation(session=session, actor=actor, invitation_id=invitation_id)
     if actor.role == Role.CASEWORKER and invitation.candidate.office_id != actor.office_id:
         raise NotFound(_l("No such invitation."))  # the household-registration office reads, does not answer
@@ -843,7 +811,7 @@ def schedule(*, session: Session, actor: Account, fair_id: int, booth_id: int | 
         stmt = stmt.join(FairBooth, FairBooth.id == FairInterview.booth_id).where(
             FairBooth.company_id == actor.company_id)
     elif actor.role == Role.CASEWORKER:
-        scoped = visible_candidates(actor).with_only_columns(Candidate.id)
+        scoped = policy.candidate_ids(actor)
         stmt = stmt.join(FairInvitation, FairInvitation.id == FairInterview.invitation_id).where(
             FairInvitation.candidate_id.in_(scoped))
     if booth_id is not None:
@@ -861,7 +829,7 @@ def get_interview(*, session: Session, actor: Account, interview_id: int) -> Fai
     """An interview the actor may record: at a fair they run, or (employers) at their own booth."""
     stmt = select(FairInterview).where(FairInterview.id == interview_id)
     if actor.role in RUNNING:
-        stmt = stmt.where(FairInterview.fair_id.in_(visible_fairs(actor).with_only_columns(Fair.id)))
+        stmt = stmt.where(FairInterview.fair_id.in_(policy.fairs(actor).with_only_columns(Fair.id)))
     elif actor.role == Role.EMPLOYER:
         stmt = stmt.where(FairInterview.booth_id.in_(select(FairBooth.id).where(
             FairBooth.company_id == actor.company_id)))
@@ -878,7 +846,7 @@ def record_outcome(*, session: Session, actor: Account, interview_id: int, outco
     """What came of an interview, recorded at the booth: an offer, a second interview, no, or the candidate did
     not come. Offers and second interviews create or advance the candidate's referral to the slot; a "no" ends a
     live one. Can be corrected until a referral moved on from it."""
-    require_role(actor, Role.ADMINISTRATOR, Role.ORGANISER, Role.EMPLOYER)
+    policy.require(actor, policy.Rule.FAIR_OUTCOME)
     interview = get_interview(session=session, actor=actor, interview_id=interview_id)
     fair = session.get(Fair, interview.fair_id)
     if fair.status == FairStatus.CANCELLED:
@@ -893,9 +861,11 @@ def record_outcome(*, session: Session, actor: Account, interview_id: int, outco
         if interview.status == InterviewStatus.NO_SHOW:
             _require_place_free(session, interview)
         result = InterviewOutcome(outcome)
-        reason = f"job fair #{fair.id} ({fair.held_on.isoformat()}), booth {interview.booth.label}"
-        if note:
-            reason = f"{reason}: {note}"[:500]
+        where = f"job fair #{fair.id} ({fair.held_on.isoformat()}), booth {interview.booth.label}"
+        # The booth's words: a base's are shared with the office; an organiser's stay with the bureau.
+        by_base = actor.role == Role.EMPLOYER
+        internal = f"{where}: {note}"[:500] if note and not by_base else where
+        shared = note[:500] if note and by_base else None
         if result != InterviewOutcome.NO and not has_consent(session, interview.invitation.candidate_id,
                                                              ConsentKind.REFERRAL):
             raise Conflict(_l("The candidate has withdrawn the consent to being referred to bases."),
@@ -908,7 +878,7 @@ def record_outcome(*, session: Session, actor: Account, interview_id: int, outco
         try:
             referral = record_interview_result(session, actor, candidate_id=interview.invitation.candidate_id,
                                                slot_id=interview.slot_id, to=OUTCOME_TO_REFERRAL[result],
-                                               on_date=on_date, reason=reason)
+                                               on_date=on_date, internal_note=internal, shared_note=shared)
         except Exception:
             session.rollback()
             raise
@@ -927,7 +897,7 @@ def record_outcome(*, session: Session, actor: Account, interview_id: int, outco
 def undo_outcome(*, session: Session, actor: Account, interview_id: int) -> FairInterview:
     """Correct a no-show (tapped by mistake) back to planned. Held interviews have moved a referral: their
     correction goes through the referral."""
-    require_role(actor, Role.ADMINISTRATOR, Role.ORGANISER, Role.EMPLOYER)
+    policy.require(actor, policy.Rule.FAIR_OUTCOME)
     interview = get_interview(session=session, actor=actor, interview_id=interview_id)
     if interview.status != InterviewStatus.NO_SHOW:
         raise Conflict(_l("Only a no-show can be undone here; a recorded outcome is corrected on the referral."),
@@ -955,10 +925,6 @@ def _require_place_free(session: Session, interview: FairInterview) -> None:
 
 # ---- the report -----------------------------------------------------------------------------------
 
-STARTED_OR_LATER = (ReferralStatus.STARTED, ReferralStatus.STAYED_30, ReferralStatus.STAYED_90,
-                    ReferralStatus.STAYED_180)
-
-
 def report(*, session: Session, actor: Account, fair_id: int) -> dict:
     """After the fair: attendance, interviews held, outcomes, and what became of the referrals since
     (accepted, started, staying), overall and per booth. Every figure is a count over the fair's rows."""
@@ -981,7 +947,7 @@ def report(*, session: Session, actor: Account, fair_id: int) -> dict:
                                                           FairInterview.referral_id.is_not(None))
     referrals = dict(session.execute(select(Referral.status, func.count()).where(Referral.id.in_(referral_ids))
                                      .group_by(Referral.status)).all())
-    started = sum(referrals.get(s, 0) for s in STARTED_OR_LATER)
+    started = sum(referrals.get(s, 0) for s in IN_WORK)
     left_after_start = session.scalar(select(func.count()).where(
         Referral.id.in_(referral_ids), Referral.status == ReferralStatus.LEFT, Referral.started_on.is_not(None))) or 0
     booths = []

@@ -9,8 +9,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from matcher.followup.models import CHECK_DAYS, FollowUpTask, TaskStatus
-from matcher.referrals.models import ENDED_STATUSES, ReferralStatus
-from matcher.referrals.service import STAY_DAYS, referral_moved
+from matcher.referrals.lifecycle import ENDED, STAY_DAYS, ReferralStatus
+from matcher.referrals.service import referral_moved
 
 
 def _on_moved(session: Session, *, referral, frm, to, on_date: dt.date, actor) -> None:
@@ -25,7 +25,7 @@ def _on_moved(session: Session, *, referral, frm, to, on_date: dt.date, actor) -
             FollowUpTask.referral_id == referral.id, FollowUpTask.days <= STAY_DAYS[to],
             FollowUpTask.status == TaskStatus.OPEN).values(status=TaskStatus.DONE, done_on=on_date,
                                                             done_by_id=actor.id if actor else None))
-    elif to in ENDED_STATUSES:
+    elif to in ENDED:
         # The check that found the person gone is done; the later ones will never be due.
         session.execute(update(FollowUpTask).where(
             FollowUpTask.referral_id == referral.id, FollowUpTask.status == TaskStatus.OPEN,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import fields, post_load, validate
 
 from matcher.apiutil import IdField, Instant, Schema, sort_field
 from matcher.candidates.schemas import OfficeRefSchema
 from matcher.followup.models import TaskStatus
 from matcher.followup.service import Result, is_overdue
-from matcher.referrals.models import ReferralStatus
+from matcher.referrals.lifecycle import END_REASONS, EndReason, ReferralStatus
 from matcher.referrals.schemas import CandidateCardSchema, SlotRefSchema
 
 
@@ -53,9 +53,23 @@ class TaskCompleteSchema(Schema):
         "description": "staying: confirm the stay (once its days have passed); left: the placement ends "
                        "(reason required); unreachable: note the attempt, the check stays open."})
     on_date = fields.Date(metadata={"description": "When it was found out; today if omitted."})
-    reason = fields.Str(allow_none=True, validate=validate.Length(min=1, max=500),
-                        metadata={"description": "Why the person left (required with left)."})
-    note = fields.Str(allow_none=True, validate=validate.Length(max=280))
+    reason_code = fields.Enum(EndReason, by_value=True, allow_none=True, metadata={
+        "description": "Why the person left (required with left): " + ", ".join(END_REASONS[ReferralStatus.LEFT])
+                       + ". The only reason the base learns."})
+    note = fields.Str(allow_none=True, validate=validate.Length(max=280), metadata={
+        "description": "An office's note stays on the check, read only by the caseworkers of the file's "
+                       "jurisdiction. A base's note goes with the ending to the office (shared)."})
+    reason = fields.Str(allow_none=True, validate=validate.Length(min=1, max=500), load_only=True, metadata={
+        "deprecated": True, "description": "Deprecated: free text, kept as the note; reason_code is then 'other'."})
+
+    @post_load
+    def _deprecated_reason(self, data, **_kwargs):
+        reason = data.pop("reason", None)
+        if reason:
+            data.setdefault("note", reason[:280])
+            if data.get("result") == Result.LEFT and data.get("reason_code") is None:
+                data["reason_code"] = EndReason.OTHER
+        return data
 
 
 class OfficeOverdueSchema(Schema):

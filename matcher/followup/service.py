@@ -14,25 +14,23 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from matcher import policy
 from matcher.auth.models import Account, Role
-from matcher.auth.scope import require_role
 from matcher.candidates.models import Candidate, EmploymentState, Reoffence
-from matcher.candidates.service import get_candidate
+from matcher.candidates.service import get_candidate, record_read
 from matcher.clock import today
-from matcher.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from matcher.errors import Conflict, DomainError, Forbidden, Invalid
 from matcher.followup.models import FollowUpTask, TaskStatus
 from matcher.offices.models import JudicialOffice
 from matcher.places.models import Place, PlaceLevel, code_prefix
+from matcher.referrals.lifecycle import IN_WORK, STAY_DAYS, STAY_FOR_DAYS, EndReason
+from matcher.referrals.lifecycle import ReferralStatus as S
 from matcher.referrals.models import Referral
-from matcher.referrals.models import ReferralStatus as S
-from matcher.referrals.service import STAY_DAYS
 from matcher.referrals.service import move as move_referral
-from matcher.slots.models import Slot
 
 # A placement runs from the start through the confirmed stays, in this order.
-PLACED = (S.STARTED, S.STAYED_30, S.STAYED_90, S.STAYED_180)
-STAY_FOR_DAYS = {days: status for status, days in STAY_DAYS.items()}
-VISIT_LEFT_REASON = "visit"  # the reason recorded when a visit finds the person gone and says nothing more
+PLACED = IN_WORK
+VISIT_LEFT_NOTE = "visit"  # the ending's internal note when a visit finds the person gone (the visit keeps its own)
 UNREACHABLE_NOTE_LENGTH = 300
 
 
@@ -45,28 +43,6 @@ class Result(enum.StrEnum):
 
 
 # ---- scope ----------------------------------------------------------------------------------------
-
-def _scoped(stmt: Select, actor: Account) -> Select:
-    """Narrow a select over tasks joined to their referral and candidate to what the actor may see.
-
-    Caseworkers: the checks of placements of candidates their office keeps (the residence office does the
-    daily work; the household office does not follow up). Administrators: their bureau's area, by where the
-    candidate lives. Employers: the confirmation requests of their own base's placements. Nobody else."""
-    if actor.role == Role.CASEWORKER:
-        return stmt.where(Candidate.office_id == actor.office_id)
-    if actor.role == Role.ADMINISTRATOR:
-        prefix = code_prefix(actor.bureau_code) if actor.bureau_code else ""
-        return stmt.where(Candidate.residence_code.startswith(prefix)) if prefix else stmt
-    if actor.role == Role.EMPLOYER:
-        return stmt.join(Slot, Slot.id == Referral.slot_id).where(Slot.company_id == actor.company_id)
-    return stmt.where(False)
-
-
-def visible_tasks(actor: Account) -> Select:
-    stmt = (select(FollowUpTask).join(Referral, Referral.id == FollowUpTask.referral_id)
-            .join(Candidate, Candidate.id == Referral.candidate_id))
-    return _scoped(stmt, actor)
-
 
 def district_prefix(session: Session, actor: Account, district: str | None) -> str | None:
     """The code prefix of one district (of the administrator's bureau area); None for no district."""
@@ -89,7 +65,7 @@ def is_overdue(task: FollowUpTask, day: dt.date | None = None) -> bool:
 def list_tasks(*, session: Session, actor: Account, filters: dict) -> Select:
     """Tasks in the actor's scope. Filters: status; overdue (open and due before today, or not);
     due_within N days (due from today to today + N); office_id; district; candidate_id; referral_id."""
-    stmt = visible_tasks(actor)
+    stmt = policy.follow_up_tasks(actor)
     day = today()
     if filters.get("status") is not None:
         stmt = stmt.where(FollowUpTask.status == filters["status"])
@@ -113,16 +89,14 @@ def list_tasks(*, session: Session, actor: Account, filters: dict) -> Select:
 
 
 def get_task(*, session: Session, actor: Account, task_id: int) -> FollowUpTask:
-    task = session.scalar(visible_tasks(actor).where(FollowUpTask.id == task_id))
-    if task is None:
-        raise NotFound(_l("No such follow-up check."))
-    return task
+    return policy.find(session, actor, policy.follow_up_tasks(actor), FollowUpTask, task_id,
+                       _l("No such follow-up check."), object_type="follow_up_task")
 
 
 def overdue_by_office(*, session: Session, actor: Account, district: str | None = None) -> list[dict]:
     """Per office with open checks in scope: how many are overdue, how many are open, the oldest overdue
     date; most overdue first. The bureau's view (a caseworker gets their own office's line)."""
-    require_role(actor, Role.ADMINISTRATOR, Role.CASEWORKER)
+    policy.require(actor, policy.Rule.FOLLOW_UP_OVERDUE)
     day = today()
     overdue = FollowUpTask.due_on < day
     stmt = (select(JudicialOffice.id, JudicialOffice.name, func.count().filter(overdue), func.count(),
@@ -132,7 +106,7 @@ def overdue_by_office(*, session: Session, actor: Account, district: str | None 
             .join(JudicialOffice, JudicialOffice.id == Candidate.office_id)
             .where(FollowUpTask.status == TaskStatus.OPEN)
             .group_by(JudicialOffice.id, JudicialOffice.name))
-    stmt = _scoped(stmt, actor)
+    stmt = policy.narrow_to_follow_up(stmt, actor)
     prefix = district_prefix(session, actor, district)
     if prefix:
         stmt = stmt.where(Candidate.residence_code.startswith(prefix))
@@ -144,30 +118,36 @@ def overdue_by_office(*, session: Session, actor: Account, district: str | None 
 # ---- completing a check ---------------------------------------------------------------------------
 
 def _confirm_stays(session: Session, actor: Account, referral: Referral, *, upto: S | None, on_date: dt.date,
-                   due_only: bool) -> list[S]:
+                   due_only: bool, shared_note: str | None = None) -> list[S]:
     """Move a placement forward through the stays, each a recorded move, up to `upto` (or the longest one
-    whose days have passed on `on_date` when `due_only`). Returns the statuses reached."""
+    whose days have passed on `on_date` when `due_only`); `shared_note` goes with the last. Returns the statuses
+    reached."""
     if referral.status not in PLACED:
         raise Conflict(_l("This placement has ended; there is no stay to confirm."), field="result")
-    reached = []
+    due = []
     for status in PLACED[PLACED.index(referral.status) + 1:]:
         if upto is not None and PLACED.index(status) > PLACED.index(upto):
             break
         if due_only and on_date < referral.started_on + dt.timedelta(days=STAY_DAYS[status]):
             break
-        move_referral(session, actor, referral, status, on_date=on_date, reason=None)
-        reached.append(status)
-    return reached
+        due.append(status)
+    for status in due:
+        move_referral(session, actor, referral, status, on_date=on_date,
+                      shared_note=shared_note if status == due[-1] else None)
+    return due
 
 
 def complete_task(*, session: Session, actor: Account, task_id: int, result: Result, on_date: dt.date | None = None,
-                  reason: str | None = None, note: str | None = None) -> FollowUpTask:
+                  reason_code: EndReason | None = None, note: str | None = None) -> FollowUpTask:
     """Record what a check found.
 
     staying: the placement moves to stayed_<days> (through the earlier stays first, if they were never
     confirmed), which the referral service allows only once the days have passed; the task is done.
-    left: the placement ends (a reason is required); this task is done, the later ones are cancelled.
-    unreachable: the attempt is noted on the task, which stays open (caseworkers and administrators)."""
+    left: the placement ends (why, as a code, is required); this task is done, the later ones are cancelled.
+    unreachable: the attempt is noted on the task, which stays open (caseworkers and administrators).
+
+    `note` is the office's internal note on the check; a base's words go on the referral's move, shared with the
+    office (a base never reads the check's note)."""
     task = get_task(session=session, actor=actor, task_id=task_id)
     on_date = on_date or today()
     try:
@@ -176,12 +156,13 @@ def complete_task(*, session: Session, actor: Account, task_id: int, result: Res
         if on_date > today():
             raise Invalid(_l("The date cannot be in the future."), field="on_date")
         referral = task.referral
+        by_base = actor.role == Role.EMPLOYER
         if result == Result.STAYING:
-            _confirm_stays(session, actor, referral, upto=STAY_FOR_DAYS[task.days], on_date=on_date, due_only=False)
+            _confirm_stays(session, actor, referral, upto=STAY_FOR_DAYS[task.days], on_date=on_date, due_only=False,
+                           shared_note=note if by_base else None)
         elif result == Result.LEFT:
-            if not reason:
-                raise Invalid(_l("Say why: a reason is required."), field="reason")
-            move_referral(session, actor, referral, S.LEFT, on_date=on_date, reason=reason)
+            move_referral(session, actor, referral, S.LEFT, on_date=on_date, reason_code=reason_code,
+                          shared_note=note if by_base else None)
         else:
             if actor.role == Role.EMPLOYER:
                 raise Forbidden(_l("The office records that a person could not be reached."))
@@ -190,7 +171,7 @@ def complete_task(*, session: Session, actor: Account, task_id: int, result: Res
         if result != Result.UNREACHABLE:
             # The listener has closed it already for a stay or a leaving dated after its due date; say who.
             task.status, task.done_on, task.done_by_id = TaskStatus.DONE, on_date, actor.id
-            if note:
+            if note and not by_base:
                 task.note = note[:UNREACHABLE_NOTE_LENGTH]
         session.commit()
     except Exception:
@@ -202,13 +183,15 @@ def complete_task(*, session: Session, actor: Account, task_id: int, result: Res
 # ---- visits that record the employment state ------------------------------------------------------
 
 def apply_employment_state(session: Session, actor: Account, candidate: Candidate, *, referral_id: int | None,
-                           state: EmploymentState | None, on_date: dt.date, note: str | None) -> int | None:
+                           state: EmploymentState | None, on_date: dt.date,
+                           end_code: EndReason | None = None) -> int | None:
     """What a visit found about a placement, applied inside the visit's transaction (no commit).
 
     The placement is `referral_id` (a started or staying referral of this candidate) or, when only a state
     is given, the candidate's one running placement. working: every stay whose days have passed on the
-    visit's date is confirmed, in order, each a recorded move. left: the placement ends, the reason being
-    the visit's note (or "visit"). Returns the placement's id (None when the visit names none)."""
+    visit's date is confirmed, in order, each a recorded move. left: the placement ends with `end_code` (why, as
+    the visit form asks; "other" when not given). The visit's note stays on the visit: it is the office's and
+    never reaches the base. Returns the placement's id (None when the visit names none)."""
     if referral_id is None and state is None:
         return None
     running = select(Referral).where(Referral.candidate_id == candidate.id, Referral.status.in_(PLACED))
@@ -226,11 +209,12 @@ def apply_employment_state(session: Session, actor: Account, candidate: Candidat
         if state == EmploymentState.WORKING:
             _confirm_stays(session, actor, referral, upto=None, on_date=on_date, due_only=True)
         elif state == EmploymentState.LEFT:
-            reason = (note or "").strip()[:500] or VISIT_LEFT_REASON
-            move_referral(session, actor, referral, S.LEFT, on_date=on_date, reason=reason)
+            move_referral(session, actor, referral, S.LEFT, on_date=on_date, reason_code=end_code or EndReason.OTHER,
+                          internal_note=VISIT_LEFT_NOTE)
     except DomainError as exc:
         # The move's fields are the visit form's: its date is the visit's, its target the state found.
-        renamed = {"on_date": "visited_on", "to": "employment_state", "result": "employment_state"}
+        renamed = {"on_date": "visited_on", "to": "employment_state", "result": "employment_state",
+                   "reason_code": "end_code"}
         exc.errors = {renamed.get(key, key): value for key, value in exc.errors.items()}
         raise
     return referral.id
@@ -247,7 +231,7 @@ def running_placements(*, session: Session, actor: Account, candidate_id: int) -
 
 def record_reoffence(*, session: Session, actor: Account, candidate_id: int, data: dict) -> Reoffence:
     """Record a new offence (重新犯罪) of a person under assistance: the keeping office or the bureau."""
-    require_role(actor, Role.ADMINISTRATOR, Role.CASEWORKER)
+    policy.require(actor, policy.Rule.CANDIDATE_CHANGE)
     candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
     if actor.role == Role.CASEWORKER and candidate.office_id != actor.office_id:
         raise Forbidden(_l("This file is kept by %(office)s; your office can read it but not change it.",
@@ -265,5 +249,6 @@ def record_reoffence(*, session: Session, actor: Account, candidate_id: int, dat
 
 def list_reoffences(*, session: Session, actor: Account, candidate_id: int) -> list[Reoffence]:
     candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
+    record_read(session=session, actor=actor, candidate_id=candidate.id, fields=("reoffences",))
     return list(session.scalars(select(Reoffence).where(Reoffence.candidate_id == candidate.id)
                                 .order_by(Reoffence.recorded_on.desc(), Reoffence.id.desc())))

@@ -15,8 +15,10 @@ nothing half-done; such a job is found (its RQ job failed or gone, its thread or
 and marked failed when it is read, and submitting it again completes the work.
 
 An import's file never goes to the database (it holds personal data and may be large): an inline job
-keeps it in memory, a queued job carries it in the RQ job's payload in Redis, deleted with the job
-(RESULT_TTL after success, FAILURE_TTL after a failure).
+keeps it in memory; a queued job leaves it in Redis under a key of its own beside the RQ job (whose record RQ
+keeps for RESULT_TTL or FAILURE_TTL and which holds only the job's id and that key). The worker takes the file
+out of Redis as the job starts; a file never taken expires after PAYLOAD_TTL, and a dead worker's is deleted
+when its job is marked failed.
 """
 
 from __future__ import annotations
@@ -39,9 +41,8 @@ from marshmallow import ValidationError
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
-from matcher import clock
+from matcher import clock, policy
 from matcher.auth.models import Account, Role
-from matcher.auth.scope import require_role
 from matcher.errors import DomainError, Forbidden, Invalid, NotFound, translate, translate_errors
 from matcher.extensions import db
 from matcher.jobs.models import Job, JobStatus
@@ -53,8 +54,10 @@ Progress = Callable[..., None]  # progress(done, total=None, message=None)
 
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 PROGRESS_INTERVAL = 0.2  # seconds between two progress writes: at most five a second
-RESULT_TTL = 600  # seconds RQ keeps a finished job (and an import's file) in Redis
-FAILURE_TTL = 24 * 3600  # ... and a failed one
+RESULT_TTL = 600  # seconds RQ keeps a finished job's record (ids and status only) in Redis
+FAILURE_TTL = 24 * 3600  # ... and a failed one's
+PAYLOAD_TTL = 24 * 3600  # seconds an import's file waits in Redis for a worker to take it
+PAYLOAD_KEY = "xintu:job-file:{rq_id}"
 ERROR_DETAIL_LIMIT = 100  # row errors kept for a failed import (the first ones)
 INLINE_PREFIX = "inline:"
 
@@ -62,6 +65,7 @@ DIED = _l("The worker running this job stopped before it finished (it was stoppe
           "time). Nothing half-done was kept: submit the job again.")
 UNEXPECTED = _l("Something went wrong on our side; it has been logged.")
 QUEUE_DOWN = _l("The job queue cannot be reached; try again in a moment.")
+PAYLOAD_GONE = _l("The uploaded file is no longer kept (the job waited too long for a worker): submit it again.")
 
 _alive: set[int] = set()  # ids of the jobs this process runs inline right now
 _threads: dict[int, threading.Thread] = {}
@@ -95,7 +99,7 @@ def _load(schema, params: Any) -> dict:
 
 def _prepare_train(actor, params, _payload):
     if actor is not None:
-        require_role(actor, Role.ADMINISTRATOR)
+        policy.require(actor, policy.Rule.MATCH_ADMIN)
     return _load(TrainParamsSchema(), params)
 
 
@@ -109,7 +113,7 @@ def _run_train(session, actor, params, _payload, progress):
 
 def _prepare_retrain(actor, params, _payload):
     if actor is not None:
-        require_role(actor, Role.ADMINISTRATOR)
+        policy.require(actor, policy.Rule.MATCH_ADMIN)
     return _load(RetrainParamsSchema(), params)
 
 
@@ -128,7 +132,7 @@ def _prepare_assignment(actor, params, _payload):
     from matcher.matching.schemas import AssignmentParamsSchema
 
     if actor is not None:
-        require_role(actor, Role.ADMINISTRATOR, Role.ORGANISER)
+        policy.require(actor, policy.Rule.MATCH_PLAN)
     schema = AssignmentParamsSchema()
     return schema.dump(_load(schema, params))  # dates as ISO text; loaded again when run
 
@@ -215,13 +219,16 @@ def submit(session: Session, actor: Account | None, kind: str, params: dict | No
         job.queue_job_id = rq_id = f"xintu-job-{job_id}-{uuid.uuid4().hex[:12]}"
         session.commit()
         try:
-            _queue().enqueue_call(run_queued, args=(job_id, payload), job_id=rq_id,
-                                  timeout=int(current_app.config.get("JOB_TIMEOUT") or 3600),
-                                  result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
-                                  description=f"xintu {kind} job {job_id}")
+            connection = _redis()
+            payload_key = _stash_payload(connection, rq_id, payload) if payload is not None else None
+            _queue(connection).enqueue_call(run_queued, args=(job_id, payload_key), job_id=rq_id,
+                                            timeout=int(current_app.config.get("JOB_TIMEOUT") or 3600),
+                                            result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
+                                            description=f"xintu {kind} job {job_id}")
         except Exception as exc:  # noqa: BLE001 - Redis down or refusing: the job cannot run; say so
             log.warning("jobs: could not enqueue job %s (%s)", job_id, type(exc).__name__)
             _finish(job_id, JobStatus.FAILED, error=QUEUE_DOWN)
+            _drop_payload(rq_id)
             raise QueueUnavailable(QUEUE_DOWN) from None
         return session.get(Job, job_id)
     job.queue_job_id = f"{INLINE_PREFIX}{socket.gethostname()[:40]}:{os.getpid()}"
@@ -281,8 +288,43 @@ def _queue(connection=None):
     return Queue(current_app.config.get("JOBS_QUEUE") or "xintu", connection=connection or _redis())
 
 
-def run_queued(job_id: int, payload: dict | None = None) -> None:
-    """The function an RQ worker runs: the job, in an app context of its own."""
+def _stash_payload(connection, rq_id: str, payload: dict) -> str:
+    """Keep an import's file in Redis for the worker, under a key of its own (not in the RQ job, whose record
+    outlives the job); returns the key."""
+    key = PAYLOAD_KEY.format(rq_id=rq_id)
+    with connection.pipeline() as pipe:
+        pipe.hset(key, mapping={"data": bytes(payload["data"]), "filename": payload.get("filename") or ""})
+        pipe.expire(key, PAYLOAD_TTL)
+        pipe.execute()
+    return key
+
+
+def _take_payload(key: str) -> dict | None:
+    """The file kept under `key`, deleted from Redis in the same step: from here on only this worker holds it,
+    and whatever becomes of the job, nothing of it is left in Redis. None when it expired or was taken."""
+    with _redis().pipeline() as pipe:
+        pipe.hgetall(key)
+        pipe.delete(key)
+        stored, _deleted = pipe.execute()
+    if not stored:
+        return None
+    return {"data": stored[b"data"], "filename": stored[b"filename"].decode() or None}
+
+
+def _drop_payload(rq_id: str) -> None:
+    """Delete a queued job's file if it is still in Redis (the job could not be queued, or its worker died before
+    taking it). Best effort: an unreachable Redis lets it expire after PAYLOAD_TTL."""
+    from redis.exceptions import RedisError
+
+    try:
+        _redis().delete(PAYLOAD_KEY.format(rq_id=rq_id))
+    except RedisError as exc:
+        log.warning("jobs: could not delete the file of queue job %s (%s)", rq_id, type(exc).__name__)
+
+
+def run_queued(job_id: int, payload_key: str | None = None) -> None:
+    """The function an RQ worker runs: the job, in an app context of its own, with the file it was given (taken
+    out of Redis first)."""
     if has_app_context():
         app = current_app._get_current_object()  # noqa: SLF001
     else:  # a worker started without `flask jobs worker` (e.g. plain `rq worker`)
@@ -291,6 +333,10 @@ def run_queued(job_id: int, payload: dict | None = None) -> None:
         app = create_app()
     with app.app_context():
         try:
+            payload = _take_payload(payload_key) if payload_key is not None else None
+            if payload_key is not None and payload is None:
+                _finish(job_id, JobStatus.FAILED, error=PAYLOAD_GONE)
+                return
             execute(job_id, payload)
         finally:
             db.session.remove()
@@ -415,17 +461,10 @@ def _finish(job_id: int, status: JobStatus, *, result: dict | None = None, error
 
 # ---- reading, and finding the jobs whose worker died -----------------------------------------------
 
-def visible_jobs(actor: Account) -> Select:
-    stmt = select(Job)
-    if actor.role != Role.ADMINISTRATOR:
-        stmt = stmt.where(Job.created_by_id == actor.id)
-    return stmt
-
-
 def list_jobs(*, session: Session, actor: Account, status: str | None = None, kind: str | None = None) -> Select:
     """Your jobs (administrators: everyone's), newest first; jobs whose worker died are marked failed first."""
     sweep(session, actor=actor)
-    stmt = visible_jobs(actor)
+    stmt = policy.jobs(actor)
     if status:
         stmt = stmt.where(Job.status == JobStatus(status))
     if kind:
@@ -434,9 +473,7 @@ def list_jobs(*, session: Session, actor: Account, status: str | None = None, ki
 
 
 def get_job(*, session: Session, actor: Account, job_id: int) -> Job:
-    job = session.scalar(visible_jobs(actor).where(Job.id == job_id))
-    if job is None:
-        raise NotFound(_l("No such job."))
+    job = policy.find(session, actor, policy.jobs(actor), Job, job_id, _l("No such job."), object_type="job")
     if job.status in ACTIVE and _worker_died(job):
         _mark_died(session, job)
     return job
@@ -455,9 +492,12 @@ def sweep(session: Session, *, actor: Account | None = None, limit: int = 200) -
 
 
 def _mark_died(session: Session, job: Job) -> bool:
-    job_id = job.id  # read before the commit expires it (a refresh would begin a transaction again)
+    # Read before the commit expires them (a refresh would begin a transaction again).
+    job_id, marker = job.id, job.queue_job_id
     session.commit()  # end the read (SQLite: one writer) before writing in a transaction of its own
     changed = _finish(job_id, JobStatus.FAILED, error=DIED)
+    if marker and not marker.startswith(INLINE_PREFIX):
+        _drop_payload(marker)  # a worker that died before taking the file leaves it behind
     session.refresh(job)
     return changed
 

@@ -31,17 +31,12 @@ from matcher.candidates.models import (
 from matcher.clock import add_years, today
 from matcher.engine.types import EDUCATION_LEVELS, Ban, CandidateTable, History, SlotTable
 from matcher.matching.models import OccupationalBan
-from matcher.referrals.models import Referral, ReferralStatus
+from matcher.referrals.lifecycle import ENDED_BEFORE_START, STAYED_AT_LEAST
+from matcher.referrals.models import Referral
 from matcher.slots.models import Slot, SlotKind, SlotSkill, SlotStatus
 
 STATUTORY_BANS = Path(__file__).resolve().parent.parent.parent / "seed" / "reference" / "statutory_bans.csv"
 SEEKING = (CandidateStatus.PRE_RELEASE, CandidateStatus.ACTIVE)
-STAYED_AT_LEAST = {
-    30: (ReferralStatus.STAYED_30, ReferralStatus.STAYED_90, ReferralStatus.STAYED_180),
-    90: (ReferralStatus.STAYED_90, ReferralStatus.STAYED_180),
-    180: (ReferralStatus.STAYED_180,),
-}
-NOT_STARTED_ENDS = (ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN)
 
 
 @dataclass(frozen=True)
@@ -219,20 +214,25 @@ class TrainingWorld:
     referral_ids: np.ndarray  # the referral behind each history row
 
 
+def known_outcome_filter(horizon_days: int, as_of: dt.date):
+    """The referrals whose outcome at the horizon is known by `as_of`: referred by then, and ended without
+    starting (did not stay) or started at least `horizon_days` before it. Live referrals are censored out."""
+    latest_start = as_of - dt.timedelta(days=horizon_days)
+    return (((Referral.started_on.is_not(None)) & (Referral.started_on <= latest_start))
+            | ((Referral.started_on.is_(None)) & Referral.status.in_(ENDED_BEFORE_START))) \
+        & (Referral.created_at < clock.china_midnight(as_of + dt.timedelta(days=1)))
+
+
 def training_world(session: Session, *, horizon_days: int = 90, as_of: dt.date | None = None) -> TrainingWorld:
     """Every referral whose outcome at the horizon is known by `as_of`, with the tables it refers to.
 
     Known: ended without starting (declined / withdrawn: did not stay), or started at least
     `horizon_days` ago (stayed if it reached stayed_<horizon>). Live referrals are censored out."""
     as_of = as_of or today()
-    latest_start = as_of - dt.timedelta(days=horizon_days)
     stayed = STAYED_AT_LEAST[horizon_days]
     known = session.execute(
         select(Referral.id, Referral.candidate_id, Referral.slot_id, Referral.created_at, Referral.status)
-        .where(((Referral.started_on.is_not(None)) & (Referral.started_on <= latest_start))
-               | ((Referral.started_on.is_(None)) & Referral.status.in_(NOT_STARTED_ENDS)))
-        .where(Referral.created_at < clock.china_midnight(as_of + dt.timedelta(days=1)))  # referred by as_of
-        .order_by(Referral.id)).all()
+        .where(known_outcome_filter(horizon_days, as_of)).order_by(Referral.id)).all()
     candidate_ids = sorted({r.candidate_id for r in known})
     slot_ids = sorted({r.slot_id for r in known})
     candidates = candidate_rows(session, select(Candidate).where(Candidate.id.in_(candidate_ids)))

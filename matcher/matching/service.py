@@ -18,12 +18,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from matcher import clock
+from matcher import clock, policy
 from matcher.auth.models import Account, Role
-from matcher.auth.scope import require_role
-from matcher.bases.service import certified_in_date
+from matcher.bases.models import certified_in_date
 from matcher.candidates.models import Candidate, CandidateStatus, Consent, ConsentKind
-from matcher.candidates.service import get_candidate, visible_candidates
+from matcher.candidates.service import get_candidate, record_read
 from matcher.clock import today
 from matcher.engine import artifacts
 from matcher.engine.assignment import AssignmentProblem, greedy, priority_weights, solve
@@ -34,7 +33,7 @@ from matcher.engine.model import TrainedScorer, score, train_scorer
 from matcher.engine.ranking import rank_candidates, rank_slots
 from matcher.engine.types import History
 from matcher.errors import Conflict, Forbidden, Invalid, NotFound
-from matcher.matching.adapters import candidate_rows, slot_rows, training_world
+from matcher.matching.adapters import candidate_rows, known_outcome_filter, slot_rows, training_world
 from matcher.matching.models import (
     AssignmentDraft,
     AssignmentDraftItem,
@@ -45,7 +44,8 @@ from matcher.matching.models import (
 from matcher.places.models import code_prefix
 from matcher.reference.models import Course, Skill
 from matcher.reference.service import require_course, require_occupation
-from matcher.referrals.models import Referral, ReferralEvent, ReferralStatus
+from matcher.referrals.lifecycle import ENDED, ReferralStatus
+from matcher.referrals.models import Referral, ReferralEvent
 from matcher.slots.models import Slot, SlotStatus
 from matcher.slots.service import get_slot
 
@@ -124,7 +124,7 @@ def train_model(*, session: Session, actor: Account | None, horizon_days: int = 
                 random_state: int = 0, progress=None) -> ScoringModel:
     """Train on every referral whose outcome at the horizon is known; save the artefact and its card."""
     if actor is not None:
-        require_role(actor, Role.ADMINISTRATOR)
+        policy.require(actor, policy.Rule.MATCH_ADMIN)
     if horizon_days not in (30, 90, 180):
         raise Invalid(_l("The horizon is 30, 90 or 180 days."), field="horizon_days")
     _report(progress, 0, 4, "Reading the recorded outcomes")
@@ -188,14 +188,14 @@ def list_registered(session: Session) -> list[ScoringModel]:
 
 
 def list_models(*, session: Session, actor: Account) -> list[ScoringModel]:
-    require_role(actor, Role.ADMINISTRATOR)
+    policy.require(actor, policy.Rule.MATCH_ADMIN)
     sync_registry(session)
     return list_registered(session)
 
 
 def get_model(*, session: Session, actor: Account | None, version: str) -> ScoringModel:
     if actor is not None:
-        require_role(actor, Role.ADMINISTRATOR)
+        policy.require(actor, policy.Rule.MATCH_ADMIN)
     # A NUL character (a URL's %00) names no model; PostgreSQL would refuse to compare it (a 500).
     record = session.get(ScoringModel, version) if "\x00" not in version else None
     if record is None:
@@ -220,7 +220,7 @@ def evaluate(*, session: Session, actor: Account | None, horizon_days: int = 90,
     """Replay history: train before `split_on`, test after; model against the prior and, for batch
     assignment, against the nearest-preferred-course rule, a greedy plan and random."""
     if actor is not None:
-        require_role(actor, Role.ADMINISTRATOR)
+        policy.require(actor, policy.Rule.MATCH_ADMIN)
     from matcher.engine.evaluation import replay
 
     world = training_world(session, horizon_days=horizon_days)
@@ -251,12 +251,15 @@ class RecommendationPage:
     total: int
     model_version: str
     model_kind: str
+    # What the page is about: the candidate (slots for them) or the slot (candidates for it).
+    candidate: Candidate | None = None
+    slot: Slot | None = None
 
 
 def recommend_slots(*, session: Session, actor: Account, candidate_id: int, offset: int = 0,
                     limit: int = 20) -> RecommendationPage:
     """The best eligible open slots for a candidate, with scores and reasons."""
-    require_role(actor, Role.ADMINISTRATOR, Role.CASEWORKER)
+    policy.require(actor, policy.Rule.MATCH_RECOMMEND)
     candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
     scorer, version = active_scorer(session)
     cands = candidate_rows(session, select(Candidate).where(Candidate.id == candidate.id))
@@ -272,7 +275,8 @@ def recommend_slots(*, session: Session, actor: Account, candidate_id: int, offs
     items = [Recommendation(slot=by_id[int(slots.table.ids[i])], candidate=None, score=float(p), reasons=r,
                             sentence_zh=sentence(r, "zh"), sentence_en=sentence(r, "en"))
              for i, p, r in zip(slot_index, ranked.score, reasons, strict=True)]
-    return RecommendationPage(items=items, total=int(ranked.total), model_version=version, model_kind=scorer.kind)
+    return RecommendationPage(items=items, total=int(ranked.total), model_version=version, model_kind=scorer.kind,
+                              candidate=candidate)
 
 
 def _open_slot_select():
@@ -294,17 +298,18 @@ def recommend_candidates(*, session: Session, actor: Account, slot_id: int, offs
                          limit: int = 20) -> RecommendationPage:
     """The best eligible candidates for a slot. Employers get candidates who consented to referral,
     shown pseudonymously by the caller; caseworkers their own office's candidates."""
-    require_role(actor, Role.ADMINISTRATOR, Role.CASEWORKER, Role.EMPLOYER)
+    policy.require(actor, policy.Rule.MATCH_SUGGEST)
     slot = get_slot(session=session, actor=actor, slot_id=slot_id)
     scorer, version = active_scorer(session)
     seeking = Candidate.status.in_([CandidateStatus.PRE_RELEASE, CandidateStatus.ACTIVE])
     if actor.role == Role.EMPLOYER:
         stmt = select(Candidate).where(seeking, Candidate.id.in_(_referral_consent_granted()))
         cands = _cached_candidate_rows(session, "consented-seeking", stmt)
-    elif actor.role == Role.ADMINISTRATOR:
-        cands = _cached_candidate_rows(session, "all-seeking", select(Candidate).where(seeking))
+    elif actor.role == Role.ADMINISTRATOR:  # the files of the administrator's area
+        cands = _cached_candidate_rows(session, f"seeking-in:{policy.area_prefix(actor)}",
+                                       policy.candidates(actor).where(seeking))
     else:
-        cands = candidate_rows(session, visible_candidates(actor).where(seeking))
+        cands = candidate_rows(session, policy.candidates(actor).where(seeking))
     slots = slot_rows(session, select(Slot).where(Slot.id == slot.id), horizon_days=scorer.horizon_days)
     featurizer = featurizer_for(session, cands.table, slots.table)
     ranked = rank_candidates(scorer, featurizer, cands.table, slots.table, 0, today().toordinal(),
@@ -317,7 +322,8 @@ def recommend_candidates(*, session: Session, actor: Account, slot_id: int, offs
     items = [Recommendation(slot=slot, candidate=by_id[int(cands.table.ids[i])], score=float(p), reasons=r,
                             sentence_zh=sentence(r, "zh"), sentence_en=sentence(r, "en"))
              for i, p, r in zip(cand_index, ranked.score, reasons, strict=True)]
-    return RecommendationPage(items=items, total=int(ranked.total), model_version=version, model_kind=scorer.kind)
+    return RecommendationPage(items=items, total=int(ranked.total), model_version=version, model_kind=scorer.kind,
+                              slot=slot)
 
 
 _rows_cache: dict[tuple[str, str], tuple[tuple, object]] = {}
@@ -353,14 +359,14 @@ def _cached_candidate_rows(session: Session, name: str, stmt):
 def eligibility(*, session: Session, actor: Account, candidate_id: int, slot_id: int) -> dict:
     """Why a candidate may or may not be placed in a slot (caseworkers and administrators only:
     an employer learns only that someone is eligible, never why not)."""
-    require_role(actor, Role.ADMINISTRATOR, Role.CASEWORKER)
+    policy.require(actor, policy.Rule.MATCH_RECOMMEND)
     candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
     slot = get_slot(session=session, actor=actor, slot_id=slot_id)
     cands = candidate_rows(session, select(Candidate).where(Candidate.id == candidate.id))
     slots = slot_rows(session, select(Slot).where(Slot.id == slot.id))
     reasons = why_not(cands.table, slots.table, 0, 0, today().toordinal())
-    return {"eligible": not reasons, "reasons": [{"code": r.value, "text_zh": r.text("zh"), "text_en": r.text("en")}
-                                                 for r in reasons]}
+    return {"eligible": not reasons, "candidate": candidate,
+            "reasons": [{"code": r.value, "text_zh": r.text("zh"), "text_en": r.text("en")} for r in reasons]}
 
 
 def score_pair(session: Session, candidate_id: int, slot_id: int) -> tuple[float, str]:
@@ -377,14 +383,15 @@ def score_pair(session: Session, candidate_id: int, slot_id: int) -> tuple[float
 
 def list_bans(*, session: Session, actor: Account, candidate_id: int) -> list[OccupationalBan]:
     """Court-ordered occupational bans in the file (caseworkers of the file's offices, administrators)."""
-    require_role(actor, Role.ADMINISTRATOR, Role.CASEWORKER)
+    policy.require(actor, policy.Rule.CANDIDATE_READ)
     candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
+    record_read(session=session, actor=actor, candidate_id=candidate.id, fields=("occupational_bans",))
     return list(session.scalars(select(OccupationalBan).where(OccupationalBan.candidate_id == candidate.id)
                                 .order_by(OccupationalBan.id)))
 
 
 def add_ban(*, session: Session, actor: Account, candidate_id: int, data: dict) -> OccupationalBan:
-    require_role(actor, Role.ADMINISTRATOR, Role.CASEWORKER)
+    policy.require(actor, policy.Rule.CANDIDATE_CHANGE)
     candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
     if actor.role == Role.CASEWORKER and candidate.office_id != actor.office_id:
         raise Forbidden(_l("This file is kept by %(office)s; your office can read it but not change it.",
@@ -410,15 +417,16 @@ def plan_assignment(*, session: Session, actor: Account | None, params: dict, pr
     """Plan for all active unplaced candidates and open slots (within the filters): maximise the
     expected number of placements that stay, weighted by priority; keep it as a draft."""
     if actor is not None:
-        require_role(actor, Role.ADMINISTRATOR, Role.ORGANISER)
+        policy.require(actor, policy.Rule.MATCH_PLAN)
     _report(progress, 0, 4, "Reading candidates and open slots")
     scorer, version = active_scorer(session)
     day = today()
     cand_stmt = select(Candidate).where(Candidate.status.in_([CandidateStatus.PRE_RELEASE, CandidateStatus.ACTIVE]))
     if params.get("district"):
         cand_stmt = cand_stmt.where(Candidate.residence_code.startswith(code_prefix(params["district"])))
-    if actor is not None and actor.role == Role.ORGANISER and actor.bureau_code:
-        cand_stmt = cand_stmt.where(Candidate.residence_code.startswith(code_prefix(actor.bureau_code)))
+    if actor is not None:  # the people of the planner's bureau's area (an administrator: the files it reads)
+        cand_stmt = cand_stmt.where(Candidate.id.in_(policy.candidate_ids(actor)) if actor.role == Role.ADMINISTRATOR
+                                    else Candidate.residence_code.startswith(policy.area_prefix(actor)))
     # Someone with a live referral is already being placed.
     live = select(Referral.candidate_id).where(Referral.status.not_in(
         [ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN, ReferralStatus.LEFT]))
@@ -491,19 +499,14 @@ def key_subject_flags(session: Session, ids: np.ndarray) -> np.ndarray:
 
 
 def get_draft(*, session: Session, actor: Account, draft_id: int) -> AssignmentDraft:
-    require_role(actor, Role.ADMINISTRATOR, Role.ORGANISER)
-    draft = session.get(AssignmentDraft, draft_id)
-    if draft is None or (actor.role == Role.ORGANISER and draft.created_by_id != actor.id):
-        raise NotFound(_l("No such assignment plan."))
-    return draft
+    policy.require(actor, policy.Rule.MATCH_PLAN)
+    return policy.find(session, actor, policy.drafts(actor), AssignmentDraft, draft_id,
+                       _l("No such assignment plan."), object_type="assignment_draft")
 
 
 def list_drafts(*, session: Session, actor: Account):
-    require_role(actor, Role.ADMINISTRATOR, Role.ORGANISER)
-    stmt = select(AssignmentDraft).order_by(AssignmentDraft.id.desc())
-    if actor.role == Role.ORGANISER:
-        stmt = stmt.where(AssignmentDraft.created_by_id == actor.id)
-    return stmt
+    policy.require(actor, policy.Rule.MATCH_PLAN)
+    return policy.drafts(actor).order_by(AssignmentDraft.id.desc())
 
 
 def confirm_draft(*, session: Session, actor: Account, draft_id: int) -> AssignmentDraft:
@@ -536,15 +539,15 @@ def confirm_draft(*, session: Session, actor: Account, draft_id: int) -> Assignm
             candidate = session.get(Candidate, item.candidate_id)
             live = session.scalar(select(exists().where(
                 Referral.candidate_id == item.candidate_id, Referral.slot_id == item.slot_id,
-                Referral.status.not_in([ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN, ReferralStatus.LEFT]))))
+                Referral.status.not_in(ENDED))))
             if live or slot.status != SlotStatus.OPEN or not slot.company.can_post_and_fill() \
                     or candidate.status not in (CandidateStatus.PRE_RELEASE, CandidateStatus.ACTIVE):
                 continue
             referral = Referral(candidate_id=item.candidate_id, slot_id=item.slot_id,
                                 status=ReferralStatus.PROPOSED, score=item.score, model_version=draft.model_version,
-                                created_by_id=actor.id, note=f"assignment plan #{draft.id}")
+                                created_by_id=actor.id, internal_note=f"assignment plan #{draft.id}")
             referral.events.append(ReferralEvent(from_status=None, to_status=ReferralStatus.PROPOSED, on_date=day,
-                                                 actor_id=actor.id, reason=f"assignment plan #{draft.id}"))
+                                                 actor_id=actor.id, internal_note=f"assignment plan #{draft.id}"))
             session.add(referral)
             session.flush()
             item.referral_id = referral.id
@@ -574,23 +577,13 @@ RETRAIN_METRIC = "roc_auc"
 RETRAIN_FALLBACK_METRIC = "brier"
 
 
-def _known_outcome_filter(horizon_days: int, as_of: dt.date):
-    """The referrals whose outcome at the horizon is known by `as_of`: exactly training_world's rows."""
-    from matcher.matching.adapters import NOT_STARTED_ENDS
-
-    latest_start = as_of - dt.timedelta(days=horizon_days)
-    return (((Referral.started_on.is_not(None)) & (Referral.started_on <= latest_start))
-            | ((Referral.started_on.is_(None)) & Referral.status.in_(NOT_STARTED_ENDS))) \
-        & (Referral.created_at < clock.china_midnight(as_of + dt.timedelta(days=1)))
-
-
 def known_outcomes(session: Session, *, horizon_days: int = 90, as_of: dt.date | None = None) -> dict:
     """How many referrals have a known outcome at the horizon, and the first and last referral day among them:
     what a model trained now learns from."""
     as_of = as_of or today()
     count, first, last = session.execute(
         select(func.count(Referral.id), func.min(Referral.created_at), func.max(Referral.created_at))
-        .where(_known_outcome_filter(horizon_days, as_of))).one()
+        .where(known_outcome_filter(horizon_days, as_of))).one()
     return {"outcomes": int(count), "from": clock.china_date(first).isoformat() if first else None,
             "to": clock.china_date(last).isoformat() if last else None, "as_of": as_of.isoformat()}
 
@@ -641,7 +634,7 @@ def retrain(*, session: Session, actor: Account | None, min_new_outcomes: int = 
     model's held-out copy never saw (the active model may have, which only favours keeping it). The first
     model ever trained becomes active in any case."""
     if actor is not None:
-        require_role(actor, Role.ADMINISTRATOR)
+        policy.require(actor, policy.Rule.MATCH_ADMIN)
     if min_new_outcomes < 0:
         raise Invalid(_l("The number of new outcomes cannot be negative."), field="min_new_outcomes")
     previous = active_model(session)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from matcher.notify.models import NotificationKind
 from matcher.notify.service import employers_of, notify
-from matcher.referrals.models import ReferralStatus
+from matcher.referrals.lifecycle import ReferralStatus
 from matcher.referrals.service import referral_moved
 
 

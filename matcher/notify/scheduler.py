@@ -50,7 +50,8 @@ from matcher.notify.service import (
     notification_row,
 )
 from matcher.offices.models import JudicialOffice
-from matcher.referrals.models import Referral, ReferralEvent, ReferralStatus
+from matcher.referrals.lifecycle import ReferralStatus
+from matcher.referrals.models import Referral, ReferralEvent
 from matcher.slots.models import Slot
 
 log = logging.getLogger(__name__)

@@ -21,9 +21,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.orm import Session
 
-from matcher import clock
+from matcher import clock, policy
 from matcher.auth.models import Account, Role
-from matcher.errors import NotFound
 from matcher.notify.models import Notification, NotificationKind
 from matcher.places.models import code_prefix
 
@@ -196,14 +195,9 @@ def administrators_for(admins: list[tuple[int, str]], place_code: str) -> list[i
 
 # ---- reading one's own -------------------------------------------------------------------------------
 
-def visible_notifications(actor: Account) -> Select:
-    """Everyone reads their own notifications and nobody else's (another's answers 404)."""
-    return select(Notification).where(Notification.account_id == actor.id)
-
-
 def list_notifications(*, session: Session, actor: Account, unread: bool | None = None) -> Select:
     """Unread first, then newest first."""
-    stmt = visible_notifications(actor)
+    stmt = policy.notifications(actor)
     if unread is True:
         stmt = stmt.where(Notification.read_at.is_(None))
     elif unread is False:
@@ -219,10 +213,8 @@ def unread_count(*, session: Session, actor: Account) -> int:
 
 
 def get_notification(*, session: Session, actor: Account, notification_id: int) -> Notification:
-    notification = session.scalar(visible_notifications(actor).where(Notification.id == notification_id))
-    if notification is None:
-        raise NotFound(_l("No such notification."))
-    return notification
+    return policy.find(session, actor, policy.notifications(actor), Notification, notification_id,
+                       _l("No such notification."), object_type="notification")
 
 
 def mark_read(*, session: Session, actor: Account, notification_id: int) -> Notification:

@@ -8,7 +8,7 @@
   checks; never an exception text or a connection string.
 * `GET /metrics`: Prometheus text format (matcher.ops.metrics), for a bearer XINTU_METRICS_TOKEN or, when no
   token is configured, for a direct loopback caller only.
-* a request id (`X-Request-ID`: the caller's when it looks like an id, else a new one), echoed in the answer and
+* a request id (`X-Request-ID`: the caller's when it is a UUID, else a new one), echoed in the answer and
   carried by every log line of the request;
 * the access line (logger `matcher.access`): method, URL rule (never the raw path or its query string),
   status, duration, actor id and role; and the request metrics.
@@ -30,8 +30,9 @@ from sqlalchemy import inspect
 from matcher.security import OPS_PATHS  # noqa: F401 - one list, kept by matcher.security
 
 REQUEST_ID_HEADER = "X-Request-ID"
-# A caller's id is kept only when it cannot carry anything else: letters, digits and . _ - : up to 64.
-_REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+# A caller's id is kept only when it is a UUID (hex, with or without its dashes): any freer shape could carry
+# personal data into every log line of the request (an ID number is letters and digits too).
+_REQUEST_ID_OK = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 UNMATCHED = "<unmatched>"  # no URL rule: a 404 (the raw path is never logged nor used as a label)
 
 bp = Blueprint("ops", __name__)
@@ -62,7 +63,7 @@ def _start() -> None:
     g.request_started = time.perf_counter()
     g.pop("xintu_actor", None)  # `g` may outlive a request where an app context is kept open (tests)
     offered = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = offered if _REQUEST_ID_OK.match(offered) else uuid.uuid4().hex
+    g.request_id = offered if _REQUEST_ID_OK.fullmatch(offered) else uuid.uuid4().hex
     from matcher.ops import metrics
 
     metrics.request_started()

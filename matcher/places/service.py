@@ -80,7 +80,7 @@ def list_places(
     if parent:
         stmt = stmt.where(Place.code.startswith(code_prefix(parent)), Place.code != parent)
     if q:
-        stmt = stmt.where(or_(Place.name.contains(q), Place.full_name.contains(q)))
+        stmt = stmt.where(or_(Place.name.contains(q, autoescape=True), Place.full_name.contains(q, autoescape=True)))
     return stmt.order_by(Place.code)
 
 

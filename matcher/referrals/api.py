@@ -71,5 +71,6 @@ class ReferralTransitions(MethodView):
     def post(self, data, referral_id):
         """Move a referral: send, interview, offer, accept, start, stayed 30/90/180, decline, withdraw, left"""
         actor = current_actor()
-        referral = service.transition(session=db.session, actor=actor, referral_id=referral_id, **data)
+        referral = service.transition(session=db.session, actor=actor, referral_id=referral_id,
+                                      **service.read_legacy_reason(data, actor))
         return _for_actor(referral, actor)

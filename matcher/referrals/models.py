@@ -1,9 +1,8 @@
-"""Referrals, their lifecycle, and every move along it."""
+"""Referrals and every move along their lifecycle (whose words live in matcher.referrals.lifecycle)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
 
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,26 +12,8 @@ from matcher.candidates.models import Candidate
 from matcher.dbtypes import UtcDateTime
 from matcher.extensions import db
 from matcher.places.models import str_enum
+from matcher.referrals.lifecycle import NOT_ENDED_SQL, EndReason, ReferralStatus
 from matcher.slots.models import Slot
-
-
-class ReferralStatus(enum.StrEnum):
-    PROPOSED = "proposed"
-    SENT = "sent"
-    INTERVIEW = "interview"
-    OFFERED = "offered"
-    ACCEPTED = "accepted"
-    STARTED = "started"
-    STAYED_30 = "stayed_30"
-    STAYED_90 = "stayed_90"
-    STAYED_180 = "stayed_180"
-    DECLINED = "declined"
-    WITHDRAWN = "withdrawn"
-    LEFT = "left"
-
-
-ENDED_STATUSES = (ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN, ReferralStatus.LEFT)
-_ENDED_SQL = "status NOT IN ('declined', 'withdrawn', 'left')"
 
 
 class Referral(db.Model):
@@ -40,7 +21,7 @@ class Referral(db.Model):
     __table_args__ = (
         # One live referral per candidate and slot; ended ones may be followed by a new one.
         Index("uq_referrals_live_pair", "candidate_id", "slot_id", unique=True,
-              sqlite_where=text(_ENDED_SQL), postgresql_where=text(_ENDED_SQL)),
+              sqlite_where=text(NOT_ENDED_SQL), postgresql_where=text(NOT_ENDED_SQL)),
         Index("ix_referrals_slot_status", "slot_id", "status"),
     )
 
@@ -52,8 +33,11 @@ class Referral(db.Model):
     holds_seat: Mapped[bool] = mapped_column(Boolean, default=False)
     started_on: Mapped[dt.date | None] = mapped_column(Date)
     ended_on: Mapped[dt.date | None] = mapped_column(Date)
-    end_reason: Mapped[str | None] = mapped_column(String(500))
-    note: Mapped[str | None] = mapped_column(String(500))
+    # Why it ended, as a code: all a base learns of it. Free text about a referral is on its events.
+    end_code: Mapped[EndReason | None] = mapped_column(str_enum(EndReason, name="end_code"))
+    # Written by the office when referring: for the base (shared with it), and for the office only (internal).
+    shared_note: Mapped[str | None] = mapped_column(String(500))
+    internal_note: Mapped[str | None] = mapped_column(String(500))
     # Filled by the matching engine when a recommendation produced the referral.
     score: Mapped[float | None] = mapped_column(Float)
     model_version: Mapped[str | None] = mapped_column(String(40))
@@ -78,6 +62,10 @@ class ReferralEvent(db.Model):
     from_status: Mapped[ReferralStatus | None] = mapped_column(str_enum(ReferralStatus, name="from_status"))
     to_status: Mapped[ReferralStatus] = mapped_column(str_enum(ReferralStatus, name="to_status"))
     on_date: Mapped[dt.date] = mapped_column(Date)
-    reason: Mapped[str | None] = mapped_column(String(500))
+    # Why an ending happened, as a code; free text shared between the office and the base (a base's words are
+    # always shared), and the office's internal note, which no base reads.
+    reason_code: Mapped[EndReason | None] = mapped_column(str_enum(EndReason, name="reason_code"))
+    shared_note: Mapped[str | None] = mapped_column(String(500))
+    internal_note: Mapped[str | None] = mapped_column(String(500))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)

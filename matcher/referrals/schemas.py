@@ -2,27 +2,50 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import fields, post_load, validate
 
 from matcher.apiutil import IdField, Instant, PlaceOutSchema, Schema, sort_field
 from matcher.candidates.schemas import CandidateSkillOutSchema
-from matcher.referrals.models import ReferralStatus
+from matcher.referrals.lifecycle import END_REASONS, EndReason, ReferralStatus
+
+NOTE = validate.Length(max=500)
+SHARED_NOTE = "Written for the base: read by the base and by the office that keeps the file."
+INTERNAL_NOTE = "The office's internal note: read only by the caseworkers of the file's jurisdiction, never by a base."
 
 
 class ReferralCreateSchema(Schema):
     candidate_id = IdField(required=True)
     slot_id = IdField(required=True)
-    note = fields.Str(allow_none=True, validate=validate.Length(max=500))
+    shared_note = fields.Str(allow_none=True, validate=NOTE, metadata={"description": SHARED_NOTE})
+    internal_note = fields.Str(allow_none=True, validate=NOTE, metadata={"description": INTERNAL_NOTE})
+    note = fields.Str(allow_none=True, validate=NOTE, load_only=True, metadata={
+        "deprecated": True, "description": "Deprecated: read as internal_note (it never reaches the base)."})
     send = fields.Bool(load_default=False, metadata={"description": "Send to the base at once."})
     from_recommendation = fields.Bool(load_default=False, metadata={
         "description": "The referral follows a recommendation: the active model's score and version are kept."})
+
+    @post_load
+    def _deprecated_note(self, data, **_kwargs):
+        if "note" in data:
+            note = data.pop("note")
+            data.setdefault("internal_note", note)
+        return data
 
 
 class TransitionSchema(Schema):
     to = fields.Enum(ReferralStatus, by_value=True, required=True)
     on_date = fields.Date(metadata={"description": "When it happened; today if omitted."})
-    reason = fields.Str(allow_none=True, validate=validate.Length(min=1, max=500),
-                        metadata={"description": "Required to decline, withdraw or record leaving."})
+    reason_code = fields.Enum(EndReason, by_value=True, allow_none=True, metadata={
+        "description": "Why it ended, required to decline, withdraw or record leaving: the only reason the base "
+                       "learns. Declined: " + ", ".join(END_REASONS[ReferralStatus.DECLINED]) + "; withdrawn: "
+                       + ", ".join(END_REASONS[ReferralStatus.WITHDRAWN]) + "; left: "
+                       + ", ".join(END_REASONS[ReferralStatus.LEFT]) + "."})
+    shared_note = fields.Str(allow_none=True, validate=NOTE, metadata={
+        "description": SHARED_NOTE + " A base's own words are always a shared note."})
+    internal_note = fields.Str(allow_none=True, validate=NOTE, metadata={"description": INTERNAL_NOTE})
+    reason = fields.Str(allow_none=True, validate=validate.Length(min=1, max=500), load_only=True, metadata={
+        "deprecated": True, "description": "Deprecated: free text, kept as the mover's note (a base's is shared, "
+                                           "an office's internal); an ending without reason_code is then 'other'."})
 
 
 class CandidateCardSchema(Schema):
@@ -45,7 +68,9 @@ class ReferralEventSchema(Schema):
     from_status = fields.Enum(ReferralStatus, by_value=True, allow_none=True)
     to_status = fields.Enum(ReferralStatus, by_value=True)
     on_date = fields.Date()
-    reason = fields.Str(allow_none=True)
+    reason_code = fields.Enum(EndReason, by_value=True, allow_none=True)
+    shared_note = fields.Str(allow_none=True, metadata={"description": SHARED_NOTE})
+    internal_note = fields.Str(allow_none=True, metadata={"description": INTERNAL_NOTE})
     actor_id = IdField(allow_none=True)
     at = Instant()
 
@@ -66,8 +91,10 @@ class ReferralReadSchema(Schema):
     holds_seat = fields.Bool()
     started_on = fields.Date(allow_none=True)
     ended_on = fields.Date(allow_none=True)
-    end_reason = fields.Str(allow_none=True)
-    note = fields.Str(allow_none=True)
+    end_code = fields.Enum(EndReason, by_value=True, allow_none=True, metadata={
+        "description": "Why it ended, as a code: all a base learns of it."})
+    shared_note = fields.Str(allow_none=True, metadata={"description": SHARED_NOTE})
+    internal_note = fields.Str(allow_none=True, metadata={"description": INTERNAL_NOTE})
     score = fields.Float(allow_none=True)
     model_version = fields.Str(allow_none=True)
     next_moves = fields.List(fields.Str(), metadata={"description": "Moves your role can make now."})

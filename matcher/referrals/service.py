@@ -1,7 +1,8 @@
 """Referrals: proposing a candidate for a slot and moving the referral along its lifecycle.
 
-Who may make which move is one table (TRANSITIONS); seats are taken when a referral is accepted
-or started and freed when it ends.
+Who may make which move is one table (matcher.referrals.lifecycle.TRANSITIONS); seats are taken when a referral is
+accepted or started and freed when it ends. An ending gives its reason as a code (all a base learns of it); free text
+is either shared between the office and the base or the office's internal note, and a base's words are always shared.
 """
 
 from __future__ import annotations
@@ -14,94 +15,75 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from matcher import policy
 from matcher.apiutil import apply_sort
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account, Role
-from matcher.auth.scope import require_role
-from matcher.candidates.models import Candidate, CandidateStatus, ConsentKind
-from matcher.candidates.service import get_candidate, has_consent, visible_candidates
+from matcher.candidates.models import CandidateStatus, ConsentKind
+from matcher.candidates.service import get_candidate, has_consent
 from matcher.clock import today
 from matcher.errors import Conflict, Forbidden, Invalid, NotFound
-from matcher.referrals.models import ENDED_STATUSES, Referral, ReferralEvent
-from matcher.referrals.models import ReferralStatus as S
-from matcher.slots.models import Slot, SlotStatus
+from matcher.referrals.lifecycle import (
+    END_REASONS,
+    ENDED,
+    IN_WORK,
+    PATH,
+    SEAT_HOLDING,
+    STAY_DAYS,
+    TRANSITIONS,
+    EndReason,
+    Mover,
+    moves_from,
+)
+from matcher.referrals.lifecycle import ReferralStatus as S
+from matcher.referrals.models import Referral, ReferralEvent
+from matcher.slots.models import SlotStatus
 from matcher.slots.service import free_seat, get_slot, take_seat
 
 # Sent after every move of a referral, inside the mover's transaction: sender = the session; keyword arguments
 # referral, frm, to, on_date, actor. Listeners (matcher.followup, matcher.notify) add rows; they never commit.
 referral_moved = Namespace().signal("referral-moved")
 
-CW, EMP = Role.CASEWORKER, Role.EMPLOYER
-TRANSITIONS: dict[tuple[S, S], frozenset[Role]] = {
-    (S.PROPOSED, S.SENT): frozenset({CW}),
-    (S.SENT, S.INTERVIEW): frozenset({EMP}),
-    (S.SENT, S.OFFERED): frozenset({EMP}),
-    (S.INTERVIEW, S.OFFERED): frozenset({EMP}),
-    (S.OFFERED, S.ACCEPTED): frozenset({CW, EMP}),
-    (S.OFFERED, S.STARTED): frozenset({CW, EMP}),
-    (S.ACCEPTED, S.STARTED): frozenset({CW, EMP}),
-    (S.STARTED, S.STAYED_30): frozenset({CW, EMP}),
-    (S.STAYED_30, S.STAYED_90): frozenset({CW, EMP}),
-    (S.STAYED_90, S.STAYED_180): frozenset({CW, EMP}),
-    **{(s, S.DECLINED): frozenset({CW, EMP}) for s in (S.SENT, S.INTERVIEW, S.OFFERED, S.ACCEPTED)},
-    **{(s, S.WITHDRAWN): frozenset({CW}) for s in (S.PROPOSED, S.SENT, S.INTERVIEW, S.OFFERED, S.ACCEPTED)},
-    **{(s, S.LEFT): frozenset({CW, EMP}) for s in (S.STARTED, S.STAYED_30, S.STAYED_90, S.STAYED_180)},
-}
-SEAT_HOLDING = {S.ACCEPTED, S.STARTED, S.STAYED_30, S.STAYED_90, S.STAYED_180}
-NEEDS_REASON = set(ENDED_STATUSES)
-STAY_DAYS = {S.STAYED_30: 30, S.STAYED_90: 90, S.STAYED_180: 180}
+# Who moves a referral, by role; administrators may make any move (None), organisers none.
+MOVER = {Role.CASEWORKER: Mover.OFFICE, Role.EMPLOYER: Mover.BASE}
 
 
 def allowed_moves(status: S, role: Role) -> list[S]:
-    return [to for (frm, to), roles in TRANSITIONS.items()
-            if frm == status and (role == Role.ADMINISTRATOR or role in roles)]
-
-
-def visible_referrals(actor: Account) -> Select:
-    """Caseworkers: referrals of candidates in their scope. Employers: referrals sent to their base.
-    Administrators: all. Organisers: none (fairs bring their own view)."""
-    stmt = select(Referral)
-    if actor.role == Role.ADMINISTRATOR:
-        return stmt
-    if actor.role == Role.CASEWORKER:
-        scoped = visible_candidates(actor).with_only_columns(Candidate.id)
-        return stmt.where(Referral.candidate_id.in_(scoped))
-    if actor.role == Role.EMPLOYER:
-        return stmt.join(Slot, Slot.id == Referral.slot_id).where(
-            Slot.company_id == actor.company_id, Referral.status != S.PROPOSED)
-    return stmt.where(False)
+    if role == Role.ADMINISTRATOR:
+        return moves_from(status, None)
+    return moves_from(status, MOVER[role]) if role in MOVER else []
 
 
 def list_referrals(*, session: Session, actor: Account, filters: dict) -> Select:
-    stmt = visible_referrals(actor)
+    stmt = policy.referrals(actor)
     for key, column in (("status", Referral.status), ("slot_id", Referral.slot_id),
                         ("candidate_id", Referral.candidate_id)):
         if filters.get(key) is not None:
             stmt = stmt.where(column == filters[key])
     if filters.get("open") is True:
-        stmt = stmt.where(Referral.status.not_in(ENDED_STATUSES))
+        stmt = stmt.where(Referral.status.not_in(ENDED))
     columns = {"created_at": Referral.created_at, "updated_at": Referral.updated_at}
     return apply_sort(stmt, filters.get("sort", "-updated_at"), columns, Referral.id)
 
 
 def get_referral(*, session: Session, actor: Account, referral_id: int) -> Referral:
-    referral = session.scalar(visible_referrals(actor).where(Referral.id == referral_id))
-    if referral is None:
-        raise NotFound(_l("No such referral."))
-    return referral
+    return policy.find(session, actor, policy.referrals(actor), Referral, referral_id, _l("No such referral."),
+                       object_type="referral")
 
 
 def create_referral(*, session: Session, actor: Account, candidate_id: int, slot_id: int,
-                    note: str | None = None, send: bool = False, score: float | None = None,
-                    model_version: str | None = None) -> Referral:
-    """Propose a candidate for a slot (and send it to the base at once if `send`)."""
-    require_role(actor, Role.ADMINISTRATOR, Role.CASEWORKER)
+                    shared_note: str | None = None, internal_note: str | None = None, send: bool = False,
+                    score: float | None = None, model_version: str | None = None) -> Referral:
+    """Propose a candidate for a slot (and send it to the base at once if `send`). `shared_note` is written for
+    the base; `internal_note` stays with the office."""
+    policy.require(actor, policy.Rule.REFERRAL_CREATE, object_type="referral")
     try:
         candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
     except NotFound:
         raise Invalid(_l("No such candidate."), field="candidate_id") from None
-    if actor.role == Role.CASEWORKER and candidate.office_id != actor.office_id:
-        raise Forbidden(_l("Only the office that keeps the file refers the candidate."))
+    if not policy.keeps_file(actor, candidate):
+        raise policy.forbid(actor, _l("Only the office that keeps the file refers the candidate."),
+                            object_type="candidate", object_id=candidate.id)
     try:
         slot = get_slot(session=session, actor=actor, slot_id=slot_id)
     except NotFound:
@@ -112,8 +94,9 @@ def create_referral(*, session: Session, actor: Account, candidate_id: int, slot
         raise Conflict(_l("This slot is not open."), field="slot_id")
     if not slot.company.can_post_and_fill():
         raise Conflict(_l("This base's certification is not in force."), field="slot_id")
-    referral = Referral(candidate_id=candidate.id, slot_id=slot.id, status=S.PROPOSED, note=note,
-                        score=score, model_version=model_version, created_by_id=actor.id)
+    referral = Referral(candidate_id=candidate.id, slot_id=slot.id, status=S.PROPOSED, shared_note=shared_note,
+                        internal_note=internal_note, score=score, model_version=model_version,
+                        created_by_id=actor.id)
     session.add(referral)
     try:
         session.flush()
@@ -125,17 +108,22 @@ def create_referral(*, session: Session, actor: Account, candidate_id: int, slot
     session.add(ReferralEvent(referral_id=referral.id, from_status=None, to_status=S.PROPOSED,
                               on_date=today(), actor_id=actor.id))
     if send:
-        move(session, actor, referral, S.SENT, on_date=today(), reason=None)
+        move(session, actor, referral, S.SENT, on_date=today())
     session.commit()
     return referral
 
 
 def transition(*, session: Session, actor: Account, referral_id: int, to: S, on_date: dt.date | None = None,
-               reason: str | None = None) -> Referral:
-    """Move a referral one step, checking the role, the dates, consent and seats."""
+               reason_code: EndReason | None = None, shared_note: str | None = None,
+               internal_note: str | None = None) -> Referral:
+    """Move a referral one step, checking the role, the dates, the reason, consent and seats."""
     referral = get_referral(session=session, actor=actor, referral_id=referral_id)
+    if internal_note and actor.role == Role.EMPLOYER:
+        raise Invalid(_l("A base's note is always shared with the office: write it as the shared note."),
+                      field="internal_note")
     try:
-        move(session, actor, referral, to, on_date=on_date or today(), reason=reason)
+        move(session, actor, referral, to, on_date=on_date or today(), reason_code=reason_code,
+             shared_note=shared_note, internal_note=internal_note)
         session.commit()
     except Exception:
         session.rollback()
@@ -144,60 +132,65 @@ def transition(*, session: Session, actor: Account, referral_id: int, to: S, on_
 
 
 # The way forward from a new referral to each step an interview can end in (job fairs).
-_INTERVIEW_PATH = (S.PROPOSED, S.SENT, S.INTERVIEW, S.OFFERED)
+_INTERVIEW_PATH = PATH[:PATH.index(S.OFFERED) + 1]
 
 
 def record_interview_result(session: Session, actor: Account, *, candidate_id: int, slot_id: int, to: S,
-                            on_date: dt.date, reason: str) -> Referral | None:
+                            on_date: dt.date, internal_note: str, shared_note: str | None = None
+                            ) -> Referral | None:
     """What an interview at a job fair means for the pair's referral: `to` is INTERVIEW (a second
     interview), OFFERED or DECLINED. The live referral is moved forward along the usual path (or a new one
     is created and moved), one recorded event per step, with `actor` (the organiser or the booth's
     employer, who saw the interview) as the one who moved it. Consent, dates and seats are checked as for
     any move; the caller owns the transaction. A referral already at or past `to` is left as it is, and a
-    DECLINED with no live referral creates none (there is nothing to end)."""
+    DECLINED with no live referral creates none (there is nothing to end). `internal_note` (where the interview
+    was) goes on each move, `shared_note` (a base's words) on the last; a "no" ends the referral as not suitable."""
     referral = session.scalar(select(Referral).where(
-        Referral.candidate_id == candidate_id, Referral.slot_id == slot_id, Referral.status.not_in(ENDED_STATUSES)))
+        Referral.candidate_id == candidate_id, Referral.slot_id == slot_id, Referral.status.not_in(ENDED)))
     if to == S.DECLINED:
         if referral is None or (S.DECLINED not in allowed_moves(referral.status, Role.ADMINISTRATOR)):
             return referral
-        move(session, actor, referral, S.DECLINED, on_date=on_date, reason=reason, check_role=False)
+        move(session, actor, referral, S.DECLINED, on_date=on_date, reason_code=EndReason.NOT_SUITABLE,
+             internal_note=internal_note, shared_note=shared_note, check_role=False)
         return referral
     if referral is None:
         referral = Referral(candidate_id=candidate_id, slot_id=slot_id, status=S.PROPOSED, created_by_id=actor.id,
-                            note=reason)
+                            internal_note=internal_note)
         session.add(referral)
         session.flush()
         referral.events.append(ReferralEvent(from_status=None, to_status=S.PROPOSED, on_date=on_date,
-                                             actor_id=actor.id, reason=reason))
+                                             actor_id=actor.id, internal_note=internal_note))
     if referral.status not in _INTERVIEW_PATH:
         return referral  # accepted, started or staying: already past what an interview decides
-    for step in _INTERVIEW_PATH[_INTERVIEW_PATH.index(referral.status) + 1:_INTERVIEW_PATH.index(to) + 1]:
-        move(session, actor, referral, step, on_date=on_date, reason=reason, check_role=False)
+    steps = _INTERVIEW_PATH[_INTERVIEW_PATH.index(referral.status) + 1:_INTERVIEW_PATH.index(to) + 1]
+    for step in steps:
+        move(session, actor, referral, step, on_date=on_date, internal_note=internal_note,
+             shared_note=shared_note if step == steps[-1] else None, check_role=False)
     return referral
 
 
 def move(session: Session, actor: Account, referral: Referral, to: S, *, on_date: dt.date,
-         reason: str | None, check_role: bool = True) -> None:
+         reason_code: EndReason | None = None, shared_note: str | None = None, internal_note: str | None = None,
+         check_role: bool = True) -> None:
     """One step of a referral's lifecycle with every rule checked (role, office, dates, reason, consent, seats),
     recorded as an event. The caller owns the transaction (transition() commits one move; a visit commits its
     moves together with the visit)."""
     frm = referral.status
-    roles = TRANSITIONS.get((frm, to))
-    if roles is None:
+    if (frm, to) not in TRANSITIONS:
         raise Conflict(_l("A referral that is %(frm)s cannot become %(to)s.", frm=frm.value, to=to.value),
                        field="to")
-    if check_role and actor.role != Role.ADMINISTRATOR and actor.role not in roles:
+    if check_role and to not in allowed_moves(frm, actor.role):
         raise Forbidden(_l("Your role cannot make this move."))
-    if check_role and actor.role == Role.CASEWORKER and referral.candidate.office_id != actor.office_id:
-        raise Forbidden(_l("Only the office that keeps the file moves its referrals."))
+    if check_role and actor.role != Role.EMPLOYER and not policy.keeps_file(actor, referral.candidate):
+        raise policy.forbid(actor, _l("Only the office that keeps the file moves its referrals."),
+                            object_type="referral", object_id=referral.id)
     if on_date > today():
         raise Invalid(_l("The date cannot be in the future."), field="on_date")
     last = referral.events[-1].on_date if referral.events else None
     if last is not None and on_date < last:
         raise Invalid(_l("The date is before the referral's previous step (%(day)s).", day=last.isoformat()),
                       field="on_date")
-    if to in NEEDS_REASON and not reason:
-        raise Invalid(_l("Say why: a reason is required."), field="reason")
+    _check_reason(to, reason_code)
     if to == S.SENT and not has_consent(session, referral.candidate_id, ConsentKind.REFERRAL):
         raise Conflict(_l("The candidate has not consented to being referred to bases."), field="to")
     if to in STAY_DAYS and on_date < referral.started_on + dt.timedelta(days=STAY_DAYS[to]):
@@ -211,7 +204,7 @@ def move(session: Session, actor: Account, referral: Referral, to: S, *, on_date
         if not take_seat(session, referral.slot_id):
             raise Conflict(_l("No seat is free on this slot."), field="to")
         referral.holds_seat = True
-    elif to in ENDED_STATUSES and referral.holds_seat:
+    elif to in ENDED and referral.holds_seat:
         free_seat(session, referral.slot_id)
         referral.holds_seat = False
 
@@ -226,20 +219,44 @@ def move(session: Session, actor: Account, referral: Referral, to: S, *, on_date
     if to == S.STARTED:
         referral.started_on = on_date
         referral.candidate.status = CandidateStatus.PLACED
-    if to in ENDED_STATUSES:
-        referral.ended_on, referral.end_reason = on_date, reason
-        if frm in SEAT_HOLDING - {S.ACCEPTED}:
+    if to in ENDED:
+        referral.ended_on, referral.end_code = on_date, reason_code
+        if frm in IN_WORK:
             _candidate_back_to_active(session, referral)
-    referral.events.append(ReferralEvent(from_status=frm, to_status=to, on_date=on_date, reason=reason,
-                                         actor_id=actor.id))
+    referral.events.append(ReferralEvent(from_status=frm, to_status=to, on_date=on_date, reason_code=reason_code,
+                                         shared_note=shared_note, internal_note=internal_note, actor_id=actor.id))
     # Follow-up tasks and notifications listen here; they write in the same transaction as the move.
     referral_moved.send(session, referral=referral, frm=frm, to=to, on_date=on_date, actor=actor)
+
+
+def read_legacy_reason(data: dict, actor: Account) -> dict:
+    """API input of before the reason became a code (`reason`, free text): the text becomes the mover's note (a
+    base's words are shared with the office, an office's stay internal) and an ending without a code is 'other'.
+    Deprecated; accepted for one more version."""
+    data = dict(data)
+    reason = data.pop("reason", None)
+    if reason:
+        data.setdefault("shared_note" if actor.role == Role.EMPLOYER else "internal_note", reason)
+        if data.get("to") in END_REASONS and data.get("reason_code") is None:
+            data["reason_code"] = EndReason.OTHER
+    return data
+
+
+def _check_reason(to: S, reason_code: EndReason | None) -> None:
+    """An ending says why, with a code that fits it; nothing else has a reason."""
+    if to in END_REASONS:
+        if reason_code is None:
+            raise Invalid(_l("Say why: choose a reason."), field="reason_code")
+        if reason_code not in END_REASONS[to]:
+            raise Invalid(_l("This reason does not fit this ending."), field="reason_code")
+    elif reason_code is not None:
+        raise Invalid(_l("Only an ending has a reason."), field="reason_code")
 
 
 def _candidate_back_to_active(session: Session, referral: Referral) -> None:
     still_placed = session.scalar(
         select(Referral.id).where(Referral.candidate_id == referral.candidate_id, Referral.id != referral.id,
-                                  Referral.status.in_([S.STARTED, S.STAYED_30, S.STAYED_90, S.STAYED_180]))
+                                  Referral.status.in_(IN_WORK))
         .limit(1))
     if still_placed is None and referral.candidate.status == CandidateStatus.PLACED:
         referral.candidate.status = CandidateStatus.ACTIVE

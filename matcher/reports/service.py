@@ -19,23 +19,23 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from matcher import clock
-from matcher.auth.models import Account, Role
-from matcher.auth.scope import require_role
-from matcher.bases.models import Agreement, CertificationEvent, CertificationStatus, Company
-from matcher.bases.service import certified_in_date
+from matcher import clock, policy
+from matcher.auth.models import Account
+from matcher.bases.models import Agreement, CertificationEvent, CertificationStatus, Company, certified_in_date
 from matcher.candidates.models import Candidate, CandidateStatus, Certificate, Reoffence, Visit
 from matcher.clock import today
 from matcher.errors import Invalid
 from matcher.offices.models import JudicialOffice
 from matcher.places.models import Place, PlaceLevel, code_prefix
-from matcher.referrals.models import Referral, ReferralEvent, ReferralStatus
+from matcher.referrals import lifecycle
+from matcher.referrals.lifecycle import ReferralStatus
+from matcher.referrals.models import Referral, ReferralEvent
 from matcher.reports.definitions import BASE_FIGURES, BY_KEY, COUNTS, FIGURES, MONTHLY, RATES
 from matcher.slots.models import Slot, SlotKind, SlotStatus
 
 MAX_PERIOD_DAYS = 3653  # ten years: a month row each is still a readable table
-STAY_DAYS = 90
-STAYED_90 = (ReferralStatus.STAYED_90, ReferralStatus.STAYED_180)
+STAY_DAYS = lifecycle.OUTCOME_DAYS
+STAYED_90 = lifecycle.STAYED_AT_LEAST[STAY_DAYS]
 Unit = int | str  # a judicial office's id (people) or a place code (bases)
 
 
@@ -64,7 +64,7 @@ def registered_on(on: dt.date):
 
 def bureau_districts(*, session: Session, actor: Account) -> list[Place]:
     """The districts a bureau reports by (a district bureau: just its own)."""
-    require_role(actor, Role.ADMINISTRATOR, Role.ORGANISER)
+    policy.require(actor, policy.Rule.REPORT_READ)
     return _districts(session, actor)
 
 
@@ -77,7 +77,7 @@ def _districts(session: Session, actor: Account) -> list[Place]:
 
 def bureau_offices(*, session: Session, actor: Account, district: str | None = None) -> list[JudicialOffice]:
     """The judicial offices of the bureau's area (or of one district in it), in code order."""
-    require_role(actor, Role.ADMINISTRATOR, Role.ORGANISER)
+    policy.require(actor, policy.Rule.REPORT_READ)
     prefix = code_prefix(district) if district else (code_prefix(actor.bureau_code) if actor.bureau_code else "")
     return list(session.scalars(select(JudicialOffice).where(JudicialOffice.township_code.startswith(prefix))
                                 .order_by(JudicialOffice.township_code)))
@@ -354,7 +354,7 @@ def report(*, session: Session, actor: Account, date_from: dt.date, date_to: dt.
     `by` ("district", "office" or "both") adds rows by district and/or by judicial office inside the area;
     `months` a row per month of the period. The definitions are in matcher.reports.definitions.
     """
-    require_role(actor, Role.ADMINISTRATOR)
+    policy.require(actor, policy.Rule.REPORT_FULL)
     return _report(session, actor, date_from=date_from, date_to=date_to, district=district, office_id=office_id,
                    by=by, months=months)
 
@@ -409,7 +409,7 @@ def bureau_figures(*, session: Session, actor: Account, district: str | None = N
     """The dashboard's figures for an area and a period: those of the report it shows (DASHBOARD_FIGURES, defined
     in matcher.reports.definitions), flat, with what its charts need: registered candidates by district and by risk
     grade, placements by month, and the referrals made in the period by their current status."""
-    require_role(actor, Role.ADMINISTRATOR, Role.ORGANISER)
+    policy.require(actor, policy.Rule.REPORT_READ)
     result = _report(session, actor, date_from=date_from, date_to=date_to, district=district, office_id=None,
                      by="district", months=True, wanted=DASHBOARD_FIGURES)
     on = result["on"]
@@ -439,7 +439,7 @@ def bureau_figures(*, session: Session, actor: Account, district: str | None = N
 
 def organiser_overview(*, session: Session, actor: Account) -> dict:
     """Certified bases and their open slots in the bureau's area: slots, seats and free seats by course."""
-    require_role(actor, Role.ADMINISTRATOR, Role.ORGANISER)
+    policy.require(actor, policy.Rule.REPORT_READ)
     prefix = code_prefix(actor.bureau_code) if actor.bureau_code else ""
     in_force = certified_in_date()
     open_slots = (Slot.status == SlotStatus.OPEN, Company.place_code.startswith(prefix), in_force)

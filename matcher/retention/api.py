@@ -7,10 +7,9 @@ import datetime as dt
 from flask.views import MethodView
 from marshmallow import fields, validate
 
+from matcher import policy
 from matcher.apiutil import Schema, blueprint
 from matcher.auth.current import current_actor
-from matcher.auth.models import Role
-from matcher.auth.scope import require_role
 from matcher.extensions import db
 from matcher.retention import service
 
@@ -55,5 +54,5 @@ class RetentionRuns(MethodView):
     def post(self, data):
         """Run retention now (or as a dry run) and get the report"""
         actor = current_actor()
-        require_role(actor, Role.ADMINISTRATOR)
+        policy.require(actor, policy.Rule.RETENTION_RUN)
         return service.run(session=db.session, actor=actor, **data).as_dict()

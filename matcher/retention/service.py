@@ -33,20 +33,19 @@ from flask import current_app
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
-from matcher import clock
+from matcher import clock, policy
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account
 from matcher.candidates.models import Candidate, CandidateStatus, Consent, Reoffence, RiskAssessment, Visit
 from matcher.clock import today
 from matcher.followup.models import FollowUpTask, TaskStatus
 from matcher.places.models import Place
-from matcher.referrals.models import ENDED_STATUSES, Referral, ReferralStatus
+from matcher.referrals.lifecycle import SETTLED
+from matcher.referrals.models import Referral, ReferralEvent
 
 BATCH_SIZE = 200
 ARCHIVED_NAME = "已归档 {public_id}"
 ARCHIVED_HASH = "archived:{public_id}"  # never a sha256 hex digest, so no ID number can match it
-# A referral that still needs someone's action: not ended, and not at its last milestone.
-SETTLED = (*ENDED_STATUSES, ReferralStatus.STAYED_180)
 # What archiving removes, as the audit log names fields (names only).
 REMOVED_FIELDS = ("name", "id_number", "phone", "residence_address", "residence", "ethnicity",
                   "release_institution", "notes")
@@ -95,7 +94,8 @@ def _skip_reasons(session: Session, ids: list[int]) -> dict[int, str]:
 
 def run(*, session: Session, actor: Account | None = None, as_of: dt.date | None = None, dry_run: bool = False,
         days: int | None = None, batch_size: int = BATCH_SIZE) -> RetentionReport:
-    """Archive every due file (or, on a dry run, count them) and report per office what was done."""
+    """Archive every due file (or, on a dry run, count them) and report per office what was done. An
+    administrator archives the files of its area; the command line (no actor) every file."""
     as_of = as_of or today()
     days = retention_days() if days is None else days
     cutoff = as_of - dt.timedelta(days=days)
@@ -104,7 +104,10 @@ def run(*, session: Session, actor: Account | None = None, as_of: dt.date | None
     skipped: Counter[str] = Counter()
     after = 0
     while True:
-        ids = list(session.scalars(due_statement(cutoff).where(Candidate.id > after).limit(batch_size)))
+        due = due_statement(cutoff).where(Candidate.id > after)
+        if actor is not None:
+            due = due.where(Candidate.id.in_(policy.candidate_ids(actor)))
+        ids = list(session.scalars(due.limit(batch_size)))
         if not ids:
             break
         after = ids[-1]
@@ -152,16 +155,19 @@ def archive(session: Session, candidate: Candidate, *, actor: Account | None = N
     candidate.status = CandidateStatus.CLOSED
     candidate.archived_at = clock.now()
     cid = candidate.id
-    for model, column in ((Visit, Visit.note), (Reoffence, Reoffence.note), (Consent, Consent.note),
-                          (RiskAssessment, RiskAssessment.reason)):
-        session.execute(update(model).where(model.candidate_id == cid, column.is_not(None))
-                        .values({column.key: None}).execution_options(synchronize_session=False))
     referral_ids = select(Referral.id).where(Referral.candidate_id == cid).scalar_subquery()
-    session.execute(update(Referral).where(Referral.candidate_id == cid, Referral.note.is_not(None))
-                    .values(note=None).execution_options(synchronize_session=False))
-    session.execute(update(FollowUpTask).where(FollowUpTask.referral_id.in_(referral_ids),
-                                               FollowUpTask.note.is_not(None))
-                    .values(note=None).execution_options(synchronize_session=False))
+    # Every free text written about the person, by whoever: what it says may be about their health or family.
+    for model, column, of_person in (
+            (Visit, Visit.note, Visit.candidate_id == cid), (Reoffence, Reoffence.note, Reoffence.candidate_id == cid),
+            (Consent, Consent.note, Consent.candidate_id == cid),
+            (RiskAssessment, RiskAssessment.reason, RiskAssessment.candidate_id == cid),
+            (Referral, Referral.internal_note, Referral.candidate_id == cid),
+            (Referral, Referral.shared_note, Referral.candidate_id == cid),
+            (ReferralEvent, ReferralEvent.internal_note, ReferralEvent.referral_id.in_(referral_ids)),
+            (ReferralEvent, ReferralEvent.shared_note, ReferralEvent.referral_id.in_(referral_ids)),
+            (FollowUpTask, FollowUpTask.note, FollowUpTask.referral_id.in_(referral_ids))):
+        session.execute(update(model).where(of_person, column.is_not(None))
+                        .values({column.key: None}).execution_options(synchronize_session=False))
     _clear_fair_answers(session, cid)
     audit(session, actor=actor, action="archive", object_type="candidate", object_id=cid, fields=REMOVED_FIELDS)
 

@@ -18,7 +18,7 @@ from matcher.candidates.models import (
     RiskGrade,
     Sex,
 )
-from matcher.referrals.models import ReferralStatus
+from matcher.referrals.lifecycle import EndReason, ReferralStatus
 from matcher.slots.models import SlotKind, SlotStatus
 
 MAX_ROWS = 20_000
@@ -130,6 +130,14 @@ REFERRAL_STATUS = _labels(ReferralStatus, {
     ReferralStatus.WITHDRAWN: ("撤回",), ReferralStatus.LEFT: ("离职",),
 })
 
+END_REASON = _labels(EndReason, {
+    EndReason.NOT_SUITABLE: ("不合适",), EndReason.POSITION_FILLED: ("岗位已满",), EndReason.NO_SHOW: ("未到场",),
+    EndReason.CANDIDATE_DECLINED: ("本人放弃",), EndReason.OTHER_JOB: ("另有工作", "另谋职业"),
+    EndReason.HEALTH: ("健康原因",), EndReason.MOVED_AWAY: ("迁居外地",), EndReason.FAMILY: ("家庭原因",),
+    EndReason.DISMISSED: ("被辞退",), EndReason.CONTRACT_ENDED: ("合同期满", "培训结束"),
+    EndReason.PERSONAL: ("个人原因",), EndReason.OTHER: ("其他",),
+})
+
 PLACE_HELP = "a place code (digits) or a place name as in the reference data (稠城街道, 义乌市稠城街道)"
 
 CANDIDATE_COLUMNS: tuple[Column, ...] = (
@@ -137,8 +145,12 @@ CANDIDATE_COLUMNS: tuple[Column, ...] = (
            "(a new file gets a new id).", mode=EXPORT_ONLY),
     Column("name", "姓名", "Full name.", required=True, personal=True),
     Column("id_number", "身份证号", "18-character citizen ID number (GB 11643, check character verified). "
-           "Import only: Xintu keeps a keyed hash and the masked form, never the number. A number already on "
-           "file, or twice in the file, is a row error.", required=True, mode=IMPORT_ONLY),
+           "Import only: Xintu keeps a keyed hash and the masked form, never the number. Full-width or other "
+           "digits, spaces and invisible characters are read as the same number. A number twice in the file is "
+           "a row error, and so is one already on file: a file you can see is named as existing; one kept "
+           "outside your scope only as registered elsewhere (the bureau transfers it). Each such lookup is "
+           "written to the audit log, and an account may make `XINTU_ID_LOOKUPS_PER_DAY` (100) a day: beyond "
+           "that the file is refused as a whole.", required=True, mode=IMPORT_ONLY),
     Column("id_number_masked", "身份证号（脱敏）", "Masked ID number (`3307**********12`). Export only.",
            mode=EXPORT_ONLY, personal=True),
     Column("sex", "性别", "Read from the ID number when empty; must match it when given.",
@@ -265,14 +277,20 @@ REFERRAL_COLUMNS: tuple[Column, ...] = (
            "otherwise.", type=DATE),
     Column("ended_on", "结束日期", "End date: required for declined, withdrawn and left; empty otherwise.",
            type=DATE),
-    Column("end_reason", "结束原因", "Why it ended: required with ended_on."),
+    Column("end_code", "结束原因", "Why it ended, as a code (the only reason a base learns): with ended_on; "
+           "`other` when empty. Declined: not_suitable, position_filled, no_show, candidate_declined, other. "
+           "Withdrawn: other_job, candidate_declined, health, moved_away, family, personal, other. Left: other_job, "
+           "health, moved_away, family, dismissed, contract_ended, personal, other.", type=ENUM, choices=END_REASON),
+    Column("end_note", "结束说明", "The office's internal note on the ending (free text): kept on the referral's "
+           "history, read only by the office; never in a base's view or a pseudonymous export.", personal=True),
 )
 
 RELEASE_LIST_COLUMNS: tuple[Column, ...] = (
     Column("name", "姓名", "Full name.", required=True),
     Column("id_number", "身份证号", "18-character citizen ID number (GB 11643, check character verified). It "
            "decides whether the row opens a new file or updates the one kept for this number (Xintu keeps a "
-           "keyed hash and the masked form, never the number). Twice in the file is a row error.",
+           "keyed hash and the masked form, never the number; full-width or other digits and spaces are read as the "
+           "same number). Twice in the file is a row error.",
            required=True, mode=IMPORT_ONLY),
     Column("sex", "性别", "Read from the ID number when empty; must match it when given.",
            type=ENUM, choices=SEX),
@@ -420,8 +438,10 @@ the pre-release lists that prisons and detention centres send.
 - **Cells**: empty means "not given". Dates as `2025-03-01` (also `2025/3/1`, `2025.3.1`, `2025年3月1日`
   or an Excel date). Yes/no as `true`/`false` (also `yes`/`no`, `1`/`0`, `是`/`否`). Values from a fixed
   list as the code shown (also the Chinese labels listed). Lists are separated by `;` (also `；`).
-  A text cell that starts with `=`, `+`, `-` or `@` is written to CSV with a leading `'` so spreadsheet
-  programs do not run it as a formula; the `'` is removed again on import.
+  Every text cell of an export (lists included) that starts with `=`, `+`, `-`, `@`, a tab or a carriage
+  return (or full-width `＝＋－＠`) is written, to CSV and to Excel, with a leading `'` so spreadsheet
+  programs do not run it as a formula, even after saving the file again; the `'` is removed again on
+  import. Numbers stay numbers.
 
 ## All or nothing
 An import checks every row with the same rules as the API (the create schemas and the services) and then

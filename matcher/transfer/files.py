@@ -18,10 +18,10 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from matcher.errors import Invalid
+from matcher.spreadsheets import append_row, neutralise_formula, strip_formula_guard
 from matcher.transfer.columns import (
     IGNORED_HEADERS,
     MAX_ROWS,
-    TEXT,
     Column,
     header_lookup,
     normalise_header,
@@ -34,8 +34,6 @@ CSV_EXTENSIONS = (".csv", ".txt", ".tsv", "")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A title row or two above the header is common in rosters; look this far for the header.
 HEADER_SEARCH_ROWS = 10
-# Cells starting with these are formulas to spreadsheet programs (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -172,9 +170,7 @@ def _clean(value: Any) -> Any:
     if value is None:
         return None
     if isinstance(value, str):
-        value = value.strip()
-        if value.startswith("'") and value[1:2] in FORMULA_STARTS:
-            value = value[1:]  # our own guard against formulas, see _csv_text
+        value = strip_formula_guard(value.strip())  # our own guard against formulas, on export
         return value or None
     return value
 
@@ -274,17 +270,16 @@ def _xlsx_value(value: Any) -> Any:
 # --- Writing ------------------------------------------------------------------------------------
 
 
-def _csv_text(value: Any, column: Column) -> str:
+def _csv_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
-    text = str(value)
-    if column.type == TEXT and text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
+    if isinstance(value, str):  # every text cell, whatever its column (lists too); numbers stay numbers
+        return neutralise_formula(value)
+    return str(value)
 
 
 def write_csv(columns: Sequence[Column], rows: Iterable[dict], *, headers: str = "en",
@@ -294,7 +289,7 @@ def write_csv(columns: Sequence[Column], rows: Iterable[dict], *, headers: str =
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([c.header(headers) for c in columns])
     for row in rows:
-        writer.writerow([_csv_text(row.get(c.name), c) for c in columns])
+        writer.writerow([_csv_text(row.get(c.name)) for c in columns])
     text = buffer.getvalue()
     if encoding in ("gbk", "gb18030"):
         try:
@@ -308,30 +303,13 @@ def write_csv(columns: Sequence[Column], rows: Iterable[dict], *, headers: str =
 def write_xlsx(columns: Sequence[Column], rows: Iterable[dict], *, headers: str = "en",
                sheet_title: str = "data") -> bytes:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=sheet_title[:31])
     sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header_cells = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=column.header(headers))
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
+    append_row(sheet, [column.header(headers) for column in columns], bold=True)
     for row in rows:
-        cells = []
-        for column in columns:
-            value = row.get(column.name)
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # never a formula, whatever the text starts with
-            elif isinstance(value, dt.date):
-                cell.number_format = "yyyy-mm-dd"
-            cells.append(cell)
-        sheet.append(cells)
+        append_row(sheet, [row.get(column.name) for column in columns])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

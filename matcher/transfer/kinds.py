@@ -25,12 +25,22 @@ from matcher.bases.schemas import CompanyCreateSchema
 from matcher.bases.service import create_company, list_companies
 from matcher.candidates.models import Candidate, CandidateStatus, Consent, ConsentKind, Education
 from matcher.candidates.schemas import CandidateCreateSchema
-from matcher.candidates.service import create_candidate, list_candidates, receive_hand_over
+from matcher.candidates.service import (
+    ID_NUMBER_ON_FILE,
+    REGISTERED_ELSEWHERE,
+    create_candidate,
+    find_id_number,
+    id_lookups_exhausted,
+    id_lookups_left,
+    list_candidates,
+    receive_hand_over,
+)
 from matcher.clock import today
 from matcher.errors import Conflict
-from matcher.identifiers import hash_id_number, is_valid_id_number
-from matcher.referrals.models import ENDED_STATUSES, Referral, ReferralEvent, ReferralStatus
-from matcher.referrals.service import SEAT_HOLDING, STAY_DAYS, list_referrals
+from matcher.identifiers import hash_id_number, is_valid_id_number, normalise_id_number
+from matcher.referrals.lifecycle import END_REASONS, ENDED, SEAT_HOLDING, STAY_DAYS, EndReason, ReferralStatus
+from matcher.referrals.models import Referral, ReferralEvent
+from matcher.referrals.service import list_referrals
 from matcher.slots.models import Slot, SlotStatus
 from matcher.slots.schemas import SlotCreateSchema
 from matcher.slots.service import create_slot, list_slots, set_slot_status, take_seat
@@ -46,7 +56,7 @@ from matcher.transfer.columns import (
 
 ADMIN, CW, EMP, ORG = Role.ADMINISTRATOR, Role.CASEWORKER, Role.EMPLOYER, Role.ORGANISER
 PERSONAL = frozenset(c.name for c in CANDIDATE_COLUMNS if c.personal)  # never leave the process unless identified
-IMPORTED_REASON = "imported"
+IMPORTED_NOTE = "imported"  # the internal note on every event an import writes
 
 
 class Importer:
@@ -59,6 +69,9 @@ class Importer:
     def __init__(self, session: Session, actor: Account):
         self.session, self.actor = session, actor
         self.schema = self.make_schema()  # one instance for all rows: building a schema is not free
+        # Files outside the actor's scope that rows found by ID number: audited once the import's transaction
+        # has ended, whatever its outcome (a dry run rolls back), by service.import_file.
+        self.id_lookups: list[int] = []
 
     def make_schema(self) -> Schema:
         raise NotImplementedError
@@ -111,6 +124,7 @@ class CandidateImporter(Importer):
         super().__init__(session, actor)
         self.pepper = current_app.config["ID_NUMBER_PEPPER"]
         self.seen: dict[str, int] = {}
+        self.id_lookups_left: int | None = None  # read from the audit log at the first file found elsewhere
 
     def make_schema(self) -> Schema:
         return CandidateCreateSchema()
@@ -124,9 +138,17 @@ class CandidateImporter(Importer):
         if digest in self.seen:
             return {"id_number": [_l("The same ID number is in row %(row)s.", row=self.seen[digest])]}
         self.seen[digest] = row_number
-        if self.session.scalar(select(Candidate.id).where(Candidate.id_number_hash == digest)) is not None:
-            return {"id_number": [_l("A file for this ID number already exists.")]}
-        return {}
+        found = find_id_number(session=self.session, actor=self.actor, number=loaded["id_number"])
+        if found is None:
+            return {}
+        if found.in_scope:
+            return {"id_number": [ID_NUMBER_ON_FILE]}
+        self.id_lookups.append(found.candidate_id)
+        if self.id_lookups_left is None:
+            self.id_lookups_left = id_lookups_left(self.session, self.actor)
+        if len(self.id_lookups) > self.id_lookups_left:
+            raise id_lookups_exhausted(field="file")  # the whole file: no row's answer is given
+        return {"id_number": [REGISTERED_ELSEWHERE]}
 
     def create(self, loaded: dict) -> None:
         create_candidate(session=self.session, actor=self.actor, data=loaded)
@@ -297,7 +319,8 @@ class ReferralHistorySchema(Schema):
     created_on = fields.Date(required=True)
     started_on = fields.Date()
     ended_on = fields.Date()
-    end_reason = fields.Str(validate=validate.Length(min=1, max=500))
+    end_code = fields.Enum(EndReason, by_value=True)
+    end_note = fields.Str(validate=validate.Length(min=1, max=500))
 
     @validates_schema
     def _coherent(self, data, **_kwargs):
@@ -311,16 +334,17 @@ class ReferralHistorySchema(Schema):
         for name in ("created_on", "started_on", "ended_on"):
             if data.get(name) and data[name] > today():
                 add(name, _l("The date cannot be in the future."))
-        if status in ENDED_STATUSES:
+        if status in ENDED:
             if ended is None:
                 add("ended_on", _l("An ended referral (declined, withdrawn, left) needs its end date."))
-            if not data.get("end_reason"):
-                add("end_reason", _l("Say why: a reason is required."))
+            if data.get("end_code") is not None and data["end_code"] not in END_REASONS[status]:
+                add("end_code", _l("This reason does not fit this ending."))
         elif status is not None:
             if ended is not None:
                 add("ended_on", _l("Only declined, withdrawn or left referrals have an end date."))
-            if data.get("end_reason"):
-                add("end_reason", _l("Only declined, withdrawn or left referrals have an end reason."))
+            for name in ("end_code", "end_note"):
+                if data.get(name):
+                    add(name, _l("Only declined, withdrawn or left referrals have an end reason."))
         if status in STARTED_STATUSES and started is None:
             add("started_on", _l("A referral that started needs its start date."))
         elif status is not None and status not in STARTED_STATUSES and started is not None:
@@ -360,7 +384,7 @@ class ReferralImporter(Importer):
         if errors:
             return errors
         loaded["candidate_obj"], loaded["slot_obj"] = candidate, slot
-        if loaded["status"] not in ENDED_STATUSES:
+        if loaded["status"] not in ENDED:
             pair = (candidate.id, slot.id)
             if pair in self.live_pairs:
                 return {"slot_id": [_l("The same candidate has a live referral to this slot in row %(row)s.",
@@ -368,13 +392,13 @@ class ReferralImporter(Importer):
             self.live_pairs[pair] = row_number
             live = self.session.scalar(select(Referral.id).where(
                 Referral.candidate_id == candidate.id, Referral.slot_id == slot.id,
-                Referral.status.not_in(ENDED_STATUSES)).limit(1))
+                Referral.status.not_in(ENDED)).limit(1))
             if live is not None:
                 return {"slot_id": [_l("This candidate already has a live referral to this slot.")]}
         return {}
 
     def _candidate(self, reference: str) -> Candidate | None:
-        text = reference.strip().upper()
+        text = normalise_id_number(reference)  # a public id reads the same way: XT-…, also typed full-width
         if is_valid_id_number(text):
             digest = hash_id_number(text, self.pepper)
             return self.session.scalar(select(Candidate).where(Candidate.id_number_hash == digest))
@@ -393,18 +417,18 @@ class ReferralImporter(Importer):
             raise Conflict(_l("No seat is free on this slot."), field="status")
         at = clock.china_midnight(created_on)  # the referral's day, as China's calendar has it
         referral = Referral(candidate_id=candidate.id, slot_id=slot.id, status=status, holds_seat=holds_seat,
-                            started_on=started_on, ended_on=ended_on, end_reason=loaded.get("end_reason"),
-                            created_by_id=self.actor.id, created_at=at)
-        events = [(None, S.PROPOSED, created_on, IMPORTED_REASON)]
+                            started_on=started_on, ended_on=ended_on, created_by_id=self.actor.id, created_at=at,
+                            end_code=(loaded.get("end_code") or EndReason.OTHER) if status in ENDED else None)
+        events = [(None, S.PROPOSED, created_on, IMPORTED_NOTE)]
         if started_on is not None and status != S.STARTED:
-            events.append((S.PROPOSED, S.STARTED, started_on, IMPORTED_REASON))
+            events.append((S.PROPOSED, S.STARTED, started_on, IMPORTED_NOTE))
         if status != S.PROPOSED:
             day = ended_on or (started_on + dt.timedelta(days=STAY_DAYS[status]) if status in STAY_DAYS
                                else started_on or created_on)
-            reason = loaded.get("end_reason") or IMPORTED_REASON
-            events.append((events[-1][1], status, day, reason))
-        referral.events = [ReferralEvent(from_status=frm, to_status=to, on_date=day, reason=reason,
-                                         actor_id=self.actor.id) for frm, to, day, reason in events]
+            events.append((events[-1][1], status, day, loaded.get("end_note") or IMPORTED_NOTE))
+        referral.events = [ReferralEvent(from_status=frm, to_status=to, on_date=day, internal_note=note,
+                                         reason_code=referral.end_code if to == status and to in ENDED else None,
+                                         actor_id=self.actor.id) for frm, to, day, note in events]
         self.session.add(referral)
         if status in STARTED_STATUSES - {S.LEFT} and candidate.status in (CandidateStatus.ACTIVE,
                                                                           CandidateStatus.PRE_RELEASE):
@@ -432,10 +456,12 @@ class ReferralExporter(Exporter):
                 "id": r.id, "candidate": r.candidate.public_id, "slot_id": r.slot_id,
                 "slot_title": r.slot.title, "company_name": r.slot.company.name, "status": r.status,
                 "created_on": created_on, "started_on": r.started_on, "ended_on": r.ended_on,
-                "end_reason": r.end_reason,
+                "end_code": r.end_code,
             }
             if identified:
                 row["candidate_name"] = r.candidate.name
+                ending = r.events[-1] if r.events and r.events[-1].to_status in ENDED else None
+                row["end_note"] = ending.internal_note if ending is not None else None
             yield row
 
 

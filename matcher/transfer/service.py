@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account, Role
+from matcher.candidates.service import record_id_lookups
 from matcher.clock import today
 from matcher.errors import DomainError, Forbidden, Invalid, NotFound
 from matcher.reference.models import Course, Skill
@@ -70,24 +71,30 @@ def import_file(*, session: Session, actor: Account, kind: str, data: bytes, fil
         raise Forbidden(_l("Your role cannot import %(kind)s.", kind=kind))
     table = read_table(data, filename, importer_cls.columns)
     errors: dict[str, dict] = {}
-    with _savepoint_session(session) as work:
-        importer = importer_cls(work, work.get(Account, actor.id))
-        vocabulary = _vocabulary(work)
-        order = {column.name: index for index, column in enumerate(importer.columns)}
-        if progress is not None:  # a long job's progress (matcher.jobs): rows checked and imported so far
-            progress(0, len(table.rows), "Checking and importing the rows")
-        for done, row in enumerate(table.rows, start=1):
-            row_errors = _import_row(importer, table.columns, row, vocabulary)
-            if row_errors:
-                ordered = sorted(row_errors.items(), key=lambda item: order.get(item[0], -1))
-                errors[str(row.number)] = dict(ordered)
-            if progress is not None:
-                progress(done, len(table.rows), "Checking and importing the rows")
-        outcome = importer.outcome()
-    if errors or dry_run:
-        session.rollback()
-    else:
-        session.commit()
+    importer: Importer | None = None
+    try:
+        with _savepoint_session(session) as work:
+            importer = importer_cls(work, work.get(Account, actor.id))
+            vocabulary = _vocabulary(work)
+            order = {column.name: index for index, column in enumerate(importer.columns)}
+            if progress is not None:  # a long job's progress (matcher.jobs): rows checked and imported so far
+                progress(0, len(table.rows), "Checking and importing the rows")
+            for done, row in enumerate(table.rows, start=1):
+                row_errors = _import_row(importer, table.columns, row, vocabulary)
+                if row_errors:
+                    ordered = sorted(row_errors.items(), key=lambda item: order.get(item[0], -1))
+                    errors[str(row.number)] = dict(ordered)
+                if progress is not None:
+                    progress(done, len(table.rows), "Checking and importing the rows")
+            outcome = importer.outcome()
+        if errors or dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    finally:
+        if importer is not None and importer.id_lookups:
+            # After the import's own transaction: a dry run or a refused file must still leave this trace.
+            record_id_lookups(session, actor, importer.id_lookups)
     if errors:
         raise Invalid(_l("%(count)s of %(total)s rows have errors; nothing was imported.",
                          count=len(errors), total=len(table.rows)), errors={"rows": errors})

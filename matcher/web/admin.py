@@ -29,6 +29,7 @@ from matcher.extensions import db
 from matcher.matching.schemas import EvaluationQuerySchema
 from matcher.matching.service import activate_model, evaluate, list_models
 from matcher.offices.service import list_offices
+from matcher.referrals import lifecycle
 from matcher.reports.service import bureau_districts, bureau_figures, default_period
 from matcher.web import actor, bp, page
 from matcher.web.forms import error_status, form_errors, parse_date, place_input, put, text
@@ -62,8 +63,7 @@ def admin_home():
     }
     return render_template("web/admin/dashboard.html", figures=figures, districts=districts, charts=charts,
                            district=district, date_from=date_from, date_to=date_to, errors=errors,
-                           statuses=["sent", "interview", "offered", "accepted", "started", "stayed_30", "stayed_90",
-                                     "stayed_180", "declined", "withdrawn", "left", "proposed"])
+                           statuses=[*lifecycle.PATH[1:], *lifecycle.ENDED, lifecycle.PATH[0]])
 
 
 # ---- bases and their certification ---------------------------------------------------------------

@@ -28,7 +28,7 @@ def _filters(args) -> tuple[dict, dict, bool]:
     return raw, filters, nobody
 
 
-def _page(verification: tuple | None = None):
+def _page(verification: audit.LogVerification | None = None):
     raw, filters, nobody = _filters(request.args)
     stmt = audit.search_events(session=db.session, actor=actor(), filters=filters)
     if nobody:
@@ -50,4 +50,4 @@ def admin_audit():
 @bp.route("/admin/audit/verify", methods=["POST"])
 @page(Role.ADMINISTRATOR)
 def admin_audit_verify():
-    return _page(audit.verify_for(session=db.session, actor=actor()))
+    return _page(audit.verify_log_for(session=db.session, actor=actor()))

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from matcher.auth.models import Role
-from matcher.bases.models import CertificationStatus, Company
+from matcher.bases.models import Company, certified_in_date
 from matcher.candidates import service as candidates
 from matcher.candidates.models import (
     Candidate,
@@ -45,14 +45,16 @@ from matcher.extensions import db
 from matcher.matching import service as matching
 from matcher.places.service import get_place
 from matcher.reference.service import list_courses, list_skills
+from matcher.referrals import lifecycle
 from matcher.referrals import service as referrals
-from matcher.referrals.models import ENDED_STATUSES, Referral
-from matcher.referrals.models import ReferralStatus as S
+from matcher.referrals.lifecycle import ENDED
+from matcher.referrals.models import Referral
 from matcher.referrals.schemas import TransitionSchema
 from matcher.slots.service import get_slot, list_slots
 from matcher.web import actor, bp, page
 from matcher.web.followup import file_extras as followup_extras
 from matcher.web.forms import int_in, is_htmx, lang_code, leaves
+from matcher.web.labels import label
 
 CW = Role.CASEWORKER
 PAGE_SIZE = 50
@@ -62,11 +64,6 @@ MILESTONE_NOTICE_DAYS = 7
 SKILL_LEVELS = (1, 2, 3, 4)
 MIN_SKILL_ROWS, MAX_SKILL_ROWS = 3, 30
 MIN_COURSE_ROWS, MAX_COURSE_ROWS = 3, 5
-WAITING = (S.PROPOSED, S.SENT, S.INTERVIEW, S.OFFERED, S.ACCEPTED)
-LIVE_ORDER = (S.PROPOSED, S.SENT, S.INTERVIEW, S.OFFERED, S.ACCEPTED, S.STARTED, S.STAYED_30, S.STAYED_90,
-              S.STAYED_180)
-# The next stay to confirm after each placed status, in days from the start.
-NEXT_MILESTONE = {S.STARTED: (S.STAYED_30, 30), S.STAYED_30: (S.STAYED_90, 90), S.STAYED_90: (S.STAYED_180, 180)}
 
 
 # ---- small helpers ------------------------------------------------------------------------------
@@ -183,17 +180,17 @@ def caseworker_home():
 
     kept_here = Referral.candidate.has(Candidate.office_id == me.office_id)
     waiting_stmt = referrals.list_referrals(session=db.session, actor=me, filters={"sort": "updated_at"}) \
-        .where(kept_here, Referral.status.in_(WAITING))
+        .where(kept_here, Referral.status.in_(lifecycle.WAITING))
     waiting_counts = _count_by(waiting_stmt, "status")
     waiting = list(db.session.scalars(waiting_stmt.limit(PAGE_SIZE)))
 
     placed_stmt = referrals.list_referrals(session=db.session, actor=me, filters={"sort": "updated_at"}) \
-        .where(kept_here, Referral.status.in_(list(NEXT_MILESTONE)))
+        .where(kept_here, Referral.status.in_(list(lifecycle.NEXT_STAY)))
     milestones = []
     for referral in db.session.scalars(placed_stmt):
         if referral.started_on is None:
             continue
-        target, days = NEXT_MILESTONE[referral.status]
+        target, days = lifecycle.NEXT_STAY[referral.status]
         due = referral.started_on + dt.timedelta(days=days)
         if due <= day + dt.timedelta(days=MILESTONE_NOTICE_DAYS):
             milestones.append({"referral": referral, "target": target, "due": due, "days": days,
@@ -204,7 +201,7 @@ def caseworker_home():
         total=sum(by_status.values()), key_subjects=key_subjects, releasing=releasing,
         releasing_total=releasing_total, waiting=waiting, waiting_counts=waiting_counts,
         waiting_total=sum(waiting_counts.values()), milestones=milestones, today=day,
-        statuses=list(CandidateStatus), grades=list(RiskGrade), waiting_statuses=WAITING,
+        statuses=list(CandidateStatus), grades=list(RiskGrade), waiting_statuses=lifecycle.WAITING,
         window=RELEASE_WINDOW_DAYS)
 
 
@@ -405,6 +402,8 @@ def _render_file(candidate: Candidate, *, forms: dict | None = None, errors: dic
         visits=candidates.list_visits(session=db.session, actor=me, candidate_id=candidate.id),
         referrals=referral_rows, courses=dict(_course_choices()), skill_names=_skill_names(),
         forms=defaults, errors=errors or {}, visit_kinds=list(VisitKind), grades=list(RiskGrade), **extras,
+        leave_reasons=[(code.value, label(code, "end_reason"))
+                       for code in lifecycle.END_REASONS[lifecycle.ReferralStatus.LEFT]],
         consent_kinds=GENERAL_CONSENT_KINDS, **_disclosure_context(candidate, referral_rows)), status
 
 
@@ -439,7 +438,8 @@ def _present(form: MultiDict, *keys: str) -> dict:
 @page(CW)
 def caseworker_visit(candidate_id: int):
     return _record(candidate_id, "visit", VisitCreateSchema(),
-                   lambda form: _present(form, "visited_on", "kind", "note", "referral_id", "employment_state"),
+                   lambda form: _present(form, "visited_on", "kind", "note", "referral_id", "employment_state",
+                                         "end_code"),
                    candidates.add_visit, _("The visit is recorded."))
 
 
@@ -478,9 +478,8 @@ def _disclosure_context(candidate: Candidate, referral_rows) -> dict:
     referred: dict[int, Company] = {}
     for referral in referral_rows:
         referred.setdefault(referral.slot.company_id, referral.slot.company)
-    certified = [c for c in session.scalars(select(Company).where(
-        Company.certification_status == CertificationStatus.CERTIFIED).order_by(Company.name))
-        if c.id not in referred]
+    certified = [c for c in session.scalars(select(Company).where(certified_in_date()).order_by(Company.name))
+                 if c.id not in referred]  # in force today, not merely certified once
     return {"disclosures": disclosures, "referred_bases": list(referred.values()), "certified_bases": certified,
             "purposes": list(DisclosurePurpose)}
 
@@ -625,20 +624,23 @@ def caseworker_referrals():
         grouped[referral.status.value].append(referral)
     ended = list(db.session.scalars(referrals.list_referrals(
         session=db.session, actor=me, filters={"sort": "-updated_at"})
-        .where(Referral.status.in_(ENDED_STATUSES)).limit(PAGE_SIZE)))
+        .where(Referral.status.in_(ENDED)).limit(PAGE_SIZE)))
     counts = Counter(r.status.value for r in live)
-    return render_template("web/caseworker/referrals.html", grouped=grouped, columns=LIVE_ORDER, ended=ended,
+    return render_template("web/caseworker/referrals.html", grouped=grouped, columns=lifecycle.PATH, ended=ended,
                            counts=counts, total=len(live))
 
 
 def _render_referral(referral: Referral, *, form: MultiDict | None = None, errors: dict | None = None,
                      status: int = 200):
     moves = referrals.allowed_moves(referral.status, CW) if _own(referral.candidate) else []
+    ending = [move for move in moves if move in lifecycle.END_REASONS]
+    codes = dict.fromkeys(code for move in ending for code in lifecycle.END_REASONS[move])
     return render_template(
-        "web/caseworker/referral.html", r=referral, moves=moves, needs_reason=set(ENDED_STATUSES),
+        "web/caseworker/referral.html", r=referral, moves=moves, ending=ending,
+        end_reasons=[(code.value, label(code, "end_reason")) for code in codes],
         form=form or MultiDict(), errors=errors or {}, consented=candidates.has_consent(
             db.session, referral.candidate_id, ConsentKind.REFERRAL), own=_own(referral.candidate),
-        next_milestone=NEXT_MILESTONE.get(referral.status)), status
+        next_milestone=lifecycle.NEXT_STAY.get(referral.status)), status
 
 
 @bp.route("/caseworker/referrals/<id:referral_id>")
@@ -652,15 +654,14 @@ def caseworker_referral(referral_id: int):
 def caseworker_referral_move(referral_id: int):
     referral = referrals.get_referral(session=db.session, actor=actor(), referral_id=referral_id)
     try:
-        data = TransitionSchema().load(_present(request.form, "to", "reason", "on_date"))
+        data = TransitionSchema().load(_present(request.form, "to", "reason_code", "shared_note", "internal_note",
+                                                "on_date"))
         moved = referrals.transition(session=db.session, actor=actor(), referral_id=referral.id, **data)
     except ValidationError as exc:
         errors = _field_errors(exc.messages)
     except DomainError as exc:
         errors = _domain_errors(exc)
     else:
-        from matcher.web.labels import label
-
         flash(_("The referral is now: %(status)s.", status=label(moved.status, "referral_status")), "success")
         return redirect(url_for("web.caseworker_referral", referral_id=referral_id))
     referral = referrals.get_referral(session=db.session, actor=actor(), referral_id=referral_id)

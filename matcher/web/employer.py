@@ -12,6 +12,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
+from matcher import disclosure
 from matcher.auth.models import Role
 from matcher.bases.schemas import CompanyUpdateSchema
 from matcher.bases.service import get_company, update_company
@@ -21,9 +22,9 @@ from matcher.errors import DomainError, NotFound
 from matcher.extensions import db
 from matcher.matching.service import recommend_candidates
 from matcher.reference.service import list_courses, list_occupations, list_skills
-from matcher.referrals.models import ReferralStatus
+from matcher.referrals import lifecycle
 from matcher.referrals.schemas import TransitionSchema
-from matcher.referrals.service import NEEDS_REASON, allowed_moves, get_referral, list_referrals, transition
+from matcher.referrals.service import allowed_moves, get_referral, list_referrals, transition
 from matcher.slots.models import SlotStatus
 from matcher.slots.schemas import SlotCreateSchema, SlotStatusSchema, SlotUpdateSchema
 from matcher.slots.service import create_slot, get_slot, list_slots, set_slot_status, update_slot
@@ -34,11 +35,6 @@ EMPLOYER = Role.EMPLOYER
 EXPIRY_WARNING_DAYS = 60
 SKILL_ROWS = 4
 PAGE_SIZE = 50
-# Moves an employer answers with a date (when it happened) rather than only a click.
-DATED_MOVES = {ReferralStatus.ACCEPTED, ReferralStatus.STARTED, ReferralStatus.STAYED_30,
-               ReferralStatus.STAYED_90, ReferralStatus.STAYED_180}
-# Referrals waiting for the base: it has to say interview, offer or decline, or confirm a start.
-AWAITING_BASE = {ReferralStatus.SENT, ReferralStatus.INTERVIEW, ReferralStatus.OFFERED, ReferralStatus.ACCEPTED}
 
 
 # ---- home and profile ----------------------------------------------------------------------------
@@ -54,7 +50,7 @@ def _certification(company) -> dict:
 
 def _awaiting(session, who, limit: int = 200) -> list:
     """Referrals in a status the base answers, newest first (one query per status)."""
-    waiting = [r for status in AWAITING_BASE for r in session.scalars(
+    waiting = [r for status in lifecycle.AWAITING_BASE for r in session.scalars(
         list_referrals(session=session, actor=who, filters={"status": status, "sort": "-updated_at"})
         .limit(limit)).unique()]
     return sorted(waiting, key=lambda r: (r.updated_at, r.id), reverse=True)[:limit]
@@ -246,9 +242,12 @@ def employer_referrals():
 def _referral_page(referral, *, errors=None, summary=None, failed_move=None, form=None, status: int = 200):
     who, session = actor(), db.session
     moves = allowed_moves(referral.status, who.role)
-    return render_template("web/employer/referral.html", referral=referral,
+    # The page shows the referral as the disclosure model lets this base see it (no office notes, no score).
+    shown = disclosure.view("ReferralRead", referral, nested={"events": "ReferralEvent", "slot": "SlotRef"})
+    return render_template("web/employer/referral.html", referral=shown,
                            card=referral_card(session, who, referral), names=_names(session),
-                           moves=moves, needs_reason=NEEDS_REASON, dated=DATED_MOVES, errors=errors or {},
+                           moves=moves, end_reasons=lifecycle.END_REASONS, dated=lifecycle.DATED_MOVES,
+                           errors=errors or {},
                            summary=summary, failed_move=failed_move, form=form or {},
                            today=today()), status
 
@@ -264,7 +263,7 @@ def employer_referral(referral_id: int):
 def employer_referral_move(referral_id: int):
     who, session = actor(), db.session
     data: dict[str, Any] = {}
-    for name in ("to", "on_date", "reason"):
+    for name in ("to", "on_date", "reason_code", "shared_note"):
         put(data, request.form, name)
     try:
         data = TransitionSchema().load(data)

@@ -21,13 +21,14 @@ from sqlalchemy import func, select
 
 from matcher.auth.models import Role
 from matcher.candidates.models import ConsentKind, DisclosurePurpose
-from matcher.candidates.service import disclosures_in_force, has_consent
+from matcher.candidates.service import has_consent
 from matcher.clock import today
 from matcher.errors import DomainError, NotFound, translate
 from matcher.extensions import db
 from matcher.fairs import service as fairs
 from matcher.fairs.models import FairStatus, InvitationStatus
 from matcher.offices.service import list_offices
+from matcher.policy import disclosures_in_force
 from matcher.reference.service import list_courses
 from matcher.reports.service import organiser_overview
 from matcher.slots.service import list_slots

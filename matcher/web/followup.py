@@ -24,6 +24,7 @@ from matcher.followup import service as followup
 from matcher.followup.models import FollowUpTask, TaskStatus
 from matcher.followup.schemas import ReoffenceCreateSchema, TaskCompleteSchema
 from matcher.reference.service import list_courses, list_skills
+from matcher.referrals.lifecycle import END_REASONS, ReferralStatus
 from matcher.reports.service import bureau_districts
 from matcher.web import actor, bp, page
 from matcher.web.forms import error_status, form_errors, int_in, lang_code, put, text
@@ -33,6 +34,7 @@ CW, EMPLOYER, ADMIN = Role.CASEWORKER, Role.EMPLOYER, Role.ADMINISTRATOR
 WEEK_DAYS = 7
 EMPLOYER_NOTICE_DAYS = 30  # a base sees the checks coming in the next month, besides those due
 LIST_LIMIT = 200
+LEAVE_REASONS = END_REASONS[ReferralStatus.LEFT]
 
 
 def _open_tasks(**filters) -> list[FollowUpTask]:
@@ -42,7 +44,7 @@ def _open_tasks(**filters) -> list[FollowUpTask]:
 
 def _form_data(form) -> dict:
     data: dict = {}
-    for name in ("result", "on_date", "reason", "note"):
+    for name in ("result", "on_date", "reason_code", "note"):
         put(data, form, name)
     return data
 
@@ -84,6 +86,7 @@ def _caseworker_page(*, failed: dict | None = None, status: int = 200):
         ("later", _("Later"), [t for t in tasks if t.due_on > week_end]),
     ]
     return render_template("web/followup/caseworker.html", groups=groups, today=day, failed=failed or {},
+                           leave_reasons=LEAVE_REASONS,
                            days_overdue=_days_overdue, limited=len(tasks) >= LIST_LIMIT), status
 
 
@@ -112,7 +115,8 @@ def _employer_page(*, failed: dict | None = None, status: int = 200):
     tasks = [t for t in _open_tasks() if t.due_on <= day + dt.timedelta(days=EMPLOYER_NOTICE_DAYS)]
     disclosed = referral_disclosures(db.session, [t.referral for t in tasks])  # name and phone: per base and purpose
     cards = {t.id: referral_card(db.session, who, t.referral, disclosed=t.referral.id in disclosed) for t in tasks}
-    return render_template("web/followup/employer.html", due=[t for t in tasks if t.due_on <= day],
+    return render_template("web/followup/employer.html", leave_reasons=LEAVE_REASONS,
+                           due=[t for t in tasks if t.due_on <= day],
                            coming=[t for t in tasks if t.due_on > day], cards=cards, names=_names(), today=day,
                            failed=failed or {}, days_overdue=_days_overdue,
                            notice_days=EMPLOYER_NOTICE_DAYS), status

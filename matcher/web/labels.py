@@ -51,6 +51,13 @@ LABELS: dict[str, dict[str, str]] = {
     "task_status": {"open": N_("To do"), "done": N_("Done"), "cancelled": N_("No longer needed")},
     "follow_up_result": {"staying": N_("Still working"), "left": N_("Has left"), "unreachable": N_("Could not reach")},
     "employment_state": {"working": N_("Still working"), "left": N_("Has left")},
+    # Why a referral ended (matcher.referrals.lifecycle.EndReason): the reason a base learns.
+    "end_reason": {"not_suitable": N_("Not suitable"), "position_filled": N_("Position filled"),
+                   "no_show": N_("Did not come"), "candidate_declined": N_("The candidate declined"),
+                   "other_job": N_("Took another job or course"), "health": N_("Health"),
+                   "moved_away": N_("Moved away"), "family": N_("Family reasons"), "dismissed": N_("Dismissed"),
+                   "contract_ended": N_("The job or course ended"), "personal": N_("Personal reasons"),
+                   "other": N_("Other")},
 }
 
 

@@ -6,11 +6,12 @@ from urllib.parse import urlsplit
 
 from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
 from matcher.auth.lockout import LoginRefused, log_in
 from matcher.extensions import db
-from matcher.security import start_session
+from matcher.security import end_session, start_session
 from matcher.web import bp, page
 
 HOMES = {"caseworker": "web.caseworker_home", "employer": "web.employer_home",
@@ -43,7 +44,8 @@ def login():
         return render_template("web/login.html", next=next_url)
     username = request.form.get("username", "").strip()
     try:
-        account = log_in(session=db.session, username=username, password=request.form.get("password", ""))
+        account = log_in(session=db.session, username=username, password=request.form.get("password", ""),
+                         address=get_remote_address())
     except LoginRefused as exc:
         return render_template("web/login.html", next=next_url, username=username,
                                error=str(exc.message)), 401
@@ -54,6 +56,7 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    end_session()  # a copy of the cookie must not outlive the logout
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")

@@ -13,19 +13,13 @@ from matcher import MIGRATIONS_DIR, create_app
 from matcher.audit.models import AuditEvent
 from matcher.audit.service import record, verify
 from matcher.extensions import db
+from tests.audit.tampering import append_events
 
 WRITERS = 20
 
 
-def _chain(session, n: int) -> list[int]:
-    events = [record(session, actor=None, action="read", object_type="candidate", object_id=i,
-                     fields=("risk_grade",)) for i in range(1, n + 1)]
-    session.commit()  # events are chained and written at commit
-    return [event.id for event in events]
-
-
 def test_an_intact_chain_verifies_in_batches(app, session):
-    _chain(session, 25)
+    append_events(session, 25)
     assert verify(session, batch_size=7) == (True, None, 25)
     assert verify(session) == (True, None, 25)
 
@@ -37,7 +31,7 @@ def test_an_empty_log_verifies(app, session):
 @pytest.mark.parametrize("column, value", [("fields", "name"), ("object_id", 999), ("action", "create"),
                                            ("actor_role", "administrator"), ("remote_addr", "10.0.0.1")])
 def test_an_edited_event_is_found(app, session, column, value):
-    ids = _chain(session, 10)
+    ids = append_events(session, 10)
     # The test schema comes from the models (no triggers): an attacker who dropped them could do this.
     session.execute(update(AuditEvent).where(AuditEvent.id == ids[4]).values({column: value}))
     session.commit()
@@ -45,12 +39,14 @@ def test_an_edited_event_is_found(app, session, column, value):
 
 
 def test_an_edited_event_with_a_recomputed_own_hash_breaks_the_next(app, session):
+    """Even with the key, an event re-signed alone no longer fits the next event's prev_hash."""
+    from matcher.audit.keys import current_key
     from matcher.audit.service import event_hash
 
-    ids = _chain(session, 10)
+    ids = append_events(session, 10)
     event = session.get(AuditEvent, ids[4])
     event.fields = "name"
-    new_hash = event_hash(event.prev_hash, event)
+    new_hash = event_hash(event.prev_hash, event, key=current_key())
     session.execute(update(AuditEvent).where(AuditEvent.id == ids[4]).values(fields="name", hash=new_hash))
     session.commit()
     session.expire_all()
@@ -58,14 +54,14 @@ def test_an_edited_event_with_a_recomputed_own_hash_breaks_the_next(app, session
 
 
 def test_a_removed_event_is_found_at_the_next(app, session):
-    ids = _chain(session, 10)
+    ids = append_events(session, 10)
     session.execute(AuditEvent.__table__.delete().where(AuditEvent.id == ids[6]))
     session.commit()
     assert verify(session) == (False, ids[7], 7)
 
 
 def test_the_first_event_removed_is_found(app, session):
-    ids = _chain(session, 3)
+    ids = append_events(session, 3)
     session.execute(AuditEvent.__table__.delete().where(AuditEvent.id == ids[0]))
     session.commit()
     assert verify(session) == (False, ids[1], 1)
@@ -126,7 +122,7 @@ def test_the_migrated_database_refuses_update_and_delete(database_url, tmp_path)
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         fresh = url.set(database=name).render_as_string(hide_password=False)
     try:
-        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": fresh})
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": fresh, "AUDIT_KEY": "a" * 32})
         with app.app_context():
             upgrade(directory=MIGRATIONS_DIR)
             event = record(db.session, actor=None, action="read", object_type="candidate")

@@ -15,8 +15,8 @@ from matcher.clock import today
 from matcher.errors import Invalid, NotFound
 from matcher.extensions import db
 from matcher.places.models import Place, PlaceLevel
+from matcher.referrals.lifecycle import ReferralStatus as S
 from matcher.referrals.models import Referral, ReferralEvent
-from matcher.referrals.models import ReferralStatus as S
 
 
 def day(offset: int) -> dt.date:

@@ -96,6 +96,8 @@ def live_server():
     tmp = Path(tempfile.mkdtemp(prefix="xintu-browser-"))
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'browser.db'}", "MODELS_DIR": str(tmp / "models"),
                       "SECRET_KEY": "browser-tests", "ID_NUMBER_PEPPER": "browser-pepper",
+                      "AUDIT_KEY": "browser-tests-audit-key-of-32-bytes+",
+                      "AUDIT_ANCHOR_PATH": str(tmp / "anchors.jsonl"),
                       # Every test logs in from 127.0.0.1, often as the same demo users: throttling (tested in
                       # tests/security) would answer 429 before the session is over.
                       "LOGIN_RATE_LIMIT_ENABLED": False})

@@ -27,8 +27,7 @@ def _arrange_fair(live_server) -> dict:
     from sqlalchemy import select
 
     from matcher.auth.models import Account, Role
-    from matcher.bases.models import Company
-    from matcher.bases.service import certified_in_date
+    from matcher.bases.models import Company, certified_in_date
     from matcher.candidates.models import Candidate, CandidateStatus, PreferredCourse
     from matcher.fairs import service
     from matcher.slots.models import Slot, SlotStatus
@@ -81,7 +80,8 @@ def test_organiser_runs_the_day_on_a_phone(pages, live_server):
     from matcher.auth.models import Account
     from matcher.fairs import service
     from matcher.fairs.models import FairInvitation, InterviewStatus, InvitationSource
-    from matcher.referrals.models import Referral, ReferralStatus
+    from matcher.referrals.lifecycle import ReferralStatus
+    from matcher.referrals.models import Referral
 
     arranged = _arrange_fair(live_server)
     fair_id = arranged["fair_id"]

@@ -92,7 +92,8 @@ def referable_candidates(live_server) -> list[int]:
 
     from matcher.auth.models import Account
     from matcher.candidates.models import Candidate, CandidateStatus, ConsentKind
-    from matcher.candidates.service import has_consent, visible_candidates
+    from matcher.candidates.service import has_consent
+    from matcher.policy import candidates as visible_candidates
 
     with live_server.db() as session:
         caseworker = session.scalar(select(Account).where(Account.username == CASEWORKER))
@@ -141,7 +142,8 @@ def refer_from_recommendations(page, live_server, lang: str, candidate_id: int, 
     """The caseworker's journey: find the slot among the candidate's ranked recommendations, refer."""
     from sqlalchemy import select
 
-    from matcher.referrals.models import Referral, ReferralStatus
+    from matcher.referrals.lifecycle import ReferralStatus
+    from matcher.referrals.models import Referral
 
     row = None
     for page_no in range(1, 6):  # the new slot may rank below the first page
@@ -185,7 +187,8 @@ def move(page, live_server, lang: str, to: str) -> None:
 @pytest.mark.parametrize("lang,device", MATRIX, ids=MATRIX_IDS)
 def test_placement_journey_post_refer_answer_start(pages, live_server, lang, device):
     from matcher.candidates.models import Candidate, CandidateStatus
-    from matcher.referrals.models import Referral, ReferralStatus
+    from matcher.referrals.lifecycle import ReferralStatus
+    from matcher.referrals.models import Referral
     from matcher.slots.models import Slot
 
     run = MATRIX.index((lang, device))

@@ -44,13 +44,9 @@ def _card(api, world, referral, who="emp_a"):
 # ---- the service ------------------------------------------------------------------------------------
 
 def test_disclosure_is_per_base_and_purpose_and_the_latest_record_decides(world, session):
-    from matcher.candidates.service import (
-        disclosed_candidate_ids,
-        disclosure_allowed,
-        disclosures_in_force,
-        has_consent,
-        record_consent,
-    )
+    from matcher.candidates.service import disclosed_candidate_ids, has_consent, record_consent
+    from matcher.policy import consented as disclosure_allowed
+    from matcher.policy import disclosures_in_force
 
     cw, a, b = world.accounts["cw_a"], world.company_a.id, world.company_b.id
     cid = world.cand_a.id
@@ -90,18 +86,21 @@ def test_disclosure_is_per_base_and_purpose_and_the_latest_record_decides(world,
         has_consent(session, cid, ConsentKind.DISCLOSE_IDENTITY)
 
 
-def test_the_purpose_of_a_referral_follows_its_stage(world, session, referred):
-    from matcher.candidates.service import referral_purpose
-    from matcher.referrals.models import ReferralStatus
+def test_the_purpose_of_a_referral_follows_its_stage_and_ends_with_it(world, session, referred):
+    from matcher.policy import referral_purpose
+    from matcher.referrals.lifecycle import ReferralStatus
 
     assert referral_purpose(referred) == DisclosurePurpose.INTERVIEW
-    for status in (ReferralStatus.INTERVIEW, ReferralStatus.OFFERED, ReferralStatus.ACCEPTED,
-                   ReferralStatus.DECLINED):
+    for status in (ReferralStatus.INTERVIEW, ReferralStatus.OFFERED, ReferralStatus.ACCEPTED):
         referred.status = status
         assert referral_purpose(referred) == DisclosurePurpose.INTERVIEW, status
-    for status in (ReferralStatus.STARTED, ReferralStatus.STAYED_90, ReferralStatus.LEFT):
+    for status in (ReferralStatus.STARTED, ReferralStatus.STAYED_90):
         referred.status = status
         assert referral_purpose(referred) == DisclosurePurpose.EMPLOYMENT, status
+    # Declined, withdrawn, left: the purpose is over, and with it the consent's effect.
+    for status in (ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN, ReferralStatus.LEFT):
+        referred.status = status
+        assert referral_purpose(referred) is None, status
     session.rollback()
 
 
@@ -110,13 +109,13 @@ def test_the_purpose_of_a_referral_follows_its_stage(world, session, referred):
 def test_a_base_sees_name_and_phone_only_on_its_own_referral_with_consent(api, world, session, referred):
     cid = world.cand_a.id
     card = _card(api, world, referred)
-    assert card["name"] is None and "phone" not in card
+    assert card.get("name") is None and "phone" not in card
     # Consent for another base, or for this base at a fair, does not name the person on this referral.
     assert _consent(api, world, cid, base_id=world.company_b.id, purpose="interview").status_code == 201
     assert _consent(api, world, cid, base_id=world.company_a.id, purpose="job_fair").status_code == 201
     assert _consent(api, world, cid, base_id=world.company_a.id, purpose="employment").status_code == 201
     card = _card(api, world, referred)
-    assert card["name"] is None and "phone" not in card
+    assert card.get("name") is None and "phone" not in card
     assert _consent(api, world, cid, base_id=world.company_a.id, purpose="interview").status_code == 201
     card = _card(api, world, referred)
     assert card["name"] == world.cand_a.name and card["phone"] == PHONE
@@ -126,7 +125,7 @@ def test_a_base_sees_name_and_phone_only_on_its_own_referral_with_consent(api, w
     assert _consent(api, world, cid, base_id=world.company_a.id, purpose="interview",
                     granted=False).status_code == 201
     card = _card(api, world, referred)
-    assert card["name"] is None and "phone" not in card
+    assert card.get("name") is None and "phone" not in card
     # The caseworker still sees who it is.
     assert _card(api, world, referred, who="cw_a")["name"] == world.cand_a.name
 
@@ -140,7 +139,7 @@ def test_once_started_the_employment_consent_decides(api, world, session, referr
     for to, who in (("interview", emp), ("offered", emp), ("accepted", cw), ("started", emp)):
         transition(session=session, actor=who, referral_id=referred.id, to=to)
     session.commit()
-    assert _card(api, world, referred)["name"] is None  # the interview consent is not one for employment
+    assert _card(api, world, referred).get("name") is None  # the interview consent is not one for employment
     assert _consent(api, world, world.cand_a.id, base_id=world.company_a.id,
                     purpose="employment").status_code == 201
     assert _card(api, world, referred)["name"] == world.cand_a.name

@@ -9,12 +9,12 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select, text
 
-from matcher.bases.models import Company
-from matcher.bases.service import certified_in_date
+from matcher.bases.models import Company, certified_in_date
 from matcher.candidates.models import Candidate, CandidateStatus
 from matcher.clock import add_years, today
 from matcher.extensions import db
-from matcher.referrals.models import ENDED_STATUSES, Referral, ReferralEvent, ReferralStatus
+from matcher.referrals.lifecycle import ENDED, ReferralStatus
+from matcher.referrals.models import Referral, ReferralEvent
 from matcher.referrals.service import SEAT_HOLDING, STAY_DAYS
 from matcher.slots.models import Slot, SlotStatus
 
@@ -107,8 +107,9 @@ def test_referral_histories_are_coherent_and_never_in_the_future(session, demo):
             assert after.on_date >= before.on_date, referral.id
         assert all(event.on_date <= today() for event in history), referral.id
         assert history[-1].to_status == referral.status
-        if referral.status in ENDED_STATUSES:
-            assert referral.end_reason and referral.ended_on == history[-1].on_date
+        if referral.status in ENDED:
+            assert referral.end_code and referral.ended_on == history[-1].on_date
+            assert history[-1].reason_code == referral.end_code
         for status, days in STAY_DAYS.items():
             stayed = [e for e in history if e.to_status == status]
             if stayed:
@@ -131,7 +132,7 @@ def test_follow_up_checks_match_the_placements(session, demo):
             assert task.due_on == referral.started_on + dt.timedelta(days=days)
             if status in reached:
                 assert task.status == TaskStatus.DONE, referral.id
-            elif referral.status in ENDED_STATUSES:
+            elif referral.status in ENDED:
                 assert task.status in (TaskStatus.DONE, TaskStatus.CANCELLED), referral.id
             else:
                 assert task.status == TaskStatus.OPEN, referral.id

@@ -12,7 +12,8 @@ from matcher.engine.fair import check_plan, plan_fair
 from matcher.errors import Conflict, Invalid, NotFound
 from matcher.fairs import service
 from matcher.fairs.models import InterviewStatus, InvitationStatus
-from matcher.referrals.models import Referral, ReferralStatus
+from matcher.referrals.lifecycle import ReferralStatus
+from matcher.referrals.models import Referral
 
 
 def tomorrow() -> dt.date:

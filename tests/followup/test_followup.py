@@ -12,7 +12,8 @@ from sqlalchemy import select, update
 from matcher.candidates.models import ConsentKind, DisclosurePurpose
 from matcher.clock import today
 from matcher.followup.models import FollowUpTask, TaskStatus
-from matcher.referrals.models import ReferralEvent, ReferralStatus
+from matcher.referrals.lifecycle import ReferralStatus
+from matcher.referrals.models import ReferralEvent
 
 
 def _ago(days: int) -> dt.date:
@@ -98,7 +99,7 @@ def test_an_employer_sees_its_own_bases_checks_pseudonymously(api, world, sessio
     assert len(mine) == 3 and {t["referral"]["slot"]["id"] for t in mine} == {world.slot_a.id}
     card = mine[0]["candidate"]
     assert card["public_id"] == world.cand_a.public_id
-    assert card["id"] is None and card["name"] is None and mine[0]["office"] is None
+    assert card.get("id") is None and card.get("name") is None and mine[0].get("office") is None
     assert "offence_category" not in card and "risk_grade" not in card
     assert {t["referral"]["slot"]["id"] for t in _list(api, world, "emp_b")} == {world.slot_b.id}
 
@@ -110,7 +111,7 @@ def test_an_employer_sees_its_own_bases_checks_pseudonymously(api, world, sessio
                              "base_id": world.company_a.id, "purpose": purpose})
 
     disclose(DisclosurePurpose.INTERVIEW)  # the placement has started: an interview consent is not enough
-    assert _list(api, world, "emp_a")[0]["candidate"]["name"] is None
+    assert _list(api, world, "emp_a")[0]["candidate"].get("name") is None
     disclose(DisclosurePurpose.EMPLOYMENT)
     assert _list(api, world, "emp_a")[0]["candidate"]["name"] == world.cand_a.name
 
@@ -188,15 +189,19 @@ def test_staying_confirms_the_stay_and_completes_the_check(api, world, session):
     task_id = tasks_of(session, referral.id)[30].id
     done = _complete(api, world, "emp_a", task_id, result="staying", note="表现良好")
     assert done.status_code == 200, done.json
-    assert (done.json["status"], done.json["done_on"], done.json["done_by_id"], done.json["note"]) == (
-        "done", today().isoformat(), world.accounts["emp_a"].id, "表现良好")
+    # The base reads the check's state, not who closed it nor the office's note; its own words go to the office
+    # with the stay it confirmed.
+    assert (done.json["status"], done.json["done_on"]) == ("done", today().isoformat())
+    assert "done_by_id" not in done.json and "note" not in done.json
+    office_view = api.get(f"/api/v1/follow-up-tasks/{task_id}", headers=world.h("cw_a")).json
+    assert (office_view["done_by_id"], office_view["note"]) == (world.accounts["emp_a"].id, None)
     assert done.json["referral"]["status"] == "stayed_30"
     tasks = tasks_of(session, referral.id)
     assert [tasks[d].status for d in (30, 90, 180)] == [TaskStatus.DONE, TaskStatus.OPEN, TaskStatus.OPEN]
     events = session.scalars(select(ReferralEvent).where(ReferralEvent.referral_id == referral.id)
                              .order_by(ReferralEvent.id)).all()
-    assert (events[-1].from_status, events[-1].to_status, events[-1].actor_id) == (
-        ReferralStatus.STARTED, ReferralStatus.STAYED_30, world.accounts["emp_a"].id)
+    assert (events[-1].from_status, events[-1].to_status, events[-1].actor_id, events[-1].shared_note) == (
+        ReferralStatus.STARTED, ReferralStatus.STAYED_30, world.accounts["emp_a"].id, "表现良好")
     again = _complete(api, world, "cw_a", task_id, result="staying")
     assert again.status_code == 409
 
@@ -225,13 +230,15 @@ def test_left_needs_a_reason_ends_the_placement_and_frees_the_seat(api, world, s
     referral = place(session, world, started_days_ago=40)
     task_id = tasks_of(session, referral.id)[30].id
     no_reason = _complete(api, world, "cw_a", task_id, result="left")
-    assert no_reason.status_code == 422 and "reason" in no_reason.json["errors"]
-    left = _complete(api, world, "cw_a", task_id, result="left", reason="回老家", on_date=_ago(2).isoformat())
+    assert no_reason.status_code == 422 and "reason_code" in no_reason.json["errors"]
+    left = _complete(api, world, "cw_a", task_id, result="left", reason_code="moved_away", note="回老家",
+                     on_date=_ago(2).isoformat())
     assert left.status_code == 200, left.json
     assert (left.json["status"], left.json["referral"]["status"]) == ("done", "left")
     session.expire_all()
     session.refresh(referral)
-    assert (referral.end_reason, referral.ended_on, referral.holds_seat) == ("回老家", _ago(2), False)
+    assert (referral.end_code, referral.ended_on, referral.holds_seat) == ("moved_away", _ago(2), False)
+    assert tasks_of(session, referral.id)[30].note == "回老家"  # the office's note stays on its check
     assert referral.slot.seats_taken == 0
     tasks = tasks_of(session, referral.id)
     assert [tasks[d].status for d in (30, 90, 180)] == [TaskStatus.DONE, TaskStatus.CANCELLED, TaskStatus.CANCELLED]
@@ -240,7 +247,7 @@ def test_left_needs_a_reason_ends_the_placement_and_frees_the_seat(api, world, s
 def test_leaving_found_before_the_check_was_due_completes_that_check(api, world, session):
     referral = place(session, world, started_days_ago=10)
     task_id = tasks_of(session, referral.id)[30].id
-    left = _complete(api, world, "emp_a", task_id, result="left", reason="不适应")
+    left = _complete(api, world, "emp_a", task_id, result="left", reason_code="personal", note="不适应")
     assert left.status_code == 200, left.json
     tasks = tasks_of(session, referral.id)
     assert [tasks[d].status for d in (30, 90, 180)] == [TaskStatus.DONE, TaskStatus.CANCELLED, TaskStatus.CANCELLED]

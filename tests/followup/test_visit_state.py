@@ -10,7 +10,8 @@ from sqlalchemy import func, select, update
 from matcher.candidates.models import Visit
 from matcher.clock import today
 from matcher.followup.models import FollowUpTask, TaskStatus
-from matcher.referrals.models import Referral, ReferralEvent, ReferralStatus
+from matcher.referrals.lifecycle import ReferralStatus
+from matcher.referrals.models import Referral, ReferralEvent
 
 
 def _ago(days: int) -> str:
@@ -85,13 +86,18 @@ def test_the_visit_date_decides_which_stays_have_passed(api, world, session):
     assert _referral(session, referral.id).status == ReferralStatus.STAYED_30
 
 
-def test_left_ends_the_placement_with_the_note_or_visit_as_the_reason(api, world, session):
+def test_left_ends_the_placement_with_the_reason_code_and_never_the_note(api, world, session):
     referral = _start(session, world, days_ago=40)
     response = _visit(api, world, world.cand_a.id, referral_id=referral.id, employment_state="left",
-                      note="已回老家务农")
+                      end_code="health", note="精神病复发住院")
     assert response.status_code == 201, response.json
     ended = _referral(session, referral.id)
-    assert (ended.status, ended.end_reason, ended.holds_seat) == (ReferralStatus.LEFT, "已回老家务农", False)
+    assert (ended.status, ended.end_code, ended.holds_seat) == (ReferralStatus.LEFT, "health", False)
+    # The visit's note is the office's: it is on the visit, and nowhere a base reads.
+    assert all("精神病" not in (event.internal_note or "") + (event.shared_note or "") for event in ended.events)
+    seen = api.get(f"/api/v1/referrals/{referral.id}", headers=world.h("emp_a"))
+    assert seen.status_code == 200 and "精神病" not in seen.get_data(as_text=True)
+    assert seen.json["end_code"] == "health"
     assert ended.slot.seats_taken == 0
     open_tasks = session.scalar(select(func.count(FollowUpTask.id)).where(
         FollowUpTask.referral_id == referral.id, FollowUpTask.status == TaskStatus.OPEN))
@@ -102,7 +108,7 @@ def test_left_ends_the_placement_with_the_note_or_visit_as_the_reason(api, world
     response = _visit(api, world, world.cand_a.id, kind="phone", employment_state="left")
     assert response.status_code == 201, response.json
     assert response.json["referral_id"] == other.id
-    assert _referral(session, other.id).end_reason == "visit"
+    assert _referral(session, other.id).end_code == "other"  # no reason given: other
 
 
 def test_a_state_without_a_placement_needs_exactly_one_running(api, world, session):

@@ -112,7 +112,7 @@ def test_an_import_killed_halfway_takes_no_seat_and_can_be_run_again(app, world,
     people = [new_candidate(session, cw, residence=CHOUCHENG, seq=500 + n).public_id for n in range(3)]
     slot_id, admin_id = world.slot_a.id, world.accounts["admin"].id
     day = (clock.today() - dt.timedelta(days=10)).isoformat()
-    lines = ["candidate,slot_id,status,created_on,started_on,ended_on,end_reason"]
+    lines = ["candidate,slot_id,status,created_on,started_on,ended_on,end_code"]
     lines += [f"{public_id},{slot_id},accepted,{day},,," for public_id in people]  # each takes a seat
     content = ("\n".join(lines) + "\n").encode()
     seats_before = _seats_taken()

@@ -10,9 +10,9 @@ import pytest
 
 from matcher.extensions import db
 from matcher.jobs import service
-from tests.redis_support import redis_or_skip
+from tests.redis_support import redis_or_skip, worker_redis_url
 
-REDIS_URL = os.environ.get("XINTU_TEST_REDIS_URL") or "redis://127.0.0.1:6379/13"
+REDIS_URL = worker_redis_url(os.environ.get("XINTU_TEST_REDIS_URL") or "redis://127.0.0.1:6379/13")
 
 
 @pytest.fixture
@@ -40,9 +40,18 @@ def work(rq_queue):
     """Run the queued jobs now, in this process (the test's own session must not hold SQLite's write lock)."""
     from rq import SimpleWorker
 
+    class BurstWorker(SimpleWorker):
+        # No pubsub thread (it carries stop-job commands, which no test sends): when a burst ends before that
+        # thread is listening, stopping it waits out its 60-second poll.
+        def subscribe(self) -> None:
+            self.pubsub_thread = None
+
+        def unsubscribe(self) -> None:
+            pass
+
     def run() -> None:
         db.session.commit()
-        SimpleWorker([rq_queue], connection=rq_queue.connection).work(burst=True, with_scheduler=False)
+        BurstWorker([rq_queue], connection=rq_queue.connection).work(burst=True, with_scheduler=False)
         db.session.expire_all()
 
     return run

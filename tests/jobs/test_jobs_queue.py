@@ -61,9 +61,13 @@ def test_an_import_travels_in_the_queue_not_the_database(api, world, rq_queue, w
                         data={"file": (io.BytesIO(content), "people.csv")}, content_type="multipart/form-data")
     assert response.status_code == 202, response.json
     row = db.session.get(Job, response.json["id"])
-    assert rq_queue.fetch_job(row.queue_job_id).args[1]["data"] == content
+    # Beside the RQ job, not in it: RQ keeps the job's record after it ends (tests/jobs/test_job_files.py).
+    rq_job = rq_queue.fetch_job(row.queue_job_id)
+    assert rq_job.args == (row.id, service.PAYLOAD_KEY.format(rq_id=row.queue_job_id))
+    assert rq_queue.connection.hget(rq_job.args[1], "data") == content
     assert "导入" not in row.params_json
     work()
+    assert not rq_queue.connection.exists(rq_job.args[1])
     job = api.get(f"/api/v1/jobs/{row.id}", headers=world.h("cw_a")).json
     assert job["status"] == "succeeded" and job["result"]["created"] == 2, job
     assert count(Candidate) == 3 + 2

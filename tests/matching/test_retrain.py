@@ -20,7 +20,8 @@ from matcher.extensions import db
 from matcher.matching import service
 from matcher.matching.adapters import training_world
 from matcher.matching.models import ScoringModel
-from matcher.referrals.models import Referral, ReferralEvent, ReferralStatus
+from matcher.referrals.lifecycle import ReferralStatus
+from matcher.referrals.models import Referral, ReferralEvent
 from matcher.slots.models import Slot
 
 
@@ -42,12 +43,12 @@ def add_declined(n: int) -> None:
     slot = session.scalar(select(Slot.id).order_by(Slot.id).limit(1))
     for candidate_id in candidates:
         referral = Referral(candidate_id=candidate_id, slot_id=slot, status=ReferralStatus.DECLINED,
-                            ended_on=today(), end_reason="不合适")
+                            ended_on=today(), end_code="not_suitable")
         referral.events = [ReferralEvent(from_status=None, to_status=ReferralStatus.PROPOSED, on_date=today()),
                            ReferralEvent(from_status=ReferralStatus.PROPOSED, to_status=ReferralStatus.SENT,
                                          on_date=today()),
                            ReferralEvent(from_status=ReferralStatus.SENT, to_status=ReferralStatus.DECLINED,
-                                         on_date=today(), reason="不合适")]
+                                         on_date=today(), reason_code="not_suitable")]
         session.add(referral)
     session.commit()
 

@@ -116,8 +116,22 @@ def test_ops_endpoints_stay_out_of_a_logged_in_session(client, world, kit):
     assert "Set-Cookie" in client.get("/caseworker").headers  # (a page does refresh it)
 
 
-def test_request_id_is_echoed_or_made(client):
-    assert client.get("/healthz", headers={"X-Request-ID": "lb-7f3a.42"}).headers["X-Request-ID"] == "lb-7f3a.42"
-    made = client.get("/healthz", headers={"X-Request-ID": "张三 13812345678 <script>"}).headers["X-Request-ID"]
-    assert len(made) == 32 and made.isalnum()
+@pytest.mark.parametrize("offered", ["0f8e2c4a-9b1d-4e7f-a3c5-6d2b8e1f4a90", "0F8E2C4A9B1D4E7FA3C56D2B8E1F4A90"])
+def test_a_uuid_request_id_is_echoed(client, offered):
+    assert client.get("/healthz", headers={"X-Request-ID": offered}).headers["X-Request-ID"] == offered
+
+
+@pytest.mark.parametrize("offered", [
+    "110101199003077777",  # an ID number: letters and digits, as an id may be
+    "lb-7f3a.42", "张三 13812345678 <script>",
+    "0f8e2c4a-9b1d-4e7f-a3c5-6d2b8e1f4a9", "0f8e2c4a9b1d4e7fa3c56d2b8e1f4a9g",  # a digit short, not hex
+    "{0f8e2c4a-9b1d-4e7f-a3c5-6d2b8e1f4a90}", "0f8e2c4a-9b1d4e7f-a3c5-6d2b8e1f4a90",
+])
+def test_anything_but_a_uuid_is_replaced_and_never_logged(client, offered, logs):
+    made = client.get("/healthz", headers={"X-Request-ID": offered}).headers["X-Request-ID"]
+    assert made != offered and len(made) == 32 and made.isalnum()
+    assert offered not in logs.everything()
+
+
+def test_each_request_gets_its_own_id(client):
     assert client.get("/login").headers["X-Request-ID"] != client.get("/login").headers["X-Request-ID"]

@@ -16,6 +16,7 @@ from matcher.ops.logs import REDACTED, redact
 NAME = "欧阳秋菊"
 PHONE = "13912345678"
 ADDRESS = "稠城街道绣湖路88号"
+TRACE = "5e0c7d9a-3f41-4b8e-9c2a-7d16e0b4f853"  # a caller's request id (a UUID, or it is replaced)
 
 
 def _fresh():
@@ -40,20 +41,20 @@ def _csrf(client, url):
 
 def test_access_line_in_json(client, world, logs):
     url = f"/api/v1/candidates/{world.cand_a.id}"
-    response = client.get(url + "?fields=name", headers={**world.h("cw_a"), "X-Request-ID": "trace-0042"})
+    response = client.get(url + "?lang=en", headers={**world.h("cw_a"), "X-Request-ID": TRACE})
     assert response.status_code == 200
-    assert response.headers["X-Request-ID"] == "trace-0042"
+    assert response.headers["X-Request-ID"] == TRACE
     lines = [line for line in logs.json_lines() if line["logger"] == "matcher.access"]
     assert len(lines) == 1
     line = lines[0]
     assert {key: line[key] for key in ("level", "request_id", "method", "endpoint", "status", "actor_id",
                                        "actor_role")} == {
-        "level": "INFO", "request_id": "trace-0042", "method": "GET",
+        "level": "INFO", "request_id": TRACE, "method": "GET",
         "endpoint": "/api/v1/candidates/<id:candidate_id>", "status": 200,
         "actor_id": world.accounts["cw_a"].id, "actor_role": "caseworker"}
     assert isinstance(line["duration_ms"], int | float) and line["duration_ms"] >= 0
     assert dt.datetime.fromisoformat(line["time"])
-    assert "username" not in line and "cw_a" not in json.dumps(line) and "fields=name" not in json.dumps(line)
+    assert "username" not in line and "cw_a" not in json.dumps(line) and "lang=en" not in json.dumps(line)
 
 
 def test_every_request_gets_one_line_with_its_id_even_refused_ones(client, world, logs):
@@ -68,9 +69,9 @@ def test_every_request_gets_one_line_with_its_id_even_refused_ones(client, world
 
 
 def test_text_format_carries_the_same_fields(client, logs):
-    client.get("/healthz", headers={"X-Request-ID": "abc"})
+    client.get("/healthz", headers={"X-Request-ID": TRACE})
     text = logs.text_stream.getvalue()
-    assert "matcher.access GET /healthz 200 request_id=abc method=GET endpoint=/healthz status=200 duration_ms=" \
+    assert f"matcher.access GET /healthz 200 request_id={TRACE} method=GET endpoint=/healthz status=200 duration_ms=" \
         in text
 
 

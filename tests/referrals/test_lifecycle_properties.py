@@ -36,8 +36,17 @@ from matcher.candidates.models import Candidate, CandidateStatus
 from matcher.clock import today
 from matcher.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from matcher.followup.models import CHECK_DAYS, FollowUpTask, TaskStatus
-from matcher.referrals.models import ENDED_STATUSES, Referral, ReferralEvent, ReferralStatus
-from matcher.referrals.service import NEEDS_REASON, SEAT_HOLDING, STAY_DAYS, TRANSITIONS
+from matcher.referrals.lifecycle import (
+    END_REASONS,
+    ENDED,
+    SEAT_HOLDING,
+    STAY_DAYS,
+    TRANSITIONS,
+    EndReason,
+    ReferralStatus,
+)
+from matcher.referrals.models import Referral, ReferralEvent
+from matcher.referrals.service import MOVER
 from matcher.slots.models import Slot
 
 S = ReferralStatus
@@ -116,7 +125,7 @@ def test_no_sequence_of_referral_events_breaks_the_lifecycle(session, world, kit
                 who = ("keeper", "admin")[aim % 2]
             live = session.scalar(select(func.count(Referral.id)).where(
                 Referral.candidate_id == candidate_id, Referral.slot_id == slot_id,
-                Referral.status.not_in(ENDED_STATUSES)))
+                Referral.status.not_in(ENDED)))
             expected = None if who in ("keeper", "admin") and not live else DomainError
             try:
                 referral = create_referral(session=session, actor=self._people(candidate_id, slot_id)[who],
@@ -132,7 +141,7 @@ def test_no_sequence_of_referral_events_breaks_the_lifecycle(session, world, kit
 
         @precondition(lambda self: self.referral_ids)
         @rule(pick=st.integers(0, 10**6), to=st.sampled_from(list(S)), who=st.sampled_from(WHO),
-              reason=st.sampled_from([None, "本人原因"]))
+              reason=st.sampled_from([None, EndReason.OTHER, EndReason.NOT_SUITABLE, EndReason.HEALTH]))
         def move(self, pick, to, who, reason):
             """Anything: any referral, any status, anyone, with or without a reason."""
             session.expire_all()
@@ -147,7 +156,7 @@ def test_no_sequence_of_referral_events_breaks_the_lifecycle(session, world, kit
             one ending. Before a stay the clock may first move on to the very day it can be confirmed."""
             session.expire_all()
             live = session.scalars(select(Referral).where(Referral.id.in_(self.referral_ids),
-                                                          Referral.status.not_in(ENDED_STATUSES))
+                                                          Referral.status.not_in(ENDED))
                                    .order_by(Referral.id)).all()
             if not live:
                 return
@@ -155,17 +164,17 @@ def test_no_sequence_of_referral_events_breaks_the_lifecycle(session, world, kit
             referral = (max(live, key=lambda r: (order.index(r.status), r.id)) if forward and pick % 3
                         else live[pick % len(live)])
             for step in range(steps if forward else 1):
-                moves = [(to, roles) for (frm, to), roles in TRANSITIONS.items()
-                         if frm == referral.status and (to not in ENDED_STATUSES) == forward]
+                moves = [(to, movers) for (frm, to), movers in TRANSITIONS.items()
+                         if frm == referral.status and (to not in ENDED) == forward]
                 if not moves:
                     return
-                to, roles = moves[(pick + step) % len(moves)]
+                to, movers = moves[(pick + step) % len(moves)]
                 if to in STAY_DAYS and wait:
                     self.day = max(self.day, min(today(), referral.started_on + dt.timedelta(days=STAY_DAYS[to])))
                 allowed = [w for w, role in (("keeper", Role.CASEWORKER), ("base_emp", Role.EMPLOYER))
-                           if role in roles]
+                           if MOVER[role] in movers]
                 if not self._try_move(referral, to, (allowed + ["admin"])[(who + step) % (len(allowed) + 1)],
-                                      "本人原因"):
+                                      END_REASONS[to][0] if to in END_REASONS else None):
                     return
                 referral = session.get(Referral, referral.id)
 
@@ -176,7 +185,7 @@ def test_no_sequence_of_referral_events_breaks_the_lifecycle(session, world, kit
             expected = self._predict(referral, to, who, actor.role, reason)
             try:
                 transition(session=session, actor=actor, referral_id=referral.id, to=to, on_date=self.day,
-                           reason=reason)
+                           reason_code=reason)
             except DomainError as exc:
                 session.rollback()
                 assert expected is not None and isinstance(exc, expected), (before, to, who, reason, exc, expected)
@@ -194,12 +203,12 @@ def test_no_sequence_of_referral_events_breaks_the_lifecycle(session, world, kit
             status = referral.status
             if not (who in ("keeper", "admin") or (who == "base_emp" and status != S.PROPOSED)):
                 return NotFound
-            roles = TRANSITIONS.get((status, to))
-            if roles is None:
+            movers = TRANSITIONS.get((status, to))
+            if movers is None:
                 return Conflict
-            if role != Role.ADMINISTRATOR and role not in roles:
+            if role != Role.ADMINISTRATOR and MOVER[role] not in movers:
                 return Forbidden
-            if to in NEEDS_REASON and not reason:
+            if (to in END_REASONS) != (reason is not None) or (to in END_REASONS and reason not in END_REASONS[to]):
                 return Invalid
             if to in STAY_DAYS and self.day < referral.started_on + dt.timedelta(days=STAY_DAYS[to]):
                 return Invalid
@@ -223,7 +232,7 @@ def test_no_sequence_of_referral_events_breaks_the_lifecycle(session, world, kit
             actor = self._people(referral.candidate_id, referral.slot_id)[who]
             try:
                 complete_task(session=session, actor=actor, task_id=task.id, result=result, on_date=self.day,
-                              reason="联系后得知离岗")
+                              reason_code=EndReason.OTHER_JOB)
             except DomainError:
                 session.rollback()
                 session.expire_all()
@@ -304,7 +313,7 @@ def test_no_sequence_of_referral_events_breaks_the_lifecycle(session, world, kit
         @invariant()
         def one_live_referral_per_candidate_and_slot(self):
             doubled = session.execute(select(Referral.candidate_id, Referral.slot_id)
-                                      .where(self._mine, Referral.status.not_in(ENDED_STATUSES))
+                                      .where(self._mine, Referral.status.not_in(ENDED))
                                       .group_by(Referral.candidate_id, Referral.slot_id)
                                       .having(func.count(Referral.id) > 1)).all()
             assert doubled == []
@@ -324,7 +333,7 @@ def test_no_sequence_of_referral_events_breaks_the_lifecycle(session, world, kit
                     continue
                 assert {days: due for days, (due, _s) in mine.items()} == {
                     days: started_on + dt.timedelta(days=days) for days in CHECK_DAYS}, referral_id
-                if status in ENDED_STATUSES:
+                if status in ENDED:
                     assert all(s != TaskStatus.OPEN for _d, s in mine.values()), referral_id
                 else:
                     reached = STAY_DAYS.get(status, 0)

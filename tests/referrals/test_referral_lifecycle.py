@@ -86,12 +86,17 @@ def test_full_journey_from_referral_to_leaving(api, world, session):
     assert _move(api, world, referral_id, "cw_a", "stayed_90").status_code == 422  # day 40 of 90
 
     no_reason = _move(api, world, referral_id, "cw_a", "left")
-    assert no_reason.status_code == 422 and "reason" in no_reason.json["errors"]
-    left = _move(api, world, referral_id, "cw_a", "left", reason="家庭原因")
+    assert no_reason.status_code == 422 and "reason_code" in no_reason.json["errors"]
+    left = _move(api, world, referral_id, "cw_a", "left", reason_code="family", internal_note="母亲病重，回老家照顾")
     assert left.status_code == 200, left.json
     body = left.json
-    assert (body["status"], body["holds_seat"], body["end_reason"], body["ended_on"]) == (
-        "left", False, "家庭原因", today().isoformat())
+    assert (body["status"], body["holds_seat"], body["end_code"], body["ended_on"]) == (
+        "left", False, "family", today().isoformat())
+    assert body["events"][-1]["internal_note"] == "母亲病重，回老家照顾"
+    # The base learns the code, never the office's note.
+    seen = api.get(f"/api/v1/referrals/{referral_id}", headers=world.h("emp_a")).json
+    assert seen["end_code"] == "family" and "母亲" not in str(seen)
+    assert "internal_note" not in seen and all("internal_note" not in event for event in seen["events"])
     assert body["next_moves"] == []
     assert _slot(api, world)["seats_taken"] == 0
     assert _candidate(api, world)["status"] == "active"
@@ -130,18 +135,29 @@ def test_declining_an_accepted_offer_frees_the_seat(api, world):
     ("emp_a", "declined", []), ("cw_a", "declined", []), ("cw_a", "withdrawn", []),
     ("cw_a", "withdrawn", ["offered"]), ("emp_a", "declined", ["interview"]),
 ])
-def test_ending_a_referral_needs_a_reason(api, world, who, to, before):
+def test_ending_a_referral_needs_a_reason_that_fits_it(api, world, who, to, before):
     referral_id = _refer(api, world).json["id"]
     for step in before:
         _move(api, world, referral_id, "emp_a", step)
-    for empty in ({}, {"reason": None}):
+    for empty in ({}, {"reason_code": None}):
         refused = _move(api, world, referral_id, who, to, **empty)
         assert refused.status_code == 422, refused.json
-        assert "reason" in refused.json["errors"]
-    assert _move(api, world, referral_id, who, to, reason="").status_code == 422
-    done = _move(api, world, referral_id, who, to, reason="本人放弃")
+        assert "reason_code" in refused.json["errors"]
+    assert _move(api, world, referral_id, who, to, reason_code="dismissed").status_code == 422  # not for this end
+    assert _move(api, world, referral_id, who, to, reason_code="no_such_code").status_code == 422
+    done = _move(api, world, referral_id, who, to, reason_code="candidate_declined", shared_note="本人放弃")
     assert done.status_code == 200
-    assert done.json["end_reason"] == "本人放弃"
+    assert (done.json["end_code"], done.json["events"][-1]["shared_note"]) == ("candidate_declined", "本人放弃")
+
+
+@pytest.mark.parametrize(("who", "kept_as"), [("emp_a", "shared_note"), ("cw_a", "internal_note")])
+def test_a_reason_in_words_is_still_read_for_one_version(api, world, who, kept_as):
+    """Deprecated API input: `reason` (free text) becomes the mover's note, and the code 'other'."""
+    referral_id = _refer(api, world).json["id"]
+    assert _move(api, world, referral_id, who, "declined", reason="").status_code == 422
+    done = _move(api, world, referral_id, who, "declined", reason="岗位调整")
+    assert done.status_code == 200, done.json
+    assert done.json["end_code"] == "other" and done.json["events"][-1][kept_as] == "岗位调整"
 
 
 def test_dates_can_be_neither_in_the_future_nor_before_the_last_step(api, world):
@@ -336,7 +352,7 @@ def test_employer_view_of_a_referral_is_pseudonymous(api, world, sensitive):
     assert seen.status_code == 200
     _assert_private(seen, candidate)
     card = seen.json["candidate"]
-    assert card["id"] is None and card["name"] is None
+    assert card.get("id") is None and card.get("name") is None
     assert card["public_id"] == candidate.public_id
     assert card["skills"] == [{"skill_code": "chinese_cooking", "free_text": None, "level": 3}]
     assert card["residence_district"]["code"] == "330782"  # the district, not the street
@@ -356,7 +372,7 @@ def test_the_name_is_shown_only_after_consent_to_disclose(api, world, sensitive)
     candidate, referral = sensitive
 
     def employer_sees_name():
-        return api.get(f"/api/v1/referrals/{referral.id}", headers=world.h("emp_a")).json["candidate"]["name"]
+        return api.get(f"/api/v1/referrals/{referral.id}", headers=world.h("emp_a")).json["candidate"].get("name")
 
     assert employer_sees_name() is None
     consents = f"/api/v1/candidates/{candidate.id}/consents"
@@ -373,4 +389,4 @@ def test_another_consent_does_not_disclose_the_name(api, world, sensitive):
     api.post(f"/api/v1/candidates/{candidate.id}/consents", headers=world.h("cw_a"),
              json={"kind": "data_processing", "granted": True, "recorded_on": today().isoformat()})
     card = api.get(f"/api/v1/referrals/{referral.id}", headers=world.h("emp_a")).json["candidate"]
-    assert card["name"] is None
+    assert card.get("name") is None

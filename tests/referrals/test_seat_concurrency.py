@@ -7,7 +7,8 @@ import threading
 from sqlalchemy import func, select
 
 from matcher.extensions import db
-from matcher.referrals.models import Referral, ReferralStatus
+from matcher.referrals.lifecycle import ReferralStatus
+from matcher.referrals.models import Referral
 from matcher.referrals.service import create_referral, transition
 from tests.conftest import CHOUCHENG, new_candidate, new_slot
 

@@ -38,7 +38,7 @@ def _referral(session, candidate, slot, status, started_on=None, ended_on=None, 
     from matcher.referrals.models import Referral, ReferralEvent
 
     referral = Referral(candidate_id=candidate.id, slot_id=slot.id, status=status, started_on=started_on,
-                        ended_on=ended_on, end_reason="test" if ended_on else None,
+                        ended_on=ended_on, end_code="other" if ended_on else None,
                         created_at=clock.at_china_time(started_on or FROM, dt.time(9)))
     session.add(referral)
     session.flush()
@@ -70,7 +70,7 @@ def known(world, session, kit):
     """Year Y's records (see the figures asserted below for what each one is there to test)."""
     from matcher.bases.models import CertificationStatus as C
     from matcher.candidates.models import CandidateStatus, Certificate, Reoffence, Visit, VisitKind
-    from matcher.referrals.models import ReferralStatus as S
+    from matcher.referrals.lifecycle import ReferralStatus as S
 
     admin = world.accounts["admin"]
     A, B = kit.CHOUCHENG, kit.FOTANG  # offices A and B, both in 义乌市 (330782)
@@ -244,7 +244,8 @@ def test_month_by_month(known, session):
 
 
 def test_a_period_reaching_past_today_is_counted_up_to_today(known, session):
-    from matcher.referrals.models import Referral, ReferralStatus
+    from matcher.referrals.lifecycle import ReferralStatus
+    from matcher.referrals.models import Referral
 
     result = _report(session, known, date_from=D(Y + 1, 1, 1), date_to=D(Y + 1, 12, 31))
     assert result["on"] == today()

@@ -11,7 +11,8 @@ from matcher.audit.models import AuditEvent
 from matcher.candidates.models import Candidate, Consent, Reoffence, RiskAssessment, Visit, VisitKind
 from matcher.clock import today
 from matcher.places.models import Place
-from matcher.referrals.models import Referral, ReferralStatus
+from matcher.referrals.lifecycle import ReferralStatus
+from matcher.referrals.models import Referral
 
 LONG_AGO = today() - dt.timedelta(days=365 * 8)  # released 8 years ago: assistance ended about 3 years ago
 
@@ -107,7 +108,7 @@ def test_a_rerun_does_nothing_and_a_settled_referral_lets_the_file_go(session, w
     assert again.due == 1 and again.archived == 0 and again.skipped == {"live_referral": 1}
     assert session.scalar(select(func.count(AuditEvent.id))) == events
     referral = session.scalar(select(Referral).where(Referral.candidate_id == old_files["busy_a"]))
-    referral.status, referral.ended_on, referral.end_reason = ReferralStatus.WITHDRAWN, today(), "撤回"
+    referral.status, referral.ended_on, referral.end_code = ReferralStatus.WITHDRAWN, today(), "other"
     session.commit()
     last = run(session)
     assert last.archived == 1 and last.skipped == {}

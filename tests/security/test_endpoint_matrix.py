@@ -12,12 +12,13 @@ assignment plans, tokens and the reference data, on a bigger world built on test
   overdue; `ref_sent` is cand_b -> slot_b, sent (emp_b has its notification `notif_emp_b`);
 * a complaint about company_a (`complaint`), an assignment plan draft (`draft`, the administrator's).
 
-Each MATRIX row gives the answers of admin cw_a cw_b emp_a emp_b org anon. A write an allowed role makes
-once is run on a fresh world per allowed role (`once=True`); refusals always run first and must leave the
-object as it was. Then `test_every_api_rule_is_classified` walks `app.url_map`: every rule and method under
-/api/v1 must be a matrix row (or in test_scope_matrix.py's ENDPOINTS) or in SELF_ONLY / PUBLIC below, or the
-test fails naming it; and `test_every_protected_endpoint_answers_401_without_a_token` calls each of them
-without a token.
+Each MATRIX row gives the answers of admin cw_a cw_b emp_a emp_b org anon admin_dy (the administrator of
+another district, Dongyang: the world is Yiwu's and the city's, so its lists are empty and it reaches no
+object). A write an allowed role makes once is run on a fresh world per allowed role (`once=True`); refusals
+always run first and must leave the object as it was. Then `test_every_api_rule_is_classified` walks
+`app.url_map`: every rule and method under /api/v1 must be a matrix row (or in test_scope_matrix.py's ENDPOINTS)
+or in SELF_ONLY / PUBLIC below, or the test fails naming it; and
+`test_every_protected_endpoint_answers_401_without_a_token` calls each of them without a token.
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ import pytest
 from sqlalchemy import update
 
 from matcher.clock import today
-from tests.redis_support import redis_or_skip
+from tests.redis_support import redis_or_skip, worker_redis_url
 
-ROLES = ("admin", "cw_a", "cw_b", "emp_a", "emp_b", "org", "anon")
+ROLES = ("admin", "cw_a", "cw_b", "emp_a", "emp_b", "org", "anon", "admin_dy")
 ERROR_KEYS = {"code", "status", "message", "errors"}
 
 
@@ -48,14 +49,14 @@ def tomorrow() -> dt.date:
 
 
 OBSERVE = os.environ.get("XINTU_MATRIX_OBSERVE") == "1"  # print what each cell answers (to write a row)
-JOBS_REDIS_URL = os.environ.get("XINTU_TEST_REDIS_URL_MATRIX") or "redis://127.0.0.1:6379/12"
+JOBS_REDIS_URL = worker_redis_url(os.environ.get("XINTU_TEST_REDIS_URL_MATRIX") or "redis://127.0.0.1:6379/12")
 
 
 @dataclasses.dataclass(frozen=True)
 class Row:
     method: str
     path: str  # /api/v1/... with {name} placeholders from the `objects` fixture
-    expected: str  # admin cw_a cw_b emp_a emp_b org anon
+    expected: str  # admin cw_a cw_b emp_a emp_b org anon admin_dy (Dongyang's bureau: another district)
     body: object = None  # dict, or callable(objects) -> dict
     once: bool = False  # the allowed write cannot be repeated: a fresh world per allowed role
     files: bool = False  # multipart upload of a small CSV as `file`
@@ -76,187 +77,187 @@ F = "/api/v1/fairs/{fair}"
 MATRIX: dict[str, Row] = {
     # ---- job fairs: the organiser's bureau and administrators run them; bases see their booths' fairs;
     # caseworkers the fairs their candidates are invited to (cw_b: cand_b invited, not confirmed)
-    "GET /fairs/{id}": Row("GET", F, "200 200 200 200 200 200 401"),
-    "PATCH /fairs/{id}": Row("PATCH", F, "200 404 404 404 404 200 401", {"venue": "新的地点"}, witness=F),
-    "POST /fairs": Row("POST", "/api/v1/fairs", "201 404 404 404 404 201 401", lambda o: _fair_body()),
-    "GET /fairs": Row("GET", "/api/v1/fairs", "200 200 200 200 200 200 401"),
-    "POST /fairs/{id}/status": Row("POST", F + "/status", "200 404 404 404 404 200 401",
+    "GET /fairs/{id}": Row("GET", F, "200 200 200 200 200 200 401 404"),
+    "PATCH /fairs/{id}": Row("PATCH", F, "200 404 404 404 404 200 401 404", {"venue": "新的地点"}, witness=F),
+    "POST /fairs": Row("POST", "/api/v1/fairs", "201 404 404 404 404 201 401 201", lambda o: _fair_body()),
+    "GET /fairs": Row("GET", "/api/v1/fairs", "200 200 200 200 200 200 401 200"),
+    "POST /fairs/{id}/status": Row("POST", F + "/status", "200 404 404 404 404 200 401 404",
                                    {"status": "cancelled"}, once=True, witness=F),
-    "GET /fairs/{id}/booths": Row("GET", F + "/booths", "200 200 200 200 200 200 401"),
-    "POST /fairs/{id}/booths": Row("POST", F + "/booths", "201 404 404 404 404 201 401",
+    "GET /fairs/{id}/booths": Row("GET", F + "/booths", "200 200 200 200 200 200 401 404"),
+    "POST /fairs/{id}/booths": Row("POST", F + "/booths", "201 404 404 404 404 201 401 404",
                                    lambda o: {"company_id": o["company_c"], "slot_ids": [o["slot_c"]]},
                                    once=True, witness=F + "/booths"),
-    "PATCH /fairs/{id}/booths/{booth}": Row("PATCH", F + "/booths/{booth}", "200 404 404 404 404 200 401",
+    "PATCH /fairs/{id}/booths/{booth}": Row("PATCH", F + "/booths/{booth}", "200 404 404 404 404 200 401 404",
                                             {"label": "B07"}, witness=F + "/booths"),
-    "DELETE /fairs/{id}/booths/{booth}": Row("DELETE", F + "/booths/{booth_b}", "204 404 404 404 404 204 401",
+    "DELETE /fairs/{id}/booths/{booth}": Row("DELETE", F + "/booths/{booth_b}", "204 404 404 404 404 204 401 404",
                                              once=True, witness=F + "/booths"),
     "POST /fairs/{id}/booths/{booth}/withdraw": Row(
-        "POST", F + "/booths/{booth}/withdraw", "200 404 404 404 404 200 401",
+        "POST", F + "/booths/{booth}/withdraw", "200 404 404 404 404 200 401 404",
         {"from_block": 2, "reason": "临时有事"}, once=True, witness=F + "/booths"),
-    "GET /fairs/{id}/invitations": Row("GET", F + "/invitations", "200 200 200 404 404 200 401"),
-    "POST /fairs/{id}/invitations": Row("POST", F + "/invitations", "200 404 404 404 404 200 401",
+    "GET /fairs/{id}/invitations": Row("GET", F + "/invitations", "200 200 200 404 404 200 401 404"),
+    "POST /fairs/{id}/invitations": Row("POST", F + "/invitations", "200 404 404 404 404 200 401 404",
                                         lambda o: {"public_ids": [o["cand_dual_public_id"]]}, once=True,
                                         witness=F + "/invitations"),
     "POST /fairs/{id}/invitations/{inv}/check-in": Row(
-        "POST", F + "/invitations/{inv_a}/check-in", "200 404 404 404 404 200 401", {}, once=True,
+        "POST", F + "/invitations/{inv_a}/check-in", "200 404 404 404 404 200 401 404", {}, once=True,
         witness=F + "/invitations"),
-    "POST /fairs/{id}/walk-ins": Row("POST", F + "/walk-ins", "201 404 404 404 404 201 401",
+    "POST /fairs/{id}/walk-ins": Row("POST", F + "/walk-ins", "201 404 404 404 404 201 401 404",
                                      lambda o: {"public_id": o["cand_dual_public_id"], "consent": True},
                                      once=True, witness=F + "/invitations"),
-    "GET /fairs/{id}/plan": Row("GET", F + "/plan", "200 404 404 404 404 200 401"),
-    "POST /fairs/{id}/plan": Row("POST", F + "/plan", "201 404 404 404 404 201 401", {"from_block": 0},
+    "GET /fairs/{id}/plan": Row("GET", F + "/plan", "200 404 404 404 404 200 401 404"),
+    "POST /fairs/{id}/plan": Row("POST", F + "/plan", "201 404 404 404 404 201 401 404", {"from_block": 0},
                                  witness=F + "/plan-runs"),
-    "GET /fairs/{id}/plan-runs": Row("GET", F + "/plan-runs", "200 404 404 404 404 200 401"),
-    "GET /fairs/{id}/plan.xlsx": Row("GET", F + "/plan.xlsx", "200 404 404 404 404 200 401"),
-    "GET /fairs/{id}/report": Row("GET", F + "/report", "200 404 404 404 404 200 401"),
-    "GET /fairs/{id}/interviews": Row("GET", F + "/interviews", "200 200 200 200 200 200 401"),
-    "GET /fair-invitations": Row("GET", "/api/v1/fair-invitations", "200 200 200 404 404 200 401"),
+    "GET /fairs/{id}/plan-runs": Row("GET", F + "/plan-runs", "200 404 404 404 404 200 401 404"),
+    "GET /fairs/{id}/plan.xlsx": Row("GET", F + "/plan.xlsx", "200 404 404 404 404 200 401 404"),
+    "GET /fairs/{id}/report": Row("GET", F + "/report", "200 404 404 404 404 200 401 404"),
+    "GET /fairs/{id}/interviews": Row("GET", F + "/interviews", "200 200 200 200 200 200 401 404"),
+    "GET /fair-invitations": Row("GET", "/api/v1/fair-invitations", "200 200 200 404 404 200 401 200"),
     "POST /fair-invitations/{inv}/answer": Row(
-        "POST", "/api/v1/fair-invitations/{inv_b}/answer", "200 404 200 404 404 404 401",
+        "POST", "/api/v1/fair-invitations/{inv_b}/answer", "200 404 200 404 404 404 401 404",
         {"attending": True, "consent": True}, once=True, witness=F + "/invitations"),
     "POST /fair-invitations/{inv}/cancel": Row(
-        "POST", "/api/v1/fair-invitations/{inv_b}/cancel", "200 404 200 404 404 200 401", {"reason": "不来了"},
+        "POST", "/api/v1/fair-invitations/{inv_b}/cancel", "200 404 200 404 404 200 401 404", {"reason": "不来了"},
         once=True, witness=F + "/invitations"),
     "POST /fair-interviews/{iv}/outcome": Row(
-        "POST", "/api/v1/fair-interviews/{interview}/outcome", "200 404 404 200 404 200 401",
+        "POST", "/api/v1/fair-interviews/{interview}/outcome", "200 404 404 200 404 200 401 404",
         {"outcome": "no"}, once=True, witness=F + "/interviews"),
     "DELETE /fair-interviews/{iv}/outcome": Row(
-        "DELETE", "/api/v1/fair-interviews/{interview}/outcome", "409 404 404 409 404 409 401",
+        "DELETE", "/api/v1/fair-interviews/{interview}/outcome", "409 404 404 409 404 409 401 404",
         witness=F + "/interviews"),
 
     # ---- follow-up: the keeping office, the base (pseudonymous), the bureau's administrators
-    "GET /follow-up-tasks": Row("GET", "/api/v1/follow-up-tasks", "200 200 200 200 200 200 401"),
-    "GET /follow-up-tasks/{id}": Row("GET", "/api/v1/follow-up-tasks/{task}", "200 200 404 200 404 404 401"),
+    "GET /follow-up-tasks": Row("GET", "/api/v1/follow-up-tasks", "200 200 200 200 200 200 401 200"),
+    "GET /follow-up-tasks/{id}": Row("GET", "/api/v1/follow-up-tasks/{task}", "200 200 404 200 404 404 401 404"),
     "POST /follow-up-tasks/{id}/complete": Row(
-        "POST", "/api/v1/follow-up-tasks/{task}/complete", "200 200 404 403 404 404 401",
+        "POST", "/api/v1/follow-up-tasks/{task}/complete", "200 200 404 403 404 404 401 404",
         {"result": "unreachable", "note": "电话没人接"}, witness="/api/v1/follow-up-tasks/{task}"),
     "GET /follow-up-tasks/overdue-by-office": Row("GET", "/api/v1/follow-up-tasks/overdue-by-office",
-                                                  "200 200 200 404 404 404 401"),  # a caseworker: own office
+                                                  "200 200 200 404 404 404 401 200"),  # a caseworker: own office
     "GET /candidates/{id}/reoffences": Row("GET", "/api/v1/candidates/{cand_a}/reoffences",
-                                           "200 200 404 404 404 404 401"),
+                                           "200 200 404 404 404 404 401 404"),
     "POST /candidates/{id}/reoffences": Row("POST", "/api/v1/candidates/{cand_a}/reoffences",
-                                            "201 201 404 404 404 404 401",
+                                            "201 201 404 404 404 404 401 404",
                                             lambda o: {"recorded_on": today().isoformat()},
                                             witness="/api/v1/candidates/{cand_a}/reoffences"),
 
     # ---- reports: administrators (their bureau's area)
-    "GET /reports/figures": Row("GET", "/api/v1/reports/figures", "200 404 404 404 404 404 401"),
-    "GET /reports/figures.xlsx": Row("GET", "/api/v1/reports/figures.xlsx", "200 404 404 404 404 404 401"),
+    "GET /reports/figures": Row("GET", "/api/v1/reports/figures", "200 404 404 404 404 404 401 200"),
+    "GET /reports/figures.xlsx": Row("GET", "/api/v1/reports/figures.xlsx", "200 404 404 404 404 404 401 200"),
 
     # ---- notifications: each account its own (notif_emp_b is emp_b's)
-    "GET /notifications": Row("GET", "/api/v1/notifications", "200 200 200 200 200 200 401"),
+    "GET /notifications": Row("GET", "/api/v1/notifications", "200 200 200 200 200 200 401 200"),
     "GET /notifications/unread-count": Row("GET", "/api/v1/notifications/unread-count",
-                                           "200 200 200 200 200 200 401"),
+                                           "200 200 200 200 200 200 401 200"),
     "POST /notifications/{id}/read": Row("POST", "/api/v1/notifications/{notif_emp_b}/read",
-                                         "404 404 404 404 200 404 401"),
-    "POST /notifications/read-all": Row("POST", "/api/v1/notifications/read-all", "200 200 200 200 200 200 401"),
+                                         "404 404 404 404 200 404 401 404"),
+    "POST /notifications/read-all": Row("POST", "/api/v1/notifications/read-all", "200 200 200 200 200 200 401 200"),
 
     # ---- audit: administrators only
-    "GET /audit-events": Row("GET", "/api/v1/audit-events", "200 404 404 404 404 404 401"),
+    "GET /audit-events": Row("GET", "/api/v1/audit-events", "200 404 404 404 404 404 401 200"),
     "GET /audit-events/verification": Row("GET", "/api/v1/audit-events/verification",
-                                          "200 404 404 404 404 404 401"),
+                                          "200 404 404 404 404 404 401 200"),
 
     # ---- base records and complaints: administrators
-    "GET /base-records": Row("GET", "/api/v1/base-records", "200 404 404 404 404 404 401"),
+    "GET /base-records": Row("GET", "/api/v1/base-records", "200 404 404 404 404 404 401 200"),
     "GET /bases/{id}/complaints": Row("GET", "/api/v1/bases/{company_a}/complaints",
-                                      "200 404 404 404 404 404 401"),
+                                      "200 404 404 404 404 404 401 403"),
     "POST /bases/{id}/complaints": Row("POST", "/api/v1/bases/{company_a}/complaints",
-                                       "201 404 404 404 404 404 401",
+                                       "201 404 404 404 404 404 401 403",
                                        lambda o: {"received_on": today().isoformat(), "summary": "拖欠工资"},
                                        witness="/api/v1/bases/{company_a}/complaints"),
     "POST /bases/{id}/complaints/{c}/resolve": Row(
-        "POST", "/api/v1/bases/{company_a}/complaints/{complaint}/resolve", "200 404 404 404 404 404 401", {},
+        "POST", "/api/v1/bases/{company_a}/complaints/{complaint}/resolve", "200 404 404 404 404 404 401 403", {},
         witness="/api/v1/bases/{company_a}/complaints"),
 
     # ---- imports and exports: within the account's scope (a bad file: 422 to those who may import).
     # Employers and organisers get 403 here where GET /candidates answers them 404: nothing leaks (no object
     # is named), but it is not the "a role's non-action is 404" rule; see the report.
-    "POST /imports/{kind}": Row("POST", "/api/v1/imports/{import_kind}?dry_run=true", "422 422 422 403 403 403 401",
+    "POST /imports/{kind}": Row("POST", "/api/v1/imports/{import_kind}?dry_run=true", "422 422 422 403 403 403 401 422",
                                 files=True),
-    "GET /exports/{kind}": Row("GET", "/api/v1/exports/{import_kind}?format=csv", "200 200 200 403 403 403 401"),
+    "GET /exports/{kind}": Row("GET", "/api/v1/exports/{import_kind}?format=csv", "200 200 200 403 403 403 401 200"),
 
     # ---- matching: recommendations, eligibility, bans, models, assignment plans
     "GET /candidates/{id}/recommendations": Row("GET", "/api/v1/candidates/{cand_a}/recommendations",
-                                                "200 200 404 404 404 404 401"),
+                                                "200 200 404 404 404 404 401 404"),
     "GET /candidates/{id}/eligibility/{slot}": Row("GET", "/api/v1/candidates/{cand_a}/eligibility/{slot_a}",
-                                                   "200 200 404 404 404 404 401"),
-    "GET /candidates/{id}/bans": Row("GET", "/api/v1/candidates/{cand_a}/bans", "200 200 404 404 404 404 401"),
-    "POST /candidates/{id}/bans": Row("POST", "/api/v1/candidates/{cand_a}/bans", "201 201 404 404 404 404 401",
+                                                   "200 200 404 404 404 404 401 404"),
+    "GET /candidates/{id}/bans": Row("GET", "/api/v1/candidates/{cand_a}/bans", "200 200 404 404 404 404 401 404"),
+    "POST /candidates/{id}/bans": Row("POST", "/api/v1/candidates/{cand_a}/bans", "201 201 404 404 404 404 401 404",
                                       {"kind": "court_order", "courses": ["welding"], "note": "判决禁止"},
                                       witness="/api/v1/candidates/{cand_a}/bans"),
-    "GET /slots/{id}/candidates": Row("GET", "/api/v1/slots/{slot_a}/candidates", "200 200 200 200 404 404 401"),
-    "GET /models": Row("GET", "/api/v1/models", "200 404 404 404 404 404 401"),
+    "GET /slots/{id}/candidates": Row("GET", "/api/v1/slots/{slot_a}/candidates", "200 200 200 200 404 404 401 200"),
+    "GET /models": Row("GET", "/api/v1/models", "200 404 404 404 404 404 401 200"),
     # No model is trained in this world (it takes long): evaluating answers the administrator 409, activating
     # an unknown version 404; what these rows prove is that nobody else reaches them.
-    "GET /models/evaluation": Row("GET", "/api/v1/models/evaluation", "409 404 404 404 404 404 401"),
+    "GET /models/evaluation": Row("GET", "/api/v1/models/evaluation", "409 404 404 404 404 404 401 409"),
     "POST /models/{version}/activate": Row("POST", "/api/v1/models/{model_version}/activate",
-                                           "404 404 404 404 404 404 401"),
+                                           "404 404 404 404 404 404 401 404"),
     # Assignment plans: administrators and organisers, each their own drafts.
-    "GET /assignments": Row("GET", "/api/v1/assignments", "200 404 404 404 404 200 401"),
-    "POST /assignments": Row("POST", "/api/v1/assignments", "201 404 404 404 404 201 401", {"course": "cooking"},
+    "GET /assignments": Row("GET", "/api/v1/assignments", "200 404 404 404 404 200 401 200"),
+    "POST /assignments": Row("POST", "/api/v1/assignments", "201 404 404 404 404 201 401 201", {"course": "cooking"},
                              witness="/api/v1/assignments"),
-    "GET /assignments/{id}": Row("GET", "/api/v1/assignments/{draft}", "200 404 404 404 404 404 401"),
+    "GET /assignments/{id}": Row("GET", "/api/v1/assignments/{draft}", "200 404 404 404 404 404 401 404"),
     "POST /assignments/{id}/confirm": Row("POST", "/api/v1/assignments/{draft}/confirm",
-                                          "200 404 404 404 404 404 401", witness="/api/v1/assignments/{draft}"),
+                                          "200 404 404 404 404 404 401 404", witness="/api/v1/assignments/{draft}"),
     "POST /assignments/{id}/discard": Row("POST", "/api/v1/assignments/{draft}/discard",
-                                          "200 404 404 404 404 404 401", witness="/api/v1/assignments/{draft}"),
+                                          "200 404 404 404 404 404 401 404", witness="/api/v1/assignments/{draft}"),
 
     # ---- accounts, the remaining list and create endpoints of test_scope_matrix.py's resources
-    "POST /accounts": Row("POST", "/api/v1/accounts", "201 404 404 404 404 404 401",
+    "POST /accounts": Row("POST", "/api/v1/accounts", "201 404 404 404 404 404 401 422",
                           lambda o: {"username": "new_cw", "display_name": "新人", "password": "a-long-password-1",
                                      "role": "caseworker", "office_id": o["office_a"]}, once=True),
-    "GET /accounts": Row("GET", "/api/v1/accounts", "200 404 404 404 404 404 401"),
-    "POST /bases": Row("POST", "/api/v1/bases", "201 404 404 404 404 404 401",
+    "GET /accounts": Row("GET", "/api/v1/accounts", "200 404 404 404 404 404 401 200"),
+    "POST /bases": Row("POST", "/api/v1/bases", "201 404 404 404 404 404 401 422",
                        lambda o: {"name": "丁保洁有限公司", "credit_code": o["credit_code_new"], "industry": "保洁",
                                   "place": {"code": "330782001"}}, once=True),
-    "GET /bases": Row("GET", "/api/v1/bases", "200 200 200 200 200 200 401"),
-    "POST /slots": Row("POST", "/api/v1/slots", "201 404 404 201 201 404 401",
+    "GET /bases": Row("GET", "/api/v1/bases", "200 200 200 200 200 200 401 200"),
+    "POST /slots": Row("POST", "/api/v1/slots", "201 404 404 201 201 404 401 422",
                        lambda o: {"kind": "job", "title": "帮厨", "course_code": "cooking", "seats": 2,
                                   "company_id": o["company_a"], "place": {"code": "330782001"},
                                   "starts_on": today().isoformat()}),
-    "GET /slots": Row("GET", "/api/v1/slots", "200 200 200 200 200 200 401"),
+    "GET /slots": Row("GET", "/api/v1/slots", "200 200 200 200 200 200 401 200"),
     # cw_b: the person lives in office A's township, not B's: 422 on the residence.
-    "POST /candidates": Row("POST", "/api/v1/candidates", "201 201 422 404 404 404 401",
+    "POST /candidates": Row("POST", "/api/v1/candidates", "201 201 422 404 404 404 401 422",
                             lambda o: o["new_candidate"], once=True),
-    "GET /candidates": Row("GET", "/api/v1/candidates", "200 200 200 404 404 404 401"),
+    "GET /candidates": Row("GET", "/api/v1/candidates", "200 200 200 404 404 404 401 200"),
     # cw_b names office A's candidate: 422 "No such candidate." on the field, as for an id that does not exist.
-    "POST /referrals": Row("POST", "/api/v1/referrals", "201 201 422 404 404 404 401",
+    "POST /referrals": Row("POST", "/api/v1/referrals", "201 201 422 404 404 404 401 422",
                            lambda o: {"candidate_id": o["cand_a"], "slot_id": o["slot_b"]}, once=True),
-    "GET /referrals": Row("GET", "/api/v1/referrals", "200 200 200 200 200 200 401"),
-    "GET /offices": Row("GET", "/api/v1/offices", "200 200 200 200 200 200 401"),
-    "GET /places": Row("GET", "/api/v1/places", "200 200 200 200 200 200 401"),
-    "GET /reference/courses": Row("GET", "/api/v1/reference/courses", "200 200 200 200 200 200 401"),
-    "GET /reference/skills": Row("GET", "/api/v1/reference/skills", "200 200 200 200 200 200 401"),
-    "GET /reference/occupations": Row("GET", "/api/v1/reference/occupations", "200 200 200 200 200 200 401"),
+    "GET /referrals": Row("GET", "/api/v1/referrals", "200 200 200 200 200 200 401 200"),
+    "GET /offices": Row("GET", "/api/v1/offices", "200 200 200 200 200 200 401 200"),
+    "GET /places": Row("GET", "/api/v1/places", "200 200 200 200 200 200 401 200"),
+    "GET /reference/courses": Row("GET", "/api/v1/reference/courses", "200 200 200 200 200 200 401 200"),
+    "GET /reference/skills": Row("GET", "/api/v1/reference/skills", "200 200 200 200 200 200 401 200"),
+    "GET /reference/occupations": Row("GET", "/api/v1/reference/occupations", "200 200 200 200 200 200 401 200"),
 
     # ---- rows for endpoints added while this file was written (export requests, background jobs) --------
     # Identified exports: each account its own requests, administrators all; an administrator decides
     # (never on their own request); only the asker downloads, once. `export_req` is cw_a's, pending;
     # `export_ok` is cw_a's, approved.
-    "GET /export-requests": Row("GET", "/api/v1/export-requests", "200 200 200 200 200 200 401"),
-    "POST /export-requests": Row("POST", "/api/v1/export-requests", "201 201 201 403 403 403 401",
+    "GET /export-requests": Row("GET", "/api/v1/export-requests", "200 200 200 200 200 200 401 200"),
+    "POST /export-requests": Row("POST", "/api/v1/export-requests", "201 201 201 403 403 403 401 201",
                                  {"kind": "candidates", "params": {"format": "csv"}, "reason": "核对名单"}),
-    "GET /export-requests/{id}": Row("GET", "/api/v1/export-requests/{export_req}", "200 200 404 404 404 404 401"),
+    "GET /export-requests/{id}": Row("GET", "/api/v1/export-requests/{export_req}", "200 200 404 404 404 404 401 404"),
     "POST /export-requests/{id}/approve": Row("POST", "/api/v1/export-requests/{export_req}/approve",
-                                              "200 404 404 404 404 404 401", {}, once=True,
+                                              "200 404 404 404 404 404 401 404", {}, once=True,
                                               witness="/api/v1/export-requests/{export_req}"),
     "POST /export-requests/{id}/refuse": Row("POST", "/api/v1/export-requests/{export_req}/refuse",
-                                             "200 404 404 404 404 404 401", {"note": "理由不足"}, once=True,
+                                             "200 404 404 404 404 404 401 404", {"note": "理由不足"}, once=True,
                                              witness="/api/v1/export-requests/{export_req}"),
     "GET /export-requests/{id}/file": Row("GET", "/api/v1/export-requests/{export_ok}/file",
-                                          "403 200 404 404 404 404 401", once=True,
+                                          "403 200 404 404 404 404 401 404", once=True,
                                           witness="/api/v1/export-requests/{export_ok}"),
     # Background jobs: each account its own, administrators all.
-    "GET /jobs": Row("GET", "/api/v1/jobs", "200 200 200 200 200 200 401"),
+    "GET /jobs": Row("GET", "/api/v1/jobs", "200 200 200 200 200 200 401 200"),
     # Submitting: who may call the synchronous endpoint (assignment plans: administrators and organisers;
     # imports of candidates: administrators and caseworkers). The jobs only go to a test queue (`_jobs_queue`).
-    "POST /jobs": Row("POST", "/api/v1/jobs", "202 404 404 404 404 202 401",
+    "POST /jobs": Row("POST", "/api/v1/jobs", "202 404 404 404 404 202 401 202",
                       {"kind": "assignment", "params": {"course": "cooking"}}),
-    "POST /jobs/imports/{kind}": Row("POST", "/api/v1/jobs/imports/{import_kind}", "202 202 202 403 403 403 401",
+    "POST /jobs/imports/{kind}": Row("POST", "/api/v1/jobs/imports/{import_kind}", "202 202 202 403 403 403 401 202",
                                      files=True),
-    "GET /jobs/{id}": Row("GET", "/api/v1/jobs/{job}", "200 404 404 404 404 200 401"),
+    "GET /jobs/{id}": Row("GET", "/api/v1/jobs/{job}", "200 404 404 404 404 200 401 404"),
     # Retention: administrators only (a dry run here: the report, nothing archived).
-    "POST /retention/runs": Row("POST", "/api/v1/retention/runs", "200 404 404 404 404 404 401", {"dry_run": True}),
+    "POST /retention/runs": Row("POST", "/api/v1/retention/runs", "200 404 404 404 404 404 401 200", {"dry_run": True}),
 }
 
 # Every logged-in account may call these, and each acts only on itself (its own token, its own profile).
@@ -317,10 +318,20 @@ def _jobs_queue(app, monkeypatch):
 
 @pytest.fixture
 def objects(api, world, session, kit):
+    from matcher.auth.service import create_account, issue_token
     from matcher.notify.models import Notification
-    from matcher.referrals.models import ReferralEvent, ReferralStatus
+    from matcher.referrals.lifecycle import ReferralStatus
+    from matcher.referrals.models import ReferralEvent
     from matcher.referrals.service import create_referral, transition
 
+    # The district bureau of Dongyang (330783): an administrator of another district than Yiwu's, where the
+    # world's offices, files and bases are; the fair is the city bureau's (330700).
+    admin_dy = create_account(session=session, actor=None, data=dict(
+        username="admin_dy", display_name="admin_dy", password=kit.PASSWORD, role="administrator",
+        bureau_code="330783"))
+    world.accounts["admin_dy"] = admin_dy
+    world.tokens["admin_dy"] = issue_token(session=session, account=admin_dy, ttl_days=1)[0]
+    session.commit()
     org, admin = world.h("org"), world.h("admin")
     # A placement started 40 days ago: its 30-day check is overdue.
     worker = kit.new_candidate(session, world.accounts["cw_a"], residence=kit.CHOUCHENG, seq=21)

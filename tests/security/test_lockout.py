@@ -1,11 +1,14 @@
-"""Lockout after too many failed logins, the same answer whether or not the account exists, unlocking."""
+"""Lockout after too many failed logins from one address (that address only), the same answer whether or not the
+account exists, unlocking."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import func, select
+
 from matcher import clock
-from matcher.auth.models import Account
+from matcher.auth.models import Account, LoginLock
 from matcher.extensions import db
 
 from .conftest import PASSWORD, call_api
@@ -14,13 +17,16 @@ WRONG = "Wrong username or password."
 LOCKED = WRONG  # a distinct answer would tell which usernames exist (unknown ones never lock)
 
 
-def _token_attempt(client, username: str, password: str):
+ELSEWHERE = "203.0.113.66"  # another client address than the test client's own (127.0.0.1)
+
+
+def _token_attempt(client, username: str, password: str, address: str = "127.0.0.1"):
     return call_api(client, "POST", "/api/v1/auth/tokens", json={"username": username, "password": password},
-                    headers={"Accept-Language": "en"})
+                    headers={"Accept-Language": "en"}, environ_base={"REMOTE_ADDR": address})
 
 
-def _fail(client, username: str, times: int):
-    return [_token_attempt(client, username, "wrong-password").json["message"] for _ in range(times)]
+def _fail(client, username: str, times: int, address: str = "127.0.0.1"):
+    return [_token_attempt(client, username, "wrong-password", address).json["message"] for _ in range(times)]
 
 
 def test_locked_after_n_failures_with_the_same_answer_as_a_wrong_password(app, client, world):
@@ -57,7 +63,8 @@ def test_lock_expires_and_a_success_resets_the_count(app, client, world, time_ma
     assert _token_attempt(client, "emp_a", PASSWORD).status_code == 201
     account = db.session.get(Account, world.accounts["emp_a"].id)
     db.session.refresh(account)
-    assert account.failed_logins == 0 and account.locked_until is None
+    assert account.locked_until is None
+    assert db.session.scalar(select(func.count()).select_from(LoginLock)) == 0
     # Four failures, a success, four failures: never locked.
     _fail(client, "emp_a", 4)
     assert _token_attempt(client, "emp_a", PASSWORD).status_code == 201
@@ -89,3 +96,63 @@ def test_administrator_unlocks_on_the_account_page(client, world, pages):
     assert response.status_code == 303
     assert 'data-testid="unlock-form"' not in admin.get(f"/admin/accounts/{account_id}").get_data(as_text=True)
     assert pages().try_login("cw_b").status_code == 302
+
+
+def test_a_lock_holds_for_the_failing_address_only(app, client, world):
+    """Wrong passwords from one address lock the account for that address: the administrator (or anyone) logs in
+    from anywhere else, on the API and on the page, while the failing address stays refused."""
+    assert _fail(client, "admin", 5, ELSEWHERE) == [WRONG] * 5
+    refused = _token_attempt(client, "admin", PASSWORD, ELSEWHERE)
+    assert refused.status_code == 401 and refused.json["message"] == LOCKED
+    assert _token_attempt(client, "admin", PASSWORD).status_code == 201
+    from .conftest import Pages
+
+    assert Pages(app).try_login("admin").status_code == 302
+    page = Pages(app)
+    page.get("/login", environ_base={"REMOTE_ADDR": ELSEWHERE})
+    response = page.post("/login", {"username": "admin", "password": PASSWORD}, environ_base={"REMOTE_ADDR": ELSEWHERE})
+    assert response.status_code == 401 and WRONG in response.get_data(as_text=True)
+    # The other address's success reset nothing of this one's lock; the lock is shown on the account.
+    read = call_api(client, "GET", f"/api/v1/accounts/{world.accounts['admin'].id}", headers=world.h("cw_a"))
+    assert read.status_code in (403, 404)
+    read = call_api(client, "GET", f"/api/v1/accounts/{world.accounts['admin'].id}", headers=world.h("admin"))
+    assert read.json["locked_until"] is not None
+
+
+def test_failures_count_per_address(client, world):
+    """Four failures from each of two addresses lock neither: each address has its own count."""
+    assert _fail(client, "cw_a", 4) + _fail(client, "cw_a", 4, ELSEWHERE) == [WRONG] * 8
+    assert _token_attempt(client, "cw_a", PASSWORD).status_code == 201
+    assert _token_attempt(client, "cw_a", PASSWORD, ELSEWHERE).status_code == 201
+
+
+def test_the_account_shows_its_latest_lock_and_unlocking_lifts_every_lock(client, world, time_machine):
+    start = clock.now()
+    time_machine.move_to(start, tick=False)
+    _fail(client, "cw_a", 5)
+    time_machine.move_to(start + dt.timedelta(minutes=5), tick=False)
+    _fail(client, "cw_a", 5, ELSEWHERE)
+    account_id = world.accounts["cw_a"].id
+    read = call_api(client, "GET", f"/api/v1/accounts/{account_id}", headers=world.h("admin"))
+    assert clock.as_utc(dt.datetime.fromisoformat(read.json["locked_until"])) == start + dt.timedelta(minutes=20)
+    listed = call_api(client, "GET", "/api/v1/accounts", headers=world.h("admin"))
+    assert [a["locked_until"] for a in listed.json if a["id"] == account_id] == [read.json["locked_until"]]
+    answer = call_api(client, "PATCH", f"/api/v1/accounts/{account_id}", json={"unlock": True},
+                      headers=world.h("admin"))
+    assert answer.status_code == 200 and answer.json["locked_until"] is None
+    assert _token_attempt(client, "cw_a", PASSWORD).status_code == 201
+    assert _token_attempt(client, "cw_a", PASSWORD, ELSEWHERE).status_code == 201
+
+
+def test_the_lock_keeps_a_keyed_hash_of_the_address_and_audits_no_username(client, world):
+    from matcher.audit.models import AuditEvent
+
+    _fail(client, "org", 5, ELSEWHERE)
+    _token_attempt(client, "org", PASSWORD, ELSEWHERE)
+    db.session.rollback()
+    locks = list(db.session.scalars(select(LoginLock)))
+    assert len(locks) == 1 and ELSEWHERE not in locks[0].address and len(locks[0].address) == 64
+    events = list(db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action.in_(["lock", "login_locked", "login_failed"]))))
+    assert {e.action for e in events} == {"lock", "login_locked", "login_failed"}
+    assert all(e.object_id == world.accounts["org"].id and e.actor_id is None and not e.fields for e in events)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.redis_support import redis_or_skip
+from tests.redis_support import redis_or_skip, worker_redis_url
 
 schemathesis = pytest.importorskip("schemathesis")
 
@@ -42,7 +42,7 @@ EXCLUDED = {
 }
 # Jobs submitted by the runs go to a queue of their own on the test Redis and are never worked (a job run in a
 # thread of the test process would compete for SQLite's one write lock with the generated requests).
-JOBS_REDIS_URL = os.environ.get("XINTU_TEST_REDIS_URL_SCHEMATHESIS") or "redis://127.0.0.1:6379/11"
+JOBS_REDIS_URL = worker_redis_url(os.environ.get("XINTU_TEST_REDIS_URL_SCHEMATHESIS") or "redis://127.0.0.1:6379/11")
 RESULTS: dict[str, dict] = {}
 
 

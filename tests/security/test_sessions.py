@@ -91,6 +91,26 @@ def test_deactivated_account_loses_its_session_and_tokens_at_once(pages, client,
     assert pages("cw_a").get("/caseworker").status_code == 200
 
 
+def test_reactivating_an_account_does_not_bring_its_tokens_back(client, world):
+    """A deactivation revokes every token of the account for good: whoever held one meanwhile keeps nothing."""
+    from matcher.audit.models import AuditEvent
+    from matcher.extensions import db
+
+    account_id = world.accounts["emp_b"].id
+    assert call_api(client, "GET", "/api/v1/me", headers=world.h("emp_b")).status_code == 200
+    for active in (False, True):
+        answer = call_api(client, "PATCH", f"/api/v1/accounts/{account_id}", json={"is_active": active},
+                          headers=world.h("admin"))
+        assert answer.status_code == 200, answer.json
+    assert call_api(client, "GET", "/api/v1/me", headers=world.h("emp_b")).status_code == 401
+    # The account itself works again: it logs in and gets a new token.
+    fresh = call_api(client, "POST", "/api/v1/auth/tokens", json={"username": "emp_b", "password": PASSWORD})
+    assert fresh.status_code == 201
+    deactivation = db.session.scalars(db.select(AuditEvent).where(
+        AuditEvent.action == "deactivate", AuditEvent.object_id == account_id)).one()
+    assert "api_tokens" in deactivation.fields
+
+
 def test_a_new_password_ends_the_accounts_sessions_and_tokens(pages, client, world):
     assert call_api(client, "GET", "/api/v1/me", headers=world.h("emp_a")).status_code == 200
     page = pages("emp_a")
@@ -132,3 +152,36 @@ def test_session_version_moves_on_password_and_deactivation_only(session, world)
     account.is_active_account = True  # reactivating ends nothing more
     assert account.session_version == start + 2
     session.rollback()
+
+
+def test_a_copied_cookie_is_logged_out_with_its_session(app, pages):
+    """Logging out ends the session on the server: a copy of its cookie taken before is refused afterwards,
+    while the account's other sessions go on."""
+    from .conftest import SESSION_COOKIE, Pages
+
+    page, other = pages("cw_a"), pages("cw_a")
+    copy = Pages(app)
+    copy.client.set_cookie(SESSION_COOKIE, page.session_cookie())
+    assert copy.get("/caseworker").status_code == 200  # the copy works as long as the session lasts
+    assert page.post("/logout").status_code == 302
+    response = copy.get("/caseworker")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert "_user_id" not in copy.session_data()
+    assert other.get("/caseworker").status_code == 200
+
+
+def test_ended_sessions_are_kept_until_their_absolute_timeout(app, pages, time_machine):
+    from sqlalchemy import func, select
+
+    from matcher.auth.models import EndedSession
+    from matcher.extensions import db
+
+    start = clock.now()
+    time_machine.move_to(start, tick=False)
+    pages("cw_a").post("/logout")
+    ended = db.session.scalars(select(EndedSession)).one()
+    timeout = dt.timedelta(hours=app.config["SESSION_MAX_HOURS"])
+    assert abs(ended.expires_at - (start + timeout)) < dt.timedelta(seconds=1)
+    time_machine.move_to(start + dt.timedelta(hours=app.config["SESSION_MAX_HOURS"], minutes=1), tick=False)
+    pages("cw_b").post("/logout")  # a later logout prunes the records past their timeout
+    assert db.session.scalar(select(func.count()).select_from(EndedSession)) == 1

@@ -30,7 +30,8 @@ def app(database_url, request):
     fixture builds), whose default language is English so messages outside requests read in English."""
     request.getfixturevalue("shared_app")  # builds the tables and loads the reference data
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
-                      "SECRET_KEY": "test", "ID_NUMBER_PEPPER": "test-pepper", "BABEL_DEFAULT_LOCALE": "en"})
+                      "SECRET_KEY": "test", "ID_NUMBER_PEPPER": "test-pepper", "BABEL_DEFAULT_LOCALE": "en",
+                      "AUDIT_KEY": "test-audit-key-of-at-least-32-bytes"})
     yield app
     with app.app_context():
         db.session.remove()

@@ -11,7 +11,8 @@ from matcher import clock
 from matcher.bases.models import Company
 from matcher.candidates.models import Candidate, CandidateStatus
 from matcher.errors import Forbidden, Invalid
-from matcher.referrals.models import Referral, ReferralStatus
+from matcher.referrals.lifecycle import ReferralStatus
+from matcher.referrals.models import Referral
 from matcher.slots.models import Slot, SlotStatus
 from matcher.transfer.service import import_file
 
@@ -219,7 +220,7 @@ def test_employer_imports_slots_for_their_own_base_only(session, people, tx):
 
 # --- referral history ---------------------------------------------------------------------------
 
-REFERRAL_HEADER = ["candidate", "slot_id", "status", "created_on", "started_on", "ended_on", "end_reason"]
+REFERRAL_HEADER = ["candidate", "slot_id", "status", "created_on", "started_on", "ended_on", "end_code", "end_note"]
 
 
 @pytest.fixture
@@ -237,9 +238,10 @@ def history_setup(session, people, tx):
 
 def test_referral_history_is_written_with_its_events(session, people, tx, history_setup):
     slot_id, public_ids = history_setup
-    rows = [[public_ids["张1"], slot_id, "left", "2024-02-01", "2024-02-10", "2024-06-30", "找到更好的工作"],
-            [tx.id_number(1), slot_id, "stayed_90", "2024-08-01", "2024-08-05", "", ""],
-            [public_ids["张2"], slot_id, "未录用", "2024-08-01", "", "2024-08-09", "面试未通过"]]
+    rows = [[public_ids["张1"], slot_id, "left", "2024-02-01", "2024-02-10", "2024-06-30", "另有工作",
+             "找到更好的工作"],
+            [tx.id_number(1), slot_id, "stayed_90", "2024-08-01", "2024-08-05", "", "", ""],
+            [public_ids["张2"], slot_id, "未录用", "2024-08-01", "", "2024-08-09", "", "面试未通过"]]
     report = run_import(session, people, "referrals", tx.csv_bytes(REFERRAL_HEADER, rows))
     assert report.created == 3
     referrals = session.scalars(select(Referral).order_by(Referral.id)).all()
@@ -248,7 +250,11 @@ def test_referral_history_is_written_with_its_events(session, people, tx, histor
                                                   ReferralStatus.LEFT]
     assert left.events[-1].on_date == dt.date(2024, 6, 30) and left.holds_seat is False
     assert stayed.holds_seat is True and stayed.started_on == dt.date(2024, 8, 5)
-    assert declined.status == ReferralStatus.DECLINED and declined.end_reason == "面试未通过"
+    assert (left.end_code, left.events[-1].internal_note) == ("other_job", "找到更好的工作")
+    # No code given: other; the words are the office's internal note, never the base's to read.
+    assert (declined.status, declined.end_code, declined.events[-1].internal_note) == (
+        ReferralStatus.DECLINED, "other", "面试未通过")
+    assert declined.events[-1].shared_note is None
     assert session.get(Slot, slot_id).seats_taken == 1
     assert stayed.candidate.status == CandidateStatus.PLACED
 
@@ -256,17 +262,17 @@ def test_referral_history_is_written_with_its_events(session, people, tx, histor
 def test_referral_history_respects_seats_and_dates(session, people, tx, history_setup):
     slot_id, public_ids = history_setup
     future = (clock.today() + dt.timedelta(days=3)).isoformat()
-    rows = [[public_ids["张1"], slot_id, "started", "2024-02-01", "2024-02-10", "", ""],
-            # row 3: the only seat is taken; row 4: no end date or reason
-            [public_ids["张2"], slot_id, "accepted", "2024-02-01", "", "", ""],
-            [public_ids["张2"], slot_id, "withdrawn", "2024-02-01", "", "", ""],
-            [public_ids["张2"], 999999, "sent", future, "", "", ""],  # row 5: no slot, future date
-            ["XT-NOBODY", slot_id, "left", "2024-02-01", "2024-01-01", "2024-03-01", "x"],  # row 6
-            [public_ids["张1"], slot_id, "stayed_90", "2024-02-01", "2024-02-10", "", ""]]  # row 7: live pair
+    rows = [[public_ids["张1"], slot_id, "started", "2024-02-01", "2024-02-10", "", "", ""],
+            # row 3: the only seat is taken; row 4: no end date, and a reason that does not fit a withdrawal
+            [public_ids["张2"], slot_id, "accepted", "2024-02-01", "", "", "", ""],
+            [public_ids["张2"], slot_id, "withdrawn", "2024-02-01", "", "", "dismissed", ""],
+            [public_ids["张2"], 999999, "sent", future, "", "", "", ""],  # row 5: no slot, future date
+            ["XT-NOBODY", slot_id, "left", "2024-02-01", "2024-01-01", "2024-03-01", "", "x"],  # row 6
+            [public_ids["张1"], slot_id, "stayed_90", "2024-02-01", "2024-02-10", "", "", ""]]  # row 7: live pair
     with pytest.raises(Invalid) as caught:
         run_import(session, people, "referrals", tx.csv_bytes(REFERRAL_HEADER, rows))
     errors = {n: set(e) for n, e in caught.value.errors["rows"].items()}
-    assert errors == {"3": {"status"}, "4": {"ended_on", "end_reason"}, "5": {"created_on"},
+    assert errors == {"3": {"status"}, "4": {"ended_on", "end_code"}, "5": {"created_on"},
                       "6": {"started_on"}, "7": {"slot_id"}}
     assert count(session, Referral) == 0
     assert session.get(Slot, slot_id).seats_taken == 0

@@ -8,7 +8,8 @@ from sqlalchemy import delete, select, update
 from matcher.bases.models import Company
 from matcher.candidates.models import Candidate
 from matcher.referrals import service as referrals
-from matcher.referrals.models import Referral, ReferralEvent, ReferralStatus
+from matcher.referrals.lifecycle import ReferralStatus
+from matcher.referrals.models import Referral, ReferralEvent
 from matcher.slots.models import Slot
 from matcher.transfer.columns import KIND_COLUMNS
 from matcher.transfer.service import export_file, import_file
@@ -141,7 +142,7 @@ def test_referrals_round_trip(session, people, tx, fmt, encoding, headers):
     withdrawn = referrals.create_referral(session=session, actor=admin, candidate_id=ids["赵二"],
                                           slot_id=slot_id)
     referrals.transition(session=session, actor=admin, referral_id=withdrawn.id, to=ReferralStatus.WITHDRAWN,
-                         reason="本人放弃")
+                         reason_code="candidate_declined", internal_note="本人放弃")
     # After an ended referral, a new live one to the same slot is allowed.
     referrals.create_referral(session=session, actor=admin, candidate_id=ids["赵二"], slot_id=slot_id)
     before = export(session, people, "referrals", fmt, encoding, headers)

@@ -31,7 +31,7 @@ class PageClient:
             response = self.client.open(url, method=method, headers=headers, **kwargs)
         finally:
             db.session.rollback()
-        found = TOKEN.search(response.get_data(as_text=True))
+        found = TOKEN.search(response.get_data(as_text=True)) if response.mimetype == "text/html" else None
         if found:
             self.token = found.group(1)
         return response

@@ -254,7 +254,7 @@ def busy_world(world, session, kit):
     declined = create_referral(session=session, actor=cw_a, candidate_id=elsewhere.id, slot_id=world.slot_b.id,
                                send=True)
     transition(session=session, actor=world.accounts["emp_b"], referral_id=declined.id, to="declined",
-               reason="名额已满")
+               reason_code="position_filled")
     create_referral(session=session, actor=cw_b, candidate_id=world.cand_b.id, slot_id=world.slot_a.id)
     session.commit()
     return world

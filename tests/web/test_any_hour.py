@@ -67,7 +67,7 @@ def test_a_referral_starts_today_and_its_checks_fall_due_from_chinas_date(instan
     from sqlalchemy import select
 
     from matcher.followup.models import FollowUpTask
-    from matcher.referrals.models import ReferralStatus
+    from matcher.referrals.lifecycle import ReferralStatus
     from matcher.referrals.service import create_referral
 
     today = instant.date()
@@ -92,7 +92,7 @@ def test_a_referral_starts_today_and_its_checks_fall_due_from_chinas_date(instan
 
 
 def test_the_periods_figures_count_what_happened_today_in_china(instant, world, session):
-    from matcher.referrals.models import ReferralStatus as S
+    from matcher.referrals.lifecycle import ReferralStatus as S
     from matcher.referrals.service import create_referral, transition
     from matcher.reports.service import bureau_figures, report
 

@@ -110,7 +110,8 @@ def test_the_list_filters_and_pages(world, cw):
 
 
 def test_home_lists_releases_waiting_referrals_and_milestones(world, cw, kit):
-    from matcher.referrals.models import Referral, ReferralEvent, ReferralStatus
+    from matcher.referrals.lifecycle import ReferralStatus
+    from matcher.referrals.models import Referral, ReferralEvent
     from matcher.referrals.service import create_referral
 
     soon = kit.new_candidate(db.session, world.accounts["cw_a"], residence=kit.CHOUCHENG, seq=21, name="将释放",
@@ -239,7 +240,8 @@ def test_visit_risk_and_consent_forms_record_and_redirect_back(world, cw):
 
 
 def test_recommendations_show_likelihood_reasons_and_refer_in_one_click(world, cw):
-    from matcher.referrals.models import Referral, ReferralStatus
+    from matcher.referrals.lifecycle import ReferralStatus
+    from matcher.referrals.models import Referral
 
     cid = world.cand_a.id
     path = f"/caseworker/candidates/{cid}/recommendations"
@@ -265,7 +267,8 @@ def test_recommendations_show_likelihood_reasons_and_refer_in_one_click(world, c
 
 
 def test_refer_by_htmx_swaps_in_the_result_and_without_consent_only_proposes(world, cw, kit):
-    from matcher.referrals.models import Referral, ReferralStatus
+    from matcher.referrals.lifecycle import ReferralStatus
+    from matcher.referrals.models import Referral
 
     no_consent = kit.new_candidate(db.session, world.accounts["cw_a"], residence=kit.CHOUCHENG, seq=41,
                                    consents=["data_processing"])
@@ -295,7 +298,7 @@ def test_eligibility_explains_why_not(world, cw):
 
 
 def test_the_board_and_a_move_without_a_required_reason(world, cw):
-    from matcher.referrals.models import ReferralStatus
+    from matcher.referrals.lifecycle import ReferralStatus
     from matcher.referrals.service import create_referral
 
     referral = create_referral(session=db.session, actor=world.accounts["cw_a"], candidate_id=world.cand_a.id,
@@ -308,12 +311,14 @@ def test_the_board_and_a_move_without_a_required_reason(world, cw):
     assert 'data-testid="move-sent"' in page and 'data-testid="move-withdrawn"' in page
     assert 'data-testid="move-started"' not in page
 
-    response = cw.form_post(f"{path}/move", {"to": "withdrawn", "reason": ""}, page=path,
+    response = cw.form_post(f"{path}/move", {"to": "withdrawn", "reason_code": ""}, page=path,
                             headers={"Accept-Language": "en"})
     body = text(response)
     assert response.status_code == 422
-    assert re.search(r'<textarea id="reason"[^>]*aria-invalid="true"', body)
-    assert re.search(r'id="reason-error" class="field-error"[^>]*>Say why: a reason is required.', body)
+    assert re.search(r'<select id="reason_code"[^>]*aria-invalid="true"', body)
+    assert re.search(r'id="reason_code-error" class="field-error"[^>]*>Say why: choose a reason.', body)
+    # The form says who reads each note.
+    assert "The base and your office read this." in body and "never the base" in body
 
     response = cw.form_post(f"{path}/move", {"to": "sent"}, page=path)
     assert response.status_code == 302
@@ -321,10 +326,12 @@ def test_the_board_and_a_move_without_a_required_reason(world, cw):
     assert referral.status == ReferralStatus.SENT
     body = text(cw.get(path, headers={"Accept-Language": "en"}))
     assert "Sent to base" in body and 'data-testid="move-withdrawn"' in body
-    response = cw.form_post(f"{path}/move", {"to": "withdrawn", "reason": "本人改变主意"}, page=path)
+    response = cw.form_post(f"{path}/move", {"to": "withdrawn", "reason_code": "candidate_declined",
+                                             "internal_note": "本人改变主意"}, page=path)
     assert response.status_code == 302
     db.session.expire_all()
-    assert referral.status == ReferralStatus.WITHDRAWN and referral.end_reason == "本人改变主意"
+    assert (referral.status, referral.end_code, referral.events[-1].internal_note) == (
+        ReferralStatus.WITHDRAWN, "candidate_declined", "本人改变主意")
 
 
 def test_another_offices_candidate_and_referral_give_404(world, cw, browser):

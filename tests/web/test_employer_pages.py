@@ -176,7 +176,7 @@ def test_suggested_candidates_are_pseudonymous(browser, world):
 # ---- referrals --------------------------------------------------------------------------------
 
 def test_employer_answers_a_referral(browser, world, session):
-    from matcher.referrals.models import ReferralStatus
+    from matcher.referrals.lifecycle import ReferralStatus
 
     referral = refer(world, session)
     page = browser("emp_a", "en")
@@ -199,19 +199,22 @@ def test_employer_answers_a_referral(browser, world, session):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_decline_without_a_reason_shows_the_error(browser, world, session, lang):
-    from matcher.referrals.models import ReferralStatus
+    from matcher.referrals.lifecycle import ReferralStatus
 
     referral = refer(world, session)
     page = browser("emp_a", lang)
     page.get(f"/employer/referrals/{referral.id}")
-    response = page.post(f"/employer/referrals/{referral.id}/move", {"to": "declined", "reason": ""})
+    response = page.post(f"/employer/referrals/{referral.id}/move", {"to": "declined", "reason_code": ""})
     assert response.status_code == 422
     body = html(response)
-    assert 'id="reason-error" class="field-error"' in body
-    assert ("Say why: a reason is required." if lang == "en" else "请说明原因：原因为必填项。") in body
+    assert 'id="reason_code-error" class="field-error"' in body
+    assert ("Say why: choose a reason." if lang == "en" else "请说明原因：请选择一个原因。") in body
+    assert ("The judicial office that keeps the person's file reads this." if lang == "en"
+            else "掌管此人档案的司法所会看到这段文字。") in body
     session.refresh(referral)
     assert referral.status == ReferralStatus.SENT
-    ok = page.post(f"/employer/referrals/{referral.id}/move", {"to": "declined", "reason": "岗位已满"})
+    ok = page.post(f"/employer/referrals/{referral.id}/move", {"to": "declined", "reason_code": "position_filled",
+                                                                "shared_note": "岗位已满"})
     assert ok.status_code == 303
     session.refresh(referral)
     assert referral.status == ReferralStatus.DECLINED

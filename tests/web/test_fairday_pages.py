@@ -254,7 +254,8 @@ def test_withdraw_a_booth_and_replan_explains_who_is_left_out(browser, world, se
 # ---- outcomes at the booth ----------------------------------------------------------------------------------------
 
 def test_outcome_tap_creates_an_offered_referral(browser, world, session, fair):
-    from matcher.referrals.models import Referral, ReferralStatus
+    from matcher.referrals.lifecycle import ReferralStatus
+    from matcher.referrals.models import Referral
 
     iv = interviews(session, world, fair)[0]
     booth_a = booth_of(fair, world.company_a)

@@ -11,7 +11,8 @@ from sqlalchemy import select, update
 
 from matcher.clock import today
 from matcher.followup.models import FollowUpTask, TaskStatus
-from matcher.referrals.models import Referral, ReferralEvent, ReferralStatus
+from matcher.referrals.lifecycle import ReferralStatus
+from matcher.referrals.models import Referral, ReferralEvent
 
 
 def html(response) -> str:
@@ -97,7 +98,7 @@ def test_quick_actions_on_the_office_page(browser, world, session):
 
     missing = page.post(f"/caseworker/follow-up/{task_id}", {"result": "left"})
     assert missing.status_code == 422
-    assert "a reason is required" in html(missing) and 'data-testid="task-error"' in html(missing)
+    assert "choose a reason" in html(missing) and 'data-testid="task-error"' in html(missing)
 
     done = page.post(f"/caseworker/follow-up/{task_id}", {"result": "staying"})
     assert done.status_code == 303
@@ -109,12 +110,12 @@ def test_quick_actions_on_the_office_page(browser, world, session):
     later = tasks(session, referral.id)[90].id
     early = page.post(f"/caseworker/follow-up/{later}", {"result": "staying"})
     assert early.status_code == 422 and "can be confirmed from" in html(early)
-    left = page.post(f"/caseworker/follow-up/{later}", {"result": "left", "reason": "去外地打工",
-                                                          "on_date": today().isoformat()})
+    left = page.post(f"/caseworker/follow-up/{later}", {"result": "left", "reason_code": "other_job",
+                                                          "note": "去外地打工", "on_date": today().isoformat()})
     assert left.status_code == 303
     session.expire_all()
-    assert (session.get(Referral, referral.id).status, session.get(Referral, referral.id).end_reason) == (
-        ReferralStatus.LEFT, "去外地打工")
+    assert (session.get(Referral, referral.id).status, session.get(Referral, referral.id).end_code) == (
+        ReferralStatus.LEFT, "other_job")
     assert "Nothing here." in html(page.get("/caseworker/follow-up"))
 
 
@@ -142,7 +143,8 @@ def test_the_base_confirms_stays_on_pseudonymous_cards(browser, world, session):
     assert page.post(f"/employer/follow-up/{task_id}", {"result": "unreachable"}).status_code == 409
     later = tasks(session, referral.id)[90].id
     assert page.post(f"/employer/follow-up/{later}", {"result": "unreachable"}).status_code == 403
-    left = page.post(f"/employer/follow-up/{later}", {"result": "left", "reason": "合同到期未续"})
+    left = page.post(f"/employer/follow-up/{later}", {"result": "left", "reason_code": "contract_ended",
+                                                        "note": "合同到期未续"})
     assert left.status_code == 303
     session.expire_all()
     assert session.get(Referral, referral.id).status == ReferralStatus.LEFT

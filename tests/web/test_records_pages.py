@@ -12,8 +12,8 @@ import pytest
 
 from matcher.clock import today
 from matcher.extensions import db
+from matcher.referrals.lifecycle import ReferralStatus as S
 from matcher.referrals.models import Referral, ReferralEvent
-from matcher.referrals.models import ReferralStatus as S
 
 
 def html(response) -> str:
