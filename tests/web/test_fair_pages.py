@@ -262,6 +262,7 @@ def test_caseworker_confirms_with_consent_or_declines(browser, world, session, f
     page = browser("cw_a")
     body = html(page.get("/caseworker/fair-invitations"))
     assert "春风行动招聘会" in body and "测试11" in body and "未授权" in body
+    assert "招聘会组织方可见。" in body  # the note given with "will not come" says who reads it
     # The dual-registration file is read here but answered by the residence office (佛堂).
     assert "测试13" in body and "佛堂" in body
     dual = invs[world.cand_dual.id]
