@@ -30,7 +30,7 @@ import zipfile
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from matcher import disclosure, policy
 from matcher.extensions import db
@@ -376,8 +376,12 @@ def reachable(canaried, session, api):
 def test_no_canary_reaches_a_reader_its_field_does_not_name(app, api, reachable, caplog):
     world, ids, canaries = reachable
     sweep = _sweep(app, api, world, ids, canaries, caplog)
+    from matcher.audit.models import AuditEvent
+
+    refusals = db.session.scalar(select(func.count()).where(AuditEvent.action == "refused"))
     print(f"\ndisclosure sweep: {len(canaries.where)} canaries planted, {sweep.reads} answers read as "
-          f"{len(ROLES)} roles, appearances by channel {dict(sweep.seen)}, {len(sweep.forbidden)} forbidden")
+          f"{len(ROLES)} roles, appearances by channel {dict(sweep.seen)}, {len(sweep.forbidden)} forbidden, "
+          f"{refusals} refusals in the audit log")
     assert sweep.seen["api"] and sweep.seen["page"] and sweep.seen["export csv"], "the sweep read nothing"
     assert not sweep.forbidden, sorted(set(sweep.forbidden))[:40]
 
