@@ -56,7 +56,7 @@ class Instant(fields.DateTime):
     def _serialize(self, value: dt.datetime | None, attr, obj, **kwargs) -> str | None:
         if value is None:
             return None
-        return clock.as_utc(value).isoformat().replace("+00:00", "Z")
+        return clock.rfc3339(value)
 
     def _deserialize(self, value, attr, data, **kwargs) -> dt.datetime:
         return clock.as_utc(super()._deserialize(value, attr, data, **kwargs))

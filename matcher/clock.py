@@ -46,6 +46,12 @@ def naive_utc(moment: dt.datetime) -> dt.datetime:
     return as_utc(moment).replace(tzinfo=None)
 
 
+def rfc3339(moment: dt.datetime, timespec: str = "auto") -> str:
+    """An instant as RFC 3339 in UTC, written with Z (`2026-12-06T09:30:00Z`): how the API, the pages' <time>
+    elements and the audit anchors write instants."""
+    return as_utc(moment).isoformat(timespec=timespec).replace("+00:00", "Z")
+
+
 def in_china(moment: dt.datetime) -> dt.datetime:
     """An instant on China's wall clock (aware, UTC+8)."""
     return as_utc(moment).astimezone(CHINA_TZ)

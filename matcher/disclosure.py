@@ -245,18 +245,16 @@ def has_own_parties(resource: str) -> bool:
 
 def parties_of(resource: str, obj: Any) -> frozenset[Party]:
     """Who the requesting account is to a root object (none outside a request: nothing is disclosed)."""
-    from flask import has_request_context
-
     from matcher import policy
+    from matcher.auth.current import signed_in_account
     from matcher.extensions import db
 
-    actor = None
-    if has_request_context():
-        from flask_login import current_user
+    return policy.parties(db.session, signed_in_account(), resource, obj)
 
-        if current_user and current_user.is_authenticated:
-            actor = current_user._get_current_object()  # type: ignore[attr-defined]
-    return policy.parties(db.session, actor, resource, obj)
+
+def field_value(obj: Any, name: str) -> Any:
+    """A field of an object: an attribute, or a key of a plain view of it (some services answer with dicts)."""
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
 
 
 class View:
@@ -269,7 +267,7 @@ class View:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or not (audience(self._resource, name) & self._parties):
             return None
-        value = obj[name] if isinstance(obj := self._obj, dict) else getattr(obj, name, None)
+        value = field_value(self._obj, name)
         inner = self._nested.get(name)
         if inner is None or value is None:
             return value
@@ -277,33 +275,31 @@ class View:
             return [View(inner, item, self._parties) for item in value]
         return View(inner, value, self._parties)
 
-    def __bool__(self) -> bool:
-        return True
 
-
-def view(resource: str, obj: Any, *, nested: Mapping[str, str] | None = None,
-         parties: frozenset[Party] | None = None) -> View:
-    """The page's view of a root object for the requesting account (or for `parties`)."""
-    return View(resource, obj, parties if parties is not None else parties_of(resource, obj), nested)
+def view(resource: str, obj: Any, *, nested: Mapping[str, str] | None = None) -> View:
+    """The page's view of a root object for the requesting account."""
+    return View(resource, obj, parties_of(resource, obj), nested)
 
 
 # ---- the README's table of who sees what ---------------------------------------------------------------
 
-PARTY_ORDER = (P.OFFICE, P.BUREAU, P.ADMIN, P.ORGANISER, P.STAFF, P.BASE, P.BASE_CONSENTED, P.SELF, P.SIGNED_IN)
+def _ranks(parties: Iterable[Party]) -> list[int]:
+    """Parties by their place in `Party` (the README lists audiences in that order)."""
+    order = list(Party)
+    return sorted(order.index(party) for party in parties)
 
 
 def table() -> str:
     """Who sees what, as the README's Security section shows it: one row per resource and audience, made from
     FIELDS (tests/security/test_disclosure.py checks the README carries exactly this)."""
     lines = ["| Party | Who that is |", "|---|---|"]
-    lines += [f"| `{party.value}` | {AUDIENCE_TEXT[party][0]} ({AUDIENCE_TEXT[party][1]}) |" for party in PARTY_ORDER]
+    lines += [f"| `{party.value}` | {AUDIENCE_TEXT[party][0]} ({AUDIENCE_TEXT[party][1]}) |" for party in Party]
     lines += ["", "| Resource (OpenAPI schema) | Fields | Read by |", "|---|---|---|"]
     for resource in sorted(FIELDS):
         by_audience: dict[frozenset[Party], list[str]] = {}
         for field, parties in FIELDS[resource].items():
             by_audience.setdefault(parties, []).append(field)
-        for parties, fields in sorted(by_audience.items(), key=lambda item: [PARTY_ORDER.index(p) for p in
-                                                                              sorted(item[0], key=PARTY_ORDER.index)]):
-            readers = ", ".join(f"`{p.value}`" for p in sorted(parties, key=PARTY_ORDER.index))
+        for parties, fields in sorted(by_audience.items(), key=lambda item: _ranks(item[0])):
+            readers = ", ".join(f"`{list(Party)[rank].value}`" for rank in _ranks(parties))
             lines.append(f"| {resource} | {', '.join(f'`{f}`' for f in fields)} | {readers} |")
     return "\n".join(lines) + "\n"

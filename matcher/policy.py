@@ -30,6 +30,7 @@ from matcher.auth.models import Account, Role
 from matcher.bases.models import Company, certified_in_date
 from matcher.candidates.models import Candidate, Consent, ConsentKind, DisclosurePurpose
 from matcher.disclosure import Party
+from matcher.disclosure import field_value as _value
 from matcher.errors import Forbidden, NotFound
 from matcher.exports.models import ExportRequest
 from matcher.fairs.models import Fair, FairBooth, FairInvitation
@@ -83,6 +84,10 @@ def _offices_in_area(actor: Account) -> Select:
     return select(JudicialOffice.id).where(JudicialOffice.township_code.startswith(area_prefix(actor)))
 
 
+def _bases_in_area(actor: Account) -> Select:
+    return select(Company.id).where(Company.place_code.startswith(area_prefix(actor)))
+
+
 # ---- scope: one query per resource ---------------------------------------------------------------------
 
 def candidates(actor: Account) -> Select:
@@ -101,6 +106,16 @@ def candidates(actor: Account) -> Select:
 
 def candidate_ids(actor: Account) -> Select:
     return candidates(actor).with_only_columns(Candidate.id)
+
+
+def reads_file(actor: Account, candidate: Candidate) -> bool:
+    """`candidates` above, decided on a loaded file."""
+    if actor.role == CASEWORKER:
+        return candidate.office_id == actor.office_id or candidate.hukou_code == actor.office.township_code
+    if actor.role == ADMIN:
+        return ((candidate.office is not None and in_area(actor, candidate.office.township_code))
+                or in_area(actor, candidate.hukou_code))
+    return False
 
 
 def keeps_file(actor: Account, candidate: Candidate) -> bool:
@@ -151,8 +166,7 @@ def slots(actor: Account) -> Select:
     posted = Slot.status != SlotStatus.DRAFT
     certified = Slot.company_id.in_(select(Company.id).where(certified_in_date()))
     if actor.role == ADMIN:
-        own_area = Slot.company_id.in_(select(Company.id).where(Company.place_code.startswith(area_prefix(actor))))
-        return stmt.where(or_(own_area, posted & certified))
+        return stmt.where(or_(Slot.company_id.in_(_bases_in_area(actor)), posted & certified))
     if actor.role in STAFF:
         return stmt.where(posted, certified)
     return stmt.where(false())
@@ -162,11 +176,10 @@ def accounts(actor: Account) -> Select:
     """Accounts an administrator manages: those working in its area (an office, a base or a bureau there)."""
     if actor.role != ADMIN:
         return select(Account).where(false())
-    prefix = area_prefix(actor)
     return select(Account).where(or_(
         Account.office_id.in_(_offices_in_area(actor)),
-        Account.company_id.in_(select(Company.id).where(Company.place_code.startswith(prefix))),
-        Account.bureau_code.startswith(prefix)))
+        Account.company_id.in_(_bases_in_area(actor)),
+        Account.bureau_code.startswith(area_prefix(actor))))
 
 
 def fairs(actor: Account) -> Select:
@@ -272,18 +285,17 @@ def note_refusal(actor: Account | None, object_type: str, object_id: int | None)
         g.setdefault("refusals", []).append((who, object_type, object_id))
 
 
-def record_refusals(session: Session) -> int:
+def record_refusals(session: Session) -> None:
     """Append the request's refusals to the audit log (action `refused`; names and ids only)."""
     from matcher.audit.service import record
 
     refusals = g.pop("refusals", []) if has_request_context() else []
     if not refusals:
-        return 0
+        return
     session.rollback()
     for who, object_type, object_id in refusals:
         record(session, actor=who, action="refused", object_type=object_type, object_id=object_id)
     session.commit()
-    return len(refusals)
 
 
 def init_policy(app) -> None:
@@ -376,13 +388,6 @@ def require(actor: Account, rule: Rule, *, object_type: str | None = None, objec
         raise NotFound(_l("Not found."))
 
 
-def require_role(actor: Account, *roles: Role) -> None:
-    """Unknown to other roles: answered as not found, like anything else outside one's scope."""
-    if actor.role not in roles:
-        note_refusal(actor, "role", None)
-        raise NotFound(_l("Not found."))
-
-
 def forbid(actor: Account, message: Any, *, object_type: str, object_id: int | None, field: str | None = None):
     """Refuse a change to an object the actor may read but not change (403), noting the refusal."""
     note_refusal(actor, object_type, object_id)
@@ -409,15 +414,9 @@ def role_parties(actor: Account, area_code: str | None = None) -> set[Party]:
 
 
 def parties_for_candidate(actor: Account, candidate: Candidate | None) -> set[Party]:
-    """OFFICE when the file is in the account's jurisdiction (the scope above, decided on the loaded object)."""
+    """OFFICE when the file is in the account's jurisdiction."""
     parties = role_parties(actor)
-    if candidate is None:
-        return parties
-    if actor.role == CASEWORKER and (candidate.office_id == actor.office_id
-                                     or candidate.hukou_code == actor.office.township_code):
-        parties.add(P.OFFICE)
-    elif actor.role == ADMIN and ((candidate.office is not None and in_area(actor, candidate.office.township_code))
-                                  or in_area(actor, candidate.hukou_code)):
+    if candidate is not None and reads_file(actor, candidate):
         parties.add(P.OFFICE)
     return parties
 
@@ -439,8 +438,7 @@ def disclosures_in_force(session: Session, keys) -> set[DisclosureKey]:
     recorded last (highest id) for that candidate, base and purpose grants it, so a withdrawal takes effect the
     moment it is saved. Records without a base or a purpose (made before per-base consent existed) grant nothing.
     One query for any number of keys."""
-    wanted = {(int(c), int(b), DisclosurePurpose(p)) for c, b, p in keys
-              if c is not None and b is not None and p is not None}
+    wanted = _normalised(keys)
     if not wanted:
         return set()
     latest: dict[DisclosureKey, bool] = {}
@@ -455,14 +453,19 @@ def disclosures_in_force(session: Session, keys) -> set[DisclosureKey]:
     return {key for key in wanted if latest.get(key)}
 
 
+def _normalised(keys) -> set[DisclosureKey]:
+    """Keys as (int, int, DisclosurePurpose); a key missing a part is no key (it grants nothing)."""
+    return {(int(c), int(b), DisclosurePurpose(p)) for c, b, p in keys
+            if c is not None and b is not None and p is not None}
+
+
 def _consent_cache() -> dict:
     return g.setdefault("consents_in_force", {}) if has_request_context() else {}
 
 
 def prime_consents(session: Session, keys) -> set[DisclosureKey]:
     """Look up many keys at once (a page of referrals) and remember the answers for the request."""
-    keys = [(int(c), int(b), DisclosurePurpose(p)) for c, b, p in keys
-            if c is not None and b is not None and p is not None]
+    keys = _normalised(keys)
     allowed = disclosures_in_force(session, keys)
     cache = _consent_cache()
     for key in keys:
@@ -506,11 +509,6 @@ def parties_for_own(actor: Account, owner_id: int | None) -> set[Party]:
     return parties
 
 
-def _value(obj: Any, name: str) -> Any:
-    """An attribute of an object, or a key of a plain view of it (some services answer with dicts)."""
-    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
-
-
 # Root resources (as the API's response schemas name them) and who the account is to one of their objects.
 # Nested objects are parts of their root and inherit its parties (a referral's events, its candidate's card).
 Resolver = Callable[[Session, Account, Any], set[Party]]
@@ -538,11 +536,10 @@ def parties(session: Session, actor: Account | None, resource: str, obj: Any) ->
     return frozenset(RESOLVERS[resource](session, actor, obj))
 
 
-
 def _fair_parties(actor: Account, fair, *, booth_company_id: int | None = None) -> set[Party]:
     """The organisers and administrators of the fair's area run it; a base is party to its own booth."""
     parties = role_parties(actor, fair.bureau_code)
-    if actor.role in BUREAU and in_area(actor, fair.bureau_code):
+    if P.BUREAU in parties:
         parties.add(P.ORGANISER)
     if actor.role == EMPLOYER and booth_company_id is not None and booth_company_id == actor.company_id:
         parties.add(P.BASE)
@@ -569,8 +566,7 @@ def _file_record_parties(session: Session, actor: Account, record) -> set[Party]
 
 @resolver("SlotRecommendationPage", "Eligibility")
 def _about_a_candidate(session: Session, actor: Account, page) -> set[Party]:
-    candidate = page["candidate"] if isinstance(page, dict) else page.candidate
-    return parties_for_candidate(actor, candidate)
+    return parties_for_candidate(actor, _value(page, "candidate"))
 
 
 @resolver("CandidateRecommendationPage")
@@ -613,7 +609,7 @@ def _booth_parties(session: Session, actor: Account, booth) -> set[Party]:
 
 @resolver("PlanView", "PlanRunRead", "FairReport")
 def _plan_parties(session: Session, actor: Account, obj) -> set[Party]:
-    fair_id = obj["fair_id"] if isinstance(obj, dict) else getattr(obj, "fair_id", None)
+    fair_id = _value(obj, "fair_id")
     fair = session.get(Fair, fair_id) if fair_id is not None else None
     if fair is None:
         return role_parties(actor)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, has_request_context
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -36,11 +36,19 @@ def load_account_from_request(request) -> Account | None:
     return account_for_token(session=db.session, token=token.strip())
 
 
+def signed_in_account() -> Account | None:
+    """The account behind this request, or None (nobody signed in, or no request at all)."""
+    if not has_request_context() or not current_user or not current_user.is_authenticated:
+        return None
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
 def current_actor() -> Account:
     """The authenticated account, or a 401 answer."""
-    if not current_user or not current_user.is_authenticated:
+    account = signed_in_account()
+    if account is None:
         raise Unauthorized(_l("Log in first: send a valid bearer token."))
-    return current_user._get_current_object()  # type: ignore[attr-defined]
+    return account
 
 
 def token_ttl_days() -> int:

@@ -113,7 +113,7 @@ def _changed_fields(before: dict, candidate: Candidate, data: dict) -> set[str]:
     return changed | {key for key in _RELATIONSHIP_FIELDS if key in data}
 
 
-def _editable_candidate(session: Session, actor: Account, candidate_id: int) -> Candidate:
+def editable_candidate(session: Session, actor: Account, candidate_id: int) -> Candidate:
     """The residence office does the daily work; the household-registration office only reads."""
     candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
     if not policy.keeps_file(actor, candidate):
@@ -147,7 +147,7 @@ def _apply(session: Session, actor: Account | None, candidate: Candidate, data: 
     data.pop("consents", None)
     if "id_number" in data:
         number = normalise_id_number(data.pop("id_number"))
-        candidate.id_number_hash = hash_id_number(number, current_app.config["ID_NUMBER_PEPPER"])
+        candidate.id_number_hash = id_number_digest(number)
         candidate.id_number_masked = mask_id_number(number)
         born = id_number_birth_date(number)
         if data.get("birth_year") not in (None, born.year):
@@ -227,7 +227,7 @@ def create_candidate(*, session: Session, actor: Account | None, data: dict) -> 
 
 
 def update_candidate(*, session: Session, actor: Account, candidate_id: int, data: dict) -> Candidate:
-    candidate = _editable_candidate(session, actor, candidate_id)
+    candidate = editable_candidate(session, actor, candidate_id)
     if "risk_grade" in data:
         raise Invalid(_l("Change the risk grade by recording a risk assessment."), field="risk_grade")
     before = _snapshot(candidate)
@@ -251,7 +251,7 @@ def update_candidate(*, session: Session, actor: Account, candidate_id: int, dat
 
 
 def add_risk_assessment(*, session: Session, actor: Account, candidate_id: int, data: dict) -> RiskAssessment:
-    candidate = _editable_candidate(session, actor, candidate_id)
+    candidate = editable_candidate(session, actor, candidate_id)
     if data["assessed_on"] > today():
         raise Invalid(_l("An assessment cannot be dated in the future."), field="assessed_on")
     assessment = RiskAssessment(candidate_id=candidate.id, assessed_by_id=actor.id, **data)
@@ -297,7 +297,7 @@ def _check_consent(session: Session, data: dict) -> None:
 def record_consent(*, session: Session, actor: Account, candidate_id: int, data: dict) -> Consent:
     """Record a consent given or withdrawn (granted=False). A disclosure of name and contact is recorded
     for one base and one purpose; the record takes effect at once (see `policy.consented`)."""
-    candidate = _editable_candidate(session, actor, candidate_id)
+    candidate = editable_candidate(session, actor, candidate_id)
     _check_consent(session, data)
     data = dict(data)
     if data["kind"] != ConsentKind.DISCLOSE_IDENTITY:
@@ -350,14 +350,12 @@ def disclosures_by_candidate(session: Session, candidate_id: int) -> dict[tuple[
     return latest
 
 
-
-
 def add_visit(*, session: Session, actor: Account, candidate_id: int, data: dict) -> Visit:
     """Record a visit. One that names a placement (referral_id) and what it found (employment_state) moves
     the referral too, in the same transaction: working confirms the stays whose days have passed, left ends
     the placement with the reason `end_code` (matcher.followup.service.apply_employment_state). The visit's note
     is the office's alone: it is never copied to the referral, which the base reads."""
-    candidate = _editable_candidate(session, actor, candidate_id)
+    candidate = editable_candidate(session, actor, candidate_id)
     if data["visited_on"] > today():
         raise Invalid(_l("A visit cannot be dated in the future."), field="visited_on")
     data = dict(data)
@@ -475,10 +473,15 @@ class IdNumberOnFile:
     in_scope: bool  # the actor may see the file (policy.candidates)
 
 
+def id_number_digest(number: str) -> str:
+    """The keyed hash a file is found by (the number itself is never stored)."""
+    return hash_id_number(number, current_app.config["ID_NUMBER_PEPPER"])
+
+
 def find_id_number(*, session: Session, actor: Account | None, number: str) -> IdNumberOnFile | None:
     """The file kept for this ID number (matched by its keyed hash), if any, and whether the actor may see it.
     Tell of a file outside the scope only REGISTERED_ELSEWHERE, and only after `record_id_lookups`."""
-    digest = hash_id_number(number, current_app.config["ID_NUMBER_PEPPER"])
+    digest = id_number_digest(number)
     candidate_id = session.scalar(select(Candidate.id).where(Candidate.id_number_hash == digest))
     if candidate_id is None:
         return None
@@ -534,7 +537,7 @@ def receive_hand_over(*, session: Session, actor: Account, data: dict) -> tuple[
     data = dict(data)
     sentence_note = data.pop("sentence_note", None)
     number = normalise_id_number(data["id_number"])
-    digest = hash_id_number(number, current_app.config["ID_NUMBER_PEPPER"])
+    digest = id_number_digest(number)
     existing = session.scalar(select(Candidate).where(Candidate.id_number_hash == digest))
     if existing is None:
         if data.get("education") is None:

@@ -43,7 +43,7 @@ from matcher.fairs.schemas import (
     WalkInSchema,
 )
 from matcher.idempotency import idempotent
-from matcher.policy import disclosures_in_force
+from matcher.policy import prime_consents
 
 blp = blueprint("fairs", __name__, "",
                 "Job fairs: booths, invitations, the interview plan, the day's outcomes and the report.")
@@ -84,12 +84,10 @@ def _invitation(actor, invitation):
 
 
 def _interviews(actor, interviews):
-    named = set()
-    if actor.role == Role.EMPLOYER:  # one query for the list
-        named = disclosures_in_force(db.session, [
-            (iv.invitation.candidate_id, iv.booth.company_id, DisclosurePurpose.JOB_FAIR) for iv in interviews])
-    for interview in interviews:
-        key = (interview.invitation.candidate_id, interview.booth.company_id, DisclosurePurpose.JOB_FAIR)
+    keys = [(iv.invitation.candidate_id, iv.booth.company_id, DisclosurePurpose.JOB_FAIR) for iv in interviews]
+    # One query for the list, remembered for the request: the response's disclosure filter asks the same.
+    named = prime_consents(db.session, keys) if actor.role == Role.EMPLOYER else set()
+    for interview, key in zip(interviews, keys, strict=True):
         interview.card = _card(actor, interview.invitation.candidate, base_id=interview.booth.company_id,
                                disclosed=key in named)
     return interviews

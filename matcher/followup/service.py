@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from matcher import policy
 from matcher.auth.models import Account, Role
 from matcher.candidates.models import Candidate, EmploymentState, Reoffence
-from matcher.candidates.service import get_candidate, record_read
+from matcher.candidates.service import editable_candidate, get_candidate, record_read
 from matcher.clock import today
 from matcher.errors import Conflict, DomainError, Forbidden, Invalid
 from matcher.followup.models import FollowUpTask, TaskStatus
@@ -232,10 +232,7 @@ def running_placements(*, session: Session, actor: Account, candidate_id: int) -
 def record_reoffence(*, session: Session, actor: Account, candidate_id: int, data: dict) -> Reoffence:
     """Record a new offence (重新犯罪) of a person under assistance: the keeping office or the bureau."""
     policy.require(actor, policy.Rule.CANDIDATE_CHANGE)
-    candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
-    if actor.role == Role.CASEWORKER and candidate.office_id != actor.office_id:
-        raise Forbidden(_l("This file is kept by %(office)s; your office can read it but not change it.",
-                           office=candidate.office.name))
+    candidate = editable_candidate(session, actor, candidate_id)
     if data["recorded_on"] > today():
         raise Invalid(_l("The date cannot be in the future."), field="recorded_on")
     if data["recorded_on"] < candidate.release_date:

@@ -57,7 +57,7 @@ OUTCOME_DAYS = 90
 # Statuses that prove a stay of at least `days`.
 STAYED_AT_LEAST = {days: tuple(s for s, d in STAY_DAYS.items() if d >= days) for days in STAY_DAYS.values()}
 # The next stay to confirm after each placed status: (status, days from the start).
-NEXT_STAY = {S.STARTED: (S.STAYED_30, 30), S.STAYED_30: (S.STAYED_90, 90), S.STAYED_90: (S.STAYED_180, 180)}
+NEXT_STAY = dict(zip((S.STARTED, *STAY_DAYS), STAY_DAYS.items(), strict=False))
 # Moves that happen on a day the mover gives (when it happened) rather than on the day they are recorded.
 DATED_MOVES = (S.ACCEPTED, *IN_WORK)
 

@@ -126,6 +126,11 @@ def _course_choices() -> list[tuple[str, str]]:
     return [(c.code, c.name_zh if lang == "zh" else c.name_en) for c in list_courses(session=db.session)]
 
 
+def _reason_choices(codes) -> list[tuple[str, str]]:
+    """Why a referral ends, as a select's (code, label) options in the order given."""
+    return [(code.value, label(code, "end_reason")) for code in codes]
+
+
 def _skill_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     """The taxonomy grouped by course, for a select with option groups."""
     lang = lang_code()
@@ -402,8 +407,7 @@ def _render_file(candidate: Candidate, *, forms: dict | None = None, errors: dic
         visits=candidates.list_visits(session=db.session, actor=me, candidate_id=candidate.id),
         referrals=referral_rows, courses=dict(_course_choices()), skill_names=_skill_names(),
         forms=defaults, errors=errors or {}, visit_kinds=list(VisitKind), grades=list(RiskGrade), **extras,
-        leave_reasons=[(code.value, label(code, "end_reason"))
-                       for code in lifecycle.END_REASONS[lifecycle.ReferralStatus.LEFT]],
+        leave_reasons=_reason_choices(lifecycle.END_REASONS[lifecycle.ReferralStatus.LEFT]),
         consent_kinds=GENERAL_CONSENT_KINDS, **_disclosure_context(candidate, referral_rows)), status
 
 
@@ -637,7 +641,7 @@ def _render_referral(referral: Referral, *, form: MultiDict | None = None, error
     codes = dict.fromkeys(code for move in ending for code in lifecycle.END_REASONS[move])
     return render_template(
         "web/caseworker/referral.html", r=referral, moves=moves, ending=ending,
-        end_reasons=[(code.value, label(code, "end_reason")) for code in codes],
+        end_reasons=_reason_choices(codes),
         form=form or MultiDict(), errors=errors or {}, consented=candidates.has_consent(
             db.session, referral.candidate_id, ConsentKind.REFERRAL), own=_own(referral.candidate),
         next_milestone=lifecycle.NEXT_STAY.get(referral.status)), status

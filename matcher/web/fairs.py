@@ -477,10 +477,9 @@ def organiser_fair_print_booths(fair_id: int):
     booths = [{"booth": b, "interviews": by_booth.get(b.id, [])} for b in fair.booths]
     # The sheet goes to the base's staff: a name only where the candidate agreed to give it to that base at a
     # fair (purpose job_fair). Keyed by interview: one person may agree for one booth and not another.
-    allowed = disclosures_in_force(db.session, [
-        (iv.invitation.candidate_id, iv.booth.company_id, DisclosurePurpose.JOB_FAIR) for iv in interviews])
-    named = {iv.id for iv in interviews
-             if (iv.invitation.candidate_id, iv.booth.company_id, DisclosurePurpose.JOB_FAIR) in allowed}
+    keys = [(iv.invitation.candidate_id, iv.booth.company_id, DisclosurePurpose.JOB_FAIR) for iv in interviews]
+    allowed = disclosures_in_force(db.session, keys)
+    named = {iv.id for iv, key in zip(interviews, keys, strict=True) if key in allowed}
     return render_template("web/fairs/print_booths.html", fair=fair, booths=booths, named=named)
 
 

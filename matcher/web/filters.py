@@ -42,7 +42,7 @@ def instant(moment: dt.datetime | None, style: str = "datetime") -> Markup | str
     """`{{ moment|instant }}`: the text in a <time> element that carries the exact UTC instant."""
     if moment is None:
         return "—"
-    stamp = clock.as_utc(moment).isoformat(timespec="seconds").replace("+00:00", "Z")
+    stamp = clock.rfc3339(moment, timespec="seconds")
     return Markup('<time datetime="{}">{}</time>').format(stamp, escape(instant_text(moment, style)))
 
 
