@@ -49,9 +49,11 @@ class Crowd:
             try:
                 with self.app.app_context():
                     from matcher.extensions import db
+                    from matcher.uow import unit_of_work
 
                     try:
-                        self.results[index] = fn(args[index])
+                        with unit_of_work():  # each racer's call is a request's unit of work
+                            self.results[index] = fn(args[index])
                     finally:
                         db.session.remove()
             except BaseException as exc:  # noqa: BLE001 - reported as the outcome, the crowd goes on

@@ -41,7 +41,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from matcher.policy import init_policy
 
-    init_policy(app)  # each request's refusals of objects outside the asker's scope go to the audit log
+    init_policy(app)  # per-request caches of the access policy
+
+    from matcher import uow
+
+    uow.init_app(app)  # one unit of work per request, committed or rolled back by its answer
 
     from matcher.cli import register_cli
 

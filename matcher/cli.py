@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
 from sqlalchemy import text
 
+from matcher.commands import CommandGroup
 from matcher.extensions import db
 
-seed_cli = AppGroup("seed", help="Load reference data and build the demo city.")
+seed_cli = CommandGroup("seed", help="Load reference data and build the demo city.")
 
 
 @seed_cli.command("reference")
 def seed_reference() -> None:
-    """Load places, courses, skills and occupations from seed/ (replaces what is there)."""
+    """Load places, courses, skills and occupations from seed/ (replaces what is there), and make the system
+    account the command line acts as."""
+    from matcher.auth.service import system_account
     from matcher.demo.reference import load_all_reference
 
     counts = load_all_reference(db.session)
-    db.session.commit()
+    system_account(db.session)  # who the command line acts as (matcher.commands)
     click.echo(", ".join(f"{count} {name}" for name, count in counts.items()))
 
 
@@ -42,7 +44,7 @@ def seed_demo(random_seed: int, candidates: int, if_empty: bool) -> None:
     click.echo(report)
 
 
-disclosure_cli = AppGroup("disclosure", help="The disclosure model: who reads which field.")
+disclosure_cli = CommandGroup("disclosure", help="The disclosure model: who reads which field.")
 
 
 @disclosure_cli.command("table")

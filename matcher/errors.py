@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, jsonify, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -51,6 +52,11 @@ class Invalid(DomainError):
 
 class Unauthorized(DomainError):
     status = 401
+
+
+# Two writers raced past every check and a constraint of the database stopped the second: whether a flush or the
+# edge's commit finds it (matcher.uow), the answer is this 409.
+RACED = _l("Someone else changed this at the same moment; reload and try again.")
 
 
 # marshmallow / webargs messages carry values inside them; these turn them into Chinese.
@@ -173,16 +179,23 @@ def http_exception_answer(exc: HTTPException):
     return response
 
 
+def answer_for(exc: DomainError):
+    """The page or JSON answer to a broken rule of the domain."""
+    if _wants_page():
+        return _page(exc.status, exc.message)
+    response = jsonify(error_body(exc.status, exc.message, exc.errors or None))
+    response.status_code = exc.status
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="xintu"'
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(DomainError)
-    def _domain(exc: DomainError):
-        if _wants_page():
-            return _page(exc.status, exc.message)
-        response = jsonify(error_body(exc.status, exc.message, exc.errors or None))
-        response.status_code = exc.status
-        if exc.status == 401:
-            response.headers["WWW-Authenticate"] = 'Bearer realm="xintu"'
-        return response
+    app.register_error_handler(DomainError, answer_for)
+
+    @app.errorhandler(IntegrityError)
+    def _raced(_exc: IntegrityError):
+        return answer_for(Conflict(RACED))
 
     for code in default_exceptions:
         app.register_error_handler(code, http_exception_answer)

@@ -1,14 +1,15 @@
 """Idempotency keys for API writes: a request retried with the same `Idempotency-Key` header is answered once.
 
-The first request with a key stores a row (status None: in progress) in its own short transaction; the unique
+The first request with a key stores a row (status None: in progress) in a unit of work of its own; the unique
 constraint (account, key) decides who is first when retries race. The view then runs, and its answer (status and
-JSON body) is stored on the row. A retry with the same key and the same request (method, path and body) gets that
-answer again, marked `Idempotent-Replayed: true`; with another request, 422; while the first is still running, 409.
-A failed first request (any error answer) releases the key: it changed nothing, so it may be retried as it is.
-Keys are kept 24 hours (expired ones are deleted when the account stores a new key).
+JSON body) is stored on the row in the view's own unit of work, so the work and its answer are committed together.
+A retry with the same key and the same request (method, path and body) gets that answer again, marked
+`Idempotent-Replayed: true`; with another request, 422; while the first is still running, 409. A failed first
+request (any error answer, or a commit that failed) releases the key: it changed nothing, so it may be retried as
+it is. Keys are kept 24 hours (expired ones are deleted when the account stores a new key).
 
-If the process dies after the view committed but before its answer is stored, the key stays "in progress" (409)
-until it expires: the request is never run twice, and the client reads the resource to see what happened.
+If the process dies while the view runs, the key stays "in progress" (409) until it expires: the request is never
+run twice, and the client reads the resource to see what happened.
 """
 
 from __future__ import annotations
@@ -23,9 +24,8 @@ from functools import wraps
 from flask import Response, current_app, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 
-from matcher import clock
+from matcher import clock, uow
 from matcher.audit.models import IdempotencyKey
 from matcher.auth.current import current_actor
 from matcher.errors import Conflict, Invalid
@@ -63,14 +63,10 @@ def idempotent(view):
         stored = _claim(account_id, key, fingerprint)
         if stored is not None:
             return _replay(stored, fingerprint)
-        try:
-            response = current_app.make_response(view(*args, **kwargs))
-        except BaseException:
-            _release(account_id, key)
-            raise
-        if response.status_code >= 400 or response.is_streamed:
-            _release(account_id, key)
-        else:
+        # Whatever becomes of the view's unit of work, a key still "in progress" after it is released.
+        uow.keep(lambda session: _release(session, account_id, key))
+        response = current_app.make_response(view(*args, **kwargs))
+        if response.status_code < 400 and not response.is_streamed:
             _store(account_id, key, response)
         return response
 
@@ -96,16 +92,16 @@ def request_hash() -> str:
 def _claim(account_id: int, key: str, fingerprint: str) -> IdempotencyKey | None:
     """Store the key as in progress and return None, or, when it is already stored, return that row."""
     session = db.session
-    session.commit()  # whatever the authentication read or wrote stays out of the key's transaction
+    uow.commit()  # whatever the authentication read or wrote stays out of the key's unit of work
     session.execute(delete(IdempotencyKey).where(IdempotencyKey.account_id == account_id,
                                                  IdempotencyKey.created_at < clock.now() - KEY_LIFETIME))
     session.add(IdempotencyKey(account_id=account_id, key=key, method=request.method, path=request.path[:200],
                                request_hash=fingerprint, status=None))
     try:
-        session.commit()
+        uow.commit()
         return None
-    except IntegrityError:
-        session.rollback()
+    except Conflict:
+        pass  # another request holds the key
     stored = session.scalar(select(IdempotencyKey).where(IdempotencyKey.account_id == account_id,
                                                          IdempotencyKey.key == key))
     if stored is None:  # the first request failed and released the key just now: this one is the first now
@@ -124,18 +120,12 @@ def _replay(stored: IdempotencyKey, fingerprint: str) -> Response:
 
 
 def _store(account_id: int, key: str, response: Response) -> None:
-    session = db.session
-    session.rollback()  # the view committed its work; nothing else belongs with the answer
-    row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.account_id == account_id,
-                                                      IdempotencyKey.key == key))
+    row = db.session.scalar(select(IdempotencyKey).where(IdempotencyKey.account_id == account_id,
+                                                         IdempotencyKey.key == key))
     if row is not None:
         row.status, row.response_body = response.status_code, response.get_data(as_text=True)
-        session.commit()
 
 
-def _release(account_id: int, key: str) -> None:
-    session = db.session
-    session.rollback()
+def _release(session, account_id: int, key: str) -> None:
     session.execute(delete(IdempotencyKey).where(IdempotencyKey.account_id == account_id,
                                                  IdempotencyKey.key == key, IdempotencyKey.status.is_(None)))
-    session.commit()

@@ -11,7 +11,7 @@ Jurisdictions (README, Security):
 
 A service fetches an object *through* the actor's scope (`find`), so an object outside it is simply not found
 (404): it is never fetched and then refused. Every such refusal of an existing object is written to the audit log
-after the request (`record_refusals`), without any personal data.
+once the unit of work is over (`note_refusal`), without any personal data.
 """
 
 from __future__ import annotations
@@ -63,17 +63,9 @@ class _Who(NamedTuple):
 
 def area_prefix(actor: Account) -> str:
     """The code prefix of a bureau account's area: 3307 for the city bureau of 330700, 330782 for a district's."""
-    if getattr(actor, "is_operator", False):
-        return ""  # the command line's operator: every area
+    if actor.is_system:
+        return ""  # the command line's system account: every area
     return code_prefix(actor.bureau_code) if actor.bureau_code else "\x00"  # no bureau: no area at all
-
-
-def operator() -> Account:
-    """Who acts at the command line when no account is named: an administrator of every area (whoever runs the
-    command holds the server's rights already). Never saved."""
-    account = Account(username="cli", display_name="command line", role=ADMIN, bureau_code=None)
-    account.is_operator = True
-    return account
 
 
 def in_area(actor: Account, place_code: str | None) -> bool:
@@ -277,44 +269,27 @@ def find(session: Session, actor: Account, scope: Select, model: type[Model], ob
     return found
 
 
+def acting_as(actor: Account | None) -> _Who | None:
+    """The actor as plain values (id and role), for a write that outlives the unit of work (`uow.keep`)."""
+    return _Who(actor.id, actor.role) if actor is not None else None
+
+
 def note_refusal(actor: Account | None, object_type: str, object_id: int | None) -> None:
-    """Remember a refusal for the audit log. Written by `record_refusals` once the request is over, in its own
-    transaction: the request's own work is rolled back with its error, the record of the refusal is not."""
-    if has_request_context():
-        who = _Who(actor.id, actor.role) if actor is not None else None  # plain values: the session will be reset
-        g.setdefault("refusals", []).append((who, object_type, object_id))
-
-
-def record_refusals(session: Session) -> None:
-    """Append the request's refusals to the audit log (action `refused`; names and ids only)."""
+    """Have the refusal audited once the unit of work is over, in a transaction of its own: the unit's own work
+    is rolled back with its error, the record of the refusal is not (action `refused`; names and ids only)."""
+    from matcher import uow
     from matcher.audit.service import record
 
-    refusals = g.pop("refusals", []) if has_request_context() else []
-    if not refusals:
-        return
-    session.rollback()
-    for who, object_type, object_id in refusals:
-        record(session, actor=who, action="refused", object_type=object_type, object_id=object_id)
-    session.commit()
+    who = acting_as(actor)
+    uow.keep(lambda session: record(session, actor=who, action="refused", object_type=object_type,
+                                    object_id=object_id))
 
 
 def init_policy(app) -> None:
-    """Per request: start with no cached consents and no refusals; after it, write its refusals down."""
+    """Per request: start with no cached consents."""
     @app.before_request
     def _fresh_request_state() -> None:
         g.pop("consents_in_force", None)
-        g.pop("refusals", None)
-
-    @app.teardown_request
-    def _write_refusals(_exc) -> None:
-        from matcher.extensions import db
-
-        if g.get("refusals"):
-            try:
-                record_refusals(db.session)
-            except Exception:  # noqa: BLE001 - the answer is sent; a failed audit write must not raise here
-                db.session.rollback()
-                log.exception("could not write the request's refusals to the audit log")
 
 
 # ---- rules of actions: one table ----------------------------------------------------------------------------

@@ -221,6 +221,7 @@ def world(session, app) -> World:
     cand_b = new_candidate(session, accounts["cw_b"], residence=FOTANG, seq=12)
     # Lives in 佛堂 (office B keeps the file), registered in 稠城 (office A may read it).
     cand_dual = new_candidate(session, accounts["cw_b"], residence=FOTANG, hukou=CHOUCHENG, seq=13)
+    session.commit()
     return World(accounts, tokens, office_a, office_b, company_a, company_b, company_applied, slot_a, slot_b,
                  draft_a, cand_a, cand_b, cand_dual)
 
@@ -244,6 +245,7 @@ def api(app):
         def open(self, *args, **kwargs):
             held = has_app_context()
             if held:
+                db.session.commit()  # the test's own work is a unit of work of its own, before the request's
                 for key in ("_login_user", "_flask_babel"):
                     g.pop(key, None)
             try:

@@ -6,16 +6,16 @@ import datetime as dt
 import sys
 
 import click
-from flask.cli import AppGroup
 from flask_babel import force_locale
 
 from matcher import clock
 from matcher.audit import service
 from matcher.audit.anchors import Anchor, anchor_path
 from matcher.audit.keys import AuditKeyError
+from matcher.commands import CommandGroup
 from matcher.extensions import db
 
-audit_cli = AppGroup("audit", help="Verify and search the append-only audit log.")
+audit_cli = CommandGroup("audit", help="Verify and search the append-only audit log.")
 
 
 @audit_cli.command("verify")

@@ -28,7 +28,7 @@ from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select, text
 from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from matcher import clock, policy
 from matcher.audit import anchors
@@ -106,10 +106,13 @@ def record(session: Session, *, actor: Account | None, action: str, object_type:
         remote_addr = request.remote_addr
     event = AuditEvent(
         at=clock.now(), actor_id=actor.id if actor is not None else None,
-        actor_role=actor.role.value if actor is not None else None, action=action, object_type=object_type,
+        actor_role=str(actor.role) if actor is not None else None, action=action, object_type=object_type,
         object_id=object_id, fields=_fields_text(fields), remote_addr=(remote_addr or None) and remote_addr[:45])
     session.connection()  # inside a transaction, so that its rollback forgets the event
-    session.info.setdefault(_PENDING, []).append(event)
+    # The innermost transaction it was recorded in: a savepoint rolled back (matcher.uow.attempt) forgets it.
+    own = session() if isinstance(session, scoped_session) else session
+    transaction = own.get_nested_transaction() or own.get_transaction()
+    session.info.setdefault(_PENDING, []).append((transaction, event))
     return event
 
 
@@ -118,7 +121,7 @@ def _chain_pending(session: Session) -> None:
     # The caller's own changes (and their row locks) first, then the append lock. The flush comes before
     # taking the pending events: flushing may record more (matcher.audit.changes).
     session.flush()
-    pending = session.info.pop(_PENDING, None)
+    pending = [event for _transaction, event in session.info.pop(_PENDING, [])]
     if not pending:
         return
     key = current_key()  # before the append lock: reading (or first making) the key file must not hold it
@@ -137,6 +140,22 @@ def _forget_pending(session: Session, transaction) -> None:
     """A transaction that ends without commit (rollback, close) takes its events with it."""
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, rolled_back) -> None:
+    """A savepoint rolled back takes the events recorded inside it (or inside savepoints within it) with it."""
+    pending = session.info.get(_PENDING)
+    if pending:
+        session.info[_PENDING] = [(t, e) for t, e in pending if not _within(t, rolled_back)]
+
+
+def _within(transaction, outer) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 class ChainVerification(NamedTuple):

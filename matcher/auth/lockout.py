@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
-from matcher import clock
+from matcher import clock, uow
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account, LoginLock
 from matcher.auth.service import _DUMMY_HASH, authenticate, get_account
@@ -62,42 +62,44 @@ def _address_key(address: str) -> str:
 
 def log_in(*, session: Session, username: str, password: str, address: str) -> Account:
     """authenticate(), with the failure count and the lockout of this account from this client `address` (the
-    request's remote address, as the login throttling sees it) around it."""
+    request's remote address, as the login throttling sees it) around it. A refusal's count and audit stand
+    although the unit of work of the failed login is rolled back (`uow.keep`)."""
     account = session.scalar(select(Account).where(Account.username == username))
     now = clock.now()
     key = _address_key(address)
     lock = session.get(LoginLock, (account.id, key)) if account is not None else None
     if lock is not None and lock.locked_until is not None and lock.locked_until > now:
         check_password_hash(_DUMMY_HASH, password)  # the same work as any other attempt
-        audit(session, actor=None, action="login_locked", object_type="account", object_id=account.id)
-        session.commit()
+        account_id = account.id
+        uow.keep(lambda kept: audit(kept, actor=None, action="login_locked", object_type="account",
+                                    object_id=account_id))
         raise LoginRefused(WRONG_MESSAGE, locked=True)
+    failures_before = lock.failed_logins if lock is not None else 0
     try:
         account = authenticate(session=session, username=username, password=password)
     except Unauthorized as exc:
         if account is None:
             raise LoginRefused(exc.message) from None
         max_failures, minutes = _limits()
-        lock = _count_failure(session, account.id, key)
-        if lock.failed_logins >= max_failures:
-            lock.locked_until = now + dt.timedelta(minutes=minutes)
-            lock.failed_logins = 0
-            audit(session, actor=None, action="lock", object_type="account", object_id=account.id)
-            session.commit()
+        account_id, locked_until = account.id, now + dt.timedelta(minutes=minutes)
+        uow.keep(lambda kept: _count_failure(kept, account_id, key, max_failures, locked_until))
+        if failures_before + 1 >= max_failures:
             raise LoginRefused(WRONG_MESSAGE, locked=True) from None
         raise LoginRefused(exc.message) from None
     # A success forgets this address's failures, and every lock of the account that is over with no failure
     # since (so the account's locked_until shows a lock that still means something).
     session.execute(delete(LoginLock).where(LoginLock.account_id == account.id, or_(
         LoginLock.address == key, and_(LoginLock.failed_logins == 0, LoginLock.locked_until <= now))))
-    session.commit()
+    uow.flush(session)
     return account
 
 
-def _count_failure(session: Session, account_id: int, key: str) -> LoginLock:
-    """One more failure from the address, committed. Concurrent attempts never lose a count: one UPDATE adds
-    it; the first failure inserts the row instead, and when a concurrent first failure inserted it just
-    before, this one adds its count by the UPDATE after all."""
+def _count_failure(session: Session, account_id: int, key: str, max_failures: int,
+                   locked_until: dt.datetime) -> None:
+    """One more failure from the address; the one that reaches `max_failures` locks the address out until
+    `locked_until`. Concurrent attempts never lose a count: one UPDATE adds it; the first failure inserts the row
+    instead, and when a concurrent first failure inserted it just before, this one adds its count by the UPDATE
+    after all."""
     where = (LoginLock.account_id == account_id, LoginLock.address == key)
     add_one = update(LoginLock).where(*where).values(failed_logins=LoginLock.failed_logins + 1)
     if session.execute(add_one).rowcount == 0:
@@ -106,8 +108,11 @@ def _count_failure(session: Session, account_id: int, key: str) -> LoginLock:
                 session.add(LoginLock(account_id=account_id, address=key, failed_logins=1))
         except IntegrityError:
             session.execute(add_one)
-    session.commit()
-    return session.scalars(select(LoginLock).where(*where).execution_options(populate_existing=True)).one()
+    lock = session.scalars(select(LoginLock).where(*where).execution_options(populate_existing=True)).one()
+    if lock.failed_logins >= max_failures:
+        lock.locked_until = locked_until
+        lock.failed_logins = 0
+        audit(session, actor=None, action="lock", object_type="account", object_id=account_id)
 
 
 def unlock_account(*, session: Session, actor: Account, account_id: int) -> Account:
@@ -115,5 +120,5 @@ def unlock_account(*, session: Session, actor: Account, account_id: int) -> Acco
     account = get_account(session=session, actor=actor, account_id=account_id)
     session.execute(delete(LoginLock).where(LoginLock.account_id == account.id))
     audit(session, actor=actor, action="unlock", object_type="account", object_id=account.id)
-    session.commit()
+    uow.flush(session)
     return account

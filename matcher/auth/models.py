@@ -37,6 +37,11 @@ class LoginLock(db.Model):
     locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 
+# The account the command line acts as when no other is named (matcher.commands): an administrator of every area
+# that cannot log in, made by `flask seed reference` (or the first command that needs it).
+SYSTEM_USERNAME = "system"
+
+
 class Account(UserMixin, db.Model):
     """A person who logs in. The role says what they do; the scope (office, company or bureau) where."""
 
@@ -78,6 +83,10 @@ class Account(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMINISTRATOR
+
+    @property
+    def is_system(self) -> bool:
+        return self.username == SYSTEM_USERNAME and self.role == Role.ADMINISTRATOR
 
 
 class ApiToken(db.Model):

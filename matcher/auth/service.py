@@ -8,21 +8,22 @@ import secrets
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from matcher import clock, policy
+from matcher import clock, policy, uow
 from matcher.audit.service import record as audit
-from matcher.auth.models import Account, ApiToken, Role
+from matcher.auth.models import SYSTEM_USERNAME, Account, ApiToken, Role
 from matcher.bases.models import Company
-from matcher.errors import Conflict, Invalid, Unauthorized
+from matcher.errors import Conflict, Invalid, NotFound, Unauthorized
 from matcher.offices.models import JudicialOffice
 from matcher.places.models import Place
 
 # A fixed hash to compare against when the user does not exist, so timing does not reveal usernames.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
+UNUSABLE_PASSWORD = "!"  # no password hashes to it: werkzeug hashes start with a method name
 
 
 def hash_password(password: str) -> str:
@@ -39,21 +40,22 @@ def authenticate(*, session: Session, username: str, password: str) -> Account:
         check_password_hash(_DUMMY_HASH, password)
         _audit_login(session, None, ok=False)
         raise Unauthorized(_l("Wrong username or password."))
-    if not check_password_hash(account.password_hash, password) or not account.is_active:
+    stored = _DUMMY_HASH if account.is_system else account.password_hash  # the same work, never a match
+    if not check_password_hash(stored, password) or account.is_system or not account.is_active:
         _audit_login(session, account, ok=False)
         raise Unauthorized(_l("Wrong username or password."))
     account.last_login_at = clock.now()
     audit(session, actor=account, action="login", object_type="account", object_id=account.id)
-    session.commit()
+    uow.flush(session)
     return account
 
 
 def _audit_login(session: Session, account: Account | None, *, ok: bool) -> None:
-    """A failed login is kept (committed) even though the request fails; never the password or the
+    """A failed login is audited although its unit of work fails (`uow.keep`); never the password or the
     username typed (an unknown username is recorded as object_id None)."""
-    audit(session, actor=None, action="login" if ok else "login_failed", object_type="account",
-          object_id=account.id if account is not None else None)
-    session.commit()
+    account_id = account.id if account is not None else None
+    uow.keep(lambda kept: audit(kept, actor=None, action="login" if ok else "login_failed", object_type="account",
+                                object_id=account_id), session)
 
 
 def issue_token(*, session: Session, account: Account, ttl_days: int, name: str = "api") -> tuple[str, ApiToken]:
@@ -68,7 +70,7 @@ def issue_token(*, session: Session, account: Account, ttl_days: int, name: str 
     session.add(record)
     session.flush()
     audit(session, actor=account, action="issue_token", object_type="api_token", object_id=record.id)
-    session.commit()
+    uow.flush(session)
     return token, record
 
 
@@ -82,7 +84,7 @@ def account_for_token(*, session: Session, token: str) -> Account | None:
     # Touch at most once a minute: a token used in a loop should not write on every call.
     if record.last_used_at is None or now - record.last_used_at > dt.timedelta(minutes=1):
         session.execute(update(ApiToken).where(ApiToken.id == record.id).values(last_used_at=now))
-        session.commit()
+        uow.flush(session)
     return record.account
 
 
@@ -93,7 +95,7 @@ def revoke_token(*, session: Session, token: str) -> None:
         return
     record.revoked_at = clock.now()
     audit(session, actor=record.account, action="revoke_token", object_type="api_token", object_id=record.id)
-    session.commit()
+    uow.flush(session)
 
 
 def _revoke_all_tokens(session: Session, account: Account) -> int:
@@ -118,6 +120,33 @@ def get_account(*, session: Session, actor: Account, account_id: int) -> Account
                        object_type="account")
 
 
+def system_account(session: Session) -> Account:
+    """The `system` account, made on first use: an administrator of every area (its bureau is the top of the
+    places) whose password hash matches no password, so nobody logs in as it."""
+    account = session.scalar(select(Account).where(Account.username == SYSTEM_USERNAME))
+    if account is not None:
+        return account
+    top = session.scalar(select(Place.code).order_by(func.length(Place.code), Place.code).limit(1))
+    if top is None:
+        raise NotFound(_l("Load the reference data first: flask --app matcher seed reference."))
+    account = Account(username=SYSTEM_USERNAME, display_name="系统（命令行）", role=Role.ADMINISTRATOR,
+                      bureau_code=top, password_hash=UNUSABLE_PASSWORD)
+    session.add(account)
+    session.flush()
+    audit(session, actor=None, action="create", object_type="account", object_id=account.id, fields=("username",))
+    return account
+
+
+def acting_account(session: Session, username: str | None) -> Account:
+    """Who a command acts as: the named active account, else the system account."""
+    if not username:
+        return system_account(session)
+    account = session.scalar(select(Account).where(Account.username == username))
+    if account is None or not account.is_active or account.is_system and username != SYSTEM_USERNAME:
+        raise NotFound(_l("No active account is called %(name)s.", name=username))
+    return account
+
+
 def create_account(*, session: Session, actor: Account | None, data: dict) -> Account:
     """Administrators create accounts; `actor=None` is the CLI and the demo seed."""
     if actor is not None:
@@ -133,9 +162,8 @@ def create_account(*, session: Session, actor: Account | None, data: dict) -> Ac
         session.flush()
         audit(session, actor=actor, action="create", object_type="account", object_id=account.id,
               fields=sorted(set(data) | {"password"}))
-        session.commit()
+        uow.flush(session)
     except IntegrityError:  # the same username, taken a moment ago by someone else
-        session.rollback()
         raise Conflict(_l("That username is taken."), field="username") from None
     return account
 
@@ -153,17 +181,13 @@ def update_account(*, session: Session, actor: Account, account_id: int, data: d
             changed.add("api_tokens")
     for key, value in data.items():
         setattr(account, key, value)
-    try:
-        _check_scope_fields(session, account, actor)
-    except Invalid:
-        session.rollback()
-        raise
+    _check_scope_fields(session, account, actor)
     deactivated = data.get("is_active_account") is False and "is_active_account" in changed
     if deactivated and _revoke_all_tokens(session, account):
         changed.add("api_tokens")
     action = "deactivate" if deactivated else "update"
     audit(session, actor=actor, action=action, object_type="account", object_id=account.id, fields=changed)
-    session.commit()
+    uow.flush(session)
     return account
 
 

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matcher import uow
 from matcher.auth.models import Account
 from matcher.bases.models import Complaint
 from matcher.bases.service import managed_company
@@ -33,7 +34,7 @@ def record_complaint(*, session: Session, actor: Account, company_id: int, data:
     complaint = Complaint(company_id=company.id, received_on=data["received_on"], summary=summary,
                           recorded_by_id=actor.id)
     session.add(complaint)
-    session.commit()
+    uow.flush(session)
     return complaint
 
 
@@ -52,5 +53,5 @@ def resolve_complaint(*, session: Session, actor: Account, company_id: int, comp
     if resolved_on < complaint.received_on:
         raise Invalid(_l("A complaint cannot be resolved before it was received."), field="resolved_on")
     complaint.resolved_on = resolved_on
-    session.commit()
+    uow.flush(session)
     return complaint

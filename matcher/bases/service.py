@@ -9,7 +9,7 @@ from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from matcher import policy
+from matcher import policy, uow
 from matcher.apiutil import apply_sort
 from matcher.auth.models import Account, Role
 from matcher.bases.models import Agreement, CertificationEvent, CertificationStatus, Company, certified_in_date
@@ -88,13 +88,12 @@ def create_company(*, session: Session, actor: Account | None, data: dict) -> Co
     try:
         session.flush()
     except IntegrityError:
-        session.rollback()
         raise Conflict(_l("A company with this credit code is already registered."),
                        field="credit_code") from None
     session.add(CertificationEvent(company_id=company.id, from_status=None,
                                    to_status=CertificationStatus.APPLIED,
                                    decided_by_id=actor.id if actor else None, reason=None))
-    session.commit()
+    uow.flush(session)
     return company
 
 
@@ -105,9 +104,8 @@ def update_company(*, session: Session, actor: Account, company_id: int, data: d
         raise Invalid(_l("Only the bureau can change a registered credit code."), field="credit_code")
     _apply_profile(session, company, data)
     try:
-        session.commit()
+        uow.flush(session)
     except IntegrityError:
-        session.rollback()
         raise Conflict(_l("A company with this credit code is already registered."),
                        field="credit_code") from None
     return company
@@ -150,7 +148,7 @@ def decide_certification(*, session: Session, actor: Account, company_id: int, a
                         .values(status=SlotStatus.CLOSED))
     session.add(CertificationEvent(company_id=company.id, from_status=current, to_status=target,
                                    valid_until=valid_until, reason=reason, decided_by_id=actor.id))
-    session.commit()
+    uow.flush(session)
     return company
 
 
@@ -167,7 +165,7 @@ def add_agreement(*, session: Session, actor: Account | None, company_id: int, d
     agreement = Agreement(company_id=company_id, ends_on=add_months(data["signed_on"], data["term_months"]),
                           created_by_id=actor.id if actor else None, **data)
     session.add(agreement)
-    session.commit()
+    uow.flush(session)
     return agreement
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from matcher import policy
+from matcher import policy, uow
 from matcher.apiutil import apply_sort
 from matcher.audit.service import SENSITIVE_FIELDS, search_statement
 from matcher.audit.service import record as audit
@@ -94,7 +94,7 @@ def record_read(*, session: Session, actor: Account, candidate_id: int | None = 
     """Sensitive fields of one file (candidate_id) or of a list of files (None: one event per request) were
     shown: write it to the audit log and commit."""
     audit(session, actor=actor, action="read", object_type="candidate", object_id=candidate_id, fields=fields)
-    session.commit()
+    uow.flush(session)
 
 
 # Columns as the audit log names them (the ID number's hash and mask are one field, a place is its code).
@@ -200,29 +200,28 @@ def create_candidate(*, session: Session, actor: Account | None, data: dict) -> 
     candidate = Candidate(public_id=new_public_id(), office_id=None)
     before = _snapshot(candidate)
     try:
-        _apply(session, actor, candidate, data)
-        if "status" not in data:
-            candidate.status = (CandidateStatus.PRE_RELEASE if candidate.release_date > today()
-                                else CandidateStatus.ACTIVE)
-        candidate.risk_grade = data.get("risk_grade", RiskGrade.GREEN)
-        session.add(candidate)
-        session.flush()
-        session.add(RiskAssessment(candidate_id=candidate.id, grade=candidate.risk_grade, assessed_on=today(),
-                                   reason="intake", assessed_by_id=actor.id if actor else None))
-        for kind in data.get("consents", []):
-            session.add(Consent(candidate_id=candidate.id, kind=kind, granted=True, recorded_on=today(),
-                                recorded_by_id=actor.id if actor else None))
-        fields = _changed_fields(before, candidate, data) | {"risk_grade"} | ({"consents"} if data.get("consents")
-                                                                             else set())
-        audit(session, actor=actor, action="create", object_type="candidate", object_id=candidate.id,
-              fields=fields)
-        session.commit()
+        # In a savepoint: when the ID number is taken, only this attempt is undone and the lookup can be told.
+        with session.begin_nested():
+            _apply(session, actor, candidate, data)
+            if "status" not in data:
+                candidate.status = (CandidateStatus.PRE_RELEASE if candidate.release_date > today()
+                                    else CandidateStatus.ACTIVE)
+            candidate.risk_grade = data.get("risk_grade", RiskGrade.GREEN)
+            session.add(candidate)
+            session.flush()
+            session.add(RiskAssessment(candidate_id=candidate.id, grade=candidate.risk_grade, assessed_on=today(),
+                                       reason="intake", assessed_by_id=actor.id if actor else None))
+            for kind in data.get("consents", []):
+                session.add(Consent(candidate_id=candidate.id, kind=kind, granted=True, recorded_on=today(),
+                                    recorded_by_id=actor.id if actor else None))
+            fields = _changed_fields(before, candidate, data) | {"risk_grade"} | (
+                {"consents"} if data.get("consents") else set())
+            audit(session, actor=actor, action="create", object_type="candidate", object_id=candidate.id,
+                  fields=fields)
+            session.flush()
     except IntegrityError:
-        session.rollback()
         raise id_number_taken(session=session, actor=actor, data=data) from None
-    except Exception:
-        session.rollback()
-        raise
+    uow.flush(session)
     return candidate
 
 
@@ -232,21 +231,20 @@ def update_candidate(*, session: Session, actor: Account, candidate_id: int, dat
         raise Invalid(_l("Change the risk grade by recording a risk assessment."), field="risk_grade")
     before = _snapshot(candidate)
     try:
-        _apply(session, actor, candidate, data)
-        if "residence" in data and "office_id" not in data:
-            # Moving house moves the file to the new residence's office (the daily work follows the person).
-            office = office_for_township(session, candidate.residence_code)
-            if office is not None:
-                candidate.office_id = office.id
-        audit(session, actor=actor, action="update", object_type="candidate", object_id=candidate.id,
-              fields=_changed_fields(before, candidate, data))
-        session.commit()
+        # In a savepoint: when the ID number is taken, only this attempt is undone and the lookup can be told.
+        with session.begin_nested():
+            _apply(session, actor, candidate, data)
+            if "residence" in data and "office_id" not in data:
+                # Moving house moves the file to the new residence's office (the daily work follows the person).
+                office = office_for_township(session, candidate.residence_code)
+                if office is not None:
+                    candidate.office_id = office.id
+            audit(session, actor=actor, action="update", object_type="candidate", object_id=candidate.id,
+                  fields=_changed_fields(before, candidate, data))
+            session.flush()
     except IntegrityError:
-        session.rollback()
         raise id_number_taken(session=session, actor=actor, data=data) from None
-    except Exception:
-        session.rollback()
-        raise
+    uow.flush(session)
     return candidate
 
 
@@ -262,7 +260,7 @@ def add_risk_assessment(*, session: Session, actor: Account, candidate_id: int, 
         candidate.risk_grade = data["grade"]
     audit(session, actor=actor, action="assess_risk", object_type="candidate", object_id=candidate.id,
           fields=("risk_grade",))
-    session.commit()
+    uow.flush(session)
     return assessment
 
 
@@ -307,7 +305,7 @@ def record_consent(*, session: Session, actor: Account, candidate_id: int, data:
     session.add(consent)
     audit(session, actor=actor, action="consent", object_type="candidate", object_id=candidate.id,
           fields=("consents",))
-    session.commit()
+    uow.flush(session)
     return consent
 
 
@@ -362,22 +360,18 @@ def add_visit(*, session: Session, actor: Account, candidate_id: int, data: dict
     end_code = data.pop("end_code", None)  # the referral's, not the visit's
     if end_code is not None and data.get("employment_state") != EmploymentState.LEFT:
         raise Invalid(_l("Say why only when the person has left."), field="end_code")
-    try:
-        if data.get("referral_id") is not None or data.get("employment_state") is not None:
-            # Imported here: the follow-up service builds on the referral service, which imports this module.
-            from matcher.followup.service import apply_employment_state
+    if data.get("referral_id") is not None or data.get("employment_state") is not None:
+        # Imported here: the follow-up service builds on the referral service, which imports this module.
+        from matcher.followup.service import apply_employment_state
 
-            data["referral_id"] = apply_employment_state(
-                session, actor, candidate, referral_id=data.get("referral_id"),
-                state=data.get("employment_state"), on_date=data["visited_on"], end_code=end_code)
-        visit = Visit(candidate_id=candidate.id, recorded_by_id=actor.id, **data)
-        session.add(visit)
-        audit(session, actor=actor, action="visit", object_type="candidate", object_id=candidate.id,
-              fields={"visits"} | ({"employment_state"} if data.get("employment_state") is not None else set()))
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
+        data["referral_id"] = apply_employment_state(
+            session, actor, candidate, referral_id=data.get("referral_id"),
+            state=data.get("employment_state"), on_date=data["visited_on"], end_code=end_code)
+    visit = Visit(candidate_id=candidate.id, recorded_by_id=actor.id, **data)
+    session.add(visit)
+    audit(session, actor=actor, action="visit", object_type="candidate", object_id=candidate.id,
+          fields={"visits"} | ({"employment_state"} if data.get("employment_state") is not None else set()))
+    uow.flush(session)
     return visit
 
 
@@ -498,11 +492,16 @@ def id_lookups_left(session: Session, actor: Account) -> int:
 
 
 def record_id_lookups(session: Session, actor: Account, candidate_ids) -> None:
-    """Write to the audit log, and commit, the lookups that found files outside the actor's scope. Call it once
-    the transaction that looked has ended (an import's is rolled back): the trace must outlive it."""
-    for candidate_id in candidate_ids:
-        audit(session, actor=actor, action=ID_LOOKUP, object_type="candidate", object_id=candidate_id)
-    session.commit()
+    """Write to the audit log the lookups that found files outside the actor's scope, whatever becomes of the
+    unit of work that looked (an import's is rolled back, a refused file answers an error): the trace must
+    outlive it (`uow.keep`)."""
+    who, found = policy.acting_as(actor), list(candidate_ids)
+
+    def write(kept: Session) -> None:
+        for candidate_id in found:
+            audit(kept, actor=who, action=ID_LOOKUP, object_type="candidate", object_id=candidate_id)
+
+    uow.keep(write, session)
 
 
 def id_number_taken(*, session: Session, actor: Account | None, data: dict) -> DomainError:
@@ -554,18 +553,14 @@ def receive_hand_over(*, session: Session, actor: Account, data: dict) -> tuple[
                               else CandidateStatus.ACTIVE)
         candidate, created = update_candidate(session=session, actor=actor, candidate_id=existing.id,
                                               data=data), False
-    try:
-        if not has_consent(session, candidate.id, ConsentKind.DATA_PROCESSING):
-            session.add(Consent(candidate_id=candidate.id, kind=ConsentKind.DATA_PROCESSING, granted=True,
-                                recorded_on=today(), note=HAND_OVER_CONSENT_NOTE, recorded_by_id=actor.id))
-        if sentence_note or created:
-            intake = session.scalar(select(RiskAssessment).where(RiskAssessment.candidate_id == candidate.id)
-                                    .order_by(RiskAssessment.assessed_on, RiskAssessment.id).limit(1))
-            if intake is not None:
-                intake.reason = (f"{HAND_OVER_REASON}: {sentence_note}" if sentence_note
-                                 else HAND_OVER_REASON)[:500]
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
+    if not has_consent(session, candidate.id, ConsentKind.DATA_PROCESSING):
+        session.add(Consent(candidate_id=candidate.id, kind=ConsentKind.DATA_PROCESSING, granted=True,
+                            recorded_on=today(), note=HAND_OVER_CONSENT_NOTE, recorded_by_id=actor.id))
+    if sentence_note or created:
+        intake = session.scalar(select(RiskAssessment).where(RiskAssessment.candidate_id == candidate.id)
+                                .order_by(RiskAssessment.assessed_on, RiskAssessment.id).limit(1))
+        if intake is not None:
+            intake.reason = (f"{HAND_OVER_REASON}: {sentence_note}" if sentence_note
+                             else HAND_OVER_REASON)[:500]
+    uow.flush(session)
     return candidate, created

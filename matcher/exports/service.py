@@ -26,7 +26,7 @@ from marshmallow import ValidationError, fields, validate
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
-from matcher import clock, policy
+from matcher import clock, policy, uow
 from matcher.apiutil import IdField, Schema
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account, Role
@@ -113,7 +113,7 @@ def create_request(*, session: Session, actor: Account, data: dict) -> ExportReq
     session.flush()
     audit(session, actor=actor, action="request", object_type=OBJECT_TYPE, object_id=request.id,
           fields=SENSITIVE_COLUMNS[kind])
-    session.commit()
+    uow.flush(session)
     return request
 
 
@@ -123,7 +123,7 @@ def expire_due(session: Session) -> int:
                              .where(ExportRequest.status == S.APPROVED, ExportRequest.expires_at <= clock.now())
                              .values(status=S.EXPIRED).execution_options(synchronize_session=False))
     if result.rowcount:
-        session.commit()
+        uow.flush(session)
         session.expire_all()
     return result.rowcount or 0
 
@@ -173,11 +173,10 @@ def decide(*, session: Session, actor: Account, request_id: int, approve: bool,
                               .where(ExportRequest.id == request.id, ExportRequest.status == S.PENDING)
                               .values(**values).execution_options(synchronize_session=False)).rowcount
     if not claimed:  # another administrator decided in between
-        session.rollback()
         raise Conflict(_l("This request was already decided."))
     audit(session, actor=actor, action="approve" if approve else "refuse", object_type=OBJECT_TYPE,
           object_id=request.id, fields=SENSITIVE_COLUMNS.get(request.kind, ()))
-    session.commit()
+    uow.flush(session)
     session.refresh(request)
     return request
 
@@ -206,20 +205,15 @@ def download(*, session: Session, actor: Account, request_id: int) -> ExportFile
                               .values(status=S.USED, used_at=clock.now())
                               .execution_options(synchronize_session=False)).rowcount
     if not claimed:  # downloaded in between, or it expired this very moment
-        session.rollback()
         raise Conflict(CONFLICTS[S.USED])
     params = params_of(request)
-    try:
-        if request.kind == "fair_plan":
-            export = _fair_plan(session, actor, request, params)
-        else:
-            from matcher.transfer.service import export_file
+    if request.kind == "fair_plan":
+        export = _fair_plan(session, actor, request, params)
+    else:
+        from matcher.transfer.service import export_file
 
-            export = export_file(session=session, actor=actor, kind=request.kind, identified=True,
-                                 request_id=request.id, **params)  # audits and commits with the claim
-    except Exception:
-        session.rollback()
-        raise
+        export = export_file(session=session, actor=actor, kind=request.kind, identified=True,
+                             request_id=request.id, **params)  # audited in the claim's unit of work
     session.expire(request)
     return export
 
@@ -231,7 +225,7 @@ def _fair_plan(session: Session, actor: Account, request: ExportRequest, params:
                             identified=True)
     audit(session, actor=actor, action="export", object_type=OBJECT_TYPE, object_id=request.id,
           fields=SENSITIVE_COLUMNS["fair_plan"])
-    session.commit()
+    uow.flush(session)
     return ExportFile(content, f"fair-{params['fair_id']}-plan-identified-{today().isoformat()}.xlsx",
                       XLSX_MIMETYPE, 1)
 

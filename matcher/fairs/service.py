@@ -25,7 +25,7 @@ from sqlalchemy import Select, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from matcher import clock, policy
+from matcher import clock, policy, uow
 from matcher.auth.models import Account, Role
 from matcher.bases.models import Company
 from matcher.candidates.models import Candidate, CandidateStatus, Consent, ConsentKind, PreferredCourse
@@ -150,7 +150,7 @@ def create_fair(*, session: Session, actor: Account, data: dict) -> Fair:
     _check_day_fits(data["starts_at"], data.get("block_minutes", 30), data.get("n_blocks", 8))
     fair = Fair(bureau_code=actor.bureau_code, created_by_id=actor.id, **data)
     session.add(fair)
-    session.commit()
+    uow.flush(session)
     return fair
 
 
@@ -174,7 +174,7 @@ def update_fair(*, session: Session, actor: Account, fair_id: int, data: dict) -
     _check_day_fits(**merged)
     for key, value in data.items():
         setattr(fair, key, value)
-    session.commit()
+    uow.flush(session)
     return fair
 
 
@@ -189,7 +189,7 @@ def set_status(*, session: Session, actor: Account, fair_id: int, status: FairSt
             raise Conflict(_l("Interviews were already held at this fair; close it instead."), field="status")
         _cancel_interviews(session, FairInterview.fair_id == fair.id)
     fair.status = status
-    session.commit()
+    uow.flush(session)
     return fair
 
 
@@ -254,7 +254,7 @@ def add_booth(*, session: Session, actor: Account, fair_id: int, data: dict) -> 
     booth = FairBooth(fair_id=fair.id, company_id=company.id, label=label,
                       interviews_per_block=data.get("interviews_per_block", 1), slots=slots)
     session.add(booth)
-    session.commit()
+    uow.flush(session)
     return booth
 
 
@@ -301,7 +301,7 @@ def update_booth(*, session: Session, actor: Account, fair_id: int, booth_id: in
                               "a block or re-plan before lowering its capacity.", n=busiest[1]),
                            field="interviews_per_block")
         booth.interviews_per_block = new
-    session.commit()
+    uow.flush(session)
     return booth
 
 
@@ -316,7 +316,7 @@ def withdraw_booth(*, session: Session, actor: Account, fair_id: int, booth_id: 
         raise Invalid(_l("The block must be between 0 and %(n)s.", n=fair.n_blocks), field="from_block")
     booth.withdrawn_from_block, booth.withdrawn_reason = start, reason
     _cancel_interviews(session, FairInterview.booth_id == booth.id, FairInterview.block >= start)
-    session.commit()
+    uow.flush(session)
     return booth
 
 
@@ -327,7 +327,7 @@ def remove_booth(*, session: Session, actor: Account, fair_id: int, booth_id: in
     if session.scalar(select(FairInterview.id).where(FairInterview.booth_id == booth.id).limit(1)):
         raise Conflict(_l("This booth is in the interview plan; withdraw it instead."))
     session.delete(booth)
-    session.commit()
+    uow.flush(session)
 
 
 # ---- invitations --------------------------------------------------------------------------------
@@ -391,7 +391,7 @@ def invite(*, session: Session, actor: Account, fair_id: int, data: dict) -> dic
     if not data.get("dry_run"):
         session.add_all([FairInvitation(fair_id=fair.id, candidate_id=cid, source=source, invited_by_id=actor.id)
                          for cid in ids])
-        session.commit()
+        uow.flush(session)
     return {"invited": len(ids), "already_invited": int(skipped or 0), "dry_run": bool(data.get("dry_run"))}
 
 
@@ -451,7 +451,7 @@ def answer_invitation(*, session: Session, actor: Account, invitation_id: int, a
         _cancel_interviews(session, FairInterview.invitation_id == invitation.id,
                            FairInterview.status == InterviewStatus.PLANNED)
     invitation.answered_by_id, invitation.answered_at, invitation.answer_note = actor.id, clock.now(), note
-    session.commit()
+    uow.flush(session)
     return invitation
 
 
@@ -470,7 +470,7 @@ def cancel_invitation(*, session: Session, actor: Account, invitation_id: int, r
     invitation.answered_by_id, invitation.answered_at = actor.id, clock.now()
     _cancel_interviews(session, FairInterview.invitation_id == invitation.id,
                        FairInterview.status == InterviewStatus.PLANNED)
-    session.commit()
+    uow.flush(session)
     return invitation
 
 
@@ -481,7 +481,7 @@ def check_in(*, session: Session, actor: Account, fair_id: int, invitation_id: i
     if invitation.status != InvitationStatus.CONFIRMED:
         raise Conflict(_l("Only a confirmed candidate can be checked in."), field="invitation_id")
     invitation.checked_in_at = None if undo else (invitation.checked_in_at or clock.now())
-    session.commit()
+    uow.flush(session)
     return invitation
 
 
@@ -524,7 +524,7 @@ def add_walk_in(*, session: Session, actor: Account, fair_id: int, public_id: st
     invitation.arrives_block = block
     invitation.answered_by_id, invitation.answered_at = actor.id, clock.now()
     invitation.checked_in_at = clock.now()
-    session.commit()
+    uow.flush(session)
     return invitation
 
 
@@ -766,7 +766,7 @@ def make_plan(*, session: Session, actor: Account | None, fair_id: int, from_blo
         "keep_planned": keep_planned,
         "unplaced": unplaced,
     }, ensure_ascii=False)
-    session.commit()
+    uow.flush(session)
     return run
 
 
@@ -875,20 +875,15 @@ def record_outcome(*, session: Session, actor: Account, interview_id: int, outco
             raise Conflict(_l("This slot is no longer open, so no referral can follow; record the outcome as no, "
                               "or ask the base to reopen it."), field="outcome")
         on_date = min(fair.held_on, today())
-        try:
-            referral = record_interview_result(session, actor, candidate_id=interview.invitation.candidate_id,
-                                               slot_id=interview.slot_id, to=OUTCOME_TO_REFERRAL[result],
-                                               on_date=on_date, internal_note=internal, shared_note=shared)
-        except Exception:
-            session.rollback()
-            raise
+        referral = record_interview_result(session, actor, candidate_id=interview.invitation.candidate_id,
+                                           slot_id=interview.slot_id, to=OUTCOME_TO_REFERRAL[result],
+                                           on_date=on_date, internal_note=internal, shared_note=shared)
         interview.referral_id = referral.id if referral is not None else None
         interview.status, interview.outcome = InterviewStatus.HELD, result
     interview.outcome_note, interview.outcome_by_id, interview.outcome_at = note, actor.id, clock.now()
     try:
-        session.commit()
+        uow.flush(session)
     except IntegrityError:
-        session.rollback()
         raise Conflict(_l("The candidate has another interview in this block; re-plan first."),
                        field="outcome") from None
     return interview
@@ -905,7 +900,7 @@ def undo_outcome(*, session: Session, actor: Account, interview_id: int) -> Fair
     _require_place_free(session, interview)
     interview.status, interview.outcome_note, interview.outcome_by_id, interview.outcome_at = (
         InterviewStatus.PLANNED, None, None, None)
-    session.commit()
+    uow.flush(session)
     return interview
 
 

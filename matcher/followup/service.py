@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from matcher import policy
+from matcher import policy, uow
 from matcher.auth.models import Account, Role
 from matcher.candidates.models import Candidate, EmploymentState, Reoffence
 from matcher.candidates.service import editable_candidate, get_candidate, record_read
@@ -150,33 +150,29 @@ def complete_task(*, session: Session, actor: Account, task_id: int, result: Res
     office (a base never reads the check's note)."""
     task = get_task(session=session, actor=actor, task_id=task_id)
     on_date = on_date or today()
-    try:
-        if task.status != TaskStatus.OPEN:
-            raise Conflict(_l("This check is closed already."), field="result")
-        if on_date > today():
-            raise Invalid(_l("The date cannot be in the future."), field="on_date")
-        referral = task.referral
-        by_base = actor.role == Role.EMPLOYER
-        if result == Result.STAYING:
-            _confirm_stays(session, actor, referral, upto=STAY_FOR_DAYS[task.days], on_date=on_date, due_only=False,
-                           shared_note=note if by_base else None)
-        elif result == Result.LEFT:
-            move_referral(session, actor, referral, S.LEFT, on_date=on_date, reason_code=reason_code,
-                          shared_note=note if by_base else None)
-        else:
-            if actor.role == Role.EMPLOYER:
-                raise Forbidden(_l("The office records that a person could not be reached."))
-            attempt = f"{on_date.isoformat()} {note or ''}".strip()
-            task.note = attempt[:UNREACHABLE_NOTE_LENGTH]
-        if result != Result.UNREACHABLE:
-            # The listener has closed it already for a stay or a leaving dated after its due date; say who.
-            task.status, task.done_on, task.done_by_id = TaskStatus.DONE, on_date, actor.id
-            if note and not by_base:
-                task.note = note[:UNREACHABLE_NOTE_LENGTH]
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
+    if task.status != TaskStatus.OPEN:
+        raise Conflict(_l("This check is closed already."), field="result")
+    if on_date > today():
+        raise Invalid(_l("The date cannot be in the future."), field="on_date")
+    referral = task.referral
+    by_base = actor.role == Role.EMPLOYER
+    if result == Result.STAYING:
+        _confirm_stays(session, actor, referral, upto=STAY_FOR_DAYS[task.days], on_date=on_date, due_only=False,
+                       shared_note=note if by_base else None)
+    elif result == Result.LEFT:
+        move_referral(session, actor, referral, S.LEFT, on_date=on_date, reason_code=reason_code,
+                      shared_note=note if by_base else None)
+    else:
+        if actor.role == Role.EMPLOYER:
+            raise Forbidden(_l("The office records that a person could not be reached."))
+        attempt = f"{on_date.isoformat()} {note or ''}".strip()
+        task.note = attempt[:UNREACHABLE_NOTE_LENGTH]
+    if result != Result.UNREACHABLE:
+        # The listener has closed it already for a stay or a leaving dated after its due date; say who.
+        task.status, task.done_on, task.done_by_id = TaskStatus.DONE, on_date, actor.id
+        if note and not by_base:
+            task.note = note[:UNREACHABLE_NOTE_LENGTH]
+    uow.flush(session)
     return task
 
 
@@ -240,7 +236,7 @@ def record_reoffence(*, session: Session, actor: Account, candidate_id: int, dat
                          day=candidate.release_date.isoformat()), field="recorded_on")
     reoffence = Reoffence(candidate_id=candidate.id, recorded_by_id=actor.id, **data)
     session.add(reoffence)
-    session.commit()
+    uow.flush(session)
     return reoffence
 
 

@@ -10,6 +10,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from matcher import uow
+from matcher.commands import acting
 from matcher.errors import DomainError, translate, translate_errors
 from matcher.extensions import db
 
@@ -47,26 +49,25 @@ def worker(burst: bool, simple: bool) -> None:
               help="A parameter, e.g. -p horizon_days=90 -p activate=true -p district=330782.")
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="import: the file (CSV or .xlsx); the import's kind is -p kind=candidates.")
-@click.option("--as", "username", default=None, help="The account that submits (default: the first administrator).")
 @click.option("--queue/--inline", "use_queue", default=None,
               help="On the queue (default when XINTU_REDIS_URL is set) or here in the foreground.")
-def submit(kind: str, raw_params: tuple[str, ...], path: Path | None, username: str | None,
-           use_queue: bool | None) -> None:
-    """Submit a long job; without a queue it runs here with a progress bar."""
+@acting
+def submit(kind: str, raw_params: tuple[str, ...], path: Path | None, use_queue: bool | None, actor) -> None:
+    """Submit a long job; without a queue it runs here with a progress bar. The job is the unit of work: this
+    command commits the system account, if it had to make it, before the job starts."""
     from matcher.jobs import service
-    from matcher.transfer.service import acting_account
 
     # Values stay text: the kind's schema reads numbers, dates and true/false from text as a form's would.
     params = dict(item.partition("=")[::2] for item in raw_params)
     payload = {"data": path.read_bytes(), "filename": path.name} if path is not None else None
-    actor = acting_account(session=db.session, username=username)
+    uow.commit()
     queued = service.queue_configured() if use_queue is None else use_queue
     if queued and not service.queue_configured():
         raise click.ClickException("no queue is configured: set XINTU_REDIS_URL")
     try:
         _submit(kind, params, payload, actor, queued)
     except DomainError as exc:
-        db.session.rollback()
+        uow.rollback()
         details = "; ".join(f"{key}: {json.dumps(value, ensure_ascii=False)}"
                             for key, value in translate_errors(exc.errors).items()) if exc.errors else ""
         raise click.ClickException(translate(exc.message) + (f" ({details})" if details else "")) from None

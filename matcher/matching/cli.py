@@ -8,11 +8,13 @@ import json
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import with_appcontext
 
+from matcher import uow
+from matcher.commands import CommandGroup, acting, in_unit_of_work
 from matcher.extensions import db
 
-model_cli = AppGroup("model", help="Train, retrain, evaluate, list and activate scoring models.")
+model_cli = CommandGroup("model", help="Train, retrain, evaluate, list and activate scoring models.")
 
 
 @model_cli.command("train")
@@ -21,7 +23,8 @@ model_cli = AppGroup("model", help="Train, retrain, evaluate, list and activate 
 @click.option("--activate", is_flag=True, help="Make the new model the active scorer.")
 @click.option("--if-none", is_flag=True, help="Do nothing if a model is already active.")
 @click.option("--seed", "random_state", default=0, show_default=True)
-def train(horizon_days: str, activate: bool, if_none: bool, random_state: int) -> None:
+@acting
+def train(horizon_days: str, activate: bool, if_none: bool, random_state: int, actor) -> None:
     """Train on the referral history; save the model and its card in models/."""
     from matcher.matching import service
 
@@ -31,14 +34,14 @@ def train(horizon_days: str, activate: bool, if_none: bool, random_state: int) -
             service.sync_registry(db.session)
             for version in sorted((r.version for r in service.list_registered(db.session)), reverse=True):
                 try:
-                    service.activate_model(session=db.session, actor=None, version=version)
+                    uow.attempt(service.activate_model, session=db.session, actor=actor, version=version)
                     break
-                except Exception:  # noqa: BLE001 - an incompatible artefact: try the next, else train
-                    db.session.rollback()
+                except Exception:  # noqa: BLE001,S112 - an incompatible artefact: try the next, else train
+                    continue
         if service.active_model(db.session) is not None:
             click.echo(f"active model: {service.active_model(db.session).version}; nothing to do")
             return
-    record = service.train_model_on_outcomes(session=db.session, actor=None, horizon_days=int(horizon_days),
+    record = service.train_model_on_outcomes(session=db.session, actor=actor, horizon_days=int(horizon_days),
                                              activate=activate, random_state=random_state)
     _echo_trained(record)
 
@@ -61,7 +64,8 @@ def _echo_trained(record) -> None:
 @click.option("--activate-if-better", is_flag=True,
               help="Activate the new model if its held-out ROC AUC is at least the active model's on the same rows.")
 @click.option("--seed", "random_state", default=0, show_default=True)
-def retrain(min_new_outcomes: int, activate_if_better: bool, random_state: int) -> None:
+@acting
+def retrain(min_new_outcomes: int, activate_if_better: bool, random_state: int, actor) -> None:
     """Retrain on every recorded outcome when enough are new (for cron; exits 0 when there is nothing to do).
 
     The new model learns from every referral whose outcome at the active model's horizon is known. With
@@ -70,7 +74,7 @@ def retrain(min_new_outcomes: int, activate_if_better: bool, random_state: int) 
     """
     from matcher.matching import service
 
-    result = service.retrain(session=db.session, actor=None, min_new_outcomes=min_new_outcomes,
+    result = service.retrain(session=db.session, actor=actor, min_new_outcomes=min_new_outcomes,
                              activate_if_better=activate_if_better, random_state=random_state)
     click.echo(f"{result.new_outcomes} outcomes recorded since "
                f"{result.previous_version or 'any model (none is active)'}")
@@ -101,15 +105,12 @@ def list_models() -> None:
 
 @model_cli.command("activate")
 @click.argument("version")
-def activate(version: str) -> None:
+@acting
+def activate(version: str, actor) -> None:
     """Make VERSION the active scorer."""
-    from matcher.errors import DomainError
     from matcher.matching import service
 
-    try:
-        service.activate_model(session=db.session, actor=None, version=version)
-    except DomainError as exc:
-        raise click.ClickException(str(exc.message)) from None
+    service.activate_model(session=db.session, actor=actor, version=version)
     click.echo(f"active: {version}")
 
 
@@ -119,12 +120,13 @@ def activate(version: str) -> None:
               help="Train before this date, test from it (default: the last quarter of history).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("models/evaluation.json"), show_default=True)
-def evaluate(horizon_days: str, split_on: dt.datetime | None, output: Path) -> None:
+@acting
+def evaluate(horizon_days: str, split_on: dt.datetime | None, output: Path, actor) -> None:
     """Replay history offline and compare the model and its plans with the baselines."""
     from matcher.engine.evaluation import format_table
     from matcher.matching import service
 
-    report = service.evaluate(session=db.session, actor=None, horizon_days=int(horizon_days),
+    report = service.evaluate(session=db.session, actor=actor, horizon_days=int(horizon_days),
                               split_on=split_on.date() if split_on else None)
     click.echo(format_table(report))
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -133,7 +135,6 @@ def evaluate(horizon_days: str, split_on: dt.datetime | None, output: Path) -> N
 
 
 @click.command("assign")
-@with_appcontext
 @click.option("--district", help="Place code: only candidates living there and slots located there.")
 @click.option("--course", help="Only slots of this course.")
 @click.option("--starts-before", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only slots starting by then.")
@@ -142,7 +143,11 @@ def evaluate(horizon_days: str, split_on: dt.datetime | None, output: Path) -> N
 @click.option("--base-cap", type=int, help="At most this many candidates per base.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("assignment.csv"),
               show_default=True)
-def assign(district, course, starts_before, key_subject_weight, waiting_weight, base_cap, output: Path) -> None:
+@with_appcontext
+@in_unit_of_work
+@acting
+def assign(district, course, starts_before, key_subject_weight, waiting_weight, base_cap, output: Path,
+           actor) -> None:
     """Plan an optimal batch assignment of active unplaced candidates to open slots (kept as a draft)."""
     from matcher.candidates.models import Candidate
     from matcher.matching import service
@@ -152,7 +157,7 @@ def assign(district, course, starts_before, key_subject_weight, waiting_weight, 
         "starts_before": starts_before.date() if starts_before else None,
         "key_subject_weight": key_subject_weight, "waiting_weight_per_year": waiting_weight, "base_cap": base_cap,
     }.items() if v is not None}
-    draft = service.plan_assignment(session=db.session, actor=None, params=params)
+    draft = service.plan_assignment(session=db.session, actor=actor, params=params)
     public = dict(db.session.execute(
         db.select(Candidate.id, Candidate.public_id).where(
             Candidate.id.in_([item.candidate_id for item in draft.items]))).all()) if draft.items else {}

@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from matcher import clock, policy
+from matcher import clock, policy, uow
 from matcher.auth.models import Account, Role
 from matcher.bases.models import certified_in_date
 from matcher.candidates.models import Candidate, CandidateStatus, Consent, ConsentKind
@@ -157,7 +157,7 @@ def train_model(*, session: Session, actor: Account | None, horizon_days: int = 
     session.flush()
     if activate or active_model(session) is None:
         _activate(session, record, actor)
-    session.commit()
+    uow.flush(session)
     return record
 
 
@@ -172,7 +172,7 @@ def sync_registry(session: Session) -> list[str]:
         session.add(ScoringModel(version=card["version"], kind=card["kind"], horizon_days=card["horizon_days"],
                                  card_json=json.dumps(card, ensure_ascii=False), active=False))
         added.append(card["version"])
-    session.commit()
+    uow.flush(session)
     return added
 
 
@@ -211,7 +211,7 @@ def activate_model(*, session: Session, actor: Account | None, version: str) -> 
     except (artifacts.IncompatibleModel, FileNotFoundError) as exc:
         raise Conflict(_l("This model cannot be loaded here: %(why)s", why=str(exc)), field="version") from None
     _activate(session, record, actor)
-    session.commit()
+    uow.flush(session)
     return record
 
 
@@ -407,7 +407,7 @@ def add_ban(*, session: Session, actor: Account, candidate_id: int, data: dict) 
                           occupations=",".join(data.get("occupations", [])),
                           until=data.get("until"), note=data.get("note"))
     session.add(ban)
-    session.commit()
+    uow.flush(session)
     return ban
 
 
@@ -483,7 +483,7 @@ def plan_assignment(*, session: Session, actor: Account | None, params: dict, pr
                                        slot_id=int(slots.table.ids[s_idx[e]]),
                                        score=float(p[e]), value=float(value[e])) for e in chosen]
     session.add(draft)
-    session.commit()
+    uow.flush(session)
     return draft
 
 
@@ -528,33 +528,29 @@ def confirm_draft(*, session: Session, actor: Account, draft_id: int) -> Assignm
         update(AssignmentDraft).where(AssignmentDraft.id == draft.id, AssignmentDraft.status == DraftStatus.DRAFT)
         .values(status=DraftStatus.CONFIRMED, confirmed_by_id=actor.id, confirmed_at=confirmed_at)
         .execution_options(synchronize_session=False)).rowcount
-    if claimed != 1:
-        session.rollback()
+    if claimed != 1:  # decided in between: read it again, as the other confirmation left it
+        session.expire(draft)
         return confirm_draft(session=session, actor=actor, draft_id=draft_id)
     draft.status, draft.confirmed_by_id, draft.confirmed_at = DraftStatus.CONFIRMED, actor.id, confirmed_at
-    try:
-        day = today()
-        for item in draft.items:
-            slot = session.get(Slot, item.slot_id)
-            candidate = session.get(Candidate, item.candidate_id)
-            live = session.scalar(select(exists().where(
-                Referral.candidate_id == item.candidate_id, Referral.slot_id == item.slot_id,
-                Referral.status.not_in(ENDED))))
-            if live or slot.status != SlotStatus.OPEN or not slot.company.can_post_and_fill() \
-                    or candidate.status not in (CandidateStatus.PRE_RELEASE, CandidateStatus.ACTIVE):
-                continue
-            referral = Referral(candidate_id=item.candidate_id, slot_id=item.slot_id,
-                                status=ReferralStatus.PROPOSED, score=item.score, model_version=draft.model_version,
-                                created_by_id=actor.id, internal_note=f"assignment plan #{draft.id}")
-            referral.events.append(ReferralEvent(from_status=None, to_status=ReferralStatus.PROPOSED, on_date=day,
-                                                 actor_id=actor.id, internal_note=f"assignment plan #{draft.id}"))
-            session.add(referral)
-            session.flush()
-            item.referral_id = referral.id
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    day = today()
+    for item in draft.items:
+        slot = session.get(Slot, item.slot_id)
+        candidate = session.get(Candidate, item.candidate_id)
+        live = session.scalar(select(exists().where(
+            Referral.candidate_id == item.candidate_id, Referral.slot_id == item.slot_id,
+            Referral.status.not_in(ENDED))))
+        if live or slot.status != SlotStatus.OPEN or not slot.company.can_post_and_fill() \
+                or candidate.status not in (CandidateStatus.PRE_RELEASE, CandidateStatus.ACTIVE):
+            continue
+        referral = Referral(candidate_id=item.candidate_id, slot_id=item.slot_id,
+                            status=ReferralStatus.PROPOSED, score=item.score, model_version=draft.model_version,
+                            created_by_id=actor.id, internal_note=f"assignment plan #{draft.id}")
+        referral.events.append(ReferralEvent(from_status=None, to_status=ReferralStatus.PROPOSED, on_date=day,
+                                             actor_id=actor.id, internal_note=f"assignment plan #{draft.id}"))
+        session.add(referral)
+        session.flush()
+        item.referral_id = referral.id
+    uow.flush(session)
     return draft
 
 
@@ -563,7 +559,7 @@ def discard_draft(*, session: Session, actor: Account, draft_id: int) -> Assignm
     if draft.status != DraftStatus.DRAFT:
         raise Conflict(_l("This plan is already %(status)s.", status=draft.status.value))
     draft.status = DraftStatus.DISCARDED
-    session.commit()
+    uow.flush(session)
     return draft
 
 
@@ -608,7 +604,7 @@ def train_model_on_outcomes(*, session: Session, actor: Account | None, horizon_
     training = known_outcomes(session, horizon_days=horizon_days)
     card = artifacts.with_training_period(models_dir(), record.version, training)
     record.card_json = json.dumps(card, ensure_ascii=False)
-    session.commit()
+    uow.flush(session)
     return record
 
 
@@ -660,7 +656,7 @@ def retrain(*, session: Session, actor: Account | None, min_new_outcomes: int = 
         result.reason = "registered; not activated (activate_if_better not asked)"
     elif _at_least_as_good(result.metric, result.new_score, result.previous_score):
         _activate(session, record, actor)
-        session.commit()
+        uow.flush(session)
         result.activated, result.reason = True, f"at least as good on the held-out {result.metric}"
     else:
         result.reason = f"worse on the held-out {result.metric}; {previous.version} stays active"

@@ -6,11 +6,11 @@ import datetime as dt
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 
+from matcher.commands import CommandGroup
 from matcher.extensions import db
 
-notify_cli = AppGroup("notify", help="Create the notices that come due with time, and send them out.")
+notify_cli = CommandGroup("notify", help="Create the notices that come due with time, and send them out.")
 
 
 @notify_cli.command("run")

@@ -32,7 +32,7 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from matcher import clock
+from matcher import clock, uow
 from matcher.auth.models import Account
 from matcher.bases.models import Agreement, CertificationStatus, Company
 from matcher.candidates.models import Candidate
@@ -94,12 +94,8 @@ def run_sweep(session: Session, *, as_of: dt.date | None = None, channel: Channe
     rows += certifications_expiring(session, as_of, admins)
     rows += agreements_expiring(session, as_of, admins)
     rows += bases_flagged(session, as_of, admins)
-    try:
-        add_notifications(session, rows)
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
+    add_notifications(session, rows)
+    uow.flush(session)
     after = _counts(session)
     report = SweepReport(as_of=as_of, created={kind.value: after.get(kind, 0) - before.get(kind, 0) for kind in K},
                          email_channel=channel is not None)
@@ -248,12 +244,12 @@ def send_pending(session: Session, channel: Channel, *, now: dt.datetime | None 
             except Exception as exc:  # noqa: BLE001 - any failure of the channel is recorded, never raised
                 failed += 1
                 notification.email_error = short_error(exc)
-                session.commit()
+                uow.flush(session)
                 log.warning("notification %s: email failed (%s)", notification.id, notification.email_error)
                 if isinstance(exc, RecipientRefused):
                     continue
                 break
             notification.emailed_at, notification.email_error = clock.now(), None
-            session.commit()
+            uow.flush(session)
             sent += 1
     return sent, failed

@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.orm import Session
 
-from matcher import clock, policy
+from matcher import clock, policy, uow
 from matcher.auth.models import Account, Role
 from matcher.notify.models import Notification, NotificationKind
 from matcher.places.models import code_prefix
@@ -221,7 +221,7 @@ def mark_read(*, session: Session, actor: Account, notification_id: int) -> Noti
     notification = get_notification(session=session, actor=actor, notification_id=notification_id)
     if notification.read_at is None:
         notification.read_at = clock.now()
-        session.commit()
+        uow.flush(session)
     return notification
 
 
@@ -230,7 +230,7 @@ def mark_all_read(*, session: Session, actor: Account) -> int:
     changed = session.execute(update(Notification).where(
         Notification.account_id == actor.id, Notification.read_at.is_(None)).values(read_at=clock.now())
         .execution_options(synchronize_session=False)).rowcount
-    session.commit()
+    uow.flush(session)
     return changed or 0
 
 

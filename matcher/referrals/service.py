@@ -15,7 +15,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from matcher import policy
+from matcher import policy, uow
 from matcher.apiutil import apply_sort
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account, Role
@@ -101,7 +101,6 @@ def create_referral(*, session: Session, actor: Account, candidate_id: int, slot
     try:
         session.flush()
     except IntegrityError:
-        session.rollback()
         raise Conflict(_l("This candidate already has a live referral to this slot."), field="slot_id") from None
     audit(session, actor=actor, action="create", object_type="referral", object_id=referral.id,
           fields=("candidate_id", "slot_id", "status"))
@@ -109,7 +108,7 @@ def create_referral(*, session: Session, actor: Account, candidate_id: int, slot
                               on_date=today(), actor_id=actor.id))
     if send:
         move(session, actor, referral, S.SENT, on_date=today())
-    session.commit()
+    uow.flush(session)
     return referral
 
 
@@ -121,13 +120,9 @@ def transition(*, session: Session, actor: Account, referral_id: int, to: S, on_
     if internal_note and actor.role == Role.EMPLOYER:
         raise Invalid(_l("A base's note is always shared with the office: write it as the shared note."),
                       field="internal_note")
-    try:
-        move(session, actor, referral, to, on_date=on_date or today(), reason_code=reason_code,
-             shared_note=shared_note, internal_note=internal_note)
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
+    move(session, actor, referral, to, on_date=on_date or today(), reason_code=reason_code,
+         shared_note=shared_note, internal_note=internal_note)
+    uow.flush(session)
     return referral
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import click
-from flask.cli import AppGroup
 
+from matcher.commands import CommandGroup, acting
 from matcher.extensions import db
 
-retention_cli = AppGroup("retention", help="Archive files whose assistance ended long ago and remove their personal "
-                                           "data (XINTU_RETENTION_DAYS).")
+retention_cli = CommandGroup("retention", help="Archive files whose assistance ended long ago and remove their "
+                                                "personal data (XINTU_RETENTION_DAYS).")
 
 
 @retention_cli.command("run")
@@ -19,11 +19,14 @@ retention_cli = AppGroup("retention", help="Archive files whose assistance ended
               help="Run as on this day (default: today, China time).")
 @click.option("--days", type=click.IntRange(min=0), default=None,
               help="Days after the end of assistance (default: XINTU_RETENTION_DAYS, 730).")
-def run_command(dry_run: bool, as_of: dt.datetime | None, days: int | None) -> None:
-    """Archive every due file: status closed, personal data removed, one audit event each."""
+@acting
+def run_command(dry_run: bool, as_of: dt.datetime | None, days: int | None, actor) -> None:
+    """Archive every due file in the acting account's area: status closed, personal data removed, one audit
+    event each."""
     from matcher.retention.service import run
 
-    report = run(session=db.session, as_of=as_of.date() if as_of else None, dry_run=dry_run, days=days)
+    report = run(session=db.session, as_of=as_of.date() if as_of else None, dry_run=dry_run, days=days,
+                 actor=actor)
     for line in report_lines(report):
         click.echo(line)
 

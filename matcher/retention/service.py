@@ -33,7 +33,7 @@ from flask import current_app
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
-from matcher import clock, policy
+from matcher import clock, policy, uow
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account
 from matcher.candidates.models import Candidate, CandidateStatus, Consent, Reoffence, RiskAssessment, Visit
@@ -128,12 +128,12 @@ def run(*, session: Session, actor: Account | None = None, as_of: dt.date | None
             report.archived += 1
             office["archived"] += 1
             archived_now.append(candidate)
-        if dry_run:
-            session.rollback()
-            continue
-        for candidate in archived_now:
-            archive(session, candidate, actor=actor)
-        session.commit()  # one transaction per batch: a crash keeps whole batches, a rerun continues
+        if not dry_run:
+            for candidate in archived_now:
+                archive(session, candidate, actor=actor)
+        # Each batch is a unit of work of its own: a long run holds no lock (SQLite's one writer) and no
+        # growing identity map, and a run stopped halfway keeps what it archived.
+        uow.commit(session)
     report.skipped = dict(sorted(skipped.items()))
     report.offices = sorted(offices.values(), key=lambda o: (o["office"], o["office_id"]))
     return report

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
-from matcher import policy
+from matcher import policy, uow
 from matcher.apiutil import apply_sort
 from matcher.auth.models import Account, Role
 from matcher.bases.models import Company
@@ -83,13 +83,9 @@ def create_slot(*, session: Session, actor: Account, data: dict) -> Slot:
     company = _company_for_new_slot(session, actor, data)
     slot = Slot(company_id=company.id, status=SlotStatus.DRAFT, seats_taken=0)
     slot.company = company
-    try:
-        _apply(session, slot, data)
-    except Exception:
-        session.rollback()
-        raise
+    _apply(session, slot, data)
     session.add(slot)
-    session.commit()
+    uow.flush(session)
     return slot
 
 
@@ -98,14 +94,10 @@ def update_slot(*, session: Session, actor: Account, slot_id: int, data: dict) -
     slot = get_slot(session=session, actor=actor, slot_id=slot_id)
     data = dict(data)
     seats = data.pop("seats", None)
-    try:
-        _apply(session, slot, data)
-        if seats is not None and seats != slot.seats:
-            _set_seats(session, slot, seats)
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
+    _apply(session, slot, data)
+    if seats is not None and seats != slot.seats:
+        _set_seats(session, slot, seats)
+    uow.flush(session)
     return slot
 
 
@@ -130,7 +122,7 @@ def set_slot_status(*, session: Session, actor: Account, slot_id: int, status: s
         raise Conflict(_l("Only a certified base whose certification is in date can open slots."),
                        field="status")
     slot.status = target
-    session.commit()
+    uow.flush(session)
     return slot
 
 

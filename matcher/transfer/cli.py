@@ -3,50 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NoReturn
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 from flask_babel import force_locale
 
-from matcher.errors import DomainError, translate, translate_errors
+from matcher.commands import CommandGroup, acting
 from matcher.extensions import db
 from matcher.transfer import service
 from matcher.transfer.columns import EXPORT_KINDS, KIND_TITLES, KINDS
 
-import_cli = AppGroup("import", help="Import candidates, bases, slots, referral history or a prison's pre-release "
+import_cli = CommandGroup("import", help="Import candidates, bases, slots, referral history or a prison's pre-release "
                                      "list from CSV or Excel.")
-export_cli = AppGroup("export", help="Export candidates, bases, slots or referral history to CSV or Excel "
+export_cli = CommandGroup("export", help="Export candidates, bases, slots or referral history to CSV or Excel "
                                      "(pseudonymous; `export approved` writes an identified file an administrator "
                                      "approved).")
-
-AS_OPTION_HELP = "Act as this account (default: the first active administrator)."
-
-
-def fail(exc: DomainError) -> NoReturn:
-    """Print a domain error with its per-row details and stop with exit status 1."""
-    click.echo(f"Error: {translate(exc.message)}", err=True)
-    for line in error_lines(translate_errors(exc.errors)):
-        click.echo(f"  {line}", err=True)
-    raise SystemExit(1)
-
-
-def error_lines(errors: dict) -> list[str]:
-    lines = []
-    for key, value in errors.items():
-        if key == "rows" and isinstance(value, dict):
-            for row, columns in value.items():
-                for column, messages in columns.items():
-                    where = "" if column == service.ROW_KEY else f" {column}:"
-                    lines.extend(f"row {row}:{where} {message}" for message in messages)
-        elif isinstance(value, dict):
-            for column, messages in value.items():
-                lines.extend(f"{key} {column}: {message}" for message in messages)
-        else:
-            lines.extend(f"{key}: {message}" for message in value)
-    return lines
-
 
 def _title(kind: str) -> str:
     title = KIND_TITLES[kind]
@@ -61,15 +32,11 @@ def _locale():
 def _import_command(kind: str) -> click.Command:
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--dry-run", is_flag=True, help="Check every row and report; change nothing.")
-    @click.option("--as", "username", metavar="USERNAME", help=AS_OPTION_HELP)
-    def command(file: Path, dry_run: bool, username: str | None) -> None:
+    @acting
+    def command(file: Path, dry_run: bool, actor) -> None:
         with _locale():
-            try:
-                actor = service.acting_account(session=db.session, username=username)
-                report = service.import_file(session=db.session, actor=actor, kind=kind,
-                                             data=file.read_bytes(), filename=file.name, dry_run=dry_run)
-            except DomainError as exc:
-                fail(exc)
+            report = service.import_file(session=db.session, actor=actor, kind=kind, data=file.read_bytes(),
+                                         filename=file.name, dry_run=dry_run)
         if report.dry_run:
             click.echo(f"Dry run: all {report.rows} rows of {kind} are valid; nothing was changed.")
         elif report.updated is None:
@@ -97,17 +64,12 @@ def _export_command(kind: str) -> click.Command:
                   help="Column headers in English (the contract) or Chinese.")
     @click.option("--encoding", type=click.Choice(service.ENCODINGS), default="utf-8", show_default=True,
                   help="CSV only: UTF-8 with BOM, or GBK.")
-    @click.option("--as", "username", metavar="USERNAME", help=AS_OPTION_HELP)
-    def command(output: Path, file_format: str | None, headers: str, encoding: str,
-                username: str | None) -> None:
+    @acting
+    def command(output: Path, file_format: str | None, headers: str, encoding: str, actor) -> None:
         file_format = file_format or ("xlsx" if output.suffix.lower() == ".xlsx" else "csv")
         with _locale():
-            try:
-                actor = service.acting_account(session=db.session, username=username)
-                export = service.export_file(session=db.session, actor=actor, kind=kind, format=file_format,
-                                             headers=headers, encoding=encoding)
-            except DomainError as exc:
-                fail(exc)
+            export = service.export_file(session=db.session, actor=actor, kind=kind, format=file_format,
+                                         headers=headers, encoding=encoding)
         output.write_bytes(export.content)
         click.echo(f"Wrote {export.count} {kind} to {output}.")
 
@@ -119,18 +81,14 @@ def _export_command(kind: str) -> click.Command:
 @click.argument("request_id", type=int)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The file to write.")
-@click.option("--as", "username", metavar="USERNAME", help="The account that asked for the export (default: the "
-                                                           "first active administrator).")
-def export_approved(request_id: int, output: Path, username: str | None) -> None:
-    """Write the identified file of an approved export request (once, by the account that asked for it)."""
+@acting
+def export_approved(request_id: int, output: Path, actor) -> None:
+    """Write the identified file of an approved export request (once, by the account that asked for it, named
+    with --as)."""
     from matcher.exports.service import download
 
     with _locale():
-        try:
-            actor = service.acting_account(session=db.session, username=username)
-            export = download(session=db.session, actor=actor, request_id=request_id)
-        except DomainError as exc:
-            fail(exc)
+        export = download(session=db.session, actor=actor, request_id=request_id)
     output.write_bytes(export.content)
     click.echo(f"Wrote the identified export of request #{request_id} to {output}.")
 

@@ -17,7 +17,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matcher import clock
+from matcher import clock, uow
 from matcher.apiutil import IdField, Schema
 from matcher.auth.models import Account, Role
 from matcher.bases.models import Company
@@ -433,11 +433,7 @@ class ReferralImporter(Importer):
         if status in STARTED_STATUSES - {S.LEFT} and candidate.status in (CandidateStatus.ACTIVE,
                                                                           CandidateStatus.PRE_RELEASE):
             candidate.status = CandidateStatus.PLACED
-        try:
-            self.session.commit()
-        except Exception:
-            self.session.rollback()
-            raise
+        self.session.flush()
 
 
 class ReferralExporter(Exporter):
@@ -520,7 +516,7 @@ class ReleaseListImporter(Importer):
                key=f"candidate:{candidate.id}:{candidate.office_id}:{candidate.release_date.isoformat()}",
                subject_type="candidate", subject_id=candidate.id,
                params={"public_id": candidate.public_id, "release_date": candidate.release_date})
-        self.session.commit()
+        uow.flush(self.session)
 
     def outcome(self) -> dict:
         offices = sorted(self.offices.values(), key=lambda o: o["office"])

@@ -1,11 +1,12 @@
 """Imports (all rows or none, through the feature services) and scoped exports of spreadsheets.
 
-How all-or-nothing works with services that commit: the import runs the services on a second Session
-bound to the caller's own connection with `join_transaction_mode="create_savepoint"`. Inside it a
-service's `commit()` only releases a SAVEPOINT and its `rollback()` only undoes its own row, while the
-caller's transaction stays open around all of them. Each row therefore meets exactly the rules (and the
-database constraints) an API call meets, later rows see earlier ones (duplicates, seats), and at the end
-the caller's transaction is committed once, or rolled back when any row failed or on a dry run.
+How all-or-nothing works: the import runs the feature services on a second Session bound to the caller's own
+connection with `join_transaction_mode="create_savepoint"`, so everything it does sits in one SAVEPOINT of the
+caller's unit of work, and each row in a SAVEPOINT of its own inside that: a row that breaks a rule (or a
+database constraint) undoes only itself and is reported. Each row therefore meets exactly the rules an API call
+meets, and later rows see earlier ones (duplicates, seats). At the end the import's savepoint is released when
+every row passed, or rolled back when any row failed or on a dry run; the caller's unit of work is left to its
+edge.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from matcher import uow
 from matcher.audit.service import record as audit
-from matcher.auth.models import Account, Role
+from matcher.auth.models import Account
 from matcher.candidates.service import record_id_lookups
 from matcher.clock import today
 from matcher.errors import DomainError, Forbidden, Invalid, NotFound
@@ -87,13 +89,13 @@ def import_file(*, session: Session, actor: Account, kind: str, data: bytes, fil
                 if progress is not None:
                     progress(done, len(table.rows), "Checking and importing the rows")
             outcome = importer.outcome()
-        if errors or dry_run:
-            session.rollback()
-        else:
-            session.commit()
+            if errors or dry_run:
+                work.rollback()
+            else:
+                work.commit()
     finally:
         if importer is not None and importer.id_lookups:
-            # After the import's own transaction: a dry run or a refused file must still leave this trace.
+            # Kept whatever becomes of the import: a dry run or a refused file must still leave this trace.
             record_id_lookups(session, actor, importer.id_lookups)
     if errors:
         raise Invalid(_l("%(count)s of %(total)s rows have errors; nothing was imported.",
@@ -107,16 +109,14 @@ def import_file(*, session: Session, actor: Account, kind: str, data: bytes, fil
 
 @contextmanager
 def _savepoint_session(session: Session) -> Iterator[Session]:
-    """A Session on `session`'s connection whose commits are savepoints inside `session`'s transaction."""
+    """A Session on `session`'s connection whose transaction is a savepoint inside `session`'s."""
+    session.flush()
     work = Session(bind=session.connection(), join_transaction_mode="create_savepoint",
                    expire_on_commit=False)
     try:
         yield work
-    except BaseException:
-        work.close()
-        session.rollback()
-        raise
-    work.close()  # rolls back only a savepoint still open (reads after the last row)
+    finally:
+        work.close()  # rolls back a savepoint still open: an import that raised leaves nothing
 
 
 def _vocabulary(session: Session) -> Vocabulary:
@@ -139,12 +139,11 @@ def _import_row(importer: Importer, columns: list[Column], row: Row, vocabulary:
     if problems:
         return column_errors(problems, importer.columns)
     try:
-        importer.create(loaded)
+        with importer.session.begin_nested():  # a row that fails undoes itself only
+            importer.create(loaded)
     except DomainError as exc:
-        importer.session.rollback()
         return column_errors(exc.errors, importer.columns) if exc.errors else {ROW_KEY: [exc.message]}
     except IntegrityError:
-        importer.session.rollback()
         return {ROW_KEY: [_l("The database refused this row (it conflicts with data already stored).")]}
     return {}
 
@@ -232,7 +231,7 @@ def export_file(*, session: Session, actor: Account, kind: str, format: str = "c
           object_type="export_request" if request_id is not None else "export", object_id=request_id,
           fields=[column.name for column in columns if column.name in SENSITIVE_EXPORT_COLUMNS
                   or (exporter.identified and column.personal)])
-    session.commit()
+    uow.flush(session)
     stem = f"{kind}-{today().isoformat()}"
     if format == "xlsx":
         content = write_xlsx(columns, rows, headers=headers, sheet_title=kind)
@@ -241,19 +240,4 @@ def export_file(*, session: Session, actor: Account, kind: str, format: str = "c
     return ExportFile(content, f"{stem}.csv", f"text/csv; charset={encoding}", len(rows))
 
 
-def acting_account(*, session: Session, username: str | None) -> Account:
-    """The account a command-line import or export acts as: the one named, else the first active
-    administrator."""
-    if username:
-        account = session.scalar(select(Account).where(Account.username == username))
-        if account is None or not account.is_active:
-            raise NotFound(_l("No active account is called %(name)s.", name=username))
-        return account
-    account = session.scalar(select(Account).where(Account.role == Role.ADMINISTRATOR,
-                                                   Account.is_active_account.is_(True)).order_by(Account.id))
-    if account is None:
-        raise NotFound(_l("There is no active administrator; create one or name an account with --as."))
-    return account
-
-
-__all__ = ["KINDS", "ExportFile", "ImportReport", "acting_account", "export_file", "import_file"]
+__all__ = ["KINDS", "ExportFile", "ImportReport", "export_file", "import_file"]

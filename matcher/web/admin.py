@@ -9,6 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
+from matcher import uow
 from matcher.auth.lockout import is_locked, unlock_account
 from matcher.auth.models import Role
 from matcher.auth.schemas import AccountCreateSchema, AccountUpdateSchema
@@ -50,7 +51,9 @@ def admin_home():
     district = request.args.get("district") or None
     errors: dict = {}
     try:
-        figures = bureau_figures(session=session, actor=who, district=district, date_from=date_from, date_to=date_to)
+        with uow.savepoint():
+            figures = bureau_figures(session=session, actor=who, district=district, date_from=date_from,
+                                     date_to=date_to)
     except DomainError as exc:
         errors, _summary = form_errors(exc)
         district, date_from, date_to = None, default_from, default_to
@@ -108,12 +111,12 @@ def admin_base_decide(company_id: int):
     for name in ("action", "valid_until", "reason"):
         put(data, request.form, name)
     try:
-        data = CertificationDecisionSchema().load(data)
-        decide_certification(session=db.session, actor=actor(), company_id=company_id, **data)
+        with uow.savepoint():
+            data = CertificationDecisionSchema().load(data)
+            decide_certification(session=db.session, actor=actor(), company_id=company_id, **data)
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, NotFound):
             raise
-        db.session.rollback()
         errors, summary = form_errors(exc)
         return _base_page(company_id, errors=errors, summary=summary, failed=text(request.form, "action"),
                           form=request.form, status=error_status(exc))
@@ -128,12 +131,12 @@ def admin_base_agreement(company_id: int):
     for name in ("reference_no", "signed_on", "term_months", "note"):
         put(data, request.form, name)
     try:
-        data = AgreementCreateSchema().load(data)
-        add_agreement(session=db.session, actor=actor(), company_id=company_id, data=data)
+        with uow.savepoint():
+            data = AgreementCreateSchema().load(data)
+            add_agreement(session=db.session, actor=actor(), company_id=company_id, data=data)
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, NotFound):
             raise
-        db.session.rollback()
         errors, summary = form_errors(exc)
         return _base_page(company_id, errors=errors, summary=summary, failed="agreement", form=request.form,
                           status=error_status(exc))
@@ -155,10 +158,10 @@ def admin_base_new():
     if text(request.form, "place"):
         data["place"] = place_input(text(request.form, "place"))
     try:
-        data = CompanyCreateSchema().load(data)
-        company = create_company(session=db.session, actor=actor(), data=data)
+        with uow.savepoint():
+            data = CompanyCreateSchema().load(data)
+            company = create_company(session=db.session, actor=actor(), data=data)
     except (ValidationError, DomainError) as exc:
-        db.session.rollback()
         errors, summary = form_errors(exc)
         return render_template("web/admin/base_form.html", form=request.form, errors=errors,
                                summary=summary), error_status(exc)
@@ -205,10 +208,10 @@ def admin_accounts():
         put(data, form, name)
     data.update(_scope_fields(form, text(form, "role")))
     try:
-        data = AccountCreateSchema().load(data)
-        account = create_account(session=db.session, actor=actor(), data=data)
+        with uow.savepoint():
+            data = AccountCreateSchema().load(data)
+            account = create_account(session=db.session, actor=actor(), data=data)
     except (ValidationError, DomainError) as exc:
-        db.session.rollback()
         errors, summary = form_errors(exc)
         return _accounts_page(form=form, errors=errors, summary=summary, status=error_status(exc))
     flash(_("The account %(username)s is created.", username=account.username), "info")
@@ -238,10 +241,10 @@ def admin_account(account_id: int):
         return render_template("web/admin/account.html", account=account, form=form, errors=errors,
                                summary=errors["is_active"][0], **_scope_choices()), 422
     try:
-        data = AccountUpdateSchema().load(data)
-        update_account(session=session, actor=who, account_id=account.id, data=data)
+        with uow.savepoint():
+            data = AccountUpdateSchema().load(data)
+            update_account(session=session, actor=who, account_id=account.id, data=data)
     except (ValidationError, DomainError) as exc:
-        db.session.rollback()
         errors, summary = form_errors(exc)
         account = get_account(session=session, actor=who, account_id=account_id)
         return render_template("web/admin/account.html", account=account, form=form, errors=errors,
@@ -279,11 +282,11 @@ def admin_models():
 @page(ADMIN)
 def admin_model_activate(version: str):
     try:
-        activate_model(session=db.session, actor=actor(), version=version)
+        with uow.savepoint():
+            activate_model(session=db.session, actor=actor(), version=version)
     except DomainError as exc:
         if isinstance(exc, NotFound):
             raise
-        db.session.rollback()
         _errors, summary = form_errors(exc)
         return _models_page(error=summary, status=error_status(exc))
     flash(_("Model %(version)s now scores every recommendation.", version=version), "info")
@@ -296,10 +299,10 @@ def admin_models_evaluate():
     from matcher.engine.evaluation import format_table
 
     try:
-        query = EvaluationQuerySchema().load({"horizon_days": text(request.form, "horizon_days") or "90"})
-        report = evaluate(session=db.session, actor=actor(), **query)
+        with uow.savepoint():
+            query = EvaluationQuerySchema().load({"horizon_days": text(request.form, "horizon_days") or "90"})
+            report = evaluate(session=db.session, actor=actor(), **query)
     except (ValidationError, DomainError) as exc:
-        db.session.rollback()
         _errors, summary = form_errors(exc)
         return _models_page(error=summary, status=error_status(exc))
     return _models_page(report=report, table=format_table(report))

@@ -18,6 +18,7 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
+from matcher import uow
 from matcher.auth.models import Role
 from matcher.bases.models import Company, certified_in_date
 from matcher.candidates import service as candidates
@@ -346,7 +347,8 @@ def caseworker_candidate_new():
     except ValidationError as exc:
         return _render_candidate_form(None, request.form, {**errors, **_field_errors(exc.messages, rows)}, 422)
     try:
-        candidate = candidates.create_candidate(session=db.session, actor=actor(), data=loaded)
+        with uow.savepoint():
+            candidate = candidates.create_candidate(session=db.session, actor=actor(), data=loaded)
     except DomainError as exc:
         return _render_candidate_form(None, request.form, _domain_errors(exc, rows), 422)
     flash(_("The file of %(name)s is open.", name=candidate.name), "success")
@@ -372,7 +374,8 @@ def caseworker_candidate_edit(candidate_id: int):
     if errors:
         return _render_candidate_form(candidate, request.form, errors, 422)
     try:
-        candidates.update_candidate(session=db.session, actor=actor(), candidate_id=candidate.id, data=loaded)
+        with uow.savepoint():
+            candidates.update_candidate(session=db.session, actor=actor(), candidate_id=candidate.id, data=loaded)
     except DomainError as exc:
         return _render_candidate_form(_candidate_or_404(candidate_id), request.form, _domain_errors(exc, rows), 422)
     flash(_("The file is saved."), "success")
@@ -421,8 +424,9 @@ def _record(candidate_id: int, form_name: str, schema, to_data, service, done: s
     """A small form on the file: validate with the API's schema, call the service, back to the file."""
     candidate = _candidate_or_404(candidate_id)
     try:
-        data = schema.load(to_data(request.form))
-        service(session=db.session, actor=actor(), candidate_id=candidate.id, data=data)
+        with uow.savepoint():
+            data = schema.load(to_data(request.form))
+            service(session=db.session, actor=actor(), candidate_id=candidate.id, data=data)
     except ValidationError as exc:
         errors = _field_errors(exc.messages)
     except DomainError as exc:
@@ -569,13 +573,14 @@ def caseworker_refer(candidate_id: int):
     slot_id = int_in(request.form.get("slot_id"))
     back = url_for("web.caseworker_recommendations", candidate_id=candidate.id)
     try:
-        if slot_id is None:
-            raise NotFound(_("No such slot."))
-        slot = get_slot(session=db.session, actor=actor(), slot_id=slot_id)
-        consented = candidates.has_consent(db.session, candidate.id, ConsentKind.REFERRAL)
-        score, version = matching.score_pair(db.session, candidate.id, slot.id)
-        referral = referrals.create_referral(session=db.session, actor=actor(), candidate_id=candidate.id,
-                                             slot_id=slot.id, send=consented, score=score, model_version=version)
+        with uow.savepoint():
+            if slot_id is None:
+                raise NotFound(_("No such slot."))
+            slot = get_slot(session=db.session, actor=actor(), slot_id=slot_id)
+            consented = candidates.has_consent(db.session, candidate.id, ConsentKind.REFERRAL)
+            score, version = matching.score_pair(db.session, candidate.id, slot.id)
+            referral = referrals.create_referral(session=db.session, actor=actor(), candidate_id=candidate.id,
+                                                 slot_id=slot.id, send=consented, score=score, model_version=version)
     except DomainError as exc:
         message = translate(exc.message)
         if is_htmx():
@@ -603,11 +608,12 @@ def caseworker_eligibility(candidate_id: int):
     if raw:
         slot_id = int_in(raw)
         try:
-            if slot_id is None:
-                raise NotFound(_("No such slot."))
-            slot = get_slot(session=db.session, actor=actor(), slot_id=slot_id)
-            result = matching.eligibility(session=db.session, actor=actor(), candidate_id=candidate.id,
-                                          slot_id=slot.id)
+            with uow.savepoint():
+                if slot_id is None:
+                    raise NotFound(_("No such slot."))
+                slot = get_slot(session=db.session, actor=actor(), slot_id=slot_id)
+                result = matching.eligibility(session=db.session, actor=actor(), candidate_id=candidate.id,
+                                              slot_id=slot.id)
         except DomainError as exc:
             errors = {"slot_id": [translate(exc.message)]}
     return render_template("web/caseworker/eligibility.html", c=candidate, result=result, slot=slot,
@@ -658,9 +664,10 @@ def caseworker_referral(referral_id: int):
 def caseworker_referral_move(referral_id: int):
     referral = referrals.get_referral(session=db.session, actor=actor(), referral_id=referral_id)
     try:
-        data = TransitionSchema().load(_present(request.form, "to", "reason_code", "shared_note", "internal_note",
-                                                "on_date"))
-        moved = referrals.transition(session=db.session, actor=actor(), referral_id=referral.id, **data)
+        with uow.savepoint():
+            data = TransitionSchema().load(_present(request.form, "to", "reason_code", "shared_note", "internal_note",
+                                                    "on_date"))
+            moved = referrals.transition(session=db.session, actor=actor(), referral_id=referral.id, **data)
     except ValidationError as exc:
         errors = _field_errors(exc.messages)
     except DomainError as exc:

@@ -12,7 +12,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from matcher import disclosure
+from matcher import disclosure, uow
 from matcher.auth.models import Role
 from matcher.bases.schemas import CompanyUpdateSchema
 from matcher.bases.service import get_company, update_company
@@ -80,8 +80,9 @@ def employer_profile():
     data = {name: text(request.form, name) for name in ("contact_name", "address", "description")}
     put(data, request.form, "contact_phone")  # a phone number cannot be blank; empty keeps the old one
     try:
-        data = CompanyUpdateSchema(partial=True).load(data)
-        update_company(session=session, actor=who, company_id=company.id, data=data)
+        with uow.savepoint():
+            data = CompanyUpdateSchema(partial=True).load(data)
+            update_company(session=session, actor=who, company_id=company.id, data=data)
     except (ValidationError, DomainError) as exc:
         errors, summary = form_errors(exc)
         return render_template("web/employer/profile.html", company=company, form=request.form,
@@ -137,8 +138,9 @@ def employer_slot_new():
     if request.method == "GET":
         return _slot_form_page(form={"kind": "job", "seats": "1", "starts_on": today().isoformat()})
     try:
-        data = SlotCreateSchema().load(slot_form_data(request.form))
-        slot = create_slot(session=db.session, actor=actor(), data=data)
+        with uow.savepoint():
+            data = SlotCreateSchema().load(slot_form_data(request.form))
+            slot = create_slot(session=db.session, actor=actor(), data=data)
     except (ValidationError, DomainError) as exc:
         errors, summary = form_errors(exc)
         return _slot_form_page(form=request.form, errors=errors, summary=summary, status=error_status(exc))
@@ -153,8 +155,9 @@ def employer_slot_edit(slot_id: int):
     if request.method == "GET":
         return _slot_form_page(slot=slot, form=slot_as_form(slot))
     try:
-        data = SlotUpdateSchema().load(slot_form_data(request.form))
-        update_slot(session=db.session, actor=actor(), slot_id=slot.id, data=data)
+        with uow.savepoint():
+            data = SlotUpdateSchema().load(slot_form_data(request.form))
+            update_slot(session=db.session, actor=actor(), slot_id=slot.id, data=data)
     except (ValidationError, DomainError) as exc:
         errors, summary = form_errors(exc)
         slot = get_slot(session=db.session, actor=actor(), slot_id=slot_id)
@@ -194,8 +197,9 @@ def employer_slot(slot_id: int):
 def employer_slot_status(slot_id: int):
     who = actor()
     try:
-        data = SlotStatusSchema().load({"status": text(request.form, "status")})
-        slot = set_slot_status(session=db.session, actor=who, slot_id=slot_id, status=data["status"])
+        with uow.savepoint():
+            data = SlotStatusSchema().load({"status": text(request.form, "status")})
+            slot = set_slot_status(session=db.session, actor=who, slot_id=slot_id, status=data["status"])
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, NotFound):
             raise
@@ -266,8 +270,9 @@ def employer_referral_move(referral_id: int):
     for name in ("to", "on_date", "reason_code", "shared_note"):
         put(data, request.form, name)
     try:
-        data = TransitionSchema().load(data)
-        referral = transition(session=session, actor=who, referral_id=referral_id, **data)
+        with uow.savepoint():
+            data = TransitionSchema().load(data)
+            referral = transition(session=session, actor=who, referral_id=referral_id, **data)
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, NotFound):
             raise

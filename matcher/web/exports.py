@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from matcher import uow
 from matcher.auth.models import Account, Role
 from matcher.errors import Conflict, DomainError, Forbidden, Invalid, translate
 from matcher.exports import service
@@ -68,8 +69,9 @@ def exports_download(kind: str, file_format: str):
     if kind not in EXPORTERS:
         return redirect(url_for("web.exports_home"), 303)
     try:
-        export = export_file(session=db.session, actor=actor(), kind=kind, format=file_format,
-                             headers="zh" if request.args.get("headers") != "en" else "en")
+        with uow.savepoint():
+            export = export_file(session=db.session, actor=actor(), kind=kind, format=file_format,
+                                 headers="zh" if request.args.get("headers") != "en" else "en")
     except Forbidden as exc:
         flash(translate(exc.message), "error")
         return redirect(url_for("web.exports_home"), 303)
@@ -86,12 +88,12 @@ def exports_request():
         params = {"fair_id": int_in(text(form, "fair_id")) or text(form, "fair_id") or None}
         params = {k: v for k, v in params.items() if v is not None}
     try:
-        if not kind:
-            raise Invalid(_("Choose what to export."), field="kind")
-        service.create_request(session=db.session, actor=actor(),
-                               data={"kind": kind, "params": params, "reason": text(form, "reason")})
+        with uow.savepoint():
+            if not kind:
+                raise Invalid(_("Choose what to export."), field="kind")
+            service.create_request(session=db.session, actor=actor(),
+                                   data={"kind": kind, "params": params, "reason": text(form, "reason")})
     except (ValidationError, DomainError) as exc:
-        db.session.rollback()
         errors, summary = form_errors(exc)
         if "params" in errors:
             errors.setdefault("fair_id" if kind == "fair_plan" else "format", []).extend(errors.pop("params"))
@@ -105,9 +107,9 @@ def exports_request():
 @page(*EXPORTING)
 def exports_request_file(request_id: int):
     try:
-        export = service.download(session=db.session, actor=actor(), request_id=request_id)
+        with uow.savepoint():
+            export = service.download(session=db.session, actor=actor(), request_id=request_id)
     except (Conflict, Forbidden) as exc:
-        db.session.rollback()
         flash(translate(exc.message), "error")
         return redirect(url_for("web.exports_home"), 303)
     return _attachment(export)
@@ -148,10 +150,10 @@ def admin_export_requests():
 @page(ADMIN)
 def admin_export_request_decide(request_id: int, decision: str):
     try:
-        service.decide(session=db.session, actor=actor(), request_id=request_id, approve=decision == "approve",
-                       note=text(request.form, "note"))
+        with uow.savepoint():
+            service.decide(session=db.session, actor=actor(), request_id=request_id, approve=decision == "approve",
+                           note=text(request.form, "note"))
     except (Invalid, Forbidden, Conflict) as exc:
-        db.session.rollback()
         errors, summary = form_errors(exc)
         return _approvals_page(errors=errors, summary=summary, failed=request_id, status=error_status(exc))
     flash(_("The request is approved.") if decision == "approve" else _("The request is refused."), "info")

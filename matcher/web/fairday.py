@@ -17,7 +17,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from matcher import clock
+from matcher import clock, uow
 from matcher.auth.models import Role
 from matcher.candidates.models import DisclosurePurpose
 from matcher.candidates.service import candidate_card, disclosed_candidate_ids
@@ -128,12 +128,12 @@ def fairday_check_in(fair_id: int):
         raise NotFound(_("No such invitation."))
     error = None
     try:
-        invitation = fairs.check_in(session=session, actor=who, fair_id=fair_id, invitation_id=int(invitation_id),
-                                    undo=undo)
+        with uow.savepoint():
+            invitation = fairs.check_in(session=session, actor=who, fair_id=fair_id, invitation_id=int(invitation_id),
+                                        undo=undo)
     except NotFound:
         raise
     except DomainError as exc:
-        session.rollback()
         error = _message(exc)
         invitation = fairs.get_invitation(session=session, actor=who, invitation_id=int(invitation_id))
     if is_htmx():
@@ -161,9 +161,9 @@ def fairday_cancel(fair_id: int, invitation_id: int):
         raise NotFound(_("No such invitation."))
     reason = (request.form.get("reason") or "").strip()[:REASON_MAX] or None
     try:
-        fairs.cancel_invitation(session=session, actor=who, invitation_id=invitation.id, reason=reason)
+        with uow.savepoint():
+            fairs.cancel_invitation(session=session, actor=who, invitation_id=invitation.id, reason=reason)
     except DomainError as exc:
-        session.rollback()
         flash(_message(exc), "error")
         return _back_to_day(fair_id, f"inv-{invitation_id}")
     flash(_("The invitation of %(number)s is cancelled; their interviews still to come are cancelled too. "
@@ -179,17 +179,17 @@ def fairday_walk_in(fair_id: int):
     consent = request.form.get("consent") == "1"
     form = {"public_id": public_id, "consent": consent, "arrives_block": request.form.get("arrives_block")}
     try:
-        if not public_id:
-            raise Invalid(_("Enter the number on the candidate's file."), field="public_id")
-        fair = fairs.get_fair(session=session, actor=who, fair_id=fair_id)
-        block = _block(request.form.get("arrives_block"), field="arrives_block", high=fair.n_blocks - 1)
-        form["arrives_block"] = block
-        invitation = fairs.add_walk_in(session=session, actor=who, fair_id=fair_id, public_id=public_id,
-                                       consent=consent, arrives_block=block)
+        with uow.savepoint():
+            if not public_id:
+                raise Invalid(_("Enter the number on the candidate's file."), field="public_id")
+            fair = fairs.get_fair(session=session, actor=who, fair_id=fair_id)
+            block = _block(request.form.get("arrives_block"), field="arrives_block", high=fair.n_blocks - 1)
+            form["arrives_block"] = block
+            invitation = fairs.add_walk_in(session=session, actor=who, fair_id=fair_id, public_id=public_id,
+                                           consent=consent, arrives_block=block)
     except NotFound:
         raise
     except DomainError as exc:
-        session.rollback()
         errors, summary = form_errors(exc)
         return _day_page(fair_id, failed="walk_in", errors=errors, summary=summary, form=form,
                          status=exc.status)
@@ -208,22 +208,22 @@ def fairday_withdraw(fair_id: int):
     form = {"booth_id": request.form.get("booth_id"), "withdraw_from": request.form.get("from_block"),
             "reason": reason}
     try:
-        fair = fairs.get_fair(session=session, actor=who, fair_id=fair_id)
-        booth_id = request.form.get("booth_id", "")
-        if not booth_id.isdigit() or int(booth_id) not in {b.id for b in fair.booths}:
-            raise Invalid(_("Choose a booth."), field="booth_id")
-        block = _block(request.form.get("from_block"), field="from_block", high=fair.n_blocks - 1)
-        form["withdraw_from"], form["booth_id"] = block, int(booth_id)
-        if not reason:
-            raise Invalid(_("Say why the booth withdraws."), field="reason")
-        if len(reason) > REASON_MAX:
-            raise Invalid(_("At most %(n)s characters.", n=REASON_MAX), field="reason")
-        booth = fairs.withdraw_booth(session=session, actor=who, fair_id=fair_id, booth_id=int(booth_id),
-                                     from_block=block, reason=reason)
+        with uow.savepoint():
+            fair = fairs.get_fair(session=session, actor=who, fair_id=fair_id)
+            booth_id = request.form.get("booth_id", "")
+            if not booth_id.isdigit() or int(booth_id) not in {b.id for b in fair.booths}:
+                raise Invalid(_("Choose a booth."), field="booth_id")
+            block = _block(request.form.get("from_block"), field="from_block", high=fair.n_blocks - 1)
+            form["withdraw_from"], form["booth_id"] = block, int(booth_id)
+            if not reason:
+                raise Invalid(_("Say why the booth withdraws."), field="reason")
+            if len(reason) > REASON_MAX:
+                raise Invalid(_("At most %(n)s characters.", n=REASON_MAX), field="reason")
+            booth = fairs.withdraw_booth(session=session, actor=who, fair_id=fair_id, booth_id=int(booth_id),
+                                         from_block=block, reason=reason)
     except NotFound:
         raise
     except DomainError as exc:
-        session.rollback()
         errors, summary = form_errors(exc)
         if "from_block" in errors:
             errors["withdraw_from"] = errors.pop("from_block")
@@ -242,15 +242,15 @@ def fairday_replan(fair_id: int):
     keep_planned = request.form.get("mode") != "afresh"
     form = {"from_block": request.form.get("from_block"), "mode": "fill" if keep_planned else "afresh"}
     try:
-        fair = fairs.get_fair(session=session, actor=who, fair_id=fair_id)
-        block = _block(request.form.get("from_block"), field="from_block", high=fair.n_blocks - 1)
-        form["from_block"] = block
-        run = fairs.make_plan(session=session, actor=who, fair_id=fair_id, from_block=block,
-                              keep_planned=keep_planned)
+        with uow.savepoint():
+            fair = fairs.get_fair(session=session, actor=who, fair_id=fair_id)
+            block = _block(request.form.get("from_block"), field="from_block", high=fair.n_blocks - 1)
+            form["from_block"] = block
+            run = fairs.make_plan(session=session, actor=who, fair_id=fair_id, from_block=block,
+                                  keep_planned=keep_planned)
     except NotFound:
         raise
     except DomainError as exc:
-        session.rollback()
         errors, summary = form_errors(exc)
         return _day_page(fair_id, failed="replan", errors=errors, summary=summary, form=form, status=exc.status)
     summary = json.loads(run.summary_json)
@@ -332,14 +332,14 @@ def fairday_record(fair_id: int, booth_id: int, interview_id: int):
     note = (request.form.get("note") or "").strip()[:REASON_MAX] or None
     error = None
     try:
-        if outcome not in OUTCOMES:
-            raise Invalid(_("Choose an outcome."), field="outcome")
-        interview = fairs.record_outcome(session=session, actor=actor(), interview_id=interview.id, outcome=outcome,
-                                         note=note)
+        with uow.savepoint():
+            if outcome not in OUTCOMES:
+                raise Invalid(_("Choose an outcome."), field="outcome")
+            interview = fairs.record_outcome(session=session, actor=actor(), interview_id=interview.id, outcome=outcome,
+                                             note=note)
     except NotFound:
         raise
     except DomainError as exc:
-        session.rollback()
         error = _message(exc)
         interview = _interview_or_404(fair_id, booth_id, interview_id)
     return _card_answer(fair_id, booth_id, interview, error)
@@ -352,11 +352,11 @@ def fairday_undo(fair_id: int, booth_id: int, interview_id: int):
     interview = _interview_or_404(fair_id, booth_id, interview_id)
     error = None
     try:
-        interview = fairs.undo_outcome(session=session, actor=actor(), interview_id=interview.id)
+        with uow.savepoint():
+            interview = fairs.undo_outcome(session=session, actor=actor(), interview_id=interview.id)
     except NotFound:
         raise
     except DomainError as exc:
-        session.rollback()
         error = _message(exc)
         interview = _interview_or_404(fair_id, booth_id, interview_id)
     return _card_answer(fair_id, booth_id, interview, error)

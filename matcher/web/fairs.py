@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
 
+from matcher import uow
 from matcher.auth.models import Role
 from matcher.candidates.models import ConsentKind, DisclosurePurpose
 from matcher.candidates.service import has_consent
@@ -155,8 +156,9 @@ def organiser_fair_new():
                                 "max_interviews": "3", "key_subject_weight": "0", "waiting_weight_per_year": "0",
                                 "preferred_courses_only": "y"})
     try:
-        data = FairForm().load(_fair_form_data(request.form))
-        fair = fairs.create_fair(session=db.session, actor=actor(), data=data)
+        with uow.savepoint():
+            data = FairForm().load(_fair_form_data(request.form))
+            fair = fairs.create_fair(session=db.session, actor=actor(), data=data)
     except (ValidationError, DomainError) as exc:
         errors, summary = form_errors(exc)
         return _fair_form_page(request.form, errors=errors, summary=summary, status=error_status(exc))
@@ -180,12 +182,12 @@ def organiser_fair(fair_id: int):
         return _overview_page(fair_id)
     fair = _fair(fair_id)
     try:
-        data = FairForm().load(_fair_form_data(request.form))
-        fairs.update_fair(session=db.session, actor=actor(), fair_id=fair.id, data=data)
+        with uow.savepoint():
+            data = FairForm().load(_fair_form_data(request.form))
+            fairs.update_fair(session=db.session, actor=actor(), fair_id=fair.id, data=data)
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, NotFound):
             raise
-        db.session.rollback()
         errors, summary = form_errors(exc)
         return _overview_page(fair_id, form=request.form, errors=errors, summary=summary, status=error_status(exc))
     flash(_("The job fair is saved."), "info")
@@ -198,13 +200,13 @@ def organiser_fair_status(fair_id: int):
     fair = _fair(fair_id)
     wanted = text(request.form, "status")
     try:
-        if wanted not in (FairStatus.CLOSED.value, FairStatus.CANCELLED.value):
-            raise ValidationError({"status": [_("Choose to close or to call off the fair.")]})
-        fairs.set_status(session=db.session, actor=actor(), fair_id=fair.id, status=FairStatus(wanted))
+        with uow.savepoint():
+            if wanted not in (FairStatus.CLOSED.value, FairStatus.CANCELLED.value):
+                raise ValidationError({"status": [_("Choose to close or to call off the fair.")]})
+            fairs.set_status(session=db.session, actor=actor(), fair_id=fair.id, status=FairStatus(wanted))
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, NotFound):
             raise
-        db.session.rollback()
         _errors, summary = form_errors(exc)
         return _overview_page(fair_id, summary=summary, status=error_status(exc))
     flash(_("The job fair is closed.") if wanted == "closed" else _("The job fair is called off."), "info")
@@ -243,13 +245,13 @@ def organiser_fair_booths(fair_id: int):
     data, errors = _booth_form_data(request.form, adding=True)
     key = f"add-{data['company_id']}"
     try:
-        if errors:
-            raise ValidationError(errors)
-        booth = fairs.add_booth(session=db.session, actor=actor(), fair_id=fair.id, data=data)
+        with uow.savepoint():
+            if errors:
+                raise ValidationError(errors)
+            booth = fairs.add_booth(session=db.session, actor=actor(), fair_id=fair.id, data=data)
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, NotFound):
             raise
-        db.session.rollback()
         errors, summary = form_errors(exc)
         return _booths_page(fair_id, forms={key: request.form}, errors={key: errors}, summary=summary,
                             status=error_status(exc))
@@ -264,13 +266,13 @@ def organiser_fair_booth(fair_id: int, booth_id: int):
     data, errors = _booth_form_data(request.form, adding=False)
     key = f"booth-{booth_id}"
     try:
-        if errors:
-            raise ValidationError(errors)
-        fairs.update_booth(session=db.session, actor=actor(), fair_id=fair.id, booth_id=booth_id, data=data)
+        with uow.savepoint():
+            if errors:
+                raise ValidationError(errors)
+            fairs.update_booth(session=db.session, actor=actor(), fair_id=fair.id, booth_id=booth_id, data=data)
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, NotFound):
             raise
-        db.session.rollback()
         errors, summary = form_errors(exc)
         return _booths_page(fair_id, forms={key: request.form}, errors={key: errors}, summary=summary,
                             status=error_status(exc))
@@ -283,11 +285,11 @@ def organiser_fair_booth(fair_id: int, booth_id: int):
 def organiser_fair_booth_remove(fair_id: int, booth_id: int):
     fair = _fair(fair_id)
     try:
-        fairs.remove_booth(session=db.session, actor=actor(), fair_id=fair.id, booth_id=booth_id)
+        with uow.savepoint():
+            fairs.remove_booth(session=db.session, actor=actor(), fair_id=fair.id, booth_id=booth_id)
     except DomainError as exc:
         if isinstance(exc, NotFound):
             raise
-        db.session.rollback()
         return _booths_page(fair_id, summary=translate(exc.message), status=error_status(exc))
     flash(_("The booth is removed."), "info")
     return redirect(url_for("web.organiser_fair_booths", fair_id=fair.id), 303)
@@ -351,11 +353,11 @@ def organiser_fair_invitations(fair_id: int):
             "course": text(form, "course") or None, "ready": form.get("ready") in ("y", "on", "1"),
             "dry_run": dry_run}
     try:
-        result = fairs.invite(session=db.session, actor=actor(), fair_id=fair.id, data=data)
+        with uow.savepoint():
+            result = fairs.invite(session=db.session, actor=actor(), fair_id=fair.id, data=data)
     except DomainError as exc:
         if isinstance(exc, NotFound):
             raise
-        db.session.rollback()
         return _invitations_page(fair_id, form=form, errors=_invite_errors(exc, public_ids),
                                  summary=translate(exc.message), status=error_status(exc))
     if dry_run:
@@ -373,12 +375,12 @@ def organiser_fair_invitation_cancel(fair_id: int, invitation_id: int):
     if invitation.fair_id != fair.id:
         raise NotFound(_("No such invitation."))
     try:
-        fairs.cancel_invitation(session=db.session, actor=actor(), invitation_id=invitation.id,
-                                reason=text(request.form, "reason")[:300] or None)
+        with uow.savepoint():
+            fairs.cancel_invitation(session=db.session, actor=actor(), invitation_id=invitation.id,
+                                    reason=text(request.form, "reason")[:300] or None)
     except DomainError as exc:
         if isinstance(exc, NotFound):
             raise
-        db.session.rollback()
         return _invitations_page(fair_id, summary=translate(exc.message), status=error_status(exc))
     flash(_("The invitation of %(name)s is cancelled.", name=invitation.candidate.name), "info")
     return redirect(url_for("web.organiser_fair_invitations", fair_id=fair.id, **request.args), 303)
@@ -430,20 +432,20 @@ def organiser_fair_plan(fair_id: int):
     fair = _fair(fair_id)
     raw = text(request.form, "from_block")
     try:
-        from_block = None
-        if raw:
-            from_block = int_in(raw, low=0, high=fair.n_blocks)
-            if from_block is None:
-                raise ValidationError({"from_block": [_("The block must be between 0 and %(n)s.",
-                                                        n=fair.n_blocks - 1)]})
-        # Here the organiser asks for a plan of the day (or of the rest of it) afresh; filling free places
-        # around everyone's schedule is the day page's re-plan.
-        fairs.make_plan(session=db.session, actor=actor(), fair_id=fair.id, from_block=from_block,
-                        keep_planned=False)
+        with uow.savepoint():
+            from_block = None
+            if raw:
+                from_block = int_in(raw, low=0, high=fair.n_blocks)
+                if from_block is None:
+                    raise ValidationError({"from_block": [_("The block must be between 0 and %(n)s.",
+                                                            n=fair.n_blocks - 1)]})
+            # Here the organiser asks for a plan of the day (or of the rest of it) afresh; filling free places
+            # around everyone's schedule is the day page's re-plan.
+            fairs.make_plan(session=db.session, actor=actor(), fair_id=fair.id, from_block=from_block,
+                            keep_planned=False)
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, NotFound):
             raise
-        db.session.rollback()
         errors, summary = form_errors(exc)
         return _plan_page(fair_id, errors=errors, summary=summary, status=error_status(exc))
     flash(_("The interview plan is made."), "info")
@@ -526,15 +528,15 @@ def caseworker_fair_invitation_answer(invitation_id: int):
     form = request.form
     attending = form.get("answer") == "confirm"
     try:
-        if form.get("answer") not in ("confirm", "decline"):
-            raise ValidationError({"answer": [_("Say whether the candidate will come.")]})
-        invitation = fairs.answer_invitation(
-            session=db.session, actor=actor(), invitation_id=invitation_id, attending=attending,
-            consent=form.get("consent") in ("y", "on", "1"), note=text(form, "note")[:300] or None)
+        with uow.savepoint():
+            if form.get("answer") not in ("confirm", "decline"):
+                raise ValidationError({"answer": [_("Say whether the candidate will come.")]})
+            invitation = fairs.answer_invitation(
+                session=db.session, actor=actor(), invitation_id=invitation_id, attending=attending,
+                consent=form.get("consent") in ("y", "on", "1"), note=text(form, "note")[:300] or None)
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, NotFound):
             raise
-        db.session.rollback()
         errors, summary = form_errors(exc)
         if not errors:
             errors = {"_form": [summary]}

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
+from matcher import uow
 from matcher.auth.models import Role
 from matcher.candidates.service import referral_card, referral_disclosures
 from matcher.clock import today
@@ -53,8 +54,9 @@ def _complete(task_id: int, back: str, render: Callable):
     """A quick action on a check: validate with the API's schema, complete it, back to the list (or the list
     again with the message next to the check)."""
     try:
-        data = TaskCompleteSchema().load(_form_data(request.form))
-        task = followup.complete_task(session=db.session, actor=actor(), task_id=task_id, **data)
+        with uow.savepoint():
+            data = TaskCompleteSchema().load(_form_data(request.form))
+            task = followup.complete_task(session=db.session, actor=actor(), task_id=task_id, **data)
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, NotFound):
             raise
@@ -144,7 +146,8 @@ def admin_follow_up():
     office_id = int_in(request.args.get("office_id"))
     errors: dict = {}
     try:
-        offices = followup.overdue_by_office(session=session, actor=who, district=district)
+        with uow.savepoint():
+            offices = followup.overdue_by_office(session=session, actor=who, district=district)
     except DomainError as exc:
         errors, _summary = form_errors(exc)
         district = None

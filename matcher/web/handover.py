@@ -10,6 +10,7 @@ import binascii
 from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 
+from matcher import uow
 from matcher.auth.models import Role
 from matcher.errors import DomainError, Invalid, translate
 from matcher.extensions import db
@@ -60,10 +61,10 @@ def admin_release_list_preview():
         return _page(error=Invalid(NO_FILE), status=422)
     data = upload.read()
     try:
-        report = import_file(session=db.session, actor=actor(), kind=KIND, data=data, filename=upload.filename,
-                             dry_run=True)
+        with uow.savepoint():
+            report = import_file(session=db.session, actor=actor(), kind=KIND, data=data, filename=upload.filename,
+                                 dry_run=True)
     except DomainError as exc:
-        db.session.rollback()
         return _page(error=exc, status=error_status(exc))
     return _page(report=report, content=base64.b64encode(data).decode("ascii"), filename=upload.filename)
 
@@ -79,9 +80,9 @@ def admin_release_list_import():
     if not data:
         return _page(error=Invalid(NO_FILE), status=422)
     try:
-        report = import_file(session=db.session, actor=actor(), kind=KIND, data=data, filename=filename)
+        with uow.savepoint():
+            report = import_file(session=db.session, actor=actor(), kind=KIND, data=data, filename=filename)
     except DomainError as exc:
-        db.session.rollback()
         return _page(error=exc, status=error_status(exc))
     return _page(report=report, imported=True)
 

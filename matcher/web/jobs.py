@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
+from matcher import uow
 from matcher.auth.models import Role
 from matcher.errors import DomainError, Invalid, translate
 from matcher.extensions import db
@@ -90,7 +91,6 @@ def _submitted(job):
 
 
 def _failed(exc: Exception, *, form: dict, which: str):
-    db.session.rollback()
     errors, summary = form_errors(exc)
     nested = errors.pop("params", None)
     if nested is not None:  # "params" wraps the fields of the form itself
@@ -106,7 +106,8 @@ def job_start_assignment():
             ("district", "course", "starts_before", "key_subject_weight", "waiting_weight_per_year", "base_cap")}
     params = {name: value for name, value in form.items() if value}
     try:
-        job = service.submit(db.session, actor(), "assignment", params)
+        with uow.savepoint():
+            job = service.submit(db.session, actor(), "assignment", params)
     except DomainError as exc:
         return _failed(exc, form=form, which="assignment")
     return _submitted(job)
@@ -122,8 +123,9 @@ def job_start_import():
         return _failed(Invalid(NO_FILE, field="file"), form=form, which="import")
     params = {"kind": kind, "dry_run": request.form.get("dry_run") == "1"}
     try:
-        job = service.submit(db.session, actor(), "import", params,
-                             payload={"data": upload.read(), "filename": upload.filename})
+        with uow.savepoint():
+            job = service.submit(db.session, actor(), "import", params,
+                                 payload={"data": upload.read(), "filename": upload.filename})
     except DomainError as exc:
         return _failed(exc, form=form, which="import")
     return _submitted(job)
@@ -135,9 +137,9 @@ def job_start_train():
     params = {"horizon_days": text(request.form, "horizon_days") or "90",
               "activate": request.form.get("activate") == "1"}
     try:
-        job = service.submit(db.session, actor(), "train", params)
+        with uow.savepoint():
+            job = service.submit(db.session, actor(), "train", params)
     except DomainError as exc:
-        db.session.rollback()
         flash(translate(exc.message), "error")
         return redirect(url_for("web.admin_models"), 303)
     return _submitted(job)

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from matcher import uow
 from matcher.auth.models import Role
 from matcher.extensions import db
 from matcher.notify.service import list_notifications, mark_all_read, mark_read, render, unread_count
@@ -80,9 +81,9 @@ def _unread_badge():
         if not current_user.is_authenticated:
             return 0
         try:
-            return unread_count(session=db.session, actor=actor())
+            with uow.savepoint():
+                return unread_count(session=db.session, actor=actor())
         except SQLAlchemyError:  # an error page for a broken database still renders
-            db.session.rollback()
             return 0
 
     return {"unread_notification_count": unread_notification_count}

@@ -8,6 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
+from matcher import uow
 from matcher.auth.models import Role
 from matcher.bases import records
 from matcher.bases.complaints import list_complaints, record_complaint, resolve_complaint
@@ -77,8 +78,9 @@ def admin_base_records():
         sort = "-flags"
     errors: dict = {}
     try:
-        rows = records.list_base_records(session=session, actor=who, district=district, flagged_only=flagged_only,
-                                         sort=sort)
+        with uow.savepoint():
+            rows = records.list_base_records(session=session, actor=who, district=district, flagged_only=flagged_only,
+                                             sort=sort)
     except DomainError as exc:
         errors, _summary = form_errors(exc)
         district = None
@@ -99,12 +101,12 @@ def admin_base_complaint(company_id: int):
     for name in ("received_on", "summary"):
         put(data, request.form, name)
     try:
-        data = ComplaintCreateSchema().load(data)
-        record_complaint(session=db.session, actor=actor(), company_id=company_id, data=data)
+        with uow.savepoint():
+            data = ComplaintCreateSchema().load(data)
+            record_complaint(session=db.session, actor=actor(), company_id=company_id, data=data)
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, NotFound):
             raise
-        db.session.rollback()
         errors, summary = form_errors(exc)
         flash(" ".join([summary or "", *(m for ms in errors.values() for m in ms)]).strip(), "error")
         return redirect(url_for("web.admin_base", company_id=company_id) + "#complaints", 303)
@@ -118,13 +120,13 @@ def admin_base_complaint_resolve(company_id: int, complaint_id: int):
     data: dict[str, Any] = {}
     put(data, request.form, "resolved_on")
     try:
-        data = ComplaintResolveSchema().load(data)
-        resolve_complaint(session=db.session, actor=actor(), company_id=company_id, complaint_id=complaint_id,
-                          resolved_on=data.get("resolved_on"))
+        with uow.savepoint():
+            data = ComplaintResolveSchema().load(data)
+            resolve_complaint(session=db.session, actor=actor(), company_id=company_id, complaint_id=complaint_id,
+                              resolved_on=data.get("resolved_on"))
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, NotFound):
             raise
-        db.session.rollback()
         errors, summary = form_errors(exc)
         flash(" ".join([summary or "", *(m for ms in errors.values() for m in ms)]).strip(), "error")
         return redirect(url_for("web.admin_base", company_id=company_id) + "#complaints", 303)
@@ -139,9 +141,9 @@ def admin_base_complaint_resolve(company_id: int, complaint_id: int):
 def admin_models_retrain():
     asked = bool(text(request.form, "activate_if_better"))
     try:
-        result = retrain(session=db.session, actor=actor(), min_new_outcomes=0, activate_if_better=asked)
+        with uow.savepoint():
+            result = retrain(session=db.session, actor=actor(), min_new_outcomes=0, activate_if_better=asked)
     except DomainError as exc:
-        db.session.rollback()
         _errors, summary = form_errors(exc)
         flash(summary, "error")
         return redirect(url_for("web.admin_models"), 303)

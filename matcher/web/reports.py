@@ -8,6 +8,7 @@ import datetime as dt
 from flask import Response, render_template, request
 from flask_babel import gettext as _
 
+from matcher import uow
 from matcher.auth.models import Role
 from matcher.clock import today
 from matcher.errors import DomainError, Invalid
@@ -80,11 +81,12 @@ def admin_reports():
     errors: dict = {}
     summary = None
     try:
-        if _bad_office(request.args):
-            raise Invalid(_("Choose a judicial office of your bureau's area (and of the district chosen)."),
-                          field="office_id")
-        result = report(session=session, actor=who, date_from=period["date_from"], date_to=period["date_to"],
-                        by="both", months=True, **area)
+        with uow.savepoint():
+            if _bad_office(request.args):
+                raise Invalid(_("Choose a judicial office of your bureau's area (and of the district chosen)."),
+                              field="office_id")
+            result = report(session=session, actor=who, date_from=period["date_from"], date_to=period["date_to"],
+                            by="both", months=True, **area)
     except DomainError as exc:
         errors, summary = form_errors(exc)
         period = period_of({})

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
+from matcher import uow
 from matcher.auth.lockout import LoginRefused, log_in
 from matcher.extensions import db
 from matcher.security import end_session, start_session
@@ -44,8 +45,9 @@ def login():
         return render_template("web/login.html", next=next_url)
     username = request.form.get("username", "").strip()
     try:
-        account = log_in(session=db.session, username=username, password=request.form.get("password", ""),
-                         address=get_remote_address())
+        with uow.savepoint():
+            account = log_in(session=db.session, username=username, password=request.form.get("password", ""),
+                             address=get_remote_address())
     except LoginRefused as exc:
         return render_template("web/login.html", next=next_url, username=username,
                                error=str(exc.message)), 401

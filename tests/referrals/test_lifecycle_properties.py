@@ -31,6 +31,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, select, text, update
 
+from matcher import uow
 from matcher.auth.models import Role
 from matcher.candidates.models import Candidate, CandidateStatus
 from matcher.clock import today
@@ -128,10 +129,10 @@ def test_no_sequence_of_referral_events_breaks_the_lifecycle(session, world, kit
                 Referral.status.not_in(ENDED)))
             expected = None if who in ("keeper", "admin") and not live else DomainError
             try:
-                referral = create_referral(session=session, actor=self._people(candidate_id, slot_id)[who],
-                                           candidate_id=candidate_id, slot_id=slot_id, send=send)
+                with uow.savepoint():
+                    referral = create_referral(session=session, actor=self._people(candidate_id, slot_id)[who],
+                                               candidate_id=candidate_id, slot_id=slot_id, send=send)
             except DomainError:
-                session.rollback()
                 assert expected is DomainError, (who, live)
                 return
             assert expected is None, (who, live)
@@ -184,10 +185,10 @@ def test_no_sequence_of_referral_events_breaks_the_lifecycle(session, world, kit
             actor = self._people(referral.candidate_id, referral.slot_id)[who]
             expected = self._predict(referral, to, who, actor.role, reason)
             try:
-                transition(session=session, actor=actor, referral_id=referral.id, to=to, on_date=self.day,
-                           reason_code=reason)
+                with uow.savepoint():
+                    transition(session=session, actor=actor, referral_id=referral.id, to=to, on_date=self.day,
+                               reason_code=reason)
             except DomainError as exc:
-                session.rollback()
                 assert expected is not None and isinstance(exc, expected), (before, to, who, reason, exc, expected)
                 session.expire_all()
                 referral = session.get(Referral, referral.id)
@@ -231,10 +232,10 @@ def test_no_sequence_of_referral_events_breaks_the_lifecycle(session, world, kit
             before = referral.status
             actor = self._people(referral.candidate_id, referral.slot_id)[who]
             try:
-                complete_task(session=session, actor=actor, task_id=task.id, result=result, on_date=self.day,
-                              reason_code=EndReason.OTHER_JOB)
+                with uow.savepoint():
+                    complete_task(session=session, actor=actor, task_id=task.id, result=result, on_date=self.day,
+                                  reason_code=EndReason.OTHER_JOB)
             except DomainError:
-                session.rollback()
                 session.expire_all()
                 assert session.get(Referral, referral.id).status == before
                 assert session.get(FollowUpTask, task.id).status == TaskStatus.OPEN
@@ -259,9 +260,9 @@ def test_no_sequence_of_referral_events_breaks_the_lifecycle(session, world, kit
             data = {"visited_on": self.day, "kind": "workplace", "note": None,
                     "employment_state": state, "referral_id": running[0].id if running else None}
             try:
-                add_visit(session=session, actor=keeper, candidate_id=candidate_id, data=data)
+                with uow.savepoint():
+                    add_visit(session=session, actor=keeper, candidate_id=candidate_id, data=data)
             except DomainError:
-                session.rollback()
                 assert state is not None and not running
                 return
             if running and state == "left":

@@ -10,6 +10,7 @@ from matcher.extensions import db
 from matcher.referrals.lifecycle import ReferralStatus
 from matcher.referrals.models import Referral
 from matcher.referrals.service import create_referral, transition
+from matcher.uow import unit_of_work
 from tests.conftest import CHOUCHENG, new_candidate, new_slot
 
 ATTEMPTS, SEATS = 50, 5
@@ -25,6 +26,7 @@ def test_fifty_parallel_accepts_fill_exactly_five_seats(app, world, session):
         transition(session=session, actor=emp, referral_id=referral.id, to=ReferralStatus.OFFERED)
         referral_ids.append(referral.id)
     slot_id = slot.id
+    db.session.commit()
     # The actor travels detached into each thread: no thread touches the database before the barrier.
     db.session.refresh(cw)
     assert cw.office is not None  # loaded now, read later without a session
@@ -41,7 +43,8 @@ def test_fifty_parallel_accepts_fill_exactly_five_seats(app, world, session):
 
             barrier.wait()
             try:
-                transition(session=db.session, actor=cw, referral_id=referral_id, to=ReferralStatus.ACCEPTED)
+                with unit_of_work():
+                    transition(session=db.session, actor=cw, referral_id=referral_id, to=ReferralStatus.ACCEPTED)
                 result = "accepted"
             except Conflict:
                 result = "full"
