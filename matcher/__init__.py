@@ -12,6 +12,7 @@ from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+import matcher.i18n_messages  # noqa: F401 - first: schemas copy marshmallow's messages when they are defined
 from matcher.config import Config
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
