@@ -1,4 +1,5 @@
-"""Check characters of Chinese identifiers, and the safe forms in which an ID number is kept."""
+"""Check characters of Chinese identifiers (the citizen ID number through python-stdnum), and the safe forms in which
+an ID number is kept."""
 
 from __future__ import annotations
 
