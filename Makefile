@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export FLASK_APP := matcher
 
-.PHONY: run test install lint clean-db bench
+.PHONY: run test install lint clean-db bench translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,15 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[test,bench]"  # locust, for bench_load
 	bash scripts/bench.sh
+
+## Messages: extract them from the code and templates, add the new ones to the Chinese catalogue, compile it.
+## Then write the Chinese of every new (empty) msgstr in messages.po and run it again to compile.
+POT := matcher/translations/messages.pot
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-location --sort-output --no-wrap \
+		--project Xintu --copyright-holder "Xintu" -o $(POT) matcher
+	$(BIN)/pybabel update -i $(POT) -d matcher/translations -l zh --no-fuzzy-matching --no-wrap
+	$(BIN)/pybabel compile -d matcher/translations -l zh --statistics
 
 clean-db:
 	rm -f instance/xintu.db instance/xintu.db-wal instance/xintu.db-shm

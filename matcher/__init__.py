@@ -12,6 +12,7 @@ from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+import matcher.i18n_messages  # noqa: F401 - first: schemas copy marshmallow's messages when they are defined
 from matcher.config import Config
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
@@ -90,6 +91,7 @@ def _init_extensions(app: Flask) -> None:
     from matcher import models  # noqa: F401 - register every table on the metadata
     from matcher.auth.current import load_account_from_request, load_account_from_session
     from matcher.extensions import babel, db, login_manager, migrate
+    from matcher.ops import noting_the_actor
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Writers queue behind each other for up to 30 s instead of failing at once.
@@ -101,8 +103,9 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     babel.init_app(app, locale_selector=_select_locale)
     login_manager.init_app(app)
-    login_manager.user_loader(load_account_from_session)
-    login_manager.request_loader(load_account_from_request)
+    # Each loader also notes the account it found for the access line (matcher.ops).
+    login_manager.user_loader(noting_the_actor(load_account_from_session))
+    login_manager.request_loader(noting_the_actor(load_account_from_request))
 
 
 @event.listens_for(Engine, "connect")

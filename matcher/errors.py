@@ -7,7 +7,6 @@ request's locale (Accept-Language), so a caseworker reads Chinese and a develope
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from flask import Flask, jsonify, request
@@ -59,39 +58,10 @@ class Unauthorized(DomainError):
 RACED = _l("Someone else changed this at the same moment; reload and try again.")
 
 
-# marshmallow / webargs messages carry values inside them; these turn them into Chinese.
-_FORMATTED_MESSAGES_ZH: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^Must be one of: (.*)\.$"), "必须是以下之一：{0}。"),
-    (re.compile(r"^Must be greater than or equal to (.+) and less than or equal to (.+)\.$"),
-     "必须大于等于 {0} 且小于等于 {1}。"),
-    (re.compile(r"^Must be greater than or equal to (.+)\.$"), "必须大于等于 {0}。"),
-    (re.compile(r"^Must be less than or equal to (.+)\.$"), "必须小于等于 {0}。"),
-    (re.compile(r"^Must be greater than (.+)\.$"), "必须大于 {0}。"),
-    (re.compile(r"^Shorter than minimum length (\d+)\.$"), "长度不能少于 {0}。"),
-    (re.compile(r"^Longer than maximum length (\d+)\.$"), "长度不能超过 {0}。"),
-    (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), "长度必须在 {0} 到 {1} 之间。"),
-    (re.compile(r"^Length must be (\d+)\.$"), "长度必须为 {0}。"),
-]
-
-
 def translate(message: Any) -> str:
-    """Translate one message into the request's locale (lazy strings translate themselves)."""
-    text = str(message)
-    translated = gettext(text) if isinstance(message, str) else text
-    if translated != text or not _locale_is_chinese():
-        return translated
-    for pattern, template in _FORMATTED_MESSAGES_ZH:
-        match = pattern.match(text)
-        if match:
-            return template.format(*match.groups())
-    return translated
-
-
-def _locale_is_chinese() -> bool:
-    from flask_babel import get_locale
-
-    locale = get_locale()
-    return locale is not None and locale.language == "zh"
+    """One message in the request's locale. A lazy string translates itself, and so do marshmallow's messages
+    (matcher/i18n_messages.py); plain text is looked up in the catalogue."""
+    return gettext(message) if type(message) is str else str(message)
 
 
 def translate_errors(errors: Any) -> Any:

@@ -1,4 +1,5 @@
-"""Check characters of Chinese identifiers, and the safe forms in which an ID number is kept."""
+"""Check characters of Chinese identifiers (the citizen ID number through python-stdnum), and the safe forms in which
+an ID number is kept."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
+from enum import StrEnum
+
+from stdnum import numdb
+from stdnum.cn import ric
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
 CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-ID_NUMBER_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_NUMBER_CHECK = "10X98765432"
 PUBLIC_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud on the phone
 
 
@@ -38,27 +42,71 @@ def normalise_id_number(text: str) -> str:
     return "".join(str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii() else c for c in text)
 
 
+class IdNumberProblem(StrEnum):
+    """Why an ID number is refused, so that the person typing it is told what to look at."""
+
+    LENGTH = "length"
+    FORMAT = "format"
+    CHECK_CHARACTER = "check_character"
+    BIRTH_DATE = "birth_date"
+    REGION = "region"
+
+
 def id_number_check_char(first17: str) -> str:
-    return ID_NUMBER_CHECK[sum(int(c) * w for c, w in zip(first17, ID_NUMBER_WEIGHTS, strict=True)) % 11]
+    """The GB 11643 mod-11 check character of the first 17 digits (python-stdnum's, which wants a placeholder for
+    the check character it computes)."""
+    if len(first17) != 17 or any(c not in "0123456789" for c in first17):
+        raise ValueError(f"an ID number's check character is computed from 17 digits, not {first17!r}")
+    return ric.calc_check_digit(first17 + "X")
 
 
 def id_number_birth_date(number: str) -> dt.date | None:
-    number = normalise_id_number(number)
     try:
-        return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
+        return ric.get_birth_date(normalise_id_number(number))
+    except (ValidationError, ValueError):
         return None
 
 
-def is_valid_id_number(number: str) -> bool:
-    """GB 11643-1999 citizen ID number: 17 digits, a real birth date, and the mod-11 check character."""
+def _is_known_region(code: str) -> bool:
+    # A county in python-stdnum's table of administrative division codes, at any time. stdnum's own ric.validate
+    # also wants the county to have existed in the birth year, but a number keeps the code of where it was first
+    # issued, often years after birth (Yiwu, 330782, is a city only since 1988, and many born before then carry its
+    # code), so that check would refuse real people.
+    return any("county" in props for _, props in numdb.get("cn/loc").info(code))
+
+
+def id_number_problem(number: str) -> IdNumberProblem | None:
+    """What is wrong with a GB 11643-1999 citizen ID number, or None if nothing is: 18 characters, 17 ASCII digits
+    and the mod-11 check character, a real birth date and a known region code. Read from its one form."""
     number = normalise_id_number(number)
-    # ASCII digits only: str.isdigit() also passes superscripts and other scripts' digits, which int() refuses.
-    if len(number) != 18 or any(c not in "0123456789" for c in number[:17]) or number[17] not in "0123456789X":
-        return False
-    if id_number_birth_date(number) is None:
-        return False
-    return id_number_check_char(number[:17]) == number[17]
+    # Length and characters are checked here on the very form that is hashed: stdnum's compact() would first drop
+    # dashes, so "110105-19491231002X" would pass and be kept as another person. ASCII digits only (str.isdigit()
+    # also passes superscripts and other scripts' digits).
+    if len(number) != 18:
+        return IdNumberProblem.LENGTH
+    if any(c not in "0123456789" for c in number[:17]) or number[17] not in "0123456789X":
+        return IdNumberProblem.FORMAT
+    try:
+        ric.validate(number)
+    except InvalidLength:
+        return IdNumberProblem.LENGTH
+    except InvalidFormat:
+        return IdNumberProblem.FORMAT
+    except InvalidChecksum:
+        return IdNumberProblem.CHECK_CHARACTER
+    # The birth date, or the region (see _is_known_region). stdnum 2.2 raises KeyError, not InvalidComponent, for
+    # an unknown county in a known province (330799).
+    except (InvalidComponent, KeyError):
+        if id_number_birth_date(number) is None:
+            return IdNumberProblem.BIRTH_DATE
+        if not _is_known_region(number[:6]):
+            return IdNumberProblem.REGION
+    return None
+
+
+def is_valid_id_number(number: str) -> bool:
+    """GB 11643-1999 citizen ID number: see id_number_problem."""
+    return id_number_problem(number) is None
 
 
 def id_number_sex(number: str) -> str:

@@ -14,10 +14,12 @@ import pytest
 from matcher.identifiers import (
     CREDIT_CODE_CHARSET,
     PUBLIC_ID_ALPHABET,
+    IdNumberProblem,
     credit_code_check_char,
     hash_id_number,
     id_number_birth_date,
     id_number_check_char,
+    id_number_problem,
     id_number_sex,
     is_valid_credit_code,
     is_valid_id_number,
@@ -58,11 +60,15 @@ def test_invalid_dates_are_refused_even_with_a_correct_check_character():
     assert not is_valid_id_number(first17 + id_number_check_char(first17))
 
 
+# Region codes from several provinces, the demo city's among them (Yiwu, Jinhua's districts, Chongqing).
+KNOWN_REGIONS = ("110105", "310115", "440305", "330782", "330702", "330784", "500151", "650102", "540102")
+
+
 def test_every_single_digit_error_and_adjacent_swap_is_caught():
     rng = random.Random(11643)
     for _ in range(200):
         born = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(20000))
-        first17 = f"{rng.randrange(110000, 659000)}{born:%Y%m%d}{rng.randrange(1000):03d}"
+        first17 = f"{rng.choice(KNOWN_REGIONS)}{born:%Y%m%d}{rng.randrange(1000):03d}"
         number = first17 + id_number_check_char(first17)
         assert is_valid_id_number(number)
         for position in range(17):
@@ -75,6 +81,70 @@ def test_every_single_digit_error_and_adjacent_swap_is_caught():
             if a != b:
                 swapped = number[:position] + b + a + number[position + 2:]
                 assert not is_valid_id_number(swapped), (number, swapped)
+
+
+def _with_check(first17: str) -> str:
+    return first17 + id_number_check_char(first17)
+
+
+@pytest.mark.parametrize(("number", "problem"), [
+    ("11010519491231002", IdNumberProblem.LENGTH),
+    ("11010519491231002X0", IdNumberProblem.LENGTH),
+    ("110105-19491231002X", IdNumberProblem.LENGTH),  # a dash is no separator: it would hash as another person
+    ("1101051949123100AX", IdNumberProblem.FORMAT),
+    ("11010-19491231002X", IdNumberProblem.FORMAT),
+    ("11010519491231002Y", IdNumberProblem.FORMAT),
+    ("110105194912310021", IdNumberProblem.CHECK_CHARACTER),
+    (_with_check("11010519490230002"), IdNumberProblem.BIRTH_DATE),
+    (_with_check("99010519491231002"), IdNumberProblem.REGION),  # no province 99
+    (_with_check("33079919900101123"), IdNumberProblem.REGION),  # Zhejiang, but no county 0799 in Jinhua
+    (_with_check("00000019900101123"), IdNumberProblem.REGION),
+    ("11010519491231002X", None),
+])
+def test_the_problem_with_a_number_is_named(number, problem):
+    assert id_number_problem(number) == problem
+    assert is_valid_id_number(number) == (problem is None)
+
+
+@pytest.mark.parametrize("first17", [
+    "33078219700101123",  # Yiwu has been a city (330782) only since 1988; someone born in 1970 may carry its code
+    "50015119800101123",  # Tongliang district (500151) since 2014: a number issued after a move there
+    "44052418800101001",  # Chaoyang county (440524, 1983-1993): a number keeps the code it was issued with
+    "33072519700101123",  # Yiwu county's code before 1988
+])
+def test_a_region_code_is_known_whenever_it_was_in_use(first17):
+    # python-stdnum's own ric.is_valid wants the region to exist in the birth year and refuses these real numbers.
+    assert is_valid_id_number(_with_check(first17))
+
+
+def test_the_check_character_is_the_standards_mod_11():
+    rng = random.Random(7064)
+    weights = [2 ** (17 - i) % 11 for i in range(17)]
+    for _ in range(500):
+        first17 = "".join(rng.choice("0123456789") for _ in range(17))
+        assert id_number_check_char(first17) == "10X98765432"[sum(int(c) * w for c, w in zip(first17, weights,
+                                                                                                 strict=True)) % 11]
+
+
+@pytest.mark.parametrize("first17", ["1101051949123100", "110105194912310021", "1101051949123100A",
+                                     "１１０１０５１９４９１２３１００２"])
+def test_a_check_character_needs_exactly_17_ascii_digits(first17):
+    with pytest.raises(ValueError, match="17 digits"):
+        id_number_check_char(first17)
+
+
+def test_every_problem_has_a_message_in_chinese_and_english(app):
+    from flask_babel import force_locale
+
+    from matcher.candidates.schemas import ID_NUMBER_PROBLEMS
+
+    assert set(ID_NUMBER_PROBLEMS) == set(IdNumberProblem)
+    with app.test_request_context():
+        for message in ID_NUMBER_PROBLEMS.values():
+            with force_locale("en"):
+                assert str(message).startswith("Not a valid ID number: ")
+            with force_locale("zh_CN"):
+                assert str(message).startswith("身份证号无效：")
 
 
 def test_birth_date_and_sex_are_read_from_the_number():

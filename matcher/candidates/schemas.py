@@ -17,7 +17,7 @@ from matcher.candidates.models import (
     Sex,
     VisitKind,
 )
-from matcher.identifiers import is_valid_id_number, normalise_id_number
+from matcher.identifiers import IdNumberProblem, id_number_problem, normalise_id_number
 from matcher.referrals.lifecycle import EndReason
 
 
@@ -33,6 +33,18 @@ class IdNumberField(fields.Str):
 
     def _deserialize(self, value, attr, data, **kwargs):
         return normalise_id_number(super()._deserialize(value, attr, data, **kwargs))
+
+
+# Each says what to look at: a wrong check character is most often one mistyped digit.
+ID_NUMBER_PROBLEMS = {
+    IdNumberProblem.LENGTH: _l("Not a valid ID number: it must have 18 characters."),
+    IdNumberProblem.FORMAT: _l("Not a valid ID number: 17 digits, then a digit or X."),
+    IdNumberProblem.CHECK_CHARACTER: _l("Not a valid ID number: the check character (the last one) does not match; "
+                                        "look for a mistyped digit."),
+    IdNumberProblem.BIRTH_DATE: _l("Not a valid ID number: the birth date in it (characters 7 to 14) is not a "
+                                   "real date."),
+    IdNumberProblem.REGION: _l("Not a valid ID number: its first six digits are not a known region code."),
+}
 
 
 class CandidateCreateSchema(Schema):
@@ -68,8 +80,8 @@ class CandidateCreateSchema(Schema):
 
     @validates("id_number")
     def _id_number(self, value, **_kwargs):
-        if not is_valid_id_number(value):
-            raise ValidationError(_l("Not a valid ID number (length, birth date or check digit wrong)."))
+        if problem := id_number_problem(value):
+            raise ValidationError(ID_NUMBER_PROBLEMS[problem])
 
     @validates("preferred_courses")
     def _distinct_courses(self, value, **_kwargs):

@@ -22,10 +22,11 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Flask, g, request
-from flask_login import AnonymousUserMixin
-from sqlalchemy import inspect
+from flask_login import user_logged_in
 
 from matcher.security import OPS_PATHS  # noqa: F401 - one list, kept by matcher.security
 
@@ -52,7 +53,8 @@ def init_ops(app: Flask) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, _start)
     app.after_request_funcs.setdefault(None, []).insert(0, _finish)
     app.teardown_request_funcs.setdefault(None, []).append(_teardown)
-    _record_the_actor_when_loaded(app)
+    # A page login (login_user) sets the account without a loader.
+    user_logged_in.connect(_note_login, app)
 
 
 def request_id() -> str | None:
@@ -76,18 +78,32 @@ def endpoint_label() -> str:
 
 
 def _actor() -> tuple[int | None, str | None]:
-    """The account behind the request, as loaded by Flask-Login, without loading it (or its row) here."""
-    seen = g.get("xintu_actor")
-    if seen is not None:
-        return seen
-    user = g.get("_login_user")
-    if user is None or isinstance(user, AnonymousUserMixin):
-        return None, None
-    state = inspect(user, raiseerr=False)
-    if state is None or state.identity is None:
-        return None, None
-    role = state.dict.get("role")  # absent when expired by a commit: then it is left out, not re-read
-    return state.identity[0], (role.value if role is not None else None)
+    """The account behind the request, as noted when Flask-Login loaded it (never loaded here)."""
+    return g.get("xintu_actor") or (None, None)
+
+
+def note_actor(account: Any) -> None:
+    """Keep the account's id and role for the access line the moment it is loaded, so the line never re-reads an
+    account that a commit has expired."""
+    if account is not None:
+        role = getattr(account, "role", None)
+        g.xintu_actor = (account.id, getattr(role, "value", role))
+
+
+def noting_the_actor(loader: Callable[..., Any]) -> Callable[..., Any]:
+    """A Flask-Login user or request loader that also notes the account it found (matcher/__init__.py)."""
+
+    def load(*args: Any) -> Any:
+        account = loader(*args)
+        note_actor(account)
+        return account
+
+    load.__name__, load.__doc__ = loader.__name__, loader.__doc__
+    return load
+
+
+def _note_login(_app: Flask, user: Any = None, **_extra: Any) -> None:
+    note_actor(user)
 
 
 def _finish(response):
@@ -120,25 +136,3 @@ def _done(status: int, seconds: float) -> None:
     actor_id, role = _actor()
     logs.access_line(request_id=g.get("request_id"), method=request.method, endpoint=endpoint, status=status,
                      duration_ms=round(seconds * 1000, 1), actor_id=actor_id, actor_role=role)
-
-
-def _record_the_actor_when_loaded(app: Flask) -> None:
-    """Note the account's id and role the moment Flask-Login loads it (from the session or a bearer token),
-    so the access line never re-reads an account that a commit has expired."""
-    manager = getattr(app, "login_manager", None)
-    if manager is None:
-        return
-    for attribute in ("_user_callback", "_request_callback"):
-        loader = getattr(manager, attribute, None)
-        if loader is None or getattr(loader, "_xintu_noted", False):
-            continue
-
-        def noting(*args, _loader=loader):
-            account = _loader(*args)
-            if account is not None:
-                role = getattr(account, "role", None)
-                g.xintu_actor = (account.id, getattr(role, "value", role))
-            return account
-
-        noting._xintu_noted = True  # type: ignore[attr-defined]
-        setattr(manager, attribute, noting)

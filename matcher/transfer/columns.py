@@ -144,7 +144,8 @@ CANDIDATE_COLUMNS: tuple[Column, ...] = (
     Column("public_id", "编号", "Pseudonymous file id (XT-…). Written on export; ignored on import "
            "(a new file gets a new id).", mode=EXPORT_ONLY),
     Column("name", "姓名", "Full name.", required=True, personal=True),
-    Column("id_number", "身份证号", "18-character citizen ID number (GB 11643, check character verified). "
+    Column("id_number", "身份证号", "18-character citizen ID number (GB 11643: check character, birth date and "
+           "region code verified). "
            "Import only: Xintu keeps a keyed hash and the masked form, never the number. Full-width or other "
            "digits, spaces and invisible characters are read as the same number. A number twice in the file is "
            "a row error, and so is one already on file: a file you can see is named as existing; one kept "
@@ -287,7 +288,8 @@ REFERRAL_COLUMNS: tuple[Column, ...] = (
 
 RELEASE_LIST_COLUMNS: tuple[Column, ...] = (
     Column("name", "姓名", "Full name.", required=True),
-    Column("id_number", "身份证号", "18-character citizen ID number (GB 11643, check character verified). It "
+    Column("id_number", "身份证号", "18-character citizen ID number (GB 11643: check character, birth date and "
+           "region code verified). It "
            "decides whether the row opens a new file or updates the one kept for this number (Xintu keeps a "
            "keyed hash and the masked form, never the number; full-width or other digits and spaces are read as the "
            "same number). Twice in the file is a row error.",

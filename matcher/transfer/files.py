@@ -86,9 +86,11 @@ def _table(raw_rows: Iterable[tuple[int, list[Any]]], columns: Sequence[Column])
         for index, value in enumerate(values):
             if index not in positions and not _blank([value]) \
                     and (index >= len(header) or _blank([header[index]])):
+                from openpyxl.utils import get_column_letter  # openpyxl loads only when a file needs it
+
                 # Often a comma inside an unquoted CSV cell, which shifts the cells after it.
                 raise file_error(_l("Row %(row)s has data in column %(col)s, which has no header.",
-                                    row=number, col=_column_letter(index)))
+                                    row=number, col=get_column_letter(index + 1)))
         cells = {}
         for index, column in positions.items():
             value = _clean(values[index]) if index < len(values) else None
@@ -98,7 +100,7 @@ def _table(raw_rows: Iterable[tuple[int, list[Any]]], columns: Sequence[Column])
             continue
         if len(rows) >= MAX_ROWS:
             raise file_error(_l("The file has more than %(max)s rows; split it into smaller files.",
-                                max=f"{MAX_ROWS:,}"))
+                                max=format(MAX_ROWS, ",")))
         rows.append(Row(number=number, cells=cells))
     if not rows:
         raise file_error(_l("The file has a header (row %(row)s) but no rows below it.", row=header_number))
@@ -173,15 +175,6 @@ def _clean(value: Any) -> Any:
         value = strip_formula_guard(value.strip())  # our own guard against formulas, on export
         return value or None
     return value
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
 
 
 # --- CSV ----------------------------------------------------------------------------------------

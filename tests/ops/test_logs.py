@@ -68,6 +68,18 @@ def test_every_request_gets_one_line_with_its_id_even_refused_ones(client, world
     assert all(line["actor_id"] is None for line in lines)
 
 
+def test_a_page_login_and_the_pages_after_it_name_the_actor(client, world, kit, logs):
+    # Through each way Flask-Login finds an account: login_user (its signal), then the session (the user loader).
+    logged_in, _token = _login_page(client, "cw_a", kit.PASSWORD)
+    assert logged_in.status_code == 302
+    _fresh()
+    assert client.get("/caseworker").status_code == 200
+    lines = [line for line in logs.json_lines() if line["logger"] == "matcher.access"]
+    assert [(line["endpoint"], line["actor_id"], line["actor_role"]) for line in lines] == [
+        ("/login", None, None), ("/login", world.accounts["cw_a"].id, "caseworker"),
+        ("/caseworker", world.accounts["cw_a"].id, "caseworker")]
+
+
 def test_text_format_carries_the_same_fields(client, logs):
     client.get("/healthz", headers={"X-Request-ID": TRACE})
     text = logs.text_stream.getvalue()

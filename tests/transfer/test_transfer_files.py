@@ -94,6 +94,11 @@ def test_data_outside_the_header_is_refused(messages):
     with pytest.raises(Invalid) as caught:
         read(data)
     assert "Row 3" in str(caught.value.message) and "column E" in str(caught.value.message)
+    # Past Z the letters go on as a spreadsheet names them: the 28th column is AB.
+    data = ("name,credit_code,industry,place\r\n甲,X,餐饮,义乌市" + "," * 24 + "stray\r\n").encode()
+    with pytest.raises(Invalid) as caught:
+        read(data)
+    assert "Row 2" in str(caught.value.message) and "column AB" in str(caught.value.message)
 
 
 def test_residence_coordinates_stand_in_for_the_residence_column(tx):
