@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import logging
 import sqlite3
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, has_request_context, request
@@ -13,9 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 import matcher.i18n_messages  # noqa: F401 - first: schemas copy marshmallow's messages when they are defined
-from matcher.config import Config
+from matcher.config import MIGRATIONS_DIR, Config
 
-MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 LOCALE_ALIASES = {"zh": "zh_CN", "zh_CN": "zh_CN", "zh-CN": "zh_CN", "en": "en"}
 
 
@@ -33,7 +31,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from matcher.api import register_api
     from matcher.errors import register_error_handlers
 
-    register_api(app)
+    api_blueprints = register_api(app)
+    from matcher.web import register_web
+
+    register_web(app, api_blueprints)  # the pages; the API's blueprints are exempt from their CSRF guard
     register_error_handlers(app)
 
     from matcher.security import init_security

@@ -8,7 +8,7 @@ from flask_smorest import Api
 from matcher.apiutil import EveryOperationPlugin, IdConverter, id_param_schema
 
 
-def register_api(app: Flask) -> Api:
+def register_api(app: Flask) -> tuple:
     from matcher.audit.api import blp as audit_blp
     from matcher.auth.api import blp as auth_blp
     from matcher.bases.api import blp as bases_blp
@@ -36,8 +36,4 @@ def register_api(app: Flask) -> Api:
                   jobs_blp, exports_blp, retention_blp)
     for blp in blueprints:
         api.register_blueprint(blp)
-
-    from matcher.web import register_web
-
-    register_web(app, blueprints)
-    return api
+    return blueprints

@@ -117,3 +117,6 @@ class Config:
     REDIS_URL = os.environ.get("XINTU_REDIS_URL") or None
     JOBS_QUEUE = os.environ.get("XINTU_JOBS_QUEUE") or "xintu"
     JOB_TIMEOUT = int(os.environ.get("XINTU_JOB_TIMEOUT") or "3600")  # seconds a queued job may run
+
+
+MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")

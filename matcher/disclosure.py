@@ -20,26 +20,11 @@ code (`end_code`), never a note.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
-
-class Party(enum.StrEnum):
-    """An audience: every field that leaves the server names the parties that may read it, and an account reads
-    it when it is one of them for that object (matcher.policy decides that)."""
-
-    OFFICE = "office"  # caseworkers of the file's jurisdiction, and the administrators of its area
-    BUREAU = "bureau"  # administrators and organisers of the area (reports, the bases register, records)
-    ADMIN = "admin"  # administrators of the area only (accounts, audit, approvals)
-    ORGANISER = "organiser"  # the organisers (and administrators) of the fair's area
-    STAFF = "staff"  # any caseworker, organiser or administrator
-    BASE = "base"  # the base the object concerns, through its employer accounts
-    BASE_CONSENTED = "base_consented"  # that base, with the person's consent for it and the purpose in force
-    SELF = "self"  # the account the object belongs to (its notifications, jobs, requests, token)
-    SIGNED_IN = "signed_in"  # anyone signed in (reference data)
-
+from matcher.parties import Party, field_value
 
 P = Party
 OF, B, BC, ORG, BU, A, ST, SELF, ALL = (P.OFFICE, P.BASE, P.BASE_CONSENTED, P.ORGANISER, P.BUREAU, P.ADMIN,
@@ -250,11 +235,6 @@ def parties_of(resource: str, obj: Any) -> frozenset[Party]:
     from matcher.extensions import db
 
     return policy.parties(db.session, signed_in_account(), resource, obj)
-
-
-def field_value(obj: Any, name: str) -> Any:
-    """A field of an object: an attribute, or a key of a plain view of it (some services answer with dicts)."""
-    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
 
 
 class View:

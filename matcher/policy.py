@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
+from blinker import Namespace
 from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, false, or_, select
@@ -29,8 +30,6 @@ from sqlalchemy.orm import Session
 from matcher.auth.models import Account, Role
 from matcher.bases.models import Company, certified_in_date
 from matcher.candidates.models import Candidate, Consent, ConsentKind, DisclosurePurpose
-from matcher.disclosure import Party
-from matcher.disclosure import field_value as _value
 from matcher.errors import Forbidden, NotFound
 from matcher.exports.models import ExportRequest
 from matcher.fairs.models import Fair, FairBooth, FairInvitation
@@ -39,6 +38,8 @@ from matcher.jobs.models import Job
 from matcher.matching.models import AssignmentDraft
 from matcher.notify.models import Notification
 from matcher.offices.models import JudicialOffice
+from matcher.parties import Party
+from matcher.parties import field_value as _value
 from matcher.places.models import code_prefix
 from matcher.referrals.lifecycle import ENDED, STARTED_EVER, ReferralStatus
 from matcher.referrals.models import Referral
@@ -269,20 +270,19 @@ def find(session: Session, actor: Account, scope: Select, model: type[Model], ob
     return found
 
 
+# Sent with the refused actor (plain values) as sender, and object_type and object_id.
+refused = Namespace().signal("refused")
+
+
 def acting_as(actor: Account | None) -> _Who | None:
     """The actor as plain values (id and role), for a write that outlives the unit of work (`uow.keep`)."""
     return _Who(actor.id, actor.role) if actor is not None else None
 
 
 def note_refusal(actor: Account | None, object_type: str, object_id: int | None) -> None:
-    """Have the refusal audited once the unit of work is over, in a transaction of its own: the unit's own work
-    is rolled back with its error, the record of the refusal is not (action `refused`; names and ids only)."""
-    from matcher import uow
-    from matcher.audit.service import record
-
-    who = acting_as(actor)
-    uow.keep(lambda session: record(session, actor=who, action="refused", object_type=object_type,
-                                    object_id=object_id))
+    """Tell that an existing object was refused to the actor (`refused`): the audit log writes it down once the
+    unit of work is over, whatever becomes of it (matcher.audit.listeners; names and ids only)."""
+    refused.send(acting_as(actor), object_type=object_type, object_id=object_id)
 
 
 def init_policy(app) -> None:

@@ -1,28 +1,22 @@
-"""The web application's hardening in one place: security headers and caching on every answer, the
-session's lifetime (rotation at login, idle and absolute timeouts, the account's session version, logout
-ending it on the server), JSON bodies too deeply nested, and login throttling with Flask-Limiter.
+"""The web application's hardening in one place: security headers and caching on every answer, the session's
+lifetime checked before every page (kept by matcher.auth.sessions), JSON bodies too deeply nested, and login
+throttling with Flask-Limiter.
 
 Configured in matcher.config (README, Security); create_app calls init_security(app).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import secrets
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from sqlalchemy import delete, event
-from sqlalchemy.exc import IntegrityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from matcher import clock
-from matcher.auth.models import Account, EndedSession
+from matcher.auth.sessions import check_session_lifetime
 from matcher.errors import DomainError
-from matcher.extensions import db
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -39,12 +33,6 @@ CONTENT_SECURITY_POLICY = "; ".join([
 # Answers that never carry personal data and may be cached; everything else is `no-store`.
 CACHEABLE_PREFIXES = ("/static/",)
 CACHEABLE_PATHS = ("/api/openapi.json", "/api/docs")
-# Anonymous operations endpoints (matcher.ops): outside the session and the login throttling.
-OPS_PATHS = ("/healthz", "/readyz", "/metrics")
-# What the session keeps besides Flask-Login's own keys.
-SESSION_ID, SESSION_VERSION, LOGGED_IN_AT, LAST_SEEN_AT = "sid", "sv", "login_at", "seen_at"
-# Writing the last-seen time re-sends the cookie; once a minute is precise enough for a 30-minute timeout.
-SEEN_RESOLUTION_SECONDS = 60
 # No API input nests deeper than a few levels; parsing and validating a body recurse once per level, so a body
 # nested hundreds of levels deep would exhaust the stack (a 500) on any endpoint that reads JSON.
 MAX_JSON_DEPTH = 32
@@ -55,7 +43,7 @@ def init_security(app: Flask) -> None:
         # Behind one reverse proxy that terminates TLS: trust its X-Forwarded-For/-Proto, so the
         # throttling sees the client's address and HSTS is sent on https.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
-    app.before_request(_check_session_lifetime)
+    app.before_request(check_session_lifetime)
     app.before_request(_api_writes_need_a_token)
     app.before_request(_refuse_deeply_nested_json)  # before the login throttling reads the username from it
     app.after_request(_security_headers)
@@ -125,80 +113,6 @@ def _nested_deeper_than(value, limit: int) -> bool:
             return True
         pending.extend((child, depth + 1) for child in children)
     return False
-
-
-# ---- sessions -------------------------------------------------------------------------------------
-
-def start_session(account: Account) -> None:
-    """Call before login_user(): a fresh session (nothing carried over from before the login, so a
-    planted session cannot be promoted), with its own id, the account's session version and the times."""
-    session.clear()
-    now = clock.now().timestamp()
-    session[SESSION_ID] = secrets.token_urlsafe(16)
-    session[SESSION_VERSION] = account.session_version
-    session[LOGGED_IN_AT] = now
-    session[LAST_SEEN_AT] = now
-
-
-def end_session() -> None:
-    """Logging out ends the session on the server too. A session is a signed cookie, valid by itself, so a copy
-    taken before the logout would still work: its id is recorded as ended and refused from now on, until the
-    session would have reached its absolute timeout anyway (then the record is pruned). The account's other
-    sessions go on."""
-    sid, logged_in_at = session.get(SESSION_ID), session.get(LOGGED_IN_AT)
-    if not isinstance(sid, str) or not isinstance(logged_in_at, int | float):
-        return  # not a session this module started: nothing to end
-    now = clock.now()
-    expires_at = dt.datetime.fromtimestamp(logged_in_at, dt.UTC) + dt.timedelta(
-        hours=current_app.config["SESSION_MAX_HOURS"])
-    db.session.execute(delete(EndedSession).where(EndedSession.expires_at < now))
-    if expires_at > now:
-        db.session.add(EndedSession(sid=sid, expires_at=expires_at))
-    try:
-        db.session.commit()
-    except IntegrityError:  # the same session logged out twice at once: ended already
-        db.session.rollback()
-
-
-def _session_was_ended(sid) -> bool:
-    return not isinstance(sid, str) or db.session.get(EndedSession, sid) is not None
-
-
-def session_is_current(account: Account) -> bool:
-    """The session was started for this account's present session version (see _bump_session_version)."""
-    return session.get(SESSION_VERSION) == account.session_version
-
-
-def _check_session_lifetime() -> None:
-    """Ends a page session idle longer than SESSION_IDLE_MINUTES or older than SESSION_MAX_HOURS, or ended by a
-    logout (a copy of its cookie)."""
-    if request.path in OPS_PATHS or "_user_id" not in session or request.path.startswith(("/api/", "/static/")):
-        return  # health, readiness and metrics never touch the session (matcher.ops)
-    now = clock.now().timestamp()
-    config = current_app.config
-    logged_in_at, last_seen_at = session.get(LOGGED_IN_AT), session.get(LAST_SEEN_AT)
-    if (not isinstance(logged_in_at, int | float) or not isinstance(last_seen_at, int | float)
-            or now - last_seen_at > config["SESSION_IDLE_MINUTES"] * 60
-            or now - logged_in_at > config["SESSION_MAX_HOURS"] * 3600
-            or _session_was_ended(session.get(SESSION_ID))):
-        session.clear()
-        return
-    if now - last_seen_at >= SEEN_RESOLUTION_SECONDS:
-        session[LAST_SEEN_AT] = now
-
-
-@event.listens_for(Account.password_hash, "set", propagate=True, active_history=True)
-def _new_password_ends_sessions(account: Account, value, oldvalue, _initiator) -> None:
-    """A new password ends every session of the account at once (Flask-Login's loader compares)."""
-    if isinstance(oldvalue, str) and value != oldvalue:
-        account.session_version = (account.session_version or 0) + 1
-
-
-@event.listens_for(Account.is_active_account, "set", propagate=True, active_history=True)
-def _deactivation_ends_sessions(account: Account, value, oldvalue, _initiator) -> None:
-    """A deactivated account loses its sessions at once (auth.service revokes its API tokens)."""
-    if oldvalue is True and value is False:
-        account.session_version = (account.session_version or 0) + 1
 
 
 # ---- login throttling -----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ def load_account_from_session(account_id: str) -> Account | None:
         # The API authenticates by bearer token only, so a page's session cookie can never be
         # replayed against it from another site (the API takes no CSRF token).
         return None
-    from matcher.security import session_is_current
+    from matcher.auth.sessions import session_is_current
 
     account = db.session.get(Account, int(account_id))
     if account is None or not account.is_active or not session_is_current(account):

@@ -20,6 +20,7 @@ from matcher.candidates.schemas import (
     VisitReadSchema,
 )
 from matcher.extensions import db
+from matcher.followup import service as followup_service
 
 blp = blueprint("candidates", __name__, "/candidates",
                 "Candidate files (一人一档): caseworkers of the candidate's offices and administrators only.")
@@ -100,4 +101,5 @@ class Visits(MethodView):
     @blp.response(201, VisitReadSchema)
     def post(self, data, candidate_id):
         """Record a visit"""
-        return service.add_visit(session=db.session, actor=current_actor(), candidate_id=candidate_id, data=data)
+        return followup_service.add_visit(session=db.session, actor=current_actor(), candidate_id=candidate_id,
+                                          data=data)

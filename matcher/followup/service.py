@@ -15,8 +15,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from matcher import policy, uow
+from matcher.audit.service import record as audit
 from matcher.auth.models import Account, Role
-from matcher.candidates.models import Candidate, EmploymentState, Reoffence
+from matcher.candidates.models import Candidate, EmploymentState, Reoffence, Visit
 from matcher.candidates.service import editable_candidate, get_candidate, record_read
 from matcher.clock import today
 from matcher.errors import Conflict, DomainError, Forbidden, Invalid
@@ -245,3 +246,27 @@ def list_reoffences(*, session: Session, actor: Account, candidate_id: int) -> l
     record_read(session=session, actor=actor, candidate_id=candidate.id, fields=("reoffences",))
     return list(session.scalars(select(Reoffence).where(Reoffence.candidate_id == candidate.id)
                                 .order_by(Reoffence.recorded_on.desc(), Reoffence.id.desc())))
+
+
+def add_visit(*, session: Session, actor: Account, candidate_id: int, data: dict) -> Visit:
+    """Record a visit. One that names a placement (referral_id) and what it found (employment_state) moves
+    the referral too, in the same transaction: working confirms the stays whose days have passed, left ends
+    the placement with the reason `end_code` (apply_employment_state). The visit's note
+    is the office's alone: it is never copied to the referral, which the base reads."""
+    candidate = editable_candidate(session, actor, candidate_id)
+    if data["visited_on"] > today():
+        raise Invalid(_l("A visit cannot be dated in the future."), field="visited_on")
+    data = dict(data)
+    end_code = data.pop("end_code", None)  # the referral's, not the visit's
+    if end_code is not None and data.get("employment_state") != EmploymentState.LEFT:
+        raise Invalid(_l("Say why only when the person has left."), field="end_code")
+    if data.get("referral_id") is not None or data.get("employment_state") is not None:
+        data["referral_id"] = apply_employment_state(
+            session, actor, candidate, referral_id=data.get("referral_id"),
+            state=data.get("employment_state"), on_date=data["visited_on"], end_code=end_code)
+    visit = Visit(candidate_id=candidate.id, recorded_by_id=actor.id, **data)
+    session.add(visit)
+    audit(session, actor=actor, action="visit", object_type="candidate", object_id=candidate.id,
+          fields={"visits"} | ({"employment_state"} if data.get("employment_state") is not None else set()))
+    uow.flush(session)
+    return visit

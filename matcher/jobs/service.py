@@ -34,7 +34,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, has_app_context
+from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
@@ -194,6 +194,10 @@ STEP_MESSAGES = {
 }
 
 
+# What the queue runs, named (the worker module builds an app when the queue worker has none).
+QUEUED_FUNCTION = "matcher.jobs.worker.run_queued"
+
+
 # ---- submitting -------------------------------------------------------------------------------------
 
 def queue_configured() -> bool:
@@ -221,7 +225,7 @@ def submit(session: Session, actor: Account | None, kind: str, params: dict | No
         try:
             connection = _redis()
             payload_key = _stash_payload(connection, rq_id, payload) if payload is not None else None
-            _queue(connection).enqueue_call(run_queued, args=(job_id, payload_key), job_id=rq_id,
+            _queue(connection).enqueue_call(QUEUED_FUNCTION, args=(job_id, payload_key), job_id=rq_id,
                                             timeout=int(current_app.config.get("JOB_TIMEOUT") or 3600),
                                             result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
                                             description=f"xintu {kind} job {job_id}")
@@ -320,26 +324,6 @@ def _drop_payload(rq_id: str) -> None:
         _redis().delete(PAYLOAD_KEY.format(rq_id=rq_id))
     except RedisError as exc:
         log.warning("jobs: could not delete the file of queue job %s (%s)", rq_id, type(exc).__name__)
-
-
-def run_queued(job_id: int, payload_key: str | None = None) -> None:
-    """The function an RQ worker runs: the job, in an app context of its own, with the file it was given (taken
-    out of Redis first)."""
-    if has_app_context():
-        app = current_app._get_current_object()  # noqa: SLF001
-    else:  # a worker started without `flask jobs worker` (e.g. plain `rq worker`)
-        from matcher import create_app
-
-        app = create_app()
-    with app.app_context():
-        try:
-            payload = _take_payload(payload_key) if payload_key is not None else None
-            if payload_key is not None and payload is None:
-                _finish(job_id, JobStatus.FAILED, error=PAYLOAD_GONE)
-                return
-            execute(job_id, payload)
-        finally:
-            db.session.remove()
 
 
 # ---- running ---------------------------------------------------------------------------------------

@@ -25,10 +25,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Flask, g, request
+from flask import Flask, g, request
 from flask_login import user_logged_in
 
-from matcher.security import OPS_PATHS  # noqa: F401 - one list, kept by matcher.security
+from matcher.auth.sessions import OPS_PATHS  # noqa: F401 - one list, kept by matcher.auth.sessions
+from matcher.ops.base import bp
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A caller's id is kept only when it is a UUID (hex, with or without its dashes): any freer shape could carry
@@ -36,7 +37,6 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_OK = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 UNMATCHED = "<unmatched>"  # no URL rule: a 404 (the raw path is never logged nor used as a label)
 
-bp = Blueprint("ops", __name__)
 
 
 def init_ops(app: Flask) -> None:
@@ -55,10 +55,6 @@ def init_ops(app: Flask) -> None:
     app.teardown_request_funcs.setdefault(None, []).append(_teardown)
     # A page login (login_user) sets the account without a loader.
     user_logged_in.connect(_note_login, app)
-
-
-def request_id() -> str | None:
-    return g.get("request_id")
 
 
 def _start() -> None:

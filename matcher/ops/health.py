@@ -14,7 +14,7 @@ import threading
 from flask import current_app, jsonify
 from sqlalchemy import text
 
-from matcher.ops import bp
+from matcher.ops.base import bp
 
 log = logging.getLogger(__name__)
 OK, FAILING, NOT_CHECKED, NOT_CONFIGURED = "ok", "failing", "not checked", "not configured"
@@ -79,7 +79,7 @@ def migration_heads() -> frozenset[str]:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from matcher import MIGRATIONS_DIR
+    from matcher.config import MIGRATIONS_DIR
 
     with _heads_lock:
         if MIGRATIONS_DIR not in _heads:

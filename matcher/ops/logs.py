@@ -47,7 +47,7 @@ class RequestIdFilter(logging.Filter):
         if getattr(record, "request_id", None) is None:
             record.request_id = None
             if has_request_context():
-                from matcher.ops import request_id
+                from matcher.ops.base import request_id
 
                 record.request_id = request_id()
         return True

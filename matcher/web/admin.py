@@ -32,7 +32,7 @@ from matcher.matching.service import activate_model, evaluate, list_models
 from matcher.offices.service import list_offices
 from matcher.referrals import lifecycle
 from matcher.reports.service import bureau_districts, bureau_figures, default_period
-from matcher.web import actor, bp, page
+from matcher.web.base import actor, bp, page
 from matcher.web.forms import error_status, form_errors, parse_date, place_input, put, text
 
 ADMIN = Role.ADMINISTRATOR

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from matcher.audit import service as audit
 from matcher.auth.models import Role
 from matcher.extensions import db
-from matcher.web import actor, bp, page
+from matcher.web.base import actor, bp, page
 from matcher.web.forms import int_in, parse_date, text
 
 PAGE_SIZE = 50

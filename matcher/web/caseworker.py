@@ -43,6 +43,8 @@ from matcher.candidates.schemas import (
 from matcher.clock import today
 from matcher.errors import DomainError, NotFound, translate
 from matcher.extensions import db
+from matcher.followup import service as followup_service
+from matcher.followup.schemas import ReoffenceCreateSchema
 from matcher.matching import service as matching
 from matcher.places.service import get_place
 from matcher.reference.service import list_courses, list_skills
@@ -52,7 +54,7 @@ from matcher.referrals.lifecycle import ENDED
 from matcher.referrals.models import Referral
 from matcher.referrals.schemas import TransitionSchema
 from matcher.slots.service import get_slot, list_slots
-from matcher.web import actor, bp, page
+from matcher.web.base import actor, bp, page
 from matcher.web.followup import file_extras as followup_extras
 from matcher.web.forms import int_in, is_htmx, lang_code, leaves
 from matcher.web.labels import label
@@ -448,7 +450,15 @@ def caseworker_visit(candidate_id: int):
     return _record(candidate_id, "visit", VisitCreateSchema(),
                    lambda form: _present(form, "visited_on", "kind", "note", "referral_id", "employment_state",
                                          "end_code"),
-                   candidates.add_visit, _("The visit is recorded."))
+                   followup_service.add_visit, _("The visit is recorded."))
+
+
+@bp.route("/caseworker/candidates/<id:candidate_id>/reoffences", methods=["POST"])
+@page(CW)
+def caseworker_reoffence(candidate_id: int):
+    return _record(candidate_id, "reoffence", ReoffenceCreateSchema(),
+                   lambda form: _present(form, "recorded_on", "note"), followup_service.record_reoffence,
+                   _("The re-offence is recorded."))
 
 
 @bp.route("/caseworker/candidates/<id:candidate_id>/risk-assessments", methods=["POST"])

@@ -28,7 +28,7 @@ from matcher.referrals.service import allowed_moves, get_referral, list_referral
 from matcher.slots.models import SlotStatus
 from matcher.slots.schemas import SlotCreateSchema, SlotStatusSchema, SlotUpdateSchema
 from matcher.slots.service import create_slot, get_slot, list_slots, set_slot_status, update_slot
-from matcher.web import actor, bp, page
+from matcher.web.base import actor, bp, page
 from matcher.web.forms import error_status, form_errors, lang_code, place_input, put, text
 
 EMPLOYER = Role.EMPLOYER

@@ -17,7 +17,7 @@ from matcher.exports.models import ExportRequest, ExportRequestStatus
 from matcher.extensions import db
 from matcher.transfer.kinds import EXPORTERS
 from matcher.transfer.service import export_file
-from matcher.web import actor, bp, page
+from matcher.web.base import actor, bp, page
 from matcher.web.forms import error_status, form_errors, int_in, text
 
 ADMIN, CW, ORG = Role.ADMINISTRATOR, Role.CASEWORKER, Role.ORGANISER

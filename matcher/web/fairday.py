@@ -25,7 +25,7 @@ from matcher.errors import DomainError, Invalid, NotFound, translate
 from matcher.extensions import db
 from matcher.fairs import service as fairs
 from matcher.fairs.models import Fair, FairStatus, InvitationStatus
-from matcher.web import actor, bp, page
+from matcher.web.base import actor, bp, page
 from matcher.web.employer import _names
 from matcher.web.forms import form_errors, int_in, is_htmx
 

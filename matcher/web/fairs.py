@@ -33,7 +33,7 @@ from matcher.policy import disclosures_in_force
 from matcher.reference.service import list_courses
 from matcher.reports.service import organiser_overview
 from matcher.slots.service import list_slots
-from matcher.web import actor, bp, page
+from matcher.web.base import actor, bp, page
 from matcher.web.forms import error_status, form_errors, int_in, lang_code, text
 
 RUNNING = (Role.ORGANISER, Role.ADMINISTRATOR)

@@ -23,11 +23,11 @@ from matcher.errors import DomainError, NotFound
 from matcher.extensions import db
 from matcher.followup import service as followup
 from matcher.followup.models import FollowUpTask, TaskStatus
-from matcher.followup.schemas import ReoffenceCreateSchema, TaskCompleteSchema
+from matcher.followup.schemas import TaskCompleteSchema
 from matcher.reference.service import list_courses, list_skills
 from matcher.referrals.lifecycle import END_REASONS, ReferralStatus
 from matcher.reports.service import bureau_districts
-from matcher.web import actor, bp, page
+from matcher.web.base import actor, bp, page
 from matcher.web.forms import error_status, form_errors, int_in, lang_code, put, text
 from matcher.web.labels import label
 
@@ -164,17 +164,7 @@ def admin_follow_up():
         422 if errors else 200
 
 
-# ---- re-offending, on the candidate file ---------------------------------------------------------
-
-@bp.route("/caseworker/candidates/<id:candidate_id>/reoffences", methods=["POST"])
-@page(CW)
-def caseworker_reoffence(candidate_id: int):
-    from matcher.web.caseworker import _present, _record
-
-    return _record(candidate_id, "reoffence", ReoffenceCreateSchema(),
-                   lambda form: _present(form, "recorded_on", "note"), followup.record_reoffence,
-                   _("The re-offence is recorded."))
-
+# ---- on the candidate file -----------------------------------------------------------------------
 
 def file_extras(candidate_id: int) -> dict:
     """What the candidate file shows of follow-up: re-offences, the running placements a visit can look at,

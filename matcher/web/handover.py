@@ -16,7 +16,7 @@ from matcher.errors import DomainError, Invalid, translate
 from matcher.extensions import db
 from matcher.transfer.columns import RELEASE_LIST_COLUMNS
 from matcher.transfer.service import ROW_KEY, import_file
-from matcher.web import actor, bp, page
+from matcher.web.base import actor, bp, page
 from matcher.web.forms import error_status, leaves
 
 ADMIN = Role.ADMINISTRATOR

@@ -11,7 +11,7 @@ from matcher.auth.models import Role
 from matcher.errors import DomainError, Invalid, translate
 from matcher.extensions import db
 from matcher.jobs import service
-from matcher.web import actor, bp, page
+from matcher.web.base import actor, bp, page
 from matcher.web.forms import error_status, form_errors, text
 
 KIND_LABELS = {

@@ -11,7 +11,7 @@ from matcher import uow
 from matcher.auth.models import Role
 from matcher.extensions import db
 from matcher.notify.service import list_notifications, mark_all_read, mark_read, render, unread_count
-from matcher.web import actor, bp, page
+from matcher.web.base import actor, bp, page
 from matcher.web.forms import int_in
 
 PAGE_SIZE = 50

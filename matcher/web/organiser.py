@@ -8,7 +8,7 @@ from matcher.auth.models import Role
 from matcher.extensions import db
 from matcher.reference.service import list_courses
 from matcher.reports.service import organiser_overview
-from matcher.web import actor, bp, page
+from matcher.web.base import actor, bp, page
 from matcher.web.forms import lang_code
 
 

@@ -17,7 +17,7 @@ from matcher.errors import DomainError, NotFound
 from matcher.extensions import db
 from matcher.matching.service import active_model, new_outcomes_since, outcomes_learned_from, retrain
 from matcher.reports.service import bureau_districts
-from matcher.web import actor, bp, page
+from matcher.web.base import actor, bp, page
 from matcher.web.forms import form_errors, put, text
 from matcher.web.labels import N_
 

@@ -16,7 +16,7 @@ from matcher.extensions import db
 from matcher.reports.definitions import BY_KEY, RATE, RULES
 from matcher.reports.export import XLSX_MIMETYPE, report_workbook, workbook_name
 from matcher.reports.service import bureau_districts, bureau_offices, figure_definitions, report
-from matcher.web import actor, bp, page
+from matcher.web.base import actor, bp, page
 from matcher.web.forms import form_errors, int_in, lang_code, parse_date
 
 ADMIN = Role.ADMINISTRATOR

@@ -11,9 +11,9 @@ from flask_login import current_user, login_user, logout_user
 
 from matcher import uow
 from matcher.auth.lockout import LoginRefused, log_in
+from matcher.auth.sessions import end_session, start_session
 from matcher.extensions import db
-from matcher.security import end_session, start_session
-from matcher.web import bp, page
+from matcher.web.base import bp, page
 
 HOMES = {"caseworker": "web.caseworker_home", "employer": "web.employer_home",
          "administrator": "web.admin_home", "organiser": "web.organiser_home"}

@@ -59,8 +59,7 @@ SETTINGS = settings(max_examples=30, stateful_step_count=25, deadline=None, data
 
 
 def test_no_sequence_of_referral_events_breaks_the_lifecycle(session, world, kit):
-    from matcher.candidates.service import add_visit
-    from matcher.followup.service import complete_task
+    from matcher.followup.service import add_visit, complete_task
     from matcher.referrals.service import create_referral, transition
 
     accounts = world.accounts

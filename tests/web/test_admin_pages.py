@@ -231,7 +231,8 @@ def _independent_counts(session, date_from, date_to, district_prefix=""):
 def busy_world(world, session, kit):
     """More to count: key subjects, an old release, visits, agreements, referrals that started or ended."""
     from matcher.bases.service import add_agreement
-    from matcher.candidates.service import add_visit, update_candidate
+    from matcher.candidates.service import update_candidate
+    from matcher.followup.service import add_visit
     from matcher.referrals.service import create_referral, transition
 
     cw_a, cw_b, admin = world.accounts["cw_a"], world.accounts["cw_b"], world.accounts["admin"]
