@@ -24,12 +24,19 @@ import skops.io as sio
 from matcher.engine.features import FEATURE_NAMES, MONOTONE
 from matcher.engine.model import LABEL_DEFINITION, TrainedScorer
 
-CARD_FORMAT = 1
-# What skops.io.get_untrusted_types reports for a saved StayModel or RulePrior (checked again on save).
+# 2: StayModel holds QuantisedBoosting trees and a CalibratedClassifierCV (format 1 held compiled tables built
+# from the booster's internals, and a hand-built calibrator); a format-1 artefact is refused, so retrain it.
+CARD_FORMAT = 2
+# What skops.io.get_untrusted_types reports for a saved StayModel or RulePrior (checked again on save): our
+# estimators, and the scikit-learn classes inside them that skops does not trust by default (the tree
+# predictors, CalibratedClassifierCV's classifier-and-calibrator pair, and the calibration's folds).
 TRUSTED_TYPES = (
+    "matcher.engine.model.QuantisedBoosting",
     "matcher.engine.model.RulePrior",
     "matcher.engine.model.StayModel",
+    "sklearn.calibration._CalibratedClassifier",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.model_selection._split.StratifiedKFold",
 )
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 

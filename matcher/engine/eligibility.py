@@ -1,4 +1,4 @@
-"""Hard eligibility rules: which (candidate, slot) pairs may be scored at all, each with a readable reason.
+"""Hard eligibility rules: which (candidate, slot) pairs may be scored at all, each with a reason code.
 
 The rules (checked in this order; `why_not` lists every one a pair breaks):
 
@@ -16,7 +16,8 @@ The rules (checked in this order; `why_not` lists every one a pair breaks):
 - course_prerequisite: `prerequisites` maps a course code to the skill codes a trainee must already hold
   (at any level, or certified); a candidate missing one of them is not eligible for that course's slots.
 
-The employer learns only "eligible"; the reasons are for caseworkers and administrators.
+The employer learns only "eligible"; the reasons are for caseworkers and administrators, in words the
+application gives each code (`matcher.matching.reasons`).
 """
 
 from __future__ import annotations
@@ -43,22 +44,6 @@ class Ineligible(StrEnum):
     OCCUPATIONAL_BAN = "occupational_ban"
     COURSE_PREREQUISITE = "course_prerequisite"
 
-    def text(self, lang: str = "zh") -> str:
-        zh, en = _TEXTS[self]
-        return zh if lang.lower().startswith("zh") else en
-
-
-_TEXTS = {
-    Ineligible.SLOT_NOT_OPEN: ("该岗位未开放", "The slot is not open"),
-    Ineligible.NO_FREE_SEATS: ("该岗位已满", "No free seats"),
-    Ineligible.BASE_NOT_CERTIFIED: ("所属安置基地未认定或认定已过期",
-                                    "The base is not certified or its certification has lapsed"),
-    Ineligible.CANDIDATE_INACTIVE: ("帮教对象当前不在求职状态", "The candidate is not currently seeking work"),
-    Ineligible.NOT_AVAILABLE_BY_START: ("开始日期前无法到岗", "Not available by the start date"),
-    Ineligible.BELOW_MINIMUM_AGE: ("未达到该岗位的最低年龄要求", "Below the minimum age for this work"),
-    Ineligible.OCCUPATIONAL_BAN: ("受从业禁止限制", "An occupational ban applies"),
-    Ineligible.COURSE_PREREQUISITE: ("未满足课程的先修技能要求", "Course prerequisites not met"),
-}
 
 # Rules about the person and the law, which hold whatever the slot's current status (used for history:
 # propensity sampling and replay, where the slots have long closed).

@@ -15,7 +15,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from matcher.engine.eligibility import PERSON_RULES, Ineligible, eligible_mask
 from matcher.engine.features import PairFeaturizer, haversine_km
-from matcher.engine.model import RulePrior, TrainedScorer, score, train_scorer
+from matcher.engine.model import TrainedScorer, rule_prior, score, train_scorer
 from matcher.engine.types import CandidateTable, History, SlotTable
 
 CALIBRATION_BINS = 10
@@ -212,7 +212,7 @@ def replay(candidates: CandidateTable, slots: SlotTable, history: History, split
                           featurizer=featurizer)
     evaluator = train_scorer(candidates, slots, history, horizon_days=horizon_days, random_state=random_state,
                              featurizer=featurizer)
-    prior = TrainedScorer(kind="prior", estimator=RulePrior().fit(np.zeros((0, len(scorer.feature_names)))),
+    prior = TrainedScorer(kind="prior", estimator=rule_prior(),
                           feature_names=scorer.feature_names, metrics={}, training_data_hash="",
                           horizon_days=horizon_days, propensity="", created_at="")
     y = np.asarray(test.stayed, bool)

@@ -1,116 +1,100 @@
-"""Reasons for a score: the few features that moved it most, as data and as Chinese and English text.
+"""Reasons for a score: the few features that moved it most, as codes with the numbers that go with them.
 
 A feature's effect is the change in predicted probability when that feature alone is replaced by a
 neutral reference value: the training mean stored on the scorer (`TrainedScorer.baseline`; for the rule
 prior the documented `model.PRIOR_BASELINE`). Positive effects raised the score, negative ones lowered it.
+
+The engine speaks no language: each `Reason` carries a `code` saying which fact it states (e.g.
+`skill_match_partial`) and `params`, the numbers and codes the words need (e.g. matched 1 of 4, 1 more
+below the level). The application turns them into words in the reader's language
+(`matcher.matching.reasons`); names from tables (a course's) are looked up there, by the code given here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from matcher.engine.features import FEATURE_NAMES, PairFeaturizer
 
-_ORDINAL_ZH = {1: "首选", 2: "第二意向", 3: "第三意向"}
-_ORDINAL_EN = {1: "First-choice", 2: "Second-choice", 3: "Third-choice"}
-_EDUCATION = {
-    "none": ("未受教育", "no schooling"), "primary": ("小学", "primary school"),
-    "junior_secondary": ("初中", "junior secondary"), "senior_secondary": ("高中", "senior secondary"),
-    "vocational": ("中专/技校", "vocational school"), "college": ("大专", "college"),
-    "bachelor_or_above": ("本科及以上", "bachelor's or above"),
+# Every code `reason_code` can give, by feature (the application has words for each).
+REASON_CODES: dict[str, tuple[str, ...]] = {
+    "skill_match": ("no_skills_required", "skill_match", "skill_match_partial", "skill_match_related"),
+    "text_match": ("text_match",),
+    "certified_skill": ("certified_skill", "no_certified_skill"),
+    "course_rank": ("course_first_choice", "course_second_choice", "course_third_choice", "course_not_wished"),
+    "distance_km": ("distance_unknown", "distance"),
+    "over_travel_km": ("distance_unknown", "over_travel", "within_travel"),
+    "housing_gap": ("housing_needed_not_provided", "housing_needed_provided", "no_housing_needed"),
+    "pay": ("training_no_pay", "pay_unknown", "pay"),
+    "education": ("education",),
+    "certificate_subsidy": ("certificate_awarded", "no_certificate"),
+    "base_stay_rate": ("base_no_record", "base_stay_rate"),
+    "is_training": ("training_slot", "job_slot"),
 }
+_WISH = {1: "course_first_choice", 2: "course_second_choice", 3: "course_third_choice"}
 
 
 @dataclass(frozen=True)
 class Reason:
-    code: str  # the feature name
+    code: str  # which fact the reason states (see REASON_CODES)
+    feature: str  # the feature it is about (a name in FEATURE_NAMES)
     value: float  # the feature's value for this pair
     effect: float  # signed change in probability against the neutral reference
-    text_zh: str
-    text_en: str
+    params: Mapping[str, Any] = field(default_factory=dict)  # the numbers and codes the words need
 
 
-def _km(value: float) -> str:
-    return f"{value:.1f}"
-
-
-def _course(code: str | None, course_names: Mapping[str, tuple[str, str]] | None) -> tuple[str, str]:
-    if not code:
-        return "未指定", "unspecified"
-    zh, en = (course_names or {}).get(code, (code, code))
-    return zh, en
-
-
-def reason_text(code: str, facts: dict, course_names: Mapping[str, tuple[str, str]] | None = None) -> tuple[str, str]:
-    """(zh, en) text of one feature for one pair, from `PairFeaturizer.describe` facts."""
-    if code == "skill_match":
+def reason_code(feature: str, facts: dict) -> tuple[str, dict[str, Any]]:
+    """(code, params) of what one feature says about one pair, from `PairFeaturizer.describe` facts."""
+    if feature == "skill_match":
         total, matched = facts["skills_required"], facts["skills_matched"]
         if total == 0:
-            return "无技能要求", "No skills required"
-        zh, en = f"技能匹配 {matched}/{total}", f"Skills matched {matched}/{total}"
+            return "no_skills_required", {}
         if facts["skills_partial"]:
-            zh += f"（另有 {facts['skills_partial']} 项等级不足）"
-            en += f" ({facts['skills_partial']} more below the level)"
-        elif facts["skills_related"]:
-            zh += f"（另有 {facts['skills_related']} 项相关技能）"
-            en += f" ({facts['skills_related']} more related)"
-        return zh, en
-    if code == "text_match":
-        share = round(100 * facts["text_similarity"])
-        return f"自述技能与岗位描述相似度 {share}%", f"Own skills text {share}% similar to the slot"
-    if code == "certified_skill":
-        if facts["certified_required"]:
-            return "持有所需技能证书", "Holds a certificate for a required skill"
-        return "无所需技能证书", "No certificate for the required skills"
-    if code == "course_rank":
-        zh, en = _course(facts["course"], course_names)
+            return "skill_match_partial", {"matched": matched, "total": total, "partial": facts["skills_partial"]}
+        if facts["skills_related"]:
+            return "skill_match_related", {"matched": matched, "total": total, "related": facts["skills_related"]}
+        return "skill_match", {"matched": matched, "total": total}
+    if feature == "text_match":
+        return "text_match", {"percent": round(100 * facts["text_similarity"])}
+    if feature == "certified_skill":
+        return ("certified_skill" if facts["certified_required"] else "no_certified_skill"), {}
+    if feature == "course_rank":
         rank = facts["course_rank"]
-        if rank:
-            return f"{_ORDINAL_ZH[rank]}课程：{zh}", f"{_ORDINAL_EN[rank]} course: {en}"
-        return f"非意向课程：{zh}", f"Not a wished course: {en}"
-    if code == "distance_km":
+        return _WISH.get(rank, "course_not_wished"), {"course": facts["course"], "rank": rank}
+    if feature == "distance_km":
         if facts["distance_km"] is None:
-            return "距离未知", "Distance unknown"
-        return f"距住处 {_km(facts['distance_km'])} 公里", f"{_km(facts['distance_km'])} km from home"
-    if code == "over_travel_km":
+            return "distance_unknown", {}
+        return "distance", {"km": facts["distance_km"]}
+    if feature == "over_travel_km":
         if facts["over_travel_km"] is None:
-            return "距离未知", "Distance unknown"
+            return "distance_unknown", {}
         if facts["over_travel_km"] > 0:
-            return (f"超出可接受通勤距离 {_km(facts['over_travel_km'])} 公里",
-                    f"{_km(facts['over_travel_km'])} km beyond the travel limit")
-        limit = f"{facts['max_travel_km']:g}"
-        return f"在可接受通勤距离内（{limit} 公里）", f"Within the travel limit ({limit} km)"
-    if code == "housing_gap":
+            return "over_travel", {"km": facts["over_travel_km"]}
+        return "within_travel", {"limit_km": facts["max_travel_km"]}
+    if feature == "housing_gap":
         if facts["needs_housing"] and not facts["housing_provided"]:
-            return "需要住宿但岗位不提供", "Needs housing, none provided"
-        if facts["needs_housing"]:
-            return "需要住宿，岗位提供住宿", "Needs housing, housing provided"
-        return "无需住宿", "No housing needed"
-    if code == "pay":
+            return "housing_needed_not_provided", {}
+        return ("housing_needed_provided" if facts["needs_housing"] else "no_housing_needed"), {}
+    if feature == "pay":
         if facts["pay_mid"] is None:
-            return ("培训岗位，无薪资" if facts["is_training"] else "薪资未知",
-                    "Training slot, no pay" if facts["is_training"] else "Pay unknown")
-        pay = f"{facts['pay_mid']:,.0f}"
-        return f"月薪约 {pay} 元", f"Pay about {pay} CNY a month"
-    if code == "education":
-        zh, en = _EDUCATION.get(facts["education_level"], (facts["education_level"],) * 2)
-        return f"学历：{zh}", f"Education: {en}"
-    if code == "certificate_subsidy":
-        if facts["certificate_awarded"]:
-            return "结业可获证书（可申请培训补贴）", "Awards a certificate (training subsidy)"
-        return "不颁发证书", "No certificate awarded"
-    if code == "base_stay_rate":
+            return ("training_no_pay" if facts["is_training"] else "pay_unknown"), {}
+        return "pay", {"cny": facts["pay_mid"]}
+    if feature == "education":
+        return "education", {"level": facts["education_level"]}
+    if feature == "certificate_subsidy":
+        return ("certificate_awarded" if facts["certificate_awarded"] else "no_certificate"), {}
+    if feature == "base_stay_rate":
         if facts["base_placements"] == 0:
-            return "基地尚无安置记录", "The base has no placement record yet"
-        share = round(100 * facts["base_stayed"] / facts["base_placements"])
-        return (f"基地以往留任率 {share}%（{facts['base_stayed']}/{facts['base_placements']}）",
-                f"Base's past stay rate {share}% ({facts['base_stayed']}/{facts['base_placements']})")
-    if code == "is_training":
-        return ("培训岗位", "Training slot") if facts["is_training"] else ("就业岗位", "Job slot")
-    return code, code
+            return "base_no_record", {}
+        return "base_stay_rate", {"percent": round(100 * facts["base_stayed"] / facts["base_placements"]),
+                                  "stayed": facts["base_stayed"], "placements": facts["base_placements"]}
+    if feature == "is_training":
+        return ("training_slot" if facts["is_training"] else "job_slot"), {}
+    return feature, {}
 
 
 def _baseline(scorer) -> np.ndarray:
@@ -134,7 +118,7 @@ def effects(scorer, X: np.ndarray) -> np.ndarray:
 
 
 def explain_pairs(scorer, featurizer: PairFeaturizer, candidate_index: np.ndarray, slot_index: np.ndarray,
-                  top: int = 3, course_names: Mapping[str, tuple[str, str]] | None = None) -> list[list[Reason]]:
+                  top: int = 3) -> list[list[Reason]]:
     """For each pair, the `top` reasons with the largest |effect|, largest first (ties: feature order)."""
     ci = np.asarray(candidate_index, np.int64).ravel()
     si = np.asarray(slot_index, np.int64).ravel()
@@ -149,16 +133,10 @@ def explain_pairs(scorer, featurizer: PairFeaturizer, candidate_index: np.ndarra
         facts = featurizer.describe(int(ci[row]), int(si[row])) if order else {}
         reasons = []
         for j in order:
-            zh, en = reason_text(FEATURE_NAMES[j], facts, course_names)
+            code, params = reason_code(FEATURE_NAMES[j], facts)
             value = float(X[row, j])
-            reasons.append(Reason(code=FEATURE_NAMES[j], value=value if np.isfinite(value) else float("nan"),
-                                  effect=float(moved[row, j]), text_zh=zh, text_en=en))
+            reasons.append(Reason(code=code, feature=FEATURE_NAMES[j],
+                                  value=value if np.isfinite(value) else float("nan"),
+                                  effect=float(moved[row, j]), params=params))
         out.append(reasons)
     return out
-
-
-def sentence(reasons: list[Reason], lang: str = "zh") -> str:
-    """The reasons as one line: "技能匹配 3/4；距住处 6.2 公里；首选课程：烹饪" (en: joined by "; ")."""
-    if lang.lower().startswith("zh"):
-        return "；".join(r.text_zh for r in reasons)
-    return "; ".join(r.text_en for r in reasons)

@@ -1,15 +1,23 @@
 """Scoring: the probability that a placement starts and stays the horizon (90 days by default).
 
 Two estimators, both following scikit-learn's rules (parameters in `__init__`, `fit` returns self,
-learned attributes end in `_`, fixed `random_state`):
+learned attributes end in `_`, fixed `random_state`) and both passing its `parametrize_with_checks`
+(tests/engine/test_estimator_checks.py):
 
 - `RulePrior`: a transparent hand-weighted logistic score that serves before there is enough history.
 - `StayModel`: gradient-boosted trees (HistGradientBoostingClassifier) with monotone constraints from
   `features.MONOTONE` and, by default, no feature interactions, i.e. a generalised additive model: the
-  score's logit is a sum of one monotone step function per feature. That keeps it explainable and lets
-  `fit` compile the trees into per-feature lookup tables, so scoring 10,000 pairs takes about a
-  millisecond. Probabilities are then calibrated (isotonic regression on out-of-fold predictions), which
-  is increasing and so keeps every monotone constraint.
+  score's logit is a sum of one monotone step function per feature. Every feature is first cut onto a
+  grid of at most 255 cells (`QuantisedBoosting`), so the trees only ever see cell numbers; evaluating
+  the fitted trees once per cell through their public `decision_function` gives per-feature lookup
+  tables that are exact, and scoring 10,000 pairs takes a few milliseconds. Probabilities are then
+  calibrated by scikit-learn's `CalibratedClassifierCV` (isotonic regression by default, fitted on
+  out-of-fold predictions; `ensemble=False`, so the served trees are refitted on all the data), which is
+  increasing and so keeps every monotone constraint.
+
+Feature names come from the input, as scikit-learn's conventions say: a DataFrame's columns, or for a
+plain array of `len(FEATURE_NAMES)` columns the domain's order `FEATURE_NAMES` (how the engine passes
+them). Names decide the monotone constraints and the prior's weights; unknown names get neither.
 
 Selection bias: history only holds referrals that caseworkers chose to make (mostly a wished course,
 mostly nearby). `propensity_weights` models that logging policy and `train_scorer` passes inverse
@@ -21,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import numbers
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,14 +37,15 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits  # scikit-learn's own dependency for OpenMP thread control
 
 from matcher import clock
@@ -73,67 +83,250 @@ PROPENSITY_METHOD = ("inverse-propensity weights, clipped to [{lo}, {hi}] and no
                      "by 1 / clip(p(referred)) as sample_weight when training")
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return expit(z)  # 1 / (1 + e^-z) without overflowing for very negative z
+def _feature_names(estimator) -> tuple[str, ...] | None:
+    """The names of the fitted input's columns: a DataFrame's, or FEATURE_NAMES for a plain array of that
+    width (the engine's own matrices); None when they are not known."""
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None:
+        return tuple(str(name) for name in names)
+    if estimator.n_features_in_ == len(FEATURE_NAMES):
+        return FEATURE_NAMES
+    return None
 
 
-def _as_x(X, n_features: int | None = None) -> np.ndarray:
-    X = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan", ensure_min_samples=0)
-    if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(f"X has {X.shape[1]} features, the model expects {n_features}")
-    return X
+def _binary_classes(estimator, y) -> tuple[np.ndarray, np.ndarray]:
+    """(classes, y as 0/1) for a binary target; a clear error for anything else."""
+    check_classification_targets(y)
+    kind = type_of_target(y, input_name="y", raise_unknown=True)
+    if kind != "binary":
+        raise ValueError(f"Only binary classification is supported. The type of the target is {kind}.")
+    classes, encoded = np.unique(y, return_inverse=True)
+    if len(classes) != 2:
+        raise ValueError(f"{type(estimator).__name__} needs two classes (stayed and not) in y; got 1 class: "
+                         f"{classes.tolist()}")
+    return classes, encoded.ravel()
+
+
+def _sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
+    if sample_weight is None:
+        return None
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    if weights.ndim == 0:
+        weights = np.full(n_samples, float(weights))
+    if weights.shape != (n_samples,):
+        raise ValueError(f"sample_weight has shape {weights.shape}, expected ({n_samples},)")
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise ValueError("sample_weight must be finite and non-negative")
+    if not weights.any():
+        raise ValueError("sample_weight must contain at least one non-zero weight")
+    return weights
 
 
 class RulePrior(ClassifierMixin, BaseEstimator):
-    """Transparent prior: logistic of PRIOR_INTERCEPT + sum(PRIOR_WEIGHTS[f] * x_f); unknown values add 0."""
+    """Transparent prior: logistic of PRIOR_INTERCEPT + sum(PRIOR_WEIGHTS[f] * x_f); unknown values add 0.
 
-    def __init__(self, feature_names: tuple[str, ...] | None = None):
-        self.feature_names = feature_names
+    `fit` learns nothing from the outcomes: it records the input's features (a feature whose name is not in
+    PRIOR_WEIGHTS, or any feature of an input whose names are unknown, weighs 0) and, if `y` is given, its
+    two class labels (otherwise False and True).
+    """
 
     def fit(self, X, y=None, sample_weight=None):
-        names = tuple(self.feature_names or FEATURE_NAMES)
-        X = _as_x(X, len(names))
-        self.n_features_in_ = X.shape[1]
-        self.classes_ = np.array([False, True])
-        self.feature_names_ = names
-        self.coef_ = np.array([PRIOR_WEIGHTS.get(name, 0.0) for name in names])
+        if y is None:
+            X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
+            self.classes_ = np.array([False, True])
+        else:
+            X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite="allow-nan")
+            self.classes_, _ = _binary_classes(self, y)
+        _sample_weight(sample_weight, len(X))
+        names = _feature_names(self)
+        self.coef_ = np.array([PRIOR_WEIGHTS.get(name, 0.0) for name in names] if names
+                              else np.zeros(self.n_features_in_))
         self.intercept_ = PRIOR_INTERCEPT
         return self
 
     def decision_function(self, X) -> np.ndarray:
         check_is_fitted(self, "coef_")
-        X = _as_x(X, self.n_features_in_)
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False)
         return self.intercept_ + np.nan_to_num(X, nan=0.0) @ self.coef_
 
     def predict_proba(self, X) -> np.ndarray:
-        p = _sigmoid(self.decision_function(X))
+        p = expit(self.decision_function(X))
         return np.column_stack([1 - p, p])
 
     def predict(self, X) -> np.ndarray:
-        return self.predict_proba(X)[:, 1] >= 0.5
+        check_is_fitted(self)
+        return self.classes_[(self.decision_function(X) > 0).astype(np.int64)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # an unknown value (e.g. a distance) adds nothing
+        tags.target_tags.required = False  # the prior is not fitted to outcomes
+        tags.classifier_tags.multi_class = False  # the probability of one outcome: stays or not
+        tags.classifier_tags.poor_score = True  # hand-set weights: it does not learn from the data it is given
+        return tags
+
+
+def rule_prior() -> RulePrior:
+    """The rule prior, ready to score the engine's feature matrices (FEATURE_NAMES order)."""
+    reference = np.array([[PRIOR_BASELINE[name] for name in FEATURE_NAMES]])
+    return RulePrior().fit(reference)
 
 
 # ---- the learned model -----------------------------------------------------------------------------
 
+MAX_CELLS = 255  # HistGradientBoosting's own maximum number of bins per feature
+# Early stopping holds out a tenth of the rows; below this many rows that tenth is too small to judge by (and
+# may miss an outcome altogether), so all max_iter rounds run.
+EARLY_STOPPING_MIN_ROWS = 1000
 TIE_BREAK = 1e-6  # isotonic steps are flat; this much of the raw score keeps the trees' order inside a step
+
+
+def _cuts(column: np.ndarray, max_cells: int) -> np.ndarray:
+    """Cell boundaries for one feature: between neighbouring distinct values when there are at most
+    `max_cells` of them, else at quantiles (cell = searchsorted(cuts, x, "left"), NaN kept apart)."""
+    values = np.unique(column[~np.isnan(column)])
+    if len(values) <= max_cells:
+        return (values[:-1] + values[1:]) / 2
+    inner = np.quantile(values, np.linspace(0, 1, max_cells + 1)[1:-1], method="midpoint")
+    return np.unique(inner)
+
+
+class QuantisedBoosting(ClassifierMixin, BaseEstimator):
+    """HistGradientBoostingClassifier on features cut into cells, compiled to lookup tables when additive.
+
+    `fit` cuts each feature into at most `max_cells` cells (boundaries from the training values) and fits
+    the trees on the cell numbers, so the trees only ever see the values 0, 1, ..., k-1 (and NaN). With
+    `interactions="none"` the model's logit is intercept + sum_j f_j(cell_j): evaluating the fitted trees
+    through their public `decision_function` once per cell of each feature (the others held at cell 0)
+    gives every f_j exactly, and `decision_function` then only looks values up. With "all" it asks the
+    trees every time. `tree_decision_function` always asks the trees (the reference the tables are tested
+    against).
+    """
+
+    def __init__(self, max_iter: int = 200, learning_rate: float = 0.1, random_state: int = 0,
+                 monotonic_cst: tuple[int, ...] | None = None, interactions: str = "none",
+                 min_samples_leaf: int = 40, l2_regularization: float = 1.0, early_stopping: bool = True,
+                 max_cells: int = MAX_CELLS):
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.random_state = random_state
+        self.monotonic_cst = monotonic_cst
+        self.interactions = interactions
+        self.min_samples_leaf = min_samples_leaf
+        self.l2_regularization = l2_regularization
+        self.early_stopping = early_stopping
+        self.max_cells = max_cells
+
+    def fit(self, X, y, sample_weight=None):
+        if self.interactions not in ("none", "all"):
+            raise ValueError(f"interactions must be 'none' or 'all', not {self.interactions!r}")
+        if not 2 <= int(self.max_cells) <= MAX_CELLS:
+            raise ValueError(f"max_cells must be between 2 and {MAX_CELLS}, not {self.max_cells!r}")
+        X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite="allow-nan")
+        self.classes_, encoded = _binary_classes(self, y)
+        weights = _sample_weight(sample_weight, len(X))
+        self.cuts_ = [_cuts(X[:, j], int(self.max_cells)) for j in range(X.shape[1])]
+        self.booster_ = HistGradientBoostingClassifier(
+            max_iter=self.max_iter, learning_rate=self.learning_rate, random_state=self.random_state,
+            monotonic_cst=None if self.monotonic_cst is None else list(self.monotonic_cst),
+            min_samples_leaf=self.min_samples_leaf, l2_regularization=self.l2_regularization,
+            interaction_cst="no_interactions" if self.interactions == "none" else None,
+            early_stopping=bool(self.early_stopping) and len(X) >= EARLY_STOPPING_MIN_ROWS,
+            validation_fraction=0.1, n_iter_no_change=15,
+        ).fit(self._cells(X), encoded, sample_weight=weights)
+        self.n_iter_ = self.booster_.n_iter_
+        self.tables_ = self._compile() if self.interactions == "none" else None
+        return self
+
+    def _cells(self, X: np.ndarray) -> np.ndarray:
+        """The cell number of every value (float64, NaN where the value is NaN): what the trees see."""
+        cells = np.empty_like(X, dtype=np.float64)
+        for j, cuts in enumerate(self.cuts_):
+            cells[:, j] = np.searchsorted(cuts, X[:, j], side="left")
+        cells[np.isnan(X)] = np.nan
+        return cells
+
+    def _compile(self) -> dict[str, Any]:
+        """One table per feature: its contribution to the logit in each cell, then in the NaN slot.
+
+        Every tree splits on one feature only, so raw(x) = raw(r) + sum_j [raw(r with x_j) - raw(r)] for the
+        reference row r (every feature in cell 0); the grid holds every cell the trees can ever be given.
+        """
+        n = len(self.cuts_)
+        sizes = [len(cuts) + 2 for cuts in self.cuts_]  # k cells, then NaN
+        grid = np.zeros((1 + sum(sizes), n))  # row 0: the reference
+        start = 1
+        for j, size in enumerate(sizes):
+            grid[start:start + size - 1, j] = np.arange(size - 1)
+            grid[start + size - 1, j] = np.nan
+            start += size
+        raw = self.booster_.decision_function(grid)
+        base = float(raw[0])
+        values, start = [], 1
+        for size in sizes:
+            values.append(raw[start:start + size] - base)
+            start += size
+        return {"intercept": base, "values": values}
+
+    def _lookup(self, X: np.ndarray) -> np.ndarray:
+        raw = np.full(len(X), self.tables_["intercept"], dtype=np.float64)
+        for j, (cuts, values) in enumerate(zip(self.cuts_, self.tables_["values"], strict=True)):
+            x = X[:, j]
+            index = np.searchsorted(cuts, x, side="left")
+            index[np.isnan(x)] = len(values) - 1
+            raw += values[index]
+        return raw
+
+    def decision_function(self, X) -> np.ndarray:
+        """The logit of the probability of classes_[1]: from the tables when additive, else from the trees."""
+        check_is_fitted(self, "booster_")
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False)
+        if self.tables_ is None:
+            return self.booster_.decision_function(self._cells(X))
+        return self._lookup(X)
+
+    def tree_decision_function(self, X) -> np.ndarray:
+        """The same logit, always evaluated by the trees themselves (slower; the tables' reference)."""
+        check_is_fitted(self, "booster_")
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False)
+        return self.booster_.decision_function(self._cells(X))
+
+    def predict_proba(self, X) -> np.ndarray:
+        p = expit(self.decision_function(X))
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        return self.classes_[(self.decision_function(X) > 0).astype(np.int64)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # NaN (an unknown distance) takes the trees' missing-value branch
+        tags.classifier_tags.multi_class = False  # one outcome's probability: stays or not
+        return tags
 
 
 class StayModel(ClassifierMixin, BaseEstimator):
     """Calibrated, monotone gradient-boosted stay model.
 
     Parameters: `horizon_days` (the label's horizon, recorded only), `max_iter` and `learning_rate` (of the
-    boosting), `random_state`, `calibration` ("isotonic", "sigmoid" or "none"), `cv` (folds for the
-    out-of-fold predictions the calibrator learns from), `interactions` ("none": an additive model compiled
-    to lookup tables; "all": unconstrained trees, slower to score), `feature_names` (default FEATURE_NAMES;
-    monotone constraints follow `features.MONOTONE` by name), `n_threads` (OpenMP threads while fitting;
-    None: the library default). One thread is the default: these small single-feature trees gain nothing
-    from a second one (100,000 rows fit as fast), and OpenMP's busy-waiting makes a shared, loaded machine
-    up to fifty times slower with two.
+    boosting), `min_samples_leaf`, `random_state`, `calibration` ("isotonic", "sigmoid" or "none"), `cv`
+    (folds for the out-of-fold predictions the calibrator learns from), `interactions` ("none": an additive
+    model compiled to lookup tables; "all": unconstrained trees, slower to score), `n_threads` (OpenMP
+    threads while fitting; None: the library default). One thread is the default: these small
+    single-feature trees gain nothing from a second one (100,000 rows fit as fast), and OpenMP's
+    busy-waiting makes a shared, loaded machine up to fifty times slower with two. Monotone constraints
+    follow `features.MONOTONE` by the input's feature names (see the module's docstring).
+
+    Fitted: `booster_` (the `QuantisedBoosting` trees, fitted on all the data) and `calibrated_` (the
+    `CalibratedClassifierCV` over the same trees; None without calibration). The calibrated model refits
+    its own copy of the trees on all the data; `booster_` is that same fit (same data and random_state),
+    kept to read the raw score through public API for the tie-break inside flat isotonic steps.
     """
 
     def __init__(self, horizon_days: int = 90, max_iter: int = 200, learning_rate: float = 0.1,
                  random_state: int = 0, calibration: str = "isotonic", cv: int = 3, interactions: str = "none",
-                 feature_names: tuple[str, ...] | None = None, n_threads: int | None = 1):
+                 min_samples_leaf: int = 40, n_threads: int | None = 1):
         self.horizon_days = horizon_days
         self.max_iter = max_iter
         self.learning_rate = learning_rate
@@ -141,16 +334,8 @@ class StayModel(ClassifierMixin, BaseEstimator):
         self.calibration = calibration
         self.cv = cv
         self.interactions = interactions
-        self.feature_names = feature_names
+        self.min_samples_leaf = min_samples_leaf
         self.n_threads = n_threads
-
-    def _booster(self) -> HistGradientBoostingClassifier:
-        names = tuple(self.feature_names or FEATURE_NAMES)
-        return HistGradientBoostingClassifier(
-            max_iter=self.max_iter, learning_rate=self.learning_rate, random_state=self.random_state,
-            monotonic_cst=[MONOTONE.get(name, 0) for name in names], min_samples_leaf=40, l2_regularization=1.0,
-            interaction_cst="no_interactions" if self.interactions == "none" else None,
-            early_stopping=True, validation_fraction=0.1, n_iter_no_change=15)
 
     def fit(self, X, y, sample_weight=None):
         limit = threadpool_limits(limits=self.n_threads, user_api="openmp") if self.n_threads else nullcontext()
@@ -162,93 +347,53 @@ class StayModel(ClassifierMixin, BaseEstimator):
             raise ValueError(f"calibration must be 'isotonic', 'sigmoid' or 'none', not {self.calibration!r}")
         if self.interactions not in ("none", "all"):
             raise ValueError(f"interactions must be 'none' or 'all', not {self.interactions!r}")
-        names = tuple(self.feature_names or FEATURE_NAMES)
-        X = _as_x(X, len(names))
-        y = np.asarray(y).astype(bool).ravel()
-        if len(np.unique(y)) < 2:
-            raise ValueError("StayModel needs both outcomes (stayed and not) in the training data")
-        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-        self.n_features_in_ = X.shape[1]
-        self.feature_names_ = names
-        self.classes_ = np.array([False, True])
-        booster = self._booster()
-        self.booster_ = clone(booster).fit(X, y, sample_weight=sw)
-        self.tables_ = _compile_additive(self.booster_, X.shape[1]) if self.interactions == "none" else None
-        self.calibrator_ = None
+        X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite="allow-nan")
+        self.classes_, _ = _binary_classes(self, y)
+        weights = _sample_weight(sample_weight, len(X))
+        names = _feature_names(self)
+        trees = QuantisedBoosting(
+            max_iter=self.max_iter, learning_rate=self.learning_rate, random_state=self.random_state,
+            monotonic_cst=tuple(MONOTONE.get(name, 0) for name in names) if names else None,
+            interactions=self.interactions, min_samples_leaf=self.min_samples_leaf)
+        self.booster_ = clone(trees).fit(X, y, sample_weight=weights)
+        self.n_iter_ = self.booster_.n_iter_
+        self.calibrated_ = None
         if self.calibration != "none":
-            folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
-            oof = cross_val_predict(booster, X, y, cv=folds, method="predict_proba",
-                                    params=None if sw is None else {"sample_weight": sw})[:, 1]
-            if self.calibration == "isotonic":
-                self.calibrator_ = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-                self.calibrator_.fit(oof, y, sample_weight=sw)
-            else:
-                self.calibrator_ = LogisticRegression(C=1e6).fit(_logit(oof)[:, None], y, sample_weight=sw)
+            # An int draws shuffled stratified folds from random_state; anything else is used as scikit-learn's
+            # `cv` arguments are (a splitter or an iterable of (train, test) index arrays).
+            folds = (StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
+                     if isinstance(self.cv, numbers.Integral) else self.cv)
+            self.calibrated_ = CalibratedClassifierCV(trees, method=self.calibration, cv=folds, ensemble=False)
+            self.calibrated_.fit(X, y, sample_weight=weights)
         return self
 
     def raw_proba(self, X) -> np.ndarray:
-        """The boosted trees' own (uncalibrated) probability of staying."""
+        """The boosted trees' own (uncalibrated) probability of classes_[1] (staying)."""
         check_is_fitted(self, "booster_")
-        X = _as_x(X, self.n_features_in_)
-        if self.tables_ is None:
-            return self.booster_.predict_proba(X)[:, 1]
-        return _sigmoid(_lookup(self.tables_, X))
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False)
+        return self.booster_.predict_proba(X)[:, 1]
 
     def predict_proba(self, X) -> np.ndarray:
-        raw = self.raw_proba(X)
-        if self.calibrator_ is None:
-            p = raw
-        elif isinstance(self.calibrator_, IsotonicRegression):
-            p = np.clip(self.calibrator_.predict(raw) + TIE_BREAK * (raw - 0.5), 0.0, 1.0)
+        check_is_fitted(self, "booster_")
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False)
+        if self.calibrated_ is None:
+            p = self.booster_.predict_proba(X)[:, 1]
         else:
-            p = self.calibrator_.predict_proba(_logit(raw)[:, None])[:, 1]
+            p = self.calibrated_.predict_proba(X)[:, 1]
+            if self.calibration == "isotonic":
+                raw = self.booster_.predict_proba(X)[:, 1]
+                p = np.clip(p + TIE_BREAK * (raw - 0.5), 0.0, 1.0)
         return np.column_stack([1 - p, p])
 
     def predict(self, X) -> np.ndarray:
-        return self.predict_proba(X)[:, 1] >= 0.5
+        check_is_fitted(self, "booster_")
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
-
-
-def _compile_additive(booster: HistGradientBoostingClassifier, n_features: int) -> dict[str, Any]:
-    """Turn an additive (no-interaction) booster into one step function per feature on the logit scale.
-
-    Every tree splits on one feature only, so raw(x) = raw(r) + sum_j [raw(r with x_j) - raw(r)] for any
-    reference row r. For each feature the thresholds the trees use cut the line into intervals; the table
-    holds the contribution on each interval (index = searchsorted(thresholds, x, "left")), plus one for NaN.
-    """
-    thresholds: list[list[float]] = [[] for _ in range(n_features)]
-    for predictors in booster._predictors:
-        for predictor in predictors:
-            nodes = predictor.nodes
-            splits = nodes[nodes["is_leaf"] == 0]
-            for feature, threshold in zip(splits["feature_idx"], splits["num_threshold"], strict=True):
-                thresholds[int(feature)].append(float(threshold))
-    reference = np.zeros((1, n_features))
-    base = float(booster._raw_predict(reference).ravel()[0])
-    cuts, values = [], []
-    for j in range(n_features):
-        t = np.unique(np.asarray(thresholds[j], dtype=np.float64))
-        last = t[-1] + max(1.0, abs(t[-1])) if len(t) else 0.0
-        points = np.concatenate([t, [last, np.nan]])
-        rows = np.repeat(reference, len(points), axis=0)
-        rows[:, j] = points
-        values.append(booster._raw_predict(rows).ravel() - base)
-        cuts.append(t)
-    return {"intercept": base, "thresholds": cuts, "values": values}
-
-
-def _lookup(tables: dict[str, Any], X: np.ndarray) -> np.ndarray:
-    raw = np.full(len(X), tables["intercept"], dtype=np.float64)
-    for j, (t, v) in enumerate(zip(tables["thresholds"], tables["values"], strict=True)):
-        x = X[:, j]
-        index = np.searchsorted(t, x, side="left")
-        index[np.isnan(x)] = len(t) + 1
-        raw += v[index]
-    return raw
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # NaN (an unknown distance) takes the trees' missing-value branch
+        tags.classifier_tags.multi_class = False  # one outcome's probability: stays or not
+        return tags
 
 
 # ---- selection bias -------------------------------------------------------------------------------
@@ -369,7 +514,7 @@ def train_scorer(candidates: CandidateTable | None, slots: SlotTable | None, his
             "label": LABEL_DEFINITION.format(horizon=horizon_days)}
     enough = candidates is not None and slots is not None and len(y) >= min_history and len(np.unique(y)) == 2
     if not enough:
-        prior = RulePrior().fit(np.zeros((0, len(FEATURE_NAMES))))
+        prior = rule_prior()
         metrics = {**base, "n_train": 0, "n_test": int(len(y)),
                    "why_prior": f"{len(y)} referrals with known outcomes (fewer than {min_history})"
                    if len(y) < min_history else "history without both outcomes"}
@@ -391,7 +536,7 @@ def train_scorer(candidates: CandidateTable | None, slots: SlotTable | None, his
     if len(np.unique(y[train])) == 2 and test.any():
         held = clone(model).fit(X[train], y[train], sample_weight=weights[train])
         metrics.update(_metrics(y[test], held.predict_proba(X[test])[:, 1]))
-        prior = _metrics(y[test], RulePrior().fit(X[:0]).predict_proba(X[test])[:, 1])
+        prior = _metrics(y[test], rule_prior().predict_proba(X[test])[:, 1])
         metrics.update({"prior_roc_auc": prior["roc_auc"], "prior_brier": prior["brier"],
                         "base_rate_test": float(y[test].mean())})
         final = clone(model).fit(X, y, sample_weight=weights) if refit else held

@@ -27,12 +27,13 @@ from matcher.clock import today
 from matcher.engine import artifacts
 from matcher.engine.assignment import AssignmentProblem, greedy, priority_weights, solve
 from matcher.engine.eligibility import eligible_mask, why_not
-from matcher.engine.explain import explain_pairs, sentence
+from matcher.engine.explain import explain_pairs
 from matcher.engine.features import PairFeaturizer
 from matcher.engine.model import TrainedScorer, score, train_scorer
 from matcher.engine.ranking import rank_candidates, rank_slots
 from matcher.engine.types import History
 from matcher.errors import Conflict, Forbidden, Invalid, NotFound
+from matcher.matching import reasons as words
 from matcher.matching.adapters import candidate_rows, known_outcome_filter, slot_rows, training_world
 from matcher.matching.models import (
     AssignmentDraft,
@@ -245,6 +246,15 @@ class Recommendation:
     sentence_en: str
 
 
+def _recommendation(*, slot: Slot | None, candidate: Candidate | None, score: float, reasons: list,
+                    course_names) -> Recommendation:
+    """A recommendation with its reasons in both languages (the engine gives codes and numbers)."""
+    return Recommendation(slot=slot, candidate=candidate, score=score,
+                          reasons=[words.in_both_languages(r, course_names) for r in reasons],
+                          sentence_zh=words.sentence(reasons, course_names, "zh"),
+                          sentence_en=words.sentence(reasons, course_names, "en"))
+
+
 @dataclasses.dataclass
 class RecommendationPage:
     items: list[Recommendation]
@@ -268,12 +278,13 @@ def recommend_slots(*, session: Session, actor: Account, candidate_id: int, offs
     ranked = rank_slots(scorer, featurizer, cands.table, slots.table, 0, today().toordinal(),
                         offset=offset, limit=limit)
     slot_index = np.asarray(ranked.index, dtype=np.int64)
-    reasons = explain_pairs(scorer, featurizer, np.zeros(len(slot_index), dtype=np.int64), slot_index,
-                            course_names=_course_names(session)) if len(slot_index) else []
+    reasons = explain_pairs(scorer, featurizer, np.zeros(len(slot_index), dtype=np.int64),
+                            slot_index) if len(slot_index) else []
     by_id = {s.id: s for s in session.scalars(select(Slot).where(
         Slot.id.in_([int(slots.table.ids[i]) for i in slot_index])))}
-    items = [Recommendation(slot=by_id[int(slots.table.ids[i])], candidate=None, score=float(p), reasons=r,
-                            sentence_zh=sentence(r, "zh"), sentence_en=sentence(r, "en"))
+    course_names = _course_names(session) if len(slot_index) else {}
+    items = [_recommendation(slot=by_id[int(slots.table.ids[i])], candidate=None, score=float(p), reasons=r,
+                             course_names=course_names)
              for i, p, r in zip(slot_index, ranked.score, reasons, strict=True)]
     return RecommendationPage(items=items, total=int(ranked.total), model_version=version, model_kind=scorer.kind,
                               candidate=candidate)
@@ -315,12 +326,13 @@ def recommend_candidates(*, session: Session, actor: Account, slot_id: int, offs
     ranked = rank_candidates(scorer, featurizer, cands.table, slots.table, 0, today().toordinal(),
                              offset=offset, limit=limit)
     cand_index = np.asarray(ranked.index, dtype=np.int64)
-    reasons = explain_pairs(scorer, featurizer, cand_index, np.zeros(len(cand_index), dtype=np.int64),
-                            course_names=_course_names(session)) if len(cand_index) else []
+    reasons = explain_pairs(scorer, featurizer, cand_index,
+                            np.zeros(len(cand_index), dtype=np.int64)) if len(cand_index) else []
     by_id = {c.id: c for c in session.scalars(select(Candidate).where(
         Candidate.id.in_([int(cands.table.ids[i]) for i in cand_index])))}
-    items = [Recommendation(slot=slot, candidate=by_id[int(cands.table.ids[i])], score=float(p), reasons=r,
-                            sentence_zh=sentence(r, "zh"), sentence_en=sentence(r, "en"))
+    course_names = _course_names(session) if len(cand_index) else {}
+    items = [_recommendation(slot=slot, candidate=by_id[int(cands.table.ids[i])], score=float(p), reasons=r,
+                             course_names=course_names)
              for i, p, r in zip(cand_index, ranked.score, reasons, strict=True)]
     return RecommendationPage(items=items, total=int(ranked.total), model_version=version, model_kind=scorer.kind,
                               slot=slot)
@@ -366,7 +378,8 @@ def eligibility(*, session: Session, actor: Account, candidate_id: int, slot_id:
     slots = slot_rows(session, select(Slot).where(Slot.id == slot.id))
     reasons = why_not(cands.table, slots.table, 0, 0, today().toordinal())
     return {"eligible": not reasons, "candidate": candidate,
-            "reasons": [{"code": r.value, "text_zh": r.text("zh"), "text_en": r.text("en")} for r in reasons]}
+            "reasons": [{"code": r.value, "text_zh": words.ineligible_text(r, "zh"),
+                         "text_en": words.ineligible_text(r, "en")} for r in reasons]}
 
 
 def score_pair(session: Session, candidate_id: int, slot_id: int) -> tuple[float, str]:

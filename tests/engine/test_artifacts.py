@@ -27,7 +27,7 @@ def test_round_trip_scores_identically(tmp_path, learned, featurizer, world):
     path = save(learned, tmp_path, "v1")
     assert path == tmp_path / "v1.skops" and path.exists()
     card = _card(tmp_path, "v1")
-    assert card["card_format"] == 1 and card["kind"] == "learned" and card["version"] == "v1"
+    assert card["card_format"] == artifacts.CARD_FORMAT and card["kind"] == "learned" and card["version"] == "v1"
     assert card["label"] == "started and stayed 90 days" and card["horizon_days"] == 90
     assert card["feature_names"] == list(FEATURE_NAMES)
     assert card["monotone_constraints"]["distance_km"] == -1
@@ -75,9 +75,10 @@ def test_refuses_another_sklearn_version(tmp_path, learned):
 def test_refuses_unknown_card_format_and_other_features(tmp_path, learned):
     save(learned, tmp_path, "v1")
     card = _card(tmp_path, "v1")
-    _write_card(tmp_path, "v1", {**card, "card_format": 2})
-    with pytest.raises(IncompatibleModel, match="card format"):
-        load(tmp_path, "v1")
+    for other in (artifacts.CARD_FORMAT - 1, artifacts.CARD_FORMAT + 1):  # format 1: before QuantisedBoosting
+        _write_card(tmp_path, "v1", {**card, "card_format": other})
+        with pytest.raises(IncompatibleModel, match="card format"):
+            load(tmp_path, "v1")
     _write_card(tmp_path, "v1", {**card, "feature_names": ["skill_match"]})
     with pytest.raises(IncompatibleModel, match="features"):
         load(tmp_path, "v1")

@@ -12,10 +12,12 @@ from matcher.engine.eligibility import eligible_mask
 from matcher.engine.features import FEATURE_NAMES, feature_index
 from matcher.engine.model import (
     PRIOR_WEIGHTS,
+    QuantisedBoosting,
     RulePrior,
     StayModel,
     history_hash,
     propensity_weights,
+    rule_prior,
     score,
     train_scorer,
 )
@@ -63,12 +65,89 @@ def test_stay_model_rejects_bad_parameters_and_one_class():
         StayModel().fit(X, np.zeros(len(X), bool))
 
 
-def test_compiled_lookup_equals_the_boosted_trees():
+def _unseen_rows(X: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """Held-out rows whose values fall between the training values, on them, beyond both ends, and NaN."""
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, X.shape[1]))
+    for j in range(X.shape[1]):
+        column = X[:, j]
+        values = np.unique(column[~np.isnan(column)])
+        low, high = values[0], values[-1]
+        span = max(high - low, 1.0)
+        between = (values[:-1] + values[1:]) / 2 if len(values) > 1 else values
+        choices = [rng.choice(values, n), rng.choice(between, n), rng.uniform(low - span, high + span, n),
+                   np.nextafter(rng.choice(values, n), np.inf), np.nextafter(rng.choice(values, n), -np.inf)]
+        kind = rng.integers(0, len(choices), n)
+        out[:, j] = np.choose(kind, choices)
+        out[rng.random(n) < 0.05, j] = np.nan
+    return out
+
+
+@pytest.mark.parametrize("calibration", ["none", "isotonic", "sigmoid"])
+def test_compiled_tables_agree_with_the_trees(calibration, monkeypatch):
+    """The lookup tables are exact: scoring through them and through the fitted trees themselves (public
+    `decision_function` of HistGradientBoosting) agree to 1e-9 on pairs the model never saw, including values
+    between and beyond the training values and unknown (NaN) ones. A scikit-learn release that changed how the
+    trees are evaluated or how missing values are routed would fail here."""
     X, y, _ = _synthetic_xy(2, 3000, TRUTH)
     X[:20, feature_index("distance_km")] = np.nan  # unknown distances take the trees' missing-value branch
     X[20:40, feature_index("over_travel_km")] = np.nan
-    model = StayModel(calibration="none").fit(X, y)
-    np.testing.assert_allclose(model.raw_proba(X), model.booster_.predict_proba(X)[:, 1], atol=1e-12)
+    weights = np.random.default_rng(2).uniform(0.2, 5.0, len(X))
+    model = StayModel(calibration=calibration).fit(X, y, sample_weight=weights)
+    held = np.vstack([_synthetic_xy(7, 1000, TRUTH)[0], _unseen_rows(X, 3000, seed=8)])
+    trees = model.booster_
+    np.testing.assert_allclose(trees.decision_function(held), trees.tree_decision_function(held), rtol=0, atol=1e-9)
+    compiled = model.predict_proba(held)[:, 1]
+    assert compiled.std() > 0.01  # a model that says something
+    monkeypatch.setattr(QuantisedBoosting, "decision_function", QuantisedBoosting.tree_decision_function)
+    np.testing.assert_allclose(compiled, model.predict_proba(held)[:, 1], rtol=0, atol=1e-9)
+
+
+def test_the_trees_see_only_grid_cells():
+    """What makes the tables exact: every feature is cut into at most 255 cells before the trees see it."""
+    X, y, _ = _synthetic_xy(2, 2000, TRUTH)
+    trees = QuantisedBoosting(max_iter=20).fit(X, y)
+    for j, cuts in enumerate(trees.cuts_):
+        assert len(cuts) + 1 <= 255 and np.all(np.diff(cuts) > 0), FEATURE_NAMES[j]
+    assert trees.n_iter_ >= 1
+    with pytest.raises(ValueError, match="interactions"):
+        QuantisedBoosting(interactions="some").fit(X, y)
+    slow = QuantisedBoosting(max_iter=20, interactions="all").fit(X, y)
+    assert slow.tables_ is None and slow.predict_proba(X).shape == (len(X), 2)
+
+
+def test_feature_names_come_from_the_input():
+    import pandas as pd
+
+    X, y, _ = _synthetic_xy(3, 1500, TRUTH)
+    frame = pd.DataFrame(X, columns=list(FEATURE_NAMES))[list(reversed(FEATURE_NAMES))]
+    prior = RulePrior().fit(frame)
+    assert list(prior.feature_names_in_) == list(reversed(FEATURE_NAMES))
+    np.testing.assert_allclose(prior.predict_proba(frame), rule_prior().predict_proba(X))
+    # A plain array as wide as FEATURE_NAMES is read in that order (how the engine passes its matrices).
+    assert not hasattr(rule_prior(), "feature_names_in_")
+    # Monotone constraints follow the names, wherever the column is.
+    model = StayModel(max_iter=40, calibration="none").fit(frame, y)
+    rows = frame.iloc[:50].copy()
+    grid = np.linspace(0, 80, 21)
+    p = np.column_stack([model.predict_proba(rows.assign(distance_km=d))[:, 1] for d in grid])
+    assert (np.diff(p, axis=1) <= 1e-12).all()
+    # Other inputs: no names, no constraints and no prior weights, but a working estimator.
+    narrow = RulePrior().fit(X[:, :3], y)
+    assert (narrow.coef_ == 0).all() and list(narrow.classes_) == [False, True]
+    assert StayModel(max_iter=10, calibration="none").fit(X[:, :3], y).predict_proba(X[:5, :3]).shape == (5, 2)
+
+
+def test_sample_weights_reach_the_trees_and_the_calibration():
+    import warnings
+
+    X, y, _ = _synthetic_xy(4, 2000, TRUTH)
+    weights = np.where(X[:, feature_index("is_training")] > 0, 5.0, 0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # CalibratedClassifierCV warns when it cannot pass weights on
+        weighted = StayModel(max_iter=50).fit(X, y, sample_weight=weights).predict_proba(X)[:, 1]
+    plain = StayModel(max_iter=50).fit(X, y).predict_proba(X)[:, 1]
+    assert np.abs(weighted - plain).max() > 1e-3
 
 
 def test_monotone_on_a_grid(learned, featurizer, world):
@@ -136,7 +215,7 @@ def test_small_history_gives_the_prior_and_says_so(world):
 
 
 def test_prior_is_the_documented_weighted_sum():
-    prior = RulePrior().fit(np.zeros((0, len(FEATURE_NAMES))))
+    prior = rule_prior()
     x = np.zeros((1, len(FEATURE_NAMES)))
     base = prior.decision_function(x)[0]
     for name, weight in PRIOR_WEIGHTS.items():

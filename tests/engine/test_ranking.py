@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 
 from matcher.engine.eligibility import eligible_mask
-from matcher.engine.model import RulePrior, TrainedScorer, score
+from matcher.engine.model import TrainedScorer, rule_prior, score
 from matcher.engine.ranking import rank_candidates, rank_slots
 from tests.engine.helpers import featurizer_for
 
@@ -65,7 +65,7 @@ def test_candidates_for_a_slot(learned, featurizer, world):
     full = rank_candidates(learned, featurizer, world.candidates, world.slots, 3, world.today, limit=10_000)
     assert ranked.index.tolist() == full.index[2:7].tolist()
     assert ranked.total == full.total > 0
-    prior = TrainedScorer(kind="prior", estimator=RulePrior().fit(np.zeros((0, 12))), feature_names=(),
+    prior = TrainedScorer(kind="prior", estimator=rule_prior(), feature_names=(),
                           metrics={}, training_data_hash="", horizon_days=90, propensity="", created_at="")
     assert rank_candidates(prior, featurizer, world.candidates, world.slots, 3, world.today).total == full.total
 

@@ -1,0 +1,151 @@
+"""Reasons in words: the engine's reason codes (why a score, why a pair is not eligible) as text.
+
+The engine gives codes and numbers (`engine.explain.Reason`, `engine.eligibility.Ineligible`); the words live
+here, as gettext messages whose English text is the msgid (Chinese in translations/zh/parts/reasons.po).
+Every function speaks the current locale, or the one it is given ("zh" or "en"). Course names are data, not
+messages: the caller passes them ({code: (Chinese, English)}), and a course without one is shown by its code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
+
+from flask_babel import force_locale, get_locale
+from flask_babel import lazy_gettext as _l
+
+from matcher.engine.eligibility import Ineligible
+from matcher.engine.explain import Reason
+
+CourseNames = Mapping[str, tuple[str, str]]
+
+REASON_TEXTS = {
+    "no_skills_required": _l("No skills required"),
+    "skill_match": _l("Skills matched %(matched)s/%(total)s"),
+    "skill_match_partial": _l("Skills matched %(matched)s/%(total)s (%(partial)s more below the level)"),
+    "skill_match_related": _l("Skills matched %(matched)s/%(total)s (%(related)s more related)"),
+    "text_match": _l("Own skills text %(percent)s%% similar to the slot"),
+    "certified_skill": _l("Holds a certificate for a required skill"),
+    "no_certified_skill": _l("No certificate for the required skills"),
+    "course_first_choice": _l("First-choice course: %(course)s"),
+    "course_second_choice": _l("Second-choice course: %(course)s"),
+    "course_third_choice": _l("Third-choice course: %(course)s"),
+    "course_not_wished": _l("Not a wished course: %(course)s"),
+    "distance_unknown": _l("Distance unknown"),
+    "distance": _l("%(km)s km from home"),
+    "over_travel": _l("%(km)s km beyond the travel limit"),
+    "within_travel": _l("Within the travel limit (%(limit_km)s km)"),
+    "housing_needed_not_provided": _l("Needs housing, none provided"),
+    "housing_needed_provided": _l("Needs housing, housing provided"),
+    "no_housing_needed": _l("No housing needed"),
+    "training_no_pay": _l("Training slot, no pay"),
+    "pay_unknown": _l("Pay unknown"),
+    "pay": _l("Pay about %(cny)s CNY a month"),
+    "education": _l("Education: %(level)s"),
+    "certificate_awarded": _l("Awards a certificate (training subsidy)"),
+    "no_certificate": _l("No certificate awarded"),
+    "base_no_record": _l("The base has no placement record yet"),
+    "base_stay_rate": _l("Base's past stay rate %(percent)s%% (%(stayed)s/%(placements)s)"),
+    "training_slot": _l("Training slot"),
+    "job_slot": _l("Job slot"),
+}
+
+# Lower-case: they stand inside "Education: %(level)s".
+EDUCATION_TEXTS = {
+    "none": _l("no schooling"), "primary": _l("primary school"), "junior_secondary": _l("junior secondary"),
+    "senior_secondary": _l("senior secondary"), "vocational": _l("vocational school"), "college": _l("college"),
+    "bachelor_or_above": _l("bachelor's or above"),
+}
+
+INELIGIBLE_TEXTS = {
+    Ineligible.SLOT_NOT_OPEN: _l("The slot is not open"),
+    Ineligible.NO_FREE_SEATS: _l("No free seats"),
+    Ineligible.BASE_NOT_CERTIFIED: _l("The base is not certified or its certification has lapsed"),
+    Ineligible.CANDIDATE_INACTIVE: _l("The candidate is not currently seeking work"),
+    Ineligible.NOT_AVAILABLE_BY_START: _l("Not available by the start date"),
+    Ineligible.BELOW_MINIMUM_AGE: _l("Below the minimum age for this work"),
+    Ineligible.OCCUPATIONAL_BAN: _l("An occupational ban applies"),
+    Ineligible.COURSE_PREREQUISITE: _l("Course prerequisites not met"),
+}
+
+UNSPECIFIED_COURSE = _l("unspecified")  # the slot names no course
+
+
+@contextmanager
+def _speaking(locale: str | None) -> Iterator[None]:
+    with force_locale(locale) if locale else nullcontext():
+        yield
+
+
+def _chinese() -> bool:
+    return str(get_locale() or "").lower().startswith("zh")
+
+
+def _course(code: str | None, course_names: CourseNames | None) -> str:
+    if not code:
+        return str(UNSPECIFIED_COURSE)
+    names = (course_names or {}).get(code)
+    if not names:
+        return code
+    return names[0] if _chinese() else names[1]
+
+
+def _words(reason: Reason, course_names: CourseNames | None) -> str:
+    message = REASON_TEXTS.get(reason.code)
+    if message is None:  # a code this application has no words for: say the code rather than nothing
+        return reason.code
+    params = dict(reason.params)
+    if "course" in params:
+        params["course"] = _course(params["course"], course_names)
+    if "level" in params:
+        level = EDUCATION_TEXTS.get(params["level"])
+        params["level"] = str(level) if level is not None else params["level"]
+    if "km" in params:
+        params["km"] = f"{params['km']:.1f}"
+    if "limit_km" in params:
+        params["limit_km"] = f"{params['limit_km']:g}"
+    if "cny" in params:
+        params["cny"] = f"{params['cny']:,.0f}"
+    return str(message) % params
+
+
+def reason_text(reason: Reason, course_names: CourseNames | None = None, locale: str | None = None) -> str:
+    """One reason for a score, in the current locale or in `locale` ("zh", "en")."""
+    with _speaking(locale):
+        return _words(reason, course_names)
+
+
+def sentence(reasons: Iterable[Reason], course_names: CourseNames | None = None, locale: str | None = None) -> str:
+    """The reasons as one line: "技能匹配 3/4；距住处 6.2 公里；首选课程：烹饪" (English: joined by "; ")."""
+    with _speaking(locale):
+        separator = "；" if _chinese() else "; "
+        return separator.join(_words(reason, course_names) for reason in reasons)
+
+
+def ineligible_text(code: Ineligible | str, locale: str | None = None) -> str:
+    """Why a pair is not eligible, in the current locale or in `locale` ("zh", "en")."""
+    try:
+        message = INELIGIBLE_TEXTS[Ineligible(code)]
+    except (ValueError, KeyError):  # a code this application has no words for: say the code
+        return str(code)
+    with _speaking(locale):
+        return str(message)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReasonInWords:
+    """A reason as the API and the pages give it: the feature (`code`, as it has always been), its value and
+    effect, and its words in both languages."""
+
+    code: str
+    value: float
+    effect: float
+    text_zh: str
+    text_en: str
+
+
+def in_both_languages(reason: Reason, course_names: CourseNames | None = None) -> ReasonInWords:
+    return ReasonInWords(code=reason.feature, value=reason.value, effect=reason.effect,
+                         text_zh=reason_text(reason, course_names, "zh"),
+                         text_en=reason_text(reason, course_names, "en"))
