@@ -413,7 +413,8 @@ the pre-release lists that prisons and detention centres send.
 - **Command line**: `flask --app matcher import KIND FILE [--dry-run] [--as USERNAME]` and
   `flask --app matcher export KIND --format csv|xlsx -o FILE [--headers en|zh] [--encoding utf-8|gbk]
   [--as USERNAME]`, where KIND is `candidates`, `bases`, `slots` or `referrals` (and, for import only,
-  `release_list`). The command acts as the account named by `--as` (default: the first active administrator).
+  `release_list`). The command acts as the account named by `--as` (default: the `system` account that
+  `flask seed reference` makes).
 - **API**: `POST /api/v1/imports/KIND?dry_run=true|false` with the file as multipart field `file`;
   `GET /api/v1/exports/KIND?format=csv|xlsx&headers=en|zh&encoding=utf-8|gbk`.
 - Both act within the account's scope, exactly as the rest of the API does.
