@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 import matcher.matching.service as matching_service
+import matcher.matching.service.assignment as assignment
 import matcher.transfer.kinds as transfer_kinds
 from matcher import clock
 from matcher.extensions import db
@@ -91,7 +92,7 @@ def test_a_plan_confirmation_killed_halfway_writes_nothing_and_can_be_run_again(
 
         matching_service.confirm_draft(session=db.session, actor=db.session.get(Account, admin_id), draft_id=draft_id)
 
-    _run_and_die(app, monkeypatch, how, confirm, matching_service, "exists")  # called once per pair
+    _run_and_die(app, monkeypatch, how, confirm, assignment, "exists")  # called once per pair
 
     assert _count(Referral) == 0 and _count(ReferralEvent) == 0
     assert db.session.get(AssignmentDraft, draft_id).status == DraftStatus.DRAFT
