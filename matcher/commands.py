@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 import click
+from flask import g
 from flask.cli import AppGroup
 
 from matcher.errors import DomainError, translate, translate_errors
@@ -76,6 +77,8 @@ def acting(callback: Callable[..., Any]) -> Callable[..., Any]:
     def with_actor(*args: Any, username: str | None = None, **kwargs: Any) -> Any:
         from matcher.auth.service import acting_account
 
-        return callback(*args, actor=acting_account(db.session, username), **kwargs)
+        actor = acting_account(db.session, username)
+        g.xintu_actor = (actor.id, str(actor.role))  # who the audit log names for the changes made (audit.changes)
+        return callback(*args, actor=actor, **kwargs)
 
     return with_actor

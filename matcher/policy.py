@@ -53,7 +53,7 @@ Model = TypeVar("Model")
 log = logging.getLogger(__name__)
 
 
-class _Who(NamedTuple):
+class ActorRef(NamedTuple):
     """An account as the audit log names it."""
 
     id: int
@@ -274,9 +274,9 @@ def find(session: Session, actor: Account, scope: Select, model: type[Model], ob
 refused = Namespace().signal("refused")
 
 
-def acting_as(actor: Account | None) -> _Who | None:
+def acting_as(actor: Account | None) -> ActorRef | None:
     """The actor as plain values (id and role), for a write that outlives the unit of work (`uow.keep`)."""
-    return _Who(actor.id, actor.role) if actor is not None else None
+    return ActorRef(actor.id, actor.role) if actor is not None else None
 
 
 def note_refusal(actor: Account | None, object_type: str, object_id: int | None) -> None:

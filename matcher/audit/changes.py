@@ -5,8 +5,9 @@ changed; never a value).
 The candidate file, referrals and accounts are left out here because their services record richer events
 themselves (`read` of sensitive fields, `consent`, `visit`, a referral's `move`, `login` ...); bookkeeping
 tables (the audit log itself, idempotency keys, job progress, notifications) are left out because they are not
-changes to the records. Commands (seeding, imports, retention, training) run outside a request and record their
-own events; recording every row a seed writes would add nothing but volume.
+changes to the records. A command that acts as an account (matcher.commands: imports, retention, plans, training)
+is audited the same way, naming that account (by default `system`); seeding acts as nobody and is not (recording
+every row a seed writes would add nothing but volume).
 
 Changes made with Core statements (seat counters, a fair plan's rows) do not pass through the ORM's flush: the
 services that make them record an event of their own where it matters (a plan run is an ORM row, so it is here).
@@ -14,12 +15,13 @@ services that make them record an event of their own where it matters (a plan ru
 
 from __future__ import annotations
 
-from flask import g, has_request_context
+from flask import g, has_app_context, has_request_context
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from matcher.audit.service import record
+from matcher.policy import ActorRef
 
 # Audited by their own services with more telling actions, or not records at all.
 NOT_HERE = frozenset({
@@ -29,13 +31,14 @@ NOT_HERE = frozenset({
 })
 
 
-def _request_actor():
-    """The account Flask-Login already loaded for this request, if any; never loads one here (a query in
-    the middle of a flush would be unsafe)."""
-    user = g.get("_login_user")
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    return user
+def _acting() -> tuple[bool, ActorRef | None]:
+    """Whether changes are audited here, and by whom: in a request, the account its loader noted (matcher.ops);
+    in a command, the account it acts as. Never loads one (a query in the middle of a flush would be unsafe)."""
+    if not has_app_context():
+        return False, None
+    noted = g.get("xintu_actor")
+    actor = ActorRef(*noted) if noted else None
+    return has_request_context() or actor is not None, actor
 
 
 def _table(obj) -> str | None:
@@ -57,9 +60,9 @@ def _changed_columns(obj) -> list[str]:
 
 
 def _after_flush(session: Session, flush_context) -> None:
-    if not has_request_context():
+    audited, actor = _acting()
+    if not audited:
         return
-    actor = _request_actor()
     for obj in session.new:
         if (table := _table(obj)) is not None:
             record(session, actor=actor, action="create", object_type=table, object_id=_row_id(obj))

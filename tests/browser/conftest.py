@@ -64,10 +64,12 @@ class LiveServer:
     def db(self):
         """The live database, for arranging and checking what the pages cannot show."""
         from matcher.extensions import db
+        from matcher.uow import unit_of_work
 
         with self.app.app_context():
             try:
-                yield db.session
+                with unit_of_work():  # arranged as a request would: committed when the block ends
+                    yield db.session
             finally:
                 db.session.remove()
 

@@ -1,0 +1,54 @@
+"""The command line's conventions (matcher.commands): one unit of work per command, `--as USERNAME`, and by
+default the `system` account, which the audit log names and which nobody can log in as."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from matcher.audit.models import AuditEvent
+from matcher.auth.models import SYSTEM_USERNAME, Account
+from matcher.bases.models import Company
+from matcher.extensions import db
+
+
+def _bases_csv(tmp_path, kit, name: str):
+    path = tmp_path / "bases.csv"
+    path.write_text(f"name,credit_code,industry,place\n{name},{kit.make_credit_code('91330782MA9')},制造,义乌市\n",
+                    encoding="utf-8")
+    return path
+
+
+def test_a_command_acts_as_the_system_account_by_default(app, world, kit, tmp_path):
+    db.session.remove()
+    result = app.test_cli_runner().invoke(args=["import", "bases", str(_bases_csv(tmp_path, kit, "命令行基地"))])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        system = db.session.scalar(select(Account).where(Account.username == SYSTEM_USERNAME))
+        assert system is not None and system.is_system and system.is_admin
+        company = db.session.scalar(select(Company).where(Company.name == "命令行基地"))
+        created = db.session.scalar(select(AuditEvent).where(
+            AuditEvent.action == "create", AuditEvent.object_type == "companies", AuditEvent.object_id == company.id))
+        assert created.actor_id == system.id  # the audit log says the command line acted
+
+
+def test_as_names_the_account_and_a_refused_command_changes_nothing(app, world, kit, tmp_path):
+    db.session.remove()
+    runner = app.test_cli_runner()
+    path = _bases_csv(tmp_path, kit, "不该有的基地")
+    refused = runner.invoke(args=["import", "bases", str(path), "--as", "cw_a"])
+    assert refused.exit_code == 1 and refused.output.startswith("Error:")
+    unknown = runner.invoke(args=["import", "bases", str(path), "--as", "nobody"])
+    assert unknown.exit_code == 1 and "nobody" in unknown.output
+    with app.app_context():
+        assert db.session.scalar(select(Company).where(Company.name == "不该有的基地")) is None
+
+
+def test_nobody_logs_in_as_the_system_account(app, api, world):
+    from matcher.auth.service import system_account
+
+    with app.app_context():
+        system_account(db.session)
+        db.session.commit()
+    for password in ("", "!", "not-a-real-password", "correct-horse-battery"):
+        response = api.post("/api/v1/auth/tokens", json={"username": SYSTEM_USERNAME, "password": password})
+        assert response.status_code in (401, 422), response.json
