@@ -61,6 +61,15 @@ def flush(session: Session | None = None) -> None:
     session.expire_all()
 
 
+def flush_or(conflict: Conflict, session: Session | None = None) -> None:
+    """Flush; when a database constraint refuses the changes (a unique name, a live pair), raise `conflict`, the
+    409 that names what was taken, instead of the generic one. The unit is left for its edge to roll back."""
+    try:
+        _session(session).flush()
+    except IntegrityError:
+        raise conflict from None
+
+
 def savepoint():
     """A block whose changes (and only its) are undone when it raises: `with uow.savepoint(): ...`."""
     return db.session.begin_nested()

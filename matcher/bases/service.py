@@ -6,7 +6,6 @@ import datetime as dt
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matcher import policy, uow
@@ -17,6 +16,10 @@ from matcher.clock import today
 from matcher.errors import Conflict, Invalid
 from matcher.places.models import code_prefix
 from matcher.places.service import resolve_place
+
+
+def _credit_code_taken() -> Conflict:
+    return Conflict(_l("A company with this credit code is already registered."), field="credit_code")
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -85,11 +88,7 @@ def create_company(*, session: Session, actor: Account | None, data: dict) -> Co
     if actor is not None and not policy.in_area(actor, company.place_code):  # another bureau registers it
         raise Invalid(_l("This is outside your bureau's area."), field="place")
     session.add(company)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise Conflict(_l("A company with this credit code is already registered."),
-                       field="credit_code") from None
+    uow.flush_or(_credit_code_taken(), session)
     session.add(CertificationEvent(company_id=company.id, from_status=None,
                                    to_status=CertificationStatus.APPLIED,
                                    decided_by_id=actor.id if actor else None, reason=None))
@@ -103,11 +102,8 @@ def update_company(*, session: Session, actor: Account, company_id: int, data: d
     if actor.role == Role.EMPLOYER and "credit_code" in data and data["credit_code"] != company.credit_code:
         raise Invalid(_l("Only the bureau can change a registered credit code."), field="credit_code")
     _apply_profile(session, company, data)
-    try:
-        uow.flush(session)
-    except IntegrityError:
-        raise Conflict(_l("A company with this credit code is already registered."),
-                       field="credit_code") from None
+    uow.flush_or(_credit_code_taken(), session)
+    uow.flush(session)
     return company
 
 

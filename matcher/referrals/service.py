@@ -12,7 +12,6 @@ import datetime as dt
 from blinker import Namespace
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matcher import policy, uow
@@ -98,10 +97,7 @@ def create_referral(*, session: Session, actor: Account, candidate_id: int, slot
                         internal_note=internal_note, score=score, model_version=model_version,
                         created_by_id=actor.id)
     session.add(referral)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise Conflict(_l("This candidate already has a live referral to this slot."), field="slot_id") from None
+    uow.flush_or(Conflict(_l("This candidate already has a live referral to this slot."), field="slot_id"), session)
     audit(session, actor=actor, action="create", object_type="referral", object_id=referral.id,
           fields=("candidate_id", "slot_id", "status"))
     session.add(ReferralEvent(referral_id=referral.id, from_status=None, to_status=S.PROPOSED,

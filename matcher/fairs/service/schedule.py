@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matcher import clock, policy, uow
@@ -116,11 +115,9 @@ def record_outcome(*, session: Session, actor: Account, interview_id: int, outco
         interview.referral_id = referral.id if referral is not None else None
         interview.status, interview.outcome = InterviewStatus.HELD, result
     interview.outcome_note, interview.outcome_by_id, interview.outcome_at = note, actor.id, clock.now()
-    try:
-        uow.flush(session)
-    except IntegrityError:
-        raise Conflict(_l("The candidate has another interview in this block; re-plan first."),
-                       field="outcome") from None
+    uow.flush_or(Conflict(_l("The candidate has another interview in this block; re-plan first."),
+                          field="outcome"), session)
+    uow.flush(session)
     return interview
 
 
