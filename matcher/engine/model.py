@@ -122,7 +122,26 @@ def _sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
     return weights
 
 
-class RulePrior(ClassifierMixin, BaseEstimator):
+class _LogitClassifier(ClassifierMixin, BaseEstimator):
+    """A binary classifier of one outcome (stays or not) whose `decision_function` is the logit: the
+    probabilities and labels follow from it, and NaN (an unknown value, e.g. a distance) is accepted."""
+
+    def predict_proba(self, X) -> np.ndarray:
+        p = expit(self.decision_function(X))
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        return self.classes_[(self.decision_function(X) > 0).astype(np.int64)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.classifier_tags.multi_class = False  # one outcome's probability: stays or not
+        return tags
+
+
+class RulePrior(_LogitClassifier):
     """Transparent prior: logistic of PRIOR_INTERCEPT + sum(PRIOR_WEIGHTS[f] * x_f); unknown values add 0.
 
     `fit` learns nothing from the outcomes: it records the input's features (a feature whose name is not in
@@ -149,19 +168,9 @@ class RulePrior(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False)
         return self.intercept_ + np.nan_to_num(X, nan=0.0) @ self.coef_
 
-    def predict_proba(self, X) -> np.ndarray:
-        p = expit(self.decision_function(X))
-        return np.column_stack([1 - p, p])
-
-    def predict(self, X) -> np.ndarray:
-        check_is_fitted(self)
-        return self.classes_[(self.decision_function(X) > 0).astype(np.int64)]
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True  # an unknown value (e.g. a distance) adds nothing
         tags.target_tags.required = False  # the prior is not fitted to outcomes
-        tags.classifier_tags.multi_class = False  # the probability of one outcome: stays or not
         tags.classifier_tags.poor_score = True  # hand-set weights: it does not learn from the data it is given
         return tags
 
@@ -191,7 +200,7 @@ def _cuts(column: np.ndarray, max_cells: int) -> np.ndarray:
     return np.unique(inner)
 
 
-class QuantisedBoosting(ClassifierMixin, BaseEstimator):
+class QuantisedBoosting(_LogitClassifier):
     """HistGradientBoostingClassifier on features cut into cells, compiled to lookup tables when additive.
 
     `fit` cuts each feature into at most `max_cells` cells (boundaries from the training values) and fits
@@ -290,20 +299,6 @@ class QuantisedBoosting(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "booster_")
         X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False)
         return self.booster_.decision_function(self._cells(X))
-
-    def predict_proba(self, X) -> np.ndarray:
-        p = expit(self.decision_function(X))
-        return np.column_stack([1 - p, p])
-
-    def predict(self, X) -> np.ndarray:
-        check_is_fitted(self)
-        return self.classes_[(self.decision_function(X) > 0).astype(np.int64)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True  # NaN (an unknown distance) takes the trees' missing-value branch
-        tags.classifier_tags.multi_class = False  # one outcome's probability: stays or not
-        return tags
 
 
 class StayModel(ClassifierMixin, BaseEstimator):

@@ -11,12 +11,14 @@ import pytest
 from sqlalchemy import func, select
 
 import matcher.matching.service as matching_service
+import matcher.matching.service.assignment as assignment
 import matcher.transfer.kinds as transfer_kinds
 from matcher import clock
 from matcher.extensions import db
 from matcher.matching.models import AssignmentDraft, DraftStatus
 from matcher.referrals.models import Referral, ReferralEvent
 from matcher.slots.models import Slot
+from matcher.uow import unit_of_work
 from tests.conftest import CHOUCHENG, new_candidate
 
 KILLED_EXIT = 9
@@ -45,13 +47,13 @@ def _run_and_die(app, monkeypatch, how: str, target, obj, name: str) -> None:
     """Run `target()` with `obj.name` dying on its second call: in this process (an exception) or in a forked
     child process that exits on the spot."""
     monkeypatch.setattr(obj, name, _dies_on_second_call(getattr(obj, name), how=how))
+    db.session.commit()  # what the test set up is a unit of work of its own
     if how == "raise":
         with pytest.raises(WorkerKilled):
             target()
         db.session.remove()
         monkeypatch.undo()
         return
-    db.session.commit()
     db.session.remove()
 
     def child():
@@ -89,9 +91,11 @@ def test_a_plan_confirmation_killed_halfway_writes_nothing_and_can_be_run_again(
     def confirm():
         from matcher.auth.models import Account
 
-        matching_service.confirm_draft(session=db.session, actor=db.session.get(Account, admin_id), draft_id=draft_id)
+        with unit_of_work():  # as the request or job that confirms
+            matching_service.confirm_draft(session=db.session, actor=db.session.get(Account, admin_id),
+                                           draft_id=draft_id)
 
-    _run_and_die(app, monkeypatch, how, confirm, matching_service, "exists")  # called once per pair
+    _run_and_die(app, monkeypatch, how, confirm, assignment, "exists")  # called once per pair
 
     assert _count(Referral) == 0 and _count(ReferralEvent) == 0
     assert db.session.get(AssignmentDraft, draft_id).status == DraftStatus.DRAFT
@@ -120,7 +124,7 @@ def test_an_import_killed_halfway_takes_no_seat_and_can_be_run_again(app, world,
     def run_import():
         from matcher.auth.models import Account
 
-        with app.test_request_context():
+        with app.test_request_context(), unit_of_work():  # as the request that imports
             return import_file(session=db.session, actor=db.session.get(Account, admin_id), kind="referrals",
                                data=content, filename="history.csv")
 

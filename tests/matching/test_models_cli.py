@@ -59,7 +59,7 @@ def test_train_list_activate_evaluate(small_city, tmp_path):
     artefact.write_bytes(artefact.read_bytes() + b"tampered")
     from matcher.matching import service
 
-    service._loaded.clear()
+    service.clear_loaded_models()
     refused = client.post(f"/api/v1/models/{version}/activate", headers=headers)
     assert refused.status_code == 409, refused.json
 

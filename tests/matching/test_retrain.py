@@ -20,6 +20,7 @@ from matcher.extensions import db
 from matcher.matching import service
 from matcher.matching.adapters import training_world
 from matcher.matching.models import ScoringModel
+from matcher.matching.service import registry
 from matcher.referrals.lifecycle import ReferralStatus
 from matcher.referrals.models import Referral, ReferralEvent
 from matcher.slots.models import Slot
@@ -68,7 +69,7 @@ def test_the_card_says_how_many_outcomes_and_from_when(city):
     assert on_disk["outcomes_learned_from"] == card["outcomes_learned_from"]
     assert f"learned from {card['outcomes_learned_from']} outcomes" in result.output
     # The card edit leaves the artefact loadable (its hash is the .skops file's).
-    service._loaded.clear()
+    service.clear_loaded_models()
     artifacts.load(Path(city.config["MODELS_DIR"]), record.version)
 
     listed = runner.invoke(args=["model", "list"])
@@ -132,7 +133,7 @@ def test_the_new_model_replaces_the_active_one_only_if_at_least_as_good(city, mo
                                                                         activated):
     first = service.train_model_on_outcomes(session=db.session, actor=None, activate=True)
     add_declined(1)
-    monkeypatch.setattr(service, "_holdout_scores", lambda *_args: ("roc_auc", new, previous))
+    monkeypatch.setattr(registry, "_holdout_scores", lambda *_args: ("roc_auc", new, previous))
     result = service.retrain(session=db.session, actor=None, activate_if_better=True)
     assert result.activated is activated
     db.session.expire_all()
@@ -140,10 +141,10 @@ def test_the_new_model_replaces_the_active_one_only_if_at_least_as_good(city, mo
 
 
 def test_brier_decides_lower_is_better():
-    assert service._at_least_as_good("brier", 0.10, 0.12)
-    assert not service._at_least_as_good("brier", 0.13, 0.12)
-    assert service._at_least_as_good("roc_auc", 0.7, None)
-    assert not service._at_least_as_good("roc_auc", None, 0.7)
+    assert registry._at_least_as_good("brier", 0.10, 0.12)
+    assert not registry._at_least_as_good("brier", 0.13, 0.12)
+    assert registry._at_least_as_good("roc_auc", 0.7, None)
+    assert not registry._at_least_as_good("roc_auc", None, 0.7)
 
 
 def test_with_no_active_model_retrain_trains_and_activates(city):
@@ -171,7 +172,7 @@ def test_an_old_card_without_the_field_still_loads_and_counts(city):
     for key in ("outcomes_learned_from", "outcomes_period"):
         card.pop(key)
     card_path.write_text(json.dumps(card), encoding="utf-8")
-    service._loaded.clear()
+    service.clear_loaded_models()
     artifacts.load(directory, record.version)
     assert artifacts.outcomes_learned_from(card) == card["metrics"]["n_history"]
     assert artifacts.outcomes_learned_from({"card_format": 1}) is None

@@ -31,7 +31,9 @@ def at_head(session):
 def active_model(session, world):
     from matcher.matching import service
 
-    return service.train_model(session=session, actor=None, activate=True)
+    model = service.train_model(session=session, actor=None, activate=True)
+    session.commit()  # the readiness probe is a request of its own
+    return model
 
 
 class Captured:

@@ -190,6 +190,7 @@ def people(app, monkeypatch):
                                            ttl_days=1)[0]
         result = SimpleNamespace(ids=ids, tokens=tokens, company=companies[0], other_company=companies[1],
                                  office=office.id, other_office=other_office.id)
+        db.session.commit()  # the fixture is a unit of work of its own: the tests' requests must find it
         db.session.remove()
 
     def actor(username: str):

@@ -18,6 +18,7 @@ from matcher.errors import Invalid
 from matcher.identifiers import mask_id_number
 from matcher.referrals.models import Referral
 from matcher.transfer.service import import_file
+from matcher.uow import unit_of_work
 
 HEADER = ["name", "id_number", "education", "hukou", "residence", "release_date", "offence_category"]
 ELSEWHERE = "This person is registered elsewhere: the file must be transferred to your office through the bureau."
@@ -42,8 +43,10 @@ def person(tx, seq: int, *, number: str | None = None, place: str | None = None)
 
 
 def run(session, people, content, who="cw", dry_run=False, kind="candidates", filename="people.csv"):
-    return import_file(session=session, actor=people.actor(who), kind=kind, data=content, filename=filename,
-                       dry_run=dry_run)
+    """The import as its edge runs it: one unit of work (a refused file rolls back; its ID lookups stay)."""
+    with unit_of_work(session):
+        return import_file(session=session, actor=people.actor(who), kind=kind, data=content, filename=filename,
+                           dry_run=dry_run)
 
 
 def files(session) -> int:

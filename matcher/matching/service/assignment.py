@@ -1,0 +1,157 @@
+"""Batch assignment: an optimal plan of candidates to open slots kept as a draft, and the draft's
+confirmation (proposed referrals) or discarding."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session
+
+from matcher import clock, policy, uow
+from matcher.auth.models import Account, Role
+from matcher.candidates.models import Candidate, CandidateStatus
+from matcher.clock import today
+from matcher.engine.assignment import AssignmentProblem, greedy, solve
+from matcher.errors import Conflict
+from matcher.matching import pipeline
+from matcher.matching.models import AssignmentDraft, AssignmentDraftItem, DraftStatus
+from matcher.matching.service.registry import active_scorer, report_progress
+from matcher.places.models import code_prefix
+from matcher.referrals.lifecycle import ENDED, ReferralStatus
+from matcher.referrals.models import Referral, ReferralEvent
+from matcher.slots.models import Slot, SlotStatus
+
+
+def plan_assignment(*, session: Session, actor: Account | None, params: dict, progress=None) -> AssignmentDraft:
+    """Plan for all active unplaced candidates and open slots (within the filters): maximise the
+    expected number of placements that stay, weighted by priority; keep it as a draft."""
+    if actor is not None:
+        policy.require(actor, policy.Rule.MATCH_PLAN)
+    report_progress(progress, 0, 4, "Reading candidates and open slots")
+    scorer, version = active_scorer(session)
+    day = today()
+    cand_stmt = select(Candidate).where(Candidate.status.in_([CandidateStatus.PRE_RELEASE, CandidateStatus.ACTIVE]))
+    if params.get("district"):
+        cand_stmt = cand_stmt.where(Candidate.residence_code.startswith(code_prefix(params["district"])))
+    if actor is not None:  # the people of the planner's bureau's area (an administrator: the files it reads)
+        cand_stmt = cand_stmt.where(Candidate.id.in_(policy.candidate_ids(actor)) if actor.role == Role.ADMINISTRATOR
+                                    else Candidate.residence_code.startswith(policy.area_prefix(actor)))
+    # Someone with a live referral is already being placed.
+    live = select(Referral.candidate_id).where(Referral.status.not_in(
+        [ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN, ReferralStatus.LEFT]))
+    cand_stmt = cand_stmt.where(Candidate.id.not_in(live))
+    slot_stmt = pipeline.open_slots().where(Slot.seats_taken < Slot.seats)
+    if params.get("course"):
+        slot_stmt = slot_stmt.where(Slot.course_code == params["course"])
+    if params.get("starts_before"):
+        slot_stmt = slot_stmt.where(Slot.starts_on <= params["starts_before"])
+    if params.get("district"):
+        slot_stmt = slot_stmt.where(Slot.place_code.startswith(code_prefix(params["district"])))
+    tables = pipeline.load(session, cand_stmt, slot_stmt, horizon_days=scorer.horizon_days)
+    cands, slots = tables.candidates, tables.slots
+    n, m = len(cands.table), len(slots.table)
+    report_progress(progress, 1, 4, "Scoring the eligible pairs")
+    pairs = pipeline.score_pairs(tables, scorer, *pipeline.all_pairs(n, m), day=day,
+                                 key_subject_weight=params.get("key_subject_weight", 0.0),
+                                 waiting_weight_per_year=params.get("waiting_weight_per_year", 0.0))
+    c_idx, s_idx, p, value = pairs.candidate, pairs.slot, pairs.score, pairs.value
+    report_progress(progress, 2, 4, "Solving the assignment")
+    group, caps = None, None
+    if params.get("base_cap"):
+        companies, group = np.unique(slots.table.company_ids, return_inverse=True)
+        caps = np.full(len(companies), int(params["base_cap"]), dtype=np.int32)
+    problem = AssignmentProblem(n_candidates=n, n_slots=m, edge_candidate=c_idx.astype(np.int32),
+                                edge_slot=s_idx.astype(np.int32), edge_value=value.astype(np.float64),
+                                slot_seats=slots.table.seats_free.astype(np.int32),
+                                slot_group=None if group is None else group.astype(np.int32), group_caps=caps)
+    plan = solve(problem)
+    baseline = greedy(problem)
+    chosen = np.asarray(plan.chosen_edges, dtype=np.int64)
+    report_progress(progress, 3, 4, "Saving the plan")
+    draft = AssignmentDraft(
+        status=DraftStatus.DRAFT, model_version=version, objective=float(plan.objective),
+        greedy_objective=float(baseline.objective), created_by_id=actor.id if actor else None,
+        params_json=json.dumps(params, default=str, ensure_ascii=False),
+        summary_json=json.dumps({
+            "candidates": n, "slots": m, "seats": int(slots.table.seats_free.sum()),
+            "eligible_pairs": int(len(c_idx)), "assigned": int(len(chosen)),
+            "expected_stays": round(float(p[chosen].sum()), 3) if len(chosen) else 0.0,
+            "objective": round(float(plan.objective), 4), "greedy_objective": round(float(baseline.objective), 4),
+            "gain_over_greedy": round(float(plan.objective - baseline.objective), 4),
+            "optimal": bool(plan.optimal), "method": plan.method, "solve_seconds": round(float(plan.seconds), 3),
+            "model_kind": scorer.kind,
+        }))
+    draft.items = [AssignmentDraftItem(candidate_id=int(cands.table.ids[c_idx[e]]),
+                                       slot_id=int(slots.table.ids[s_idx[e]]),
+                                       score=float(p[e]), value=float(value[e])) for e in chosen]
+    session.add(draft)
+    uow.flush(session)
+    return draft
+
+
+def get_draft(*, session: Session, actor: Account, draft_id: int) -> AssignmentDraft:
+    policy.require(actor, policy.Rule.MATCH_PLAN)
+    return policy.find(session, actor, policy.drafts(actor), AssignmentDraft, draft_id,
+                       _l("No such assignment plan."), object_type="assignment_draft")
+
+
+def list_drafts(*, session: Session, actor: Account):
+    policy.require(actor, policy.Rule.MATCH_PLAN)
+    return policy.drafts(actor).order_by(AssignmentDraft.id.desc())
+
+
+def confirm_draft(*, session: Session, actor: Account, draft_id: int) -> AssignmentDraft:
+    """Confirming turns each planned pair into a proposed referral for the candidate's caseworker to send.
+    Pairs that no longer fit (slot closed or full, candidate placed, a live referral exists) are skipped.
+
+    All of it is one transaction: a confirmation that fails (or a worker killed) halfway leaves the plan a draft
+    and no referral written, so confirming again completes it. Confirming a plan already confirmed changes
+    nothing and answers the confirmed plan (a retry is safe); a discarded plan cannot be confirmed (409)."""
+    draft = get_draft(session=session, actor=actor, draft_id=draft_id)
+    if draft.status == DraftStatus.CONFIRMED:
+        return draft
+    if draft.status != DraftStatus.DRAFT:
+        raise Conflict(_l("This plan is already %(status)s.", status=draft.status.value))
+    # Claim the plan first, conditional on it still being a draft: of two confirmations racing, one makes the
+    # referrals and the other (PostgreSQL re-checks the condition under the row lock) finds it confirmed.
+    confirmed_at = clock.now()
+    claimed = session.execute(
+        update(AssignmentDraft).where(AssignmentDraft.id == draft.id, AssignmentDraft.status == DraftStatus.DRAFT)
+        .values(status=DraftStatus.CONFIRMED, confirmed_by_id=actor.id, confirmed_at=confirmed_at)
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:  # decided in between: read it again, as the other confirmation left it
+        session.expire(draft)
+        return confirm_draft(session=session, actor=actor, draft_id=draft_id)
+    draft.status, draft.confirmed_by_id, draft.confirmed_at = DraftStatus.CONFIRMED, actor.id, confirmed_at
+    day = today()
+    for item in draft.items:
+        slot = session.get(Slot, item.slot_id)
+        candidate = session.get(Candidate, item.candidate_id)
+        live = session.scalar(select(exists().where(
+            Referral.candidate_id == item.candidate_id, Referral.slot_id == item.slot_id,
+            Referral.status.not_in(ENDED))))
+        if live or slot.status != SlotStatus.OPEN or not slot.company.can_post_and_fill() \
+                or candidate.status not in (CandidateStatus.PRE_RELEASE, CandidateStatus.ACTIVE):
+            continue
+        referral = Referral(candidate_id=item.candidate_id, slot_id=item.slot_id,
+                            status=ReferralStatus.PROPOSED, score=item.score, model_version=draft.model_version,
+                            created_by_id=actor.id, internal_note=f"assignment plan #{draft.id}")
+        referral.events.append(ReferralEvent(from_status=None, to_status=ReferralStatus.PROPOSED, on_date=day,
+                                             actor_id=actor.id, internal_note=f"assignment plan #{draft.id}"))
+        session.add(referral)
+        session.flush()
+        item.referral_id = referral.id
+    uow.flush(session)
+    return draft
+
+
+def discard_draft(*, session: Session, actor: Account, draft_id: int) -> AssignmentDraft:
+    draft = get_draft(session=session, actor=actor, draft_id=draft_id)
+    if draft.status != DraftStatus.DRAFT:
+        raise Conflict(_l("This plan is already %(status)s.", status=draft.status.value))
+    draft.status = DraftStatus.DISCARDED
+    uow.flush(session)
+    return draft
