@@ -350,6 +350,9 @@ def search_events(*, session: Session, actor: Account, filters: dict) -> Select:
 
 def search_statement(filters: dict) -> Select:
     stmt = select(AuditEvent)
+    if filters.get("actor_username"):  # a username that names nobody matches nothing
+        stmt = stmt.where(AuditEvent.actor_id == select(Account.id).where(
+            Account.username == filters["actor_username"]).scalar_subquery())
     for key, column in (("actor_id", AuditEvent.actor_id), ("object_type", AuditEvent.object_type),
                         ("object_id", AuditEvent.object_id), ("action", AuditEvent.action)):
         if filters.get(key) not in (None, ""):

@@ -214,3 +214,16 @@ def _check_scope_fields(session: Session, account: Account, actor: Account | Non
             raise Invalid(_l("%(value)s names nothing that exists.", value=value), field=field)
     if actor is not None and not policy.account_in_area(session, actor, account):
         raise Invalid(_l("This is outside your bureau's area."), field=scope_field)
+
+
+def find_accounts(*, session: Session, actor: Account, role: str | None = None) -> list[Account]:
+    """The accounts `list_accounts` selects, loaded."""
+    return list(session.scalars(list_accounts(session=session, actor=actor, role=role)).unique())
+
+
+def usernames_of(session: Session, account_ids) -> dict[int, str]:
+    """Username by account id, for the ids given (a page naming who asked and who decided)."""
+    ids = {account_id for account_id in account_ids if account_id}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Account.id, Account.username).where(Account.id.in_(ids))).all())

@@ -170,3 +170,15 @@ def list_agreements(*, session: Session, actor: Account, company_id: int) -> lis
     company = get_company(session=session, actor=actor, company_id=company_id)
     return list(session.scalars(select(Agreement).where(Agreement.company_id == company.id)
                                 .order_by(Agreement.signed_on)))
+
+
+def find_companies(*, session: Session, actor: Account, filters: dict) -> list[Company]:
+    """The bases `list_companies` selects, loaded (for a page that shows them all)."""
+    return list(session.scalars(list_companies(session=session, actor=actor, filters=filters)).unique())
+
+
+def certified_bases(*, session: Session, actor: Account) -> list[Company]:
+    """The bases the actor may see that are certified today, by name: certified and not past the certification's
+    end date (`certified_in_date`), not merely marked certified once."""
+    return find_companies(session=session, actor=actor, filters={"status": CertificationStatus.CERTIFIED,
+                                                                 "sort": "name"})

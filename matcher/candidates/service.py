@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -536,3 +537,28 @@ def receive_hand_over(*, session: Session, actor: Account, data: dict) -> tuple[
                              else HAND_OVER_REASON)[:500]
     uow.flush(session)
     return candidate, created
+
+# ---- what the office's home page counts ---------------------------------------------------------------------
+
+def office_caseload(*, session: Session, actor: Account, releasing_by: dt.date, limit: int) -> dict:
+    """The caseworker's office at a glance: its files by status and by risk grade, its key subjects, and the
+    people to be released by `releasing_by` (soonest first, at most `limit`, with their number)."""
+    own = list_candidates(session=session, actor=actor, filters={"office_id": actor.office_id})
+    key_subjects = list_candidates(session=session, actor=actor,
+                                   filters={"office_id": actor.office_id, "key_subject": True})
+    releasing = list_candidates(session=session, actor=actor, filters={
+        "office_id": actor.office_id, "status": CandidateStatus.PRE_RELEASE, "released_to": releasing_by,
+        "sort": "release_date"})
+    return {"by_status": _count_by(session, own, "status"), "by_grade": _count_by(session, own, "risk_grade"),
+            "key_subjects": _count(session, key_subjects),
+            "releasing": list(session.scalars(releasing.limit(limit))), "releasing_total": _count(session, releasing)}
+
+
+def _count(session: Session, stmt: Select) -> int:
+    return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
+def _count_by(session: Session, stmt: Select, column: str) -> dict[str, int]:
+    sub = stmt.order_by(None).subquery()
+    rows = session.execute(select(sub.c[column], func.count()).group_by(sub.c[column]))
+    return {getattr(value, "value", value): number for value, number in rows}

@@ -235,3 +235,10 @@ def pending_count(session: Session) -> int:
 
     return session.scalar(select(func.count()).select_from(ExportRequest)
                           .where(ExportRequest.status == S.PENDING)) or 0
+
+
+def recent_requests(*, session: Session, actor: Account, filters: dict | None = None,
+                    limit: int | None = None) -> list[ExportRequest]:
+    """The newest requests `list_requests` selects (at most `limit`)."""
+    stmt = list_requests(session=session, actor=actor, filters=filters)
+    return list(session.scalars(stmt if limit is None else stmt.limit(limit)))

@@ -270,3 +270,8 @@ def add_visit(*, session: Session, actor: Account, candidate_id: int, data: dict
           fields={"visits"} | ({"employment_state"} if data.get("employment_state") is not None else set()))
     uow.flush(session)
     return visit
+
+
+def find_tasks(*, session: Session, actor: Account, filters: dict, limit: int) -> list[FollowUpTask]:
+    """At most `limit` of the tasks `list_tasks` selects, loaded (a page's list)."""
+    return list(session.scalars(list_tasks(session=session, actor=actor, filters=filters).limit(limit)).unique())

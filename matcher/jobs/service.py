@@ -581,3 +581,8 @@ def job_view(job: Job) -> dict:
             "params": json.loads(job.params_json or "{}"), "result": result, "error": error, "errors": errors,
             "links": job_links(job, result), "created_by_id": job.created_by_id, "created_at": job.created_at,
             "started_at": job.started_at, "finished_at": job.finished_at}
+
+
+def recent_jobs(*, session: Session, actor: Account, status: str | None = None, limit: int = 100) -> list[Job]:
+    """The newest `limit` jobs `list_jobs` selects."""
+    return list(session.scalars(list_jobs(session=session, actor=actor, status=status).limit(limit)))

@@ -19,6 +19,7 @@ from typing import Any
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from matcher import clock, policy, uow
@@ -266,3 +267,13 @@ def _flag_list(flags: Any) -> str:
 def email_text(notification: Notification, role: Role | None) -> Rendered:
     rendered = render(notification, role)
     return Rendered(rendered.subject, f"{rendered.body}\n\n--\n{gettext(EMAIL_FOOTER)}\n")
+
+
+def unread_badge(*, session: Session, actor: Account) -> int:
+    """The header's unread count; 0 when the database cannot answer, so that an error page about a broken
+    database still renders. In a savepoint, so a failed count leaves the request's unit of work usable."""
+    try:
+        with session.begin_nested():
+            return unread_count(session=session, actor=actor)
+    except SQLAlchemyError:
+        return 0

@@ -27,3 +27,8 @@ def get_office(*, session: Session, office_id: int) -> JudicialOffice:
 
 def office_for_township(session: Session, township_code: str) -> JudicialOffice | None:
     return session.scalar(select(JudicialOffice).where(JudicialOffice.township_code == township_code))
+
+
+def find_offices(*, session: Session, place: str | None = None) -> list[JudicialOffice]:
+    """The judicial offices of a place (all without one), by township code, loaded."""
+    return list(session.scalars(list_offices(session=session, place=place)).unique())

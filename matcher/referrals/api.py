@@ -48,11 +48,8 @@ class Referrals(MethodView):
     def post(self, data):
         """Refer a candidate to a slot"""
         actor = current_actor()
-        if data.pop("from_recommendation"):
-            from matcher.matching.service import score_pair
-
-            data["score"], data["model_version"] = score_pair(db.session, data["candidate_id"], data["slot_id"])
-        return _for_actor(service.create_referral(session=db.session, actor=actor, **data), actor)
+        create = service.refer_from_recommendation if data.pop("from_recommendation") else service.create_referral
+        return _for_actor(create(session=db.session, actor=actor, **data), actor)
 
 
 @blp.route("/<id:referral_id>")

@@ -11,25 +11,28 @@ import datetime as dt
 
 from blinker import Namespace
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from matcher import policy, uow
 from matcher.apiutil import apply_sort
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account, Role
-from matcher.candidates.models import CandidateStatus, ConsentKind
+from matcher.candidates.models import Candidate, CandidateStatus, ConsentKind
 from matcher.candidates.service import get_candidate, has_consent
 from matcher.clock import today
 from matcher.errors import Conflict, Forbidden, Invalid, NotFound
 from matcher.referrals.lifecycle import (
+    AWAITING_BASE,
     END_REASONS,
     ENDED,
     IN_WORK,
+    NEXT_STAY,
     PATH,
     SEAT_HOLDING,
     STAY_DAYS,
     TRANSITIONS,
+    WAITING,
     EndReason,
     Mover,
     moves_from,
@@ -251,3 +254,78 @@ def _candidate_back_to_active(session: Session, referral: Referral) -> None:
         .limit(1))
     if still_placed is None and referral.candidate.status == CandidateStatus.PLACED:
         referral.candidate.status = CandidateStatus.ACTIVE
+
+
+def refer_from_recommendation(*, session: Session, actor: Account, candidate_id: int, slot_id: int,
+                              send: bool | None = None, shared_note: str | None = None,
+                              internal_note: str | None = None) -> Referral:
+    """Refer a candidate to a slot a recommendation showed: the referral keeps the active model's score of the pair
+    and its version. `send=None` sends it to the base at once if the candidate has consented to being referred,
+    and otherwise leaves it proposed (the office sends it once the consent is recorded)."""
+    from matcher.matching.service import score_pair  # matching reads referrals' outcomes: imported when used
+
+    score, version = score_pair(session, candidate_id, slot_id)
+    if send is None:
+        send = has_consent(session, candidate_id, ConsentKind.REFERRAL)
+    return create_referral(session=session, actor=actor, candidate_id=candidate_id, slot_id=slot_id, send=send,
+                           shared_note=shared_note, internal_note=internal_note, score=score, model_version=version)
+
+
+# ---- what the pages list ----------------------------------------------------------------------------------
+
+def find_referrals(*, session: Session, actor: Account, filters: dict, limit: int | None = None) -> list[Referral]:
+    """The referrals `list_referrals` selects (at most `limit`), loaded."""
+    stmt = list_referrals(session=session, actor=actor, filters=filters)
+    return list(session.scalars(stmt if limit is None else stmt.limit(limit)).unique())
+
+
+def live_slot_ids(*, session: Session, actor: Account, candidate_id: int) -> set[int]:
+    """The slots a candidate has a referral under way to (not ended)."""
+    return {r.slot_id for r in find_referrals(session=session, actor=actor,
+                                               filters={"candidate_id": candidate_id, "open": True})}
+
+
+def awaiting_base(*, session: Session, actor: Account, limit: int = 200) -> list[Referral]:
+    """Referrals in a status the base answers, newest first (one query per status)."""
+    waiting = [r for status in AWAITING_BASE for r in find_referrals(
+        session=session, actor=actor, filters={"status": status, "sort": "-updated_at"}, limit=limit)]
+    return sorted(waiting, key=lambda r: (r.updated_at, r.id), reverse=True)[:limit]
+
+
+def _kept_by_office(session: Session, actor: Account, statuses) -> Select:
+    """The actor's referrals of the files their office keeps, in these statuses, last changed first."""
+    return list_referrals(session=session, actor=actor, filters={"sort": "updated_at"}).where(
+        Referral.candidate.has(Candidate.office_id == actor.office_id), Referral.status.in_(list(statuses)))
+
+
+def office_waiting(*, session: Session, actor: Account, limit: int) -> tuple[list[Referral], dict[str, int]]:
+    """The office's referrals waiting for someone's answer (at most `limit`), and how many there are by status."""
+    stmt = _kept_by_office(session, actor, WAITING)
+    sub = stmt.order_by(None).subquery()
+    counts = {getattr(status, "value", status): number for status, number in session.execute(
+        select(sub.c.status, func.count()).group_by(sub.c.status))}
+    return list(session.scalars(stmt.limit(limit)).unique()), counts
+
+
+def stay_milestones(*, session: Session, actor: Account, within_days: int) -> list[dict]:
+    """The office's placements reaching their next stay (30, 90, 180 days) within `within_days` or already past
+    it: {referral, target, due, days, reached}, soonest first."""
+    day = today()
+    milestones = []
+    for referral in session.scalars(_kept_by_office(session, actor, NEXT_STAY)).unique():
+        if referral.started_on is None:
+            continue
+        target, days = NEXT_STAY[referral.status]
+        due = referral.started_on + dt.timedelta(days=days)
+        if due <= day + dt.timedelta(days=within_days):
+            milestones.append({"referral": referral, "target": target, "due": due, "days": days,
+                               "reached": due <= day})
+    return sorted(milestones, key=lambda m: m["due"])
+
+
+def referral_board(*, session: Session, actor: Account, ended_limit: int) -> tuple[list[Referral], list[Referral]]:
+    """The referrals under way (last changed first) and the latest `ended_limit` that ended."""
+    live = find_referrals(session=session, actor=actor, filters={"open": True, "sort": "updated_at"})
+    ended = list(session.scalars(list_referrals(session=session, actor=actor, filters={"sort": "-updated_at"})
+                                 .where(Referral.status.in_(ENDED)).limit(ended_limit)).unique())
+    return live, ended

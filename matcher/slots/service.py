@@ -144,3 +144,18 @@ def free_seat(session: Session, slot_id: int) -> None:
         .values(seats_taken=Slot.seats_taken - 1)
         .execution_options(synchronize_session=False)
     )
+
+
+def find_slots(*, session: Session, actor: Account, filters: dict) -> list[Slot]:
+    """The slots `list_slots` selects, loaded (for a page that shows them all)."""
+    return list(session.scalars(list_slots(session=session, actor=actor, filters=filters)).unique())
+
+
+def open_slot_options(*, session: Session, actor: Account, limit: int = 500) -> list[tuple[int, str, str]]:
+    """The open slots the actor may see as (id, title, base name), by title: a picker's options, with no ORM
+    objects to load."""
+    scoped = list_slots(session=session, actor=actor, filters={"status": "open"}).with_only_columns(Slot.id)
+    rows = session.execute(select(Slot.id, Slot.title, Company.name).join(Company, Company.id == Slot.company_id)
+                           .where(Slot.id.in_(scoped.subquery().select())).order_by(Slot.title, Slot.id)
+                           .limit(limit))
+    return [(slot_id, title, name) for slot_id, title, name in rows]

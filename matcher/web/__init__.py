@@ -13,20 +13,24 @@ def register_web(app: Flask, api_blueprints) -> None:
         csrf.exempt(blueprint)
     # Importing the page modules registers their routes on bp.
     from matcher.web import (  # noqa: F401
-        admin,
+        accounts,
         audit,
-        caseworker,
-        employer,
+        bases,
+        candidates,
         exports,
         fairday,
         fairs,
         followup,
         handover,
+        homes,
         jobs,
+        matching,
+        models,
         notify,
-        organiser,
         records,
+        referrals,
         reports,
+        slots,
         views,
     )
 

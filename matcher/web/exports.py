@@ -6,19 +6,18 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from marshmallow import ValidationError
-from sqlalchemy import select
 
 from matcher import uow
-from matcher.auth.models import Account, Role
-from matcher.errors import Conflict, DomainError, Forbidden, Invalid, translate
+from matcher.auth.models import Role
+from matcher.auth.service import usernames_of
+from matcher.errors import Conflict, Forbidden, Invalid, translate
 from matcher.exports import service
 from matcher.exports.models import ExportRequest, ExportRequestStatus
 from matcher.extensions import db
 from matcher.transfer.kinds import EXPORTERS
 from matcher.transfer.service import export_file
 from matcher.web.base import actor, bp, page
-from matcher.web.forms import error_status, form_errors, int_in, text
+from matcher.web.forms import int_in, run_form, text
 
 ADMIN, CW, ORG = Role.ADMINISTRATOR, Role.CASEWORKER, Role.ORGANISER
 EXPORTING = (ADMIN, CW, ORG)
@@ -38,17 +37,13 @@ def _kinds_for(role: Role) -> tuple[list[str], list[str]]:
 
 
 def _usernames(requests: list[ExportRequest]) -> dict[int, str]:
-    ids = {r.requested_by_id for r in requests} | {r.decided_by_id for r in requests if r.decided_by_id}
-    if not ids:
-        return {}
-    return dict(db.session.execute(select(Account.id, Account.username).where(Account.id.in_(ids))).all())
+    return usernames_of(db.session, [r.requested_by_id for r in requests] + [r.decided_by_id for r in requests])
 
 
 def _exports_page(*, errors: dict | None = None, summary: str | None = None, form=None, status: int = 200):
     me = actor()
     plain, identified = _kinds_for(me.role)
-    mine = list(db.session.scalars(service.list_requests(session=db.session, actor=me, filters={"mine": True})
-                                   .limit(RECENT)))
+    mine = service.recent_requests(session=db.session, actor=me, filters={"mine": True}, limit=RECENT)
     return render_template("web/exports/index.html", plain=plain, identified=identified, requests=mine,
                            usernames=_usernames(mine), errors=errors or {}, summary=summary, form=form or {},
                            days=service.approval_days(), kinds=KIND_LABELS, statuses=STATUS_LABELS,
@@ -87,17 +82,18 @@ def exports_request():
     if kind == "fair_plan":
         params = {"fair_id": int_in(text(form, "fair_id")) or text(form, "fair_id") or None}
         params = {k: v for k, v in params.items() if v is not None}
-    try:
-        with uow.savepoint():
-            if not kind:
-                raise Invalid(_("Choose what to export."), field="kind")
-            service.create_request(session=db.session, actor=actor(),
-                                   data={"kind": kind, "params": params, "reason": text(form, "reason")})
-    except (ValidationError, DomainError) as exc:
-        errors, summary = form_errors(exc)
+    def ask():
+        if not kind:
+            raise Invalid(_("Choose what to export."), field="kind")
+        return service.create_request(session=db.session, actor=actor(),
+                                      data={"kind": kind, "params": params, "reason": text(form, "reason")})
+
+    outcome = run_form(ask)
+    if not outcome.ok:
+        errors = outcome.errors
         if "params" in errors:
             errors.setdefault("fair_id" if kind == "fair_plan" else "format", []).extend(errors.pop("params"))
-        return _exports_page(errors=errors, summary=summary, form=form, status=error_status(exc))
+        return _exports_page(errors=errors, summary=outcome.summary, form=form, status=outcome.status)
     flash(_("Your request is sent. An administrator will decide it; you can download the file here once it "
             "is approved."), "info")
     return redirect(url_for("web.exports_home"), 303)
@@ -129,9 +125,9 @@ def _attachment(export):
 def _approvals_page(*, errors: dict | None = None, summary: str | None = None, failed: int | None = None,
                     status: int = 200):
     me = actor()
-    pending = list(db.session.scalars(service.list_requests(
-        session=db.session, actor=me, filters={"status": ExportRequestStatus.PENDING.value})))
-    decided = [r for r in db.session.scalars(service.list_requests(session=db.session, actor=me).limit(RECENT))
+    pending = service.recent_requests(session=db.session, actor=me,
+                                      filters={"status": ExportRequestStatus.PENDING.value})
+    decided = [r for r in service.recent_requests(session=db.session, actor=me, limit=RECENT)
                if r.status != ExportRequestStatus.PENDING]
     return render_template("web/exports/approvals.html", pending=pending, decided=decided,
                            usernames=_usernames(pending + decided), errors=errors or {}, summary=summary,
@@ -149,12 +145,10 @@ def admin_export_requests():
 @bp.route("/admin/export-requests/<id:request_id>/<any(approve, refuse):decision>", methods=["POST"])
 @page(ADMIN)
 def admin_export_request_decide(request_id: int, decision: str):
-    try:
-        with uow.savepoint():
-            service.decide(session=db.session, actor=actor(), request_id=request_id, approve=decision == "approve",
-                           note=text(request.form, "note"))
-    except (Invalid, Forbidden, Conflict) as exc:
-        errors, summary = form_errors(exc)
-        return _approvals_page(errors=errors, summary=summary, failed=request_id, status=error_status(exc))
+    outcome = run_form(lambda: service.decide(session=db.session, actor=actor(), request_id=request_id,
+                                              approve=decision == "approve", note=text(request.form, "note")))
+    if not outcome.ok:
+        return _approvals_page(errors=outcome.errors, summary=outcome.summary, failed=request_id,
+                               status=outcome.status)
     flash(_("The request is approved.") if decision == "approve" else _("The request is refused."), "info")
     return redirect(url_for("web.admin_export_requests"), 303)

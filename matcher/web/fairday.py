@@ -15,19 +15,19 @@ from collections import defaultdict
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 
-from matcher import clock, uow
+from matcher import clock
 from matcher.auth.models import Role
 from matcher.candidates.models import DisclosurePurpose
 from matcher.candidates.service import candidate_card, disclosed_candidate_ids
-from matcher.errors import DomainError, Invalid, NotFound, translate
+from matcher.errors import Invalid, NotFound
 from matcher.extensions import db
+from matcher.fairs import queries as fair_queries
 from matcher.fairs import service as fairs
-from matcher.fairs.models import Fair, FairStatus, InvitationStatus
+from matcher.fairs.models import Fair, FairStatus
 from matcher.web.base import actor, bp, page
-from matcher.web.employer import _names
-from matcher.web.forms import form_errors, int_in, is_htmx
+from matcher.web.forms import int_in, is_htmx, run_form
+from matcher.web.labels import reference_names
 
 RUNNING = (Role.ORGANISER, Role.ADMINISTRATOR)
 AT_BOOTH = (*RUNNING, Role.EMPLOYER)
@@ -68,10 +68,6 @@ def _default_block(fair: Fair) -> int:
     return min(fairs.current_block(fair), fair.n_blocks - 1)
 
 
-def _message(exc: DomainError) -> str:
-    return translate(exc.message)
-
-
 def _render(template: str, **context):
     return render_template(template, **context)
 
@@ -84,10 +80,8 @@ def _day_page(fair_id: int, *, failed: str | None = None, errors: dict | None = 
     overview = fairs.fair_overview(session=session, actor=who, fair_id=fair_id)
     fair = fairs.get_fair(session=session, actor=who, fair_id=fair_id)
     q = (request.values.get("q") or "").strip()
-    stmt = fairs.list_invitations(session=session, actor=who, filters={
-        "fair_id": fair.id, "status": InvitationStatus.CONFIRMED, "q": q or None})
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    people = list(session.scalars(stmt.limit(CHECK_IN_ROWS)))
+    people, total = fair_queries.expected_people(session=session, actor=who, fair_id=fair.id, q=q,
+                                                 limit=CHECK_IN_ROWS)
     booked: dict[int, list] = defaultdict(list)
     for interview in fairs.schedule(session=session, actor=who, fair_id=fair.id,
                                     invitation_ids=[person.id for person in people]):
@@ -126,16 +120,11 @@ def fairday_check_in(fair_id: int):
     invitation_id = request.form.get("invitation_id", "")
     if not invitation_id.isdigit():
         raise NotFound(_("No such invitation."))
-    error = None
-    try:
-        with uow.savepoint():
-            invitation = fairs.check_in(session=session, actor=who, fair_id=fair_id, invitation_id=int(invitation_id),
-                                        undo=undo)
-    except NotFound:
-        raise
-    except DomainError as exc:
-        error = _message(exc)
-        invitation = fairs.get_invitation(session=session, actor=who, invitation_id=int(invitation_id))
+    outcome = run_form(lambda: fairs.check_in(session=session, actor=who, fair_id=fair_id,
+                                              invitation_id=int(invitation_id), undo=undo))
+    error = None if outcome.ok else outcome.summary
+    invitation = outcome.value if outcome.ok else fairs.get_invitation(session=session, actor=who,
+                                                                       invitation_id=int(invitation_id))
     if is_htmx():
         fair = fairs.get_fair(session=session, actor=who, fair_id=fair_id)
         booked = fairs.schedule(session=session, actor=who, fair_id=fair.id, invitation_id=invitation.id)
@@ -160,11 +149,10 @@ def fairday_cancel(fair_id: int, invitation_id: int):
     if invitation.fair_id != fair_id:
         raise NotFound(_("No such invitation."))
     reason = (request.form.get("reason") or "").strip()[:REASON_MAX] or None
-    try:
-        with uow.savepoint():
-            fairs.cancel_invitation(session=session, actor=who, invitation_id=invitation.id, reason=reason)
-    except DomainError as exc:
-        flash(_message(exc), "error")
+    outcome = run_form(lambda: fairs.cancel_invitation(session=session, actor=who, invitation_id=invitation.id,
+                                                       reason=reason))
+    if not outcome.ok:
+        flash(outcome.summary, "error")
         return _back_to_day(fair_id, f"inv-{invitation_id}")
     flash(_("The invitation of %(number)s is cancelled; their interviews still to come are cancelled too. "
             "Re-plan to give their places to others.", number=invitation.candidate.public_id), "success")
@@ -178,22 +166,21 @@ def fairday_walk_in(fair_id: int):
     public_id = (request.form.get("public_id") or "").strip()
     consent = request.form.get("consent") == "1"
     form = {"public_id": public_id, "consent": consent, "arrives_block": request.form.get("arrives_block")}
-    try:
-        with uow.savepoint():
-            if not public_id:
-                raise Invalid(_("Enter the number on the candidate's file."), field="public_id")
-            fair = fairs.get_fair(session=session, actor=who, fair_id=fair_id)
-            block = _block(request.form.get("arrives_block"), field="arrives_block", high=fair.n_blocks - 1)
-            form["arrives_block"] = block
-            invitation = fairs.add_walk_in(session=session, actor=who, fair_id=fair_id, public_id=public_id,
-                                           consent=consent, arrives_block=block)
-    except NotFound:
-        raise
-    except DomainError as exc:
-        errors, summary = form_errors(exc)
-        return _day_page(fair_id, failed="walk_in", errors=errors, summary=summary, form=form,
-                         status=exc.status)
-    fair = session.get(Fair, fair_id)
+    fair = fairs.get_fair(session=session, actor=who, fair_id=fair_id)
+
+    def walk_in():
+        if not public_id:
+            raise Invalid(_("Enter the number on the candidate's file."), field="public_id")
+        block = _block(request.form.get("arrives_block"), field="arrives_block", high=fair.n_blocks - 1)
+        form["arrives_block"] = block
+        return fairs.add_walk_in(session=session, actor=who, fair_id=fair_id, public_id=public_id, consent=consent,
+                                 arrives_block=block)
+
+    outcome = run_form(walk_in)
+    if not outcome.ok:
+        return _day_page(fair_id, failed="walk_in", errors=outcome.errors, summary=outcome.summary, form=form,
+                         status=outcome.status)
+    invitation = outcome.value
     flash(_("Walk-in %(number)s %(name)s is checked in, available from %(time)s. Re-plan the rest of the day to "
             "give them interviews.", number=invitation.candidate.public_id, name=invitation.candidate.name,
             time=f"{fair.block_start(invitation.arrives_block):%H:%M}"), "success")
@@ -207,27 +194,29 @@ def fairday_withdraw(fair_id: int):
     reason = (request.form.get("reason") or "").strip()
     form = {"booth_id": request.form.get("booth_id"), "withdraw_from": request.form.get("from_block"),
             "reason": reason}
-    try:
-        with uow.savepoint():
-            fair = fairs.get_fair(session=session, actor=who, fair_id=fair_id)
-            booth_id = request.form.get("booth_id", "")
-            if not booth_id.isdigit() or int(booth_id) not in {b.id for b in fair.booths}:
-                raise Invalid(_("Choose a booth."), field="booth_id")
-            block = _block(request.form.get("from_block"), field="from_block", high=fair.n_blocks - 1)
-            form["withdraw_from"], form["booth_id"] = block, int(booth_id)
-            if not reason:
-                raise Invalid(_("Say why the booth withdraws."), field="reason")
-            if len(reason) > REASON_MAX:
-                raise Invalid(_("At most %(n)s characters.", n=REASON_MAX), field="reason")
-            booth = fairs.withdraw_booth(session=session, actor=who, fair_id=fair_id, booth_id=int(booth_id),
-                                         from_block=block, reason=reason)
-    except NotFound:
-        raise
-    except DomainError as exc:
-        errors, summary = form_errors(exc)
+    fair = fairs.get_fair(session=session, actor=who, fair_id=fair_id)
+
+    def withdraw():
+        booth_id = request.form.get("booth_id", "")
+        if not booth_id.isdigit() or int(booth_id) not in {b.id for b in fair.booths}:
+            raise Invalid(_("Choose a booth."), field="booth_id")
+        block = _block(request.form.get("from_block"), field="from_block", high=fair.n_blocks - 1)
+        form["withdraw_from"], form["booth_id"] = block, int(booth_id)
+        if not reason:
+            raise Invalid(_("Say why the booth withdraws."), field="reason")
+        if len(reason) > REASON_MAX:
+            raise Invalid(_("At most %(n)s characters.", n=REASON_MAX), field="reason")
+        return fairs.withdraw_booth(session=session, actor=who, fair_id=fair_id, booth_id=int(booth_id),
+                                    from_block=block, reason=reason)
+
+    outcome = run_form(withdraw)
+    if not outcome.ok:
+        errors = outcome.errors
         if "from_block" in errors:
             errors["withdraw_from"] = errors.pop("from_block")
-        return _day_page(fair_id, failed="withdraw", errors=errors, summary=summary, form=form, status=exc.status)
+        return _day_page(fair_id, failed="withdraw", errors=errors, summary=outcome.summary, form=form,
+                         status=outcome.status)
+    booth, block = outcome.value, form["withdraw_from"]
     flash(_("Booth %(label)s (%(base)s) is withdrawn from %(time)s; its interviews from then on are cancelled. "
             "Re-plan to send those candidates elsewhere.", label=booth.label, base=booth.company.name,
             time=f"{fair.block_start(block):%H:%M}"), "success")
@@ -241,18 +230,19 @@ def fairday_replan(fair_id: int):
     # Filling free places keeps everyone's printed schedule; planning afresh may move people.
     keep_planned = request.form.get("mode") != "afresh"
     form = {"from_block": request.form.get("from_block"), "mode": "fill" if keep_planned else "afresh"}
-    try:
-        with uow.savepoint():
-            fair = fairs.get_fair(session=session, actor=who, fair_id=fair_id)
-            block = _block(request.form.get("from_block"), field="from_block", high=fair.n_blocks - 1)
-            form["from_block"] = block
-            run = fairs.make_plan(session=session, actor=who, fair_id=fair_id, from_block=block,
-                                  keep_planned=keep_planned)
-    except NotFound:
-        raise
-    except DomainError as exc:
-        errors, summary = form_errors(exc)
-        return _day_page(fair_id, failed="replan", errors=errors, summary=summary, form=form, status=exc.status)
+    fair = fairs.get_fair(session=session, actor=who, fair_id=fair_id)
+
+    def replan():
+        block = _block(request.form.get("from_block"), field="from_block", high=fair.n_blocks - 1)
+        form["from_block"] = block
+        return fairs.make_plan(session=session, actor=who, fair_id=fair_id, from_block=block,
+                               keep_planned=keep_planned)
+
+    outcome = run_form(replan)
+    if not outcome.ok:
+        return _day_page(fair_id, failed="replan", errors=outcome.errors, summary=outcome.summary, form=form,
+                         status=outcome.status)
+    run = outcome.value
     summary = json.loads(run.summary_json)
     flash(_("The rest of the day is re-planned from %(time)s: %(kept)s kept, %(new)s new, %(moved)s moved or "
             "dropped.", time=f"{fair.block_start(run.from_block):%H:%M}", kept=summary.get("kept", 0),
@@ -293,9 +283,9 @@ def _interview_or_404(fair_id: int, booth_id: int, interview_id: int):
 def _card_answer(fair_id: int, booth_id: int, interview, error: str | None = None):
     session = db.session
     if is_htmx():
-        fair = session.get(Fair, fair_id)
+        fair = fairs.get_fair(session=session, actor=actor(), fair_id=fair_id)
         return _render("web/fairday/_interview.html", fair=fair, booth=interview.booth, iv=interview,
-                       card=_person(session, interview), names=_names(session), error=error)
+                       card=_person(session, interview), names=reference_names(), error=error)
     if error:
         flash(error, "error")
     return redirect(url_for("web.fairday_outcomes", fair_id=fair_id, booth_id=booth_id, block=interview.block)
@@ -319,7 +309,7 @@ def fairday_outcomes(fair_id: int, booth_id: int):
                                     DisclosurePurpose.JOB_FAIR)
     cards = {iv.id: _person(session, iv, iv.invitation.candidate_id in named) for iv in interviews}
     return _render("web/fairday/outcomes.html", fair=fair, booth=booth, block=block, blocks=_blocks(fair),
-                   per_block=per_block, interviews=interviews, cards=cards, names=_names(session),
+                   per_block=per_block, interviews=interviews, cards=cards, names=reference_names(),
                    running=who.role in RUNNING, current=fairs.current_block(fair), tab="day")
 
 
@@ -330,19 +320,21 @@ def fairday_record(fair_id: int, booth_id: int, interview_id: int):
     interview = _interview_or_404(fair_id, booth_id, interview_id)
     outcome = request.form.get("outcome", "")
     note = (request.form.get("note") or "").strip()[:REASON_MAX] or None
-    error = None
-    try:
-        with uow.savepoint():
-            if outcome not in OUTCOMES:
-                raise Invalid(_("Choose an outcome."), field="outcome")
-            interview = fairs.record_outcome(session=session, actor=actor(), interview_id=interview.id, outcome=outcome,
-                                             note=note)
-    except NotFound:
-        raise
-    except DomainError as exc:
-        error = _message(exc)
-        interview = _interview_or_404(fair_id, booth_id, interview_id)
-    return _card_answer(fair_id, booth_id, interview, error)
+
+    def record():
+        if outcome not in OUTCOMES:
+            raise Invalid(_("Choose an outcome."), field="outcome")
+        return fairs.record_outcome(session=session, actor=actor(), interview_id=interview.id, outcome=outcome,
+                                    note=note)
+
+    return _card_outcome(fair_id, booth_id, interview_id, run_form(record))
+
+
+def _card_outcome(fair_id: int, booth_id: int, interview_id: int, done):
+    """The interview's card after a tap: the changed interview, or the interview as it was with the message."""
+    if done.ok:
+        return _card_answer(fair_id, booth_id, done.value)
+    return _card_answer(fair_id, booth_id, _interview_or_404(fair_id, booth_id, interview_id), done.summary)
 
 
 @bp.route("/fairs/<id:fair_id>/booths/<id:booth_id>/interviews/<id:interview_id>/undo", methods=["POST"])
@@ -350,16 +342,8 @@ def fairday_record(fair_id: int, booth_id: int, interview_id: int):
 def fairday_undo(fair_id: int, booth_id: int, interview_id: int):
     session = db.session
     interview = _interview_or_404(fair_id, booth_id, interview_id)
-    error = None
-    try:
-        with uow.savepoint():
-            interview = fairs.undo_outcome(session=session, actor=actor(), interview_id=interview.id)
-    except NotFound:
-        raise
-    except DomainError as exc:
-        error = _message(exc)
-        interview = _interview_or_404(fair_id, booth_id, interview_id)
-    return _card_answer(fair_id, booth_id, interview, error)
+    done = run_form(lambda: fairs.undo_outcome(session=session, actor=actor(), interview_id=interview.id))
+    return _card_outcome(fair_id, booth_id, interview_id, done)
 
 
 # ---- the employer's fairs -------------------------------------------------------------------------------
@@ -369,7 +353,7 @@ def fairday_undo(fair_id: int, booth_id: int, interview_id: int):
 def fairday_employer_fairs():
     who, session = actor(), db.session
     entries = []
-    for fair in session.scalars(fairs.list_fairs(session=session, actor=who)):
+    for fair in fair_queries.find_fairs(session=session, actor=who):
         booth = next((b for b in fair.booths if b.company_id == who.company_id), None)
         if booth is None:
             continue

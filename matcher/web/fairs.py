@@ -9,7 +9,6 @@ shown next to its field or at the top of the form, in the page's language.
 from __future__ import annotations
 
 import io
-import math
 import re
 from collections import defaultdict
 
@@ -17,24 +16,23 @@ from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import func, select
 
-from matcher import uow
 from matcher.auth.models import Role
 from matcher.candidates.models import ConsentKind, DisclosurePurpose
 from matcher.candidates.service import has_consent
 from matcher.clock import today
-from matcher.errors import DomainError, NotFound, translate
+from matcher.errors import NotFound
 from matcher.extensions import db
+from matcher.fairs import queries as fair_queries
 from matcher.fairs import service as fairs
 from matcher.fairs.models import FairStatus, InvitationStatus
-from matcher.offices.service import list_offices
+from matcher.offices.service import find_offices
 from matcher.policy import disclosures_in_force
 from matcher.reference.service import list_courses
 from matcher.reports.service import organiser_overview
-from matcher.slots.service import list_slots
+from matcher.slots.service import find_slots
 from matcher.web.base import actor, bp, page
-from matcher.web.forms import error_status, form_errors, int_in, lang_code, text
+from matcher.web.forms import int_in, lang_code, run_form, text
 
 RUNNING = (Role.ORGANISER, Role.ADMINISTRATOR)
 CW = Role.CASEWORKER
@@ -136,7 +134,7 @@ def _percent(value: float) -> str:
 @bp.route("/organiser/fairs")
 @page(*RUNNING)
 def organiser_fairs():
-    rows = list(db.session.scalars(fairs.list_fairs(session=db.session, actor=actor())))
+    rows = fair_queries.find_fairs(session=db.session, actor=actor())
     day = today()
     upcoming = sorted((f for f in rows if f.held_on >= day and f.status == FairStatus.PREPARING),
                       key=lambda f: (f.held_on, f.id))
@@ -155,15 +153,12 @@ def organiser_fair_new():
         return _fair_form_page({"starts_at": "09:00", "block_minutes": "30", "n_blocks": "8",
                                 "max_interviews": "3", "key_subject_weight": "0", "waiting_weight_per_year": "0",
                                 "preferred_courses_only": "y"})
-    try:
-        with uow.savepoint():
-            data = FairForm().load(_fair_form_data(request.form))
-            fair = fairs.create_fair(session=db.session, actor=actor(), data=data)
-    except (ValidationError, DomainError) as exc:
-        errors, summary = form_errors(exc)
-        return _fair_form_page(request.form, errors=errors, summary=summary, status=error_status(exc))
+    outcome = run_form(lambda data: fairs.create_fair(session=db.session, actor=actor(), data=data),
+                       _fair_form_data(request.form), schema=FairForm())
+    if not outcome.ok:
+        return _fair_form_page(request.form, errors=outcome.errors, summary=outcome.summary, status=outcome.status)
     flash(_("The job fair is set up. Register the bases next."), "info")
-    return redirect(url_for("web.organiser_fair_booths", fair_id=fair.id), 303)
+    return redirect(url_for("web.organiser_fair_booths", fair_id=outcome.value.id), 303)
 
 
 # ---- the fair's overview, editing, closing --------------------------------------------------------
@@ -181,15 +176,11 @@ def organiser_fair(fair_id: int):
     if request.method == "GET":
         return _overview_page(fair_id)
     fair = _fair(fair_id)
-    try:
-        with uow.savepoint():
-            data = FairForm().load(_fair_form_data(request.form))
-            fairs.update_fair(session=db.session, actor=actor(), fair_id=fair.id, data=data)
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, NotFound):
-            raise
-        errors, summary = form_errors(exc)
-        return _overview_page(fair_id, form=request.form, errors=errors, summary=summary, status=error_status(exc))
+    outcome = run_form(lambda data: fairs.update_fair(session=db.session, actor=actor(), fair_id=fair.id, data=data),
+                       _fair_form_data(request.form), schema=FairForm())
+    if not outcome.ok:
+        return _overview_page(fair_id, form=request.form, errors=outcome.errors, summary=outcome.summary,
+                              status=outcome.status)
     flash(_("The job fair is saved."), "info")
     return redirect(url_for("web.organiser_fair", fair_id=fair.id), 303)
 
@@ -199,16 +190,15 @@ def organiser_fair(fair_id: int):
 def organiser_fair_status(fair_id: int):
     fair = _fair(fair_id)
     wanted = text(request.form, "status")
-    try:
-        with uow.savepoint():
-            if wanted not in (FairStatus.CLOSED.value, FairStatus.CANCELLED.value):
-                raise ValidationError({"status": [_("Choose to close or to call off the fair.")]})
-            fairs.set_status(session=db.session, actor=actor(), fair_id=fair.id, status=FairStatus(wanted))
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, NotFound):
-            raise
-        _errors, summary = form_errors(exc)
-        return _overview_page(fair_id, summary=summary, status=error_status(exc))
+
+    def set_status():
+        if wanted not in (FairStatus.CLOSED.value, FairStatus.CANCELLED.value):
+            raise ValidationError({"status": [_("Choose to close or to call off the fair.")]})
+        return fairs.set_status(session=db.session, actor=actor(), fair_id=fair.id, status=FairStatus(wanted))
+
+    outcome = run_form(set_status)
+    if not outcome.ok:
+        return _overview_page(fair_id, summary=outcome.summary, status=outcome.status)
     flash(_("The job fair is closed.") if wanted == "closed" else _("The job fair is called off."), "info")
     return redirect(url_for("web.organiser_fair", fair_id=fair.id), 303)
 
@@ -222,7 +212,7 @@ def _booths_page(fair_id: int, *, forms=None, errors=None, summary=None, status:
     bases = organiser_overview(session=session, actor=who)["bases"]
     taken = {b.company_id for b in fair.booths}
     open_slots: dict[int, list] = defaultdict(list)
-    for slot in session.scalars(list_slots(session=session, actor=who, filters={"status": "open", "sort": "title"})):
+    for slot in find_slots(session=session, actor=who, filters={"status": "open", "sort": "title"}):
         open_slots[slot.company_id].append(slot)
     booths = []
     for booth in fair.booths:
@@ -244,17 +234,17 @@ def organiser_fair_booths(fair_id: int):
     fair = _fair(fair_id)
     data, errors = _booth_form_data(request.form, adding=True)
     key = f"add-{data['company_id']}"
-    try:
-        with uow.savepoint():
-            if errors:
-                raise ValidationError(errors)
-            booth = fairs.add_booth(session=db.session, actor=actor(), fair_id=fair.id, data=data)
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, NotFound):
-            raise
-        errors, summary = form_errors(exc)
-        return _booths_page(fair_id, forms={key: request.form}, errors={key: errors}, summary=summary,
-                            status=error_status(exc))
+
+    def add():
+        if errors:
+            raise ValidationError(errors)
+        return fairs.add_booth(session=db.session, actor=actor(), fair_id=fair.id, data=data)
+
+    outcome = run_form(add)
+    if not outcome.ok:
+        return _booths_page(fair_id, forms={key: request.form}, errors={key: outcome.errors}, summary=outcome.summary,
+                            status=outcome.status)
+    booth = outcome.value
     flash(_("%(base)s is registered at booth %(label)s.", base=booth.company.name, label=booth.label), "info")
     return redirect(url_for("web.organiser_fair_booths", fair_id=fair.id) + f"#booth-{booth.id}", 303)
 
@@ -265,17 +255,16 @@ def organiser_fair_booth(fair_id: int, booth_id: int):
     fair = _fair(fair_id)
     data, errors = _booth_form_data(request.form, adding=False)
     key = f"booth-{booth_id}"
-    try:
-        with uow.savepoint():
-            if errors:
-                raise ValidationError(errors)
-            fairs.update_booth(session=db.session, actor=actor(), fair_id=fair.id, booth_id=booth_id, data=data)
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, NotFound):
-            raise
-        errors, summary = form_errors(exc)
-        return _booths_page(fair_id, forms={key: request.form}, errors={key: errors}, summary=summary,
-                            status=error_status(exc))
+
+    def update():
+        if errors:
+            raise ValidationError(errors)
+        return fairs.update_booth(session=db.session, actor=actor(), fair_id=fair.id, booth_id=booth_id, data=data)
+
+    outcome = run_form(update)
+    if not outcome.ok:
+        return _booths_page(fair_id, forms={key: request.form}, errors={key: outcome.errors}, summary=outcome.summary,
+                            status=outcome.status)
     flash(_("The booth is saved."), "info")
     return redirect(url_for("web.organiser_fair_booths", fair_id=fair.id) + f"#booth-{booth_id}", 303)
 
@@ -284,13 +273,10 @@ def organiser_fair_booth(fair_id: int, booth_id: int):
 @page(*RUNNING)
 def organiser_fair_booth_remove(fair_id: int, booth_id: int):
     fair = _fair(fair_id)
-    try:
-        with uow.savepoint():
-            fairs.remove_booth(session=db.session, actor=actor(), fair_id=fair.id, booth_id=booth_id)
-    except DomainError as exc:
-        if isinstance(exc, NotFound):
-            raise
-        return _booths_page(fair_id, summary=translate(exc.message), status=error_status(exc))
+    outcome = run_form(lambda: fairs.remove_booth(session=db.session, actor=actor(), fair_id=fair.id,
+                                                  booth_id=booth_id))
+    if not outcome.ok:
+        return _booths_page(fair_id, summary=outcome.summary, status=outcome.status)
     flash(_("The booth is removed."), "info")
     return redirect(url_for("web.organiser_fair_booths", fair_id=fair.id), 303)
 
@@ -309,12 +295,10 @@ def _invitations_page(fair_id: int, *, form=None, errors=None, summary=None, cou
         filters["status"] = raw["status"]
     if raw["q"]:
         filters["q"] = raw["q"]
-    stmt = fairs.list_invitations(session=session, actor=who, filters=filters)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page_no = min(max(int_in(request.args.get("page"), low=1, high=10**6) or 1, 1), pages)
-    rows = list(session.scalars(stmt.limit(PAGE_SIZE).offset((page_no - 1) * PAGE_SIZE)))
-    offices = list(session.scalars(list_offices(session=session, place=who.bureau_code or None)))
+    paged = db.paginate(fairs.list_invitations(session=session, actor=who, filters=filters),
+                        page=int_in(request.args.get("page"), high=10**6) or 1, per_page=PAGE_SIZE, error_out=False)
+    rows, total, page_no, pages = paged.items, paged.total, paged.page, paged.pages or 1
+    offices = find_offices(session=session, place=who.bureau_code or None)
     form = form if form is not None else {}
     return render_template(
         "web/fairs/invitations.html", fair=fair, o=overview, rows=rows, total=total, page_no=page_no, pages=pages,
@@ -325,18 +309,15 @@ def _invitations_page(fair_id: int, *, form=None, errors=None, summary=None, cou
         tab="invitations"), status
 
 
-def _invite_errors(exc: Exception, public_ids: list[str]) -> dict[str, list[str]]:
-    """Field errors, with the candidate number a public_ids.N error is about."""
-    if not isinstance(exc, DomainError):
-        return form_errors(exc)[0]
+def _numbered(errors: dict[str, list[str]], public_ids: list[str]) -> dict[str, list[str]]:
+    """The field errors, with the candidate number a public_ids.N error is about in front of its message."""
     out: dict[str, list[str]] = defaultdict(list)
-    for key, messages in (exc.errors or {}).items():
-        field, _dot, index = str(key).partition(".")
-        for message in messages if isinstance(messages, list) else [messages]:
-            text_ = translate(message)
-            if field == "public_ids" and index.isdigit() and int(index) < len(public_ids):
-                text_ = f"{public_ids[int(index)]}：{text_}"
-            out[field].append(text_)
+    for key, messages in errors.items():
+        field, _dash, index = key.partition("-")
+        if field == "public_ids" and index.isdigit() and int(index) < len(public_ids):
+            out[field].extend(f"{public_ids[int(index)]}：{message}" for message in messages)
+        else:
+            out[key].extend(messages)
     return dict(out)
 
 
@@ -352,14 +333,12 @@ def organiser_fair_invitations(fair_id: int):
     data = {"public_ids": public_ids, "office_ids": _ints(form.getlist("office_ids")),
             "course": text(form, "course") or None, "ready": form.get("ready") in ("y", "on", "1"),
             "dry_run": dry_run}
-    try:
-        with uow.savepoint():
-            result = fairs.invite(session=db.session, actor=actor(), fair_id=fair.id, data=data)
-    except DomainError as exc:
-        if isinstance(exc, NotFound):
-            raise
-        return _invitations_page(fair_id, form=form, errors=_invite_errors(exc, public_ids),
-                                 summary=translate(exc.message), status=error_status(exc))
+    outcome = run_form(lambda: fairs.invite(session=db.session, actor=actor(), fair_id=fair.id, data=data),
+                       rows={"public_ids": list(range(len(public_ids)))})
+    if not outcome.ok:
+        return _invitations_page(fair_id, form=form, errors=_numbered(outcome.errors, public_ids),
+                                 summary=outcome.summary, status=outcome.status)
+    result = outcome.value
     if dry_run:
         return _invitations_page(fair_id, form=form, counted=result)
     flash(_("%(n)s candidates are invited (%(m)s were already invited); their caseworkers answer for them.",
@@ -374,14 +353,10 @@ def organiser_fair_invitation_cancel(fair_id: int, invitation_id: int):
     invitation = fairs.get_invitation(session=db.session, actor=actor(), invitation_id=invitation_id)
     if invitation.fair_id != fair.id:
         raise NotFound(_("No such invitation."))
-    try:
-        with uow.savepoint():
-            fairs.cancel_invitation(session=db.session, actor=actor(), invitation_id=invitation.id,
-                                    reason=text(request.form, "reason")[:300] or None)
-    except DomainError as exc:
-        if isinstance(exc, NotFound):
-            raise
-        return _invitations_page(fair_id, summary=translate(exc.message), status=error_status(exc))
+    outcome = run_form(lambda: fairs.cancel_invitation(session=db.session, actor=actor(), invitation_id=invitation.id,
+                                                       reason=text(request.form, "reason")[:300] or None))
+    if not outcome.ok:
+        return _invitations_page(fair_id, summary=outcome.summary, status=outcome.status)
     flash(_("The invitation of %(name)s is cancelled.", name=invitation.candidate.name), "info")
     return redirect(url_for("web.organiser_fair_invitations", fair_id=fair.id, **request.args), 303)
 
@@ -431,23 +406,22 @@ def organiser_fair_plan(fair_id: int):
         return _plan_page(fair_id)
     fair = _fair(fair_id)
     raw = text(request.form, "from_block")
-    try:
-        with uow.savepoint():
-            from_block = None
-            if raw:
-                from_block = int_in(raw, low=0, high=fair.n_blocks)
-                if from_block is None:
-                    raise ValidationError({"from_block": [_("The block must be between 0 and %(n)s.",
-                                                            n=fair.n_blocks - 1)]})
-            # Here the organiser asks for a plan of the day (or of the rest of it) afresh; filling free places
-            # around everyone's schedule is the day page's re-plan.
-            fairs.make_plan(session=db.session, actor=actor(), fair_id=fair.id, from_block=from_block,
-                            keep_planned=False)
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, NotFound):
-            raise
-        errors, summary = form_errors(exc)
-        return _plan_page(fair_id, errors=errors, summary=summary, status=error_status(exc))
+
+    def plan():
+        from_block = None
+        if raw:
+            from_block = int_in(raw, low=0, high=fair.n_blocks)
+            if from_block is None:
+                raise ValidationError({"from_block": [_("The block must be between 0 and %(n)s.",
+                                                        n=fair.n_blocks - 1)]})
+        # Here the organiser asks for a plan of the day (or of the rest of it) afresh; filling free places
+        # around everyone's schedule is the day page's re-plan.
+        return fairs.make_plan(session=db.session, actor=actor(), fair_id=fair.id, from_block=from_block,
+                               keep_planned=False)
+
+    outcome = run_form(plan)
+    if not outcome.ok:
+        return _plan_page(fair_id, errors=outcome.errors, summary=outcome.summary, status=outcome.status)
     flash(_("The interview plan is made."), "info")
     return redirect(url_for("web.organiser_fair_plan", fair_id=fair.id), 303)
 
@@ -500,7 +474,7 @@ def organiser_fair_plan_xlsx(fair_id: int):
 
 def _caseworker_page(*, errors=None, forms=None, status: int = 200):
     me, session = actor(), db.session
-    rows = list(session.scalars(fairs.list_invitations(session=session, actor=me, filters={"upcoming": True})))
+    rows = fair_queries.find_invitations(session=session, actor=me, filters={"upcoming": True})
     consented = {}
     if rows:
         consented = {inv.id: has_consent(session, inv.candidate_id, ConsentKind.REFERRAL) for inv in rows
@@ -527,20 +501,19 @@ def caseworker_fair_invitations():
 def caseworker_fair_invitation_answer(invitation_id: int):
     form = request.form
     attending = form.get("answer") == "confirm"
-    try:
-        with uow.savepoint():
-            if form.get("answer") not in ("confirm", "decline"):
-                raise ValidationError({"answer": [_("Say whether the candidate will come.")]})
-            invitation = fairs.answer_invitation(
-                session=db.session, actor=actor(), invitation_id=invitation_id, attending=attending,
-                consent=form.get("consent") in ("y", "on", "1"), note=text(form, "note")[:300] or None)
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, NotFound):
-            raise
-        errors, summary = form_errors(exc)
-        if not errors:
-            errors = {"_form": [summary]}
-        return _caseworker_page(errors={invitation_id: errors}, forms={invitation_id: form}, status=error_status(exc))
+
+    def answer():
+        if form.get("answer") not in ("confirm", "decline"):
+            raise ValidationError({"answer": [_("Say whether the candidate will come.")]})
+        return fairs.answer_invitation(
+            session=db.session, actor=actor(), invitation_id=invitation_id, attending=attending,
+            consent=form.get("consent") in ("y", "on", "1"), note=text(form, "note")[:300] or None)
+
+    outcome = run_form(answer)
+    if not outcome.ok:
+        return _caseworker_page(errors={invitation_id: outcome.errors_or_summary()}, forms={invitation_id: form},
+                                status=outcome.status)
+    invitation = outcome.value
     if attending:
         message = _("%(name)s will come to %(fair)s.", name=invitation.candidate.name, fair=_fair_name(invitation))
     else:

@@ -12,24 +12,22 @@ from collections.abc import Callable
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from matcher import uow
 from matcher.auth.models import Role
 from matcher.candidates.service import referral_card, referral_disclosures
 from matcher.clock import today
-from matcher.errors import DomainError, NotFound
+from matcher.errors import DomainError
 from matcher.extensions import db
 from matcher.followup import service as followup
 from matcher.followup.models import FollowUpTask, TaskStatus
 from matcher.followup.schemas import TaskCompleteSchema
-from matcher.reference.service import list_courses, list_skills
 from matcher.referrals.lifecycle import END_REASONS, ReferralStatus
 from matcher.reports.service import bureau_districts
 from matcher.web.base import actor, bp, page
-from matcher.web.forms import error_status, form_errors, int_in, lang_code, put, text
-from matcher.web.labels import label
+from matcher.web.forms import fields, form_errors, int_in, run_form, text
+from matcher.web.labels import label, reference_names
 
 CW, EMPLOYER, ADMIN = Role.CASEWORKER, Role.EMPLOYER, Role.ADMINISTRATOR
 WEEK_DAYS = 7
@@ -39,30 +37,20 @@ LEAVE_REASONS = END_REASONS[ReferralStatus.LEFT]
 
 
 def _open_tasks(**filters) -> list[FollowUpTask]:
-    stmt = followup.list_tasks(session=db.session, actor=actor(), filters={"status": TaskStatus.OPEN, **filters})
-    return list(db.session.scalars(stmt.limit(LIST_LIMIT)).unique())
-
-
-def _form_data(form) -> dict:
-    data: dict = {}
-    for name in ("result", "on_date", "reason_code", "note"):
-        put(data, form, name)
-    return data
+    return followup.find_tasks(session=db.session, actor=actor(), filters={"status": TaskStatus.OPEN, **filters},
+                               limit=LIST_LIMIT)
 
 
 def _complete(task_id: int, back: str, render: Callable):
     """A quick action on a check: validate with the API's schema, complete it, back to the list (or the list
     again with the message next to the check)."""
-    try:
-        with uow.savepoint():
-            data = TaskCompleteSchema().load(_form_data(request.form))
-            task = followup.complete_task(session=db.session, actor=actor(), task_id=task_id, **data)
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, NotFound):
-            raise
-        errors, summary = form_errors(exc)
-        return render(failed={"task_id": task_id, "errors": errors, "summary": summary, "form": request.form},
-                      status=error_status(exc))
+    outcome = run_form(lambda data: (data, followup.complete_task(session=db.session, actor=actor(), task_id=task_id,
+                                                                  **data)),
+                       fields(request.form, "result", "on_date", "reason_code", "note"), schema=TaskCompleteSchema())
+    if not outcome.ok:
+        return render(failed={"task_id": task_id, "errors": outcome.errors, "summary": outcome.summary,
+                              "form": request.form}, status=outcome.status)
+    data, task = outcome.value
     if data["result"] == followup.Result.STAYING:
         flash(_("Confirmed: %(status)s.", status=label(task.referral.status, "referral_status")), "success")
     elif data["result"] == followup.Result.LEFT:
@@ -106,12 +94,6 @@ def caseworker_follow_up_complete(task_id: int):
 
 # ---- the base ------------------------------------------------------------------------------------
 
-def _names() -> dict:
-    en = lang_code() == "en"
-    return {"courses": {c.code: c.name_en if en else c.name_zh for c in list_courses(session=db.session)},
-            "skills": {s.code: s.name_en if en else s.name_zh for s in list_skills(session=db.session)}}
-
-
 def _employer_page(*, failed: dict | None = None, status: int = 200):
     who, day = actor(), today()
     tasks = [t for t in _open_tasks() if t.due_on <= day + dt.timedelta(days=EMPLOYER_NOTICE_DAYS)]
@@ -119,7 +101,7 @@ def _employer_page(*, failed: dict | None = None, status: int = 200):
     cards = {t.id: referral_card(db.session, who, t.referral, disclosed=t.referral.id in disclosed) for t in tasks}
     return render_template("web/followup/employer.html", leave_reasons=LEAVE_REASONS,
                            due=[t for t in tasks if t.due_on <= day],
-                           coming=[t for t in tasks if t.due_on > day], cards=cards, names=_names(), today=day,
+                           coming=[t for t in tasks if t.due_on > day], cards=cards, names=reference_names(), today=day,
                            failed=failed or {}, days_overdue=_days_overdue,
                            notice_days=EMPLOYER_NOTICE_DAYS), status
 
@@ -148,8 +130,8 @@ def admin_follow_up():
     try:
         with uow.savepoint():
             offices = followup.overdue_by_office(session=session, actor=who, district=district)
-    except DomainError as exc:
-        errors, _summary = form_errors(exc)
+    except DomainError as exc:  # a district outside the area: said next to the filter, the whole area shown
+        errors = form_errors(exc)[0]
         district = None
         offices = followup.overdue_by_office(session=session, actor=who)
     office, overdue = None, []

@@ -6,13 +6,12 @@ from __future__ import annotations
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from matcher import uow
 from matcher.auth.models import Role
-from matcher.errors import DomainError, Invalid, translate
+from matcher.errors import DomainError, Invalid
 from matcher.extensions import db
 from matcher.jobs import service
 from matcher.web.base import actor, bp, page
-from matcher.web.forms import error_status, form_errors, text
+from matcher.web.forms import form_errors, run_form, text
 
 KIND_LABELS = {
     "train": _l("Train a new model"),
@@ -49,8 +48,7 @@ def _may_assign(who) -> bool:
 def _list_page(*, errors=None, summary=None, form=None, which: str | None = None, status: int = 200):
     who = actor()
     wanted = request.args.get("status") if request.args.get("status") in STATUS_LABELS else None
-    stmt = service.list_jobs(session=db.session, actor=who, status=wanted).limit(100)
-    jobs = [service.job_view(job) for job in db.session.scalars(stmt)]
+    jobs = [service.job_view(job) for job in service.recent_jobs(session=db.session, actor=who, status=wanted)]
     return render_template("web/jobs/list.html", jobs=jobs, wanted=wanted, import_kinds=_import_kinds(who),
                            may_assign=_may_assign(who), errors=errors or {}, summary=summary, form=form or {},
                            which=which, labels=KIND_LABELS, statuses=STATUS_LABELS,
@@ -86,17 +84,22 @@ def job_status(job_id: int):
     return response
 
 
-def _submitted(job):
-    return redirect(url_for("web.job_page", job_id=job.id), 303)
+def _submit(kind: str, params: dict, *, form: dict, which: str, payload: dict | None = None):
+    """Put the job on the queue and go to its page; or the list again with the form's errors."""
 
+    def submit():
+        try:
+            return service.submit(db.session, actor(), kind, params, payload=payload)
+        except DomainError as exc:
+            nested = exc.errors.get("params")
+            if isinstance(nested, dict):  # "params" wraps the fields of the form itself
+                exc.errors = {**{k: v for k, v in exc.errors.items() if k != "params"}, **nested}
+            raise
 
-def _failed(exc: Exception, *, form: dict, which: str):
-    errors, summary = form_errors(exc)
-    nested = errors.pop("params", None)
-    if nested is not None:  # "params" wraps the fields of the form itself
-        raw = getattr(exc, "errors", {}).get("params", {})
-        errors.update(form_errors(Invalid(None, errors=raw))[0] if isinstance(raw, dict) else {})
-    return _list_page(errors=errors, summary=summary, form=form, which=which, status=error_status(exc))
+    outcome = run_form(submit)
+    if outcome.ok:
+        return redirect(url_for("web.job_page", job_id=outcome.value.id), 303)
+    return _list_page(errors=outcome.errors, summary=outcome.summary, form=form, which=which, status=outcome.status)
 
 
 @bp.route("/jobs/assignment", methods=["POST"])
@@ -104,13 +107,8 @@ def _failed(exc: Exception, *, form: dict, which: str):
 def job_start_assignment():
     form = {name: text(request.form, name) for name in
             ("district", "course", "starts_before", "key_subject_weight", "waiting_weight_per_year", "base_cap")}
-    params = {name: value for name, value in form.items() if value}
-    try:
-        with uow.savepoint():
-            job = service.submit(db.session, actor(), "assignment", params)
-    except DomainError as exc:
-        return _failed(exc, form=form, which="assignment")
-    return _submitted(job)
+    return _submit("assignment", {name: value for name, value in form.items() if value}, form=form,
+                   which="assignment")
 
 
 @bp.route("/jobs/import", methods=["POST"])
@@ -120,15 +118,10 @@ def job_start_import():
     form = {"kind": kind}
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return _failed(Invalid(NO_FILE, field="file"), form=form, which="import")
-    params = {"kind": kind, "dry_run": request.form.get("dry_run") == "1"}
-    try:
-        with uow.savepoint():
-            job = service.submit(db.session, actor(), "import", params,
-                                 payload={"data": upload.read(), "filename": upload.filename})
-    except DomainError as exc:
-        return _failed(exc, form=form, which="import")
-    return _submitted(job)
+        errors, summary = form_errors(Invalid(NO_FILE, field="file"))
+        return _list_page(errors=errors, summary=summary, form=form, which="import", status=422)
+    return _submit("import", {"kind": kind, "dry_run": request.form.get("dry_run") == "1"}, form=form,
+                   which="import", payload={"data": upload.read(), "filename": upload.filename})
 
 
 @bp.route("/jobs/train", methods=["POST"])
@@ -136,10 +129,8 @@ def job_start_import():
 def job_start_train():
     params = {"horizon_days": text(request.form, "horizon_days") or "90",
               "activate": request.form.get("activate") == "1"}
-    try:
-        with uow.savepoint():
-            job = service.submit(db.session, actor(), "train", params)
-    except DomainError as exc:
-        flash(translate(exc.message), "error")
+    outcome = run_form(lambda: service.submit(db.session, actor(), "train", params))
+    if not outcome.ok:
+        flash(outcome.summary, "error")
         return redirect(url_for("web.admin_models"), 303)
-    return _submitted(job)
+    return redirect(url_for("web.job_page", job_id=outcome.value.id), 303)

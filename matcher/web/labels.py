@@ -1,8 +1,15 @@
-"""Human labels for stored codes (statuses, grades, kinds), translated at render time."""
+"""Human labels for stored codes (statuses, grades, kinds), translated at render time; and the reference data's
+names (courses, occupations, skills) in the page's language."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from flask_babel import gettext
+
+from matcher.extensions import db
+from matcher.reference.service import list_courses, list_occupations, list_skills
+from matcher.web.forms import lang_code
 
 N_ = str  # marks a msgid for extraction (keyword N_); translated when shown
 
@@ -68,3 +75,34 @@ def label(value, group: str) -> str:
     code = getattr(value, "value", value)
     text = LABELS.get(group, {}).get(code)
     return gettext(text) if text else str(code)
+
+
+def _name(row) -> str:
+    return row.name_en if lang_code() == "en" else row.name_zh
+
+
+def course_choices() -> list[tuple[str, str]]:
+    """The courses as a select's (code, name) options, in the reference data's order."""
+    return [(c.code, _name(c)) for c in list_courses(session=db.session)]
+
+
+def reference_names() -> dict[str, dict[str, str]]:
+    """Course, occupation and skill names by code, in the page's language."""
+    return {"courses": dict(course_choices()),
+            "occupations": {o.code: _name(o) for o in list_occupations(session=db.session)},
+            "skills": {s.code: _name(s) for s in list_skills(session=db.session)}}
+
+
+def skill_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The skills grouped by course, for a select with option groups."""
+    courses = dict(course_choices())
+    groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for skill in list_skills(session=db.session):
+        groups[skill.course_code or ""].append((skill.code, _name(skill)))
+    other = gettext("Other skills")
+    return sorted(((courses.get(code, other), items) for code, items in groups.items()), key=lambda g: g[0])
+
+
+def reason_choices(codes) -> list[tuple[str, str]]:
+    """Why a referral ends, as a select's (code, label) options in the order given."""
+    return [(code.value, label(code, "end_reason")) for code in codes]

@@ -5,12 +5,10 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import SQLAlchemyError
 
-from matcher import uow
 from matcher.auth.models import Role
 from matcher.extensions import db
-from matcher.notify.service import list_notifications, mark_all_read, mark_read, render, unread_count
+from matcher.notify.service import list_notifications, mark_all_read, mark_read, render, unread_badge, unread_count
 from matcher.web.base import actor, bp, page
 from matcher.web.forms import int_in
 
@@ -45,11 +43,11 @@ def notifications():
     who, session = actor(), db.session
     show = "unread" if request.args.get("show") == "unread" else "all"
     page_no = int_in(request.args.get("page"), high=10_000) or 1
-    stmt = list_notifications(session=session, actor=who, unread=True if show == "unread" else None)
-    rows = session.scalars(stmt.limit(PAGE_SIZE + 1).offset((page_no - 1) * PAGE_SIZE)).all()
-    items = [{"n": n, "text": render(n, who.role), "url": subject_url(n, who.role)} for n in rows[:PAGE_SIZE]]
+    paged = db.paginate(list_notifications(session=session, actor=who, unread=True if show == "unread" else None),
+                        page=page_no, per_page=PAGE_SIZE, error_out=False)
+    items = [{"n": n, "text": render(n, who.role), "url": subject_url(n, who.role)} for n in paged.items]
     return render_template("web/notify/list.html", items=items, show=show, page_no=page_no,
-                           more=len(rows) > PAGE_SIZE, unread=unread_count(session=session, actor=who))
+                           more=paged.has_next, unread=unread_count(session=session, actor=who))
 
 
 @bp.route("/notifications/<id:notification_id>/read", methods=["POST"])
@@ -80,10 +78,6 @@ def _unread_badge():
         """The header's badge: one COUNT on the (account, read_at) index, only when the header is drawn."""
         if not current_user.is_authenticated:
             return 0
-        try:
-            with uow.savepoint():
-                return unread_count(session=db.session, actor=actor())
-        except SQLAlchemyError:  # an error page for a broken database still renders
-            return 0
+        return unread_badge(session=db.session, actor=actor())
 
     return {"unread_notification_count": unread_notification_count}

@@ -1,4 +1,4 @@
-"""The administrator's view of bases' records (flags for review), complaints, and retraining the scoring model."""
+"""The administrator's view of bases' records (flags for review) and their complaints."""
 
 from __future__ import annotations
 
@@ -6,19 +6,17 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from marshmallow import ValidationError
 
 from matcher import uow
 from matcher.auth.models import Role
 from matcher.bases import records
 from matcher.bases.complaints import list_complaints, record_complaint, resolve_complaint
 from matcher.bases.records_api import ComplaintCreateSchema, ComplaintResolveSchema
-from matcher.errors import DomainError, NotFound
+from matcher.errors import DomainError
 from matcher.extensions import db
-from matcher.matching.service import active_model, new_outcomes_since, outcomes_learned_from, retrain
 from matcher.reports.service import bureau_districts
 from matcher.web.base import actor, bp, page
-from matcher.web.forms import form_errors, put, text
+from matcher.web.forms import fields, form_errors, run_form
 from matcher.web.labels import N_
 
 ADMIN = Role.ADMINISTRATOR
@@ -52,12 +50,6 @@ def base_record_panel(company_id: int) -> dict:
             "thresholds": thresholds()}
 
 
-@bp.app_template_global("outcomes_recorded_since")
-def outcomes_recorded_since() -> int:
-    """Outcomes recorded since the active model learned (the models page)."""
-    return new_outcomes_since(db.session, active_model(db.session))
-
-
 def thresholds() -> dict[str, Any]:
     return {"window_months": records.WINDOW_MONTHS, "answer_days": records.ANSWER_DAYS,
             "min_sent": records.MIN_SENT, "min_answer_share": records.MIN_ANSWER_SHARE,
@@ -81,8 +73,8 @@ def admin_base_records():
         with uow.savepoint():
             rows = records.list_base_records(session=session, actor=who, district=district, flagged_only=flagged_only,
                                              sort=sort)
-    except DomainError as exc:
-        errors, _summary = form_errors(exc)
+    except DomainError as exc:  # a district outside the area: said next to the filter, the whole area shown
+        errors = form_errors(exc)[0]
         district = None
         rows = records.list_base_records(session=session, actor=who, flagged_only=flagged_only, sort=sort)
     counts = {flag: sum(flag in r.flags for r in rows) for flag in records.FLAGS}
@@ -94,72 +86,28 @@ def admin_base_records():
 
 # ---- complaints (on the base's page) ---------------------------------------------------------------
 
+def _complaint(company_id: int, outcome, done: str):
+    """Back to the base's complaints, with the outcome said at the top of the page."""
+    if outcome.ok:
+        flash(done, "info")
+    else:
+        flash(" ".join([outcome.summary or "", *(m for ms in outcome.errors.values() for m in ms)]).strip(), "error")
+    return redirect(url_for("web.admin_base", company_id=company_id) + "#complaints", 303)
+
+
 @bp.route("/admin/bases/<id:company_id>/complaints", methods=["POST"])
 @page(ADMIN)
 def admin_base_complaint(company_id: int):
-    data: dict[str, Any] = {}
-    for name in ("received_on", "summary"):
-        put(data, request.form, name)
-    try:
-        with uow.savepoint():
-            data = ComplaintCreateSchema().load(data)
-            record_complaint(session=db.session, actor=actor(), company_id=company_id, data=data)
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, NotFound):
-            raise
-        errors, summary = form_errors(exc)
-        flash(" ".join([summary or "", *(m for ms in errors.values() for m in ms)]).strip(), "error")
-        return redirect(url_for("web.admin_base", company_id=company_id) + "#complaints", 303)
-    flash(_("The complaint is recorded."), "info")
-    return redirect(url_for("web.admin_base", company_id=company_id) + "#complaints", 303)
+    outcome = run_form(lambda data: record_complaint(session=db.session, actor=actor(), company_id=company_id,
+                                                     data=data),
+                       fields(request.form, "received_on", "summary"), schema=ComplaintCreateSchema())
+    return _complaint(company_id, outcome, _("The complaint is recorded."))
 
 
 @bp.route("/admin/bases/<id:company_id>/complaints/<id:complaint_id>/resolve", methods=["POST"])
 @page(ADMIN)
 def admin_base_complaint_resolve(company_id: int, complaint_id: int):
-    data: dict[str, Any] = {}
-    put(data, request.form, "resolved_on")
-    try:
-        with uow.savepoint():
-            data = ComplaintResolveSchema().load(data)
-            resolve_complaint(session=db.session, actor=actor(), company_id=company_id, complaint_id=complaint_id,
-                              resolved_on=data.get("resolved_on"))
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, NotFound):
-            raise
-        errors, summary = form_errors(exc)
-        flash(" ".join([summary or "", *(m for ms in errors.values() for m in ms)]).strip(), "error")
-        return redirect(url_for("web.admin_base", company_id=company_id) + "#complaints", 303)
-    flash(_("The complaint is marked resolved."), "info")
-    return redirect(url_for("web.admin_base", company_id=company_id) + "#complaints", 303)
-
-
-# ---- retraining on demand (the models page) ------------------------------------------------------
-
-@bp.route("/admin/models/retrain", methods=["POST"])
-@page(ADMIN)
-def admin_models_retrain():
-    asked = bool(text(request.form, "activate_if_better"))
-    try:
-        with uow.savepoint():
-            result = retrain(session=db.session, actor=actor(), min_new_outcomes=0, activate_if_better=asked)
-    except DomainError as exc:
-        _errors, summary = form_errors(exc)
-        flash(summary, "error")
-        return redirect(url_for("web.admin_models"), 303)
-    if not result.trained:
-        flash(_("No outcome was recorded since the active model learned; there is nothing new to learn from."),
-              "info")
-        return redirect(url_for("web.admin_models"), 303)
-    learned = outcomes_learned_from(result.record)
-    values = {"version": result.record.version, "count": "—" if learned is None else learned}
-    if result.activated:
-        flash(_("Model %(version)s learned from %(count)s outcomes and now scores every recommendation.",
-                **values), "info")
-    elif asked:
-        flash(_("Model %(version)s learned from %(count)s outcomes; the active model stays, as it does better on "
-                "held-out referrals.", **values), "info")
-    else:
-        flash(_("Model %(version)s learned from %(count)s outcomes; activate it below when you are ready.",
-                **values), "info")
-    return redirect(url_for("web.admin_models"), 303)
+    outcome = run_form(lambda data: resolve_complaint(session=db.session, actor=actor(), company_id=company_id,
+                                                      complaint_id=complaint_id, resolved_on=data.get("resolved_on")),
+                       fields(request.form, "resolved_on"), schema=ComplaintResolveSchema())
+    return _complaint(company_id, outcome, _("The complaint is marked resolved."))

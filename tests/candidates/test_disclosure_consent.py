@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-import matcher.web.caseworker  # noqa: F401 - registers the pages on the blueprint before the app is made
+import matcher.web.candidates  # noqa: F401 - registers the pages on the blueprint before the app is made
 from matcher.candidates.models import Consent, ConsentKind, DisclosurePurpose
 from matcher.clock import today
 
@@ -247,6 +247,21 @@ def test_the_caseworker_records_and_withdraws_a_disclosure_on_the_file(world, se
     assert world.cand_a.name not in employer_body and PHONE not in employer_body
     latest = session.query(Consent).order_by(Consent.id.desc()).first()
     assert (latest.granted, latest.base_id, latest.purpose) == (False, world.company_a.id, DisclosurePurpose.INTERVIEW)
+
+
+def test_the_disclosure_form_offers_no_base_whose_certification_has_run_out(world, session, browser):
+    """A base still marked certified whose certification ended yesterday is out of date: the form offers only the
+    bases the bases service holds certified today (status and end date), as the API and the slot pages do."""
+    from matcher.bases.models import CertificationStatus
+
+    world.company_b.certified_until = today() - dt.timedelta(days=1)
+    session.commit()
+    assert world.company_b.certification_status == CertificationStatus.CERTIFIED  # by its status alone: certified
+    body = _html(browser("cw_a").get(f"/caseworker/candidates/{world.cand_a.id}"))
+    select = body[body.index('id="disclosure-base_id"'):]
+    select = select[:select.index("</select>")]
+    assert world.company_a.name in select
+    assert world.company_b.name not in select and f'value="{world.company_b.id}"' not in select
 
 
 def test_the_disclosure_form_names_the_missing_fields(world, session, browser):

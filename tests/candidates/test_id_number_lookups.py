@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-import matcher.web.caseworker  # noqa: F401 - registers the pages on the blueprint before the app is made
+import matcher.web.candidates  # noqa: F401 - registers the pages on the blueprint before the app is made
 from matcher import clock
 from matcher.audit.models import AuditEvent
 from matcher.candidates.models import Candidate
@@ -147,7 +147,7 @@ def test_the_intake_page_says_registered_elsewhere_next_to_the_field(world, kit,
             "offence_category": "theft", "max_travel_km": "20", "risk_grade": "green"}
     response = cw.post("/caseworker/candidates/new", form)
     body = response.get_data(as_text=True)
-    assert response.status_code == 422
+    assert response.status_code == 409  # a conflict with a file elsewhere: the status says so
     assert re.search(r'id="id_number-error" class="field-error"[^>]*>This person is registered elsewhere', body)
     assert world.cand_b.name not in body and world.office_b.name not in body
     assert [e.object_id for e in lookups(world.accounts["cw_a"].id)] == [world.cand_b.id]

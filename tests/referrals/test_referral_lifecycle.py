@@ -390,3 +390,23 @@ def test_another_consent_does_not_disclose_the_name(api, world, sensitive):
              json={"kind": "data_processing", "granted": True, "recorded_on": today().isoformat()})
     card = api.get(f"/api/v1/referrals/{referral.id}", headers=world.h("emp_a")).json["candidate"]
     assert card.get("name") is None
+
+
+def test_referring_from_a_recommendation_is_one_use_case_for_the_api_and_the_page(world, session, kit):
+    """`refer_from_recommendation` keeps the model's score; left to itself it sends only with the referral consent
+    (the page), and it sends or not as told (the API's `send`)."""
+    from matcher.candidates.models import ConsentKind
+    from matcher.referrals.lifecycle import ReferralStatus
+    from matcher.referrals.service import refer_from_recommendation
+
+    cw = world.accounts["cw_a"]
+    sent = refer_from_recommendation(session=session, actor=cw, candidate_id=world.cand_a.id,
+                                     slot_id=world.slot_a.id)
+    assert sent.status == ReferralStatus.SENT and sent.model_version == "prior-builtin" and 0 < sent.score < 1
+    quiet = kit.new_candidate(session, cw, residence=kit.CHOUCHENG, seq=32, consents=[ConsentKind.DATA_PROCESSING])
+    proposed = refer_from_recommendation(session=session, actor=cw, candidate_id=quiet.id, slot_id=world.slot_a.id)
+    assert proposed.status == ReferralStatus.PROPOSED and proposed.model_version == "prior-builtin"
+    willing = kit.new_candidate(session, cw, residence=kit.CHOUCHENG, seq=33)
+    told = refer_from_recommendation(session=session, actor=cw, candidate_id=willing.id, slot_id=world.slot_a.id,
+                                     send=False)
+    assert told.status == ReferralStatus.PROPOSED

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-import matcher.web.caseworker  # noqa: F401 - registers the pages on the blueprint before the app is made
+import matcher.web.candidates  # noqa: F401 - registers the pages on the blueprint before the app is made
 from matcher import clock
 from matcher.extensions import db
 

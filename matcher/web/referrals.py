@@ -1,0 +1,167 @@
+"""Referral pages: referring a candidate from a recommendation, the caseworker's referral board and referral page,
+and the employer's incoming referrals on the pseudonymous skills-only card; moving a referral along its lifecycle.
+
+Thin views over matcher.referrals.service (scope, the lifecycle's rules, seats); the base reads a referral as the
+disclosure model lets it (no office notes, no score).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from matcher import disclosure
+from matcher.auth.models import Role
+from matcher.candidates.models import ConsentKind
+from matcher.candidates.service import has_consent, referral_card
+from matcher.clock import today
+from matcher.errors import DomainError, translate
+from matcher.extensions import db
+from matcher.referrals import lifecycle
+from matcher.referrals import service as referrals
+from matcher.referrals.models import Referral
+from matcher.referrals.schemas import TransitionSchema
+from matcher.web.base import actor, bp, page
+from matcher.web.candidates import candidate_or_404, own
+from matcher.web.forms import fields, int_in, is_htmx, run_form, text
+from matcher.web.labels import label, reason_choices, reference_names
+
+CW, EMPLOYER = Role.CASEWORKER, Role.EMPLOYER
+PAGE_SIZE = 50
+
+
+# ---- referring from a recommendation -------------------------------------------------------------
+
+@bp.route("/caseworker/candidates/<id:candidate_id>/refer", methods=["POST"])
+@page(CW)
+def caseworker_refer(candidate_id: int):
+    candidate = candidate_or_404(candidate_id)
+    slot_id = int_in(request.form.get("slot_id"))
+    back = url_for("web.caseworker_recommendations", candidate_id=candidate.id)
+    try:
+        # Sent at once where the candidate consented to being referred; otherwise proposed (the service decides).
+        outcome = run_form(lambda: referrals.refer_from_recommendation(
+            session=db.session, actor=actor(), candidate_id=candidate.id, slot_id=slot_id or 0))
+    except DomainError as exc:  # a slot out of reach: said here, on the recommendations, not as a page of its own
+        outcome = None
+        message = translate(exc.message)
+    else:
+        message = outcome.summary
+    if outcome is None or not outcome.ok:
+        if is_htmx():
+            return render_template("web/caseworker/_refer_result.html", ok=False, message=message)
+        flash(message, "error")
+        return redirect(back)
+    referral = outcome.value
+    sent = referral.status != lifecycle.ReferralStatus.PROPOSED
+    if sent:
+        message = _("Referred to %(base)s: %(slot)s.", base=referral.slot.company.name, slot=referral.slot.title)
+    else:
+        message = _("Proposed for %(slot)s, not sent: the candidate has not consented to being referred to "
+                    "bases. Record the consent on the file, then send it from the referral.", slot=referral.slot.title)
+    if is_htmx():
+        return render_template("web/caseworker/_refer_result.html", ok=True, sent=sent, message=message,
+                               referral=referral)
+    flash(message, "success" if sent else "error")
+    return redirect(back)
+
+
+# ---- the caseworker's referral board -------------------------------------------------------------
+
+@bp.route("/caseworker/referrals")
+@page(CW)
+def caseworker_referrals():
+    live, ended = referrals.referral_board(session=db.session, actor=actor(), ended_limit=PAGE_SIZE)
+    grouped: dict[str, list[Referral]] = defaultdict(list)
+    for referral in live:
+        grouped[referral.status.value].append(referral)
+    counts = Counter(r.status.value for r in live)
+    return render_template("web/caseworker/referrals.html", grouped=grouped, columns=lifecycle.PATH, ended=ended,
+                           counts=counts, total=len(live))
+
+
+def _render_referral(referral: Referral, *, form: MultiDict | None = None, errors: dict | None = None,
+                     status: int = 200):
+    moves = referrals.allowed_moves(referral.status, CW) if own(referral.candidate) else []
+    ending = [move for move in moves if move in lifecycle.END_REASONS]
+    codes = dict.fromkeys(code for move in ending for code in lifecycle.END_REASONS[move])
+    return render_template(
+        "web/caseworker/referral.html", r=referral, moves=moves, ending=ending,
+        end_reasons=reason_choices(codes),
+        form=form or MultiDict(), errors=errors or {}, consented=has_consent(
+            db.session, referral.candidate_id, ConsentKind.REFERRAL), own=own(referral.candidate),
+        next_milestone=lifecycle.NEXT_STAY.get(referral.status)), status
+
+
+@bp.route("/caseworker/referrals/<id:referral_id>")
+@page(CW)
+def caseworker_referral(referral_id: int):
+    return _render_referral(referrals.get_referral(session=db.session, actor=actor(), referral_id=referral_id))
+
+
+def _move(referral_id: int, data: dict):
+    return run_form(lambda loaded: referrals.transition(session=db.session, actor=actor(), referral_id=referral_id,
+                                                        **loaded), data, schema=TransitionSchema())
+
+
+@bp.route("/caseworker/referrals/<id:referral_id>/move", methods=["POST"])
+@page(CW)
+def caseworker_referral_move(referral_id: int):
+    referral = referrals.get_referral(session=db.session, actor=actor(), referral_id=referral_id)
+    outcome = _move(referral.id, fields(request.form, "to", "reason_code", "shared_note", "internal_note", "on_date"))
+    if outcome.ok:
+        flash(_("The referral is now: %(status)s.", status=label(outcome.value.status, "referral_status")), "success")
+        return redirect(url_for("web.caseworker_referral", referral_id=referral_id))
+    referral = referrals.get_referral(session=db.session, actor=actor(), referral_id=referral_id)
+    return _render_referral(referral, form=request.form, errors=outcome.errors_or_summary(), status=outcome.status)
+
+
+# ---- the employer's referrals --------------------------------------------------------------------
+
+@bp.route("/employer/referrals")
+@page(EMPLOYER)
+def employer_referrals():
+    who = actor()
+    show = request.args.get("show", "waiting")
+    page_no = int_in(request.args.get("page"), high=10**6) or 1
+    more = False
+    if show == "all":
+        paged = db.paginate(referrals.list_referrals(session=db.session, actor=who, filters={}), page=page_no,
+                            per_page=PAGE_SIZE, error_out=False)
+        rows, more = paged.items, paged.has_next
+    else:
+        show, page_no, rows = "waiting", 1, referrals.awaiting_base(session=db.session, actor=who)
+    return render_template("web/employer/referrals.html", referrals=rows, show=show, page_no=page_no, more=more)
+
+
+def _referral_page(referral, *, errors=None, summary=None, failed_move=None, form=None, status: int = 200):
+    who = actor()
+    moves = referrals.allowed_moves(referral.status, who.role)
+    # The page shows the referral as the disclosure model lets this base see it (no office notes, no score).
+    shown = disclosure.view("ReferralRead", referral, nested={"events": "ReferralEvent", "slot": "SlotRef"})
+    return render_template("web/employer/referral.html", referral=shown,
+                           card=referral_card(db.session, who, referral), names=reference_names(),
+                           moves=moves, end_reasons=lifecycle.END_REASONS, dated=lifecycle.DATED_MOVES,
+                           errors=errors or {}, summary=summary, failed_move=failed_move, form=form or {},
+                           today=today()), status
+
+
+@bp.route("/employer/referrals/<id:referral_id>")
+@page(EMPLOYER)
+def employer_referral(referral_id: int):
+    return _referral_page(referrals.get_referral(session=db.session, actor=actor(), referral_id=referral_id))
+
+
+@bp.route("/employer/referrals/<id:referral_id>/move", methods=["POST"])
+@page(EMPLOYER)
+def employer_referral_move(referral_id: int):
+    outcome = _move(referral_id, fields(request.form, "to", "on_date", "reason_code", "shared_note"))
+    if not outcome.ok:
+        referral = referrals.get_referral(session=db.session, actor=actor(), referral_id=referral_id)
+        return _referral_page(referral, errors=outcome.errors, summary=outcome.summary,
+                              failed_move=text(request.form, "to"), form=request.form, status=outcome.status)
+    flash(_("The referral is updated."), "info")
+    return redirect(url_for("web.employer_referral", referral_id=outcome.value.id), 303)

@@ -1,0 +1,120 @@
+"""Slot pages (employers): posting a slot, editing it, its page with its referrals, opening and closing it.
+
+Thin views: the form becomes the API schemas' dict, one service call, render; a refused form is shown again with
+what was typed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from matcher.auth.models import Role
+from matcher.clock import today
+from matcher.extensions import db
+from matcher.reference.service import list_courses, list_occupations, list_skills
+from matcher.referrals.service import find_referrals
+from matcher.slots.models import SlotStatus
+from matcher.slots.schemas import SlotCreateSchema, SlotStatusSchema, SlotUpdateSchema
+from matcher.slots.service import create_slot, get_slot, set_slot_status, update_slot
+from matcher.web.base import actor, bp, page
+from matcher.web.forms import fields, lang_code, place_input, run_form, text
+from matcher.web.labels import reference_names
+
+EMPLOYER = Role.EMPLOYER
+SKILL_ROWS = 4
+TRUE = ("on", "true", "1", "y")
+
+
+def slot_form_data(form) -> dict:
+    """The slot form as SlotCreateSchema's dict (values stay strings: the schema parses and checks them)."""
+    nullable = ("course_code", "occupation_code", "pay_min", "pay_max", "hours_per_week", "ends_on")
+    data: dict[str, Any] = fields(form, "kind", "title", "seats", "starts_on", "description", "address", *nullable,
+                                  nullable=nullable)
+    if text(form, "place"):
+        data["place"] = place_input(text(form, "place"))
+    data["required_skills"] = [{"skill_code": text(form, f"skill_{i}"), "level": text(form, f"level_{i}") or "2"}
+                               for i in range(SKILL_ROWS) if text(form, f"skill_{i}")]
+    data["housing_provided"] = form.get("housing_provided") in TRUE
+    data["certificate_awarded"] = form.get("certificate_awarded") in TRUE
+    return data
+
+
+def slot_as_form(slot) -> dict:
+    form = {name: "" if getattr(slot, name) is None else str(getattr(slot, name))
+            for name in ("title", "description", "address", "course_code", "occupation_code", "seats",
+                         "pay_min", "pay_max", "hours_per_week", "starts_on", "ends_on")}
+    form["kind"] = slot.kind.value
+    form["place"] = slot.place_code
+    form["housing_provided"] = "on" if slot.housing_provided else ""
+    form["certificate_awarded"] = "on" if slot.certificate_awarded else ""
+    for i, skill in enumerate(slot.required_skills[:SKILL_ROWS]):
+        form[f"skill_{i}"], form[f"level_{i}"] = skill.skill_code or "", str(skill.level)
+    return form
+
+
+def _slot_form_page(*, slot=None, form, errors=None, summary=None, status: int = 200):
+    session = db.session
+    return render_template("web/employer/slot_form.html", slot=slot, form=form, errors=errors or {},
+                           summary=summary, courses=list_courses(session=session),
+                           occupations=list_occupations(session=session), skills=list_skills(session=session),
+                           skill_rows=range(SKILL_ROWS), lang=lang_code()), status
+
+
+@bp.route("/employer/slots/new", methods=["GET", "POST"])
+@page(EMPLOYER)
+def employer_slot_new():
+    if request.method == "GET":
+        return _slot_form_page(form={"kind": "job", "seats": "1", "starts_on": today().isoformat()})
+    outcome = run_form(lambda data: create_slot(session=db.session, actor=actor(), data=data),
+                       slot_form_data(request.form), schema=SlotCreateSchema())
+    if not outcome.ok:
+        return _slot_form_page(form=request.form, errors=outcome.errors, summary=outcome.summary,
+                               status=outcome.status)
+    flash(_("The slot is saved as a draft; open it when it should take referrals."), "info")
+    return redirect(url_for("web.employer_slot", slot_id=outcome.value.id), 303)
+
+
+@bp.route("/employer/slots/<id:slot_id>/edit", methods=["GET", "POST"])
+@page(EMPLOYER)
+def employer_slot_edit(slot_id: int):
+    slot = get_slot(session=db.session, actor=actor(), slot_id=slot_id)
+    if request.method == "GET":
+        return _slot_form_page(slot=slot, form=slot_as_form(slot))
+    outcome = run_form(lambda data: update_slot(session=db.session, actor=actor(), slot_id=slot.id, data=data),
+                       slot_form_data(request.form), schema=SlotUpdateSchema())
+    if not outcome.ok:
+        slot = get_slot(session=db.session, actor=actor(), slot_id=slot_id)
+        return _slot_form_page(slot=slot, form=request.form, errors=outcome.errors, summary=outcome.summary,
+                               status=outcome.status)
+    flash(_("The slot is saved."), "info")
+    return redirect(url_for("web.employer_slot", slot_id=slot_id), 303)
+
+
+def _slot_page(slot, *, error: str | None = None, status: int = 200):
+    referrals = find_referrals(session=db.session, actor=actor(), filters={"slot_id": slot.id})
+    return render_template("web/employer/slot.html", slot=slot, referrals=referrals, error=error,
+                           names=reference_names(), can_open=slot.company.can_post_and_fill()), status
+
+
+@bp.route("/employer/slots/<id:slot_id>")
+@page(EMPLOYER)
+def employer_slot(slot_id: int):
+    return _slot_page(get_slot(session=db.session, actor=actor(), slot_id=slot_id))
+
+
+@bp.route("/employer/slots/<id:slot_id>/status", methods=["POST"])
+@page(EMPLOYER)
+def employer_slot_status(slot_id: int):
+    who = actor()
+    outcome = run_form(lambda data: set_slot_status(session=db.session, actor=who, slot_id=slot_id,
+                                                    status=data["status"]),
+                       {"status": text(request.form, "status")}, schema=SlotStatusSchema())
+    if not outcome.ok:
+        return _slot_page(get_slot(session=db.session, actor=who, slot_id=slot_id), error=outcome.summary,
+                          status=outcome.status)
+    flash(_("The slot is open for referrals.") if outcome.value.status == SlotStatus.OPEN else
+          _("The slot is closed."), "info")
+    return redirect(url_for("web.employer_slot", slot_id=slot_id), 303)
