@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import event, func, insert, select, text
+from sqlalchemy.engine import Engine
 
 from matcher.extensions import db
 
@@ -51,9 +52,27 @@ def empty_tables(session) -> None:
 # ---- snapshots: a world built once per worker, its rows inserted again for later tests ------------------------
 
 _SNAPSHOTS: dict[Hashable, tuple[list[tuple[object, list[dict]]], dict[str, int], object]] = {}
+_WRITES = [0]  # statements that wrote (INSERT, UPDATE, DELETE) in this process, on any engine
+_STATE: dict = {"key": None, "writes": -1}  # what the database holds: a snapshot's key, while nothing else wrote
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _count_writes(_conn, _cursor, statement, _parameters, _context, _executemany) -> None:
+    if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+        _WRITES[0] += 1
+
+
+def _state_is(key) -> bool:
+    return _STATE["key"] == key and _STATE["writes"] == _WRITES[0]
+
+
+def _set_state(key) -> None:
+    _STATE.update(key=key, writes=_WRITES[0])
 
 
 def _is_empty(session) -> bool:
+    if _state_is("empty"):
+        return True
     tables = _tables()
     counts = session.execute(select(*[select(func.count()).select_from(t).scalar_subquery() for t in tables])).one()
     return not any(counts)
@@ -70,27 +89,32 @@ def _clock_is_moved() -> bool:
 def restored(session, key: Hashable, build: Callable[[], object]) -> object:
     """`build()`'s result, on a database that holds what `build()` wrote.
 
-    The first call for a key (on an empty database) runs `build()`, commits, and keeps a copy of every row it
-    wrote; later calls for the same key (again on an empty database) insert those rows as they were, ids and
-    audit chain included, and return the value `build()` returned, which must therefore hold no ORM objects
-    (ids, names, tokens). The key should carry what the build depends on (today's date, the seed, ...). When
-    the database is not empty, or time-machine has moved the clock (the rows' instants would be wrong), it
-    simply builds."""
+    The first call for a key runs `build()`, commits, and keeps a copy of every row in the database; later
+    calls for the same key, from the same starting point, put those rows back as they were (ids, sequences
+    and audit chain included) and return the value `build()` returned, which must therefore hold no ORM
+    objects (ids, names, tokens). The starting point is an empty database, or the state another snapshot left
+    while nothing else has written since (a snapshot on top of the world, say). The key should carry what
+    the build depends on besides (the seed ...); today's date is added. Elsewhere, or when time-machine has
+    moved the clock (the rows' instants would be wrong), it simply builds."""
     from matcher import clock
 
-    if _clock_is_moved() or not _is_empty(session):
+    base = _STATE["key"] if _STATE["key"] not in (None, "empty") and _state_is(_STATE["key"]) else None
+    if _clock_is_moved() or (base is None and not _is_empty(session)):
         value = build()
         session.commit()
+        _set_state(None)
         return value
-    key = (key, clock.today(), session.get_bind().dialect.name)
-    postgresql = session.get_bind().dialect.name == "postgresql"
+    key = (key, base, clock.today(), session.get_bind().dialect.name)
     if key in _SNAPSHOTS:
         rows, positions, value = _SNAPSHOTS[key]
+        if base is not None:
+            empty_tables(session)
         for table, table_rows in rows:
             session.execute(insert(table), table_rows)
         if positions:
             session.execute(text("SELECT " + ", ".join(f"setval('{name}', {at})" for name, at in positions.items())))
         session.commit()
+        _set_state(key)
         return value
     value = build()
     session.commit()
@@ -101,10 +125,11 @@ def restored(session, key: Hashable, build: Callable[[], object]) -> object:
         if table_rows:
             rows.append((table, table_rows))
     positions = {}
-    if postgresql:  # where each id sequence stood: later ids are the ones a fresh build would give
+    if session.get_bind().dialect.name == "postgresql":  # where each id sequence stood, for the ids to come
         positions = dict(session.execute(text(
             "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = current_schema() "
             "AND last_value IS NOT NULL AND sequencename = ANY(:names)"), {"names": _sequences(session)}).all())
     session.commit()
     _SNAPSHOTS[key] = (rows, positions, value)
+    _set_state(key)
     return value
