@@ -3,6 +3,7 @@ again through the services."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Hashable
 
 from sqlalchemy import event, func, insert, select, text
@@ -51,7 +52,10 @@ def empty_tables(session) -> None:
 
 # ---- snapshots: a world built once per worker, its rows inserted again for later tests ------------------------
 
-_SNAPSHOTS: dict[Hashable, tuple[list[tuple[object, list[dict]]], dict[str, int], object]] = {}
+_SNAPSHOTS: dict[Hashable, tuple[float, list[tuple[object, list[dict]]], dict[str, int], object]] = {}
+# A snapshot is used for this long (seconds) after its build, then built again: the instants in its rows
+# (created at ...) stay within two minutes of what a fresh build would write.
+SNAPSHOT_SECONDS = 120
 _WRITES = [0]  # statements that wrote (INSERT, UPDATE, DELETE) in this process, on any engine
 _STATE: dict = {"key": None, "writes": -1}  # what the database holds: a snapshot's key, while nothing else wrote
 
@@ -94,7 +98,8 @@ def restored(session, key: Hashable, build: Callable[[], object]) -> object:
     and audit chain included) and return the value `build()` returned, which must therefore hold no ORM
     objects (ids, names, tokens). The starting point is an empty database, or the state another snapshot left
     while nothing else has written since (a snapshot on top of the world, say). The key should carry what
-    the build depends on besides (the seed ...); today's date is added. Elsewhere, or when time-machine has
+    the build depends on besides (the seed ...); today's date is added, and a snapshot older than
+    SNAPSHOT_SECONDS is built again. Elsewhere, or when time-machine has
     moved the clock (the rows' instants would be wrong), it simply builds."""
     from matcher import clock
 
@@ -105,8 +110,8 @@ def restored(session, key: Hashable, build: Callable[[], object]) -> object:
         _set_state(None)
         return value
     key = (key, base, clock.today(), session.get_bind().dialect.name)
-    if key in _SNAPSHOTS:
-        rows, positions, value = _SNAPSHOTS[key]
+    if key in _SNAPSHOTS and time.monotonic() - _SNAPSHOTS[key][0] < SNAPSHOT_SECONDS:
+        _, rows, positions, value = _SNAPSHOTS[key]
         if base is not None:
             empty_tables(session)
         for table, table_rows in rows:
@@ -114,7 +119,7 @@ def restored(session, key: Hashable, build: Callable[[], object]) -> object:
         if positions:
             session.execute(text("SELECT " + ", ".join(f"setval('{name}', {at})" for name, at in positions.items())))
         session.commit()
-        _set_state(key)
+        _set_state((key, _SNAPSHOTS[key][0]))
         return value
     value = build()
     session.commit()
@@ -130,6 +135,9 @@ def restored(session, key: Hashable, build: Callable[[], object]) -> object:
             "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = current_schema() "
             "AND last_value IS NOT NULL AND sequencename = ANY(:names)"), {"names": _sequences(session)}).all())
     session.commit()
-    _SNAPSHOTS[key] = (rows, positions, value)
-    _set_state(key)
+    built = time.monotonic()
+    for old in [k for k, snapshot in _SNAPSHOTS.items() if built - snapshot[0] >= SNAPSHOT_SECONDS]:
+        del _SNAPSHOTS[old]
+    _SNAPSHOTS[key] = (built, rows, positions, value)
+    _set_state((key, built))  # with the build's time: a snapshot stacked on this one is of this build
     return value
