@@ -8,10 +8,11 @@ BIN=.venv/bin
 PGHOST_ADDR=${XINTU_TEST_PG_HOST:-127.0.0.1}
 PGDB=${XINTU_TEST_PG_DATABASE:-xintu_test}
 # Two workers (pytest-xdist), one per core, each with its own databases (tests/conftest.py, tests/redis_support.py);
-# a test file stays on one worker. XINTU_TEST_WORKERS=0 runs in this process.
+# a test file stays on one worker, and the longest files go first (tests/conftest.py, LONG_FILES).
+# XINTU_TEST_WORKERS=0 runs in this process.
 WORKERS=${XINTU_TEST_WORKERS:-2}
 PARALLEL=""
-if [ "$WORKERS" != "0" ]; then PARALLEL="-n $WORKERS --dist loadfile"; fi
+if [ "$WORKERS" != "0" ]; then PARALLEL="-n $WORKERS --dist loadfile --no-loadscope-reorder"; fi
 
 echo "== lint, architecture contract, security scan"
 $BIN/ruff check matcher tests bench scripts
@@ -51,4 +52,7 @@ if ! pg_isready -q -h "$PGHOST_ADDR"; then
 fi
 psql -q -h "$PGHOST_ADDR" -U postgres -d postgres -c "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" \
   -c "CREATE DATABASE $PGDB"
+# Tests that reach no database (no `app` fixture: the engine, the clock ...) ran on SQLite and are left out
+# here: pytest reports them as deselected (tests/conftest.py, pytest_collection_modifyitems).
+echo "(tests that use no database ran on SQLite above; they are deselected here)"
 XINTU_TEST_DATABASE_URL="postgresql+psycopg://postgres@$PGHOST_ADDR:5432/$PGDB" $BIN/pytest $PARALLEL -m "not browser" "$@"

@@ -14,9 +14,42 @@ from sqlalchemy import text
 
 from matcher import clock, create_app
 from matcher.extensions import db
+from tests.db_support import empty_tables, restored
 
-REFERENCE_TABLES = {"places", "courses", "skills", "occupations", "judicial_offices", "alembic_version"}
 PASSWORD = "correct-horse-battery"
+
+
+DATABASE_FIXTURES = {"app", "shared_app", "database_url"}
+# Seconds a file takes, about (measured on SQLite, 2 workers), for the files that take longest. The run hands
+# whole files to its two workers (scripts/test.sh: --dist loadfile --no-loadscope-reorder), longest first, so
+# that no long file starts last and leaves one worker idle while the other finishes it. Other files count a
+# quarter of a second per test.
+LONG_FILES = {
+    "tests/security/test_schemathesis.py": 150, "tests/security/test_endpoint_matrix.py": 100,
+    "tests/referrals/test_lifecycle_properties.py": 48, "tests/security/test_disclosure.py": 30,
+    "tests/demo/test_demo.py": 30, "tests/matching/test_retrain.py": 30, "tests/referrals/test_seat_races.py": 24,
+    "tests/web/test_caseworker_pages.py": 20, "tests/matching/test_models_cli.py": 15,
+    "tests/retention/test_retention_figures.py": 15, "tests/test_migrations.py": 15,
+    "tests/reports/test_reconciliation.py": 12, "tests/ops/test_metrics.py": 10,
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Longest files first (see LONG_FILES). On PostgreSQL (XINTU_TEST_DATABASE_URL set), leave out the tests
+    that never reach a database (no `app`, `shared_app` or `database_url` among their fixtures): the SQLite
+    run has run them, and they would run the same here (XINTU_TEST_ALL_ON_POSTGRES=1 keeps them)."""
+    if os.environ.get("XINTU_TEST_DATABASE_URL") and not os.environ.get("XINTU_TEST_ALL_ON_POSTGRES"):
+        kept, left_out = [], []
+        for item in items:
+            (kept if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())) else left_out).append(item)
+        if left_out:
+            config.hook.pytest_deselected(items=left_out)
+            items[:] = kept
+    files: dict[str, list] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::")[0], []).append(item)
+    order = sorted(files, key=lambda path: -LONG_FILES.get(path, 0.25 * len(files[path])))
+    items[:] = [item for path in order for item in files[path]]
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +70,8 @@ def database_url(tmp_path_factory) -> str:
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{name}"'))
+        # A test database need not survive a crash: commits return without waiting for the WAL flush.
+        connection.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     admin.dispose()
     return given.set(database=name).render_as_string(hide_password=False)
 
@@ -84,14 +119,7 @@ def _clean_tables(request):
         return
     app = request.getfixturevalue("app")
     with app.app_context():
-        db.session.rollback()
-        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                db.session.execute(table.delete())
-        db.session.commit()
+        empty_tables(db.session)
         db.session.remove()
 
 
@@ -163,7 +191,9 @@ def new_candidate(session, actor, *, residence: str, hukou: str | None = None, s
         "consents": [ConsentKind.DATA_PROCESSING, ConsentKind.REFERRAL],
     }
     data.update(extra)
-    return create_candidate(session=session, actor=actor, data=data)
+    candidate = create_candidate(session=session, actor=actor, data=data)
+    session.commit()
+    return candidate
 
 
 def new_slot(session, actor, *, title="厨师", seats=3, open_it=True, **extra):
@@ -176,11 +206,12 @@ def new_slot(session, actor, *, title="厨师", seats=3, open_it=True, **extra):
     slot = create_slot(session=session, actor=actor, data=data)
     if open_it:
         slot = set_slot_status(session=session, actor=actor, slot_id=slot.id, status="open")
+    session.commit()
     return slot
 
 
-@pytest.fixture
-def world(session, app) -> World:
+def _build_world(session) -> dict:
+    """The small world, through the services; its ids and tokens."""
     from matcher.auth.service import create_account, issue_token
     from matcher.bases.service import create_company, decide_certification
     from matcher.offices.service import office_for_township
@@ -221,9 +252,32 @@ def world(session, app) -> World:
     cand_b = new_candidate(session, accounts["cw_b"], residence=FOTANG, seq=12)
     # Lives in 佛堂 (office B keeps the file), registered in 稠城 (office A may read it).
     cand_dual = new_candidate(session, accounts["cw_b"], residence=FOTANG, hukou=CHOUCHENG, seq=13)
+    return {"accounts": {name: acc.id for name, acc in accounts.items()}, "tokens": tokens,
+            "office_a": office_a.id, "office_b": office_b.id, "company_a": company_a.id,
+            "company_b": company_b.id, "company_applied": company_applied.id, "slot_a": slot_a.id,
+            "slot_b": slot_b.id, "draft_a": draft_a.id, "cand_a": cand_a.id, "cand_b": cand_b.id,
+            "cand_dual": cand_dual.id}
+
+
+@pytest.fixture
+def world(session, app) -> World:
+    """Built through the services once per worker (and date), then restored from its rows for later tests
+    (tests/db_support.py): the same rows, ids, tokens and audit chain, committed, at a fraction of the cost."""
+    from matcher.auth.models import Account
+    from matcher.bases.models import Company
+    from matcher.candidates.models import Candidate
+    from matcher.offices.models import JudicialOffice as Office
+    from matcher.slots.models import Slot
+
+    ids = restored(session, "world", lambda: _build_world(session))
+    world = World(
+        {name: session.get(Account, id_) for name, id_ in ids["accounts"].items()}, dict(ids["tokens"]),
+        session.get(Office, ids["office_a"]), session.get(Office, ids["office_b"]),
+        *(session.get(Company, ids[name]) for name in ("company_a", "company_b", "company_applied")),
+        *(session.get(Slot, ids[name]) for name in ("slot_a", "slot_b", "draft_a")),
+        *(session.get(Candidate, ids[name]) for name in ("cand_a", "cand_b", "cand_dual")))
     session.commit()
-    return World(accounts, tokens, office_a, office_b, company_a, company_b, company_applied, slot_a, slot_b,
-                 draft_a, cand_a, cand_b, cand_dual)
+    return world
 
 
 # ---- appended for the API test modules: a client that forgets `g` between requests, and helpers -----
@@ -235,9 +289,10 @@ def api(app):
     While a test holds an app context (`session` and `world` do), Flask reuses that context for the
     client's requests, so the account Flask-Login caches in `g` (and the locale Flask-Babel caches
     there) would carry over from one request to the next: a request sent as one user would run as
-    whoever asked first. This client drops both before every request, and after it rolls back what
-    the request left uncommitted, as the end of a real request (session removal) would; commit in
-    the test before calling it."""
+    whoever asked first. This client drops both before every request. It commits what the test's session
+    holds before each request (the test's setup is its own unit of work, which the request must see), and
+    after it rolls back what the request left uncommitted, as the end of a real request (session removal)
+    would."""
     from flask import g, has_app_context
     from flask.testing import FlaskClient
 

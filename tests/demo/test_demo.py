@@ -7,16 +7,16 @@ import datetime as dt
 from collections import Counter
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from matcher.bases.models import Company, certified_in_date
 from matcher.candidates.models import Candidate, CandidateStatus
 from matcher.clock import add_years, today
-from matcher.extensions import db
 from matcher.referrals.lifecycle import ENDED, ReferralStatus
 from matcher.referrals.models import Referral, ReferralEvent
 from matcher.referrals.service import SEAT_HOLDING, STAY_DAYS
 from matcher.slots.models import Slot, SlotStatus
+from tests.db_support import empty_tables, restored
 
 REFERENCE_TABLES = {"places", "courses", "skills", "occupations", "judicial_offices", "alembic_version"}
 SMALL = dict(candidates=300, open_slots=30, certified_bases=6)
@@ -24,14 +24,7 @@ SMALL = dict(candidates=300, open_slots=30, certified_bases=6)
 
 def _empty(session) -> None:
     """What the suite's clean-up does after each test, needed here between two builds in one test."""
-    session.rollback()
-    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            session.execute(table.delete())
-    session.commit()
+    empty_tables(session)
 
 
 def _build(session, seed: int = 2026) -> str:
@@ -55,8 +48,8 @@ def _fingerprint(session) -> dict:
 
 @pytest.fixture
 def demo(session):
-    report = _build(session)
-    return report
+    """The seed-2026 city: built once per worker, then restored from its rows (tests/db_support.py)."""
+    return restored(session, ("demo", 2026, tuple(SMALL.items())), lambda: _build(session))
 
 
 def test_the_same_seed_builds_the_same_city(session):

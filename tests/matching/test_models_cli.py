@@ -10,13 +10,14 @@ import pytest
 
 from matcher.demo.generator import DemoSpec, build_demo
 from matcher.extensions import db
+from tests.db_support import restored
 
 
 @pytest.fixture
 def small_city(app):
-    with app.app_context():
-        build_demo(db.session, DemoSpec(seed=5, candidates=700, open_slots=40, certified_bases=8),
-                   echo=lambda _line: None)
+    spec = DemoSpec(seed=5, candidates=700, open_slots=40, certified_bases=8)
+    with app.app_context():  # built once per worker, then restored from its rows (tests/db_support.py)
+        restored(db.session, ("demo", spec), lambda: build_demo(db.session, spec, echo=lambda _line: None))
         db.session.remove()
     return app
 

@@ -24,13 +24,14 @@ from matcher.matching.service import registry
 from matcher.referrals.lifecycle import ReferralStatus
 from matcher.referrals.models import Referral, ReferralEvent
 from matcher.slots.models import Slot
+from tests.db_support import restored
 
 
 @pytest.fixture
 def city(app):
-    with app.app_context():
-        build_demo(db.session, DemoSpec(seed=11, candidates=600, open_slots=30, certified_bases=8),
-                   echo=lambda _line: None)
+    spec = DemoSpec(seed=11, candidates=600, open_slots=30, certified_bases=8)
+    with app.app_context():  # built once per worker, then restored from its rows (tests/db_support.py)
+        restored(db.session, ("demo", spec), lambda: build_demo(db.session, spec, echo=lambda _line: None))
         db.session.remove()
     with app.app_context():
         yield app

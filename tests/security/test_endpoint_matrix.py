@@ -37,6 +37,7 @@ import pytest
 from sqlalchemy import update
 
 from matcher.clock import today
+from tests.db_support import restored
 from tests.redis_support import redis_or_skip, worker_redis_url
 
 ROLES = ("admin", "cw_a", "cw_b", "emp_a", "emp_b", "org", "anon", "admin_dy")
@@ -318,6 +319,19 @@ def _jobs_queue(app, monkeypatch):
 
 @pytest.fixture
 def objects(api, world, session, kit):
+    """The objects the rows act on. Built through the API once per worker, then restored from their rows
+    (tests/db_support.py); the background job is submitted anew for each test, as its queue (on Redis) is."""
+    from matcher.auth.models import Account
+
+    built = restored(session, "endpoint-matrix", lambda: _build_objects(api, world, session, kit))
+    world.accounts["admin_dy"] = session.get(Account, built["admin_dy"])
+    world.tokens["admin_dy"] = built["admin_dy_token"]
+    job = _ok(api.post("/api/v1/jobs", json={"kind": "assignment", "params": {"course": "cooking"}},
+                       headers=world.h("org")), 202)
+    return {name: value for name, value in built.items() if not name.startswith("admin_dy")} | {"job": job["id"]}
+
+
+def _build_objects(api, world, session, kit) -> dict:
     from matcher.auth.service import create_account, issue_token
     from matcher.notify.models import Notification
     from matcher.referrals.lifecycle import ReferralStatus
@@ -382,7 +396,6 @@ def objects(api, world, session, kit):
     complaint = _ok(api.post(f"/api/v1/bases/{world.company_a.id}/complaints", headers=admin,
                              json={"received_on": today().isoformat(), "summary": "拖欠工资"}), 201)
     draft = _ok(api.post("/api/v1/assignments", json={"course": "cooking"}, headers=admin), 201)
-    job = _ok(api.post("/api/v1/jobs", json={"kind": "assignment", "params": {"course": "cooking"}}, headers=org), 202)
     export_req = _ok(api.post("/api/v1/export-requests", headers=world.h("cw_a"), json={
         "kind": "candidates", "params": {"format": "csv"}, "reason": "核对名单"}), 201)
     export_ok = _ok(api.post("/api/v1/export-requests", headers=world.h("cw_a"), json={
@@ -394,7 +407,8 @@ def objects(api, world, session, kit):
     return {
         "fair": fair["id"], "booth": booth["id"], "booth_b": booth_b["id"], "inv_a": inv_a, "inv_b": inv_b,
         "interview": interview, "task": task, "ref_sent": ref_sent.id, "notif_emp_b": notif_emp_b.id,
-        "complaint": complaint["id"], "draft": draft["id"], "model_version": model_version, "job": job["id"],
+        "complaint": complaint["id"], "draft": draft["id"], "model_version": model_version,
+        "admin_dy": admin_dy.id, "admin_dy_token": world.tokens["admin_dy"],
         "export_req": export_req["id"], "export_ok": export_ok["id"],
         "company_a": world.company_a.id, "company_b": world.company_b.id, "company_c": company_c.id,
         "slot_c": slot_c.id, "slot_a": world.slot_a.id,
