@@ -52,6 +52,24 @@ def pytest_collection_modifyitems(config, items):
     items[:] = [item for path in order for item in files[path]]
 
 
+# Files whose tests are each long and independent: each test is a unit of its own for the workers (the
+# schemathesis runs as the administrator and as a caseworker run side by side, not one after the other).
+SPLIT_FILES = ("tests/security/test_schemathesis.py",)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadfile, but each test of SPLIT_FILES is scheduled on its own."""
+    if getattr(config.option, "dist", None) != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class LoadFileSplittingLongFiles(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return nodeid if nodeid.startswith(SPLIT_FILES) else super()._split_scope(nodeid)
+
+    return LoadFileSplittingLongFiles(config, log)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     """SQLite in a temporary folder, or XINTU_TEST_DATABASE_URL. Under pytest-xdist each worker gets a database of

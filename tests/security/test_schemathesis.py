@@ -5,7 +5,8 @@ from `Location` headers and response fields), once as an administrator and once 
 checks `not_a_server_error`, `status_code_conformance`, `content_type_conformance`,
 `response_schema_conformance` and `ignored_auth` (an operation that declares bearer auth must refuse a
 request without a valid token). Runs are derandomised (a fixed seed, deterministic generation) and bounded
-(`max-examples`, steps) so the file takes well under 2.5 minutes on SQLite.
+(`max-examples`, steps) so the file takes well under 2.5 minutes on SQLite. Its two tests run on the two workers side
+by side (tests/conftest.py, SPLIT_FILES).
 
 The report (cases per phase, failures) is written to `test-artifacts/schemathesis.json`.
 """
@@ -13,6 +14,7 @@ The report (cases per phase, failures) is written to `test-artifacts/schemathesi
 from __future__ import annotations
 
 import collections
+import fcntl
 import json
 import os
 import re
@@ -169,13 +171,16 @@ def seeded(world, session):
 def _write_report():
     """One file for both databases: this run's entries replace the same database's earlier ones."""
     ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        kept = json.loads(ARTIFACT.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        kept = {}
-    kept.setdefault("runs", {}).update(RESULTS)
-    kept.update({"seed": SEED, "checks": list(CHECKS), "excluded": sorted(" ".join(op) for op in EXCLUDED)})
-    ARTIFACT.write_text(json.dumps(kept, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    # The two runs may end on two workers at once (tests/conftest.py, SPLIT_FILES): one writer at a time.
+    with open(ARTIFACT.with_suffix(".lock"), "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            kept = json.loads(ARTIFACT.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            kept = {}
+        kept.setdefault("runs", {}).update(RESULTS)
+        kept.update({"seed": SEED, "checks": list(CHECKS), "excluded": sorted(" ".join(op) for op in EXCLUDED)})
+        ARTIFACT.write_text(json.dumps(kept, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
 
 
 # The administrator reaches every operation: the full run (the coverage phase's boundary and invalid values
