@@ -106,6 +106,12 @@ def _back_to_day(fair_id: int, anchor: str | None = None):
     return redirect(url + (f"#{anchor}" if anchor else ""), 303)
 
 
+def _refused(fair_id: int, which: str, outcome, form: dict):
+    """The day page again, with the refused form's errors next to what was typed."""
+    return _day_page(fair_id, failed=which, errors=outcome.errors, summary=outcome.summary, form=form,
+                     status=outcome.status)
+
+
 @bp.route("/organiser/fairs/<id:fair_id>/day")
 @page(*RUNNING)
 def fairday_day(fair_id: int):
@@ -178,8 +184,7 @@ def fairday_walk_in(fair_id: int):
 
     outcome = run_form(walk_in)
     if not outcome.ok:
-        return _day_page(fair_id, failed="walk_in", errors=outcome.errors, summary=outcome.summary, form=form,
-                         status=outcome.status)
+        return _refused(fair_id, "walk_in", outcome, form)
     invitation = outcome.value
     flash(_("Walk-in %(number)s %(name)s is checked in, available from %(time)s. Re-plan the rest of the day to "
             "give them interviews.", number=invitation.candidate.public_id, name=invitation.candidate.name,
@@ -214,8 +219,7 @@ def fairday_withdraw(fair_id: int):
         errors = outcome.errors
         if "from_block" in errors:
             errors["withdraw_from"] = errors.pop("from_block")
-        return _day_page(fair_id, failed="withdraw", errors=errors, summary=outcome.summary, form=form,
-                         status=outcome.status)
+        return _refused(fair_id, "withdraw", outcome, form)
     booth, block = outcome.value, form["withdraw_from"]
     flash(_("Booth %(label)s (%(base)s) is withdrawn from %(time)s; its interviews from then on are cancelled. "
             "Re-plan to send those candidates elsewhere.", label=booth.label, base=booth.company.name,
@@ -240,8 +244,7 @@ def fairday_replan(fair_id: int):
 
     outcome = run_form(replan)
     if not outcome.ok:
-        return _day_page(fair_id, failed="replan", errors=outcome.errors, summary=outcome.summary, form=form,
-                         status=outcome.status)
+        return _refused(fair_id, "replan", outcome, form)
     run = outcome.value
     summary = json.loads(run.summary_json)
     flash(_("The rest of the day is re-planned from %(time)s: %(kept)s kept, %(new)s new, %(moved)s moved or "
