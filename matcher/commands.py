@@ -19,6 +19,7 @@ from flask.cli import AppGroup
 
 from matcher.errors import DomainError, translate, translate_errors
 from matcher.extensions import db
+from matcher.transfer.service import ROW_KEY
 from matcher.uow import unit_of_work
 
 
@@ -36,7 +37,7 @@ def error_lines(errors: dict) -> list[str]:
         if key == "rows" and isinstance(value, dict):
             for row, columns in value.items():
                 for column, messages in columns.items():
-                    where = "" if column == "_row" else f" {column}:"
+                    where = "" if column == ROW_KEY else f" {column}:"
                     lines.extend(f"row {row}:{where} {message}" for message in messages)
         elif isinstance(value, dict):
             for column, messages in value.items():

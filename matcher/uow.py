@@ -11,8 +11,7 @@ Inside a unit, `attempt()` runs one use case in a savepoint: when it raises, its
 rest of the unit (what the page read, what else it did) stays usable, so a page can show the errors next to what
 was typed. Some records must stand whatever the unit's outcome: a refused read is audited, a failed login counts
 against the address. `keep()` hands the edge such a write; the edge runs it after its commit or rollback, in a
-transaction of its own. `after_commit()` defers what must not happen unless the unit commits (a job put on the
-queue must find its row).
+transaction of its own.
 """
 
 from __future__ import annotations
@@ -34,7 +33,6 @@ T = TypeVar("T")
 Write = Callable[[Session], Any]
 
 _KEPT = "xintu_kept_writes"
-_AFTER_COMMIT = "xintu_after_commit"
 
 
 def _session(session: Session | None = None) -> Session:
@@ -45,11 +43,6 @@ def keep(write: Write, session: Session | None = None) -> None:
     """Have `write(session)` stand whatever this unit's outcome: it runs once the unit has ended (committed or
     rolled back), in a transaction of its own. It must take plain values, not objects of the unit."""
     _session(session).info.setdefault(_KEPT, []).append(write)
-
-
-def after_commit(action: Callable[[], Any], session: Session | None = None) -> None:
-    """Run `action()` once this unit has committed; never when it rolls back."""
-    _session(session).info.setdefault(_AFTER_COMMIT, []).append(action)
 
 
 def flush(session: Session | None = None) -> None:
@@ -82,18 +75,15 @@ def attempt(action: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def commit(session: Session | None = None) -> None:
-    """End the unit with a commit, then run what waits for it. A constraint broken at commit is a Conflict
+    """End the unit with a commit, then write what it keeps. A constraint broken at commit is a Conflict
     (the unit is rolled back). Edges call this; so does a long job between the batches it keeps."""
     session = _session(session)
     try:
         session.commit()
     except IntegrityError:
         session.rollback()
-        session.info.pop(_AFTER_COMMIT, None)
         _run_kept(session)
         raise Conflict(RACED) from None
-    for action in session.info.pop(_AFTER_COMMIT, []):
-        action()
     _run_kept(session)
 
 
@@ -101,7 +91,6 @@ def rollback(session: Session | None = None) -> None:
     """End the unit with a rollback; the kept writes are still written."""
     session = _session(session)
     session.rollback()
-    session.info.pop(_AFTER_COMMIT, None)
     _run_kept(session)
 
 

@@ -44,15 +44,6 @@ def test_a_constraint_broken_at_commit_is_a_conflict_and_kept_writes_still_stand
     assert (_accounts("taken"), _accounts("kept-after-failure")) == (1, 1)
 
 
-def test_after_commit_runs_only_after_a_commit(ctx):
-    ran = []
-    uow.after_commit(lambda: ran.append("rolled back"))
-    uow.rollback()
-    uow.after_commit(lambda: ran.append("committed"))
-    uow.commit()
-    assert ran == ["committed"]
-
-
 def test_a_savepoint_rolled_back_forgets_its_changes_and_its_audit_events(ctx):
     with uow.unit_of_work():
         record(db.session, actor=None, action="outside", object_type="account")

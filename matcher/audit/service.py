@@ -109,7 +109,7 @@ def record(session: Session, *, actor: Account | None, action: str, object_type:
         actor_role=str(actor.role) if actor is not None else None, action=action, object_type=object_type,
         object_id=object_id, fields=_fields_text(fields), remote_addr=(remote_addr or None) and remote_addr[:45])
     session.connection()  # inside a transaction, so that its rollback forgets the event
-    # The innermost transaction it was recorded in: a savepoint rolled back (matcher.uow.attempt) forgets it.
+    # The innermost transaction it was recorded in: a savepoint rolled back (matcher.uow.savepoint) forgets it.
     own = session() if isinstance(session, scoped_session) else session
     transaction = own.get_nested_transaction() or own.get_transaction()
     session.info.setdefault(_PENDING, []).append((transaction, event))

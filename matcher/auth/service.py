@@ -142,7 +142,7 @@ def acting_account(session: Session, username: str | None) -> Account:
     if not username:
         return system_account(session)
     account = session.scalar(select(Account).where(Account.username == username))
-    if account is None or not account.is_active or account.is_system and username != SYSTEM_USERNAME:
+    if account is None or not account.is_active:
         raise NotFound(_l("No active account is called %(name)s.", name=username))
     return account
 
