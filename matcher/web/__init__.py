@@ -24,6 +24,7 @@ def register_web(app: Flask, api_blueprints) -> None:
         handover,
         homes,
         jobs,
+        listing,
         matching,
         models,
         notify,
