@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 
 from matcher.apiutil import MAX_PAGE_SIZE, PAGE_SIZE, blueprint, paginate_select
@@ -22,6 +23,16 @@ from matcher.candidates.schemas import (
 from matcher.extensions import db
 from matcher.followup import service as followup_service
 
+def _problems_of_a_new_file(data: dict) -> dict:
+    return service.candidate_problems(session=db.session, actor=current_actor(), data=data)
+
+
+def _problems_of_a_change(data: dict) -> dict:
+    candidate = service.get_candidate(session=db.session, actor=current_actor(),
+                                      candidate_id=request.view_args["candidate_id"])
+    return service.candidate_problems(session=db.session, actor=current_actor(), data=data, candidate=candidate)
+
+
 blp = blueprint("candidates", __name__, "/candidates",
                 "Candidate files (一人一档): caseworkers of the candidate's offices and administrators only.")
 
@@ -38,7 +49,7 @@ class Candidates(MethodView):
         service.record_read(session=db.session, actor=actor)  # the rows carry risk grade, offence, ID, places
         return paginate_select(db.session, stmt, pagination_parameters)
 
-    @blp.arguments(CandidateCreateSchema)
+    @blp.arguments(CandidateCreateSchema(check=_problems_of_a_new_file))
     @blp.response(201, CandidateReadSchema)
     def post(self, data):
         """Open a candidate's file"""
@@ -52,7 +63,7 @@ class CandidateById(MethodView):
         """Read a candidate's file"""
         return service.read_candidate(session=db.session, actor=current_actor(), candidate_id=candidate_id)
 
-    @blp.arguments(CandidateUpdateSchema(partial=True))
+    @blp.arguments(CandidateUpdateSchema(partial=True, check=_problems_of_a_change))
     @blp.response(200, CandidateReadSchema)
     def patch(self, data, candidate_id):
         """Update a candidate's file"""

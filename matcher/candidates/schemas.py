@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask_babel import lazy_gettext as _l
-from marshmallow import ValidationError, fields, validate, validates
+from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 from matcher.apiutil import IdField, Instant, PlaceInputSchema, PlaceOutSchema, Schema, SkillEntrySchema, sort_field
 from matcher.candidates.models import (
@@ -17,7 +19,9 @@ from matcher.candidates.models import (
     Sex,
     VisitKind,
 )
-from matcher.identifiers import IdNumberProblem, id_number_problem, normalise_id_number
+from matcher.candidates.rules import date_problems, merge_errors
+from matcher.clock import today
+from matcher.identifiers import IdNumberProblem, id_number_birth_date, id_number_problem, normalise_id_number
 from matcher.referrals.lifecycle import EndReason
 
 
@@ -48,6 +52,15 @@ ID_NUMBER_PROBLEMS = {
 
 
 class CandidateCreateSchema(Schema):
+    """A file as given. Every wrong field is told at once: each field's own form, then the dates against each
+    other (matcher.candidates.rules), then, where an edge passes `check` (the candidates service's
+    `candidate_problems` over the reference data and the actor's office), the places, skills, courses and office,
+    on whatever fields loaded."""
+
+    def __init__(self, *args, check: Callable[[dict], dict] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._check = check
+
     name = fields.Str(required=True, validate=validate.Length(min=1, max=40))
     id_number = IdNumberField(required=True, load_only=True, metadata={"description": "居民身份证号 (GB 11643)"})
     sex = fields.Enum(Sex, by_value=True, metadata={"description": "Read from the ID number if omitted."})
@@ -93,6 +106,20 @@ class CandidateCreateSchema(Schema):
         if ConsentKind.DISCLOSE_IDENTITY in value:
             raise ValidationError(_l("Consent to disclose the name and contact is given to one base for one "
                                      "purpose: record it on the candidate's file, not here."))
+
+    @validates_schema(skip_on_field_errors=False)
+    def _whole_file(self, data, **_kwargs):
+        number = data.get("id_number")
+        birth = id_number_birth_date(number) if number and id_number_problem(number) is None else None
+        errors = date_problems(today=today(), release_date=data.get("release_date"),
+                               earliest_start=data.get("earliest_start"), birth_date=birth)
+        if birth is None and data.get("birth_year") and data["birth_year"] > today().year:
+            errors.setdefault("birth_year", []).append(_l("The birth date cannot be in the future."))
+        if self._check is not None:
+            # The service's own checks repeat these dates with the stored values: keep each message once.
+            merge_errors(errors, self._check(data))
+        if errors:
+            raise ValidationError(errors)
 
 
 class CandidateUpdateSchema(CandidateCreateSchema):

@@ -17,6 +17,7 @@ from matcher.audit.service import SENSITIVE_FIELDS, search_statement
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account, Role
 from matcher.bases.models import Company
+from matcher.candidates.rules import ASSISTANCE_YEARS, date_problems, merge_errors
 from matcher.candidates.models import (
     Candidate,
     CandidateSkill,
@@ -46,8 +47,6 @@ from matcher.offices.service import office_for_township
 from matcher.places.models import Place
 from matcher.places.service import resolve_place
 from matcher.reference.service import require_course, require_skill, resolve_skill_entries
-
-ASSISTANCE_YEARS = 5
 
 
 def list_candidates(*, session: Session, actor: Account, filters: dict) -> Select:
@@ -142,39 +141,107 @@ def _responsible_office(session: Session, actor: Account | None, residence_code:
     return office.id
 
 
+@dataclasses.dataclass
+class _Resolved:
+    """A file's data checked against the reference data, the ID number, the dates and the actor's office: what to
+    store, and every problem found (by field), all at once."""
+
+    errors: dict = dataclasses.field(default_factory=dict)
+    places: dict = dataclasses.field(default_factory=dict)  # hukou / residence -> ResolvedPlace
+    skills: list | None = None
+    office_id: int | None = None
+
+    def attempt(self, check, *args, **kwargs):
+        """Run one check; an Invalid it raises is kept with the others (its field errors, or its message)."""
+        try:
+            return check(*args, **kwargs)
+        except Invalid as exc:
+            merge_errors(self.errors, exc.errors or {"_schema": [exc.message]})
+            return None
+
+
+def _resolve(session: Session, actor: Account | None, candidate: Candidate | None, data: dict) -> _Resolved:
+    found = _Resolved()
+    number = normalise_id_number(data["id_number"]) if data.get("id_number") else None
+    born = id_number_birth_date(number) if number else None
+    if born is not None:
+        if data.get("birth_year") not in (None, born.year):
+            found.errors.setdefault("birth_year", []).append(_l("The birth year does not match the ID number."))
+        if data.get("sex") not in (None, Sex(id_number_sex(number))):
+            found.errors.setdefault("sex", []).append(_l("The sex does not match the ID number."))
+    for key in ("hukou", "residence"):
+        if data.get(key):
+            place = found.attempt(resolve_place, session=session, field=key, **data[key])
+            if place is not None:
+                found.places[key] = place
+    if "skills" in data:
+        found.skills = found.attempt(resolve_skill_entries, session=session, entries=data["skills"], field="skills")
+    for index, certificate in enumerate(data.get("certificates") or []):
+        found.attempt(require_skill, session, certificate.get("skill_code"), f"certificates.{index}.skill_code")
+    for index, code in enumerate(data.get("preferred_courses") or []):
+        found.attempt(require_course, session, code, f"preferred_courses.{index}")
+    # The dates against each other, with the file's stored values where the data leaves them out.
+    stored = candidate if candidate is not None and candidate.id is not None else None
+    birth = born or (dt.date(data["birth_year"], 1, 1) if data.get("birth_year") else None) or (
+        dt.date(stored.birth_year, 1, 1) if stored is not None and stored.birth_year else None)
+    release = data.get("release_date") or (stored.release_date if stored is not None else None)
+    earliest = data["earliest_start"] if "earliest_start" in data else (
+        stored.earliest_start if stored is not None else None)
+    if stored is None or {"id_number", "birth_year", "release_date", "earliest_start"} & data.keys():
+        # A change is checked with the stored values it meets; dates stored before these rules are left alone.
+        merge_errors(found.errors, date_problems(today=today(), release_date=release, earliest_start=earliest,
+                                                 birth_date=birth,
+                                                 birth_date_field="id_number" if born else "birth_year"))
+    # The office: only once the places are known.
+    office_id = data.get("office_id")
+    if stored is None or office_id is not None:
+        residence = found.places.get("residence")
+        hukou = found.places.get("hukou")
+        residence_code = residence.code if residence else (stored.residence_code if stored else None)
+        hukou_code = hukou.code if hukou else (stored.hukou_code if stored else None)
+        if residence_code and hukou_code:
+            found.office_id = found.attempt(_responsible_office, session, actor, residence_code, hukou_code,
+                                            office_id)
+    return found
+
+
+def candidate_problems(*, session: Session, actor: Account | None, data: dict,
+                       candidate: Candidate | None = None) -> dict:
+    """Everything wrong with a file's data (to open a file, or to change `candidate`), by field, at once: places,
+    skills, certificates and courses against the reference data, the ID number against the birth year and sex, the
+    dates (matcher.candidates.rules) and the office that would keep the file. An edge passes this to the schema
+    (`CandidateCreateSchema(check=...)`) so that one answer names every wrong field; it is checked again here on
+    saving. Only the fields present are checked (a schema's invalid fields are left out)."""
+    return _resolve(session, actor, candidate, data).errors
+
+
 def _apply(session: Session, actor: Account | None, candidate: Candidate, data: dict) -> None:
     data = dict(data)
     data.pop("consents", None)
+    found = _resolve(session, actor, candidate, data)
+    if found.errors:
+        raise Invalid(_l("Some fields are not valid."), errors=found.errors)
     if "id_number" in data:
         number = normalise_id_number(data.pop("id_number"))
         candidate.id_number_hash = id_number_digest(number)
         candidate.id_number_masked = mask_id_number(number)
-        born = id_number_birth_date(number)
-        if data.get("birth_year") not in (None, born.year):
-            raise Invalid(_l("The birth year does not match the ID number."), field="birth_year")
-        if data.get("sex") not in (None, Sex(id_number_sex(number))):
-            raise Invalid(_l("The sex does not match the ID number."), field="sex")
-        candidate.birth_year, candidate.sex = born.year, Sex(id_number_sex(number))
+        candidate.birth_year, candidate.sex = id_number_birth_date(number).year, Sex(id_number_sex(number))
         data.pop("birth_year", None)
         data.pop("sex", None)
     for key in ("hukou", "residence"):
         if key in data:
-            place = resolve_place(session=session, field=key, **data.pop(key))
+            data.pop(key)
+            place = found.places[key]
             setattr(candidate, f"{key}_code", place.code)
             if key == "residence":
                 candidate.residence_lat, candidate.residence_lng = place.lat, place.lng
     if "skills" in data:
-        entries = resolve_skill_entries(session=session, entries=data.pop("skills"), field="skills")
-        candidate.skills = [CandidateSkill(**entry) for entry in entries]
+        data.pop("skills")
+        candidate.skills = [CandidateSkill(**entry) for entry in found.skills]
     if "certificates" in data:
-        certificates = data.pop("certificates")
-        for index, certificate in enumerate(certificates):
-            require_skill(session, certificate.get("skill_code"), f"certificates.{index}.skill_code")
-        candidate.certificates = [Certificate(**c) for c in certificates]
+        candidate.certificates = [Certificate(**c) for c in data.pop("certificates")]
     if "preferred_courses" in data:
         courses = data.pop("preferred_courses")
-        for index, code in enumerate(courses):
-            require_course(session, code, f"preferred_courses.{index}")
         # Replace in place: delete the old wishes first so (candidate, rank) stays unique.
         candidate.preferred_courses.clear()
         session.flush()
@@ -187,8 +254,7 @@ def _apply(session: Session, actor: Account | None, candidate: Candidate, data: 
     if "release_date" in data:
         candidate.assistance_ends_on = add_years(candidate.release_date, ASSISTANCE_YEARS)
     if office_id is not None or candidate.office_id is None:
-        candidate.office_id = _responsible_office(session, actor, candidate.residence_code,
-                                                  candidate.hukou_code, office_id)
+        candidate.office_id = found.office_id
     if grade is not None and candidate.id is None:
         candidate.risk_grade = grade
 

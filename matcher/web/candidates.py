@@ -194,6 +194,13 @@ def _render_candidate_form(candidate: Candidate | None, form: MultiDict, errors:
         consent_kinds=GENERAL_CONSENT_KINDS), status
 
 
+def _problems_of(candidate: Candidate | None):
+    """The service's checks for the schema, so that the form shows every wrong field at once (places, skills and
+    courses included), not one round at a time."""
+    return lambda data: candidates.candidate_problems(session=db.session, actor=actor(), data=data,
+                                                      candidate=candidate)
+
+
 @bp.route("/caseworker/candidates/new", methods=["GET", "POST"])
 @page(CW)
 def caseworker_candidate_new():
@@ -201,7 +208,7 @@ def caseworker_candidate_new():
         return _render_candidate_form(None, MultiDict({"max_travel_km": "20", "risk_grade": "green"}), {})
     data, rows, _errors = _form_to_candidate(request.form, None)
     outcome = run_form(lambda loaded: candidates.create_candidate(session=db.session, actor=actor(), data=loaded),
-                       data, schema=CandidateCreateSchema(), rows=rows)
+                       data, schema=CandidateCreateSchema(check=_problems_of(None)), rows=rows)
     if not outcome.ok:
         return _render_candidate_form(None, request.form, outcome.errors_or_summary(), outcome.status)
     flash(_("The file of %(name)s is open.", name=outcome.value.name), "success")
@@ -226,7 +233,8 @@ def caseworker_candidate_edit(candidate_id: int):
             raise ValidationError(missing)
         return candidates.update_candidate(session=db.session, actor=actor(), candidate_id=candidate.id, data=loaded)
 
-    outcome = run_form(update, data, schema=CandidateUpdateSchema(partial=True), rows=rows)
+    outcome = run_form(update, data, schema=CandidateUpdateSchema(partial=True, check=_problems_of(candidate)),
+                       rows=rows)
     if not outcome.ok:
         return _render_candidate_form(candidate_or_404(candidate_id), request.form,
                                       {**missing, **outcome.errors_or_summary()}, outcome.status)
