@@ -23,6 +23,7 @@ class DomainError(Exception):
     """A rule of the domain was broken; carries a user-facing message and optional field errors."""
 
     status = 400
+    links: dict[str, str] | None = None  # where to go next (the API's error body carries them under `links`)
 
     def __init__(self, message: Any = None, *, field: str | None = None, errors: dict | None = None):
         # Keep a lazy message lazy: it is translated when answered, in the asker's language.
@@ -153,7 +154,10 @@ def answer_for(exc: DomainError):
     """The page or JSON answer to a broken rule of the domain."""
     if _wants_page():
         return _page(exc.status, exc.message)
-    response = jsonify(error_body(exc.status, exc.message, exc.errors or None))
+    body = error_body(exc.status, exc.message, exc.errors or None)
+    if exc.links:
+        body["links"] = dict(exc.links)
+    response = jsonify(body)
     response.status_code = exc.status
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="xintu"'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import request
+from flask_babel import lazy_gettext as _l
 from flask.views import MethodView
 
 from matcher.apiutil import MAX_PAGE_SIZE, PAGE_SIZE, blueprint, paginate_select
@@ -15,11 +16,14 @@ from matcher.candidates.schemas import (
     CandidateUpdateSchema,
     ConsentCreateSchema,
     ConsentReadSchema,
+    IdNumberLookupSchema,
+    TransferRequestReadSchema,
     RiskAssessmentCreateSchema,
     RiskAssessmentReadSchema,
     VisitCreateSchema,
     VisitReadSchema,
 )
+from matcher.errors import NotFound
 from matcher.extensions import db
 from matcher.followup import service as followup_service
 
@@ -54,6 +58,35 @@ class Candidates(MethodView):
     def post(self, data):
         """Open a candidate's file"""
         return service.create_candidate(session=db.session, actor=current_actor(), data=data)
+
+
+@blp.route("/lookup")
+class Lookup(MethodView):
+    @blp.arguments(IdNumberLookupSchema)
+    @blp.response(200, CandidateReadSchema)
+    @blp.alt_response(404, description="No file has this ID number.")
+    @blp.alt_response(409, description="Registered elsewhere: `links.transfer_request` is where to ask for the file.")
+    def post(self, data):
+        """Find a file by full ID number (posted, compared through its keyed hash, never kept or logged)"""
+        actor = current_actor()
+        candidate = service.lookup_id_number(session=db.session, actor=actor, number=data["id_number"])
+        if candidate is None:
+            raise NotFound(_l("No file has this ID number."), field="id_number")
+        service.record_read(session=db.session, actor=actor, candidate_id=candidate.id)
+        return candidate
+
+
+@blp.route("/transfer-requests")
+class TransferRequests(MethodView):
+    @blp.arguments(IdNumberLookupSchema)
+    @blp.response(202, TransferRequestReadSchema)
+    def post(self, data):
+        """Ask the bureau to transfer to your office a file kept elsewhere (caseworkers)
+
+        Give the ID number again: the administrators of the area that keeps the file are told its file number and
+        your office, nothing of the person is told to you. They move the file when the person lives here now."""
+        service.request_transfer(session=db.session, actor=current_actor(), number=data["id_number"])
+        return {"message": _l("The bureau is asked to transfer the file to your office.")}
 
 
 @blp.route("/<id:candidate_id>")

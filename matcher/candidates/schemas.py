@@ -51,6 +51,21 @@ ID_NUMBER_PROBLEMS = {
 }
 
 
+class IdNumberLookupSchema(Schema):
+    """A full ID number to find a file by (posted, never in a query string): compared through its keyed hash."""
+
+    id_number = IdNumberField(required=True, load_only=True, metadata={"description": "居民身份证号 (GB 11643)"})
+
+    @validates("id_number")
+    def _id_number(self, value, **_kwargs):
+        if problem := id_number_problem(value):
+            raise ValidationError(ID_NUMBER_PROBLEMS[problem])
+
+
+class TransferRequestReadSchema(Schema):
+    message = fields.Str()
+
+
 class CandidateCreateSchema(Schema):
     """A file as given. Every wrong field is told at once: each field's own form, then the dates against each
     other (matcher.candidates.rules), then, where an edge passes `check` (the candidates service's
@@ -200,8 +215,10 @@ class CandidateListQuerySchema(Schema):
     dual_registration = fields.Bool()
     released_from = fields.Date()
     released_to = fields.Date()
-    q = fields.Str(validate=validate.Length(min=1, max=40), metadata={"description": "Name or public id."})
-    sort = sort_field(["release_date", "created_at", "public_id", "name"], "-release_date")
+    q = fields.Str(validate=validate.Length(min=1, max=40), metadata={
+        "description": "Any part of the name or of the file number (public id). To find a file by ID number, "
+                       "POST it to /candidates/lookup: a number never goes in a query string."})
+    sort = sort_field(["release_date", "created_at", "public_id", "name", "status", "risk_grade"], "-release_date")
 
 
 class RiskAssessmentCreateSchema(Schema):

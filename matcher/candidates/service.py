@@ -7,7 +7,7 @@ import datetime as dt
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -69,11 +69,23 @@ def list_candidates(*, session: Session, actor: Account, filters: dict) -> Selec
     if filters.get("released_to"):
         stmt = stmt.where(Candidate.release_date <= filters["released_to"])
     if filters.get("q"):
+        # Any part of the name ("红" finds 周红) or of the file number ("7K3F", "xt-7k"); an ID number is found
+        # through its keyed hash only (find_by_id_number), never as text in a query string.
         q = filters["q"].strip()
-        stmt = stmt.where(or_(Candidate.name.startswith(q, autoescape=True), Candidate.public_id == q.upper()))
-    columns = {"release_date": Candidate.release_date, "created_at": Candidate.created_at,
-               "public_id": Candidate.public_id, "name": Candidate.name}
-    return apply_sort(stmt, filters.get("sort", "-release_date"), columns, Candidate.id)
+        stmt = stmt.where(or_(Candidate.name.contains(q, autoescape=True),
+                              Candidate.public_id.contains(q.upper(), autoescape=True)))
+    return apply_sort(stmt, filters.get("sort", "-release_date"), SORT_COLUMNS, Candidate.id)
+
+
+# How a list of files sorts: a status in the order a file goes through them, a risk grade from green to red.
+SORT_COLUMNS = {
+    "release_date": Candidate.release_date, "created_at": Candidate.created_at, "public_id": Candidate.public_id,
+    "name": Candidate.name,
+    "status": case({status.value: rank for rank, status in enumerate(CandidateStatus)}, value=Candidate.status,
+                   else_=len(CandidateStatus)),
+    "risk_grade": case({grade.value: rank for rank, grade in enumerate(reversed(RiskGrade))},
+                       value=Candidate.risk_grade, else_=len(RiskGrade)),
+}
 
 
 def get_candidate(*, session: Session, actor: Account, candidate_id: int) -> Candidate:
@@ -551,9 +563,78 @@ def id_number_taken(*, session: Session, actor: Account | None, data: dict) -> D
         else None
     if found is None or found.in_scope:
         return Conflict(ID_NUMBER_ON_FILE, field="id_number")
+    return _elsewhere(session, actor, found)
+
+
+def lookup_id_number(*, session: Session, actor: Account, number: str) -> Candidate | None:
+    """The file kept for a full ID number (a valid one: the edge's schema checks it), found through its keyed hash:
+    the file when the actor may see it, None when no file has the number. A file kept outside the scope answers
+    REGISTERED_ELSEWHERE with the way to ask for a transfer, the lookup recorded and counted as at intake. The number
+    itself is never stored or logged."""
+    policy.require(actor, policy.Rule.CANDIDATE_READ, object_type="candidate")
+    found = find_id_number(session=session, actor=actor, number=number)
+    if found is None:
+        return None
+    if not found.in_scope:
+        raise _elsewhere(session, actor, found)
+    return get_candidate(session=session, actor=actor, candidate_id=found.candidate_id)
+
+
+def _elsewhere(session: Session, actor: Account, found: IdNumberOnFile) -> DomainError:
     exhausted = id_lookups_left(session, actor) < 1
     record_id_lookups(session, actor, [found.candidate_id])
-    return id_lookups_exhausted(field="id_number") if exhausted else Conflict(REGISTERED_ELSEWHERE, field="id_number")
+    if exhausted:
+        return id_lookups_exhausted(field="id_number")
+    return registered_elsewhere()
+
+
+# ---- asking the bureau to transfer a file kept elsewhere (移交) --------------------------------------------
+#
+# A caseworker who meets a person registered elsewhere (at intake, or looking the number up) learns nothing of
+# the other file. What they can do is ask: the request names the file to the administrators whose area holds
+# the office that keeps it (by file number only) and names the asking office; the administrators move the file
+# (its office_id) when the person really lives here now. The requester gives the ID number again: no link or
+# token says which file it is.
+
+TRANSFER_REQUEST = "transfer_request"
+TRANSFER_REQUEST_PATH = "/api/v1/candidates/transfer-requests"
+
+
+def registered_elsewhere() -> Conflict:
+    """The answer for a file kept outside the actor's scope, with the way to ask for its transfer (the API's error
+    body carries it under `links`)."""
+    error = Conflict(REGISTERED_ELSEWHERE, field="id_number")
+    error.links = {"transfer_request": TRANSFER_REQUEST_PATH}
+    return error
+
+
+def request_transfer(*, session: Session, actor: Account, number: str) -> None:
+    """Ask the bureau to transfer to the actor's office the file kept elsewhere for this ID number. Recorded in the
+    audit log (`transfer_request`, the file's id, no personal data) and told to the administrators of the area
+    that holds the keeping office; asking twice tells them once. The lookup counts as at intake."""
+    policy.require(actor, policy.Rule.CANDIDATE_CREATE, object_type="candidate")
+    if actor.role != Role.CASEWORKER:
+        raise policy.forbid(actor, _l("A judicial office asks for a transfer; administrators move the file."),
+                            object_type="candidate", object_id=None)
+    found = find_id_number(session=session, actor=actor, number=number)
+    if found is None:
+        raise Invalid(_l("No file has this ID number: open a new file."), field="id_number")
+    if found.in_scope:
+        raise Conflict(ID_NUMBER_ON_FILE, field="id_number")
+    if id_lookups_left(session, actor) < 1:
+        record_id_lookups(session, actor, [found.candidate_id])
+        raise id_lookups_exhausted(field="id_number")
+    record_id_lookups(session, actor, [found.candidate_id])
+    candidate = session.get(Candidate, found.candidate_id)
+    audit(session, actor=actor, action=TRANSFER_REQUEST, object_type="candidate", object_id=candidate.id)
+    from matcher.notify.models import NotificationKind
+    from matcher.notify.service import administrators, administrators_for, notify
+
+    notify(session, account_ids=administrators_for(administrators(session), candidate.office.township_code),
+           kind=NotificationKind.TRANSFER_REQUEST, key=f"transfer:{candidate.id}:{actor.office_id}",
+           subject_type="candidate", subject_id=candidate.id,
+           params={"public_id": candidate.public_id, "office": actor.office.name})
+    uow.flush(session)
 
 
 # ---- pre-release hand-over (预释放信息对接) ---------------------------------------------------------

@@ -76,6 +76,10 @@ MESSAGES: dict[tuple[NotificationKind, Role | None], tuple[str, str]] = {
         N_("Job-fair invitation: %(public_id)s"),
         N_("%(public_id)s is invited to the job fair on %(fair_date)s. Confirm attendance and consent, or "
            "decline.")),
+    (K.TRANSFER_REQUEST, None): (
+        N_("Transfer requested: %(public_id)s"),
+        N_("%(office)s met the person of file %(public_id)s, kept by another office, and asks for the file to be "
+           "transferred to it. If the person now lives there, move the file to that office.")),
 }
 FALLBACK = (N_("Notification"), N_("You have a new notification."))
 # Why a base is flagged (codes from matcher.bases.records); an unknown code is shown as it is.
@@ -88,7 +92,7 @@ EMAIL_FOOTER = N_("Read and manage your notifications in Xintu, under “Notific
                   "automatically; please do not reply.")
 # The values a message may hold. Anything else handed to `notify` is dropped, so personal data cannot slip in.
 ALLOWED_PARAMS = {"public_id", "slot", "company", "days", "due_on", "until", "ends_on", "reference", "flags",
-                  "count", "on", "release_date", "fair_date"}
+                  "count", "on", "release_date", "fair_date", "office"}
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from matcher.candidates.schemas import (
     CandidateListQuerySchema,
     CandidateUpdateSchema,
     ConsentCreateSchema,
+    IdNumberLookupSchema,
     RiskAssessmentCreateSchema,
     VisitCreateSchema,
 )
@@ -77,12 +78,16 @@ def candidate_or_404(candidate_id: int) -> Candidate:
 
 # ---- the candidate list -------------------------------------------------------------------------
 
-FILTER_FIELDS = ("status", "risk_grade", "key_subject", "course", "q")
+FILTER_FIELDS = ("status", "risk_grade", "key_subject", "course", "q", "sort")
 
 
 @bp.route("/caseworker/candidates")
 @page(CW)
 def caseworker_candidates():
+    return _render_list()
+
+
+def _render_list(*, id_errors: dict | None = None, transfer_form: dict | None = None, status: int = 200):
     raw = {key: request.args.get(key, "").strip() for key in FILTER_FIELDS}
     errors: dict[str, list[str]] = {}
     try:
@@ -97,7 +102,48 @@ def caseworker_candidates():
     query = {k: v for k, v in raw.items() if v}
     return render_template("web/caseworker/candidates.html", rows=paging.items, paging=paging, filters=raw,
                            query=query, errors=errors, courses=course_choices(),
-                           statuses=list(CandidateStatus), grades=list(RiskGrade)), 200 if not errors else 422
+                           statuses=list(CandidateStatus), grades=list(RiskGrade), id_errors=id_errors or {},
+                           transfer_form=transfer_form), 422 if errors else status
+
+
+def _transfer_form(outcome, number: str) -> dict | None:
+    """The button that asks for the transfer of a file registered elsewhere: it posts the number typed again."""
+    if "transfer_request" not in outcome.links:
+        return None
+    return {"id_number": number}
+
+
+@bp.route("/caseworker/candidates/transfer-requests", methods=["POST"])
+@page(CW)
+def caseworker_transfer_request():
+    """Ask the bureau to transfer the file kept elsewhere for the ID number typed (at intake or in the lookup)."""
+    outcome = run_form(lambda loaded: candidates.request_transfer(session=db.session, actor=actor(),
+                                                                  number=loaded["id_number"]),
+                       {"id_number": request.form.get("id_number", "")}, schema=IdNumberLookupSchema())
+    if outcome.ok:
+        flash(_("The bureau is asked to transfer the file to your office. You will see it in your list once it is "
+                "moved."), "success")
+    else:
+        flash(" ".join(message for messages in outcome.errors_or_summary().values() for message in messages),
+              "error")
+    return redirect(url_for("web.caseworker_candidates"))
+
+
+@bp.route("/caseworker/candidates/lookup", methods=["POST"])
+@page(CW)
+def caseworker_candidate_lookup():
+    """Find a file by its full ID number: posted (never in an address or a log), compared through its keyed hash.
+    A file in scope opens; one kept elsewhere is told as registered elsewhere, with the way to ask for a transfer."""
+    number = request.form.get("id_number", "")
+    outcome = run_form(lambda loaded: candidates.lookup_id_number(session=db.session, actor=actor(),
+                                                                  number=loaded["id_number"]),
+                       {"id_number": number}, schema=IdNumberLookupSchema())
+    if outcome.ok and outcome.value is not None:
+        return redirect(url_for("web.caseworker_candidate", candidate_id=outcome.value.id))
+    if outcome.ok:
+        return _render_list(id_errors={"id_number": [_("No file has this ID number.")]}, status=404)
+    return _render_list(id_errors=outcome.errors_or_summary(), status=outcome.status,
+                        transfer_form=_transfer_form(outcome, number))
 
 
 # ---- intake and edit ----------------------------------------------------------------------------
@@ -184,9 +230,11 @@ def _rows_shown(form: MultiDict, prefix: str, minimum: int, maximum: int) -> int
     return min(maximum, max(minimum, (max(used) + 2) if used else minimum))
 
 
-def _render_candidate_form(candidate: Candidate | None, form: MultiDict, errors: dict, status: int = 200):
+def _render_candidate_form(candidate: Candidate | None, form: MultiDict, errors: dict, status: int = 200,
+                           transfer_form: dict | None = None):
     return render_template(
         "web/caseworker/candidate_form.html", candidate=candidate, form=form, errors=errors,
+        transfer_form=transfer_form,
         courses=course_choices(), skill_groups=skill_choices(), levels=SKILL_LEVELS,
         skill_rows=_rows_shown(form, "skill_", MIN_SKILL_ROWS, MAX_SKILL_ROWS),
         course_rows=_rows_shown(form, "course-", MIN_COURSE_ROWS, MAX_COURSE_ROWS),
@@ -210,7 +258,8 @@ def caseworker_candidate_new():
     outcome = run_form(lambda loaded: candidates.create_candidate(session=db.session, actor=actor(), data=loaded),
                        data, schema=CandidateCreateSchema(check=_problems_of(None)), rows=rows)
     if not outcome.ok:
-        return _render_candidate_form(None, request.form, outcome.errors_or_summary(), outcome.status)
+        return _render_candidate_form(None, request.form, outcome.errors_or_summary(), outcome.status,
+                                      transfer_form=_transfer_form(outcome, request.form.get("id_number", "")))
     flash(_("The file of %(name)s is open.", name=outcome.value.name), "success")
     return redirect(url_for("web.caseworker_candidate", candidate_id=outcome.value.id))
 

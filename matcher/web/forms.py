@@ -76,6 +76,7 @@ class Outcome:
     errors: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     summary: str | None = None
     status: int = 200
+    links: dict[str, str] = dataclasses.field(default_factory=dict)  # a refusal's way on (DomainError.links)
 
     @property
     def ok(self) -> bool:
@@ -107,7 +108,8 @@ def run_form(action: Callable[..., Any], data: Any = _NO_DATA, *, schema: Schema
         raise
     except (ValidationError, DomainError) as exc:
         errors, summary = form_errors(exc, rows)
-        return Outcome(errors=errors, summary=summary, status=error_status(exc))
+        return Outcome(errors=errors, summary=summary, status=error_status(exc),
+                       links=dict(getattr(exc, "links", None) or {}))
     return Outcome(value=value)
 
 
