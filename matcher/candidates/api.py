@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import request
-from flask_babel import lazy_gettext as _l
 from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
 
 from matcher.apiutil import MAX_PAGE_SIZE, PAGE_SIZE, blueprint, paginate_select
 from matcher.auth.current import current_actor
@@ -17,15 +17,16 @@ from matcher.candidates.schemas import (
     ConsentCreateSchema,
     ConsentReadSchema,
     IdNumberLookupSchema,
-    TransferRequestReadSchema,
     RiskAssessmentCreateSchema,
     RiskAssessmentReadSchema,
+    TransferRequestReadSchema,
     VisitCreateSchema,
     VisitReadSchema,
 )
 from matcher.errors import NotFound
 from matcher.extensions import db
 from matcher.followup import service as followup_service
+
 
 def _problems_of_a_new_file(data: dict) -> dict:
     return service.candidate_problems(session=db.session, actor=current_actor(), data=data)

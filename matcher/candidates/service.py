@@ -17,7 +17,6 @@ from matcher.audit.service import SENSITIVE_FIELDS, search_statement
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account, Role
 from matcher.bases.models import Company
-from matcher.candidates.rules import ASSISTANCE_YEARS, date_problems, merge_errors
 from matcher.candidates.models import (
     Candidate,
     CandidateSkill,
@@ -32,6 +31,7 @@ from matcher.candidates.models import (
     Sex,
     Visit,
 )
+from matcher.candidates.rules import ASSISTANCE_YEARS, date_problems, merge_errors
 from matcher.clock import add_years, today
 from matcher.errors import Conflict, DomainError, Invalid
 from matcher.identifiers import (

@@ -12,7 +12,9 @@ import matcher.web.candidates  # noqa: F401 - registers the pages on the bluepri
 from matcher.candidates.rules import MIN_AGE_AT_RELEASE, RELEASE_HORIZON_YEARS, age_on, date_problems
 from matcher.clock import add_years, today
 from matcher.extensions import db
-from tests.web.test_caseworker_pages import browser, cw, text  # noqa: F401 - the page fixtures, shared
+from tests.web import test_caseworker_pages as page_tests
+
+browser, cw, text = page_tests.browser, page_tests.cw, page_tests.text  # the page tests' logged-in client
 
 # ---- the rules ----------------------------------------------------------------------------------------------
 
@@ -71,7 +73,7 @@ def test_an_eleven_year_old_released_at_five_is_refused(api, world, kit):
     child = kit.make_id_number(born=f"{today().year - 11}0301", seq=322)
     response = api.post("/api/v1/candidates", json=_intake(kit, id_number=child,
                                                            release_date=f"{today().year - 6}-06-01"),
-                        headers=world.h("cw_a"))
+                        headers=world.h("cw_a", lang="zh-CN"))
     assert response.status_code == 422
     assert "刑法" in response.json["errors"]["release_date"][0]
 
