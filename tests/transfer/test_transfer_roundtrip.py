@@ -55,7 +55,8 @@ def seed_candidates(session, people, tx):
         ["赵二", tx.id_number(2, born="19850505"), "vocational", tx.FOTANG, tx.CHOUCHENG, "", "",
          "2024-06-30", "fraud", "", "", "", "false", "green", "true", "", "", "", ""],
         ["钱三", tx.id_number(3, born="19790101"), "primary", tx.CHOUCHENG, tx.JIANGDONG, "江东路 1 号", "",
-         (clock.today() + dt.timedelta(days=365)).isoformat(), "drugs", "sorting:1", "logistics", "", "", "", "", "", "", "data_processing", ""],
+         (clock.today() + dt.timedelta(days=365)).isoformat(),  # a pre-release hand-over, within two years
+         "drugs", "sorting:1", "logistics", "", "", "", "", "", "", "data_processing", ""],
     ]
     load(session, people, "candidates", tx.csv_bytes(header, rows), "csv")
     return {"王一": tx.id_number(1), "赵二": tx.id_number(2, born="19850505"),
