@@ -46,7 +46,7 @@ from matcher.offices.models import JudicialOffice
 from matcher.offices.service import office_for_township
 from matcher.places.models import Place
 from matcher.places.service import resolve_place
-from matcher.reference.service import require_course, require_skill, resolve_skill_entries
+from matcher.reference.service import require_course, require_skill, resolve_skill_entries, skill_index
 
 
 def list_candidates(*, session: Session, actor: Account, filters: dict) -> Select:
@@ -426,6 +426,25 @@ def disclosures_by_candidate(session: Session, candidate_id: int) -> dict[tuple[
     return latest
 
 
+def skill_names(session: Session, language: str = "zh") -> dict[str, str]:
+    """The skills' names by code, in a language (zh or en)."""
+    by_code = skill_index(session)[0]
+    return {code: (skill.name_en if language == "en" else skill.name_zh) for code, skill in by_code.items()}
+
+
+def certificate_text(certificate: Certificate, names: dict[str, str]) -> str:
+    """A certificate as people read it: its name, with the code of the skill it attests written as the skill's
+    name (files made by an earlier demo generator carry "forklift_operation职业技能等级证书"), and that skill named
+    after it when the name does not say it. Codes are never shown."""
+    name, code = certificate.name, certificate.skill_code
+    if not code:
+        return name
+    label = names.get(code, "")
+    if code in name:
+        return name.replace(code, label)
+    return f"{name}（{label}）" if label and label not in name else name
+
+
 def list_visits(*, session: Session, actor: Account, candidate_id: int) -> list[Visit]:
     """A file's visits, whose notes may say anything about the person: the read is written to the audit log."""
     candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
@@ -448,7 +467,7 @@ def pseudonymous_view(session: Session, candidate: Candidate, *, base_id: int | 
         "name": candidate.name if disclosed else None,
         "education": candidate.education.value,
         "skills": candidate.skills,
-        "certificates": [c.name for c in candidate.certificates],
+        "certificates": [certificate_text(c, skill_names(session)) for c in candidate.certificates],
         "preferred_courses": [p.course_code for p in candidate.preferred_courses],
         "residence_district": district,
         "needs_housing": candidate.needs_housing,

@@ -60,6 +60,11 @@ def _skill_index(session: Session) -> tuple[dict[str, Skill], dict[str, str]]:
     return cached
 
 
+def skill_index(session: Session) -> tuple[dict[str, Skill], dict[str, str]]:
+    """The skill taxonomy by code and by name (read once per session)."""
+    return _skill_index(session)
+
+
 def resolve_skill_entries(*, session: Session, entries: list[dict], field: str) -> list[dict]:
     """Check taxonomy codes; a free text that is exactly a taxonomy name becomes that entry."""
     from flask_babel import lazy_gettext as _l

@@ -319,6 +319,7 @@ def _render_file(candidate: Candidate, *, forms: dict | None = None, errors: dic
         visits=candidates.list_visits(session=db.session, actor=me, candidate_id=candidate.id),
         referrals=referral_rows, courses=dict(course_choices()),
         skill_names={code: name for _group, items in skill_choices() for code, name in items},
+        certificate_text=candidates.certificate_text,
         forms=defaults, errors=errors or {}, visit_kinds=list(VisitKind), grades=list(RiskGrade), **extras,
         leave_reasons=reason_choices(lifecycle.END_REASONS[lifecycle.ReferralStatus.LEFT]),
         consent_kinds=GENERAL_CONSENT_KINDS, **_disclosure_context(candidate, referral_rows)), status

@@ -118,3 +118,15 @@ def test_the_api_gives_the_transfer_link_in_the_error_body(api, world, kit):
                     headers=world.h("cw_a")).status_code == 409
     assert api.post("/api/v1/candidates/transfer-requests", json={"id_number": number},
                     headers=world.h("admin")).status_code == 403
+
+
+def test_certificates_show_the_skills_name_never_its_code(world, cw, kit, api):
+    candidate = kit.new_candidate(db.session, world.accounts["cw_a"], residence=kit.CHOUCHENG, seq=44, name="证书甲",
+                                  certificates=[{"name": "forklift_operation职业技能等级证书",
+                                                 "skill_code": "forklift_operation"},
+                                                {"name": "上岗证", "skill_code": "forklift_operation"}])
+    body = text(cw.get(f"/caseworker/candidates/{candidate.id}"))
+    assert "forklift_operation" not in body
+    assert "叉车操作职业技能等级证书" in body and "上岗证（叉车操作）" in body
+    english = text(cw.get(f"/caseworker/candidates/{candidate.id}", headers={"Accept-Language": "en"}))
+    assert "forklift_operation" not in english and "Forklift operation" in english
