@@ -22,6 +22,7 @@ from matcher.candidates.schemas import (
     TransferRequestReadSchema,
     VisitCreateSchema,
     VisitReadSchema,
+    VisitUpdateSchema,
 )
 from matcher.errors import NotFound
 from matcher.extensions import db
@@ -148,3 +149,22 @@ class Visits(MethodView):
         """Record a visit"""
         return followup_service.add_visit(session=db.session, actor=current_actor(), candidate_id=candidate_id,
                                           data=data)
+
+
+@blp.route("/<id:candidate_id>/visits/<id:visit_id>")
+class VisitById(MethodView):
+    @blp.response(200, VisitReadSchema)
+    def get(self, candidate_id, visit_id):
+        """Read a visit"""
+        return followup_service.get_visit(session=db.session, actor=current_actor(), candidate_id=candidate_id,
+                                          visit_id=visit_id)
+
+    @blp.arguments(VisitUpdateSchema(partial=True))
+    @blp.response(200, VisitReadSchema)
+    def patch(self, data, candidate_id, visit_id):
+        """Correct a visit's date, kind or note (the office that keeps the file, while it is open; audited)
+
+        What the visit found about a placement (employment_state) moved the referral on the visit's date: that
+        finding and that date stay; record a new visit to change them."""
+        return followup_service.correct_visit(session=db.session, actor=current_actor(), candidate_id=candidate_id,
+                                              visit_id=visit_id, data=data)

@@ -24,6 +24,8 @@ from matcher.clock import add_years
 RELEASE_HORIZON_YEARS = 2
 MIN_AGE_AT_RELEASE = 12
 ASSISTANCE_YEARS = 5  # 安置帮教: five years after release
+# A visit is its date, its kind and what it found: a note, or the employment state it saw.
+VISIT_SAYS_NOTHING = _l("Write what the visit found, or choose what it found about work.")
 
 
 def age_on(birth: dt.date, day: dt.date) -> int:

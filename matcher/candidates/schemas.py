@@ -19,7 +19,7 @@ from matcher.candidates.models import (
     Sex,
     VisitKind,
 )
-from matcher.candidates.rules import date_problems, merge_errors
+from matcher.candidates.rules import VISIT_SAYS_NOTHING, date_problems, merge_errors
 from matcher.clock import today
 from matcher.identifiers import IdNumberProblem, id_number_birth_date, id_number_problem, normalise_id_number
 from matcher.referrals.lifecycle import EndReason
@@ -274,7 +274,26 @@ class VisitCreateSchema(Schema):
                        "omitted). The note is never passed on."})
 
 
+    @validates_schema(skip_on_field_errors=False)
+    def _says_something(self, data, **_kwargs):
+        # A visit is its date, its kind and what it found: a note, or the employment state it saw. A form sent
+        # as it came (today, home visit, nothing else) records nothing.
+        if not (data.get("note") or "").strip() and data.get("employment_state") is None:
+            raise ValidationError(VISIT_SAYS_NOTHING, field_name="note")
+
+
+class VisitUpdateSchema(Schema):
+    """A correction of a visit: its date, kind and note. What it found about a placement moved the referral and
+    stays as it was (record a new visit to change it)."""
+
+    visited_on = fields.Date()
+    kind = fields.Enum(VisitKind, by_value=True)
+    note = fields.Str(allow_none=True, validate=validate.Length(max=4000), metadata={
+        "description": "Internal: read only by the caseworkers of the file's jurisdiction, never by a base."})
+
+
 class VisitReadSchema(VisitCreateSchema):
     id = fields.Int()
     candidate_id = IdField()
     recorded_by_id = IdField(allow_none=True)
+    created_at = Instant()

@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 from matcher import policy, uow
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account, Role
-from matcher.candidates.models import Candidate, EmploymentState, Reoffence, Visit
+from matcher.candidates.models import Candidate, CandidateStatus, EmploymentState, Reoffence, Visit
+from matcher.candidates.rules import VISIT_SAYS_NOTHING
 from matcher.candidates.service import editable_candidate, get_candidate, record_read
 from matcher.clock import today
-from matcher.errors import Conflict, DomainError, Forbidden, Invalid
+from matcher.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from matcher.followup.models import FollowUpTask, TaskStatus
 from matcher.offices.models import JudicialOffice
 from matcher.places.models import Place, PlaceLevel, code_prefix
@@ -256,6 +257,8 @@ def add_visit(*, session: Session, actor: Account, candidate_id: int, data: dict
     candidate = editable_candidate(session, actor, candidate_id)
     if data["visited_on"] > today():
         raise Invalid(_l("A visit cannot be dated in the future."), field="visited_on")
+    if not (data.get("note") or "").strip() and data.get("employment_state") is None:
+        raise Invalid(VISIT_SAYS_NOTHING, field="note")
     data = dict(data)
     end_code = data.pop("end_code", None)  # the referral's, not the visit's
     if end_code is not None and data.get("employment_state") != EmploymentState.LEFT:
@@ -269,6 +272,50 @@ def add_visit(*, session: Session, actor: Account, candidate_id: int, data: dict
     audit(session, actor=actor, action="visit", object_type="candidate", object_id=candidate.id,
           fields={"visits"} | ({"employment_state"} if data.get("employment_state") is not None else set()))
     uow.flush(session)
+    return visit
+
+
+def correct_visit(*, session: Session, actor: Account, candidate_id: int, visit_id: int, data: dict) -> Visit:
+    """Correct a visit's date, kind or note: the caseworkers of the office that keeps the file (or the bureau),
+    while the file is open (not closed or archived). The change is written to the audit log (`update`, visits).
+    What the visit found about a placement moved the referral on the visit's date, so that finding and that date
+    stay; a visit keeps a note or a finding. Every problem is told at once."""
+    policy.require(actor, policy.Rule.CANDIDATE_CHANGE)
+    candidate = editable_candidate(session, actor, candidate_id)
+    if candidate.status == CandidateStatus.CLOSED or candidate.archived_at is not None:
+        raise Conflict(_l("The file is closed: its visits are kept as they are."))
+    visit = session.scalar(select(Visit).where(Visit.id == visit_id, Visit.candidate_id == candidate.id))
+    if visit is None:
+        raise NotFound(_l("No such visit."))
+    errors: dict[str, list] = {}
+    day = data.get("visited_on", visit.visited_on)
+    if day > today():
+        errors.setdefault("visited_on", []).append(_l("A visit cannot be dated in the future."))
+    if day != visit.visited_on and visit.employment_state is not None:
+        errors.setdefault("visited_on", []).append(_l(
+            "This visit recorded the employment state on its date, which moved the placement: the date stays."))
+    note = data["note"] if "note" in data else visit.note
+    if not (note or "").strip() and visit.employment_state is None:
+        errors.setdefault("note", []).append(VISIT_SAYS_NOTHING)
+    if errors:
+        raise Invalid(_l("Some fields are not valid."), errors=errors)
+    changed = {key for key, value in data.items() if getattr(visit, key) != value}
+    for key in changed:
+        setattr(visit, key, data[key])
+    if changed:
+        audit(session, actor=actor, action="update", object_type="candidate", object_id=candidate.id,
+              fields=("visits",))
+    uow.flush(session)
+    return visit
+
+
+def get_visit(*, session: Session, actor: Account, candidate_id: int, visit_id: int) -> Visit:
+    """One visit of a file in the actor's scope (its note is the office's: the read is written to the audit log)."""
+    candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
+    visit = session.scalar(select(Visit).where(Visit.id == visit_id, Visit.candidate_id == candidate.id))
+    if visit is None:
+        raise NotFound(_l("No such visit."))
+    record_read(session=session, actor=actor, candidate_id=candidate.id, fields=("visits",))
     return visit
 
 

@@ -36,6 +36,7 @@ from matcher.candidates.schemas import (
     IdNumberLookupSchema,
     RiskAssessmentCreateSchema,
     VisitCreateSchema,
+    VisitUpdateSchema,
 )
 from matcher.clock import today
 from matcher.errors import NotFound
@@ -350,6 +351,36 @@ def caseworker_visit(candidate_id: int):
     return _record(candidate_id, "visit", VisitCreateSchema(),
                    fields(request.form, "visited_on", "kind", "note", "referral_id", "employment_state", "end_code"),
                    followup_service.add_visit, _("The visit is recorded."))
+
+
+@bp.route("/caseworker/candidates/<id:candidate_id>/visits/<id:visit_id>/edit", methods=["GET", "POST"])
+@page(CW)
+def caseworker_visit_edit(candidate_id: int, visit_id: int):
+    """Correct a visit's date, kind or note (the office that keeps the file, while it is open; audited)."""
+    candidate = candidate_or_404(candidate_id)
+    if not own(candidate):
+        flash(_("This file is kept by %(office)s; your office can read it but not change it.",
+                office=candidate.office.name), "error")
+        return redirect(url_for("web.caseworker_candidate", candidate_id=candidate.id))
+    visit = followup_service.get_visit(session=db.session, actor=actor(), candidate_id=candidate.id,
+                                       visit_id=visit_id)
+    if request.method == "GET":
+        form = MultiDict({"visited_on": visit.visited_on.isoformat(), "kind": visit.kind.value,
+                          "note": visit.note or ""})
+        return _render_visit_form(candidate, visit, form, {})
+    outcome = run_form(lambda loaded: followup_service.correct_visit(
+        session=db.session, actor=actor(), candidate_id=candidate.id, visit_id=visit_id, data=loaded),
+        fields(request.form, "visited_on", "kind", "note", nullable=("note",)), schema=VisitUpdateSchema())
+    if outcome.ok:
+        flash(_("The visit is corrected."), "success")
+        return redirect(url_for("web.caseworker_candidate", candidate_id=candidate.id) + "#visit")
+    return _render_visit_form(candidate_or_404(candidate_id), visit, request.form, outcome.errors_or_summary(),
+                              outcome.status)
+
+
+def _render_visit_form(candidate: Candidate, visit, form, errors: dict, status: int = 200):
+    return render_template("web/followup/visit_form.html", c=candidate, visit=visit, form=form, errors=errors,
+                           visit_kinds=list(VisitKind)), status
 
 
 @bp.route("/caseworker/candidates/<id:candidate_id>/reoffences", methods=["POST"])

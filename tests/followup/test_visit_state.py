@@ -132,9 +132,9 @@ def test_the_placement_must_be_a_running_one_of_this_candidate(api, world, sessi
         assert refused.status_code == 422, referral_id
         assert "referral_id" in refused.json["errors"]
     assert _visits(session) == 0
-    # A visit may name the placement without saying anything about work.
+    # A visit may name the placement without saying anything about work (its note says what it found).
     referral = _start(session, world, days_ago=3, slot=world.slot_b)
-    linked = _visit(api, world, world.cand_a.id, referral_id=referral.id)
+    linked = _visit(api, world, world.cand_a.id, referral_id=referral.id, note="到岗位看望")
     assert linked.status_code == 201 and linked.json["employment_state"] is None
     assert _referral(session, referral.id).status == ReferralStatus.STARTED
 
