@@ -88,7 +88,8 @@ def caseworker_candidates():
     return _render_list()
 
 
-def _render_list(*, id_errors: dict | None = None, transfer_form: dict | None = None, status: int = 200):
+def _render_list(*, id_errors: dict | None = None, transfer_form: dict | None = None, status: int = 200,
+                 id_form: dict | None = None):
     raw = {key: request.args.get(key, "").strip() for key in FILTER_FIELDS}
     errors: dict[str, list[str]] = {}
     try:
@@ -104,6 +105,7 @@ def _render_list(*, id_errors: dict | None = None, transfer_form: dict | None = 
     return render_template("web/caseworker/candidates.html", rows=paging.items, paging=paging, filters=raw,
                            query=query, errors=errors, courses=course_choices(),
                            statuses=list(CandidateStatus), grades=list(RiskGrade), id_errors=id_errors or {},
+                           id_form=id_form or {},
                            transfer_form=transfer_form), 422 if errors else status
 
 
@@ -142,8 +144,9 @@ def caseworker_candidate_lookup():
     if outcome.ok and outcome.value is not None:
         return redirect(url_for("web.caseworker_candidate", candidate_id=outcome.value.id))
     if outcome.ok:
-        return _render_list(id_errors={"id_number": [_("No file has this ID number.")]}, status=404)
-    return _render_list(id_errors=outcome.errors_or_summary(), status=outcome.status,
+        return _render_list(id_errors={"id_number": [_("No file has this ID number.")]}, status=404,
+                            id_form={"id_number": number})
+    return _render_list(id_errors=outcome.errors_or_summary(), status=outcome.status, id_form={"id_number": number},
                         transfer_form=_transfer_form(outcome, number))
 
 
