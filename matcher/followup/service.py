@@ -178,6 +178,30 @@ def complete_task(*, session: Session, actor: Account, task_id: int, result: Res
     return task
 
 
+MAX_TASKS_AT_ONCE = 200
+
+
+def complete_tasks(*, session: Session, actor: Account, task_ids, result: Result) -> tuple[list[FollowUpTask],
+                                                                                           dict[int, object]]:
+    """Several checks found alike at once (an office that called five people, all still working): each completed
+    as `complete_task` would, in its own savepoint, so a check refused (its days not yet passed, closed already, not
+    in scope) leaves the others done. Returns the checks done and, by id, why each other one was refused."""
+    ids = list(dict.fromkeys(task_ids))
+    if not ids:
+        raise Invalid(_l("Choose the checks first."), field="task_id")
+    if len(ids) > MAX_TASKS_AT_ONCE:
+        raise Invalid(_l("At most %(n)s checks at once.", n=MAX_TASKS_AT_ONCE), field="task_id")
+    done: list[FollowUpTask] = []
+    refused: dict[int, object] = {}
+    for task_id in ids:
+        try:
+            with session.begin_nested():
+                done.append(complete_task(session=session, actor=actor, task_id=task_id, result=result))
+        except DomainError as exc:
+            refused[task_id] = exc.message
+    return done, refused
+
+
 # ---- visits that record the employment state ------------------------------------------------------
 
 def apply_employment_state(session: Session, actor: Account, candidate: Candidate, *, referral_id: int | None,

@@ -18,7 +18,7 @@ from matcher import uow
 from matcher.auth.models import Role
 from matcher.candidates.service import referral_card, referral_disclosures
 from matcher.clock import today
-from matcher.errors import DomainError
+from matcher.errors import DomainError, translate
 from matcher.extensions import db
 from matcher.followup import service as followup
 from matcher.followup.models import FollowUpTask, TaskStatus
@@ -76,6 +76,7 @@ def _caseworker_page(*, failed: dict | None = None, status: int = 200):
         ("later", _("Later"), [t for t in tasks if t.due_on > week_end]),
     ]
     return render_template("web/followup/caseworker.html", groups=groups, today=day, failed=failed or {},
+                           bulk=any(t.due_on <= day for t in tasks),
                            leave_reasons=LEAVE_REASONS,
                            days_overdue=_days_overdue, limited=len(tasks) >= LIST_LIMIT), status
 
@@ -90,6 +91,25 @@ def caseworker_follow_up():
 @page(CW)
 def caseworker_follow_up_complete(task_id: int):
     return _complete(task_id, "web.caseworker_follow_up", _caseworker_page)
+
+
+@bp.route("/caseworker/follow-up/staying", methods=["POST"])
+@page(CW)
+def caseworker_follow_up_staying():
+    """The checks ticked are all still working: each confirmed as its own button would; one refused leaves the
+    others done, and says why."""
+    ids = [number for number in (int_in(value) for value in request.form.getlist("task_id")) if number is not None]
+    outcome = run_form(lambda: followup.complete_tasks(session=db.session, actor=actor(), task_ids=ids,
+                                                       result=followup.Result.STAYING))
+    if not outcome.ok:
+        flash(" ".join(message for messages in outcome.errors_or_summary().values() for message in messages), "error")
+        return redirect(url_for("web.caseworker_follow_up"), 303)
+    done, refused = outcome.value
+    if done:
+        flash(_("Confirmed as still working: %(n)s checks.", n=len(done)), "success")
+    for task_id, message in refused.items():
+        flash(_("Check %(id)s was not confirmed: %(reason)s", id=task_id, reason=translate(message)), "error")
+    return redirect(url_for("web.caseworker_follow_up"), 303)
 
 
 # ---- the base ------------------------------------------------------------------------------------

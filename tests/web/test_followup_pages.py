@@ -203,3 +203,26 @@ def test_the_file_records_a_re_offence(browser, world, session):
     assert "Record a re-offence" not in dual
     assert page.post(f"/caseworker/candidates/{world.cand_dual.id}/reoffences",
                      {"recorded_on": today().isoformat()}).status_code == 403  # refused by scope: the status says so
+
+
+def test_ticked_checks_are_confirmed_at_once_and_a_refused_one_says_why(browser, world, session, kit):
+    # Two people reached and still working (their 30-day checks due), one whose 30 days have not passed.
+    second = kit.new_candidate(session, world.accounts["cw_a"], residence=kit.CHOUCHENG, seq=51, name="王二")
+    due_a = tasks(session, place(session, world, days_ago=40).id)[30].id
+    due_b = tasks(session, place(session, world, days_ago=45, candidate=second, slot=world.slot_b).id)[30].id
+    early = tasks(session, place(session, world, days_ago=3, candidate=world.cand_dual, slot=world.slot_b,
+                                 cw="cw_b").id)[30]
+    page = browser("cw_a", "zh")
+    body = html(page.get("/caseworker/follow-up"))
+    assert 'data-testid="bulk-staying"' in body and "勾选" in body
+    assert body.count('data-testid="tick"') == 2  # only checks that are due can be ticked
+    done = page.post("/caseworker/follow-up/staying", {"task_id": [str(due_a), str(due_b), str(early.id)]})
+    assert done.status_code == 303
+    after = html(page.get("/caseworker/follow-up"))
+    assert "已确认仍在岗：2 项" in after
+    assert f"第 {early.id} 项" in after  # another office's check: not found, and said so
+    session.expire_all()
+    assert {session.get(FollowUpTask, t).status for t in (due_a, due_b)} == {TaskStatus.DONE}
+    assert session.get(FollowUpTask, early.id).status == TaskStatus.OPEN
+    nothing = page.post("/caseworker/follow-up/staying", {})
+    assert nothing.status_code == 303 and "请先勾选" in html(page.get("/caseworker/follow-up"))
