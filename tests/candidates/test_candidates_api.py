@@ -255,13 +255,13 @@ def test_visits_are_recorded_newest_first_and_never_in_the_future(api, world):
     path = f"/api/v1/candidates/{world.cand_a.id}/visits"
     for days_ago, kind in ((30, "home"), (2, "phone"), (10, "workplace")):
         day = (today() - dt.timedelta(days=days_ago)).isoformat()
-        recorded = api.post(path, json={"visited_on": day, "kind": kind}, headers=world.h("cw_a"))
+        recorded = api.post(path, json={"visited_on": day, "kind": kind, "note": "走访"}, headers=world.h("cw_a"))
         assert recorded.status_code == 201
     listed = api.get(path, headers=world.h("cw_a")).json
     assert [v["kind"] for v in listed] == ["phone", "workplace", "home"]
     assert {v["candidate_id"] for v in listed} == {world.cand_a.id}
-    future = api.post(path, json={"visited_on": (today() + dt.timedelta(days=1)).isoformat(), "kind": "home"},
-                      headers=world.h("cw_a"))
+    future = api.post(path, json={"visited_on": (today() + dt.timedelta(days=1)).isoformat(), "kind": "home",
+                                  "note": "走访"}, headers=world.h("cw_a"))
     assert future.status_code == 422 and "visited_on" in future.json["errors"]
     assert len(api.get(path, headers=world.h("cw_a")).json) == 3
 
