@@ -63,7 +63,7 @@ FIELDS: dict[str, dict[str, frozenset[Party]]] = {name: _fields(spec) for name, 
                           ({OF, B, ORG}, "public_id education skills certificates preferred_courses "
                                          "residence_district needs_housing earliest_start")],
     "VisitRead": [({OF}, "id candidate_id visited_on kind note referral_id employment_state end_code "
-                        "recorded_by_id")],
+                        "recorded_by_id created_at")],
     "ConsentRead": [({OF}, "id kind granted base_id purpose recorded_on note base recorded_by_id")],
     "RiskAssessmentRead": [({OF}, "id grade assessed_on reason assessed_by_id")],
     "ReoffenceRead": [({OF}, "id candidate_id recorded_on note recorded_by_id created_at")],

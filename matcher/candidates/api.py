@@ -19,7 +19,6 @@ from matcher.candidates.schemas import (
     IdNumberLookupSchema,
     RiskAssessmentCreateSchema,
     RiskAssessmentReadSchema,
-    TransferRequestReadSchema,
     VisitCreateSchema,
     VisitReadSchema,
     VisitUpdateSchema,
@@ -81,14 +80,13 @@ class Lookup(MethodView):
 @blp.route("/transfer-requests")
 class TransferRequests(MethodView):
     @blp.arguments(IdNumberLookupSchema)
-    @blp.response(202, TransferRequestReadSchema)
+    @blp.response(204)
     def post(self, data):
         """Ask the bureau to transfer to your office a file kept elsewhere (caseworkers)
 
-        Give the ID number again: the administrators of the area that keeps the file are told its file number and
+        204 when asked. Give the ID number again: the administrators of the area that keeps the file are told its file number and
         your office, nothing of the person is told to you. They move the file when the person lives here now."""
         service.request_transfer(session=db.session, actor=current_actor(), number=data["id_number"])
-        return {"message": _l("The bureau is asked to transfer the file to your office.")}
 
 
 @blp.route("/<id:candidate_id>")

@@ -62,10 +62,6 @@ class IdNumberLookupSchema(Schema):
             raise ValidationError(ID_NUMBER_PROBLEMS[problem])
 
 
-class TransferRequestReadSchema(Schema):
-    message = fields.Str()
-
-
 class CandidateCreateSchema(Schema):
     """A file as given. Every wrong field is told at once: each field's own form, then the dates against each
     other (matcher.candidates.rules), then, where an edge passes `check` (the candidates service's

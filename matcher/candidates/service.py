@@ -33,7 +33,7 @@ from matcher.candidates.models import (
 )
 from matcher.candidates.rules import ASSISTANCE_YEARS, date_problems, merge_errors
 from matcher.clock import add_years, today
-from matcher.errors import Conflict, DomainError, Invalid
+from matcher.errors import Conflict, DomainError, Invalid, NotFound
 from matcher.identifiers import (
     hash_id_number,
     id_number_birth_date,
@@ -632,9 +632,9 @@ def request_transfer(*, session: Session, actor: Account, number: str) -> None:
     audit log (`transfer_request`, the file's id, no personal data) and told to the administrators of the area
     that holds the keeping office; asking twice tells them once. The lookup counts as at intake."""
     policy.require(actor, policy.Rule.CANDIDATE_CREATE, object_type="candidate")
-    if actor.role != Role.CASEWORKER:
-        raise policy.forbid(actor, _l("A judicial office asks for a transfer; administrators move the file."),
-                            object_type="candidate", object_id=None)
+    if actor.role != Role.CASEWORKER:  # administrators move files themselves: for them there is nothing to ask
+        policy.note_refusal(actor, "candidate", None)
+        raise NotFound(_l("Not found."))
     found = find_id_number(session=session, actor=actor, number=number)
     if found is None:
         raise Invalid(_l("No file has this ID number: open a new file."), field="id_number")

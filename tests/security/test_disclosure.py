@@ -280,7 +280,7 @@ def _api_paths(app, ids: dict, world) -> list[str]:
         "company_id": [world.company_a.id, world.company_b.id, world.company_applied.id],
         "fair_id": [ids["fair"]], "booth_id": [ids["booth"], ids["booth_b"]],
         "invitation_id": [ids["inv_a"], ids["inv_b"]], "interview_id": [ids["interview"]],
-        "task_id": ids["task_ids"], "account_id": [a.id for a in world.accounts.values()],
+        "task_id": ids["task_ids"], "visit_id": ids["visit_ids"], "account_id": [a.id for a in world.accounts.values()],
         "notification_id": ids["notification_ids"], "draft_id": [ids["draft"]], "job_id": [ids["job"]],
         "request_id": [ids["export_req"], ids["export_ok"]], "office_id": [world.office_a.id],
         "kind": ["candidates", "bases", "slots", "referrals"], "slot": [world.slot_a.id],
@@ -363,12 +363,14 @@ def _sweep(app, api, world, ids, canaries, caplog) -> Sweep:
 @pytest.fixture
 def reachable(canaried, session, api):
     world, ids, canaries = canaried
+    from matcher.candidates.models import Visit
     from matcher.followup.models import FollowUpTask
     from matcher.notify.models import Notification
     from matcher.referrals.models import Referral
 
     ids = dict(ids, referral_ids=list(session.scalars(select(Referral.id))),
                task_ids=list(session.scalars(select(FollowUpTask.id))),
+               visit_ids=list(session.scalars(select(Visit.id))),
                notification_ids=list(session.scalars(select(Notification.id).limit(6))))
     return world, ids, canaries
 

@@ -41,7 +41,7 @@ from tests.db_support import restored
 from tests.redis_support import redis_or_skip, worker_redis_url
 
 ROLES = ("admin", "cw_a", "cw_b", "emp_a", "emp_b", "org", "anon", "admin_dy")
-ERROR_KEYS = {"code", "status", "message", "errors"}
+ERROR_KEYS = {"code", "status", "message", "errors", "links"}
 
 
 def tomorrow() -> dt.date:
@@ -134,6 +134,19 @@ MATRIX: dict[str, Row] = {
         {"result": "unreachable", "note": "电话没人接"}, witness="/api/v1/follow-up-tasks/{task}"),
     "GET /follow-up-tasks/overdue-by-office": Row("GET", "/api/v1/follow-up-tasks/overdue-by-office",
                                                   "200 200 200 404 404 404 401 200"),  # a caseworker: own office
+    # A visit corrected: the office that keeps the file (and its bureau), like recording one.
+    "GET /candidates/{id}/visits/{visit_id}": Row("GET", "/api/v1/candidates/{cand_a}/visits/{visit}",
+                                                  "200 200 404 404 404 404 401 404"),
+    "PATCH /candidates/{id}/visits/{visit_id}": Row("PATCH", "/api/v1/candidates/{cand_a}/visits/{visit}",
+                                                    "200 200 404 404 404 404 401 404", {"note": "更正后的走访情况"},
+                                                    witness="/api/v1/candidates/{cand_a}/visits/{visit}"),
+    # A file found by its full ID number (cand_a's): in scope the file, outside it only "registered elsewhere"
+    # (409, with the way to ask for the transfer); a transfer is asked by an office for a file it does not keep.
+    "POST /candidates/lookup": Row("POST", "/api/v1/candidates/lookup", "200 200 409 404 404 404 401 409",
+                                   lambda o: {"id_number": o["cand_a_number"]}),
+    "POST /candidates/transfer-requests": Row("POST", "/api/v1/candidates/transfer-requests",
+                                              "404 409 204 404 404 404 401 404",
+                                              lambda o: {"id_number": o["cand_a_number"]}),
     "GET /candidates/{id}/reoffences": Row("GET", "/api/v1/candidates/{cand_a}/reoffences",
                                            "200 200 404 404 404 404 401 404"),
     "POST /candidates/{id}/reoffences": Row("POST", "/api/v1/candidates/{cand_a}/reoffences",
@@ -396,6 +409,8 @@ def _build_objects(api, world, session, kit) -> dict:
     complaint = _ok(api.post(f"/api/v1/bases/{world.company_a.id}/complaints", headers=admin,
                              json={"received_on": today().isoformat(), "summary": "拖欠工资"}), 201)
     draft = _ok(api.post("/api/v1/assignments", json={"course": "cooking"}, headers=admin), 201)
+    visit = _ok(api.post(f"/api/v1/candidates/{world.cand_a.id}/visits", headers=world.h("cw_a"), json={
+        "visited_on": today().isoformat(), "kind": "home", "note": "上门走访"}), 201)
     export_req = _ok(api.post("/api/v1/export-requests", headers=world.h("cw_a"), json={
         "kind": "candidates", "params": {"format": "csv"}, "reason": "核对名单"}), 201)
     export_ok = _ok(api.post("/api/v1/export-requests", headers=world.h("cw_a"), json={
@@ -412,7 +427,8 @@ def _build_objects(api, world, session, kit) -> dict:
         "export_req": export_req["id"], "export_ok": export_ok["id"],
         "company_a": world.company_a.id, "company_b": world.company_b.id, "company_c": company_c.id,
         "slot_c": slot_c.id, "slot_a": world.slot_a.id,
-        "slot_b": world.slot_b.id, "cand_a": world.cand_a.id, "office_a": world.office_a.id,
+        "slot_b": world.slot_b.id, "cand_a": world.cand_a.id, "office_a": world.office_a.id, "visit": visit["id"],
+        "cand_a_number": kit.make_id_number(seq=11),
         "cand_dual_public_id": world.cand_dual.public_id, "import_kind": "candidates",
         "credit_code_new": kit.make_credit_code("91330782DDD"),
         "new_candidate": {"name": "新人", "id_number": kit.make_id_number(seq=77), "education": "junior_secondary",
