@@ -84,8 +84,9 @@ class TransferRequests(MethodView):
     def post(self, data):
         """Ask the bureau to transfer to your office a file kept elsewhere (caseworkers)
 
-        204 when asked. Give the ID number again: the administrators of the area that keeps the file are told its file number and
-        your office, nothing of the person is told to you. They move the file when the person lives here now."""
+        204 when asked. Give the ID number again: the administrators of the area that keeps the file are told its
+        file number and your office; nothing of the person is told to you. They move the file (its office_id) when
+        the person lives here now."""
         service.request_transfer(session=db.session, actor=current_actor(), number=data["id_number"])
 
 
