@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
@@ -215,6 +216,13 @@ class CandidateListQuerySchema(Schema):
         "description": "Any part of the name or of the file number (public id). To find a file by ID number, "
                        "POST it to /candidates/lookup: a number never goes in a query string."})
     sort = sort_field(["release_date", "created_at", "public_id", "name", "status", "risk_grade"], "-release_date")
+
+    @validates("q")
+    def _not_an_id_number(self, value, **_kwargs):
+        # A number in a query string stays in addresses, histories and proxies' logs: it is looked up posted.
+        if re.fullmatch(r"[0-9Xx*\s]{15,}", value.strip()):
+            raise ValidationError(_l("ID numbers are not searched here, where they would stay in the address: "
+                                     "use “Find a file by ID number”."))
 
 
 class RiskAssessmentCreateSchema(Schema):

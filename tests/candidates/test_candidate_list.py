@@ -38,6 +38,10 @@ def test_search_finds_any_part_of_a_name_and_of_a_file_number(world, cw, kit):
     part = zhou.public_id[4:8].lower()
     assert "周红" in _rows(text(cw.get(f"/caseworker/candidates?q={part}")))
     assert _rows(text(cw.get("/caseworker/candidates?q=%25"))) == []  # a wildcard is a character, not "anything"
+    # An ID number typed into the search box is not searched there, and the page says where to look it up.
+    response = cw.get(f"/caseworker/candidates?q={kit.make_id_number(seq=41)}")
+    assert response.status_code == 422 and "按身份证号查找档案" in re.search(
+        r'id="f-q-error"[^>]*>([^<]+)<', text(response)).group(1)
 
 
 def test_columns_sort_and_say_so(world, cw, kit):
