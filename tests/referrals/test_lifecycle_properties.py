@@ -256,7 +256,7 @@ def test_no_sequence_of_referral_events_breaks_the_lifecycle(session, world, kit
             running = session.scalars(select(Referral).where(
                 Referral.candidate_id == candidate_id, Referral.status.in_(PLACED)).order_by(Referral.id)).all()
             keeper = accounts["cw_a" if self.office_a[candidate_id] else "cw_b"]
-            data = {"visited_on": self.day, "kind": "workplace", "note": None,
+            data = {"visited_on": self.day, "kind": "workplace", "note": "到岗位走访",
                     "employment_state": state, "referral_id": running[0].id if running else None}
             try:
                 with uow.savepoint():

@@ -243,7 +243,7 @@ def busy_world(world, session, kit):
     for candidate, actor, days in ((world.cand_a, cw_a, 3), (world.cand_a, cw_a, 40), (world.cand_b, cw_b, 5),
                                    (old, cw_a, 500)):
         add_visit(session=session, actor=actor, candidate_id=candidate.id,
-                  data={"visited_on": clock.today() - dt.timedelta(days=days), "kind": "home"})
+                  data={"visited_on": clock.today() - dt.timedelta(days=days), "kind": "home", "note": "走访"})
     add_agreement(session=session, actor=admin, company_id=world.company_a.id,
                   data={"signed_on": clock.today() - dt.timedelta(days=30), "term_months": 12})
     add_agreement(session=session, actor=admin, company_id=world.company_b.id,
