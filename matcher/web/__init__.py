@@ -27,6 +27,7 @@ def register_web(app: Flask, api_blueprints) -> None:
         matching,
         models,
         notify,
+        places,
         records,
         referrals,
         reports,
