@@ -28,6 +28,7 @@ def register_web(app: Flask, api_blueprints) -> None:
         matching,
         models,
         notify,
+        maps,
         places,
         records,
         referrals,
