@@ -11,7 +11,7 @@ import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 
-WIDTH = 800.0
+WIDTH, HEIGHT = 960.0, 600.0  # the largest drawing; a tall area gets a narrower one, never a taller one
 MARGIN = 40.0
 WIDEN = 1.18  # outlines drawn 18 % wider than the hull of the centres, so edge townships sit inside
 
@@ -34,18 +34,19 @@ class Projection:
     height: float
 
     @classmethod
-    def fit(cls, coordinates: Iterable[tuple[float, float]], width: float = WIDTH, margin: float = MARGIN
-            ) -> Projection:
+    def fit(cls, coordinates: Iterable[tuple[float, float]], width: float = WIDTH, height: float = HEIGHT,
+            margin: float = MARGIN) -> Projection:
+        """The projection that fits these (lat, lng) pairs into width x height with a margin, as large as fits."""
         pairs = list(coordinates) or [(0.0, 0.0)]
         lats, lngs = [lat for lat, _ in pairs], [lng for _, lng in pairs]
         south, north, west, east = min(lats), max(lats), min(lngs), max(lngs)
         squeeze = math.cos(math.radians((north + south) / 2))
         span_x = max((east - west) * squeeze, 0.01)
         span_y = max(north - south, 0.01)
-        scale = (width - 2 * margin) / span_x
-        height = span_y * scale + 2 * margin
+        scale = min((width - 2 * margin) / span_x, (height - 2 * margin) / span_y)
         return cls(west=west - margin / scale / squeeze, north=north + margin / scale, scale=scale,
-                   squeeze=squeeze, width=width, height=round(height, 1))
+                   squeeze=squeeze, width=round(span_x * scale + 2 * margin, 1),
+                   height=round(span_y * scale + 2 * margin, 1))
 
     def __call__(self, lat: float, lng: float) -> Point:
         return Point(x=round((lng - self.west) * self.squeeze * self.scale, 1),

@@ -15,6 +15,8 @@ from matcher.maps.drawing import Point, Projection, outline, radius
 from matcher.web.base import actor, bp, page
 from matcher.web.forms import int_in
 
+LABELLED_TOWNS = 40  # a district's townships are named on the map; a whole city's would crowd it
+
 
 @dataclasses.dataclass(frozen=True)
 class Mark:
@@ -39,14 +41,15 @@ class Row:
 def drawing(data: maps.MapData) -> dict:
     """The map's shapes in SVG coordinates, and its table by township."""
     towns = [t for d in data.districts for t in d.townships]
-    project = Projection.fit([(t.lat, t.lng) for t in towns] + [(b.lat, b.lng) for b in data.bases])
+    project = Projection.fit([(t.lat, t.lng) for t in towns] + [(b.lat, b.lng) for b in data.bases], margin=70)
+    counted = {c.code for c in data.people}
     districts = []
     for d in data.districts:
         points = [project(t.lat, t.lng) for t in d.townships] or [project(d.lat, d.lng)]
         cx = sum(p.x for p in points) / len(points)
         top = min(p.y for p in points)
         districts.append({"name": d.name, "outline": outline(points), "label": Point(round(cx, 1), max(top - 16, 14)),
-                          "towns": [(project(t.lat, t.lng), t.name) for t in d.townships]})
+                          "towns": [(project(t.lat, t.lng), t.name, t.code in counted) for t in d.townships]})
     largest = max([c.count for c in data.people] + [1])
     people = [Mark(*_xy(project, c), radius(c.count, largest), str(c.count), f"{c.district}{c.name}", c.name)
               for c in data.people]
@@ -64,7 +67,8 @@ def drawing(data: maps.MapData) -> dict:
         count, seats = slots_by.get(code, (0, 0))
         rows[code] = Row(district, township, people_by.get(code, 0), count, seats, bases_by.get(code, 0))
     table = sorted(rows.values(), key=lambda r: (-r.people, -r.slots, r.district, r.township))
-    return {"width": project.width, "height": project.height, "districts": districts, "people": people,
+    return {"width": project.width, "height": project.height, "districts": districts,
+            "label_towns": len(towns) <= LABELLED_TOWNS, "people": people,
             "slots": slots, "bases": bases, "table": table}
 
 

@@ -50,12 +50,18 @@ def test_the_caseworker_map_is_for_caseworkers(world, session, who):
 
 
 def test_projection_keeps_north_up_and_east_right_within_the_frame():
-    project = Projection.fit([(29.0, 119.5), (29.5, 120.3)], width=800, margin=40)
+    project = Projection.fit([(29.0, 119.5), (29.5, 120.3)], width=800, height=600, margin=40)
     south_west, north_east = project(29.0, 119.5), project(29.5, 120.3)
     assert south_west.x == pytest.approx(40, abs=0.2) and north_east.x == pytest.approx(760, abs=0.2)
+    assert project.width == pytest.approx(800, abs=0.2) and project.height < 600
     assert north_east.y == pytest.approx(40, abs=0.2) and south_west.y == pytest.approx(project.height - 40, abs=0.2)
     # A degree of latitude is longer on the page than a degree of longitude at 29°N.
     assert (south_west.y - north_east.y) / 0.5 > (north_east.x - south_west.x) / 0.8
+
+
+def test_a_tall_area_gets_a_narrower_drawing_not_a_taller_one():
+    project = Projection.fit([(29.0, 120.0), (29.6, 120.1)], width=960, height=600, margin=40)
+    assert project.height == pytest.approx(600, abs=0.2) and project.width < 300
 
 
 def test_hull_outline_and_radius():
