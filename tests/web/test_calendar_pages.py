@@ -95,3 +95,19 @@ def test_the_feed_link_is_shown_once_replaced_and_turned_off(browser, world, rel
 
 def test_download_needs_a_login(browser, world):
     assert raw_get(browser(), "/calendar/download.ics").status_code == 302
+
+
+def test_a_busy_day_in_the_month_shows_four_and_links_to_the_rest(browser, world, session):
+    from matcher.agenda import service as agenda
+
+    day = clock.today()
+
+    def many(session, actor, first, last):
+        return [agenda.Event(uid=f"x-{n}", kind=agenda.Kind.FAIR, day=day, subject=f"招聘会{n}") for n in range(6)]
+
+    agenda.SOURCES.append(many)
+    try:
+        html = body(browser("org").get(f"/calendar?view=month&date={day.isoformat()}"))
+    finally:
+        agenda.SOURCES.remove(many)
+    assert html.count('data-kind="fair"') == 4 and "另有 2 项" in html
