@@ -1,5 +1,6 @@
 """Imports every ORM model so the metadata (and Alembic) sees the whole schema."""
 
+from matcher.agenda.models import CalendarFeed  # noqa: F401, E402
 from matcher.audit.models import AuditEvent, IdempotencyKey  # noqa: F401, E402
 from matcher.auth.models import Account, ApiToken, Role  # noqa: F401
 from matcher.bases.models import Agreement, CertificationEvent, CertificationStatus, Company, Complaint  # noqa: F401

@@ -14,6 +14,7 @@ def register_web(app: Flask, api_blueprints) -> None:
     # Importing the page modules registers their routes on bp.
     from matcher.web import (  # noqa: F401
         accounts,
+        agenda,
         audit,
         bases,
         candidates,
@@ -25,9 +26,11 @@ def register_web(app: Flask, api_blueprints) -> None:
         homes,
         jobs,
         listing,
+        maps,
         matching,
         models,
         notify,
+        places,
         records,
         referrals,
         reports,
