@@ -10,7 +10,7 @@ from flask import render_template, request
 
 from matcher import uow
 from matcher.auth.models import Role
-from matcher.bases.service import get_company
+from matcher.bases.service import get_company, last_decision_for_base
 from matcher.candidates import service as candidates
 from matcher.candidates.models import CandidateStatus, RiskGrade
 from matcher.clock import today
@@ -73,7 +73,8 @@ def employer_home():
     # The referrals waiting for this base, those still without a first answer first, longest-waiting first.
     waiting = db.paginate(referrals.base_referral_list(session=session, actor=who, filters={"waiting": True}),
                           page=1, per_page=EMPLOYER_WAITING, error_out=False)
-    return render_template("web/employer/home.html", company=company, cert=_certification(company),
+    decision = last_decision_for_base(session=session, actor=who, company_id=company.id)
+    return render_template("web/employer/home.html", company=company, cert=_certification(company), decision=decision,
                            slots=live.items, slots_total=live.total, closed_total=closed, waiting=waiting.items,
                            waiting_total=waiting.total,
                            days=referrals.waiting_days(session=session, referrals=waiting.items))
