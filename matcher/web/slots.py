@@ -15,7 +15,7 @@ from matcher.auth.models import Role
 from matcher.clock import today
 from matcher.extensions import db
 from matcher.reference.service import list_courses, list_occupations, list_skills
-from matcher.referrals.service import find_referrals
+from matcher.referrals.service import find_referrals, waiting_days
 from matcher.slots.models import SlotStatus
 from matcher.slots.schemas import SlotCreateSchema, SlotStatusSchema, SlotUpdateSchema
 from matcher.slots.service import create_slot, get_slot, list_slots, set_slot_status, update_slot
@@ -146,6 +146,7 @@ def employer_slot_edit(slot_id: int):
 def _slot_page(slot, *, error: str | None = None, status: int = 200):
     referrals = find_referrals(session=db.session, actor=actor(), filters={"slot_id": slot.id})
     return render_template("web/employer/slot.html", slot=slot, referrals=referrals, error=error,
+                           days=waiting_days(session=db.session, referrals=referrals),
                            names=reference_names(), can_open=slot.company.can_post_and_fill()), status
 
 
