@@ -61,7 +61,7 @@ class SlotCreateSchema(Schema):
         day = today()
         if starts is not None:
             if self.new_slot and starts < day:
-                add("starts_on", _l("A new slot cannot start in the past (today is %(day)s).", day=day.isoformat()))
+                add("starts_on", _l("A new slot cannot start before today."))
             elif starts > day + dt.timedelta(days=START_AHEAD_DAYS):
                 add("starts_on", _l("The start is more than two years away; check the year."))
         if ends is not None and starts is not None:
