@@ -24,6 +24,7 @@ class NotificationKind(enum.StrEnum):
     BASE_FLAGGED = "base_flagged"  # administrator: a base never answers or loses most people
     PRE_RELEASE = "pre_release"  # caseworker: a person due for release was handed over to the office
     FAIR_INVITATION = "fair_invitation"  # caseworker: a candidate was invited to a job fair
+    CERTIFICATION_REFUSED = "certification_refused"  # employer: the base's application was not certified
 
 
 class Notification(db.Model):

@@ -63,6 +63,10 @@ MESSAGES: dict[tuple[NotificationKind, Role | None], tuple[str, str]] = {
         N_("Certification ends soon: %(company)s"),
         N_("The certification of %(company)s as a resettlement base ends on %(until)s. Renew it after review, "
            "or let it lapse.")),
+    (K.CERTIFICATION_REFUSED, None): (
+        N_("Not certified: %(company)s"),
+        N_("The justice bureau decided on %(on)s not to certify %(company)s as a resettlement base. The reason is "
+           "on your base's page; you may apply again once it is dealt with.")),
     (K.AGREEMENT_EXPIRING, None): (
         N_("Agreement ends soon: %(company)s"),
         N_("The assistance agreement (no. %(reference)s) with %(company)s ends on %(ends_on)s.")),

@@ -11,7 +11,7 @@ import datetime as dt
 
 from blinker import Namespace
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.orm import Session
 
 from matcher import policy, uow
@@ -39,7 +39,7 @@ from matcher.referrals.lifecycle import (
 )
 from matcher.referrals.lifecycle import ReferralStatus as S
 from matcher.referrals.models import Referral, ReferralEvent
-from matcher.slots.models import SlotStatus
+from matcher.slots.models import Slot, SlotStatus
 from matcher.slots.service import free_seat, get_slot, take_seat
 
 # Sent after every move of a referral, inside the mover's transaction: sender = the session; keyword arguments
@@ -329,3 +329,50 @@ def referral_board(*, session: Session, actor: Account, ended_limit: int) -> tup
     ended = list(session.scalars(list_referrals(session=session, actor=actor, filters={"sort": "-updated_at"})
                                  .where(Referral.status.in_(ENDED)).limit(ended_limit)).unique())
     return live, ended
+
+
+# ---- a base's list of its referrals ----------------------------------------------------------------
+
+BASE_LIST_SORTS = ("since", "-since", "updated_at", "-updated_at", "slot", "person")
+
+
+def _since_entered_status():
+    """Each referral's day of entering its current status (the last move to it): what it has waited since."""
+    return (select(ReferralEvent.referral_id, func.max(ReferralEvent.on_date).label("since"))
+            .join(Referral, Referral.id == ReferralEvent.referral_id)
+            .where(ReferralEvent.to_status == Referral.status)
+            .group_by(ReferralEvent.referral_id).subquery())
+
+
+def base_referral_list(*, session: Session, actor: Account, filters: dict) -> Select:
+    """A base's referrals for its list page: `waiting` (its turn: answer or confirm) or all, `q` any part of a
+    file number (XT-…) or a slot's title. By default the referrals still waiting for a first answer come first,
+    then the others waiting, each the longest-waiting first; `sort` (BASE_LIST_SORTS) orders otherwise."""
+    since = _since_entered_status()
+    stmt = list_referrals(session=session, actor=actor, filters={}).order_by(None).outerjoin(
+        since, since.c.referral_id == Referral.id)
+    if filters.get("waiting"):
+        stmt = stmt.where(Referral.status.in_(AWAITING_BASE))
+    if filters.get("q"):
+        q = filters["q"]
+        stmt = stmt.where(Referral.candidate.has(Candidate.public_id.contains(q, autoescape=True))
+                          | Referral.slot.has(Slot.title.contains(q, autoescape=True)))
+    sort = filters.get("sort")
+    if not sort:
+        first_answer = case((Referral.status == S.SENT, 0), else_=1)
+        return stmt.order_by(first_answer, since.c.since.asc(), Referral.id)
+    columns = {"since": since.c.since, "updated_at": Referral.updated_at,
+               "slot": select(Slot.title).where(Slot.id == Referral.slot_id).scalar_subquery(),
+               "person": select(Candidate.public_id).where(Candidate.id == Referral.candidate_id).scalar_subquery()}
+    return apply_sort(stmt, sort, columns, Referral.id)
+
+
+def waiting_days(*, session: Session, referrals: list[Referral]) -> dict[int, int]:
+    """How many days each referral has been in its current status (China today), by referral id."""
+    if not referrals:
+        return {}
+    since = _since_entered_status()
+    day = today()
+    rows = session.execute(select(since.c.referral_id, since.c.since)
+                           .where(since.c.referral_id.in_([r.id for r in referrals])))
+    return {referral_id: max(0, (day - entered).days) for referral_id, entered in rows}

@@ -115,7 +115,7 @@ CONSENT = _labels(ConsentKind, {
 CERTIFICATION = _labels(CertificationStatus, {
     CertificationStatus.APPLIED: ("申请中",), CertificationStatus.CERTIFIED: ("已认定",),
     CertificationStatus.SUSPENDED: ("暂停",), CertificationStatus.EXPIRED: ("已过期",),
-    CertificationStatus.REVOKED: ("已撤销",),
+    CertificationStatus.REVOKED: ("已撤销",), CertificationStatus.REFUSED: ("不予认定",),
 })
 SLOT_KIND = _labels(SlotKind, {SlotKind.JOB: ("岗位", "就业"), SlotKind.TRAINING: ("培训",)})
 SLOT_STATUS = _labels(SlotStatus, {

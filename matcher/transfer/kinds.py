@@ -248,7 +248,10 @@ class BaseExporter(Exporter):
 
 
 class SlotImportSchema(SlotCreateSchema):
-    """The create schema, plus what a spreadsheet may say beyond it."""
+    """The create schema, plus what a spreadsheet may say beyond it. A file may hold slots that started long ago
+    (a base's history), so a start in the past is not refused here."""
+
+    new_slot = False
 
     company_credit_code = fields.Str(validate=validate.Length(max=18))
     status = fields.Enum(SlotStatus, by_value=True)

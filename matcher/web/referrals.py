@@ -121,20 +121,59 @@ def caseworker_referral_move(referral_id: int):
 
 # ---- the employer's referrals --------------------------------------------------------------------
 
+EMPLOYER_SHOWS = ("waiting", "all")
+# The answers a base gives to many referrals at once from its list (each checked as if given one by one).
+BULK_MOVES = (lifecycle.ReferralStatus.INTERVIEW, lifecycle.ReferralStatus.DECLINED)
+
+
 @bp.route("/employer/referrals")
 @page(EMPLOYER)
 def employer_referrals():
     who = actor()
     show = request.args.get("show", "waiting")
-    page_no = int_in(request.args.get("page"), high=10**6) or 1
-    more = False
-    if show == "all":
-        paged = db.paginate(referrals.list_referrals(session=db.session, actor=who, filters={}), page=page_no,
-                            per_page=PAGE_SIZE, error_out=False)
-        rows, more = paged.items, paged.has_next
-    else:
-        show, page_no, rows = "waiting", 1, referrals.awaiting_base(session=db.session, actor=who)
-    return render_template("web/employer/referrals.html", referrals=rows, show=show, page_no=page_no, more=more)
+    show = show if show in EMPLOYER_SHOWS else "waiting"
+    sort = request.args.get("sort", "")
+    sort = sort if sort in referrals.BASE_LIST_SORTS else ""
+    q = text(request.args, "q")[:50]
+    stmt = referrals.base_referral_list(session=db.session, actor=who,
+                                        filters={"waiting": show == "waiting", "q": q or None, "sort": sort or None})
+    paged = db.paginate(stmt, page=int_in(request.args.get("page"), high=10**6) or 1, per_page=PAGE_SIZE,
+                        error_out=False)
+    rows = paged.items
+    return render_template("web/employer/referrals.html", referrals=rows, paging=paged, show=show, q=q, sort=sort,
+                           sorts=referrals.BASE_LIST_SORTS,
+                           days=referrals.waiting_days(session=db.session, referrals=rows),
+                           bulk_moves=BULK_MOVES, bulk_reasons=reason_choices(
+                               lifecycle.END_REASONS[lifecycle.ReferralStatus.DECLINED]))
+
+
+@bp.route("/employer/referrals/answer", methods=["POST"])
+@page(EMPLOYER)
+def employer_referrals_bulk():
+    """One answer to the referrals ticked on the list: each moved in its own savepoint, so one that cannot take
+    the answer (already moved on, a reason missing) is reported and the others are still answered."""
+    ids = [number for number in (int_in(value) for value in request.form.getlist("referral_id")) if number]
+    data = fields(request.form, "to", "reason_code", "shared_note")
+    back = url_for("web.employer_referrals", **{key: request.form[key] for key in ("show", "q", "sort", "page")
+                                                if request.form.get(key)})
+    if not ids:
+        flash(_("Tick the referrals to answer first."), "error")
+        return redirect(back, 303)
+    done, failed = 0, []
+    for referral_id in ids[:PAGE_SIZE]:
+        outcome = _move(referral_id, data)
+        if outcome.ok:
+            done += 1
+        else:
+            failed.append(outcome.summary if not outcome.errors else " ".join(
+                message for messages in outcome.errors.values() for message in messages))
+    if done:
+        flash(_("%(count)s referrals answered: %(move)s.", count=done,
+                move=label(data.get("to"), "referral_move")), "success")
+    if failed:
+        flash(_("%(count)s referrals were not answered: %(why)s", count=len(failed),
+                why=" ".join(dict.fromkeys(failed))), "error")
+    return redirect(back, 303)
 
 
 def _referral_page(referral, *, errors=None, summary=None, failed_move=None, form=None, status: int = 200):
@@ -146,7 +185,8 @@ def _referral_page(referral, *, errors=None, summary=None, failed_move=None, for
                            card=referral_card(db.session, who, referral), names=reference_names(),
                            moves=moves, end_reasons=lifecycle.END_REASONS, dated=lifecycle.DATED_MOVES,
                            errors=errors or {}, summary=summary, failed_move=failed_move, form=form or {},
-                           today=today()), status
+                           today=today(), waited=referrals.waiting_days(session=db.session, referrals=[referral])
+                           .get(referral.id), waiting=referral.status in lifecycle.AWAITING_BASE), status
 
 
 @bp.route("/employer/referrals/<id:referral_id>")
