@@ -1,7 +1,7 @@
 """a base's application can be refused (不予认定), and the base is told
 
 Revision ID: 0011_base_refused
-Revises: 0010
+Revises: 0011_calendar_feeds
 Create Date: 2026-12-06 23:30:00
 
 * certification status `refused`: an application the bureau decided not to certify, with its reason in the
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0011_base_refused'
-down_revision = '0010'
+down_revision = '0011_calendar_feeds'
 branch_labels = None
 depends_on = None
 
