@@ -97,7 +97,8 @@ def _day_page(fair_id: int, *, failed: str | None = None, errors: dict | None = 
         "web/fairday/day.html", fair=fair, overview=overview, clock=clock, blocks=_blocks(fair), q=q,
         people=people, total=total, limit=CHECK_IN_ROWS, booked=booked, run=overview["run"], plan=summary_json,
         unplaced=reasons, failed=failed, errors=errors or {}, summary=summary, form=values, tab="day",
-        closed=fair.status != FairStatus.PREPARING), status
+        closed=fair.status != FairStatus.PREPARING,
+        quality=fairs.plan_quality(overview["run"]) if overview["run"] else None), status
 
 
 def _back_to_day(fair_id: int, anchor: str | None = None):

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import io
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from flask import flash, redirect, render_template, request, send_file, url_for
-from flask_babel import format_decimal, format_percent
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -125,10 +125,6 @@ def _course_names() -> dict[str, str]:
     return {c.code: c.name_en if en else c.name_zh for c in list_courses(session=db.session)}
 
 
-def _percent(value: float) -> str:
-    return format_percent(value, "#,##0.##%")
-
-
 # ---- the list of fairs and a new one -------------------------------------------------------------
 
 @bp.route("/organiser/fairs")
@@ -167,7 +163,7 @@ def _overview_page(fair_id: int, *, form=None, errors=None, summary=None, status
     fair, overview = _run(fair_id)
     return render_template("web/fairs/overview.html", fair=fair, o=overview, form=form or _fair_as_form(fair),
                            errors=errors or {}, summary=summary, tab="overview",
-                           gap=_percent(overview["run"].gap) if overview["run"] else None), status
+                           quality=fairs.plan_quality(overview["run"]) if overview["run"] else None), status
 
 
 @bp.route("/organiser/fairs/<id:fair_id>", methods=["GET", "POST"])
@@ -381,14 +377,22 @@ def _plan_page(fair_id: int, *, errors=None, summary=None, status: int = 200):
                 for inv, code in fairs.unplaced(session, run)]
     figures = None
     if run is not None:
+        placed = plan.get("candidates", 0) - len(plan.get("unplaced", {}))
+        reasons = plan.get("unplaced_reasons") or dict(Counter(plan.get("unplaced", {}).values()))
         figures = {
             "interviews": plan.get("interviews", 0),
             "candidates": plan.get("candidates", 0),
-            "placed": plan.get("candidates", 0) - len(plan.get("unplaced", {})),
-            "expected_stays": format_decimal(plan.get("expected_stays", 0.0), "#,##0.0#"),
-            "objective": format_decimal(run.objective, "#,##0.00"),
-            "bound": format_decimal(run.bound, "#,##0.00"),
-            "gap": _percent(run.gap),
+            "placed": placed,
+            # Plans made before breadth first have no coverage figures: count them from what they kept.
+            "covered": plan.get("covered", placed),
+            "coverable": plan.get("coverable", placed + reasons.get("capacity", 0)),
+            "per_person": {int(n): count for n, count in plan.get("interviews_per_person", {}).items()},
+            "reasons": [(code, n, fairs.reason_text(code)) for code, n in sorted(reasons.items())],
+            # An expectation, said as a whole number of people.
+            "expected_stays": round(plan.get("expected_stays", 0.0)),
+            "quality": fairs.plan_quality(run),
+            "objective": format_decimal(run.objective, "#,##0.0"),
+            "bound": format_decimal(run.bound, "#,##0.0"),
             "seconds": format_decimal(run.seconds, "#,##0.0#"),
             "new": plan.get("new", 0), "unchanged": plan.get("unchanged", 0), "kept": plan.get("kept", 0),
             "moved_or_dropped": plan.get("moved_or_dropped", 0),

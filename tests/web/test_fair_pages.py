@@ -301,7 +301,17 @@ def test_plan_page_shows_the_gap_and_why_someone_is_unplaced(browser, world, ses
     made = page.post(f"/organiser/fairs/{fair.id}/plan")
     assert made.status_code == 303, html(made)[:2000]
     body = html(page.get(f"/organiser/fairs/{fair.id}/plan"))
-    assert re.search(r"与最优解的差距 ≤ \d+(\.\d+)?%", body)
+    # The quality in words, never "与最优解的差距 ≤ 0%" next to "未证明最优".
+    assert "与最优解的差距" not in body and "未证明最优" not in body
+    assert re.search(r"已找到最佳方案。|方案可能不是最佳", body)
+    # Breadth first, and the coverage the organiser sees: people with an interview / people who could have one.
+    assert "先广后深" in body and "至少有一场面试的人数" in body
+    coverage = re.search(r'data-testid="coverage">(\d+) / (\d+)<', body)
+    assert coverage and coverage.group(1) == coverage.group(2) == "3"
+    assert "凡能安排面试的人都已安排" in body
+    assert re.search(r'data-reason="no_eligible_booth"><strong>1 人</strong>', body)
+    # Counts of people are whole numbers ("43.31 人" never).
+    assert not re.search(r"\d+\.\d+\s*人", body)
     assert 'data-testid="unplaced-row" data-reason="no_eligible_booth"' in body
     assert "没有展位带来此人可以应聘的岗位" in body and "家政意向" in body
     assert "prior-builtin" in body or 'data-testid="plan-facts"' in body
@@ -315,7 +325,9 @@ def test_plan_page_shows_the_gap_and_why_someone_is_unplaced(browser, world, ses
 
     english = browser("org", "en")
     body = html(english.get(f"/organiser/fairs/{fair.id}/plan"))
-    assert "Gap to the optimum ≤" in body and "No booth brings a slot" in body
+    assert "Gap to the optimum" not in body and "No booth brings a slot" in body
+    assert re.search(r"The best plan was found\.|The plan may not be the (very )?best one", body)
+    assert "People with at least one interview" in body
 
 
 def test_print_pages_hold_names_times_and_booths(browser, world, session, fair):

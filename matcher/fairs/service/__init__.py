@@ -46,7 +46,14 @@ from matcher.fairs.service.planning import (
     list_runs,
     make_plan,
 )
-from matcher.fairs.service.report import UNPLACED_REASONS, fair_overview, reason_text, report, unplaced
+from matcher.fairs.service.report import (
+    UNPLACED_REASONS,
+    fair_overview,
+    plan_quality,
+    reason_text,
+    report,
+    unplaced,
+)
 from matcher.fairs.service.schedule import OUTCOME_TO_REFERRAL, get_interview, record_outcome, schedule, undo_outcome
 
 __all__ = [
@@ -54,6 +61,6 @@ __all__ = [
     "REPLANNING_SECONDS", "RUNNING", "STRUCTURE", "UNPLACED_REASONS", "FairModel", "add_booth", "add_walk_in",
     "answer_invitation", "build_problem", "cancel_invitation", "check_in", "create_fair", "current_block",
     "fair_overview", "first_open_block", "get_fair", "get_interview", "get_invitation", "invite", "latest_run",
-    "list_fairs", "list_invitations", "list_runs", "make_plan", "reason_text", "record_outcome", "remove_booth",
+    "list_fairs", "list_invitations", "list_runs", "make_plan", "plan_quality", "reason_text", "record_outcome", "remove_booth",
     "report", "schedule", "set_status", "undo_outcome", "unplaced", "update_booth", "update_fair", "withdraw_booth",
 ]

@@ -4,6 +4,7 @@ place and why, in words."""
 from __future__ import annotations
 
 import json
+import math
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -50,6 +51,15 @@ def reason_text(code: str, lang: str | None = None) -> str:
     with force_locale("zh_CN" if lang == "zh" else "en"):
         return str(message)
 
+def plan_quality(run: FairPlanRun) -> str:
+    """How good the plan is, in words an organiser understands (the gap is against the best plan that reaches as
+    many people as possible; see engine.fair)."""
+    if run.solver_status == "optimal" or run.gap <= 0:
+        return str(_l("The best plan was found."))
+    if run.gap < 0.01:
+        return str(_l("The plan may not be the very best one, but it is less than one per cent below it."))
+    return str(_l("The plan may not be the best one: it is at most %(n)s per cent below it.",
+                  n=math.ceil(run.gap * 100)))
 
 
 def report(*, session: Session, actor: Account, fair_id: int) -> dict:
