@@ -61,6 +61,7 @@ __all__ = [
     "REPLANNING_SECONDS", "RUNNING", "STRUCTURE", "UNPLACED_REASONS", "FairModel", "add_booth", "add_walk_in",
     "answer_invitation", "build_problem", "cancel_invitation", "check_in", "create_fair", "current_block",
     "fair_overview", "first_open_block", "get_fair", "get_interview", "get_invitation", "invite", "latest_run",
-    "list_fairs", "list_invitations", "list_runs", "make_plan", "plan_quality", "reason_text", "record_outcome", "remove_booth",
-    "report", "schedule", "set_status", "undo_outcome", "unplaced", "update_booth", "update_fair", "withdraw_booth",
+    "list_fairs", "list_invitations", "list_runs", "make_plan", "plan_quality", "reason_text", "record_outcome",
+    "remove_booth", "report", "schedule", "set_status", "undo_outcome", "unplaced", "update_booth", "update_fair",
+    "withdraw_booth",
 ]
