@@ -12,6 +12,7 @@ from matcher import clock
 from matcher.extensions import db
 from matcher.fairs import service
 from matcher.fairs.models import InterviewStatus, InvitationSource, InvitationStatus
+from tests.fair_support import to_the_fair_day
 
 
 def tomorrow() -> dt.date:
@@ -49,8 +50,9 @@ def htmx_post(page, url: str, data: dict):
 
 
 @pytest.fixture
-def fair(world, session):
-    """Tomorrow's fair: two booths (cooking at A, auto repair at B), three confirmed candidates, planned."""
+def fair(world, session, time_machine):
+    """Tomorrow's fair: two booths (cooking at A, auto repair at B), three confirmed candidates, planned; the
+    clock then at 08:00 on the fair's day."""
     org = world.accounts["org"]
     fair = service.create_fair(session=session, actor=org, data=dict(
         name="春风行动招聘会", held_on=tomorrow(), venue="义乌市人力资源市场", starts_at=dt.time(9, 0),
@@ -65,6 +67,7 @@ def fair(world, session):
                                   attending=True)
     service.make_plan(session=session, actor=org, fair_id=fair.id)
     session.commit()
+    to_the_fair_day(time_machine, fair.held_on)
     return fair
 
 
@@ -156,6 +159,51 @@ def test_check_in_and_undo(browser, world, session, fair):
     assert 'data-testid="check-in"' in html(card)
     session.expire_all()
     assert invitation_of(session, world, fair, world.cand_a).checked_in_at is None
+
+
+def test_the_checked_in_counter_follows_each_htmx_check_in(browser, world, session, fair):
+    """已签到 is swapped in beside the card after every tap (htmx out of band), not left at the page's count."""
+    page = browser("org")
+    day = html(page.get(f"/organiser/fairs/{fair.id}/day"))
+    assert re.search(r'id="checked-in-count" data-testid="checked-in-count">0<', day)
+    counts = []
+    for who in (world.cand_a, world.cand_b):
+        card = htmx_post(page, f"/organiser/fairs/{fair.id}/day/check-in",
+                         {"invitation_id": invitation_of(session, world, fair, who).id})
+        found = re.search(r'<div class="figure" id="checked-in-count" data-testid="checked-in-count" '
+                          r'hx-swap-oob="true">(\d+)</div>', html(card))
+        counts.append(int(found.group(1)) if found else None)
+    assert counts == [1, 2]
+    card = htmx_post(page, f"/organiser/fairs/{fair.id}/day/check-in",
+                     {"invitation_id": invitation_of(session, world, fair, world.cand_a).id, "undo": "1"})
+    assert 'hx-swap-oob="true">1</div>' in html(card)
+    assert re.search(r'data-testid="checked-in-count">1<', html(page.get(f"/organiser/fairs/{fair.id}/day")))
+
+
+def test_before_the_fairs_day_check_ins_and_outcomes_are_refused(browser, world, session, fair, time_machine):
+    to_the_fair_day(time_machine, fair.held_on - dt.timedelta(days=7))  # a week before
+    page = browser("org")
+    notice = "签到、现场报名和面试结果从招聘会当天起才能记录。"
+    day = html(page.get(f"/organiser/fairs/{fair.id}/day"))
+    assert notice in day
+    assert re.search(r'data-testid="check-in" disabled', day) and re.search(r'data-testid="add-walk-in" disabled', day)
+    inv = invitation_of(session, world, fair, world.cand_a)
+    card = htmx_post(page, f"/organiser/fairs/{fair.id}/day/check-in", {"invitation_id": inv.id})
+    assert "招聘会当天" in html(card) and 'role="alert"' in html(card)
+    assert 'hx-swap-oob="true">0</div>' in html(card)
+    plain = page.post(f"/organiser/fairs/{fair.id}/day/check-in", {"invitation_id": inv.id})
+    assert plain.status_code == 303
+    assert "招聘会当天" in html(page.get(plain.headers["Location"]))
+    session.expire_all()
+    assert invitation_of(session, world, fair, world.cand_a).checked_in_at is None
+    iv = interviews(session, world, fair)[0]
+    booth = iv.booth
+    booth_page = html(page.get(f"/fairs/{fair.id}/booths/{booth.id}/outcomes?block={iv.block}"))
+    assert notice in booth_page and 'data-testid="outcome-no_show" disabled' in booth_page
+    tapped = htmx_post(page, f"/fairs/{fair.id}/booths/{booth.id}/interviews/{iv.id}/outcome", {"outcome": "no_show"})
+    assert 'data-testid="outcome-error"' in html(tapped) and "招聘会当天" in html(tapped)
+    session.expire_all()
+    assert session.get(type(iv), iv.id).status == InterviewStatus.PLANNED
 
 
 def test_walk_in_with_a_bad_number_shows_the_error_in_chinese(browser, world, session, fair):

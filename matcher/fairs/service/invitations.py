@@ -21,7 +21,7 @@ from matcher.fairs.models import (
     InvitationSource,
     InvitationStatus,
 )
-from matcher.fairs.service.fairs import cancel_interviews, first_open_block, run_fair
+from matcher.fairs.service.fairs import cancel_interviews, first_open_block, require_the_day, run_fair
 from matcher.offices.models import JudicialOffice
 from matcher.places.models import code_prefix
 from matcher.reference.service import require_course
@@ -176,6 +176,8 @@ def check_in(*, session: Session, actor: Account, fair_id: int, invitation_id: i
              ) -> FairInvitation:
     fair = run_fair(session, actor, fair_id, open_only=True)
     invitation = _invitation_at(session, fair, invitation_id)
+    if not undo:
+        require_the_day(fair)
     if invitation.status != InvitationStatus.CONFIRMED:
         raise Conflict(_l("Only a confirmed candidate can be checked in."), field="invitation_id")
     invitation.checked_in_at = None if undo else (invitation.checked_in_at or clock.now())
@@ -196,6 +198,7 @@ def add_walk_in(*, session: Session, actor: Account, fair_id: int, public_id: st
     """Someone who came without an invitation: identified by the number on their file, consent given in person;
     checked in at once, available from `arrives_block` (default: the first block not yet begun)."""
     fair = run_fair(session, actor, fair_id, open_only=True)
+    require_the_day(fair)
     candidate = session.scalar(_pool(actor, fair).where(Candidate.public_id == public_id.strip().upper()))
     if candidate is None:
         raise Invalid(_l("No candidate seeking work in this fair's area has this number."), field="public_id")
