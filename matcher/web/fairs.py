@@ -430,20 +430,27 @@ def organiser_fair_plan(fair_id: int):
     return redirect(url_for("web.organiser_fair_plan", fair_id=fair.id), 303)
 
 
-def _by_candidate(fair, interviews) -> list[dict]:
+def _by_candidate(fair, interviews, unplaced=()) -> list[dict]:
+    """One sheet a person: their interviews; and a sheet for each confirmed person the plan could not place,
+    saying what to do on the day."""
     people: dict[int, dict] = {}
     for iv in interviews:
         entry = people.setdefault(iv.invitation_id, {"candidate": iv.invitation.candidate, "interviews": []})
         entry["interviews"].append(iv)
+    for invitation, code in unplaced:
+        if invitation.id not in people and invitation.status == InvitationStatus.CONFIRMED:
+            people[invitation.id] = {"candidate": invitation.candidate, "interviews": [], "reason": code}
     return sorted(people.values(), key=lambda p: (p["candidate"].office.name, p["candidate"].public_id))
 
 
 @bp.route("/organiser/fairs/<id:fair_id>/print/candidates")
 @page(*RUNNING)
 def organiser_fair_print_candidates(fair_id: int):
-    fair = _fair(fair_id)
+    fair, overview = _run(fair_id)
     interviews = fairs.schedule(session=db.session, actor=actor(), fair_id=fair.id)
-    return render_template("web/fairs/print_candidates.html", fair=fair, people=_by_candidate(fair, interviews))
+    people = _by_candidate(fair, interviews, fairs.unplaced(db.session, overview["run"]))
+    return render_template("web/fairs/print_candidates.html", fair=fair, people=people,
+                           without=sum(1 for p in people if not p["interviews"]))
 
 
 @bp.route("/organiser/fairs/<id:fair_id>/print/booths")

@@ -309,7 +309,7 @@ def test_plan_page_shows_the_gap_and_why_someone_is_unplaced(browser, world, ses
     coverage = re.search(r'data-testid="coverage">(\d+) / (\d+)<', body)
     assert coverage and coverage.group(1) == coverage.group(2) == "3"
     assert "凡能安排面试的人都已安排" in body
-    assert re.search(r'data-reason="no_eligible_booth"><strong>1 人</strong>', body)
+    assert re.search(r'data-reason="no_eligible_booth">1 人：没有展位带来此人可以应聘的岗位', body)
     # Counts of people are whole numbers ("43.31 人" never).
     assert not re.search(r"\d+\.\d+\s*人", body)
     assert 'data-testid="unplaced-row" data-reason="no_eligible_booth"' in body
@@ -328,6 +328,23 @@ def test_plan_page_shows_the_gap_and_why_someone_is_unplaced(browser, world, ses
     assert "Gap to the optimum" not in body and "No booth brings a slot" in body
     assert re.search(r"The best plan was found\.|The plan may not be the (very )?best one", body)
     assert "People with at least one interview" in body
+
+
+def test_the_unplaced_get_a_printed_sheet_saying_what_to_do_on_the_day(browser, world, session, fair, kit):
+    housekeeping = kit.new_candidate(session, world.accounts["cw_a"], residence=kit.CHOUCHENG, seq=34, name="家政意向",
+                                     preferred_courses=["housekeeping"])
+    invite_and_confirm(world, session, fair, extra=[housekeeping])
+    service.make_plan(session=session, actor=world.accounts["org"], fair_id=fair.id)
+    session.commit()
+    body = html(browser("org").get(f"/organiser/fairs/{fair.id}/print/candidates"))
+    sheets = re.findall(r'data-testid="candidate-sheet" data-public-id="([^"]+)" data-interviews="(\d+)"', body)
+    assert (housekeeping.public_id, "0") in sheets
+    assert len(sheets) == 4  # the three with interviews, and the one without
+    unplaced = body.split(f'data-public-id="{housekeeping.public_id}"')[1].split("</section>")[0]
+    assert "家政意向" in unplaced and "招聘会当天怎么做" in unplaced
+    assert "未能为您安排面试：本次招聘会没有基地带来符合您意向的岗位。" in unplaced
+    assert "请照常于 09:00 到招聘会现场" in unplaced
+    assert "其中 1 页给没有安排到面试的人" in body
 
 
 def test_print_pages_hold_names_times_and_booths(browser, world, session, fair):
