@@ -367,6 +367,7 @@ class BoothReportSchema(Schema):
     second_interviews = fields.Int()
     rejections = fields.Int()
     started = fields.Int()
+    attendance_rate = fields.Float(allow_none=True, metadata={"description": "Held / scheduled at this booth."})
 
 
 class FairReportSchema(Schema):
@@ -381,9 +382,13 @@ class FairReportSchema(Schema):
     walk_ins = fields.Int()
     attendance_rate = fields.Float(allow_none=True, metadata={
         "description": "Invited candidates checked in / invited candidates confirmed (walk-ins apart)."})
-    interviews_planned = fields.Int()
-    interviews_held = fields.Int()
+    interviews_planned = fields.Int(metadata={"description": "Interviews scheduled: planned, held or missed."})
+    interviews_held = fields.Int(metadata={"description": "Interviews the candidate came to (outcome recorded)."})
     no_shows = fields.Int()
+    interviews_not_recorded = fields.Int(metadata={"description": "Scheduled interviews with no record yet."})
+    interview_attendance_rate = fields.Float(allow_none=True, metadata={
+        "description": "Interviews held / interviews scheduled."})
+    no_show_rate = fields.Float(allow_none=True, metadata={"description": "No-shows / interviews scheduled."})
     offers = fields.Int()
     second_interviews = fields.Int()
     rejections = fields.Int()

@@ -332,6 +332,31 @@ def test_outcome_tap_creates_an_offered_referral(browser, world, session, fair):
     assert report.count("data-fair-chart=") == 2 and "chart.umd.min.js" in report and "fairday.js" in report
 
 
+def test_report_measures_interview_attendance_in_whole_numbers_and_percentages(browser, world, session, fair):
+    org = world.accounts["org"]
+    rows = interviews(session, world, fair)
+    assert len(rows) >= 3
+    service.record_outcome(session=session, actor=org, interview_id=rows[0].id, outcome="offer")
+    service.record_outcome(session=session, actor=org, interview_id=rows[1].id, outcome="no_show")
+    session.commit()
+    scheduled = len(rows)
+    figures = service.report(session=session, actor=org, fair_id=fair.id)
+    assert (figures["interviews_planned"], figures["interviews_held"], figures["no_shows"]) == (scheduled, 1, 1)
+    assert figures["interviews_not_recorded"] == scheduled - 2
+    assert figures["interview_attendance_rate"] == pytest.approx(1 / scheduled, abs=1e-4)
+    assert figures["no_show_rate"] == pytest.approx(1 / scheduled, abs=1e-4)
+    report = html(browser("org").get(f"/organiser/fairs/{fair.id}/report"))
+    assert "面试到场情况" in report
+    rate = f"{round(100 / scheduled)}%"
+    came = report.split('data-testid="figure-interview-attendance"')[1].split("</article>")[0]
+    assert "面试到场" in came and f">{rate}<" in came and f"已安排 {scheduled} 场面试，其中 1 场到场" in came
+    missed = report.split('data-testid="figure-no-show-rate"')[1].split("</article>")[0]
+    assert "未到场" in missed and f">{rate}<" in missed and "1 场面试" in missed
+    assert re.search(rf'data-testid="figure-not-recorded">.*?data-value="{scheduled - 2}"', report, re.S)
+    assert "面试到场率" in report  # and per booth
+    assert not re.search(r"\d+\.\d+\s*(人|场)", report)
+
+
 def test_no_show_by_htmx_and_undo(browser, world, session, fair):
     iv = interviews(session, world, fair)[0]
     booth_a = booth_of(fair, world.company_a)

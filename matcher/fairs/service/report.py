@@ -105,8 +105,11 @@ def report(*, session: Session, actor: Account, fair_id: int) -> dict:
             "rejections": sum(1 for r in rows if r.outcome == InterviewOutcome.NO),
             "started": int(booth_started or 0),
         })
+        booths[-1]["attendance_rate"] = _rate(booths[-1]["held"], booths[-1]["planned"])
     confirmed = invitations.get(InvitationStatus.CONFIRMED, 0)
     run = latest_run(session, fair.id)
+    held, no_shows = by_status.get(InterviewStatus.HELD, 0), by_status.get(InterviewStatus.NO_SHOW, 0)
+    scheduled = by_status.get(InterviewStatus.PLANNED, 0) + held + no_shows
     return {
         "fair_id": fair.id,
         "invited": sum(invitations.values()),
@@ -118,10 +121,14 @@ def report(*, session: Session, actor: Account, fair_id: int) -> dict:
         "checked_in_invited": came_invited,
         "walk_ins": walk_ins,
         "attendance_rate": round(came_invited / confirmed, 4) if confirmed else None,
-        "interviews_planned": by_status.get(InterviewStatus.PLANNED, 0) + by_status.get(InterviewStatus.HELD, 0)
-        + by_status.get(InterviewStatus.NO_SHOW, 0),
-        "interviews_held": by_status.get(InterviewStatus.HELD, 0),
-        "no_shows": by_status.get(InterviewStatus.NO_SHOW, 0),
+        "interviews_planned": scheduled,
+        "interviews_held": held,
+        "no_shows": no_shows,
+        # Interview attendance: of the interviews scheduled, how many the person came to (an outcome was
+        # recorded), how many they missed, and how many have no record yet.
+        "interviews_not_recorded": by_status.get(InterviewStatus.PLANNED, 0),
+        "interview_attendance_rate": _rate(held, scheduled),
+        "no_show_rate": _rate(no_shows, scheduled),
         "offers": outcomes.get(InterviewOutcome.OFFER, 0),
         "second_interviews": outcomes.get(InterviewOutcome.SECOND_INTERVIEW, 0),
         "rejections": outcomes.get(InterviewOutcome.NO, 0),
@@ -132,6 +139,10 @@ def report(*, session: Session, actor: Account, fair_id: int) -> dict:
         "expected_stays": round(json.loads(run.summary_json).get("expected_stays", 0.0), 3) if run else None,
         "booths": booths,
     }
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
 
 
 def fair_overview(*, session: Session, actor: Account, fair_id: int) -> dict:
