@@ -210,7 +210,11 @@ class FairInvitationListQuerySchema(Schema):
     status = fields.Enum(InvitationStatus, by_value=True)
     checked_in = fields.Bool()
     q = fields.Str(validate=validate.Length(min=1, max=40),
-                   metadata={"description": "A candidate number, or the start of a name."})
+                   metadata={"description": "Any part of a candidate number or of a name."})
+    office_id = IdField(metadata={"description": "Only the candidates of this judicial office."})
+    sort = fields.Str(validate=validate.OneOf(("invited", "number", "name", "office", "status")),
+                      metadata={"description": "Sort by: invited (default), number, name, office or status."})
+    descending = fields.Bool(load_default=False)
 
 
 class MyInvitationListQuerySchema(Schema):

@@ -279,7 +279,7 @@ def organiser_fair_booth_remove(fair_id: int, booth_id: int):
 
 # ---- invitations --------------------------------------------------------------------------------
 
-INVITATION_FILTERS = ("status", "q")
+INVITATION_FILTERS = ("status", "q", "office_id", "sort", "order")
 
 
 def _invitations_page(fair_id: int, *, form=None, errors=None, summary=None, counted=None, status: int = 200):
@@ -290,7 +290,12 @@ def _invitations_page(fair_id: int, *, form=None, errors=None, summary=None, cou
     if raw["status"] in {s.value for s in InvitationStatus}:
         filters["status"] = raw["status"]
     if raw["q"]:
-        filters["q"] = raw["q"]
+        filters["q"] = raw["q"][:40]
+    if int_in(raw["office_id"], low=1, high=2**31 - 1):
+        filters["office_id"] = int(raw["office_id"])
+    if raw["sort"] in fairs.INVITATION_SORTS:
+        filters["sort"] = raw["sort"]
+        filters["descending"] = raw["order"] == "desc"
     paged = db.paginate(fairs.list_invitations(session=session, actor=who, filters=filters),
                         page=int_in(request.args.get("page"), high=10**6) or 1, per_page=PAGE_SIZE, error_out=False)
     rows, total, page_no, pages = paged.items, paged.total, paged.page, paged.pages or 1
@@ -368,13 +373,37 @@ def _grid(fair, interviews) -> dict:
             "cells": cells}
 
 
+PEOPLE_SORTS = {
+    "number": lambda p: p["candidate"].public_id,
+    "name": lambda p: p["candidate"].name,
+    "office": lambda p: (p["candidate"].office.name, p["candidate"].public_id),
+    "interviews": lambda p: (len(p["interviews"]), p["candidate"].public_id),
+}
+
+
+def _people_on_plan(fair, interviews, unplaced) -> dict:
+    """Everyone on the plan, one row a person with their interview times, those without one included: found by
+    any part of a name or number (`q`), sorted by a column (`sort`, `order`)."""
+    q = (request.args.get("q") or "").strip()[:40]
+    sort = request.args.get("sort") if request.args.get("sort") in PEOPLE_SORTS else "office"
+    descending = request.args.get("order") == "desc"
+    people = _by_candidate(fair, interviews, unplaced)
+    total = len(people)
+    if q:
+        people = [p for p in people if q in p["candidate"].name or q.upper() in p["candidate"].public_id]
+    people.sort(key=PEOPLE_SORTS[sort], reverse=descending)
+    for person in people:
+        person["interviews"].sort(key=lambda iv: iv.block)
+    return {"rows": people, "total": total, "q": q, "sort": sort, "order": "desc" if descending else "asc"}
+
+
 def _plan_page(fair_id: int, *, errors=None, summary=None, status: int = 200):
     who, session = actor(), db.session
     fair, overview = _run(fair_id)
     run, plan = overview["run"], overview["summary"]
     interviews = fairs.schedule(session=session, actor=who, fair_id=fair.id)
-    unplaced = [(inv, code, fairs.reason_text(code))
-                for inv, code in fairs.unplaced(session, run)]
+    unplaced_codes = fairs.unplaced(session, run)
+    unplaced = [(inv, code, fairs.reason_text(code)) for inv, code in unplaced_codes]
     figures = None
     if run is not None:
         placed = plan.get("candidates", 0) - len(plan.get("unplaced", {}))
@@ -400,6 +429,7 @@ def _plan_page(fair_id: int, *, errors=None, summary=None, status: int = 200):
     return render_template(
         "web/fairs/plan.html", fair=fair, o=overview, run=run, figures=figures, grid=_grid(fair, interviews),
         unplaced=unplaced, errors=errors or {}, summary=summary, tab="plan",
+        people=_people_on_plan(fair, interviews, unplaced_codes) if run is not None else None,
         coming=overview["invitations"].get(InvitationStatus.CONFIRMED.value, 0)), status
 
 

@@ -347,6 +347,52 @@ def test_the_unplaced_get_a_printed_sheet_saying_what_to_do_on_the_day(browser, 
     assert "其中 1 页给没有安排到面试的人" in body
 
 
+def test_invitations_are_found_by_any_part_of_a_name_or_number_and_sorted_by_column(browser, world, session, fair):
+    invite_and_confirm(world, session, fair)
+    session.commit()
+    page = browser("org")
+    url = f"/organiser/fairs/{fair.id}/invitations"
+
+    def numbers(query: str) -> list[str]:
+        return re.findall(r'data-testid="invitation" data-invitation-id="\d+"[^>]*>\s*<td[^>]*>([^<]+)</td>',
+                          html(page.get(url + query)))
+
+    everyone = sorted([world.cand_a.public_id, world.cand_b.public_id, world.cand_dual.public_id])
+    assert sorted(numbers("")) == everyone
+    # Any part of a name (not only its start), any part of a number.
+    middle = world.cand_b.name[1:]
+    assert world.cand_b.public_id in numbers(f"?q={middle}")
+    assert numbers(f"?q={world.cand_a.public_id[-4:].lower()}") == [world.cand_a.public_id]
+    # Sorted by a column, both ways, with the header saying so.
+    assert numbers("?sort=number") == everyone
+    assert numbers("?sort=number&order=desc") == everyone[::-1]
+    body = html(page.get(url + "?sort=number&order=desc"))
+    assert 'aria-sort="descending"' in body and 'data-testid="sort-name"' in body
+    # One office's candidates.
+    office_only = numbers(f"?office_id={world.cand_b.office_id}")
+    assert world.cand_b.public_id in office_only and world.cand_a.public_id not in office_only
+
+
+def test_people_on_the_plan_are_searched_and_sorted(browser, world, session, fair, kit):
+    housekeeping = kit.new_candidate(session, world.accounts["cw_a"], residence=kit.CHOUCHENG, seq=35, name="家政意向",
+                                     preferred_courses=["housekeeping"])
+    invite_and_confirm(world, session, fair, extra=[housekeeping])
+    service.make_plan(session=session, actor=world.accounts["org"], fair_id=fair.id)
+    session.commit()
+    page = browser("org")
+    url = f"/organiser/fairs/{fair.id}/plan"
+    body = html(page.get(url))
+    assert "面试安排中的人员" in body
+    rows = re.findall(r'data-testid="person-row" data-public-id="([^"]+)" data-interviews="(\d+)"', body)
+    assert len(rows) == 4 and (housekeeping.public_id, "0") in rows
+    assert "无面试：打印“当天怎么做”告知单" in body
+    by_interviews = re.findall(r'data-testid="person-row" data-public-id="[^"]+" data-interviews="(\d+)"',
+                               html(page.get(url + "?sort=interviews&order=desc")))
+    assert by_interviews == sorted(by_interviews, key=int, reverse=True)
+    found = html(page.get(url + "?q=政意"))
+    assert re.findall(r'data-testid="person-row" data-public-id="([^"]+)"', found) == [housekeeping.public_id]
+
+
 def test_print_pages_hold_names_times_and_booths(browser, world, session, fair):
     invite_and_confirm(world, session, fair)
     service.make_plan(session=session, actor=world.accounts["org"], fair_id=fair.id)

@@ -30,6 +30,7 @@ from matcher.fairs.service.fairs import (
     update_fair,
 )
 from matcher.fairs.service.invitations import (
+    INVITATION_SORTS,
     add_walk_in,
     answer_invitation,
     cancel_invitation,
@@ -58,7 +59,8 @@ from matcher.fairs.service.report import (
 from matcher.fairs.service.schedule import OUTCOME_TO_REFERRAL, get_interview, record_outcome, schedule, undo_outcome
 
 __all__ = [
-    "BOOTH_RANGES", "COMING", "FAIR_RANGES", "LIVE_INTERVIEW", "OUTCOME_TO_REFERRAL", "PLANNING_SECONDS",
+    "BOOTH_RANGES", "COMING", "FAIR_RANGES", "INVITATION_SORTS", "LIVE_INTERVIEW", "OUTCOME_TO_REFERRAL",
+    "PLANNING_SECONDS",
     "REPLANNING_SECONDS", "RUNNING", "STRUCTURE", "UNPLACED_REASONS", "FairModel", "add_booth", "add_walk_in",
     "answer_invitation", "build_problem", "cancel_invitation", "check_in", "create_fair", "current_block",
     "fair_overview", "first_open_block", "get_fair", "get_interview", "get_invitation", "invite", "is_before_the_day",
