@@ -278,6 +278,14 @@ class PlanSummarySchema(Schema):
     keep_planned = fields.Bool()
     expected_stays = fields.Float(metadata={"description": "Sum of P(start and stay) over the planned pairs."})
     unplaced = fields.List(fields.Nested(UnplacedSchema))
+    covered = fields.Int(metadata={"description": "Confirmed candidates with at least one interview (breadth "
+                                                  "first: the most any plan can give)."})
+    coverable = fields.Int(metadata={"description": "Confirmed candidates who could have one: covered, plus those "
+                                                    "left out only because the booths are full."})
+    interviews_per_person = fields.Dict(keys=fields.Str(), values=fields.Int(), metadata={
+        "description": "Confirmed candidates by their number of interviews: 0, 1, 2, and 3 for three or more."})
+    unplaced_reasons = fields.Dict(keys=fields.Str(), values=fields.Int(),
+                                   metadata={"description": "Candidates without an interview, by reason."})
 
 
 def run_summary(run) -> dict:

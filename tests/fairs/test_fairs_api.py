@@ -167,6 +167,12 @@ def test_plan_is_sound_and_the_offer_reaches_the_caseworker(api, world, planned)
     assert view["run"]["id"] == run["id"]
     interviews = view["interviews"]
     assert len(interviews) == run["summary"]["interviews"] > 0
+    # Breadth first, and the coverage the organiser sees.
+    summary = run["summary"]
+    with_one = len({iv["invitation_id"] for iv in interviews})
+    assert summary["covered"] == with_one and summary["coverable"] >= with_one
+    assert sum(summary["interviews_per_person"].values()) == summary["candidates"]
+    assert sum(summary["unplaced_reasons"].values()) == len(summary["unplaced"])
     slots_of_booth = {b["id"]: {s["id"] for s in b["slots"]} for b in booths.values()}
     for iv in interviews:
         assert iv["slot"]["id"] in slots_of_booth[iv["booth"]["id"]]
