@@ -133,14 +133,15 @@ FIELDS: dict[str, dict[str, frozenset[Party]]] = {name: _fields(spec) for name, 
     "PlanRunRead": [({ORG}, "id fair_id from_block model_version objective bound gap solver_status seconds "
                             "summary created_at")],
     "PlanSummary": [({ORG}, "candidates booths eligible_pairs interviews kept new unchanged moved_or_dropped "
-                            "keep_planned expected_stays unplaced")],
+                            "keep_planned expected_stays unplaced covered coverable interviews_per_person "
+                            "unplaced_reasons")],
     "Unplaced": [({ORG}, "invitation_id reason text_zh text_en")],
     "FairReport": [({ORG}, "fair_id invited confirmed declined cancelled waiting_for_answer checked_in "
                            "checked_in_invited walk_ins attendance_rate interviews_planned interviews_held no_shows "
                            "offers second_interviews rejections referrals accepted started staying_90 "
-                           "expected_stays booths")],
+                           "expected_stays booths interviews_not_recorded interview_attendance_rate no_show_rate")],
     "BoothReport": [({ORG}, "booth_id label company_id company_name withdrawn planned held no_show offers "
-                            "second_interviews rejections started")],
+                            "second_interviews rejections started attendance_rate")],
     # ---- reports, records, audit, accounts ----------------------------------------------------------------
     "Report": [({BU}, "area date_from date_to on figures by_district by_office by_month definitions")],
     "Area": [({BU}, "level code name district office_id")],
