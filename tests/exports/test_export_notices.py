@@ -11,7 +11,7 @@ from matcher import clock
 from matcher.auth.models import Account
 from matcher.exports.models import ExportRequest
 from matcher.notify.models import Notification, NotificationKind
-from tests.exports.test_export_requests import BASE, admins, ask, ok  # noqa: F401 - admins: the fixture
+from tests.exports.test_export_requests import BASE, ask, ok
 
 K = NotificationKind
 

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from matcher.clock import today
 from matcher.notify.models import Notification, NotificationKind
 from tests.notify.test_notifications import _refer, _start, _sweep
-from tests.web.conftest import browser  # noqa: F401 - the fixture, shared
 from tests.web.test_notify_pages import badge, html
 
 K = NotificationKind
