@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import get_locale, gettext
+from flask_babel import format_date, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -103,6 +103,7 @@ FLAG_LABELS = {
     "loses_most": N_("loses most of the people placed there"),
     "many_complaints": N_("has many open complaints"),
 }
+DATE_PARAMS = {"due_on", "until", "ends_on", "on", "release_date", "fair_date"}
 EMAIL_FOOTER = N_("Read and manage your notifications in Xintu, under “Notifications”. This message was sent "
                   "automatically; please do not reply.")
 # The values a message may hold. Anything else handed to `notify` is dropped, so personal data cannot slip in.
@@ -361,6 +362,11 @@ def render(notification: Notification, role: Role | None = None) -> Rendered:
     """Subject and body in the current locale (the request's, or the one forced for an email)."""
     subject, body = MESSAGES.get((notification.kind, role)) or MESSAGES.get((notification.kind, None)) or FALLBACK
     values = _Values(params_of(notification))
+    for name in DATE_PARAMS & set(values):  # a date in the one style of the pages (2026年12月14日, Dec 14, 2026)
+        try:
+            values[name] = format_date(dt.date.fromisoformat(str(values[name])), "medium")
+        except ValueError:
+            pass
     if values.get("export") in EXPORT_LABELS:
         values["export"] = gettext(EXPORT_LABELS[values["export"]])
     if "flags" in values:
