@@ -31,7 +31,6 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, scoped_session
 
 from matcher import clock, policy
-from matcher.apiutil import apply_sort
 from matcher.audit import anchors
 from matcher.audit.anchors import Anchor
 from matcher.audit.keys import AuditKey, current_key
@@ -375,7 +374,8 @@ def search_statement(filters: dict) -> Select:
         sort = "-id"
     if sort.lstrip("-") == "id":
         return stmt.order_by(AuditEvent.id.desc() if sort.startswith("-") else AuditEvent.id.asc())
-    return apply_sort(stmt, sort, SORT_COLUMNS, AuditEvent.id.desc())
+    column = SORT_COLUMNS[sort.lstrip("-")]  # as matcher.apiutil.apply_sort, which imports what imports this
+    return stmt.order_by(column.desc() if sort.startswith("-") else column.asc(), AuditEvent.id.desc())
 
 
 # The columns the log may be sorted by (`sort`, "-" in front for descending; newest first by default).

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session, undefer
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from matcher import clock, policy, uow
-from matcher.apiutil import apply_sort
 from matcher.audit.service import record as audit
 from matcher.auth.models import SYSTEM_USERNAME, Account, ApiToken, Role
 from matcher.bases.models import Company
@@ -122,8 +121,9 @@ def list_accounts(*, session: Session, actor: Account, role: str | None = None, 
     if q and q.strip():
         stmt = stmt.where(or_(Account.username.contains(q.strip(), autoescape=True),
                               Account.display_name.contains(q.strip(), autoescape=True)))
-    if sort and sort.lstrip("-") in ACCOUNT_SORT:
-        return apply_sort(stmt, sort, ACCOUNT_SORT, Account.id)
+    if sort and sort.lstrip("-") in ACCOUNT_SORT:  # as matcher.apiutil.apply_sort (which imports this module)
+        column = ACCOUNT_SORT[sort.lstrip("-")]
+        return stmt.order_by(column.desc() if sort.startswith("-") else column.asc(), Account.id)
     return stmt.order_by(Account.id)
 
 
