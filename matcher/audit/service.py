@@ -368,6 +368,10 @@ def search_statement(filters: dict) -> Select:
                    AuditEvent.fields.contains(query, autoescape=True)]
         if query.lstrip("#").isdigit():
             matches.append(AuditEvent.object_id == int(query.lstrip("#")))
+        if filters.get("q_actions"):  # the actions whose shown name holds the words (读取 finds the reads)
+            matches.append(AuditEvent.action.in_(filters["q_actions"]))
+        if filters.get("q_object_types"):
+            matches.append(AuditEvent.object_type.in_(filters["q_object_types"]))
         stmt = stmt.where(or_(*matches))
     sort = filters.get("sort") or "-id"
     if sort.lstrip("-") not in SORT_COLUMNS:

@@ -110,6 +110,10 @@ def _filters(args) -> tuple[dict, dict]:
                "object_id": int_in(raw["object_id"]), "date_from": parse_date(raw["date_from"]),
                "date_to": parse_date(raw["date_to"]), "actor_username": raw["actor"] or None,
                "q": raw["q"] or None, "sort": raw["sort"] or None}
+    words = raw["q"].lower()
+    if words:  # the search box also finds an action or a kind of record by the name the page shows
+        filters["q_actions"] = [code for code in ACTION_LABELS if words in action_label(code).lower()]
+        filters["q_object_types"] = [code for code in RECORD_LABELS if words in record_label(code).lower()]
     return raw, filters
 
 

@@ -39,6 +39,9 @@ def test_filtering_by_the_shown_action_finds_the_reads(world, session, browser):
     reads = _rows(page.get("/admin/audit?action=read").get_data(as_text=True))
     assert reads and all("读取" in row for row in reads)
     assert not any("修改" in row for row in reads)
+    searched = _rows(page.get("/admin/audit?q=读取").get_data(as_text=True))  # typed into the search box too
+    assert searched and all("读取" in row for row in searched)
+    assert any("修改 安置基地 #46" in row for row in _rows(page.get("/admin/audit?q=安置基地").get_data(as_text=True)))
 
 
 def test_filter_after_verifying_the_chain_is_not_a_405(world, session, browser):
