@@ -57,6 +57,31 @@ def upgrade():
                        .values(task_key=task[:80]))
     op.execute(notifications.update().where(notifications.c.task_key.is_(None), notifications.c.read_at.is_not(None))
                .values(done_at=notifications.c.read_at))
+    _close_tasks_already_done()
+
+
+def _close_tasks_already_done():
+    """Notices whose task was done before this migration: the referral has left the status it waited in, the
+    check is done or cancelled. They are closed (and read) as of now."""
+    bind = op.get_bind()
+    referrals = dict(bind.execute(sa.text("SELECT id, status FROM referrals")).all())
+    checks = dict(bind.execute(sa.text("SELECT id, status FROM follow_up_tasks")).all())
+    done = []
+    for (task,) in bind.execute(sa.text("SELECT DISTINCT task_key FROM notifications WHERE task_key IS NOT NULL "
+                                        "AND done_at IS NULL")).all():
+        kind, _, rest = task.partition(':')
+        if kind == 'referral':
+            referral_id, _, status = rest.partition(':')
+            if referral_id.isdigit() and referrals.get(int(referral_id), status) != status:
+                done.append(task)
+        elif kind == 'follow_up' and rest.isdigit() and checks.get(int(rest), 'open') != 'open':
+            done.append(task)
+    from matcher import clock
+
+    now = clock.naive_utc(clock.now())
+    for task in done:
+        bind.execute(sa.text("UPDATE notifications SET done_at = :now, read_at = COALESCE(read_at, :now) "
+                             "WHERE task_key = :task"), {"task": task, "now": now})
 
 
 def downgrade():
