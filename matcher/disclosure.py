@@ -165,7 +165,7 @@ FIELDS: dict[str, dict[str, frozenset[Party]]] = {name: _fields(spec) for name, 
                                 "last_login_at locked_until")],
     "Token": [({SELF}, "token expires_at")],
     "NotificationRead": [({SELF}, "id kind subject body subject_type subject_id params created_at read_at "
-                                  "emailed_at")],
+                                  "task_key done_at open emailed_at")],
     "UnreadCount": [({SELF}, "unread")],
     "ReadAll": [({SELF}, "marked")],
     "Job": [({SELF, A}, "id kind status done total percent message params result error errors links "

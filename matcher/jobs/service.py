@@ -38,10 +38,11 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from matcher import clock, policy
+from matcher.apiutil import apply_sort
 from matcher.auth.models import Account, Role
 from matcher.errors import DomainError, Forbidden, Invalid, NotFound, translate, translate_errors
 from matcher.extensions import db
@@ -445,15 +446,29 @@ def _finish(job_id: int, status: JobStatus, *, result: dict | None = None, error
 
 # ---- reading, and finding the jobs whose worker died -----------------------------------------------
 
-def list_jobs(*, session: Session, actor: Account, status: str | None = None, kind: str | None = None) -> Select:
-    """Your jobs (administrators: everyone's), newest first; jobs whose worker died are marked failed first."""
+# The columns the jobs list may be sorted by (`sort`, "-" in front for descending; newest first by default).
+SORT_COLUMNS = {"id": Job.id, "kind": Job.kind, "status": Job.status, "created_at": Job.created_at}
+
+
+def list_jobs(*, session: Session, actor: Account, status: str | None = None, kind: str | None = None,
+              q: str | None = None, kinds: list[str] | None = None, sort: str | None = None) -> Select:
+    """Your jobs (administrators: everyone's), newest first; jobs whose worker died are marked failed first.
+    `q`: a job number, or any part of its kind's code; `kinds`: more kinds it also finds (the page passes the
+    kinds whose label holds the words searched)."""
     sweep(session, actor=actor)
     stmt = policy.jobs(actor)
     if status:
         stmt = stmt.where(Job.status == JobStatus(status))
     if kind:
         stmt = stmt.where(Job.kind == kind)
-    return stmt.order_by(Job.id.desc())
+    query = (q or "").strip().lstrip("#")
+    if query:
+        matches = [Job.kind.contains(query, autoescape=True), Job.kind.in_(kinds or [])]
+        if query.isdigit():
+            matches.append(Job.id == int(query))
+        stmt = stmt.where(or_(*matches))
+    sort = sort if sort and sort.lstrip("-") in SORT_COLUMNS else "-id"
+    return apply_sort(stmt, sort, SORT_COLUMNS, Job.id.desc())
 
 
 def get_job(*, session: Session, actor: Account, job_id: int) -> Job:
@@ -583,6 +598,7 @@ def job_view(job: Job) -> dict:
             "started_at": job.started_at, "finished_at": job.finished_at}
 
 
-def recent_jobs(*, session: Session, actor: Account, status: str | None = None, limit: int = 100) -> list[Job]:
-    """The newest `limit` jobs `list_jobs` selects."""
-    return list(session.scalars(list_jobs(session=session, actor=actor, status=status).limit(limit)))
+def recent_jobs(*, session: Session, actor: Account, status: str | None = None, limit: int = 100,
+                **search) -> list[Job]:
+    """The first `limit` jobs `list_jobs` selects (newest first unless sorted otherwise); `search`: q, kinds, sort."""
+    return list(session.scalars(list_jobs(session=session, actor=actor, status=status, **search).limit(limit)))

@@ -87,6 +87,9 @@ def run_sweep(session: Session, *, as_of: dt.date | None = None, channel: Channe
     `channel` (none: in-app only)."""
     as_of = as_of or today()
     before = _counts(session)
+    from matcher.exports.service import expire_due
+
+    expire_due(session)  # approvals past their time expire, and their requesters are told, though nobody looked
     rows: list[dict[str, Any]] = []
     admins = administrators(session)
     rows += answer_due(session, as_of)
