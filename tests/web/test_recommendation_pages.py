@@ -1,0 +1,137 @@
+"""Recommendation pages as a person reads them (issue 15): reasons that never show a penalty as raising the chance,
+slots that do not fit listed after those that do and saying why, no internal model version for caseworkers, the
+filters and orders, the searchable slot picker, and the employer's suggested candidates with differing scores."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from matcher.extensions import db
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def _rows(body: str) -> list[str]:
+    """Each recommendation row's HTML, in the order shown."""
+    return re.findall(r'<tr data-testid="recommendation".*?</tr>', body, flags=re.S)
+
+
+@pytest.fixture
+def far_slot(world, kit):
+    """A cooking job at 佛堂镇 (about 20 km from 稠城), needing pastry the person does not have."""
+    slot = kit.new_slot(db.session, world.accounts["emp_a"], title="面点师F", place={"code": kit.FOTANG},
+                        required_skills=[{"skill_code": "pastry", "level": 2}], pay_min=9000, pay_max=11000)
+    db.session.commit()
+    return slot
+
+
+@pytest.fixture
+def near_candidate(world, kit):
+    """Lives in 稠城, travels at most 3 km, cooks, first wish cooking."""
+    person = kit.new_candidate(db.session, world.accounts["cw_a"], residence=kit.CHOUCHENG, seq=61,
+                               max_travel_km=3)
+    db.session.commit()
+    return person
+
+
+def test_a_slot_beyond_the_travel_limit_is_never_said_to_be_helped_by_it(world, browser, far_slot, near_candidate):
+    """On screen the issue read "▲ 超出可接受通勤距离 1.6 公里（提高可能性）" and "▲ 技能匹配 0/1（提高可能性）".
+    Now the distance beyond the limit and the missing skill stand under 不利 (▼), the slot says in words why it is
+    listed after the slots that fit, and it is listed after them."""
+    cw = browser("cw_a")
+    body = _text(cw.get(f"/caseworker/candidates/{near_candidate.id}/recommendations"))
+    rows = _rows(body)
+    ids = [re.search(r'data-slot-id="(\d+)"', row).group(1) for row in rows]
+    assert str(far_slot.id) in ids and str(world.slot_a.id) in ids
+    assert ids.index(str(world.slot_a.id)) < ids.index(str(far_slot.id))  # the fitting slot first
+    far = rows[ids.index(str(far_slot.id))]
+    assert 'data-fits="no"' in far
+    assert "超出本人可接受的通勤距离，且本人不具备该岗位要求的任何技能。" in far
+    assert "因此排在合适的岗位之后。" in far
+    against = re.search(r'data-testid="against-it">(.*?)</p>', far, flags=re.S).group(1)
+    assert "不利：" in against and "超出可接受通勤距离" in against and "技能匹配 0/1" in against
+    for_it = re.search(r'data-testid="for-it">(.*?)</p>', far, flags=re.S)
+    assert for_it is None or ("超出" not in for_it.group(1) and "技能匹配" not in for_it.group(1))
+    # In the detail list, every line about the distance or the skills lowers the chance.
+    for cls, words in re.findall(r'<li class="(up|down)"><span aria-hidden="true">.</span>\s*(.*?)\s*<span',
+                                 far, flags=re.S):
+        if "超出" in words or "技能匹配" in words or "距住处" in words:
+            assert cls == "down", words
+    assert "（提高可能性）" not in body
+    assert "每个箭头都是与一个普通岗位相比" in body
+    # The plain score order is there when asked for, and still tells the slot does not fit.
+    by_score = _text(cw.get(f"/caseworker/candidates/{near_candidate.id}/recommendations?order=score"))
+    assert "超出本人可接受的通勤距离" in by_score and "因此排在合适的岗位之后" not in by_score
+
+
+def test_caseworkers_see_when_the_model_was_trained_not_its_version(world, browser, near_candidate, monkeypatch):
+    from matcher.engine.model import TrainedScorer, rule_prior
+    from matcher.matching.service import recommendations
+
+    cw = browser("cw_a")
+    body = _text(cw.get(f"/caseworker/candidates/{near_candidate.id}/recommendations"))
+    assert "版本" not in body and "prior-builtin" not in body
+    assert 'data-testid="model-label"' in body
+
+    learned = TrainedScorer(kind="learned", estimator=rule_prior(), feature_names=(), metrics={},
+                            training_data_hash="", horizon_days=90, propensity="",
+                            created_at="2026-12-06T20:39:51+00:00")
+    monkeypatch.setattr(recommendations, "active_scorer", lambda session: (learned, "learned-20261206203952-d3"))
+    body = _text(cw.get(f"/caseworker/candidates/{near_candidate.id}/recommendations"))
+    label = re.search(r'data-testid="model-label">(.*?)</p>', body, flags=re.S).group(1)
+    assert label == "按评分模型排序（2026年12月7日训练）"  # trained 04:39 on 7 December, China time
+    assert "learned-2026" not in body and "版本" not in body
+    english = _text(browser("cw_a", lang="en").get(f"/caseworker/candidates/{near_candidate.id}/recommendations"))
+    assert "Ranked by the scoring model (trained Dec 7, 2026)" in english and "learned-2026" not in english
+
+
+def test_filters_and_orders(world, browser, far_slot, near_candidate, kit):
+    training = kit.new_slot(db.session, world.accounts["emp_a"], title="烹饪培训班T", kind="training",
+                            required_skills=[], pay_min=None, pay_max=None)
+    db.session.commit()
+    cw = browser("cw_a")
+    path = f"/caseworker/candidates/{near_candidate.id}/recommendations"
+
+    def ids(query=""):
+        body = _text(cw.get(path + query))
+        return [int(i) for i in re.findall(r'<tr data-testid="recommendation" data-slot-id="(\d+)"', body)]
+
+    everything = ids()
+    assert {far_slot.id, world.slot_a.id, training.id} <= set(everything)
+    assert training.id in ids("?kind=training") and world.slot_a.id not in ids("?kind=training")
+    assert far_slot.id in ids("?district=330782") and far_slot.id not in ids("?district=330783")
+    assert set(ids("?course=auto_repair")) & {far_slot.id, world.slot_a.id, training.id} == set()
+    by_pay = ids("?order=pay")
+    assert by_pay.index(far_slot.id) < by_pay.index(world.slot_a.id)  # 10,000 before 4,500 a month
+    assert by_pay[-1] == training.id or training.id not in by_pay[:1]  # no pay last
+    nearest = ids("?order=distance")
+    assert nearest.index(world.slot_a.id) < nearest.index(far_slot.id)
+    # A period that ends before it starts is the filter's error, in words, and the list still shows.
+    response = cw.get(path + "?starts_from=2030-01-02&starts_to=2030-01-01")
+    assert response.status_code == 422 and "结束日期早于开始日期。" in _text(response)
+    response = cw.get(path + "?starts_from=2099-01-01")
+    assert response.status_code == 200 and "没有符合这些筛选条件且本人符合条件的开放岗位。" in _text(response)
+    assert 'value="starts_on" selected' in _text(cw.get(path + "?order=starts_on"))
+
+
+def test_the_slot_picker_searches_instead_of_listing_every_slot(world, browser, far_slot, near_candidate):
+    cw = browser("cw_a")
+    page = _text(cw.get(f"/caseworker/candidates/{near_candidate.id}/recommendations"))
+    picker = re.search(r'<form[^>]*data-testid="slot-picker".*?</form>', page, flags=re.S).group(0)
+    assert "<option" not in picker and 'type="search"' in picker and 'name="q"' in picker
+    path = f"/caseworker/candidates/{near_candidate.id}/eligibility"
+    found = _text(cw.get(path + "?q=面点"))  # any part of the title
+    assert f"slot_id={far_slot.id}" in found and f"slot_id={world.slot_a.id}" not in found
+    assert "找到 1 个开放岗位，请选择一个进行检查：" in found
+    by_number = _text(cw.get(path + f"?q=%23{world.slot_a.id}"))
+    assert f"slot_id={world.slot_a.id}" in by_number
+    assert "没有与“不存在的岗位”匹配的开放岗位。" in _text(cw.get(path + "?q=不存在的岗位"))
+    # The draft slot is not open: never found, and checking it is a field's error.
+    assert f"slot_id={world.draft_a.id}" not in _text(cw.get(path + "?q=%23" + str(world.draft_a.id)))
+    picked = cw.get(path + f"?slot_id={far_slot.id}&q=面点")
+    assert picked.status_code == 200 and 'data-testid="eligibility"' in _text(picked)
+    assert 'id="slot-picker-results"' in found  # what htmx swaps in
