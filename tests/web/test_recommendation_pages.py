@@ -135,3 +135,45 @@ def test_the_slot_picker_searches_instead_of_listing_every_slot(world, browser, 
     picked = cw.get(path + f"?slot_id={far_slot.id}&q=面点")
     assert picked.status_code == 200 and 'data-testid="eligibility"' in _text(picked)
     assert 'id="slot-picker-results"' in found  # what htmx swaps in
+
+
+def test_the_model_page_names_every_feature_and_metric_and_says_the_count(world, browser, app, tmp_path):
+    """Issue 15: names such as n_history, roc_auc, sex/female, skill_match were shown raw, and "学习了 条已记录的结果."
+    lost its count (and ended in an English full stop)."""
+    from matcher.matching.service import train_model_on_outcomes
+
+    app.config["MODELS_DIR"] = str(tmp_path)
+    train_model_on_outcomes(session=db.session, actor=None, activate=True)
+    db.session.commit()
+    body = _text(browser("admin").get("/admin/models"))
+    learned = re.search(r'data-testid="outcomes-learned">(.*?)</p>', body, flags=re.S).group(1)
+    assert re.search(r"学习了 \d[\d,]* 条已记录的结果", learned) and "结果." not in learned
+    for raw in ("<th scope=\"row\">n_history", "<th scope=\"row\">roc_auc", ">skill_match<", ">female<", ">learned<"):
+        assert raw not in body, raw
+    assert "具备的所需技能" in body and "超出可接受通勤距离（公里）" in body and "学习的已记录结果数" in body
+    english = _text(browser("admin", lang="en").get("/admin/models"))
+    assert "Required skills held" in english and "Recorded outcomes learned from" in english
+
+
+def test_suggested_candidates_get_differing_scores_where_their_inputs_differ(world, browser, kit):
+    """Issue 15: every suggested candidate showed "37%" (isotonic calibration puts whole ranges of scores on one
+    flat step). Two people who differ in what the slot needs get different shown scores, and the better fit the
+    higher one."""
+    from matcher.engine.model import StayModel
+
+    assert StayModel().calibration == "sigmoid"
+    slot = kit.new_slot(db.session, world.accounts["emp_a"], title="面点师S",
+                        required_skills=[{"skill_code": "pastry", "level": 2}, {"skill_code": "food_hygiene",
+                                                                               "level": 1}])
+    skilled = kit.new_candidate(db.session, world.accounts["cw_a"], residence=kit.CHOUCHENG, seq=71,
+                                skills=[{"skill_code": "pastry", "level": 3}, {"skill_code": "food_hygiene",
+                                                                               "level": 2}])
+    unskilled = kit.new_candidate(db.session, world.accounts["cw_a"], residence=kit.CHOUCHENG, seq=72,
+                                  skills=[{"skill_code": "kitchen_helper", "level": 1}], preferred_courses=[])
+    db.session.commit()
+    body = _text(browser("emp_a").get(f"/employer/slots/{slot.id}/candidates"))
+    scores = dict(re.findall(r"<strong>(XT-[0-9A-Z]+)</strong>.*?<span class=\"score\">([^<]+)</span>", body,
+                             flags=re.S))
+    assert scores[skilled.public_id] != scores[unskilled.public_id]
+    assert int(scores[skilled.public_id].rstrip("%")) > int(scores[unskilled.public_id].rstrip("%"))
+    assert "learned-" not in body and "prior-builtin" not in body
