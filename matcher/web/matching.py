@@ -90,7 +90,8 @@ def caseworker_eligibility(candidate_id: int):
     raw = request.args.get("slot_id", "").strip()
     q = request.args.get("q", "").strip()[:50]
     result, slot, errors = None, None, {}
-    found = matching.search_open_slots(session=db.session, actor=actor(), q=q, limit=PICKER_RESULTS) if q else None
+    found = matching.search_open_slots(session=db.session, actor=actor(), q=q, limit=PICKER_RESULTS + 1) if q else None
+    more_found = found is not None and len(found) > PICKER_RESULTS
     if raw:
         def check():
             try:  # the slot is what was typed: one out of reach is a field's error, not a missing page
@@ -105,8 +106,9 @@ def caseworker_eligibility(candidate_id: int):
             slot, result = outcome.value
         else:
             errors = {"slot_id": outcome.errors.get("slot_id") or [outcome.summary]}
-    return render_template("web/caseworker/eligibility.html", c=candidate, result=result, slot=slot,
-                           slot_id=raw, q=q, found=found, errors=errors), \
+    return render_template("web/caseworker/eligibility.html", c=candidate, check=result, slot=slot,
+                           slot_id=raw, q=q, found=found[:PICKER_RESULTS] if found else found, more_found=more_found,
+                           errors=errors), \
         200 if not errors or is_htmx() else 422  # htmx swaps only successful answers
 
 

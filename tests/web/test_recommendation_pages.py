@@ -135,6 +135,19 @@ def test_the_slot_picker_searches_instead_of_listing_every_slot(world, browser, 
     picked = cw.get(path + f"?slot_id={far_slot.id}&q=面点")
     assert picked.status_code == 200 and 'data-testid="eligibility"' in _text(picked)
     assert 'id="slot-picker-results"' in found  # what htmx swaps in
+    # The answer stands between the search and its results, where the eye is.
+    assert picked.get_data(as_text=True).index('data-testid="eligibility"') < \
+        picked.get_data(as_text=True).index('data-testid="slot-results"')
+
+
+def test_the_slot_picker_shows_twenty_and_says_there_are_more(world, browser, near_candidate, monkeypatch):
+    """Searching by a base's name finds its slots; past the limit the picker says to narrow the search."""
+    import matcher.web.matching as pages
+
+    monkeypatch.setattr(pages, "PICKER_RESULTS", 1)
+    body = _text(browser("cw_a").get(f"/caseworker/candidates/{near_candidate.id}/eligibility?q=有限公司"))
+    assert "先列出找到的前 1 个开放岗位；输入更多岗位名称或基地名称可缩小范围。" in body
+    assert len(re.findall(r'<li><a href="[^"]*slot_id=', body)) == 1
 
 
 def test_the_model_page_names_every_feature_and_metric_and_says_the_count(world, browser, app, tmp_path):
