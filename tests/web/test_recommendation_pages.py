@@ -190,3 +190,4 @@ def test_suggested_candidates_get_differing_scores_where_their_inputs_differ(wor
     assert scores[skilled.public_id] != scores[unskilled.public_id]
     assert int(scores[skilled.public_id].rstrip("%")) > int(scores[unskilled.public_id].rstrip("%"))
     assert "learned-" not in body and "prior-builtin" not in body
+    assert "基地以往" not in body  # the base's own record is the same for every candidate: not a reason for one

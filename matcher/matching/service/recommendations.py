@@ -28,6 +28,9 @@ from matcher.reference.models import Course
 from matcher.slots.models import Slot
 from matcher.slots.service import get_slot
 
+# Features of the slot alone (its base, pay, certificate): reasons for a slot, never for one candidate over another.
+SLOT_ONLY_FEATURES = frozenset({"base_stay_rate", "pay", "certificate_subsidy", "is_training"})
+
 
 @dataclasses.dataclass
 class Recommendation:
@@ -119,6 +122,8 @@ def _items(session: Session, scorer, tables: pipeline.Tables, ranked: Ranked, *,
     cand_index, slot_index = (one, index) if slots_for_candidate else (index, one)
     model, table = (Slot, tables.slots.table) if slots_for_candidate else (Candidate, tables.candidates.table)
     reasons = explain_pairs(scorer, tables.featurizer, cand_index, slot_index, top=None)
+    if not slots_for_candidate:  # the same for every candidate of the slot: nothing to tell them apart by
+        reasons = [[r for r in pair if r.feature not in SLOT_ONLY_FEATURES] for pair in reasons]
     ids = [int(table.ids[i]) for i in index]
     by_id = {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}
     course_names = _course_names(session)
