@@ -35,6 +35,7 @@ class Ranked:
     fits: np.ndarray | None = None  # bool, aligned with index: the pair fits (see the module's docstring)
     over_travel: np.ndarray | None = None  # bool, aligned: beyond the person's travel limit
     no_required_skill: np.ndarray | None = None  # bool, aligned: a job needing skills the person has none of
+    fitting: int | None = None  # how many of all `total` rows fit
 
 
 def fit_flags(featurizer: PairFeaturizer, candidate_index: np.ndarray, slot_index: np.ndarray,
@@ -55,15 +56,17 @@ def _page(rows: np.ndarray, p: np.ndarray, ids: np.ndarray, offset: int, limit: 
     offset, limit = max(0, int(offset)), max(0, int(limit))
     total = len(rows)
     end = min(total, offset + limit)
+    fitting = None if flags is None else int((~(flags[0] | flags[1])).sum())
     if offset >= end:
-        return Ranked(index=np.zeros(0, np.int64), score=np.zeros(0), total=total)
+        return Ranked(index=np.zeros(0, np.int64), score=np.zeros(0), total=total, fitting=fitting)
     position = np.arange(total)
     if not keys and end < total // 4:
         # Only the top `end` need a full sort; keep everything tied with the last of them.
         threshold = np.partition(-p, end - 1)[end - 1]
         position = np.flatnonzero(-p <= threshold)
     order = position[np.lexsort((ids[position], -p[position], *(k[position] for k in reversed(keys))))][offset:end]
-    ranked = Ranked(index=rows[order].astype(np.int64), score=p[order].astype(np.float64), total=total)
+    ranked = Ranked(index=rows[order].astype(np.int64), score=p[order].astype(np.float64), total=total,
+                    fitting=fitting)
     if flags is not None:
         over, no_skill = flags
         ranked.over_travel, ranked.no_required_skill = over[order], no_skill[order]

@@ -108,6 +108,7 @@ def test_fit_order_puts_slots_within_reach_and_skills_first(learned, featurizer,
         over, no_skill = fit_flags(featurizer, rows, ranked.index)
         fits = ~(over | no_skill)
         np.testing.assert_array_equal(ranked.fits, fits)
+        assert ranked.fitting == int(fits.sum())
         np.testing.assert_array_equal(ranked.over_travel, over)
         assert not (np.diff(fits.astype(int)) > 0).any()  # no fitting slot after one that does not
         for group in (fits, ~fits):

@@ -62,6 +62,8 @@ def test_a_slot_beyond_the_travel_limit_is_never_said_to_be_helped_by_it(world, 
         if "超出" in words or "技能匹配" in words or "距住处" in words:
             assert cls == "down", words
     assert "（提高可能性）" not in body
+    assert re.search(r"共 \d+ 个符合条件的岗位，其中 \d+ 个合适（在通勤距离内，就业岗位还需本人具备至少一项所需技能）",
+                     body)
     assert "每个箭头都是与一个普通岗位相比" in body
     # The plain score order is there when asked for, and still tells the slot does not fit.
     by_score = _text(cw.get(f"/caseworker/candidates/{near_candidate.id}/recommendations?order=score"))

@@ -70,6 +70,7 @@ class RecommendationPage:
     model_version: str
     model_kind: str
     model_trained_at: str = ""  # ISO instant the model was trained ("" for the built-in prior)
+    fitting: int | None = None  # how many of the `total` fit (engine.ranking)
     order: str = "fit"
     # What the page is about: the candidate (slots for them) or the slot (candidates for it).
     candidate: Candidate | None = None
@@ -107,7 +108,7 @@ def recommend_slots(*, session: Session, actor: Account, candidate_id: int, offs
                         today().toordinal(), offset=offset, limit=limit, order=order)
     return RecommendationPage(items=_items(session, scorer, tables, ranked, for_slot=None), total=int(ranked.total),
                               model_version=version, model_kind=scorer.kind, model_trained_at=scorer.created_at,
-                              order=order, candidate=candidate)
+                              order=order, fitting=ranked.fitting, candidate=candidate)
 
 
 def _items(session: Session, scorer, tables: pipeline.Tables, ranked: Ranked, *,
