@@ -91,6 +91,21 @@ def test_caseworkers_see_when_the_model_was_trained_not_its_version(world, brows
     assert "Ranked by the scoring model (trained Dec 7, 2026)" in english and "learned-2026" not in english
 
 
+def test_the_referral_page_shows_the_likelihood_without_the_model_version(world, browser, near_candidate):
+    from sqlalchemy import select
+
+    from matcher.referrals.models import Referral
+
+    cw = browser("cw_a")
+    cw.get(f"/caseworker/candidates/{near_candidate.id}/recommendations")
+    cw.post(f"/caseworker/candidates/{near_candidate.id}/refer", {"slot_id": world.slot_a.id})
+    referral = db.session.scalar(select(Referral).where(Referral.candidate_id == near_candidate.id))
+    assert referral.model_version  # kept on the referral, for administrators and the API
+    body = _text(cw.get(f"/caseworker/referrals/{referral.id}"))
+    assert "推荐时的可能性" in body
+    assert referral.model_version not in body and "版本" not in body
+
+
 def test_filters_and_orders(world, browser, far_slot, near_candidate, kit):
     training = kit.new_slot(db.session, world.accounts["emp_a"], title="烹饪培训班T", kind="training",
                             required_skills=[], pay_min=None, pay_max=None)
