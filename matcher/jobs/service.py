@@ -105,11 +105,12 @@ def _prepare_train(actor, params, _payload):
 
 
 def _run_train(session, actor, params, _payload, progress):
-    from matcher.matching.service import train_model_on_outcomes
+    from matcher.matching.service import outcomes_learned_from, train_model_on_outcomes
 
     record = train_model_on_outcomes(session=session, actor=actor, horizon_days=params["horizon_days"],
                                      activate=params["activate"], progress=progress)
-    return {"model_version": record.version, "model_kind": record.kind, "active": bool(record.active)}
+    return {"model_version": record.version, "model_kind": record.kind, "active": bool(record.active),
+            "outcomes_learned_from": outcomes_learned_from(record)}
 
 
 def _prepare_retrain(actor, params, _payload):
@@ -119,12 +120,13 @@ def _prepare_retrain(actor, params, _payload):
 
 
 def _run_retrain(session, actor, params, _payload, progress):
-    from matcher.matching.service import retrain
+    from matcher.matching.service import outcomes_learned_from, retrain
 
     result = retrain(session=session, actor=actor, progress=progress, **params)
     return {"trained": result.trained, "activated": result.activated, "new_outcomes": result.new_outcomes,
             "previous_version": result.previous_version,
             "model_version": result.record.version if result.record is not None else None,
+            "outcomes_learned_from": (outcomes_learned_from(result.record) if result.record is not None else None),
             "metric": result.metric, "new_score": result.new_score, "previous_score": result.previous_score,
             "reason": result.reason}
 

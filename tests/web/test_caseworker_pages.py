@@ -250,8 +250,8 @@ def test_recommendations_show_likelihood_reasons_and_refer_in_one_click(world, c
     assert str(world.slot_a.id) in rows
     assert "rule-based prior" in body and "%" in body and "<progress" in body
     assert 'data-testid="refer"' in body
-    assert "Skills matched" in body  # reasons in words, in English
-    assert "技能匹配" in text(cw.get(path, headers={"Accept-Language": "zh-CN"}))
+    assert "First-choice course" in body  # reasons in words, in English
+    assert "首选课程" in text(cw.get(path, headers={"Accept-Language": "zh-CN"}))
 
     response = cw.form_post(f"/caseworker/candidates/{cid}/refer", {"slot_id": world.slot_a.id}, page=path)
     assert response.status_code == 302 and response.headers["Location"].endswith(path)
