@@ -76,6 +76,10 @@ FIELDS: dict[str, dict[str, frozenset[Party]]] = {name: _fields(spec) for name, 
     "ReferralEvent": [({OF, B}, "from_status to_status on_date reason_code shared_note at"),
                       ({OF}, "internal_note actor_id")],
     "SlotRef": [({OF, B, ORG, ST}, "id title kind company_id company_name")],
+    # The appointment is shared by the office and the base; the texts sent to the person are the office's record.
+    "ReferralInterviewRead": [({OF, B}, "id referral_id status starts_at place contact_name contact_phone bring note "
+                                        "next_actions created_at updated_at"),
+                              ({OF}, "appointment_texted_at reminder_texted_at text_error")],
     "TaskRead": [({OF, B}, "id days due_on status overdue done_on referral candidate"),
                  ({OF}, "done_by_id note office")],
     "TaskReferral": [({OF, B}, "id status started_on slot")],

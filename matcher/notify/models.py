@@ -24,6 +24,11 @@ class NotificationKind(enum.StrEnum):
     BASE_FLAGGED = "base_flagged"  # administrator: a base never answers or loses most people
     PRE_RELEASE = "pre_release"  # caseworker: a person due for release was handed over to the office
     FAIR_INVITATION = "fair_invitation"  # caseworker: a candidate was invited to a job fair
+    INTERVIEW_PROPOSED = "interview_proposed"  # caseworker: a base proposed an interview time
+    INTERVIEW_CONFIRMED = "interview_confirmed"  # employer: the office confirmed it
+    INTERVIEW_OTHER_TIME = "interview_other_time"  # employer: the office asks for another time
+    INTERVIEW_CANCELLED = "interview_cancelled"  # the other side: an interview was cancelled
+    INTERVIEW_REMINDER = "interview_reminder"  # caseworker / employer: an interview tomorrow
 
 
 class Notification(db.Model):

@@ -76,6 +76,23 @@ MESSAGES: dict[tuple[NotificationKind, Role | None], tuple[str, str]] = {
         N_("Job-fair invitation: %(public_id)s"),
         N_("%(public_id)s is invited to the job fair on %(fair_date)s. Confirm attendance and consent, or "
            "decline.")),
+    (K.INTERVIEW_PROPOSED, None): (
+        N_("Interview proposed: %(public_id)s, %(at)s"),
+        N_("The base proposes an interview of %(public_id)s for “%(slot)s” at %(at)s (China time). Open the "
+           "referral to confirm it or ask for another time.")),
+    (K.INTERVIEW_CONFIRMED, None): (
+        N_("Interview confirmed: %(public_id)s, %(at)s"),
+        N_("The judicial office confirmed the interview of %(public_id)s for “%(slot)s” at %(at)s (China time).")),
+    (K.INTERVIEW_OTHER_TIME, None): (
+        N_("Another time asked for: %(public_id)s"),
+        N_("The judicial office asks for another time for the interview of %(public_id)s for “%(slot)s” "
+           "(proposed for %(at)s, China time). Open the referral to propose a new time.")),
+    (K.INTERVIEW_CANCELLED, None): (
+        N_("Interview cancelled: %(public_id)s, %(at)s"),
+        N_("The interview of %(public_id)s for “%(slot)s” at %(at)s (China time) was cancelled.")),
+    (K.INTERVIEW_REMINDER, None): (
+        N_("Interview tomorrow: %(public_id)s, %(at)s"),
+        N_("Reminder: the interview of %(public_id)s for “%(slot)s” is tomorrow, %(at)s (China time).")),
 }
 FALLBACK = (N_("Notification"), N_("You have a new notification."))
 # Why a base is flagged (codes from matcher.bases.records); an unknown code is shown as it is.
@@ -88,7 +105,7 @@ EMAIL_FOOTER = N_("Read and manage your notifications in Xintu, under “Notific
                   "automatically; please do not reply.")
 # The values a message may hold. Anything else handed to `notify` is dropped, so personal data cannot slip in.
 ALLOWED_PARAMS = {"public_id", "slot", "company", "days", "due_on", "until", "ends_on", "reference", "flags",
-                  "count", "on", "release_date", "fair_date"}
+                  "count", "on", "release_date", "fair_date", "at"}
 
 
 @dataclass(frozen=True)
