@@ -66,7 +66,7 @@ NOTICE = {Action.CONFIRM: K.INTERVIEW_CONFIRMED, Action.OTHER_TIME: K.INTERVIEW_
           Action.CANCEL: K.INTERVIEW_CANCELLED}
 
 
-def _side(actor: Account, referral: Referral) -> set[str]:
+def side_of(actor: Account, referral: Referral) -> set[str]:
     """Which side the actor speaks for on this referral: the office keeping the file, the base, or (an
     administrator of the area) both."""
     if actor.role == Role.ADMINISTRATOR:
@@ -76,6 +76,11 @@ def _side(actor: Account, referral: Referral) -> set[str]:
     if actor.role == Role.EMPLOYER and referral.slot.company_id == actor.company_id:
         return {"base"}
     return set()
+
+
+def min_start_text() -> str:
+    """Now on China's wall clock, as a datetime-local input's `min` (2026-12-06T17:05)."""
+    return f"{clock.china_now():%Y-%m-%dT%H:%M}"
 
 
 def china_text(moment: dt.datetime) -> str:
@@ -99,7 +104,7 @@ def get_interview(*, session: Session, actor: Account, interview_id: int) -> Ref
 
 def allowed_actions(actor: Account, interview: ReferralInterview) -> list[str]:
     """The actions open to the actor now (attendance only once the time has come)."""
-    sides = _side(actor, interview.referral)
+    sides = side_of(actor, interview.referral)
     started = clock.now() >= interview.starts_at
     return [name for name, (frm, _to, who) in ACTIONS.items()
             if interview.status in frm and sides & who
@@ -160,7 +165,7 @@ def propose(*, session: Session, actor: Account, referral_id: int, starts_at: dt
             ) -> ReferralInterview:
     """The base proposes an interview for a referral sent to it. A sent referral moves on to "interview"."""
     referral = get_referral(session=session, actor=actor, referral_id=referral_id)
-    if "base" not in _side(actor, referral):
+    if "base" not in side_of(actor, referral):
         raise policy.forbid(actor, _l("The base proposes the interview; the office confirms it."),
                             object_type="referral", object_id=referral.id)
     if referral.status not in OPEN_FOR_INTERVIEW:
@@ -200,7 +205,7 @@ def act(*, session: Session, actor: Account, interview_id: int, action: str, not
     if action not in ACTIONS:
         raise Invalid(_l("Unknown action."), field="action")
     frm, to, who = ACTIONS[action]
-    sides = _side(actor, interview.referral)
+    sides = side_of(actor, interview.referral)
     if not sides & who:
         raise policy.forbid(actor, _l("Your side cannot take this step."), object_type="referral_interview",
                             object_id=interview.id, field="action")
@@ -359,10 +364,20 @@ def attendance_counts(session: Session, *, candidate_scope: Select, start: dt.da
             "no_show": counts.get(S.NO_SHOW, 0)}
 
 
+WEEKDAYS = "一二三四五六日"
+
+
+def chinese_date(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日（星期{WEEKDAYS[day.weekday()]}）"
+
+
 def slip_view(interview: ReferralInterview) -> dict[str, Any]:
-    """What the printed slip shows (for the office): no offence or risk data, only the appointment."""
+    """What the printed slip shows (for the office): no offence or risk data, only the appointment. The slip is
+    for the person and written in Chinese, the time on China's clock."""
     referral = interview.referral
-    return {"name": referral.candidate.name, "public_id": referral.candidate.public_id,
+    local = clock.in_china(interview.starts_at)
+    return {"when": f"{chinese_date(local.date())} {local:%H:%M}", "printed_on": chinese_date(clock.today()),
+            "name": referral.candidate.name, "public_id": referral.candidate.public_id,
             "company": referral.slot.company.name, "slot": referral.slot.title,
             "starts_at": interview.starts_at, "place": interview.place, "contact_name": interview.contact_name,
             "contact_phone": interview.contact_phone, "bring": interview.bring or DEFAULT_BRING,

@@ -23,6 +23,7 @@ def register_web(app: Flask, api_blueprints) -> None:
         followup,
         handover,
         homes,
+        interviews,
         jobs,
         matching,
         models,

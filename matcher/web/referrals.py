@@ -27,6 +27,7 @@ from matcher.referrals.schemas import TransitionSchema
 from matcher.web.base import actor, bp, page
 from matcher.web.candidates import candidate_or_404, own
 from matcher.web.forms import fields, int_in, is_htmx, run_form, text
+from matcher.web.interviews import interview_context
 from matcher.web.labels import label, reason_choices, reference_names
 
 CW, EMPLOYER = Role.CASEWORKER, Role.EMPLOYER
@@ -84,7 +85,7 @@ def caseworker_referrals():
 
 
 def _render_referral(referral: Referral, *, form: MultiDict | None = None, errors: dict | None = None,
-                     status: int = 200):
+                     status: int = 200, interview_form: MultiDict | None = None, interview_errors: dict | None = None):
     moves = referrals.allowed_moves(referral.status, CW) if own(referral.candidate) else []
     ending = [move for move in moves if move in lifecycle.END_REASONS]
     codes = dict.fromkeys(code for move in ending for code in lifecycle.END_REASONS[move])
@@ -93,7 +94,8 @@ def _render_referral(referral: Referral, *, form: MultiDict | None = None, error
         end_reasons=reason_choices(codes),
         form=form or MultiDict(), errors=errors or {}, consented=has_consent(
             db.session, referral.candidate_id, ConsentKind.REFERRAL), own=own(referral.candidate),
-        next_milestone=lifecycle.NEXT_STAY.get(referral.status)), status
+        next_milestone=lifecycle.NEXT_STAY.get(referral.status),
+        **interview_context(referral, form=interview_form, errors=interview_errors)), status
 
 
 @bp.route("/caseworker/referrals/<id:referral_id>")
@@ -137,7 +139,8 @@ def employer_referrals():
     return render_template("web/employer/referrals.html", referrals=rows, show=show, page_no=page_no, more=more)
 
 
-def _referral_page(referral, *, errors=None, summary=None, failed_move=None, form=None, status: int = 200):
+def _referral_page(referral, *, errors=None, summary=None, failed_move=None, form=None, status: int = 200,
+                   interview_form=None, interview_errors=None):
     who = actor()
     moves = referrals.allowed_moves(referral.status, who.role)
     # The page shows the referral as the disclosure model lets this base see it (no office notes, no score).
@@ -146,7 +149,8 @@ def _referral_page(referral, *, errors=None, summary=None, failed_move=None, for
                            card=referral_card(db.session, who, referral), names=reference_names(),
                            moves=moves, end_reasons=lifecycle.END_REASONS, dated=lifecycle.DATED_MOVES,
                            errors=errors or {}, summary=summary, failed_move=failed_move, form=form or {},
-                           today=today()), status
+                           today=today(), **interview_context(referral, form=interview_form,
+                                                              errors=interview_errors)), status
 
 
 @bp.route("/employer/referrals/<id:referral_id>")

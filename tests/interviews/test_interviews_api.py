@@ -120,7 +120,7 @@ def test_bad_input_is_422_with_every_field_at_once(api, world):
     assert set(missing.json["errors"]) == {"starts_at", "place", "contact_name", "contact_phone"}
     body = {"starts_at": past, "place": "x", "contact_name": "王", "contact_phone": "123456"}
     zh = api.post(f"/api/v1/referrals/{referral_id}/interviews", json=body, headers=world.h("emp_a", lang="zh"))
-    assert zh.status_code == 422 and "未来" in zh.json["errors"]["starts_at"][0]
+    assert zh.status_code == 422 and "将来" in zh.json["errors"]["starts_at"][0]
 
 
 def test_only_the_base_proposes_and_only_while_the_referral_waits(api, world, session):
