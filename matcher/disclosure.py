@@ -151,12 +151,14 @@ FIELDS: dict[str, dict[str, frozenset[Party]]] = {name: _fields(spec) for name, 
     "ReportFigures": [({BU}, "registered key_subjects dual_registration under_assistance new_in_period "
                              "placed_in_period helped_into_work placed_in_training placement_rate reached_90_days "
                              "stayed_90 stay_rate_90 training_certificates training_subsidies visits_in_period "
-                             "reoffended reoffence_rate certified_bases agreements_signed agreements_in_force")],
+                             "reoffended reoffence_rate interviews_scheduled interviews_attended interviews_no_show "
+                             "interview_attendance_rate certified_bases agreements_signed agreements_in_force")],
     "ReportMonth": [({BU}, "month figures")],
     "ReportMonthFigures": [({BU}, "under_assistance new_in_period placed_in_period helped_into_work "
                                   "placed_in_training placement_rate reached_90_days stayed_90 stay_rate_90 "
                                   "training_certificates training_subsidies visits_in_period reoffended "
-                                  "reoffence_rate agreements_signed")],
+                                  "reoffence_rate interviews_scheduled interviews_attended interviews_no_show "
+                                  "interview_attendance_rate agreements_signed")],
     "ReportRow": [({BU}, "code name office_id district district_name figures")],
     "Definition": [({ALL}, "key label definition when")],
     "AuditEventRead": [({A}, "id at actor_id actor_role action object_type object_id fields remote_addr "
