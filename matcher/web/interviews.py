@@ -95,9 +95,10 @@ def _act(interview_id: int, referral_page: str):
     if action == interviews.Action.CONFIRM:
         messenger = text_messenger(current_app.config)
         interviews.text_after_confirming(interview_id, messenger)
-        flash(_("Interview confirmed; the base is told. Print the appointment slip for the person.")
-              + " " + (_("A text message goes to the phone in the file.") if messenger is not None
-                       else _("No text-message service is configured: no text message is sent.")), "success")
+        flash(_("Interview confirmed; the base is told. Print the appointment slip for the person. A text message "
+                "goes to the phone in the file.") if messenger is not None else
+              _("Interview confirmed; the base is told. No text-message service is configured, so no text message "
+                "is sent: print the appointment slip for the person."), "success")
     else:
         flash(_("Interview updated: %(status)s.", status=_label(outcome.value.status)), "success")
     return redirect(url_for(referral_page, referral_id=referral_id) + "#interviews", 303)

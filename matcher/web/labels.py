@@ -56,7 +56,8 @@ LABELS: dict[str, dict[str, str]] = {
                           "no_show": N_("No-show")},
     # An interview arranged for a referral (matcher.interviews), the steps on it, and where a person's interview
     # comes from on the file page (a referral's, or a job fair's, whose statuses are fair_interview_status).
-    "referral_interview_status": {"proposed": N_("Waiting for the office to confirm"), "confirmed": N_("Confirmed"),
+    "referral_interview_status": {"proposed": N_("Waiting for the office to confirm"),
+                                  "confirmed": N_("Confirmed, to take place"),
                                   "other_time": N_("Another time asked for"), "cancelled": N_("Cancelled"),
                                   "attended": N_("Attended"), "no_show": N_("Did not come")},
     "interview_action": {"confirm": N_("Confirm the interview"), "other_time": N_("Ask for another time"),
