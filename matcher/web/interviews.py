@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from werkzeug.datastructures import MultiDict
 
 from matcher.auth.models import Role
 from matcher.extensions import db
@@ -17,24 +16,10 @@ from matcher.notify.sms import TEMPLATES, text_messenger, text_of
 from matcher.referrals import service as referrals
 from matcher.web.base import actor, bp, page
 from matcher.web.forms import fields, run_form, text
+from matcher.web.referrals import _referral_page
 
 CW, EMPLOYER = Role.CASEWORKER, Role.EMPLOYER
 PROPOSE_FIELDS = ("starts_at", "place", "contact_name", "contact_phone", "bring", "note")
-
-
-def interview_context(referral, *, form: MultiDict | None = None, errors: dict | None = None) -> dict:
-    """What a referral page shows of its interviews: each with the steps open to the reader, whether the base may
-    propose one now, the form (with what was typed and its errors), and whether text messages can be sent."""
-    who = actor()
-    rows = interviews.list_for_referral(session=db.session, actor=who, referral_id=referral.id)
-    live = any(row.status in interviews.LIVE for row in rows)
-    can_propose = (not live and referral.status in interviews.OPEN_FOR_INTERVIEW
-                   and who.role in (EMPLOYER, Role.ADMINISTRATOR) and "base" in interviews.side_of(who, referral))
-    return {"interviews": [(row, interviews.allowed_actions(who, row)) for row in rows],
-            "can_propose": can_propose, "interview_form": form or MultiDict(), "interview_errors": errors or {},
-            "sms_configured": text_messenger(current_app.config) is not None,
-            "phone_on_file": bool(getattr(referral.candidate, "phone", None)) if who.role != EMPLOYER else None,
-            "min_start": interviews.min_start_text()}
 
 
 def _china_input(value: str) -> str:
@@ -52,8 +37,6 @@ def _china_input(value: str) -> str:
 @bp.route("/employer/referrals/<id:referral_id>/interviews", methods=["POST"])
 @page(EMPLOYER)
 def employer_propose_interview(referral_id: int):
-    from matcher.web.referrals import _referral_page
-
     data = fields(request.form, *PROPOSE_FIELDS)
     if data.get("starts_at"):
         data["starts_at"] = _china_input(data["starts_at"])

@@ -27,7 +27,7 @@ from matcher.referrals.schemas import TransitionSchema
 from matcher.web.base import actor, bp, page
 from matcher.web.candidates import candidate_or_404, own
 from matcher.web.forms import fields, int_in, is_htmx, run_form, text
-from matcher.web.interviews import interview_context
+from matcher.web.interview_context import interview_context
 from matcher.web.labels import label, reason_choices, reference_names
 
 CW, EMPLOYER = Role.CASEWORKER, Role.EMPLOYER
