@@ -19,8 +19,11 @@ down_revision = '0010'
 branch_labels = None
 depends_on = None
 
+# The kinds before this revision. 'certification_refused' comes from the revision that main runs before this one
+# (0012_base_certification_refused, revision '0011_base_refused'); listed here so that the constraint this revision
+# writes keeps it once the migrations are chained (on a branch without it, one more admitted value does no harm).
 KINDS = ('new_referral', 'answer_due', 'check_due', 'check_overdue', 'certification_expiring', 'agreement_expiring',
-         'base_flagged', 'pre_release', 'fair_invitation')
+         'base_flagged', 'pre_release', 'fair_invitation', 'certification_refused')
 INTERVIEW_KINDS = ('interview_proposed', 'interview_confirmed', 'interview_other_time', 'interview_cancelled',
                    'interview_reminder')
 
