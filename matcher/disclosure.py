@@ -76,6 +76,10 @@ FIELDS: dict[str, dict[str, frozenset[Party]]] = {name: _fields(spec) for name, 
     "ReferralEvent": [({OF, B}, "from_status to_status on_date reason_code shared_note at"),
                       ({OF}, "internal_note actor_id")],
     "SlotRef": [({OF, B, ORG, ST}, "id title kind company_id company_name")],
+    # The appointment is shared by the office and the base; the texts sent to the person are the office's record.
+    "ReferralInterviewRead": [({OF, B}, "id referral_id status starts_at place contact_name contact_phone bring note "
+                                        "next_actions created_at updated_at"),
+                              ({OF}, "appointment_texted_at reminder_texted_at text_error")],
     "TaskRead": [({OF, B}, "id days due_on status overdue done_on referral candidate"),
                  ({OF}, "done_by_id note office")],
     "TaskReferral": [({OF, B}, "id status started_on slot")],
@@ -148,12 +152,14 @@ FIELDS: dict[str, dict[str, frozenset[Party]]] = {name: _fields(spec) for name, 
     "ReportFigures": [({BU}, "registered key_subjects dual_registration under_assistance new_in_period "
                              "placed_in_period helped_into_work placed_in_training placement_rate reached_90_days "
                              "stayed_90 stay_rate_90 training_certificates training_subsidies visits_in_period "
-                             "reoffended reoffence_rate certified_bases agreements_signed agreements_in_force")],
+                             "reoffended reoffence_rate interviews_scheduled interviews_attended interviews_no_show "
+                             "interview_attendance_rate certified_bases agreements_signed agreements_in_force")],
     "ReportMonth": [({BU}, "month figures")],
     "ReportMonthFigures": [({BU}, "under_assistance new_in_period placed_in_period helped_into_work "
                                   "placed_in_training placement_rate reached_90_days stayed_90 stay_rate_90 "
                                   "training_certificates training_subsidies visits_in_period reoffended "
-                                  "reoffence_rate agreements_signed")],
+                                  "reoffence_rate interviews_scheduled interviews_attended interviews_no_show "
+                                  "interview_attendance_rate agreements_signed")],
     "ReportRow": [({BU}, "code name office_id district district_name figures")],
     "Definition": [({ALL}, "key label definition when")],
     "AuditEventRead": [({A}, "id at actor_id actor_role action object_type object_id fields remote_addr "

@@ -25,6 +25,7 @@ from matcher.fairs.models import (  # noqa: F401, E402
     FairPlanRun,
 )
 from matcher.followup.models import FollowUpTask  # noqa: F401, E402
+from matcher.interviews.models import ReferralInterview  # noqa: F401, E402
 from matcher.jobs.models import Job, JobStatus  # noqa: F401, E402
 from matcher.matching.models import AssignmentDraft, AssignmentDraftItem, OccupationalBan, ScoringModel  # noqa: F401, E402
 from matcher.notify.models import Notification  # noqa: F401, E402

@@ -29,6 +29,11 @@ class NotificationKind(enum.StrEnum):
     EXPORT_APPROVED = "export_approved"  # the requester: the export may be downloaded (once, until it expires)
     EXPORT_REFUSED = "export_refused"  # the requester: the export was refused, with the note
     EXPORT_EXPIRED = "export_expired"  # the requester: the approval expired before the download
+    INTERVIEW_PROPOSED = "interview_proposed"  # caseworker: a base proposed an interview time
+    INTERVIEW_CONFIRMED = "interview_confirmed"  # employer: the office confirmed it
+    INTERVIEW_OTHER_TIME = "interview_other_time"  # employer: the office asks for another time
+    INTERVIEW_CANCELLED = "interview_cancelled"  # the other side: an interview was cancelled
+    INTERVIEW_REMINDER = "interview_reminder"  # caseworker / employer: an interview tomorrow
 
 
 class Notification(db.Model):

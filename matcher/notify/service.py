@@ -96,6 +96,23 @@ MESSAGES: dict[tuple[NotificationKind, Role | None], tuple[str, str]] = {
         N_("Your export approval expired: request no. %(number)s"),
         N_("The approval of your identified export (%(export)s) expired before the file was downloaded. Ask again "
            "if you still need it.")),
+    (K.INTERVIEW_PROPOSED, None): (
+        N_("Interview proposed: %(public_id)s, %(at)s"),
+        N_("The base proposes an interview of %(public_id)s for “%(slot)s” at %(at)s (China time). Open the "
+           "referral to confirm it or ask for another time.")),
+    (K.INTERVIEW_CONFIRMED, None): (
+        N_("Interview confirmed: %(public_id)s, %(at)s"),
+        N_("The judicial office confirmed the interview of %(public_id)s for “%(slot)s” at %(at)s (China time).")),
+    (K.INTERVIEW_OTHER_TIME, None): (
+        N_("Another time asked for: %(public_id)s"),
+        N_("The judicial office asks for another time for the interview of %(public_id)s for “%(slot)s” "
+           "(proposed for %(at)s, China time). Open the referral to propose a new time.")),
+    (K.INTERVIEW_CANCELLED, None): (
+        N_("Interview cancelled: %(public_id)s, %(at)s"),
+        N_("The interview of %(public_id)s for “%(slot)s” at %(at)s (China time) was cancelled.")),
+    (K.INTERVIEW_REMINDER, None): (
+        N_("Interview tomorrow: %(public_id)s, %(at)s"),
+        N_("Reminder: the interview of %(public_id)s for “%(slot)s” is tomorrow, %(at)s (China time).")),
 }
 FALLBACK = (N_("Notification"), N_("You have a new notification."))
 # What an identified export holds (matcher.exports.service.IDENTIFIED_KINDS), as its notices name it.
@@ -112,7 +129,7 @@ EMAIL_FOOTER = N_("Read and manage your notifications in Xintu, under “Notific
                   "automatically; please do not reply.")
 # The values a message may hold. Anything else handed to `notify` is dropped, so personal data cannot slip in.
 ALLOWED_PARAMS = {"public_id", "slot", "company", "days", "due_on", "until", "ends_on", "reference", "flags",
-                  "count", "on", "release_date", "fair_date", "number", "export", "requester"}
+                  "count", "on", "release_date", "fair_date", "number", "export", "requester", "at"}
 
 
 @dataclass(frozen=True)
@@ -159,6 +176,8 @@ def task_key(kind: NotificationKind, key: str, *, subject_type: str | None = Non
         return export_decision_task(subject_id)
     if kind == K.EXPORT_APPROVED and subject_id is not None:
         return export_download_task(subject_id)
+    if kind in (K.INTERVIEW_PROPOSED, K.INTERVIEW_OTHER_TIME) and subject_id is not None:
+        return interview_task(subject_id)  # answer the proposal, or propose another time
     return None
 
 
@@ -172,6 +191,12 @@ def follow_up_task(task_id: int) -> str:
 
 def certification_task(company_id: int) -> str:
     return f"company:{company_id}:certification"
+
+
+def interview_task(referral_id: int) -> str:
+    """The open step of a referral's interview: the office answers a proposal, the base proposes another time.
+    Done when the other side takes its step (matcher.interviews.service)."""
+    return f"referral:{referral_id}:interview"
 
 
 def export_decision_task(request_id: int) -> str:

@@ -11,7 +11,7 @@ import datetime as dt
 
 from blinker import Namespace
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, case, func, select, update
+from sqlalchemy import Select, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from matcher import policy, uow
@@ -321,6 +321,58 @@ def stay_milestones(*, session: Session, actor: Account, within_days: int) -> li
             milestones.append({"referral": referral, "target": target, "due": due, "days": days,
                                "reached": due <= day})
     return sorted(milestones, key=lambda m: m["due"])
+
+
+# The columns the office's referral list sorts by.
+SEARCH_SORTS = ("name", "public_id", "base", "slot", "status", "created_at", "updated_at")
+
+
+def search_referrals(*, session: Session, actor: Account, q: str | None = None, status: S | None = None,
+                     sort: str = "-updated_at") -> Select:
+    """The actor's referrals matching `q` (any part of the person's name, the file number, the base's name or the
+    slot's title), in one status or any, sorted by a column of SEARCH_SORTS ('-' in front: descending). A name is
+    searched only by those who read names (the office's caseworkers and administrators), never by a base."""
+    from sqlalchemy.orm import aliased
+
+    from matcher.bases.models import Company
+    from matcher.slots.models import Slot
+
+    slot, company = aliased(Slot), aliased(Company)
+    stmt = (list_referrals(session=session, actor=actor, filters={"status": status})
+            .order_by(None).join(Candidate, Candidate.id == Referral.candidate_id)
+            .join(slot, slot.id == Referral.slot_id).join(company, company.id == slot.company_id))
+    text = (q or "").strip()
+    if text:
+        matches = [Candidate.public_id.contains(text.upper(), autoescape=True),
+                   company.name.contains(text, autoescape=True), slot.title.contains(text, autoescape=True)]
+        if actor.role in (Role.CASEWORKER, Role.ADMINISTRATOR):
+            matches.append(Candidate.name.contains(text, autoescape=True))
+        stmt = stmt.where(or_(*matches))
+    columns = {"name": Candidate.name, "public_id": Candidate.public_id, "base": company.name, "slot": slot.title,
+               "status": Referral.status, "created_at": Referral.created_at, "updated_at": Referral.updated_at}
+    if sort.lstrip("-") not in columns:
+        sort = "-updated_at"
+    return apply_sort(stmt, sort, columns, Referral.id)
+
+
+def withdraw_referrals(*, session: Session, actor: Account, referral_ids: list[int], reason_code: EndReason,
+                       internal_note: str | None = None) -> tuple[list[int], dict[int, object]]:
+    """Withdraw several referrals at once, each on its own (a savepoint each): answers the ids withdrawn and, for
+    the others, why not (a referral already ended, another office's file ...)."""
+    _check_reason(S.WITHDRAWN, reason_code)
+    done: list[int] = []
+    refused: dict[int, object] = {}
+    for referral_id in dict.fromkeys(referral_ids):
+        try:
+            with session.begin_nested():
+                transition(session=session, actor=actor, referral_id=referral_id, to=S.WITHDRAWN,
+                           reason_code=reason_code, internal_note=internal_note)
+        except (Conflict, Forbidden, Invalid, NotFound) as exc:
+            refused[referral_id] = exc.message
+        else:
+            done.append(referral_id)
+    uow.flush(session)
+    return done, refused
 
 
 def referral_board(*, session: Session, actor: Account, ended_limit: int) -> tuple[list[Referral], list[Referral]]:

@@ -24,6 +24,7 @@ def register_web(app: Flask, api_blueprints) -> None:
         followup,
         handover,
         homes,
+        interviews,
         jobs,
         listing,
         maps,
