@@ -29,6 +29,7 @@ from matcher.auth.models import Account, Role
 from matcher.candidates.models import Candidate, CandidateStatus
 from matcher.fairs.models import Fair, FairBooth, FairInterview, FairInvitation, FairStatus, InterviewStatus
 from matcher.followup.models import FollowUpTask, TaskStatus
+from matcher.interviews.models import LIVE, ReferralInterview
 
 # How far the feed reaches: the recent past (what just happened) and the months ahead.
 FEED_DAYS_BACK, FEED_DAYS_AHEAD = 31, 186
@@ -38,6 +39,7 @@ class Kind:
     RELEASE = "release"  # a release day (刑满释放日)
     CHECK = "check"  # a follow-up check due (30/90/180 days after a start)
     INTERVIEW = "interview"  # an interview at a job fair
+    REFERRAL_INTERVIEW = "referral_interview"  # an interview a base arranged for a referral (proposed or confirmed)
     FAIR = "fair"  # a job fair's day
 
 
@@ -134,8 +136,31 @@ def fair_days(session: Session, actor: Account, first: dt.date, last: dt.date) -
     return events
 
 
+# How long a referral interview is shown as taking (the base gives a start, not an end).
+REFERRAL_INTERVIEW_MINUTES = 60
+
+
+def referral_interviews(session: Session, actor: Account, first: dt.date, last: dt.date) -> Iterable[Event]:
+    """Interviews arranged for referrals, still to happen (proposed or confirmed): a caseworker's people's, an
+    employer's base's (policy.referral_interviews)."""
+    if actor.role not in (Role.CASEWORKER, Role.EMPLOYER):
+        return []
+    rows = session.scalars(policy.referral_interviews(actor).where(
+        ReferralInterview.status.in_(LIVE),
+        ReferralInterview.starts_at >= clock.china_midnight(first),
+        ReferralInterview.starts_at < clock.china_midnight(last + dt.timedelta(days=1)))
+        .order_by(ReferralInterview.starts_at, ReferralInterview.id)).unique()
+    role_path = "caseworker" if actor.role == Role.CASEWORKER else "employer"
+    return [Event(uid=f"referral-interview-{i.id}", kind=Kind.REFERRAL_INTERVIEW, day=clock.china_date(i.starts_at),
+                  subject=person_label(i.referral.candidate, actor),
+                  detail=f"{i.referral.slot.company.name} · {i.referral.slot.title}",
+                  starts_at=clock.as_utc(i.starts_at),
+                  ends_at=clock.as_utc(i.starts_at) + dt.timedelta(minutes=REFERRAL_INTERVIEW_MINUTES),
+                  where=i.place, link=f"/{role_path}/referrals/{i.referral_id}") for i in rows]
+
+
 # One more kind of event is one more function here.
-SOURCES: list[Source] = [release_days, checks_due, fair_interviews, fair_days]
+SOURCES: list[Source] = [release_days, checks_due, fair_interviews, referral_interviews, fair_days]
 
 
 def events_between(*, session: Session, actor: Account, first: dt.date, last: dt.date,

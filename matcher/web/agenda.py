@@ -21,7 +21,8 @@ VIEWS = ("week", "month")
 
 def kind_label(kind: str) -> str:
     return {agenda.Kind.RELEASE: _("Release day"), agenda.Kind.CHECK: _("Follow-up check due"),
-            agenda.Kind.INTERVIEW: _("Fair interview"), agenda.Kind.FAIR: _("Job fair")}.get(kind, kind)
+            agenda.Kind.INTERVIEW: _("Fair interview"), agenda.Kind.REFERRAL_INTERVIEW: _("Interview at a base"),
+            agenda.Kind.FAIR: _("Job fair")}.get(kind, kind)
 
 
 def event_detail(event: agenda.Event) -> str:

@@ -111,3 +111,23 @@ def test_a_feed_link_is_replaced_and_revoked(world, session):
     assert agenda.account_for_feed(session=session, token=second) is None
     assert agenda.current_feed(session=session, actor=cw) is None
     assert agenda.account_for_feed(session=session, token="") is None
+
+
+def test_referral_interviews_are_on_both_sides_calendars_in_china_time(world, session):
+    from matcher.interviews import service as interviews
+    from matcher.referrals.service import create_referral
+
+    referral = create_referral(session=session, actor=world.accounts["cw_a"], candidate_id=world.cand_a.id,
+                               slot_id=world.slot_a.id, send=True)
+    day = clock.today() + dt.timedelta(days=3)
+    starts = clock.at_china_time(day, dt.time(9, 30))
+    interviews.propose(session=session, actor=world.accounts["emp_a"], referral_id=referral.id, starts_at=starts,
+                       place="义乌市稠城街道工人路 8 号", contact_name="王经理", contact_phone="0579-85123456")
+    session.commit()
+    [office] = events(session, world.accounts["cw_a"], agenda.Kind.REFERRAL_INTERVIEW)
+    assert (office.day, office.subject, office.starts_at) == (day, f"{world.cand_a.public_id} 测*", starts)
+    assert office.link == f"/caseworker/referrals/{referral.id}" and office.where.startswith("义乌市")
+    [base] = events(session, world.accounts["emp_a"], agenda.Kind.REFERRAL_INTERVIEW)
+    assert base.subject == world.cand_a.public_id  # the base sees the file number only
+    assert events(session, world.accounts["cw_b"], agenda.Kind.REFERRAL_INTERVIEW) == []
+    assert events(session, world.accounts["emp_b"], agenda.Kind.REFERRAL_INTERVIEW) == []
