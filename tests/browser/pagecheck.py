@@ -162,9 +162,9 @@ def arrange(live) -> None:
     """What the demo city lacks for a page to exist: a job (the job page)."""
     from sqlalchemy import select
 
+    from matcher import clock
     from matcher.auth.models import Account
     from matcher.jobs.models import Job, JobStatus
-    from matcher import clock
 
     with live.db() as session:
         if session.scalar(select(Job.id).limit(1)) is None:
@@ -249,8 +249,8 @@ def check_page(page, *, role: str, device: str, lang: str, path: str, axe: bool)
         if not page.evaluate("typeof window.axe !== 'undefined'"):
             page.evaluate(AXE.read_text(encoding="utf-8"))
         result = page.evaluate("""async () => {
-            const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
-                                               resultTypes: ['violations']});
+            const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
             return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => ({
                 id: v.id, impact: v.impact, help: v.help,
                 nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' + n.html.slice(0, 80))}));

@@ -24,5 +24,6 @@ def test_the_page_checks_reach_every_page(browser, live_server):
     GALLERY.mkdir(parents=True, exist_ok=True)
     (GALLERY / "pages.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     missing = sorted(f"{rule} ({endpoint})" for endpoint, rule in rules.items() if endpoint not in reached)
-    assert not missing, ("pages no role reaches through the links of its pages (give the role a link, or add the "
-                         "endpoint to SKIPPED in tests/browser/pagecheck.py with the reason):\n  " + "\n  ".join(missing))
+    assert not missing, ("pages no role reaches through the links of its pages (give the role a link, or add "
+                         "the endpoint to SKIPPED in tests/browser/pagecheck.py with the reason):\n  "
+                         + "\n  ".join(missing))
