@@ -84,11 +84,14 @@
       const text = node.data;
       const trimmed = text.trim();
       const segments = [...segmenter.segment(text)].filter(s => s.isWordLike);
+      // Chinese breaks between any two characters, so a long Chinese sentence may wrap anywhere; a short text
+      // (a label, a button, a header: a few words) must not break inside a word nor between two characters.
+      const cjk = CJK.test(trimmed);
+      if (cjk && trimmed.length > 12) continue;
       for (const b of wrapBreaks(node)) {
         const inWord = segments.some(s => s.index < b && b < s.index + s.segment.length);
-        // A short Chinese label (a word or two) should never wrap at all, whatever the segmenter says.
-        const shortCjk = CJK.test(trimmed) && trimmed.length <= 8;
-        if (inWord || shortCjk) {
+        const betweenCjk = cjk && CJK.test(text[b]) && CJK.test(text.slice(0, b).trimEnd().slice(-1));
+        if (inWord || betweenCjk) {
           add("wrap", `"${text.slice(0, b).trim()}/${text.slice(b).trim()}" wraps inside a word`, el);
           break;
         }
@@ -101,8 +104,12 @@
   if (header) {
     // Rows of the bar: the distinct tops of what it shows (the name, the links, the menu button).
     const shown = [...header.querySelectorAll("nav > *, nav > ul > li")].filter(el => visible(el) && el.getBoundingClientRect().height > 0);
-    const rows = [];
-    shown.forEach(el => { const r = el.getBoundingClientRect(); if (!rows.some(top => Math.abs(top - r.top) < 12)) rows.push(r.top); });
+    const rows = [];  // [top, bottom] of each row; an element whose middle falls in a row is in it
+    shown.forEach(el => {
+      const r = el.getBoundingClientRect();
+      const middle = (r.top + r.bottom) / 2;
+      if (!rows.some(([top, bottom]) => top <= middle && middle <= bottom)) rows.push([r.top, r.bottom]);
+    });
     if (rows.length > 1) add("nav", `the navigation takes ${rows.length} rows (one at most): "${ownText(header).slice(0, 100)}"`, header);
     const height = header.getBoundingClientRect().height;
     if (height > options.headerMax) add("nav", `the header is ${Math.round(height)}px tall (at most ${options.headerMax}px)`, header);

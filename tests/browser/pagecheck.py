@@ -315,21 +315,26 @@ def run_checks(browser, live, *, role: str | None, device: str, lang: str, paths
     context = open_context(browser, live, device, lang)
     findings: list[Finding] = []
     shots = []
+    phases: dict[str, float] = {}
     try:
         if role:
             login(context, live, ROLES[role])
         page = context.new_page()
         for index, (endpoint, path) in enumerate(paths):
+            mark = time.monotonic()
             response = page.goto(live(path), wait_until="load")
             status = response.status if response else 0
             if status >= 400 and endpoint != "error":
                 findings.append(Finding("status", role or "-", device, lang, path, f"answered {status}"))
+            mark = clocked(phases, "open", mark)
             findings += check_page(page, role=role or "-", device=device, lang=lang, path=path,
                                    axe=(device, lang) in AXE_ON)
             if index == 0 and role:
                 findings += check_menu(page, role=role, device=device, lang=lang, path=path)
+            mark = clocked(phases, "check", mark)
             file = f"{index:02d}-{slug(path)}.jpeg"
             page.screenshot(path=str(directory / file), full_page=True, type="jpeg", quality=60)
+            clocked(phases, "photograph", mark)
             shots.append({"path": path, "endpoint": endpoint, "file": f"{name}/{file}",
                           "findings": [f.line() for f in findings if f.path == path]})
     finally:
@@ -338,20 +343,28 @@ def run_checks(browser, live, *, role: str | None, device: str, lang: str, paths
     new = [f for f in findings if not any(k.matches(f) for k in known)]
     old = [f for f in findings if f not in new]
     seconds = time.monotonic() - started
-    write_gallery_part(name, shots, new, old, seconds)
+    write_gallery_part(name, shots, new, old, seconds, phases)
     if old:
         print(f"\n{name}: {len(old)} known finding(s) (KNOWN_PAGE_FINDINGS.md):\n  "
               + "\n  ".join(f.line() for f in old))
-    print(f"\n{name}: {len(paths)} pages checked in {seconds:.1f} s")
+    print(f"\n{name}: {len(paths)} pages checked in {seconds:.1f} s ("
+          + ", ".join(f"{phase} {spent:.1f} s" for phase, spent in phases.items()) + ")")
     assert not new, (f"{len(new)} finding(s) on the pages of {name} (gallery: {GALLERY / 'index.html'}):\n  "
                      + "\n  ".join(f.line() for f in new))
 
 
 # ---- the gallery ----------------------------------------------------------------------------------------
 
-def write_gallery_part(name: str, shots: list, new: list[Finding], old: list[Finding], seconds: float) -> None:
+def clocked(phases: dict[str, float], phase: str, since: float) -> float:
+    now = time.monotonic()
+    phases[phase] = phases.get(phase, 0.0) + now - since
+    return now
+
+
+def write_gallery_part(name: str, shots: list, new: list[Finding], old: list[Finding], seconds: float,
+                       phases: dict[str, float]) -> None:
     part = {"name": name, "shots": shots, "new": [f.line() for f in new], "known": [f.line() for f in old],
-            "seconds": round(seconds, 1)}
+            "seconds": round(seconds, 1), "phases": {phase: round(spent, 1) for phase, spent in phases.items()}}
     (GALLERY / f"{name}.json").write_text(json.dumps(part, ensure_ascii=False, indent=1), encoding="utf-8")
     write_gallery_index()
 
@@ -367,7 +380,8 @@ def write_gallery_index() -> None:
            "<h1>Xintu: every page of every role</h1><ul>"]
     for part in parts:
         out.append(f"<li><a href='#{part['name']}'>{part['name']}</a>: {len(part['shots'])} pages, "
-                   f"{len(part['new'])} new and {len(part['known'])} known findings, {part['seconds']} s</li>")
+                   f"{len(part['new'])} new and {len(part['known'])} known findings, {part['seconds']} s "
+                   f"{part.get('phases', '')}</li>")
     out.append("</ul>")
     for part in parts:
         out.append(f"<h2 id='{part['name']}'>{part['name']}</h2>")
