@@ -67,7 +67,7 @@
     }
     return starts;
   }
-  const WRAP_TARGETS = "label, button, a, th, summary, legend, [role=button], nav li, .badge, mark, dt";
+  const WRAP_TARGETS = "label, button, a, th, summary, legend, [role=button], nav li, .badge, .grade, mark, dt, time";
   const seen = new Set();
   for (const el of document.querySelectorAll(WRAP_TARGETS)) {
     if (!visible(el)) continue;
