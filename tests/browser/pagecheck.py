@@ -49,7 +49,7 @@ DEVICES = {  # an office desktop and a phone (CSS pixels; screenshots at 1x keep
 MATRIX = [(device, lang) for device in DEVICES for lang in LANGUAGES]
 MATRIX_IDS = [f"{device}-{lang}" for device, lang in MATRIX]
 AXE_ON = {("desktop", "zh"), ("phone", "zh")}  # axe is slow; the English pages have the same structure
-HEADER_MAX = 100  # px: the navigation's one row (on a phone: the name and the menu button), with its margins
+HEADER_MAX = 110  # px: the navigation's one row (on a phone: the name and the menu button), with its margins
 
 # GET rules that are not pages a person looks at, or are checked elsewhere, and why.
 SKIPPED = {
