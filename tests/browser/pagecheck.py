@@ -380,8 +380,8 @@ def write_gallery_index() -> None:
            "<h1>Xintu: every page of every role</h1><ul>"]
     for part in parts:
         out.append(f"<li><a href='#{part['name']}'>{part['name']}</a>: {len(part['shots'])} pages, "
-                   f"{len(part['new'])} new and {len(part['known'])} known findings, {part['seconds']} s "
-                   f"{part.get('phases', '')}</li>")
+                   f"{len(part['new'])} new and {len(part['known'])} known findings, {part['seconds']} s ("
+                   + ", ".join(f"{phase} {spent} s" for phase, spent in part.get("phases", {}).items()) + ")</li>")
     out.append("</ul>")
     for part in parts:
         out.append(f"<h2 id='{part['name']}'>{part['name']}</h2>")
