@@ -342,8 +342,9 @@ def run_checks(browser, live, *, role: str | None, device: str, lang: str, paths
     known = known_findings()
     new = [f for f in findings if not any(k.matches(f) for k in known)]
     old = [f for f in findings if f not in new]
+    matched = sorted({index for index, k in enumerate(known) for f in old if k.matches(f)})
     seconds = time.monotonic() - started
-    write_gallery_part(name, shots, new, old, seconds, phases)
+    write_gallery_part(name, shots, new, old, seconds, phases, matched)
     if old:
         print(f"\n{name}: {len(old)} known finding(s) (KNOWN_PAGE_FINDINGS.md):\n  "
               + "\n  ".join(f.line() for f in old))
@@ -362,9 +363,10 @@ def clocked(phases: dict[str, float], phase: str, since: float) -> float:
 
 
 def write_gallery_part(name: str, shots: list, new: list[Finding], old: list[Finding], seconds: float,
-                       phases: dict[str, float]) -> None:
+                       phases: dict[str, float], matched: list[int]) -> None:
     part = {"name": name, "shots": shots, "new": [f.line() for f in new], "known": [f.line() for f in old],
-            "seconds": round(seconds, 1), "phases": {phase: round(spent, 1) for phase, spent in phases.items()}}
+            "seconds": round(seconds, 1), "phases": {phase: round(spent, 1) for phase, spent in phases.items()},
+            "known_rows_matched": matched}
     (GALLERY / f"{name}.json").write_text(json.dumps(part, ensure_ascii=False, indent=1), encoding="utf-8")
     write_gallery_index()
 
@@ -383,6 +385,13 @@ def write_gallery_index() -> None:
                    f"{len(part['new'])} new and {len(part['known'])} known findings, {part['seconds']} s ("
                    + ", ".join(f"{phase} {spent} s" for phase, spent in part.get("phases", {}).items()) + ")</li>")
     out.append("</ul>")
+    # Rows of KNOWN_PAGE_FINDINGS.md that no page showed in this run (all of it, not one test): fixed? delete them.
+    matched = {index for part in parts for index in part.get("known_rows_matched", [])}
+    stale = [k for index, k in enumerate(known_findings()) if index not in matched]
+    if stale and len(parts) >= len(ROLES) * len(MATRIX):
+        out.append("<p class='known'>Rows of KNOWN_PAGE_FINDINGS.md no page showed (fixed? delete them):</p><pre>"
+                   + html.escape("\n".join(f"{k.check} | {k.path.pattern} | {k.text} | {k.owner}" for k in stale))
+                   + "</pre>")
     for part in parts:
         out.append(f"<h2 id='{part['name']}'>{part['name']}</h2>")
         if part["new"]:
