@@ -22,6 +22,7 @@ from matcher.candidates.models import Candidate, CandidateStatus, ConsentKind
 from matcher.candidates.service import get_candidate, has_consent
 from matcher.clock import today
 from matcher.errors import Conflict, Forbidden, Invalid, NotFound
+from matcher.i18n_messages import ShownDate
 from matcher.referrals.lifecycle import (
     AWAITING_BASE,
     END_REASONS,
@@ -182,14 +183,14 @@ def move(session: Session, actor: Account, referral: Referral, to: S, *, on_date
         raise Invalid(_l("The date cannot be in the future."), field="on_date")
     last = referral.events[-1].on_date if referral.events else None
     if last is not None and on_date < last:
-        raise Invalid(_l("The date is before the referral's previous step (%(day)s).", day=last.isoformat()),
+        raise Invalid(_l("The date is before the referral's previous step (%(day)s).", day=ShownDate(last)),
                       field="on_date")
     _check_reason(to, reason_code)
     if to == S.SENT and not has_consent(session, referral.candidate_id, ConsentKind.REFERRAL):
         raise Conflict(_l("The candidate has not consented to being referred to bases."), field="to")
     if to in STAY_DAYS and on_date < referral.started_on + dt.timedelta(days=STAY_DAYS[to]):
         raise Invalid(_l("Staying %(days)s days can be confirmed from %(day)s on.", days=STAY_DAYS[to],
-                         day=(referral.started_on + dt.timedelta(days=STAY_DAYS[to])).isoformat()),
+                         day=ShownDate(referral.started_on + dt.timedelta(days=STAY_DAYS[to]))),
                       field="on_date")
 
     if to in SEAT_HOLDING and not referral.holds_seat:

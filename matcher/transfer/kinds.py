@@ -37,6 +37,7 @@ from matcher.candidates.service import (
 )
 from matcher.clock import today
 from matcher.errors import Conflict
+from matcher.i18n_messages import ShownDate
 from matcher.identifiers import hash_id_number, is_valid_id_number, normalise_id_number
 from matcher.referrals.lifecycle import END_REASONS, ENDED, SEAT_HOLDING, STAY_DAYS, EndReason, ReferralStatus
 from matcher.referrals.models import Referral, ReferralEvent
@@ -360,7 +361,7 @@ class ReferralHistorySchema(Schema):
             confirmable = started + dt.timedelta(days=STAY_DAYS[status])
             if confirmable > today():
                 add("status", _l("Staying %(days)s days can be confirmed from %(day)s on.",
-                                 days=STAY_DAYS[status], day=confirmable.isoformat()))
+                                 days=STAY_DAYS[status], day=ShownDate(confirmable)))
         if errors:
             raise ValidationError(errors)
 
