@@ -207,8 +207,10 @@ class _City:
         self.offices = {o.township_code: o for o in session.scalars(select(JudicialOffice))}
         self.courses = {c.code: c for c in session.scalars(select(Course))}
         self.skills_by_course: dict[str | None, list[str]] = {}
+        self.skill_names: dict[str, str] = {}
         for skill in session.scalars(select(Skill)):
             self.skills_by_course.setdefault(skill.course_code, []).append(skill.code)
+            self.skill_names[skill.code] = skill.name_zh
         self.rows: dict[type, list[dict]] = {}
         self.companies: list[dict] = []
         self.slot_rows: list[dict] = []
@@ -496,7 +498,7 @@ class _City:
             if skills and rng.random() < 0.2:
                 code = next(iter(skills))
                 self.add(Certificate, dict(id=self.ids.take(Certificate), candidate_id=candidate_id,
-                                           name=f"{code}职业技能等级证书", skill_code=code,
+                                           name=f"{self.skill_names[code]}职业技能等级证书", skill_code=code,
                                            issued_on=release - dt.timedelta(days=rng.randint(30, 900))))
             for rank, course in enumerate(wishes, start=1):
                 self.add(PreferredCourse, dict(id=self.ids.take(PreferredCourse), candidate_id=candidate_id,
