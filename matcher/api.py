@@ -17,6 +17,7 @@ def register_api(app: Flask) -> tuple:
     from matcher.exports.api import blp as exports_blp
     from matcher.fairs.api import blp as fairs_blp
     from matcher.followup.api import blp as followup_blp
+    from matcher.interviews.api import blp as interviews_blp
     from matcher.jobs.api import blp as jobs_blp
     from matcher.matching.api import blp as matching_blp
     from matcher.notify.api import blp as notify_blp
@@ -32,8 +33,8 @@ def register_api(app: Flask) -> tuple:
     api = Api(app, spec_kwargs={"extra_plugins": [EveryOperationPlugin()]})
     api.register_converter(IdConverter, id_param_schema)
     blueprints = (auth_blp, reference_blp, bases_blp, slots_blp, candidates_blp, referrals_blp, transfer_blp,
-                  matching_blp, fairs_blp, base_records_blp, followup_blp, notify_blp, reports_blp, audit_blp,
-                  jobs_blp, exports_blp, retention_blp)
+                  matching_blp, interviews_blp, fairs_blp, base_records_blp, followup_blp, notify_blp,
+                  reports_blp, audit_blp, jobs_blp, exports_blp, retention_blp)
     for blp in blueprints:
         api.register_blueprint(blp)
     return blueprints

@@ -96,6 +96,17 @@ class Config:
     SMTP_FROM = os.environ.get("XINTU_SMTP_FROM") or "xintu@localhost"
     SMTP_STARTTLS = os.environ.get("XINTU_SMTP_STARTTLS", "").lower() in ("1", "true", "yes", "on")
     NOTIFY_CHANNEL = os.environ.get("XINTU_NOTIFY_CHANNEL") or None
+    # Text messages to candidates about their interviews (matcher.notify.sms): Tencent Cloud SMS (SendSms, API 3.0,
+    # TC3-HMAC-SHA256) when XINTU_SMS_PROVIDER=tencent and its settings are given; otherwise no message is sent.
+    SMS_PROVIDER = os.environ.get("XINTU_SMS_PROVIDER") or None
+    SMS_SECRET_ID = os.environ.get("XINTU_SMS_SECRET_ID") or None
+    SMS_SECRET_KEY = os.environ.get("XINTU_SMS_SECRET_KEY") or None
+    SMS_APP_ID = os.environ.get("XINTU_SMS_APP_ID") or None  # SmsSdkAppId
+    SMS_SIGN_NAME = os.environ.get("XINTU_SMS_SIGN_NAME") or None  # the approved signature (签名)
+    SMS_TEMPLATE_APPOINTMENT = os.environ.get("XINTU_SMS_TEMPLATE_APPOINTMENT") or None  # approved template ids
+    SMS_TEMPLATE_REMINDER = os.environ.get("XINTU_SMS_TEMPLATE_REMINDER") or None
+    SMS_REGION = os.environ.get("XINTU_SMS_REGION") or "ap-guangzhou"
+    SMS_ENDPOINT = os.environ.get("XINTU_SMS_ENDPOINT") or "https://sms.tencentcloudapi.com/"
     # Audit log (matcher.audit.keys, .anchors): the chain is keyed (HMAC-SHA256) with a secret kept out of the
     # database, XINTU_AUDIT_KEY itself or the file XINTU_AUDIT_KEY_FILE names; with neither, a random key is made
     # once in the instance folder (instance/audit.key, mode 0600). Web, workers and cron must share it.

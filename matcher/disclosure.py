@@ -76,6 +76,10 @@ FIELDS: dict[str, dict[str, frozenset[Party]]] = {name: _fields(spec) for name, 
     "ReferralEvent": [({OF, B}, "from_status to_status on_date reason_code shared_note at"),
                       ({OF}, "internal_note actor_id")],
     "SlotRef": [({OF, B, ORG, ST}, "id title kind company_id company_name")],
+    # The appointment is shared by the office and the base; the texts sent to the person are the office's record.
+    "ReferralInterviewRead": [({OF, B}, "id referral_id status starts_at place contact_name contact_phone bring note "
+                                        "next_actions created_at updated_at"),
+                              ({OF}, "appointment_texted_at reminder_texted_at text_error")],
     "TaskRead": [({OF, B}, "id days due_on status overdue done_on referral candidate"),
                  ({OF}, "done_by_id note office")],
     "TaskReferral": [({OF, B}, "id status started_on slot")],
@@ -133,26 +137,29 @@ FIELDS: dict[str, dict[str, frozenset[Party]]] = {name: _fields(spec) for name, 
     "PlanRunRead": [({ORG}, "id fair_id from_block model_version objective bound gap solver_status seconds "
                             "summary created_at")],
     "PlanSummary": [({ORG}, "candidates booths eligible_pairs interviews kept new unchanged moved_or_dropped "
-                            "keep_planned expected_stays unplaced")],
+                            "keep_planned expected_stays unplaced covered coverable interviews_per_person "
+                            "unplaced_reasons")],
     "Unplaced": [({ORG}, "invitation_id reason text_zh text_en")],
     "FairReport": [({ORG}, "fair_id invited confirmed declined cancelled waiting_for_answer checked_in "
                            "checked_in_invited walk_ins attendance_rate interviews_planned interviews_held no_shows "
                            "offers second_interviews rejections referrals accepted started staying_90 "
-                           "expected_stays booths")],
+                           "expected_stays booths interviews_not_recorded interview_attendance_rate no_show_rate")],
     "BoothReport": [({ORG}, "booth_id label company_id company_name withdrawn planned held no_show offers "
-                            "second_interviews rejections started")],
+                            "second_interviews rejections started attendance_rate")],
     # ---- reports, records, audit, accounts ----------------------------------------------------------------
     "Report": [({BU}, "area date_from date_to on figures by_district by_office by_month definitions")],
     "Area": [({BU}, "level code name district office_id")],
     "ReportFigures": [({BU}, "registered key_subjects dual_registration under_assistance new_in_period "
                              "placed_in_period helped_into_work placed_in_training placement_rate reached_90_days "
                              "stayed_90 stay_rate_90 training_certificates training_subsidies visits_in_period "
-                             "reoffended reoffence_rate certified_bases agreements_signed agreements_in_force")],
+                             "reoffended reoffence_rate interviews_scheduled interviews_attended interviews_no_show "
+                             "interview_attendance_rate certified_bases agreements_signed agreements_in_force")],
     "ReportMonth": [({BU}, "month figures")],
     "ReportMonthFigures": [({BU}, "under_assistance new_in_period placed_in_period helped_into_work "
                                   "placed_in_training placement_rate reached_90_days stayed_90 stay_rate_90 "
                                   "training_certificates training_subsidies visits_in_period reoffended "
-                                  "reoffence_rate agreements_signed")],
+                                  "reoffence_rate interviews_scheduled interviews_attended interviews_no_show "
+                                  "interview_attendance_rate agreements_signed")],
     "ReportRow": [({BU}, "code name office_id district district_name figures")],
     "Definition": [({ALL}, "key label definition when")],
     "AuditEventRead": [({A}, "id at actor_id actor_role action object_type object_id fields remote_addr "
@@ -164,7 +171,7 @@ FIELDS: dict[str, dict[str, frozenset[Party]]] = {name: _fields(spec) for name, 
                                 "last_login_at locked_until")],
     "Token": [({SELF}, "token expires_at")],
     "NotificationRead": [({SELF}, "id kind subject body subject_type subject_id params created_at read_at "
-                                  "emailed_at")],
+                                  "task_key done_at open emailed_at")],
     "UnreadCount": [({SELF}, "unread")],
     "ReadAll": [({SELF}, "marked")],
     "Job": [({SELF, A}, "id kind status done total percent message params result error errors links "

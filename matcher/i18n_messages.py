@@ -135,3 +135,24 @@ def _install() -> None:
 
 
 _install()
+
+
+class ShownDate:
+    """A date inside a message, written as the reader's language writes dates (the `date` filter's style: zh
+    2026年12月7日, en Dec 7, 2026) when the message is turned into text; ISO outside a request."""
+
+    __slots__ = ("day",)
+
+    def __init__(self, day: Any) -> None:
+        self.day = day
+
+    def __str__(self) -> str:
+        from flask import has_request_context
+        from flask_babel import format_date
+
+        if not has_request_context():
+            return self.day.isoformat()
+        return format_date(self.day, "medium")
+
+    def __repr__(self) -> str:
+        return f"ShownDate({self.day!r})"

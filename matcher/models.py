@@ -1,5 +1,6 @@
 """Imports every ORM model so the metadata (and Alembic) sees the whole schema."""
 
+from matcher.agenda.models import CalendarFeed  # noqa: F401, E402
 from matcher.audit.models import AuditEvent, IdempotencyKey  # noqa: F401, E402
 from matcher.auth.models import Account, ApiToken, Role  # noqa: F401
 from matcher.bases.models import Agreement, CertificationEvent, CertificationStatus, Company, Complaint  # noqa: F401
@@ -24,6 +25,7 @@ from matcher.fairs.models import (  # noqa: F401, E402
     FairPlanRun,
 )
 from matcher.followup.models import FollowUpTask  # noqa: F401, E402
+from matcher.interviews.models import ReferralInterview  # noqa: F401, E402
 from matcher.jobs.models import Job, JobStatus  # noqa: F401, E402
 from matcher.matching.models import AssignmentDraft, AssignmentDraftItem, OccupationalBan, ScoringModel  # noqa: F401, E402
 from matcher.notify.models import Notification  # noqa: F401, E402

@@ -34,6 +34,7 @@ from matcher.errors import Forbidden, NotFound
 from matcher.exports.models import ExportRequest
 from matcher.fairs.models import Fair, FairBooth, FairInvitation
 from matcher.followup.models import FollowUpTask
+from matcher.interviews.models import ReferralInterview
 from matcher.jobs.models import Job
 from matcher.matching.models import AssignmentDraft
 from matcher.notify.models import Notification
@@ -130,6 +131,12 @@ def referrals(actor: Account) -> Select:
         return stmt.join(Slot, Slot.id == Referral.slot_id).where(
             Slot.company_id == actor.company_id, Referral.status != ReferralStatus.PROPOSED)
     return stmt.where(false())
+
+
+def referral_interviews(actor: Account) -> Select:
+    """Interviews arranged for the referrals the account reads (joined to their referral)."""
+    return (select(ReferralInterview).join(Referral, Referral.id == ReferralInterview.referral_id)
+            .where(ReferralInterview.referral_id.in_(referrals(actor).with_only_columns(Referral.id))))
 
 
 def companies(actor: Account) -> Select:
@@ -557,6 +564,12 @@ def _suggestions_parties(session: Session, actor: Account, page) -> set[Party]:
 @resolver("ReferralRead")
 def _referral_parties(session: Session, actor: Account, referral) -> set[Party]:
     return parties_for_referral(session, actor, referral)
+
+
+@resolver("ReferralInterviewRead")
+def _referral_interview_parties(session: Session, actor: Account, interview) -> set[Party]:
+    """An interview of a referral: the referral's parties (the office, the base; its name and phone with consent)."""
+    return parties_for_referral(session, actor, interview.referral)
 
 
 @resolver("TaskRead")

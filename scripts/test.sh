@@ -37,7 +37,8 @@ if ! redis_up && command -v redis-server >/dev/null; then
 fi
 
 echo "== tests on SQLite (with the browser tests)"
-rm -rf test-artifacts/screenshots
+# The page checks (tests/browser/test_pages_*.py) write a screenshot gallery of every page: test-artifacts/gallery/.
+rm -rf test-artifacts/screenshots test-artifacts/gallery
 XINTU_TEST_DATABASE_URL= $BIN/pytest $PARALLEL "$@"
 
 if [ "${XINTU_SKIP_POSTGRES:-0}" = "1" ]; then

@@ -13,5 +13,8 @@ mkdir -p matcher/static/vendor/htmx matcher/static/vendor/chartjs matcher/static
 cp "$nm/htmx.org/dist/htmx.min.js" "$nm/htmx.org/LICENSE" matcher/static/vendor/htmx/
 cp "$nm/chart.js/dist/chart.umd.min.js" "$nm/chart.js/LICENSE.md" matcher/static/vendor/chartjs/
 cp "$nm/@picocss/pico/css/pico.min.css" "$nm/@picocss/pico/LICENSE.md" matcher/static/vendor/pico/
+# axe-core: injected by the browser page checks (tests/browser/pagecheck.py) only; no page loads it.
+mkdir -p matcher/static/vendor/axe
+cp "$nm/axe-core/axe.min.js" "$nm/axe-core/LICENSE" matcher/static/vendor/axe/
 rm -rf "$tmp"
 echo "vendored: $(node -p "JSON.stringify(require('./package.json').dependencies)")"

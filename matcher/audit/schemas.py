@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from matcher.apiutil import IdField, Instant, Schema
+from matcher.apiutil import IdField, Instant, Schema, sort_field
 
 
 class AuditEventQuerySchema(Schema):
@@ -14,6 +14,9 @@ class AuditEventQuerySchema(Schema):
     action = fields.Str(validate=validate.Length(max=24), metadata={"example": "read"})
     date_from = fields.Date(metadata={"description": "From this day (China's calendar), inclusive."})
     date_to = fields.Date(metadata={"description": "Up to this day (China's calendar), inclusive."})
+    q = fields.Str(validate=validate.Length(max=100), metadata={
+        "description": "Any part of the actor's username or of the field names; a number also finds the record id."})
+    sort = sort_field(["id", "at", "action", "object_type", "actor"], "-id")
 
 
 class AuditEventReadSchema(Schema):

@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, func, or_, select, text
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, scoped_session
 
@@ -362,7 +362,40 @@ def search_statement(filters: dict) -> Select:
         stmt = stmt.where(AuditEvent.at >= clock.china_midnight(filters["date_from"]))
     if filters.get("date_to"):
         stmt = stmt.where(AuditEvent.at < clock.china_midnight(filters["date_to"] + dt.timedelta(days=1)))
-    return stmt.order_by(AuditEvent.id.desc())
+    query = (filters.get("q") or "").strip()
+    if query:  # any part of the username or of the field names; a number is also the record's id
+        matches = [AuditEvent.actor_id.in_(select(Account.id).where(Account.username.contains(query, autoescape=True))),
+                   AuditEvent.fields.contains(query, autoescape=True)]
+        if query.lstrip("#").isdigit():
+            matches.append(AuditEvent.object_id == int(query.lstrip("#")))
+        if filters.get("q_actions"):  # the actions whose shown name holds the words (读取 finds the reads)
+            matches.append(AuditEvent.action.in_(filters["q_actions"]))
+        if filters.get("q_object_types"):
+            matches.append(AuditEvent.object_type.in_(filters["q_object_types"]))
+        stmt = stmt.where(or_(*matches))
+    sort = filters.get("sort") or "-id"
+    if sort.lstrip("-") not in SORT_COLUMNS:
+        sort = "-id"
+    if sort.lstrip("-") == "id":
+        return stmt.order_by(AuditEvent.id.desc() if sort.startswith("-") else AuditEvent.id.asc())
+    column = SORT_COLUMNS[sort.lstrip("-")]  # as matcher.apiutil.apply_sort, which imports what imports this
+    return stmt.order_by(column.desc() if sort.startswith("-") else column.asc(), AuditEvent.id.desc())
+
+
+# The columns the log may be sorted by (`sort`, "-" in front for descending; newest first by default).
+SORT_COLUMNS = {"id": AuditEvent.id, "at": AuditEvent.at, "action": AuditEvent.action,
+                "object_type": AuditEvent.object_type,
+                "actor": select(Account.username).where(Account.id == AuditEvent.actor_id).scalar_subquery()}
+
+
+def actions(session: Session) -> list[str]:
+    """The actions the log holds, for the search form's choice."""
+    return list(session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+
+
+def object_types(session: Session) -> list[str]:
+    """The kinds of record the log names, for the search form's choice."""
+    return list(session.scalars(select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)))
 
 
 def verify_log_for(*, session: Session, actor: Account) -> LogVerification:

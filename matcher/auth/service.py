@@ -8,7 +8,7 @@ import secrets
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -106,12 +106,25 @@ def _revoke_all_tokens(session: Session, account: Account) -> int:
                            .values(revoked_at=clock.now())).rowcount
 
 
-def list_accounts(*, session: Session, actor: Account, role: str | None = None):
+# The columns the accounts list may be sorted by (`sort`, "-" in front for descending; by id when not given).
+ACCOUNT_SORT = {"username": Account.username, "display_name": Account.display_name, "role": Account.role,
+                "last_login_at": Account.last_login_at}
+
+
+def list_accounts(*, session: Session, actor: Account, role: str | None = None, q: str | None = None,
+                  sort: str | None = None):
+    """The accounts of the actor's area; `q`: any part of the username or the name; `sort`: a column."""
     policy.require(actor, policy.Rule.ACCOUNT_MANAGE, object_type="account")
-    stmt = policy.accounts(actor).options(undefer(Account.locked_until)).order_by(Account.id)  # one query
+    stmt = policy.accounts(actor).options(undefer(Account.locked_until))  # one query
     if role:
         stmt = stmt.where(Account.role == Role(role))
-    return stmt
+    if q and q.strip():
+        stmt = stmt.where(or_(Account.username.contains(q.strip(), autoescape=True),
+                              Account.display_name.contains(q.strip(), autoescape=True)))
+    if sort and sort.lstrip("-") in ACCOUNT_SORT:  # as matcher.apiutil.apply_sort (which imports this module)
+        column = ACCOUNT_SORT[sort.lstrip("-")]
+        return stmt.order_by(column.desc() if sort.startswith("-") else column.asc(), Account.id)
+    return stmt.order_by(Account.id)
 
 
 def get_account(*, session: Session, actor: Account, account_id: int) -> Account:
@@ -216,9 +229,10 @@ def _check_scope_fields(session: Session, account: Account, actor: Account | Non
         raise Invalid(_l("This is outside your bureau's area."), field=scope_field)
 
 
-def find_accounts(*, session: Session, actor: Account, role: str | None = None) -> list[Account]:
+def find_accounts(*, session: Session, actor: Account, role: str | None = None, q: str | None = None,
+                  sort: str | None = None) -> list[Account]:
     """The accounts `list_accounts` selects, loaded."""
-    return list(session.scalars(list_accounts(session=session, actor=actor, role=role)).unique())
+    return list(session.scalars(list_accounts(session=session, actor=actor, role=role, q=q, sort=sort)).unique())
 
 
 def usernames_of(session: Session, account_ids) -> dict[int, str]:

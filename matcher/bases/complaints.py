@@ -14,6 +14,7 @@ from matcher.bases.models import Complaint
 from matcher.bases.service import managed_company
 from matcher.clock import today
 from matcher.errors import Conflict, Invalid, NotFound
+from matcher.i18n_messages import ShownDate
 
 
 def list_complaints(*, session: Session, actor: Account, company_id: int) -> list[Complaint]:
@@ -46,7 +47,7 @@ def resolve_complaint(*, session: Session, actor: Account, company_id: int, comp
     if complaint is None:
         raise NotFound(_l("No such complaint."))
     if complaint.resolved_on is not None:
-        raise Conflict(_l("This complaint was resolved on %(day)s.", day=complaint.resolved_on.isoformat()))
+        raise Conflict(_l("This complaint was resolved on %(day)s.", day=ShownDate(complaint.resolved_on)))
     resolved_on = resolved_on or today()
     if resolved_on > today():
         raise Invalid(_l("The date cannot be in the future."), field="resolved_on")

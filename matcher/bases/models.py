@@ -21,6 +21,7 @@ class CertificationStatus(enum.StrEnum):
     SUSPENDED = "suspended"
     EXPIRED = "expired"
     REVOKED = "revoked"
+    REFUSED = "refused"  # an application the bureau decided not to certify (不予认定)
 
 
 class Company(db.Model):

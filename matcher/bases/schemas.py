@@ -58,7 +58,9 @@ class CompanyListQuerySchema(Schema):
 
 
 class CertificationDecisionSchema(Schema):
-    action = fields.Str(required=True, validate=validate.OneOf(["certify", "suspend", "revoke"]))
+    action = fields.Str(required=True, validate=validate.OneOf(["certify", "suspend", "revoke", "refuse"]),
+                        metadata={"description": "refuse: an application is not certified (不予认定); a reason is "
+                                                 "required, and the base reads it."})
     valid_until = fields.Date(metadata={"description": "Required to certify (or renew)."})
     reason = fields.Str(validate=validate.Length(min=2, max=500))
 

@@ -109,18 +109,24 @@ def update_company(*, session: Session, actor: Account, company_id: int, data: d
 
 ALLOWED_FROM = {
     "certify": {CertificationStatus.APPLIED, CertificationStatus.CERTIFIED,
-                CertificationStatus.SUSPENDED, CertificationStatus.EXPIRED},
+                CertificationStatus.SUSPENDED, CertificationStatus.EXPIRED, CertificationStatus.REFUSED},
+    "refuse": {CertificationStatus.APPLIED},
     "suspend": {CertificationStatus.CERTIFIED},
     "revoke": {CertificationStatus.APPLIED, CertificationStatus.CERTIFIED,
                CertificationStatus.SUSPENDED, CertificationStatus.EXPIRED},
 }
 TARGET = {"certify": CertificationStatus.CERTIFIED, "suspend": CertificationStatus.SUSPENDED,
-          "revoke": CertificationStatus.REVOKED}
+          "revoke": CertificationStatus.REVOKED, "refuse": CertificationStatus.REFUSED}
+# Decisions whose reason the base reads (on its home page) as well as the bureau.
+REASON_SHOWN_TO_BASE = frozenset({CertificationStatus.REFUSED, CertificationStatus.SUSPENDED,
+                                  CertificationStatus.REVOKED})
 
 
 def decide_certification(*, session: Session, actor: Account, company_id: int, action: str,
                          valid_until: dt.date | None = None, reason: str | None = None) -> Company:
-    """Certify (or renew), suspend or revoke a base, recording who decided and why."""
+    """Certify (or renew), suspend or revoke a base, or refuse an application (不予认定), recording who decided
+    and why (the certification history; the change is audited with the request). A refusal tells the base's
+    employers."""
     company = managed_company(session, actor, company_id)
     current = company.effective_status()
     if current not in ALLOWED_FROM[action]:
@@ -142,10 +148,30 @@ def decide_certification(*, session: Session, actor: Account, company_id: int, a
 
         session.execute(update(Slot).where(Slot.company_id == company.id, Slot.status == SlotStatus.OPEN)
                         .values(status=SlotStatus.CLOSED))
-    session.add(CertificationEvent(company_id=company.id, from_status=current, to_status=target,
-                                   valid_until=valid_until, reason=reason, decided_by_id=actor.id))
+    event = CertificationEvent(company_id=company.id, from_status=current, to_status=target,
+                               valid_until=valid_until, reason=reason, decided_by_id=actor.id)
+    session.add(event)
     uow.flush(session)
+    if target == CertificationStatus.REFUSED:
+        from matcher.notify.models import NotificationKind
+        from matcher.notify.service import employers_of, notify
+
+        notify(session, account_ids=employers_of(session, [company.id]).get(company.id, []),
+               kind=NotificationKind.CERTIFICATION_REFUSED, key=f"company:{company.id}:decision:{event.id}",
+               subject_type="company", subject_id=company.id, params={"company": company.name, "on": today()})
+        uow.flush(session)
     return company
+
+
+def last_decision_for_base(*, session: Session, actor: Account, company_id: int) -> CertificationEvent | None:
+    """The decision behind a base's present refusal, suspension or revocation, for the base's own page: the base
+    reads why (the reason box says so). None when the base is not in such a state."""
+    company = get_company(session=session, actor=actor, company_id=company_id)
+    if company.certification_status not in REASON_SHOWN_TO_BASE:
+        return None
+    return session.scalar(select(CertificationEvent).where(
+        CertificationEvent.company_id == company.id, CertificationEvent.to_status == company.certification_status)
+        .order_by(CertificationEvent.id.desc()).limit(1))
 
 
 def list_certification_events(*, session: Session, actor: Account, company_id: int) -> list[CertificationEvent]:

@@ -29,12 +29,14 @@ from matcher.engine.model import LABEL_DEFINITION, TrainedScorer
 CARD_FORMAT = 2
 # What skops.io.get_untrusted_types reports for a saved StayModel or RulePrior (checked again on save): our
 # estimators, and the scikit-learn classes inside them that skops does not trust by default (the tree
-# predictors, CalibratedClassifierCV's classifier-and-calibrator pair, and the calibration's folds).
+# predictors, CalibratedClassifierCV's classifier-and-calibrator pair, the sigmoid calibrator, and the calibration's
+# folds).
 TRUSTED_TYPES = (
     "matcher.engine.model.QuantisedBoosting",
     "matcher.engine.model.RulePrior",
     "matcher.engine.model.StayModel",
     "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",  # the default calibration's two numbers (Platt's a_ and b_)
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.model_selection._split.StratifiedKFold",
 )

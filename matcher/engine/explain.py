@@ -1,8 +1,15 @@
-"""Reasons for a score: the few features that moved it most, as codes with the numbers that go with them.
+"""Reasons for a score: the features that moved it, as codes with the numbers that go with them.
 
-A feature's effect is the change in predicted probability when that feature alone is replaced by a
-neutral reference value: the training mean stored on the scorer (`TrainedScorer.baseline`; for the rule
-prior the documented `model.PRIOR_BASELINE`). Positive effects raised the score, negative ones lowered it.
+Every reason is measured against a reference pair a person can picture, never against an average pair
+(`REFERENCE`): a slot for which the person holds every required skill, at home (no distance, so within the
+travel limit), with no housing gap, at the usual pay, in a course the person did not wish for, awarding no
+certificate, at a base with no record yet. A feature's effect is the change in predicted probability when that
+feature alone is moved from the reference to the pair's value. Because the model is monotone in each of these
+features (`features.MONOTONE`), the sign of an effect follows from the fact itself: a distance, a distance over
+the travel limit, a housing gap or a missing skill can only lower the chance, a wished course or a certificate
+only raise it; the effect is clipped to that sign, so rounding can never show a penalty as raising the chance.
+Features without a direction (education, the slot's kind) and unknown values (a distance that cannot be
+computed) are not given as reasons: there is no reference a reader could check them against.
 
 The engine speaks no language: each `Reason` carries a `code` saying which fact it states (e.g.
 `skill_match_partial`) and `params`, the numbers and codes the words need (e.g. matched 1 of 4, 1 more
@@ -18,7 +25,26 @@ from typing import Any
 
 import numpy as np
 
-from matcher.engine.features import FEATURE_NAMES, PairFeaturizer
+from matcher.engine.features import (
+    BASE_PRIOR_STAY_RATE,
+    FEATURE_NAMES,
+    MONOTONE,
+    PairFeaturizer,
+)
+
+# The reference pair (see the module's docstring); a feature not named here is never given as a reason.
+REFERENCE: dict[str, float] = {
+    "skill_match": 1.0,  # holds every required skill
+    "text_match": 0.0,  # the person's own words say nothing about the slot
+    "certified_skill": 0.0,  # no certificate for a required skill
+    "course_rank": 0.0,  # not a wished course
+    "distance_km": 0.0,  # no travel
+    "over_travel_km": 0.0,  # within the travel limit
+    "housing_gap": 0.0,  # no housing gap
+    "pay": 0.0,  # the reference pay (features.PAY_REFERENCE_CNY)
+    "certificate_subsidy": 0.0,  # awards no certificate
+    "base_stay_rate": BASE_PRIOR_STAY_RATE,  # a base with no record yet
+}
 
 # Every code `reason_code` can give, by feature (the application has words for each).
 REASON_CODES: dict[str, tuple[str, ...]] = {
@@ -29,7 +55,7 @@ REASON_CODES: dict[str, tuple[str, ...]] = {
     "distance_km": ("distance_unknown", "distance"),
     "over_travel_km": ("distance_unknown", "over_travel", "within_travel"),
     "housing_gap": ("housing_needed_not_provided", "housing_needed_provided", "no_housing_needed"),
-    "pay": ("training_no_pay", "pay_unknown", "pay"),
+    "pay": ("training_no_pay", "pay_unknown", "pay_above", "pay_below", "pay"),
     "education": ("education",),
     "certificate_subsidy": ("certificate_awarded", "no_certificate"),
     "base_stay_rate": ("base_no_record", "base_stay_rate"),
@@ -43,7 +69,7 @@ class Reason:
     code: str  # which fact the reason states (see REASON_CODES)
     feature: str  # the feature it is about (a name in FEATURE_NAMES)
     value: float  # the feature's value for this pair
-    effect: float  # signed change in probability against the neutral reference
+    effect: float  # signed change in probability against the reference pair (REFERENCE)
     params: Mapping[str, Any] = field(default_factory=dict)  # the numbers and codes the words need
 
 
@@ -82,7 +108,11 @@ def reason_code(feature: str, facts: dict) -> tuple[str, dict[str, Any]]:
     if feature == "pay":
         if facts["pay_mid"] is None:
             return ("training_no_pay" if facts["is_training"] else "pay_unknown"), {}
-        return "pay", {"cny": facts["pay_mid"]}
+        reference = facts.get("pay_reference")
+        if reference is None or facts["pay_mid"] == reference:
+            return "pay", {"cny": facts["pay_mid"]}
+        return ("pay_above" if facts["pay_mid"] > reference else "pay_below"), {"cny": facts["pay_mid"],
+                                                                             "reference": reference}
     if feature == "education":
         return "education", {"level": facts["education_level"]}
     if feature == "certificate_subsidy":
@@ -97,39 +127,51 @@ def reason_code(feature: str, facts: dict) -> tuple[str, dict[str, Any]]:
     return feature, {}
 
 
-def _baseline(scorer) -> np.ndarray:
-    baseline = np.asarray(getattr(scorer, "baseline", ()) or (), dtype=np.float64)
-    if baseline.shape != (len(FEATURE_NAMES),):
-        from matcher.engine.model import PRIOR_BASELINE
+def reference_row(featurizer: PairFeaturizer | None = None) -> np.ndarray:
+    """float64 [features]: the reference pair's values (NaN for a feature that is never explained); the base
+    with no record is the featurizer's smoothing prior."""
+    row = np.array([REFERENCE.get(name, np.nan) for name in FEATURE_NAMES], dtype=np.float64)
+    if featurizer is not None:
+        row[FEATURE_NAMES.index("base_stay_rate")] = featurizer.base_prior_rate
+    return row
 
-        baseline = np.array([PRIOR_BASELINE[name] for name in FEATURE_NAMES])
-    return baseline
 
-
-def effects(scorer, X: np.ndarray) -> np.ndarray:
-    """float64 [p, features]: prediction minus the prediction with that feature set to its reference."""
+def effects(scorer, X: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+    """float64 [p, features]: prediction minus the prediction with that feature moved to the reference pair's
+    value; 0 for a feature without a reference or an unknown (NaN) value, and clipped to the sign the feature's
+    monotone direction gives (a penalty never raises, a bonus never lowers)."""
     p, d = X.shape
-    baseline = _baseline(scorer)
-    stacked = np.repeat(X[None, :, :], d + 1, axis=0)  # [d + 1, p, d]; slice 0 is the pair itself
-    for j in range(d):
-        stacked[j + 1, :, j] = baseline[j]
-    proba = scorer.estimator.predict_proba(stacked.reshape(-1, d))[:, 1].reshape(d + 1, p)
-    return (proba[0][:, None] - proba[1:].T)
+    reference = reference_row() if reference is None else np.asarray(reference, np.float64)
+    explained = np.flatnonzero(~np.isnan(reference))
+    stacked = np.repeat(X[None, :, :], len(explained) + 1, axis=0)  # slice 0 is the pair itself
+    for k, j in enumerate(explained):
+        stacked[k + 1, :, j] = reference[j]
+    proba = scorer.estimator.predict_proba(stacked.reshape(-1, d))[:, 1].reshape(len(explained) + 1, p)
+    moved = np.zeros((p, d))
+    moved[:, explained] = proba[0][:, None] - proba[1:].T
+    direction = np.array([MONOTONE.get(name, 0) for name in FEATURE_NAMES], dtype=np.float64)
+    # +1 when the pair's value is on the side of the reference where the feature raises the chance, -1 where it
+    # lowers it, 0 at the reference.
+    side = np.sign(np.nan_to_num(X - reference[None, :], nan=0.0)) * direction[None, :]
+    moved = np.where(side > 0, np.maximum(moved, 0.0), np.where(side < 0, np.minimum(moved, 0.0), 0.0))
+    moved[np.isnan(X)] = 0.0
+    return moved
 
 
 def explain_pairs(scorer, featurizer: PairFeaturizer, candidate_index: np.ndarray, slot_index: np.ndarray,
-                  top: int = 3) -> list[list[Reason]]:
-    """For each pair, the `top` reasons with the largest |effect|, largest first (ties: feature order)."""
+                  top: int | None = 3) -> list[list[Reason]]:
+    """For each pair, the `top` reasons (all with `top=None`) with the largest |effect|, largest first (ties:
+    feature order); a feature that moved nothing against the reference pair is no reason."""
     ci = np.asarray(candidate_index, np.int64).ravel()
     si = np.asarray(slot_index, np.int64).ravel()
     if len(ci) == 0:
         return []
     X = featurizer.features(ci, si)
-    moved = effects(scorer, X)
+    moved = effects(scorer, X, reference_row(featurizer))
     out = []
     for row in range(len(ci)):
-        order = sorted(range(len(FEATURE_NAMES)), key=lambda j: (-abs(moved[row, j]), j))[:top]
-        order = [j for j in order if abs(moved[row, j]) > 1e-9]
+        order = sorted(range(len(FEATURE_NAMES)), key=lambda j: (-abs(moved[row, j]), j))
+        order = [j for j in order if abs(moved[row, j]) > 1e-9][:top]
         facts = featurizer.describe(int(ci[row]), int(si[row])) if order else {}
         reasons = []
         for j in order:

@@ -3,9 +3,19 @@
 Each candidate gets at most `k` interviews, each with a different booth and in a different block (never two places at
 once), only in blocks where the candidate is available; each booth holds at most `capacity[b, t]` interviews in
 block `t`. Interviews already held or kept (`fixed`) are never moved and count towards all of these limits. The plan
+is breadth first (lexicographic): it first gives as many candidates as possible at least one interview, then
 maximises the sum of the values (expected stays x priority weight) of the (candidate, booth) pairs interviewed.
+Nobody gets a second interview in a place that could have given someone else their first.
 
-Method (two stages, then a fill):
+Breadth first (stage 0): with one interview each, timing is no constraint of its own, so the largest number of
+candidates that can have an interview is a max-flow source -> candidate (1) -> (booth, block) where both are free
+(1) -> sink (the seats left in the block). Among the maximum flows the min-cost one gives the first interviews the
+largest value. These first interviews are then kept (`fixed`) while the stages below add further interviews, so the
+number covered is the largest possible (`covered`). The bound is the timing-relaxed flow below with a bonus on each
+candidate's first unit larger than every value (lexicographic); it bounds every plan of maximum coverage whenever
+that relaxation covers no more candidates than stage 0 did (otherwise the plain flow's bound is used).
+
+Method for the value (two stages, then a fill):
 
 1. Choose the pairs: a min-cost flow (OR-Tools) source -> candidate (capacity: interviews left, at most the free
    available blocks) -> booth (one unit per eligible pair that has at least one block where both are free) -> sink
@@ -153,6 +163,8 @@ class FairPlan:
     status: str  # "optimal" | "feasible"
     seconds: float
     unplaced: dict[int, str]
+    covered: int = 0  # candidates with at least one interview (the most any plan can give)
+    coverable: int = 0  # candidates who could have one on their own: covered + those left out for "capacity"
 
 
 def _unique_edges(problem: FairProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -169,23 +181,38 @@ def _unique_edges(problem: FairProblem) -> tuple[np.ndarray, np.ndarray, np.ndar
     return c[sel].astype(np.int64), b[sel].astype(np.int64), v[sel]
 
 
-def _flow(n_c: int, n_b: int, ec, eb, ev, cand_cap, booth_cap) -> tuple[np.ndarray, float]:
-    """Max-value pair selection (the timing relaxed). Returns (mask of chosen edges, upper bound on the value)."""
+def _flow(n_c: int, n_b: int, ec, eb, ev, cand_cap, booth_cap, first: np.ndarray | None = None
+          ) -> tuple[np.ndarray, float, int]:
+    """Max-value pair selection (the timing relaxed). Returns (mask of chosen edges, upper bound on the value,
+    the number of `first` candidates covered).
+    With `first` (bool per candidate: not yet covered), each such candidate's first unit earns a bonus larger than
+    any sum of values, so the flow covers as many of them as it can before it counts value (lexicographic)."""
     from ortools.graph.python import min_cost_flow
 
     if len(ec) == 0:
-        return np.zeros(0, dtype=bool), 0.0
-    scale = _COST_SCALE / float(ev.max())
+        return np.zeros(0, dtype=bool), 0.0, 0
+    # OR-Tools multiplies costs by the number of nodes: with the bonus the costs must stay far below 2**63.
+    scale = (_COST_SCALE if first is None else 1e7) / float(ev.max())
     cost = np.rint(ev * scale).astype(np.int64)
     src, sink = n_c + n_b, n_c + n_b + 1
     supply = int(cand_cap.sum())
     smcf = min_cost_flow.SimpleMinCostFlow()
     cs = np.arange(n_c, dtype=np.int64)
     bs = np.arange(n_b, dtype=np.int64)
-    tails = np.concatenate([np.full(n_c, src), ec, n_c + bs, [src]])
-    heads = np.concatenate([cs, n_c + eb, np.full(n_b, sink), [sink]])
-    caps = np.concatenate([cand_cap, np.ones(len(ec), dtype=np.int64), booth_cap, [supply]])
-    costs = np.concatenate([np.zeros(n_c, dtype=np.int64), -cost, np.zeros(n_b + 1, dtype=np.int64)])
+    if first is None:
+        src_tails, src_heads, src_caps = np.full(n_c, src), cs, cand_cap
+        src_costs = np.zeros(n_c, dtype=np.int64)
+    else:
+        bonus = int(cand_cap.sum()) * int(cost.max()) + 1  # more than the value of any flow
+        firsts = cs[first & (cand_cap > 0)]
+        src_tails = np.concatenate([np.full(n_c, src), np.full(len(firsts), src)])
+        src_heads = np.concatenate([cs, firsts])
+        src_caps = np.concatenate([cand_cap - (first & (cand_cap > 0)), np.ones(len(firsts), dtype=np.int64)])
+        src_costs = np.concatenate([np.zeros(n_c, dtype=np.int64), np.full(len(firsts), -bonus, dtype=np.int64)])
+    tails = np.concatenate([src_tails, ec, n_c + bs, [src]])
+    heads = np.concatenate([src_heads, n_c + eb, np.full(n_b, sink), [sink]])
+    caps = np.concatenate([src_caps, np.ones(len(ec), dtype=np.int64), booth_cap, [supply]])
+    costs = np.concatenate([src_costs, -cost, np.zeros(n_b + 1, dtype=np.int64)])
     smcf.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32),
                                               caps.astype(np.int64), costs)
     supplies = np.zeros(n_c + n_b + 2, dtype=np.int64)
@@ -194,11 +221,56 @@ def _flow(n_c: int, n_b: int, ec, eb, ev, cand_cap, booth_cap) -> tuple[np.ndarr
     status = smcf.solve()
     if status != smcf.OPTIMAL:
         raise RuntimeError(f"min-cost flow failed with status {status}")
-    flows = smcf.flows(np.arange(n_c, n_c + len(ec), dtype=np.int32))
+    n_src = len(src_tails)
+    flows = smcf.flows(np.arange(n_src, n_src + len(ec), dtype=np.int32))
     chosen = flows > 0
     # Any plan of m new pairs has true value <= (rounded cost + m / 2) / scale, m <= supply.
-    bound = (-smcf.optimal_cost() + 0.5 * supply) / scale
-    return chosen, float(bound)
+    value_cost = -int(np.dot(flows.astype(np.int64), cost)) if first is not None else smcf.optimal_cost()
+    bound = (-value_cost + 0.5 * supply) / scale
+    covered = int(smcf.flows(np.arange(n_c, n_src, dtype=np.int32)).sum()) if first is not None else 0
+    return chosen, float(bound), covered
+
+
+def _cover(n_b: int, n_t: int, ec, eb, ev, free_c, free_b, uncovered, preferred) -> list[tuple[int, int, int]]:
+    """Stage 0: the most candidates of `uncovered` that can have one interview each: (candidate, booth, block)
+    rows. Exact, since one interview each needs no timing beyond a free (booth, block) seat that the candidate is
+    free in. Among those assignments: the most `preferred` pairs (those of the best coverage-first relaxed plan,
+    so that the first interviews are ones a good full plan would hold too), then the largest value."""
+    from ortools.graph.python import min_cost_flow
+
+    keep = uncovered[ec]
+    ec, eb, ev, preferred = ec[keep], eb[keep], ev[keep], preferred[keep]
+    if len(ec) == 0:
+        return []
+    usable = free_c[ec] & (free_b[eb] > 0)  # [edges, blocks]
+    ei, ti = np.nonzero(usable)
+    if len(ei) == 0:
+        return []
+    cands = np.unique(ec[ei])
+    c_node = np.full(len(uncovered), -1, dtype=np.int64)
+    c_node[cands] = np.arange(len(cands))
+    n_cn = len(cands)
+    bt_node = n_cn + eb[ei] * n_t + ti  # (booth, block) nodes
+    used_bt = np.unique(bt_node)
+    src, sink = n_cn + n_b * n_t, n_cn + n_b * n_t + 1
+    scale = 1e6 / float(ev.max())
+    cost = np.rint(ev[ei] * scale).astype(np.int64) + preferred[ei] * (int(1e6) * n_cn + 1)
+    bt_b, bt_t = (used_bt - n_cn) // n_t, (used_bt - n_cn) % n_t
+    tails = np.concatenate([np.full(n_cn, src), c_node[ec[ei]], used_bt])
+    heads = np.concatenate([np.arange(n_cn), bt_node, np.full(len(used_bt), sink)])
+    caps = np.concatenate([np.ones(n_cn, dtype=np.int64), np.ones(len(ei), dtype=np.int64),
+                           free_b[bt_b, bt_t].clip(min=0).astype(np.int64)])
+    costs = np.concatenate([np.zeros(n_cn, dtype=np.int64), -cost, np.zeros(len(used_bt), dtype=np.int64)])
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    smcf.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32), caps, costs)
+    smcf.set_node_supply(src, n_cn)  # as much as can flow of this: the maximum flow, at its least cost
+    smcf.set_node_supply(sink, -n_cn)
+    status = smcf.solve_max_flow_with_min_cost()
+    if status != smcf.OPTIMAL:
+        raise RuntimeError(f"min-cost max-flow failed with status {status}")
+    flows = smcf.flows(np.arange(n_cn, n_cn + len(ei), dtype=np.int32))
+    picked = np.flatnonzero(flows > 0)
+    return [(int(ec[ei[j]]), int(eb[ei[j]]), int(ti[j])) for j in picked]
 
 
 def _greedy_time(pc, pb, pv, order, free_c, free_b) -> np.ndarray:
@@ -277,13 +349,75 @@ def _cpsat_time(pc, pb, pv, free_c, free_b, hint, deadline: float, workers: int,
     return block
 
 
-def plan_fair(problem: FairProblem, *, time_limit_s: float = 10.0, workers: int = 2, gap_limit: float = 1e-4
-              ) -> FairPlan:
+def plan_fair(problem: FairProblem, *, time_limit_s: float = 10.0, workers: int = 2, gap_limit: float = 1e-4,
+              breadth_first: bool = True) -> FairPlan:
     """Plan the fair (see the module docstring). Never returns a plan that breaks a constraint. The timing search
-    stops at `time_limit_s` or once it is within `gap_limit` (relative) of the best timing of the chosen pairs."""
+    stops at `time_limit_s` or once it is within `gap_limit` (relative) of the best timing of the chosen pairs.
+    `breadth_first=False` maximises the value alone (some may then get three interviews while others get none)."""
     if not time_limit_s > 0:
         raise ValueError(f"time_limit_s must be > 0, got {time_limit_s!r}")
     start = time.perf_counter()
+    if not breadth_first or problem.max_interviews == 0:
+        return _with_coverage(_plan_values(problem, time_limit_s, workers, gap_limit, start))
+    n_c, n_b, n_t, k = problem.n_candidates, problem.n_booths, problem.n_blocks, problem.max_interviews
+    free_b = problem.booth_capacity.astype(np.int64).copy()
+    free_c = problem.available()
+    left_c = np.full(n_c, k, dtype=np.int64)
+    fixed_pairs = set()
+    for c, b, t in problem.fixed:
+        free_b[b, t] -= 1
+        free_c[c, t] = False
+        left_c[c] -= 1
+        fixed_pairs.add((c, b))
+    uncovered = left_c == k
+    ec, eb, ev = _unique_edges(problem)
+
+    # The bound for plans of maximum coverage: the timing-relaxed flow, coverage first.
+    values = problem.pair_values()
+    fixed_value = sum(max(values.get((c, b), 0.0), 0.0) for c, b, _t in problem.fixed)
+    if len(ec):
+        not_fixed = np.array([(c, b) not in fixed_pairs for c, b in zip(ec.tolist(), eb.tolist(), strict=True)],
+                             dtype=bool)
+        live = not_fixed & (free_c[ec] & (free_b[eb] > 0)).any(axis=1) & (left_c[ec] > 0)
+    else:
+        live = np.zeros(0, dtype=bool)
+    lc, lb, lv = ec[live], eb[live], ev[live]
+    usable = free_c[lc] & (free_b[lb] > 0)
+    cand_blocks = np.zeros((n_c, n_t), dtype=bool)
+    booth_blocks = np.zeros((n_b, n_t), dtype=bool)
+    np.logical_or.at(cand_blocks, lc, usable)
+    np.logical_or.at(booth_blocks, lb, usable)
+    cand_cap = np.minimum(left_c, cand_blocks.sum(axis=1)).clip(min=0)
+    booth_cap = (free_b.clip(min=0) * booth_blocks).sum(axis=1)
+    chosen, lexi_bound, relaxed_new = _flow(n_c, n_b, lc, lb, lv, cand_cap, booth_cap, first=uncovered)
+    preferred = np.zeros(len(ec), dtype=bool)
+    preferred[np.flatnonzero(live)[chosen]] = True
+    firsts = _cover(n_b, n_t, ec, eb, ev, free_c, free_b, uncovered, preferred)
+    if relaxed_new == len(firsts):
+        bound = fixed_value + lexi_bound
+    else:  # the relaxation covers more than any timed plan can: only the plain bound holds
+        bound = fixed_value + _flow(n_c, n_b, lc, lb, lv, cand_cap, booth_cap)[1]
+
+    spent = time.perf_counter() - start
+    inner = replace(problem, fixed=tuple(problem.fixed) + tuple(firsts))
+    plan = _plan_values(inner, max(0.2, time_limit_s - spent), workers, gap_limit, time.perf_counter())
+    bound = max(bound, plan.objective)
+    gap = (bound - plan.objective) / bound if bound > 0 else 0.0
+    status = "optimal" if gap <= 1e-6 else "feasible"  # within the bound's rounding
+    plan = replace(plan, bound=float(bound), gap=0.0 if status == "optimal" else float(gap), status=status,
+                   seconds=time.perf_counter() - start)
+    return _with_coverage(plan)  # its `covered` is stage 0's: no plan keeping those first interviews covers more
+
+
+def _with_coverage(plan: FairPlan) -> FairPlan:
+    covered = len(set(plan.interviews[:, 0].tolist()))
+    capacity = sum(1 for reason in plan.unplaced.values() if reason == "capacity")
+    return replace(plan, covered=covered, coverable=covered + capacity)
+
+
+def _plan_values(problem: FairProblem, time_limit_s: float, workers: int, gap_limit: float, start: float
+                 ) -> FairPlan:
+    """Stages 1 to 3: the plan of largest value, keeping `problem.fixed`."""
     n_c, n_b, n_t, k = problem.n_candidates, problem.n_booths, problem.n_blocks, problem.max_interviews
     avail = problem.available()
     free_b = problem.booth_capacity.astype(np.int64).copy()
@@ -322,7 +456,7 @@ def plan_fair(problem: FairProblem, *, time_limit_s: float = 10.0, workers: int 
     np.logical_or.at(booth_blocks, lb, usable)
     cand_cap = np.minimum(left_c, cand_blocks.sum(axis=1)).clip(min=0)
     booth_cap = (free_b.clip(min=0) * booth_blocks).sum(axis=1)
-    chosen, flow_bound = _flow(n_c, n_b, lc, lb, lv, cand_cap, booth_cap)
+    chosen, flow_bound, _ = _flow(n_c, n_b, lc, lb, lv, cand_cap, booth_cap)
     bound = fixed_value + flow_bound
 
     # Stage 2: time the chosen pairs.

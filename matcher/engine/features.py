@@ -116,6 +116,7 @@ class PairFeaturizer:
         self.candidates, self.slots = candidates, slots
         self.taxonomy = dict(taxonomy or {})
         self.skill_names = dict(skill_names or {})
+        self.pay_reference, self.base_prior_rate = float(pay_reference), float(base_prior_rate)
         n = len(candidates)
         self._skills(candidates, slots)
         self._text(candidates, slots)
@@ -200,6 +201,9 @@ class PairFeaturizer:
                 rows.append(r)
                 cols.append(self.skill_vocab[code])
         self.cand_certified = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(candidates), k))
+        # Held at any level: the level-1 column of each skill.
+        self.cand_held = sp.csr_matrix(self.cand_levels[:, [SKILL_LEVELS * j for j in range(k)]]) if k else \
+            sp.csr_matrix((len(candidates), 0))
 
     def _text(self, candidates: CandidateTable, slots: SlotTable) -> None:
         cand_docs = [" ".join(t) for t in candidates.free_text_skills]
@@ -245,6 +249,16 @@ class PairFeaturizer:
         out[:, 11] = self.slot_training[si]
         return out
 
+    def required_held(self, candidate_index: np.ndarray, slot_index: np.ndarray) -> np.ndarray:
+        """int [p]: how many of the slot's required taxonomy skills the candidate holds, at any level."""
+        ci = np.asarray(candidate_index, dtype=np.int64).ravel()
+        si = np.asarray(slot_index, dtype=np.int64).ravel()
+        return np.rint(_pair_dot(self.cand_held, self.slot_required, ci, si)).astype(np.int64)
+
+    def requires_skills(self, slot_index: np.ndarray) -> np.ndarray:
+        """bool [p]: the slot names required taxonomy skills."""
+        return self.n_required[np.asarray(slot_index, dtype=np.int64).ravel()] > 0
+
     def describe(self, candidate_index: int, slot_index: int) -> dict:
         """Raw facts of one pair, for explanations (counts, kilometres, the wished course, ...)."""
         c, s = int(candidate_index), int(slot_index)
@@ -280,6 +294,7 @@ class PairFeaturizer:
             "housing_provided": bool(slots.housing_provided[s]),
             "is_training": bool(slots.is_training[s]),
             "pay_mid": pay if np.isfinite(pay) and not slots.is_training[s] else None,
+            "pay_reference": self.pay_reference,
             "education": int(cands.education[c]),
             "education_level": EDUCATION_LEVELS[int(cands.education[c])],
             "certificate_awarded": bool(slots.certificate_awarded[s]),

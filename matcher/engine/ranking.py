@@ -1,7 +1,16 @@
 """Two-sided ranking: the best eligible slots for a candidate, the best eligible candidates for a slot.
 
-Only eligible pairs are scored. Order: score descending, then id ascending, so equal scores always come
-out in the same order and pages never overlap or skip.
+Only eligible pairs are scored. Orders (`ORDERS`):
+
+- "score": the score descending;
+- "fit": pairs that *fit* first, then the score: a pair fits when the slot is within the person's travel limit
+  (or the distance is unknown) and, for a job slot that requires skills, the person holds at least one of them
+  (a training slot teaches its skills). A slot beyond the travel limit, or a job whose skills the person has
+  none of, never ranks above one that fits, however well its other features score;
+- "distance": nearest first; "starts_on": earliest start first; "pay": highest pay first (no pay last).
+
+Every order then breaks ties by score descending and id ascending, so equal keys always come out in the same
+order and pages never overlap or skip.
 """
 
 from __future__ import annotations
@@ -12,9 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from matcher.engine.eligibility import eligible_mask
-from matcher.engine.features import PairFeaturizer
-from matcher.engine.model import score
+from matcher.engine.features import PairFeaturizer, feature_index
 from matcher.engine.types import CandidateTable, SlotTable
+
+ORDERS = ("fit", "score", "distance", "starts_on", "pay")
 
 
 @dataclass
@@ -22,42 +32,87 @@ class Ranked:
     index: np.ndarray  # int64 row indices (slots or candidates) of this page, best first
     score: np.ndarray  # float64, aligned with index
     total: int  # how many eligible rows there are in all
+    fits: np.ndarray | None = None  # bool, aligned with index: the pair fits (see the module's docstring)
+    over_travel: np.ndarray | None = None  # bool, aligned: beyond the person's travel limit
+    no_required_skill: np.ndarray | None = None  # bool, aligned: a job needing skills the person has none of
+    fitting: int | None = None  # how many of all `total` rows fit
 
 
-def _page(rows: np.ndarray, p: np.ndarray, ids: np.ndarray, offset: int, limit: int) -> Ranked:
+def fit_flags(featurizer: PairFeaturizer, candidate_index: np.ndarray, slot_index: np.ndarray,
+              X: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(over the travel limit, a job slot requiring skills of which the person holds none), bool per pair."""
+    ci = np.asarray(candidate_index, np.int64).ravel()
+    si = np.asarray(slot_index, np.int64).ravel()
+    X = featurizer.features(ci, si) if X is None else X
+    over = np.nan_to_num(X[:, feature_index("over_travel_km")], nan=0.0) > 0
+    job = X[:, feature_index("is_training")] < 0.5
+    no_skill = job & featurizer.requires_skills(si) & (featurizer.required_held(ci, si) == 0)
+    return over, no_skill
+
+
+def _page(rows: np.ndarray, p: np.ndarray, ids: np.ndarray, offset: int, limit: int, *,
+          keys: tuple[np.ndarray, ...] = (), flags: tuple[np.ndarray, np.ndarray] | None = None) -> Ranked:
+    """One page of `rows` ordered by `keys` (most significant first), then score descending, then id."""
     offset, limit = max(0, int(offset)), max(0, int(limit))
     total = len(rows)
     end = min(total, offset + limit)
+    fitting = None if flags is None else int((~(flags[0] | flags[1])).sum())
     if offset >= end:
-        return Ranked(index=np.zeros(0, np.int64), score=np.zeros(0), total=total)
-    if end < total // 4:
+        return Ranked(index=np.zeros(0, np.int64), score=np.zeros(0), total=total, fitting=fitting)
+    position = np.arange(total)
+    if not keys and end < total // 4:
         # Only the top `end` need a full sort; keep everything tied with the last of them.
         threshold = np.partition(-p, end - 1)[end - 1]
-        keep = np.flatnonzero(-p <= threshold)
-        rows, p, ids = rows[keep], p[keep], ids[keep]
-    order = np.lexsort((ids, -p))[offset:end]
-    return Ranked(index=rows[order].astype(np.int64), score=p[order].astype(np.float64), total=total)
+        position = np.flatnonzero(-p <= threshold)
+    order = position[np.lexsort((ids[position], -p[position], *(k[position] for k in reversed(keys))))][offset:end]
+    ranked = Ranked(index=rows[order].astype(np.int64), score=p[order].astype(np.float64), total=total,
+                    fitting=fitting)
+    if flags is not None:
+        over, no_skill = flags
+        ranked.over_travel, ranked.no_required_skill = over[order], no_skill[order]
+        ranked.fits = ~(over[order] | no_skill[order])
+    return ranked
+
+
+def _rank(scorer, featurizer: PairFeaturizer, cand_rows: np.ndarray, slot_rows: np.ndarray, rows: np.ndarray,
+          ids: np.ndarray, offset: int, limit: int, order: str) -> Ranked:
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {ORDERS}, not {order!r}")
+    X = featurizer.features(cand_rows, slot_rows)
+    p = scorer.estimator.predict_proba(X)[:, 1] if len(X) else np.zeros(0)
+    flags = fit_flags(featurizer, cand_rows, slot_rows, X)
+    keys: tuple[np.ndarray, ...] = ()
+    if order == "fit":
+        keys = ((flags[0] | flags[1]).astype(np.int8),)
+    elif order == "distance":
+        keys = (np.nan_to_num(X[:, feature_index("distance_km")], nan=np.inf),)
+    elif order == "starts_on":
+        keys = (featurizer.slots.starts_on[slot_rows].astype(np.int64),)
+    elif order == "pay":
+        pay = featurizer.slots.pay_mid[slot_rows]
+        keys = (np.where(np.isfinite(pay), -pay, np.inf),)
+    return _page(rows, p, ids, offset, limit, keys=keys, flags=flags)
 
 
 def rank_slots(scorer, featurizer: PairFeaturizer, candidates: CandidateTable, slots: SlotTable, candidate: int,
                today: int, offset: int = 0, limit: int = 20,
-               prerequisites: Mapping[str, Iterable[str]] | None = None) -> Ranked:
-    """Eligible slots for one candidate row, by score (desc) then slot id (asc), one page."""
+               prerequisites: Mapping[str, Iterable[str]] | None = None, order: str = "score") -> Ranked:
+    """Eligible slots for one candidate row, in `order` (see ORDERS), one page."""
     slot_rows = np.arange(len(slots), dtype=np.int64)
     cand_rows = np.full(len(slot_rows), int(candidate), dtype=np.int64)
     ok = eligible_mask(candidates, slots, cand_rows, slot_rows, today, prerequisites)
     slot_rows, cand_rows = slot_rows[ok], cand_rows[ok]
-    p = score(scorer, featurizer, cand_rows, slot_rows)
-    return _page(slot_rows, p, np.asarray(slots.ids)[slot_rows], offset, limit)
+    return _rank(scorer, featurizer, cand_rows, slot_rows, slot_rows, np.asarray(slots.ids)[slot_rows], offset,
+                 limit, order)
 
 
 def rank_candidates(scorer, featurizer: PairFeaturizer, candidates: CandidateTable, slots: SlotTable, slot: int,
                     today: int, offset: int = 0, limit: int = 20,
-                    prerequisites: Mapping[str, Iterable[str]] | None = None) -> Ranked:
-    """Eligible candidates for one slot row, by score (desc) then candidate id (asc), one page."""
+                    prerequisites: Mapping[str, Iterable[str]] | None = None, order: str = "score") -> Ranked:
+    """Eligible candidates for one slot row, in `order` ("score", "fit" or "distance"), one page."""
     cand_rows = np.arange(len(candidates), dtype=np.int64)
     slot_rows = np.full(len(cand_rows), int(slot), dtype=np.int64)
     ok = eligible_mask(candidates, slots, cand_rows, slot_rows, today, prerequisites)
     cand_rows, slot_rows = cand_rows[ok], slot_rows[ok]
-    p = score(scorer, featurizer, cand_rows, slot_rows)
-    return _page(cand_rows, p, np.asarray(candidates.ids)[cand_rows], offset, limit)
+    return _rank(scorer, featurizer, cand_rows, slot_rows, cand_rows, np.asarray(candidates.ids)[cand_rows], offset,
+                 limit, order)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from matcher.apiutil import Instant, Schema
+from matcher.apiutil import Instant, Schema, sort_field
 from matcher.exports.models import ExportRequestStatus
 from matcher.exports.service import IDENTIFIED_KINDS, SENSITIVE_COLUMNS, params_of
 
@@ -25,6 +25,9 @@ class ExportRequestQuerySchema(Schema):
     status = fields.Enum(ExportRequestStatus, by_value=True)
     kind = fields.Str(validate=validate.OneOf(tuple(IDENTIFIED_KINDS)))
     mine = fields.Bool(load_default=False, metadata={"description": "Administrators: only their own requests."})
+    q = fields.Str(validate=validate.Length(max=100), metadata={
+        "description": "The request's number, or any part of its reason or of the asker's username."})
+    sort = sort_field(["id", "requested_at", "kind", "status"], "-id")
 
 
 class ExportDecisionSchema(Schema):

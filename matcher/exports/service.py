@@ -23,16 +23,18 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from matcher import clock, policy, uow
-from matcher.apiutil import IdField, Schema
+from matcher.apiutil import IdField, Schema, apply_sort
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account, Role
 from matcher.clock import today
 from matcher.errors import Conflict, Forbidden, Invalid
 from matcher.exports.models import ExportRequest, ExportRequestStatus
+from matcher.notify import service as notices
+from matcher.notify.models import NotificationKind
 from matcher.transfer.columns import KIND_COLUMNS
 from matcher.transfer.service import ENCODINGS, FORMATS, HEADER_LANGUAGES, ExportFile
 
@@ -62,6 +64,7 @@ class TableParamsSchema(Schema):
     format = fields.Str(load_default="csv", validate=validate.OneOf(FORMATS))
     headers = fields.Str(load_default="en", validate=validate.OneOf(HEADER_LANGUAGES))
     encoding = fields.Str(load_default="utf-8", validate=validate.OneOf(ENCODINGS))
+    values = fields.Str(validate=validate.OneOf(("codes", "labels")))
 
 
 class FairPlanParamsSchema(Schema):
@@ -113,18 +116,38 @@ def create_request(*, session: Session, actor: Account, data: dict) -> ExportReq
     session.flush()
     audit(session, actor=actor, action="request", object_type=OBJECT_TYPE, object_id=request.id,
           fields=SENSITIVE_COLUMNS[kind])
+    # Every other administrator may decide it: each is told, and the notice is done once one has.
+    deciders = [account_id for account_id, _prefix in notices.administrators(session) if account_id != actor.id]
+    notices.notify(session, account_ids=deciders, kind=NotificationKind.EXPORT_REQUESTED,
+                   key=f"export_request:{request.id}", subject_type=OBJECT_TYPE, subject_id=request.id,
+                   params=_notice_params(request, requester=actor.username))
     uow.flush(session)
     return request
 
 
+def _notice_params(request: ExportRequest, **more) -> dict[str, Any]:
+    """What a notice about an export request may say: its number and kind (never the reason or the note)."""
+    return {"number": request.id, "export": request.kind, **more}
+
+
 def expire_due(session: Session) -> int:
     """Approvals past their expiry become expired (they could not be used any more anyway)."""
+    now = clock.now()
+    due = session.execute(select(ExportRequest.id, ExportRequest.kind, ExportRequest.requested_by_id)
+                          .where(ExportRequest.status == S.APPROVED, ExportRequest.expires_at <= now)).all()
+    if not due:
+        return 0
     result = session.execute(update(ExportRequest)
-                             .where(ExportRequest.status == S.APPROVED, ExportRequest.expires_at <= clock.now())
+                             .where(ExportRequest.id.in_([row.id for row in due]), ExportRequest.status == S.APPROVED)
                              .values(status=S.EXPIRED).execution_options(synchronize_session=False))
-    if result.rowcount:
-        uow.flush(session)
-        session.expire_all()
+    # The requester learns it, and the approval's notice (download the file) is done: it cannot be any more.
+    notices.complete_tasks(session, [notices.export_download_task(row.id) for row in due])
+    notices.add_notifications(session, [
+        notices.notification_row(row.requested_by_id, NotificationKind.EXPORT_EXPIRED, f"export_request:{row.id}",
+                                 subject_type=OBJECT_TYPE, subject_id=row.id,
+                                 params={"number": row.id, "export": row.kind}) for row in due])
+    uow.flush(session)
+    session.expire_all()
     return result.rowcount or 0
 
 
@@ -139,7 +162,23 @@ def list_requests(*, session: Session, actor: Account, filters: dict | None = No
         stmt = stmt.where(ExportRequest.kind == filters["kind"])
     if filters.get("mine"):
         stmt = stmt.where(ExportRequest.requested_by_id == actor.id)
-    return stmt.order_by(ExportRequest.id.desc())
+    query = (filters.get("q") or "").strip().lstrip("#")
+    if query:  # the request's number, any part of its reason, or of the asker's username
+        matches = [ExportRequest.reason.contains(query, autoescape=True),
+                   ExportRequest.requested_by_id.in_(select(Account.id).where(
+                       Account.username.contains(query, autoescape=True)))]
+        if query.isdigit():
+            matches.append(ExportRequest.id == int(query))
+        stmt = stmt.where(or_(*matches))
+    sort = filters.get("sort") or "-id"
+    if sort.lstrip("-") not in SORT_COLUMNS:
+        sort = "-id"
+    return apply_sort(stmt, sort, SORT_COLUMNS, ExportRequest.id.desc())
+
+
+# The columns a list of requests may be sorted by (`sort`, "-" in front for descending; newest first by default).
+SORT_COLUMNS = {"id": ExportRequest.id, "requested_at": ExportRequest.requested_at, "kind": ExportRequest.kind,
+                "status": ExportRequest.status}
 
 
 def get_request(*, session: Session, actor: Account, request_id: int) -> ExportRequest:
@@ -176,6 +215,15 @@ def decide(*, session: Session, actor: Account, request_id: int, approve: bool,
         raise Conflict(_l("This request was already decided."))
     audit(session, actor=actor, action="approve" if approve else "refuse", object_type=OBJECT_TYPE,
           object_id=request.id, fields=SENSITIVE_COLUMNS.get(request.kind, ()))
+    # Decided: the other administrators' notices are done; the requester is told (and, approved, has a file to take).
+    notices.complete_tasks(session, [notices.export_decision_task(request.id)])
+    params = _notice_params(request)
+    if approve:
+        params["until"] = clock.china_date(values["expires_at"])
+    notices.notify(session, account_ids=[request.requested_by_id],
+                   kind=NotificationKind.EXPORT_APPROVED if approve else NotificationKind.EXPORT_REFUSED,
+                   key=f"export_request:{request.id}", subject_type=OBJECT_TYPE, subject_id=request.id,
+                   params=params)
     uow.flush(session)
     session.refresh(request)
     return request
@@ -206,6 +254,7 @@ def download(*, session: Session, actor: Account, request_id: int) -> ExportFile
                               .execution_options(synchronize_session=False)).rowcount
     if not claimed:  # downloaded in between, or it expired this very moment
         raise Conflict(CONFLICTS[S.USED])
+    notices.complete_tasks(session, [notices.export_download_task(request.id)])
     params = params_of(request)
     if request.kind == "fair_plan":
         export = _fair_plan(session, actor, request, params)

@@ -100,7 +100,7 @@ def plan_workbook(*, session: Session, actor: Account, fair_id: int, lang: str =
             (labels["placed"], len({iv.invitation_id for iv in interviews})),
             (labels["candidates"], summary.get("candidates")),
             (labels["unplaced"], len(unplaced)),
-            (labels["expected_stays"], round(sum(iv.score for iv in interviews), 3)),
+            (labels["expected_stays"], round(sum(iv.score for iv in interviews))),  # people: a whole number
             (labels["objective"], round(run.objective, 4)),
             (labels["bound"], round(run.bound, 4)),
             (labels["gap"], run.gap),

@@ -210,7 +210,11 @@ class FairInvitationListQuerySchema(Schema):
     status = fields.Enum(InvitationStatus, by_value=True)
     checked_in = fields.Bool()
     q = fields.Str(validate=validate.Length(min=1, max=40),
-                   metadata={"description": "A candidate number, or the start of a name."})
+                   metadata={"description": "Any part of a candidate number or of a name."})
+    office_id = IdField(metadata={"description": "Only the candidates of this judicial office."})
+    sort = fields.Str(validate=validate.OneOf(("invited", "number", "name", "office", "status")),
+                      metadata={"description": "Sort by: invited (default), number, name, office or status."})
+    descending = fields.Bool(load_default=False)
 
 
 class MyInvitationListQuerySchema(Schema):
@@ -274,6 +278,14 @@ class PlanSummarySchema(Schema):
     keep_planned = fields.Bool()
     expected_stays = fields.Float(metadata={"description": "Sum of P(start and stay) over the planned pairs."})
     unplaced = fields.List(fields.Nested(UnplacedSchema))
+    covered = fields.Int(metadata={"description": "Confirmed candidates with at least one interview (breadth "
+                                                  "first: the most any plan can give)."})
+    coverable = fields.Int(metadata={"description": "Confirmed candidates who could have one: covered, plus those "
+                                                    "left out only because the booths are full."})
+    interviews_per_person = fields.Dict(keys=fields.Str(), values=fields.Int(), metadata={
+        "description": "Confirmed candidates by their number of interviews: 0, 1, 2, and 3 for three or more."})
+    unplaced_reasons = fields.Dict(keys=fields.Str(), values=fields.Int(),
+                                   metadata={"description": "Candidates without an interview, by reason."})
 
 
 def run_summary(run) -> dict:
@@ -367,6 +379,7 @@ class BoothReportSchema(Schema):
     second_interviews = fields.Int()
     rejections = fields.Int()
     started = fields.Int()
+    attendance_rate = fields.Float(allow_none=True, metadata={"description": "Held / scheduled at this booth."})
 
 
 class FairReportSchema(Schema):
@@ -381,9 +394,13 @@ class FairReportSchema(Schema):
     walk_ins = fields.Int()
     attendance_rate = fields.Float(allow_none=True, metadata={
         "description": "Invited candidates checked in / invited candidates confirmed (walk-ins apart)."})
-    interviews_planned = fields.Int()
-    interviews_held = fields.Int()
+    interviews_planned = fields.Int(metadata={"description": "Interviews scheduled: planned, held or missed."})
+    interviews_held = fields.Int(metadata={"description": "Interviews the candidate came to (outcome recorded)."})
     no_shows = fields.Int()
+    interviews_not_recorded = fields.Int(metadata={"description": "Scheduled interviews with no record yet."})
+    interview_attendance_rate = fields.Float(allow_none=True, metadata={
+        "description": "Interviews held / interviews scheduled."})
+    no_show_rate = fields.Float(allow_none=True, metadata={"description": "No-shows / interviews scheduled."})
     offers = fields.Int()
     second_interviews = fields.Int()
     rejections = fields.Int()

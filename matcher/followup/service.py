@@ -23,6 +23,7 @@ from matcher.candidates.service import editable_candidate, get_candidate, record
 from matcher.clock import today
 from matcher.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from matcher.followup.models import FollowUpTask, TaskStatus
+from matcher.i18n_messages import ShownDate
 from matcher.offices.models import JudicialOffice
 from matcher.places.models import Place, PlaceLevel, code_prefix
 from matcher.referrals.lifecycle import IN_WORK, STAY_DAYS, STAY_FOR_DAYS, EndReason
@@ -259,7 +260,7 @@ def record_reoffence(*, session: Session, actor: Account, candidate_id: int, dat
         raise Invalid(_l("The date cannot be in the future."), field="recorded_on")
     if data["recorded_on"] < candidate.release_date:
         raise Invalid(_l("A re-offence is recorded after the release (%(day)s).",
-                         day=candidate.release_date.isoformat()), field="recorded_on")
+                         day=ShownDate(candidate.release_date)), field="recorded_on")
     reoffence = Reoffence(candidate_id=candidate.id, recorded_by_id=actor.id, **data)
     session.add(reoffence)
     uow.flush(session)

@@ -38,10 +38,11 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from matcher import clock, policy
+from matcher.apiutil import apply_sort
 from matcher.auth.models import Account, Role
 from matcher.errors import DomainError, Forbidden, Invalid, NotFound, translate, translate_errors
 from matcher.extensions import db
@@ -104,11 +105,12 @@ def _prepare_train(actor, params, _payload):
 
 
 def _run_train(session, actor, params, _payload, progress):
-    from matcher.matching.service import train_model_on_outcomes
+    from matcher.matching.service import outcomes_learned_from, train_model_on_outcomes
 
     record = train_model_on_outcomes(session=session, actor=actor, horizon_days=params["horizon_days"],
                                      activate=params["activate"], progress=progress)
-    return {"model_version": record.version, "model_kind": record.kind, "active": bool(record.active)}
+    return {"model_version": record.version, "model_kind": record.kind, "active": bool(record.active),
+            "outcomes_learned_from": outcomes_learned_from(record)}
 
 
 def _prepare_retrain(actor, params, _payload):
@@ -118,12 +120,13 @@ def _prepare_retrain(actor, params, _payload):
 
 
 def _run_retrain(session, actor, params, _payload, progress):
-    from matcher.matching.service import retrain
+    from matcher.matching.service import outcomes_learned_from, retrain
 
     result = retrain(session=session, actor=actor, progress=progress, **params)
     return {"trained": result.trained, "activated": result.activated, "new_outcomes": result.new_outcomes,
             "previous_version": result.previous_version,
             "model_version": result.record.version if result.record is not None else None,
+            "outcomes_learned_from": (outcomes_learned_from(result.record) if result.record is not None else None),
             "metric": result.metric, "new_score": result.new_score, "previous_score": result.previous_score,
             "reason": result.reason}
 
@@ -445,15 +448,29 @@ def _finish(job_id: int, status: JobStatus, *, result: dict | None = None, error
 
 # ---- reading, and finding the jobs whose worker died -----------------------------------------------
 
-def list_jobs(*, session: Session, actor: Account, status: str | None = None, kind: str | None = None) -> Select:
-    """Your jobs (administrators: everyone's), newest first; jobs whose worker died are marked failed first."""
+# The columns the jobs list may be sorted by (`sort`, "-" in front for descending; newest first by default).
+SORT_COLUMNS = {"id": Job.id, "kind": Job.kind, "status": Job.status, "created_at": Job.created_at}
+
+
+def list_jobs(*, session: Session, actor: Account, status: str | None = None, kind: str | None = None,
+              q: str | None = None, kinds: list[str] | None = None, sort: str | None = None) -> Select:
+    """Your jobs (administrators: everyone's), newest first; jobs whose worker died are marked failed first.
+    `q`: a job number, or any part of its kind's code; `kinds`: more kinds it also finds (the page passes the
+    kinds whose label holds the words searched)."""
     sweep(session, actor=actor)
     stmt = policy.jobs(actor)
     if status:
         stmt = stmt.where(Job.status == JobStatus(status))
     if kind:
         stmt = stmt.where(Job.kind == kind)
-    return stmt.order_by(Job.id.desc())
+    query = (q or "").strip().lstrip("#")
+    if query:
+        matches = [Job.kind.contains(query, autoescape=True), Job.kind.in_(kinds or [])]
+        if query.isdigit():
+            matches.append(Job.id == int(query))
+        stmt = stmt.where(or_(*matches))
+    sort = sort if sort and sort.lstrip("-") in SORT_COLUMNS else "-id"
+    return apply_sort(stmt, sort, SORT_COLUMNS, Job.id.desc())
 
 
 def get_job(*, session: Session, actor: Account, job_id: int) -> Job:
@@ -583,6 +600,7 @@ def job_view(job: Job) -> dict:
             "started_at": job.started_at, "finished_at": job.finished_at}
 
 
-def recent_jobs(*, session: Session, actor: Account, status: str | None = None, limit: int = 100) -> list[Job]:
-    """The newest `limit` jobs `list_jobs` selects."""
-    return list(session.scalars(list_jobs(session=session, actor=actor, status=status).limit(limit)))
+def recent_jobs(*, session: Session, actor: Account, status: str | None = None, limit: int = 100,
+                **search) -> list[Job]:
+    """The first `limit` jobs `list_jobs` selects (newest first unless sorted otherwise); `search`: q, kinds, sort."""
+    return list(session.scalars(list_jobs(session=session, actor=actor, status=status, **search).limit(limit)))

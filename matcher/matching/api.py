@@ -22,6 +22,7 @@ from matcher.matching.schemas import (
     ModelSchema,
     PageQuerySchema,
     SlotRecommendationPageSchema,
+    SlotRecommendationQuerySchema,
 )
 
 blp = blueprint("matching", __name__, "", "Matching: recommendations, eligibility, assignment plans, models.")
@@ -33,13 +34,15 @@ def _offset(query) -> tuple[int, int]:
 
 @blp.route("/candidates/<id:candidate_id>/recommendations")
 class SlotRecommendations(MethodView):
-    @blp.arguments(PageQuerySchema, location="query")
+    @blp.arguments(SlotRecommendationQuerySchema, location="query")
     @blp.response(200, SlotRecommendationPageSchema)
     def get(self, query, candidate_id):
         """The best eligible slots for a candidate, with scores and reasons"""
         offset, limit = _offset(query)
+        filters = {key: query[key] for key in ("course", "kind", "district", "starts_from", "starts_to")
+                   if query.get(key)}
         return service.recommend_slots(session=db.session, actor=current_actor(), candidate_id=candidate_id,
-                                       offset=offset, limit=limit)
+                                       offset=offset, limit=limit, order=query["order"], filters=filters)
 
 
 @blp.route("/candidates/<id:candidate_id>/eligibility/<id:slot_id>")

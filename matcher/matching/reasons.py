@@ -42,6 +42,8 @@ REASON_TEXTS = {
     "training_no_pay": _l("Training slot, no pay"),
     "pay_unknown": _l("Pay unknown"),
     "pay": _l("Pay about %(cny)s CNY a month"),
+    "pay_above": _l("Pay about %(cny)s CNY a month, above the usual %(reference)s"),
+    "pay_below": _l("Pay about %(cny)s CNY a month, below the usual %(reference)s"),
     "education": _l("Education: %(level)s"),
     "certificate_awarded": _l("Awards a certificate (training subsidy)"),
     "no_certificate": _l("No certificate awarded"),
@@ -107,6 +109,8 @@ def _words(reason: Reason, course_names: CourseNames | None) -> str:
         params["limit_km"] = f"{params['limit_km']:g}"
     if "cny" in params:
         params["cny"] = f"{params['cny']:,.0f}"
+    if "reference" in params:
+        params["reference"] = f"{params['reference']:,.0f}"
     return str(message) % params
 
 
@@ -121,6 +125,34 @@ def sentence(reasons: Iterable[Reason], course_names: CourseNames | None = None,
     with _speaking(locale):
         separator = "；" if _chinese() else "; "
         return separator.join(_words(reason, course_names) for reason in reasons)
+
+
+# The reference every arrow is measured against, in words (engine.explain.REFERENCE).
+REFERENCE_TEXT = _l("Each arrow compares this slot with a plain one: the person holds every required skill, it is "
+                    "at home (no travel, within the travel limit), needs no housing the slot lacks, pays the usual "
+                    "%(pay)s CNY, is not a wished course, awards no certificate, and its base has no record yet.")
+FOR_IT = _l("For it: %(reasons)s")
+AGAINST_IT = _l("Against it: %(reasons)s")
+NOTHING_STANDS_OUT = _l("Nothing stands out either way.")
+
+
+def summary(reasons: Iterable[Reason], course_names: CourseNames | None = None, locale: str | None = None,
+            limit: int = 3) -> str:
+    """The reasons in plain words, what works for the pair first and what works against it second, each the
+    `limit` strongest: "有利：首选课程：烹饪；基地以往留任率 75%（15/20）。不利：超出可接受通勤距离 1.2 公里。"."""
+    reasons = list(reasons)
+    ups = sorted((r for r in reasons if r.effect > 0), key=lambda r: -r.effect)[:limit]
+    downs = sorted((r for r in reasons if r.effect < 0), key=lambda r: r.effect)[:limit]
+    with _speaking(locale):
+        chinese = _chinese()
+        separator, stop = ("；", "。") if chinese else ("; ", ".")
+        parts = []
+        if ups:
+            parts.append(str(FOR_IT) % {"reasons": separator.join(_words(r, course_names) for r in ups)} + stop)
+        if downs:
+            parts.append(str(AGAINST_IT) % {"reasons": separator.join(_words(r, course_names) for r in downs)}
+                         + stop)
+        return ("" if chinese else " ").join(parts) or str(NOTHING_STANDS_OUT)
 
 
 def ineligible_text(code: Ineligible | str, locale: str | None = None) -> str:

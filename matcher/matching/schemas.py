@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
-from marshmallow import fields, validate
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from matcher.apiutil import MAX_PAGE_SIZE, Instant, Schema
 from matcher.engine import artifacts
+from matcher.engine.ranking import ORDERS
 from matcher.referrals.schemas import CandidateCardSchema
 from matcher.slots.schemas import SlotReadSchema
 
@@ -15,6 +17,23 @@ from matcher.slots.schemas import SlotReadSchema
 class PageQuerySchema(Schema):
     page = fields.Int(load_default=1, validate=validate.Range(min=1, max=10_000))
     page_size = fields.Int(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+
+
+class SlotRecommendationQuerySchema(PageQuerySchema):
+    order = fields.Str(load_default="fit", validate=validate.OneOf(ORDERS), metadata={"description": (
+        "fit (default): slots within the person's travel limit and, for jobs, with a required skill held, first, "
+        "then by score; score; distance (nearest first); starts_on (earliest first); pay (highest first).")})
+    course = fields.Str(validate=validate.Length(min=1, max=40), metadata={"description": "A course code."})
+    kind = fields.Str(validate=validate.OneOf(["job", "training"]))
+    district = fields.Str(validate=validate.Regexp(r"^\d{6}(\d{3})?$"),
+                          metadata={"description": "A district or township code; slots inside it."})
+    starts_from = fields.Date(metadata={"description": "Slots starting on or after this day."})
+    starts_to = fields.Date(metadata={"description": "Slots starting on or before this day."})
+
+    @validates_schema
+    def _period(self, data, **_kwargs):
+        if data.get("starts_from") and data.get("starts_to") and data["starts_from"] > data["starts_to"]:
+            raise ValidationError(_l("The end of the period is before its start."), "starts_to")
 
 
 class ReasonSchema(Schema):

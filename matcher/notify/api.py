@@ -28,9 +28,10 @@ class Notifications(MethodView):
     @blp.response(200, NotificationReadSchema(many=True))
     @blp.paginate(page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
     def get(self, filters, pagination_parameters):
-        """List your notifications, unread first"""
+        """List your notifications: open first (tasks not done, notices not read), unread first, newest first"""
         actor = current_actor()
-        stmt = service.list_notifications(session=db.session, actor=actor, unread=filters.get("unread"))
+        stmt = service.list_notifications(session=db.session, actor=actor, unread=filters.get("unread"),
+                                          show=filters.get("show"), q=filters.get("q"), sort=filters.get("sort"))
         return [_for_reader(n, actor) for n in paginate_select(db.session, stmt, pagination_parameters)]
 
 
@@ -38,7 +39,7 @@ class Notifications(MethodView):
 class UnreadCount(MethodView):
     @blp.response(200, UnreadCountSchema)
     def get(self):
-        """How many of your notifications are unread"""
+        """How many of your notifications are open and unread (the badge)"""
         return {"unread": service.unread_count(session=db.session, actor=current_actor())}
 
 

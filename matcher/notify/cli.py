@@ -18,13 +18,15 @@ notify_cli = CommandGroup("notify", help="Create the notices that come due with 
               help="Sweep as of this date (YYYY-MM-DD); default today (China time).")
 def run(on_date: dt.datetime | None) -> None:
     """Create the due notices (answers due, checks due and overdue, certifications and agreements expiring, bases
-    flagged for review), then email what is pending. Safe to run more than once a day: nothing is created twice.
+    flagged for review, tomorrow's interviews), text tomorrow's interview reminders to the people (when a text-message
+    provider is configured), then email what is pending. Safe to run more than once a day: nothing is created twice.
     Run it daily from cron or a systemd timer."""
     from matcher.notify.channels import outbound_channel
     from matcher.notify.scheduler import run_sweep
+    from matcher.notify.sms import text_messenger
 
     report = run_sweep(db.session, as_of=on_date.date() if on_date else None,
-                       channel=outbound_channel(current_app.config))
+                       channel=outbound_channel(current_app.config), messenger=text_messenger(current_app.config))
     click.echo(str(report))
 
 

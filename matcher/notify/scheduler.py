@@ -12,6 +12,9 @@ Every notice has a key, so a second run on the same day, or two runs at once, cr
   employers (once per valid-until date, so a renewal warns again a month before the new date);
 * AGREEMENT_EXPIRING: an assistance agreement ending within 30 days, not followed by a later one -> the area's
   administrators;
+* INTERVIEW_REMINDER: an interview arranged for a referral and confirmed, on the next day -> the file's caseworkers
+  and the base's employers (once per interview); and the person gets a text message (once), where a provider is
+  configured (matcher.notify.sms);
 * BASE_FLAGGED: a base that `matcher.bases.records.base_records` flags for review (never answers, loses most
   people, many open complaints; its expiry flags are the two notices above) -> the area's administrators, once a
   month while the flags hold (and again when the set of flags changes).
@@ -38,6 +41,7 @@ from matcher.bases.models import Agreement, CertificationStatus, Company
 from matcher.candidates.models import Candidate
 from matcher.clock import today
 from matcher.followup.models import FollowUpTask, TaskStatus
+from matcher.interviews.service import reminder_rows, send_reminder_texts
 from matcher.notify.channels import Channel, RecipientRefused, short_error
 from matcher.notify.models import Notification, NotificationKind
 from matcher.notify.service import (
@@ -49,6 +53,7 @@ from matcher.notify.service import (
     employers_of,
     notification_row,
 )
+from matcher.notify.sms import TextMessenger
 from matcher.offices.models import JudicialOffice
 from matcher.referrals.lifecycle import ReferralStatus
 from matcher.referrals.models import Referral, ReferralEvent
@@ -74,19 +79,26 @@ class SweepReport:
     emailed: int = 0
     email_failed: int = 0
     email_channel: bool = False
+    texts: dict[str, int] = field(default_factory=dict)
 
     def __str__(self) -> str:
         made = ", ".join(f"{count} {kind}" for kind, count in self.created.items() if count) or "nothing new"
         mail = (f"{self.emailed} emailed, {self.email_failed} failed" if self.email_channel
                 else "no outbound channel configured (in-app only)")
-        return f"{self.as_of.isoformat()}: {made}; {mail}"
+        texts = ", ".join(f"{count} {outcome}" for outcome, count in sorted(self.texts.items()))
+        return f"{self.as_of.isoformat()}: {made}; {mail}" + (f"; reminder texts: {texts}" if texts else "")
 
 
-def run_sweep(session: Session, *, as_of: dt.date | None = None, channel: Channel | None = None) -> SweepReport:
+def run_sweep(session: Session, *, as_of: dt.date | None = None, channel: Channel | None = None,
+              messenger: TextMessenger | None = None) -> SweepReport:
     """Create the notices due on `as_of` (today by default), commit, then send pending emails through
-    `channel` (none: in-app only)."""
+    `channel` (none: in-app only) and tomorrow's interview reminders by text through `messenger` (none: no
+    text messages)."""
     as_of = as_of or today()
     before = _counts(session)
+    from matcher.exports.service import expire_due
+
+    expire_due(session)  # approvals past their time expire, and their requesters are told, though nobody looked
     rows: list[dict[str, Any]] = []
     admins = administrators(session)
     rows += answer_due(session, as_of)
@@ -94,11 +106,15 @@ def run_sweep(session: Session, *, as_of: dt.date | None = None, channel: Channe
     rows += certifications_expiring(session, as_of, admins)
     rows += agreements_expiring(session, as_of, admins)
     rows += bases_flagged(session, as_of, admins)
+    rows += reminder_rows(session, as_of)
     add_notifications(session, rows)
     uow.flush(session)
     after = _counts(session)
     report = SweepReport(as_of=as_of, created={kind.value: after.get(kind, 0) - before.get(kind, 0) for kind in K},
                          email_channel=channel is not None)
+    if messenger is not None:
+        report.texts = send_reminder_texts(session, as_of, messenger)
+        uow.flush(session)
     if channel is not None:
         report.emailed, report.email_failed = send_pending(session, channel)
     return report

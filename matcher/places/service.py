@@ -158,3 +158,44 @@ def _nearest_township(session: Session, lat: float, lng: float, field: str) -> P
     if best is None or haversine_km(lat, lng, best.lat, best.lng) > MAX_SNAP_KM:
         raise Invalid(_l("These coordinates are outside the areas Xintu knows."), field=field)
     return best
+
+
+@dataclass(frozen=True)
+class District:
+    """A district or county with its townships and streets, for the place picker and the map."""
+
+    code: str
+    name: str
+    full_name: str
+    lat: float
+    lng: float
+    townships: tuple[Place, ...]
+
+
+def districts_with_townships(*, session: Session) -> list[District]:
+    """Every district or county in the reference data with its townships, both in code order."""
+    rows = session.scalars(
+        select(Place).where(Place.level.in_((PlaceLevel.DISTRICT, PlaceLevel.TOWNSHIP))).order_by(Place.code)
+    ).all()
+    townships: dict[str, list[Place]] = {}
+    for row in rows:
+        if row.level == PlaceLevel.TOWNSHIP and row.parent_code:
+            townships.setdefault(row.parent_code, []).append(row)
+    return [District(code=row.code, name=row.name, full_name=row.full_name, lat=row.lat, lng=row.lng,
+                     townships=tuple(townships.get(row.code, ())))
+            for row in rows if row.level == PlaceLevel.DISTRICT]
+
+
+def township_code_for(*, session: Session, value: str) -> str | None:
+    """The township a form value names (its code, or its full or short name when that is unambiguous)."""
+    value = (value or "").strip()
+    if not value or "\x00" in value:
+        return None
+    place = session.get(Place, value) if value.isdigit() else None
+    if place is None and not value.isdigit():
+        township = select(Place).where(Place.level == PlaceLevel.TOWNSHIP)
+        matches = session.scalars(township.where(or_(Place.full_name == value, Place.name == value)).limit(2)).all()
+        if not matches:  # "义乌市稠城街道": the end of a full name
+            matches = session.scalars(township.where(Place.full_name.endswith(value, autoescape=True)).limit(2)).all()
+        place = matches[0] if len(matches) == 1 else None
+    return place.code if place is not None and place.level == PlaceLevel.TOWNSHIP else None

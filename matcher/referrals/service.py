@@ -11,7 +11,7 @@ import datetime as dt
 
 from blinker import Namespace
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from matcher import policy, uow
@@ -22,6 +22,7 @@ from matcher.candidates.models import Candidate, CandidateStatus, ConsentKind
 from matcher.candidates.service import get_candidate, has_consent
 from matcher.clock import today
 from matcher.errors import Conflict, Forbidden, Invalid, NotFound
+from matcher.i18n_messages import ShownDate
 from matcher.referrals.lifecycle import (
     AWAITING_BASE,
     END_REASONS,
@@ -39,7 +40,7 @@ from matcher.referrals.lifecycle import (
 )
 from matcher.referrals.lifecycle import ReferralStatus as S
 from matcher.referrals.models import Referral, ReferralEvent
-from matcher.slots.models import SlotStatus
+from matcher.slots.models import Slot, SlotStatus
 from matcher.slots.service import free_seat, get_slot, take_seat
 
 # Sent after every move of a referral, inside the mover's transaction: sender = the session; keyword arguments
@@ -182,14 +183,14 @@ def move(session: Session, actor: Account, referral: Referral, to: S, *, on_date
         raise Invalid(_l("The date cannot be in the future."), field="on_date")
     last = referral.events[-1].on_date if referral.events else None
     if last is not None and on_date < last:
-        raise Invalid(_l("The date is before the referral's previous step (%(day)s).", day=last.isoformat()),
+        raise Invalid(_l("The date is before the referral's previous step (%(day)s).", day=ShownDate(last)),
                       field="on_date")
     _check_reason(to, reason_code)
     if to == S.SENT and not has_consent(session, referral.candidate_id, ConsentKind.REFERRAL):
         raise Conflict(_l("The candidate has not consented to being referred to bases."), field="to")
     if to in STAY_DAYS and on_date < referral.started_on + dt.timedelta(days=STAY_DAYS[to]):
         raise Invalid(_l("Staying %(days)s days can be confirmed from %(day)s on.", days=STAY_DAYS[to],
-                         day=(referral.started_on + dt.timedelta(days=STAY_DAYS[to])).isoformat()),
+                         day=ShownDate(referral.started_on + dt.timedelta(days=STAY_DAYS[to]))),
                       field="on_date")
 
     if to in SEAT_HOLDING and not referral.holds_seat:
@@ -323,9 +324,108 @@ def stay_milestones(*, session: Session, actor: Account, within_days: int) -> li
     return sorted(milestones, key=lambda m: m["due"])
 
 
+# The columns the office's referral list sorts by.
+SEARCH_SORTS = ("name", "public_id", "base", "slot", "status", "created_at", "updated_at")
+
+
+def search_referrals(*, session: Session, actor: Account, q: str | None = None, status: S | None = None,
+                     sort: str = "-updated_at") -> Select:
+    """The actor's referrals matching `q` (any part of the person's name, the file number, the base's name or the
+    slot's title), in one status or any, sorted by a column of SEARCH_SORTS ('-' in front: descending). A name is
+    searched only by those who read names (the office's caseworkers and administrators), never by a base."""
+    from sqlalchemy.orm import aliased
+
+    from matcher.bases.models import Company
+    from matcher.slots.models import Slot
+
+    slot, company = aliased(Slot), aliased(Company)
+    stmt = (list_referrals(session=session, actor=actor, filters={"status": status})
+            .order_by(None).join(Candidate, Candidate.id == Referral.candidate_id)
+            .join(slot, slot.id == Referral.slot_id).join(company, company.id == slot.company_id))
+    text = (q or "").strip()
+    if text:
+        matches = [Candidate.public_id.contains(text.upper(), autoescape=True),
+                   company.name.contains(text, autoescape=True), slot.title.contains(text, autoescape=True)]
+        if actor.role in (Role.CASEWORKER, Role.ADMINISTRATOR):
+            matches.append(Candidate.name.contains(text, autoescape=True))
+        stmt = stmt.where(or_(*matches))
+    columns = {"name": Candidate.name, "public_id": Candidate.public_id, "base": company.name, "slot": slot.title,
+               "status": Referral.status, "created_at": Referral.created_at, "updated_at": Referral.updated_at}
+    if sort.lstrip("-") not in columns:
+        sort = "-updated_at"
+    return apply_sort(stmt, sort, columns, Referral.id)
+
+
+def withdraw_referrals(*, session: Session, actor: Account, referral_ids: list[int], reason_code: EndReason,
+                       internal_note: str | None = None) -> tuple[list[int], dict[int, object]]:
+    """Withdraw several referrals at once, each on its own (a savepoint each): answers the ids withdrawn and, for
+    the others, why not (a referral already ended, another office's file ...)."""
+    _check_reason(S.WITHDRAWN, reason_code)
+    done: list[int] = []
+    refused: dict[int, object] = {}
+    for referral_id in dict.fromkeys(referral_ids):
+        try:
+            with session.begin_nested():
+                transition(session=session, actor=actor, referral_id=referral_id, to=S.WITHDRAWN,
+                           reason_code=reason_code, internal_note=internal_note)
+        except (Conflict, Forbidden, Invalid, NotFound) as exc:
+            refused[referral_id] = exc.message
+        else:
+            done.append(referral_id)
+    uow.flush(session)
+    return done, refused
+
+
 def referral_board(*, session: Session, actor: Account, ended_limit: int) -> tuple[list[Referral], list[Referral]]:
     """The referrals under way (last changed first) and the latest `ended_limit` that ended."""
     live = find_referrals(session=session, actor=actor, filters={"open": True, "sort": "updated_at"})
     ended = list(session.scalars(list_referrals(session=session, actor=actor, filters={"sort": "-updated_at"})
                                  .where(Referral.status.in_(ENDED)).limit(ended_limit)).unique())
     return live, ended
+
+
+# ---- a base's list of its referrals ----------------------------------------------------------------
+
+BASE_LIST_SORTS = ("since", "-since", "updated_at", "-updated_at", "slot", "person")
+
+
+def _since_entered_status():
+    """Each referral's day of entering its current status (the last move to it): what it has waited since."""
+    return (select(ReferralEvent.referral_id, func.max(ReferralEvent.on_date).label("since"))
+            .join(Referral, Referral.id == ReferralEvent.referral_id)
+            .where(ReferralEvent.to_status == Referral.status)
+            .group_by(ReferralEvent.referral_id).subquery())
+
+
+def base_referral_list(*, session: Session, actor: Account, filters: dict) -> Select:
+    """A base's referrals for its list page: `waiting` (its turn: answer or confirm) or all, `q` any part of a
+    file number (XT-…) or a slot's title. By default the referrals still waiting for a first answer come first,
+    then the others waiting, each the longest-waiting first; `sort` (BASE_LIST_SORTS) orders otherwise."""
+    since = _since_entered_status()
+    stmt = list_referrals(session=session, actor=actor, filters={}).order_by(None).outerjoin(
+        since, since.c.referral_id == Referral.id)
+    if filters.get("waiting"):
+        stmt = stmt.where(Referral.status.in_(AWAITING_BASE))
+    if filters.get("q"):
+        q = filters["q"]
+        stmt = stmt.where(Referral.candidate.has(Candidate.public_id.contains(q, autoescape=True))
+                          | Referral.slot.has(Slot.title.contains(q, autoescape=True)))
+    sort = filters.get("sort")
+    if not sort:
+        first_answer = case((Referral.status == S.SENT, 0), else_=1)
+        return stmt.order_by(first_answer, since.c.since.asc(), Referral.id)
+    columns = {"since": since.c.since, "updated_at": Referral.updated_at,
+               "slot": select(Slot.title).where(Slot.id == Referral.slot_id).scalar_subquery(),
+               "person": select(Candidate.public_id).where(Candidate.id == Referral.candidate_id).scalar_subquery()}
+    return apply_sort(stmt, sort, columns, Referral.id)
+
+
+def waiting_days(*, session: Session, referrals: list[Referral]) -> dict[int, int]:
+    """How many days each referral has been in its current status (China today), by referral id."""
+    if not referrals:
+        return {}
+    since = _since_entered_status()
+    day = today()
+    rows = session.execute(select(since.c.referral_id, since.c.since)
+                           .where(since.c.referral_id.in_([r.id for r in referrals])))
+    return {referral_id: max(0, (day - entered).days) for referral_id, entered in rows}

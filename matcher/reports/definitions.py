@@ -75,6 +75,17 @@ FIGURES: tuple[Figure, ...] = (
     Figure("reoffence_rate", N_("Re-offending rate"), N_(
         "People who re-offended in the period, divided by the people under assistance in the period."), RATE,
         of=("reoffended", "under_assistance")),
+    Figure("interviews_scheduled", N_("Interviews scheduled"), N_(
+        "Interviews arranged for referrals (proposed by the base, confirmed by the office) whose time fell in the "
+        "period, up to today: those held, missed, or not yet recorded; cancelled ones are not counted. Job-fair "
+        "interviews are counted in each fair's own report."), PERIOD),
+    Figure("interviews_attended", N_("Interviews attended"), N_(
+        "Of the interviews scheduled, those recorded as attended."), PERIOD),
+    Figure("interviews_no_show", N_("Interviews missed"), N_(
+        "Of the interviews scheduled, those recorded as not attended (no-show)."), PERIOD),
+    Figure("interview_attendance_rate", N_("Interview attendance rate"), N_(
+        "Interviews attended divided by interviews scheduled; an interview whose attendance was not recorded "
+        "counts as not attended."), RATE, of=("interviews_attended", "interviews_scheduled")),
     Figure("certified_bases", N_("Certified bases"), N_(
         "Bases whose certification was in force on the last day, by their certification history: the last "
         "decision by that day certified them, valid until that day or later."), END),

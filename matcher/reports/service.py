@@ -25,6 +25,8 @@ from matcher.bases.models import Agreement, CertificationEvent, CertificationSta
 from matcher.candidates.models import Candidate, CandidateStatus, Certificate, Reoffence, Visit
 from matcher.clock import today
 from matcher.errors import Invalid
+from matcher.interviews.models import SCHEDULED as INTERVIEW_SCHEDULED
+from matcher.interviews.models import InterviewStatus, ReferralInterview
 from matcher.offices.models import JudicialOffice
 from matcher.places.models import Place, PlaceLevel, code_prefix
 from matcher.referrals import lifecycle
@@ -294,6 +296,23 @@ def _tally(session: Session, area: Area, date_from: dt.date, on: dt.date,
             select(office, Reoffence.candidate_id, Reoffence.recorded_on).select_from(Reoffence)
             .join(Candidate, Candidate.id == Reoffence.candidate_id)
             .where(in_area, Reoffence.recorded_on.between(date_from, on)))))
+
+    # Interviews arranged for referrals, by the China day of their time: scheduled (confirmed, then held, missed or
+    # not yet recorded), attended and missed.
+    if need("interviews_scheduled", "interviews_attended", "interviews_no_show"):
+        for unit, starts_at, status in session.execute(
+                select(office, ReferralInterview.starts_at, ReferralInterview.status).select_from(ReferralInterview)
+                .join(Referral, Referral.id == ReferralInterview.referral_id)
+                .join(Candidate, Candidate.id == Referral.candidate_id)
+                .where(ReferralInterview.starts_at >= clock.china_midnight(date_from),
+                       ReferralInterview.starts_at < clock.china_midnight(on + dt.timedelta(days=1)),
+                       ReferralInterview.status.in_(INTERVIEW_SCHEDULED), in_area)):
+            month = _month(clock.china_date(starts_at))
+            tally.add("interviews_scheduled", unit, month)
+            if status == InterviewStatus.ATTENDED:
+                tally.add("interviews_attended", unit, month)
+            elif status == InterviewStatus.NO_SHOW:
+                tally.add("interviews_no_show", unit, month)
 
     # Bases, where they are: certified on the last day by their certification history; agreements.
     base_in_area = Company.place_code.startswith(area.prefix)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from matcher.apiutil import IdField, Instant, PlaceInputSchema, PlaceOutSchema, Schema, SkillEntrySchema, sort_field
+from matcher.clock import today
+from matcher.extensions import db
 from matcher.slots.models import SlotKind, SlotStatus
+
+# How far ahead a slot may start, and how long it may run: a date beyond these is a typing slip.
+START_AHEAD_DAYS = 2 * 366
+LONGEST_DAYS = 10 * 366
 
 
 class SlotCreateSchema(Schema):
@@ -29,19 +37,46 @@ class SlotCreateSchema(Schema):
     certificate_awarded = fields.Bool()
     min_age = fields.Int(validate=validate.Range(min=16, max=70))
 
-    @validates_schema
+    # A new slot cannot start in the past; an edit of a slot that has started may keep its start.
+    new_slot = True
+
+    @validates_schema(skip_on_field_errors=False)
     def _coherent(self, data, partial=False, **_kwargs):
+        """Every rule across fields, and the codes and place checked against the reference data, in one answer
+        together with the fields' own errors (skip_on_field_errors=False): a form is refused once, with all that
+        is wrong, never one error a round. A field whose own value is already wrong is not judged again here."""
+        from matcher.slots.service import reference_errors
+
+        errors: dict[str, list] = {}
+
+        def add(field: str, message) -> None:
+            errors.setdefault(field, []).append(message)
+
         if data.get("kind") == SlotKind.TRAINING and not data.get("course_code") and not partial:
-            raise ValidationError(_l("A training slot names its course."), field_name="course_code")
+            add("course_code", _l("A training slot names its course."))
         if data.get("pay_min") is not None and data.get("pay_max") is not None \
                 and data["pay_min"] > data["pay_max"]:
-            raise ValidationError(_l("The lowest pay is above the highest."), field_name="pay_min")
-        if data.get("ends_on") and data.get("starts_on") and data["ends_on"] < data["starts_on"]:
-            raise ValidationError(_l("The slot ends before it starts."), field_name="ends_on")
+            add("pay_min", _l("The lowest pay is above the highest."))
+        starts, ends = data.get("starts_on"), data.get("ends_on")
+        day = today()
+        if starts is not None:
+            if self.new_slot and starts < day:
+                add("starts_on", _l("A new slot cannot start before today."))
+            elif starts > day + dt.timedelta(days=START_AHEAD_DAYS):
+                add("starts_on", _l("The start is more than two years away; check the year."))
+        if ends is not None and starts is not None:
+            if ends <= starts:
+                add("ends_on", _l("The end date must be after the start date."))
+            elif ends > starts + dt.timedelta(days=LONGEST_DAYS):
+                add("ends_on", _l("The end is more than ten years after the start; check the year."))
+        for field, messages in reference_errors(db.session, data).items():
+            errors.setdefault(field, messages)
+        if errors:
+            raise ValidationError(errors)
 
 
 class SlotUpdateSchema(SlotCreateSchema):
-    pass
+    new_slot = False
 
 
 class SlotSkillOutSchema(Schema):

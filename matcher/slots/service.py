@@ -23,6 +23,8 @@ def list_slots(*, session: Session, actor: Account, filters: dict) -> Select:
                         ("status", Slot.status)):
         if filters.get(key) is not None:
             stmt = stmt.where(column == filters[key])
+    if filters.get("live") is True:  # drafts and open slots: what a base still works on
+        stmt = stmt.where(Slot.status != SlotStatus.CLOSED)
     if filters.get("place"):
         stmt = stmt.where(Slot.place_code.startswith(code_prefix(filters["place"])))
     if filters.get("has_free_seats") is True:
@@ -64,6 +66,28 @@ def _apply(session: Session, slot: Slot, data: dict) -> None:
     if slot.seats < slot.seats_taken:
         raise Conflict(_l("%(taken)s seats are already taken; seats cannot go below that.",
                           taken=slot.seats_taken), field="seats")
+
+
+def reference_errors(session: Session, data: dict) -> dict[str, list]:
+    """What in a slot's (loaded) data names no known course, occupation, skill or place, by field: every one
+    found, not the first (the schema answers them with its own field errors, in one 422)."""
+    errors: dict[str, list] = {}
+    checks = [
+        ("course_code", lambda: require_course(session, data.get("course_code"), "course_code")),
+        ("occupation_code", lambda: require_occupation(session, data.get("occupation_code"), "occupation_code")),
+        ("required_skills", lambda: resolve_skill_entries(session=session, entries=data["required_skills"],
+                                                          field="required_skills")),
+        ("place", lambda: resolve_place(session=session, field="place", require_township=False, **data["place"])),
+    ]
+    for field, check in checks:
+        if field not in data:
+            continue
+        try:
+            check()
+        except Invalid as exc:
+            for key, messages in exc.errors.items():
+                errors.setdefault(key, messages)
+    return errors
 
 
 def _company_for_new_slot(session: Session, actor: Account, data: dict) -> Company:

@@ -46,6 +46,10 @@ class ExportQuerySchema(Schema):
                          metadata={"description": "Column headers in English (the contract) or Chinese."})
     encoding = fields.Str(load_default="utf-8", validate=validate.OneOf(service.ENCODINGS),
                           metadata={"description": "CSV only: UTF-8 with BOM, or GBK."})
+    values = fields.Str(validate=validate.OneOf(service.VALUES), metadata={
+        "description": "labels: the pages' labels and place, course and skill names in the headers' language; "
+                       "codes: the stored codes. Default: labels with Chinese headers, codes with English ones. "
+                       "Both import again."})
 
 
 @blp.route(f"/imports/<{KIND_RULE}:kind>")

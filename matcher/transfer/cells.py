@@ -107,11 +107,15 @@ def split_list(text: str) -> list[str]:
 
 
 def parse_choice(column: Column, text: str) -> str:
+    """A code, one of the Chinese forms the column lists, or the pages' label in either language (which is what
+    an export with labels writes, matcher.transfer.labels)."""
+    from matcher.transfer.labels import page_labels
+
     lowered = text.strip().lower()
     for value, labels in (column.choices or {}).items():
         if lowered == value or text.strip() in labels:
             return value
-    return text  # the schema names the allowed values
+    return page_labels(column).get(lowered, text)  # else the schema names the allowed values
 
 
 def parse_bool(value: Any) -> Any:

@@ -115,7 +115,7 @@ CONSENT = _labels(ConsentKind, {
 CERTIFICATION = _labels(CertificationStatus, {
     CertificationStatus.APPLIED: ("申请中",), CertificationStatus.CERTIFIED: ("已认定",),
     CertificationStatus.SUSPENDED: ("暂停",), CertificationStatus.EXPIRED: ("已过期",),
-    CertificationStatus.REVOKED: ("已撤销",),
+    CertificationStatus.REVOKED: ("已撤销",), CertificationStatus.REFUSED: ("不予认定",),
 })
 SLOT_KIND = _labels(SlotKind, {SlotKind.JOB: ("岗位", "就业"), SlotKind.TRAINING: ("培训",)})
 SLOT_STATUS = _labels(SlotStatus, {
@@ -440,7 +440,13 @@ the pre-release lists that prisons and detention centres send.
   (the header is row 1).
 - **Cells**: empty means "not given". Dates as `2025-03-01` (also `2025/3/1`, `2025.3.1`, `2025年3月1日`
   or an Excel date). Yes/no as `true`/`false` (also `yes`/`no`, `1`/`0`, `是`/`否`). Values from a fixed
-  list as the code shown (also the Chinese labels listed). Lists are separated by `;` (also `；`).
+  list as the code shown (also the Chinese labels listed, and the labels the pages show, in Chinese or
+  English). Lists are separated by `;` (also `；`).
+- **Values on export**: a file with Chinese headers holds the pages' Chinese labels (男, 黄色, 盗窃), 是/否,
+  place names (浙江省金华市义乌市稠城街道) and course and skill names, never codes; a file with English
+  headers holds the codes (the contract), or English labels with `values=labels` (as the web pages' files
+  do). `values=codes` gives codes under Chinese headers. Ids, numbers and occupation codes (职业编码) stay as
+  they are. Every such file imports again.
   Every text cell of an export (lists included) that starts with `=`, `+`, `-`, `@`, a tab or a carriage
   return (or full-width `＝＋－＠`) is written, to CSV and to Excel, with a leading `'` so spreadsheet
   programs do not run it as a formula, even after saving the file again; the `'` is removed again on

@@ -37,6 +37,7 @@ from matcher.candidates.service import (
 )
 from matcher.clock import today
 from matcher.errors import Conflict
+from matcher.i18n_messages import ShownDate
 from matcher.identifiers import hash_id_number, is_valid_id_number, normalise_id_number
 from matcher.referrals.lifecycle import END_REASONS, ENDED, SEAT_HOLDING, STAY_DAYS, EndReason, ReferralStatus
 from matcher.referrals.models import Referral, ReferralEvent
@@ -248,7 +249,10 @@ class BaseExporter(Exporter):
 
 
 class SlotImportSchema(SlotCreateSchema):
-    """The create schema, plus what a spreadsheet may say beyond it."""
+    """The create schema, plus what a spreadsheet may say beyond it. A file may hold slots that started long ago
+    (a base's history), so a start in the past is not refused here."""
+
+    new_slot = False
 
     company_credit_code = fields.Str(validate=validate.Length(max=18))
     status = fields.Enum(SlotStatus, by_value=True)
@@ -357,7 +361,7 @@ class ReferralHistorySchema(Schema):
             confirmable = started + dt.timedelta(days=STAY_DAYS[status])
             if confirmable > today():
                 add("status", _l("Staying %(days)s days can be confirmed from %(day)s on.",
-                                 days=STAY_DAYS[status], day=confirmable.isoformat()))
+                                 days=STAY_DAYS[status], day=ShownDate(confirmable)))
         if errors:
             raise ValidationError(errors)
 

@@ -33,6 +33,7 @@ from matcher.transfer.cells import CellError, Vocabulary, enum_value, parse_cell
 from matcher.transfer.columns import KINDS, Column
 from matcher.transfer.files import XLSX_MIMETYPE, Row, read_table, write_csv, write_xlsx
 from matcher.transfer.kinds import EXPORTERS, IMPORTERS, Importer
+from matcher.transfer.labels import Labeller
 
 FORMATS = ("csv", "xlsx")
 HEADER_LANGUAGES = ("en", "zh")
@@ -208,10 +209,21 @@ SENSITIVE_EXPORT_COLUMNS = ("offence_category", "risk_grade", "id_number_masked"
                             "residence_address", "residence_lat", "residence_lng")
 
 
+VALUES = ("codes", "labels")
+
+
 def export_file(*, session: Session, actor: Account, kind: str, format: str = "csv", headers: str = "en",
-                encoding: str = "utf-8", identified: bool = False, request_id: int | None = None) -> ExportFile:
+                encoding: str = "utf-8", identified: bool = False, request_id: int | None = None,
+                values: str | None = None) -> ExportFile:
     """Everything of a kind the actor may see, as a CSV or Excel file: pseudonymous, unless `identified`
-    (only matcher.exports.service passes it, for an approved export request `request_id`)."""
+    (only matcher.exports.service passes it, for an approved export request `request_id`).
+
+    `values`: "labels" writes the pages' labels and place, course and skill names in the headers' language;
+    "codes" the stored codes. By default a file with Chinese headers has labels (never "male" under 性别) and one
+    with English headers codes (the contract). Both import again (matcher.transfer.labels)."""
+    values = values or ("labels" if headers == "zh" else "codes")
+    if values not in VALUES:
+        raise Invalid(_l("Values are codes or labels."), field="values")
     exporter_cls = EXPORTERS.get(kind)
     if exporter_cls is None:
         raise NotFound(_l("Unknown kind of file %(kind)s.", kind=kind))
@@ -226,6 +238,8 @@ def export_file(*, session: Session, actor: Account, kind: str, format: str = "c
     exporter = exporter_cls(session, actor, identified=identified)
     columns = exporter.columns()
     rows = [{name: enum_value(value) for name, value in row.items()} for row in exporter.rows()]
+    if values == "labels":
+        rows = Labeller(session, headers).rows(columns, rows)
     # The file leaves the application: who took which sensitive columns is kept (names only, one event per file).
     audit(session, actor=actor, action="export",
           object_type="export_request" if request_id is not None else "export", object_id=request_id,

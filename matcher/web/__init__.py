@@ -14,6 +14,7 @@ def register_web(app: Flask, api_blueprints) -> None:
     # Importing the page modules registers their routes on bp.
     from matcher.web import (  # noqa: F401
         accounts,
+        agenda,
         audit,
         bases,
         candidates,
@@ -23,11 +24,14 @@ def register_web(app: Flask, api_blueprints) -> None:
         followup,
         handover,
         homes,
+        interviews,
         jobs,
         listing,
+        maps,
         matching,
         models,
         notify,
+        places,
         records,
         referrals,
         reports,

@@ -12,8 +12,10 @@ from matcher.auth.models import Role
 from matcher.auth.schemas import AccountCreateSchema, AccountUpdateSchema
 from matcher.auth.service import create_account, find_accounts, get_account, update_account
 from matcher.bases.service import find_companies
+from matcher.errors import DomainError
 from matcher.extensions import db
 from matcher.offices.service import find_offices
+from matcher.places.service import get_place
 from matcher.web.base import actor, bp, page
 from matcher.web.forms import fields, run_form, text
 
@@ -24,10 +26,32 @@ def _accounts_page(*, form=None, errors=None, summary=None, status: int = 200):
     role = request.args.get("role") or None
     if role not in {r.value for r in Role}:
         role = None
-    accounts = find_accounts(session=db.session, actor=actor(), role=role)
+    accounts = find_accounts(session=db.session, actor=actor(), role=role, q=text(request.args, "q")[:100] or None,
+                             sort=text(request.args, "sort") or None)
+    choices = _scope_choices()
     return render_template("web/admin/accounts.html", accounts=accounts, role=role, roles=[r.value for r in Role],
                            form=form or {"role": "caseworker"}, errors=errors or {}, summary=summary,
-                           **_scope_choices()), status
+                           scope_names=_scope_names(accounts, choices["companies"]), **choices), status
+
+
+def _scope_names(accounts, companies) -> dict[int, str]:
+    """Each account's scope in words: its office, its base, or its bureau's area (never a bare code or id)."""
+    bases = {company.id: company.name for company in companies}
+    areas: dict[str, str] = {}
+    names = {}
+    for account in accounts:
+        if account.office is not None:
+            names[account.id] = account.office.name
+        elif account.company_id:
+            names[account.id] = bases.get(account.company_id) or _("Base #%(id)s", id=account.company_id)
+        elif account.bureau_code:
+            if account.bureau_code not in areas:
+                try:
+                    areas[account.bureau_code] = get_place(session=db.session, code=account.bureau_code).full_name
+                except DomainError:
+                    areas[account.bureau_code] = account.bureau_code
+            names[account.id] = areas[account.bureau_code]
+    return names
 
 
 def _scope_choices() -> dict:

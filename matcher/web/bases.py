@@ -18,21 +18,24 @@ from matcher.bases.schemas import (
     CompanyUpdateSchema,
 )
 from matcher.bases.service import (
+    ALLOWED_FROM,
     add_agreement,
     create_company,
     decide_certification,
-    find_companies,
     get_company,
     list_agreements,
     list_certification_events,
+    list_companies,
     update_company,
 )
 from matcher.extensions import db
 from matcher.web.base import actor, bp, page
-from matcher.web.forms import fields, place_input, run_form, text
+from matcher.web.forms import fields, int_in, place_input, run_form, text
 
 ADMIN, EMPLOYER = Role.ADMINISTRATOR, Role.EMPLOYER
 PROFILE_FIELDS = ("contact_name", "contact_phone", "address", "description")
+BASES_PAGE_SIZE = 50
+BASE_SORTS = ("name", "certified_until", "created_at")  # the register's sortable columns (list_companies)
 COMPANY_FIELDS = ("name", "credit_code", "industry", "address", "contact_name", "contact_phone", "description")
 
 
@@ -63,23 +66,37 @@ def employer_profile():
 @page(ADMIN)
 def admin_bases():
     status = request.args.get("status") or None
-    filters: dict[str, Any] = {"sort": "name"}
+    sort = request.args.get("sort", "")
+    filters: dict[str, Any] = {"sort": sort if sort.lstrip("-") in BASE_SORTS else "name"}
     if status in {s.value for s in CertificationStatus}:
         filters["status"] = CertificationStatus(status)
     else:
         status = None
     if text(request.args, "q"):
         filters["q"] = text(request.args, "q")[:50]
-    companies = find_companies(session=db.session, actor=actor(), filters=filters)
-    return render_template("web/admin/bases.html", companies=companies, status=status,
+    paging = db.paginate(list_companies(session=db.session, actor=actor(), filters=filters),
+                         page=int_in(request.args.get("page"), high=10**6) or 1, per_page=BASES_PAGE_SIZE,
+                         error_out=False)
+    return render_template("web/admin/bases.html", companies=paging.items, paging=paging, status=status,
                            statuses=[s.value for s in CertificationStatus], q=filters.get("q", ""))
+
+
+def _reason_actions(company) -> list[tuple[str, str, str]]:
+    """The decisions that need a reason and may be taken now, as (action, button, the reason box's label): each
+    box is labelled for its own decision (several may be on the page at once)."""
+    status = company.effective_status()
+    actions = [("refuse", _("Refuse certification"), _("Why the base is not certified")),
+               ("suspend", _("Suspend"), _("Why the certification is suspended")),
+               ("revoke", _("Revoke"), _("Why the certification is revoked"))]
+    return [action for action in actions if status in ALLOWED_FROM[action[0]]]
 
 
 def _base_page(company_id: int, *, errors=None, summary=None, failed=None, form=None, status: int = 200):
     who, session = actor(), db.session
     company = get_company(session=session, actor=who, company_id=company_id)
     return render_template(
-        "web/admin/base.html", company=company,
+        "web/admin/base.html", company=company, reason_actions=_reason_actions(company),
+        can_certify=company.effective_status() in ALLOWED_FROM["certify"],
         events=list_certification_events(session=session, actor=who, company_id=company.id),
         agreements=list_agreements(session=session, actor=who, company_id=company.id),
         errors=errors or {}, summary=summary, failed=failed, form=form or {}), status

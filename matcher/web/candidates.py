@@ -43,6 +43,7 @@ from matcher.errors import NotFound
 from matcher.extensions import db
 from matcher.followup import service as followup_service
 from matcher.followup.schemas import ReoffenceCreateSchema
+from matcher.interviews.service import candidate_interviews
 from matcher.places.service import get_place
 from matcher.referrals import lifecycle
 from matcher.referrals.service import find_referrals
@@ -322,6 +323,7 @@ def _render_file(candidate: Candidate, *, forms: dict | None = None, errors: dic
         consents=list(reversed(consents)), in_force=in_force,
         visits=candidates.list_visits(session=db.session, actor=me, candidate_id=candidate.id),
         referrals=referral_rows, courses=dict(course_choices()),
+        interviews=candidate_interviews(session=db.session, actor=me, candidate_id=candidate.id),
         skill_names={code: name for _group, items in skill_choices() for code, name in items},
         certificate_text=candidates.certificate_text,
         forms=defaults, errors=errors or {}, visit_kinds=list(VisitKind), grades=list(RiskGrade), **extras,

@@ -16,8 +16,9 @@ from matcher.exports.models import ExportRequest, ExportRequestStatus
 from matcher.extensions import db
 from matcher.transfer.kinds import EXPORTERS
 from matcher.transfer.service import export_file
+from matcher.web.audit import field_label
 from matcher.web.base import actor, bp, page
-from matcher.web.forms import int_in, run_form, text
+from matcher.web.forms import int_in, lang_code, run_form, text
 
 ADMIN, CW, ORG = Role.ADMINISTRATOR, Role.CASEWORKER, Role.ORGANISER
 EXPORTING = (ADMIN, CW, ORG)
@@ -40,10 +41,22 @@ def _usernames(requests: list[ExportRequest]) -> dict[int, str]:
     return usernames_of(db.session, [r.requested_by_id for r in requests] + [r.decided_by_id for r in requests])
 
 
+def _list_filters() -> dict:
+    """The search and the column a list of requests is sorted by (`q`, `sort`)."""
+    return {"q": text(request.args, "q")[:100] or None, "sort": text(request.args, "sort") or None}
+
+
+def personal_columns(kind: str) -> str:
+    """The personal columns an identified file adds, by the names the file's headers give them."""
+    separator = "、" if lang_code() == "zh" else ", "
+    return separator.join(field_label(name) for name in service.SENSITIVE_COLUMNS.get(kind, ()))
+
+
 def _exports_page(*, errors: dict | None = None, summary: str | None = None, form=None, status: int = 200):
     me = actor()
     plain, identified = _kinds_for(me.role)
-    mine = service.recent_requests(session=db.session, actor=me, filters={"mine": True}, limit=RECENT)
+    mine = service.recent_requests(session=db.session, actor=me, filters={"mine": True, **_list_filters()},
+                                   limit=RECENT)
     return render_template("web/exports/index.html", plain=plain, identified=identified, requests=mine,
                            usernames=_usernames(mine), errors=errors or {}, summary=summary, form=form or {},
                            days=service.approval_days(), kinds=KIND_LABELS, statuses=STATUS_LABELS,
@@ -65,8 +78,10 @@ def exports_download(kind: str, file_format: str):
         return redirect(url_for("web.exports_home"), 303)
     try:
         with uow.savepoint():
+            # A file for people: headers and values in the page's language (or ?headers=en|zh), labels, not codes.
+            language = request.args.get("headers") if request.args.get("headers") in ("en", "zh") else lang_code()
             export = export_file(session=db.session, actor=actor(), kind=kind, format=file_format,
-                                 headers="zh" if request.args.get("headers") != "en" else "en")
+                                 headers=language, values="labels")
     except Forbidden as exc:
         flash(translate(exc.message), "error")
         return redirect(url_for("web.exports_home"), 303)
@@ -78,9 +93,9 @@ def exports_download(kind: str, file_format: str):
 def exports_request():
     form = request.form
     kind = text(form, "kind")
-    params: dict = {"format": text(form, "format") or "xlsx", "headers": "zh"}
+    params: dict = {"format": text(form, "format") or "xlsx", "headers": lang_code(), "values": "labels"}
     if kind == "fair_plan":
-        params = {"fair_id": int_in(text(form, "fair_id")) or text(form, "fair_id") or None}
+        params = {"fair_id": int_in(text(form, "fair_id")) or text(form, "fair_id") or None, "lang": lang_code()}
         params = {k: v for k, v in params.items() if v is not None}
     def ask():
         if not kind:
@@ -126,14 +141,14 @@ def _approvals_page(*, errors: dict | None = None, summary: str | None = None, f
                     status: int = 200):
     me = actor()
     pending = service.recent_requests(session=db.session, actor=me,
-                                      filters={"status": ExportRequestStatus.PENDING.value})
-    decided = [r for r in service.recent_requests(session=db.session, actor=me, limit=RECENT)
+                                      filters={"status": ExportRequestStatus.PENDING.value, **_list_filters()})
+    decided = [r for r in service.recent_requests(session=db.session, actor=me, limit=RECENT, filters=_list_filters())
                if r.status != ExportRequestStatus.PENDING]
     return render_template("web/exports/approvals.html", pending=pending, decided=decided,
                            usernames=_usernames(pending + decided), errors=errors or {}, summary=summary,
                            failed=failed, me=me, days=service.approval_days(), kinds=KIND_LABELS,
                            statuses=STATUS_LABELS, sensitive=service.SENSITIVE_COLUMNS,
-                           params_of=service.params_of), status
+                           params_of=service.params_of, personal_columns=personal_columns), status
 
 
 @bp.route("/admin/export-requests")

@@ -97,7 +97,8 @@ def _day_page(fair_id: int, *, failed: str | None = None, errors: dict | None = 
         "web/fairday/day.html", fair=fair, overview=overview, clock=clock, blocks=_blocks(fair), q=q,
         people=people, total=total, limit=CHECK_IN_ROWS, booked=booked, run=overview["run"], plan=summary_json,
         unplaced=reasons, failed=failed, errors=errors or {}, summary=summary, form=values, tab="day",
-        closed=fair.status != FairStatus.PREPARING), status
+        closed=fair.status != FairStatus.PREPARING, before_day=fairs.is_before_the_day(fair),
+        quality=fairs.plan_quality(overview["run"]) if overview["run"] else None), status
 
 
 def _back_to_day(fair_id: int, anchor: str | None = None):
@@ -134,8 +135,11 @@ def fairday_check_in(fair_id: int):
     if is_htmx():
         fair = fairs.get_fair(session=session, actor=who, fair_id=fair_id)
         booked = fairs.schedule(session=session, actor=who, fair_id=fair.id, invitation_id=invitation.id)
+        # The card, and the day's 已签到 counter swapped in beside it (htmx out-of-band), so it never goes stale.
+        checked_in = fairs.fair_overview(session=session, actor=who, fair_id=fair.id)["checked_in"]
         return _render("web/fairday/_person.html", fair=fair, inv=invitation, booked={invitation.id: booked},
-                       q=request.form.get("q", ""), error=error, closed=fair.status != FairStatus.PREPARING)
+                       q=request.form.get("q", ""), error=error, closed=fair.status != FairStatus.PREPARING,
+                       before_day=fairs.is_before_the_day(fair), checked_in_now=checked_in)
     if error:
         flash(error, "error")
     elif undo:
@@ -288,7 +292,8 @@ def _card_answer(fair_id: int, booth_id: int, interview, error: str | None = Non
     if is_htmx():
         fair = fairs.get_fair(session=session, actor=actor(), fair_id=fair_id)
         return _render("web/fairday/_interview.html", fair=fair, booth=interview.booth, iv=interview,
-                       card=_person(session, interview), names=reference_names(), error=error)
+                       card=_person(session, interview), names=reference_names(), error=error,
+                       before_day=fairs.is_before_the_day(fair))
     if error:
         flash(error, "error")
     return redirect(url_for("web.fairday_outcomes", fair_id=fair_id, booth_id=booth_id, block=interview.block)
@@ -313,7 +318,8 @@ def fairday_outcomes(fair_id: int, booth_id: int):
     cards = {iv.id: _person(session, iv, iv.invitation.candidate_id in named) for iv in interviews}
     return _render("web/fairday/outcomes.html", fair=fair, booth=booth, block=block, blocks=_blocks(fair),
                    per_block=per_block, interviews=interviews, cards=cards, names=reference_names(),
-                   running=who.role in RUNNING, current=fairs.current_block(fair), tab="day")
+                   running=who.role in RUNNING, current=fairs.current_block(fair), tab="day",
+                   before_day=fairs.is_before_the_day(fair))
 
 
 @bp.route("/fairs/<id:fair_id>/booths/<id:booth_id>/interviews/<id:interview_id>/outcome", methods=["POST"])

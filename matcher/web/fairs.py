@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import io
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from flask import flash, redirect, render_template, request, send_file, url_for
-from flask_babel import format_decimal, format_percent
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -125,10 +125,6 @@ def _course_names() -> dict[str, str]:
     return {c.code: c.name_en if en else c.name_zh for c in list_courses(session=db.session)}
 
 
-def _percent(value: float) -> str:
-    return format_percent(value, "#,##0.##%")
-
-
 # ---- the list of fairs and a new one -------------------------------------------------------------
 
 @bp.route("/organiser/fairs")
@@ -167,7 +163,7 @@ def _overview_page(fair_id: int, *, form=None, errors=None, summary=None, status
     fair, overview = _run(fair_id)
     return render_template("web/fairs/overview.html", fair=fair, o=overview, form=form or _fair_as_form(fair),
                            errors=errors or {}, summary=summary, tab="overview",
-                           gap=_percent(overview["run"].gap) if overview["run"] else None), status
+                           quality=fairs.plan_quality(overview["run"]) if overview["run"] else None), status
 
 
 @bp.route("/organiser/fairs/<id:fair_id>", methods=["GET", "POST"])
@@ -283,7 +279,7 @@ def organiser_fair_booth_remove(fair_id: int, booth_id: int):
 
 # ---- invitations --------------------------------------------------------------------------------
 
-INVITATION_FILTERS = ("status", "q")
+INVITATION_FILTERS = ("status", "q", "office_id", "sort", "order")
 
 
 def _invitations_page(fair_id: int, *, form=None, errors=None, summary=None, counted=None, status: int = 200):
@@ -294,7 +290,12 @@ def _invitations_page(fair_id: int, *, form=None, errors=None, summary=None, cou
     if raw["status"] in {s.value for s in InvitationStatus}:
         filters["status"] = raw["status"]
     if raw["q"]:
-        filters["q"] = raw["q"]
+        filters["q"] = raw["q"][:40]
+    if int_in(raw["office_id"], low=1, high=2**31 - 1):
+        filters["office_id"] = int(raw["office_id"])
+    if raw["sort"] in fairs.INVITATION_SORTS:
+        filters["sort"] = raw["sort"]
+        filters["descending"] = raw["order"] == "desc"
     paged = db.paginate(fairs.list_invitations(session=session, actor=who, filters=filters),
                         page=int_in(request.args.get("page"), high=10**6) or 1, per_page=PAGE_SIZE, error_out=False)
     rows, total, page_no, pages = paged.items, paged.total, paged.page, paged.pages or 1
@@ -372,23 +373,55 @@ def _grid(fair, interviews) -> dict:
             "cells": cells}
 
 
+PEOPLE_SORTS = {
+    "number": lambda p: p["candidate"].public_id,
+    "name": lambda p: p["candidate"].name,
+    "office": lambda p: (p["candidate"].office.name, p["candidate"].public_id),
+    "interviews": lambda p: (len(p["interviews"]), p["candidate"].public_id),
+}
+
+
+def _people_on_plan(fair, interviews, unplaced) -> dict:
+    """Everyone on the plan, one row a person with their interview times, those without one included: found by
+    any part of a name or number (`q`), sorted by a column (`sort`, `order`)."""
+    q = (request.args.get("q") or "").strip()[:40]
+    sort = request.args.get("sort") if request.args.get("sort") in PEOPLE_SORTS else "office"
+    descending = request.args.get("order") == "desc"
+    people = _by_candidate(fair, interviews, unplaced)
+    total = len(people)
+    if q:
+        people = [p for p in people if q in p["candidate"].name or q.upper() in p["candidate"].public_id]
+    people.sort(key=PEOPLE_SORTS[sort], reverse=descending)
+    for person in people:
+        person["interviews"].sort(key=lambda iv: iv.block)
+    return {"rows": people, "total": total, "q": q, "sort": sort, "order": "desc" if descending else "asc"}
+
+
 def _plan_page(fair_id: int, *, errors=None, summary=None, status: int = 200):
     who, session = actor(), db.session
     fair, overview = _run(fair_id)
     run, plan = overview["run"], overview["summary"]
     interviews = fairs.schedule(session=session, actor=who, fair_id=fair.id)
-    unplaced = [(inv, code, fairs.reason_text(code))
-                for inv, code in fairs.unplaced(session, run)]
+    unplaced_codes = fairs.unplaced(session, run)
+    unplaced = [(inv, code, fairs.reason_text(code)) for inv, code in unplaced_codes]
     figures = None
     if run is not None:
+        placed = plan.get("candidates", 0) - len(plan.get("unplaced", {}))
+        reasons = plan.get("unplaced_reasons") or dict(Counter(plan.get("unplaced", {}).values()))
         figures = {
             "interviews": plan.get("interviews", 0),
             "candidates": plan.get("candidates", 0),
-            "placed": plan.get("candidates", 0) - len(plan.get("unplaced", {})),
-            "expected_stays": format_decimal(plan.get("expected_stays", 0.0), "#,##0.0#"),
-            "objective": format_decimal(run.objective, "#,##0.00"),
-            "bound": format_decimal(run.bound, "#,##0.00"),
-            "gap": _percent(run.gap),
+            "placed": placed,
+            # Plans made before breadth first have no coverage figures: count them from what they kept.
+            "covered": plan.get("covered", placed),
+            "coverable": plan.get("coverable", placed + reasons.get("capacity", 0)),
+            "per_person": {int(n): count for n, count in plan.get("interviews_per_person", {}).items()},
+            "reasons": [(code, n, fairs.reason_text(code)) for code, n in sorted(reasons.items())],
+            # An expectation, said as a whole number of people.
+            "expected_stays": round(plan.get("expected_stays", 0.0)),
+            "quality": fairs.plan_quality(run),
+            "objective": format_decimal(run.objective, "#,##0.0"),
+            "bound": format_decimal(run.bound, "#,##0.0"),
             "seconds": format_decimal(run.seconds, "#,##0.0#"),
             "new": plan.get("new", 0), "unchanged": plan.get("unchanged", 0), "kept": plan.get("kept", 0),
             "moved_or_dropped": plan.get("moved_or_dropped", 0),
@@ -396,6 +429,7 @@ def _plan_page(fair_id: int, *, errors=None, summary=None, status: int = 200):
     return render_template(
         "web/fairs/plan.html", fair=fair, o=overview, run=run, figures=figures, grid=_grid(fair, interviews),
         unplaced=unplaced, errors=errors or {}, summary=summary, tab="plan",
+        people=_people_on_plan(fair, interviews, unplaced_codes) if run is not None else None,
         coming=overview["invitations"].get(InvitationStatus.CONFIRMED.value, 0)), status
 
 
@@ -426,20 +460,27 @@ def organiser_fair_plan(fair_id: int):
     return redirect(url_for("web.organiser_fair_plan", fair_id=fair.id), 303)
 
 
-def _by_candidate(fair, interviews) -> list[dict]:
+def _by_candidate(fair, interviews, unplaced=()) -> list[dict]:
+    """One sheet a person: their interviews; and a sheet for each confirmed person the plan could not place,
+    saying what to do on the day."""
     people: dict[int, dict] = {}
     for iv in interviews:
         entry = people.setdefault(iv.invitation_id, {"candidate": iv.invitation.candidate, "interviews": []})
         entry["interviews"].append(iv)
+    for invitation, code in unplaced:
+        if invitation.id not in people and invitation.status == InvitationStatus.CONFIRMED:
+            people[invitation.id] = {"candidate": invitation.candidate, "interviews": [], "reason": code}
     return sorted(people.values(), key=lambda p: (p["candidate"].office.name, p["candidate"].public_id))
 
 
 @bp.route("/organiser/fairs/<id:fair_id>/print/candidates")
 @page(*RUNNING)
 def organiser_fair_print_candidates(fair_id: int):
-    fair = _fair(fair_id)
+    fair, overview = _run(fair_id)
     interviews = fairs.schedule(session=db.session, actor=actor(), fair_id=fair.id)
-    return render_template("web/fairs/print_candidates.html", fair=fair, people=_by_candidate(fair, interviews))
+    people = _by_candidate(fair, interviews, fairs.unplaced(db.session, overview["run"]))
+    return render_template("web/fairs/print_candidates.html", fair=fair, people=people,
+                           without=sum(1 for p in people if not p["interviews"]))
 
 
 @bp.route("/organiser/fairs/<id:fair_id>/print/booths")

@@ -57,5 +57,7 @@ def register_filters(app: Flask) -> None:
     def _language():
         locale = get_locale()
         language = "zh" if locale is None or locale.language == "zh" else "en"
+        # `colon`: after a label, as each language writes it ("状态：", "Status: ").
         return {"lang": language, "html_lang": "zh-CN" if language == "zh" else "en",
+                "colon": "：" if language == "zh" else ": ",
                 "current_path": request.full_path.rstrip("?")}

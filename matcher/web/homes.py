@@ -10,7 +10,7 @@ from flask import render_template, request
 
 from matcher import uow
 from matcher.auth.models import Role
-from matcher.bases.service import get_company
+from matcher.bases.service import get_company, last_decision_for_base
 from matcher.candidates import service as candidates
 from matcher.candidates.models import CandidateStatus, RiskGrade
 from matcher.clock import today
@@ -19,7 +19,8 @@ from matcher.extensions import db
 from matcher.referrals import lifecycle
 from matcher.referrals import service as referrals
 from matcher.reports.service import bureau_districts, bureau_figures, default_period, organiser_overview
-from matcher.slots.service import find_slots
+from matcher.slots.models import SlotStatus
+from matcher.slots.service import list_slots
 from matcher.web.base import actor, bp, page
 from matcher.web.forms import form_errors, parse_date
 from matcher.web.labels import course_choices
@@ -28,7 +29,8 @@ LIST_SIZE = 50
 RELEASE_WINDOW_DAYS = 90
 MILESTONE_NOTICE_DAYS = 7
 EXPIRY_WARNING_DAYS = 60
-EMPLOYER_WAITING = 20
+EMPLOYER_WAITING = 5
+EMPLOYER_SLOTS = 5
 
 
 @bp.route("/caseworker")
@@ -63,10 +65,19 @@ def _certification(company) -> dict:
 def employer_home():
     who, session = actor(), db.session
     company = get_company(session=session, actor=who, company_id=who.company_id)
-    slots = find_slots(session=session, actor=who, filters={"sort": "-created_at"})
-    return render_template("web/employer/home.html", company=company, cert=_certification(company),
-                           slots=slots, waiting=referrals.awaiting_base(session=session, actor=who,
-                                                                        limit=EMPLOYER_WAITING))
+    # Drafts and open slots only; closed ones (years of them) are a link away, on the paged slot list.
+    live = db.paginate(list_slots(session=session, actor=who, filters={"live": True, "sort": "-created_at"}),
+                       page=1, per_page=EMPLOYER_SLOTS, error_out=False)
+    closed = db.paginate(list_slots(session=session, actor=who, filters={"status": SlotStatus.CLOSED}),
+                         page=1, per_page=1, error_out=False).total
+    # The referrals waiting for this base, those still without a first answer first, longest-waiting first.
+    waiting = db.paginate(referrals.base_referral_list(session=session, actor=who, filters={"waiting": True}),
+                          page=1, per_page=EMPLOYER_WAITING, error_out=False)
+    decision = last_decision_for_base(session=session, actor=who, company_id=company.id)
+    return render_template("web/employer/home.html", company=company, cert=_certification(company), decision=decision,
+                           slots=live.items, slots_total=live.total, closed_total=closed, waiting=waiting.items,
+                           waiting_total=waiting.total,
+                           days=referrals.waiting_days(session=session, referrals=waiting.items))
 
 
 @bp.route("/organiser")

@@ -48,7 +48,11 @@ def _may_assign(who) -> bool:
 def _list_page(*, errors=None, summary=None, form=None, which: str | None = None, status: int = 200):
     who = actor()
     wanted = request.args.get("status") if request.args.get("status") in STATUS_LABELS else None
-    jobs = [service.job_view(job) for job in service.recent_jobs(session=db.session, actor=who, status=wanted)]
+    q = text(request.args, "q")
+    words = q.lower()
+    kinds = [kind for kind, label in KIND_LABELS.items() if words and words in str(label).lower()]
+    jobs = [service.job_view(job) for job in service.recent_jobs(session=db.session, actor=who, status=wanted, q=q,
+                                                                 kinds=kinds, sort=text(request.args, "sort"))]
     return render_template("web/jobs/list.html", jobs=jobs, wanted=wanted, import_kinds=_import_kinds(who),
                            may_assign=_may_assign(who), errors=errors or {}, summary=summary, form=form or {},
                            which=which, labels=KIND_LABELS, statuses=STATUS_LABELS,

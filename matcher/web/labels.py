@@ -22,10 +22,17 @@ LABELS: dict[str, dict[str, str]] = {
                         "stayed_30": N_("Stayed 30 days"), "stayed_90": N_("Stayed 90 days"),
                         "stayed_180": N_("Stayed 180 days"), "declined": N_("Declined"),
                         "withdrawn": N_("Withdrawn"), "left": N_("Left")},
+    # A referral's move as the button that makes it: a verb (the status it leads to is shown beside it).
+    "referral_move": {"sent": N_("Send to the base"), "interview": N_("Arrange an interview"),
+                      "offered": N_("Make an offer"), "accepted": N_("Record the acceptance"),
+                      "started": N_("Confirm the start"), "stayed_30": N_("Confirm 30 days' stay"),
+                      "stayed_90": N_("Confirm 90 days' stay"), "stayed_180": N_("Confirm 180 days' stay"),
+                      "declined": N_("Not suitable"), "withdrawn": N_("Withdraw"), "left": N_("Record leaving")},
     "slot_kind": {"job": N_("Job"), "training": N_("Training")},
     "slot_status": {"draft": N_("Draft"), "open": N_("Open"), "closed": N_("Closed")},
     "certification_status": {"applied": N_("Applied"), "certified": N_("Certified"), "suspended": N_("Suspended"),
-                             "expired": N_("Expired"), "revoked": N_("Revoked")},
+                             "expired": N_("Expired"), "revoked": N_("Revoked"),
+                             "refused": N_("Not certified")},
     "education": {"none": N_("No schooling"), "primary": N_("Primary school"),
                   "junior_secondary": N_("Junior secondary"), "senior_secondary": N_("Senior secondary"),
                   "vocational": N_("Vocational school"), "college": N_("College"),
@@ -54,6 +61,18 @@ LABELS: dict[str, dict[str, str]] = {
     # An interview's outcome; "no_show" is the interview's status when the candidate did not come.
     "interview_outcome": {"offer": N_("Offer"), "second_interview": N_("Second interview"), "no": N_("Not suitable"),
                           "no_show": N_("No-show")},
+    # An interview arranged for a referral (matcher.interviews), the steps on it, and where a person's interview
+    # comes from on the file page (a referral's, or a job fair's, whose statuses are fair_interview_status).
+    "referral_interview_status": {"proposed": N_("Waiting for the office to confirm"),
+                                  "confirmed": N_("Confirmed, to take place"),
+                                  "other_time": N_("Another time asked for"), "cancelled": N_("Cancelled"),
+                                  "attended": N_("Attended"), "no_show": N_("Did not come")},
+    "interview_action": {"confirm": N_("Confirm the interview"), "other_time": N_("Ask for another time"),
+                         "cancel": N_("Cancel the interview"), "attended": N_("The person came"),
+                         "no_show": N_("The person did not come")},
+    "fair_interview_status": {"planned": N_("Planned"), "held": N_("Held"), "no_show": N_("Did not come"),
+                              "cancelled": N_("Cancelled")},
+    "interview_source": {"referral": N_("Referral"), "fair": N_("Job fair")},
     # Follow-up (matcher.followup): a check's status, what it found, and what a visit found.
     "task_status": {"open": N_("To do"), "done": N_("Done"), "cancelled": N_("No longer needed")},
     "follow_up_result": {"staying": N_("Still working"), "left": N_("Has left"), "unreachable": N_("Could not reach")},

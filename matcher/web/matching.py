@@ -3,45 +3,58 @@
 
 from __future__ import annotations
 
-import dataclasses
+import datetime as dt
 
 from flask import render_template, request
 from flask_babel import gettext as _
+from marshmallow import ValidationError
 
+from matcher import clock
 from matcher.auth.models import Role
 from matcher.candidates.models import ConsentKind
 from matcher.candidates.service import candidate_card, has_consent
+from matcher.engine.features import PAY_REFERENCE_CNY
 from matcher.errors import Invalid, NotFound
 from matcher.extensions import db
 from matcher.matching import service as matching
+from matcher.matching.schemas import SlotRecommendationQuerySchema
 from matcher.referrals.service import live_slot_ids
-from matcher.slots.service import get_slot, open_slot_options
+from matcher.slots.service import get_slot
 from matcher.web.base import actor, bp, page
 from matcher.web.candidates import candidate_or_404, own
 from matcher.web.forms import int_in, is_htmx, lang_code, run_form
-from matcher.web.labels import reference_names
+from matcher.web.labels import course_choices, reference_names
 
 CW, EMPLOYER = Role.CASEWORKER, Role.EMPLOYER
 RECOMMENDATIONS_PER_PAGE = 20
 SUGGESTED_CANDIDATES = 20
 
 
-@dataclasses.dataclass(frozen=True)
-class _Named:
-    name: str
+PICKER_RESULTS = 20
+FILTER_KEYS = ("course", "kind", "district", "starts_from", "starts_to")
 
 
-@dataclasses.dataclass(frozen=True)
-class _SlotOption:
-    id: int
-    title: str
-    company: _Named
+def model_trained_on(page) -> dt.date | None:
+    """The China day the scoring model was trained: what a caseworker is told about it (never its version)."""
+    if page.model_kind != "learned" or not page.model_trained_at:
+        return None
+    try:
+        return clock.china_date(dt.datetime.fromisoformat(page.model_trained_at))
+    except ValueError:
+        return None
 
 
-def _open_slots() -> list[_SlotOption]:
-    """The eligibility picker's options: id, title and base name only."""
-    return [_SlotOption(id=i, title=t, company=_Named(n))
-            for i, t, n in open_slot_options(session=db.session, actor=actor())]
+def _recommendation_query() -> tuple[dict, dict]:
+    """The list tools' query (order, filters) as the schema reads it, and its errors by field."""
+    raw = {key: value.strip() for key, value in request.args.items() if value.strip()}
+    raw.pop("page", None)
+    raw = {key: value for key, value in raw.items() if key in ("order", *FILTER_KEYS)}
+    try:
+        return SlotRecommendationQuerySchema().load(raw), {}
+    except ValidationError as exc:
+        errors = {key: [str(m) for m in (messages if isinstance(messages, list) else [messages])]
+                  for key, messages in exc.messages.items()}
+        return SlotRecommendationQuerySchema().load({}), errors
 
 
 @bp.route("/caseworker/candidates/<id:candidate_id>/recommendations")
@@ -50,23 +63,35 @@ def caseworker_recommendations(candidate_id: int):
     candidate = candidate_or_404(candidate_id)
     size = RECOMMENDATIONS_PER_PAGE
     page_no = int_in(request.args.get("page")) or 1
+    query, errors = _recommendation_query()
+    filters = {key: query[key] for key in FILTER_KEYS if query.get(key)}
     result = matching.recommend_slots(session=db.session, actor=actor(), candidate_id=candidate.id,
-                                      offset=(page_no - 1) * size, limit=size)
+                                      offset=(page_no - 1) * size, limit=size, order=query["order"],
+                                      filters=filters)
     # The ranking is computed, not a query to count: its pages come from the total it reports.
     paging = {"page": page_no, "pages": max(1, -(-result.total // size)), "total": result.total}
+    args = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_template(
         "web/caseworker/recommendations.html", c=candidate, result=result, paging=paging, own=own(candidate),
         referred=live_slot_ids(session=db.session, actor=actor(), candidate_id=candidate.id),
-        consented=has_consent(db.session, candidate.id, ConsentKind.REFERRAL), open_slots=_open_slots(),
-        rank_offset=(page_no - 1) * size)
+        consented=has_consent(db.session, candidate.id, ConsentKind.REFERRAL), trained_on=model_trained_on(result),
+        rank_offset=(page_no - 1) * size, query=query, filter_errors=errors, filtered=bool(filters),
+        pager_args={"candidate_id": candidate.id, **args}, courses=course_choices(),
+        districts=matching.slot_districts(session=db.session, actor=actor()),
+        pay_reference=PAY_REFERENCE_CNY), 200 if not errors else 422
 
 
 @bp.route("/caseworker/candidates/<id:candidate_id>/eligibility")
 @page(CW)
 def caseworker_eligibility(candidate_id: int):
+    """Why a slot is not eligible: search the open slots (title, base or number), pick one, see why. Works as a
+    plain search-then-pick form; htmx only swaps the results in place."""
     candidate = candidate_or_404(candidate_id)
     raw = request.args.get("slot_id", "").strip()
+    q = request.args.get("q", "").strip()[:50]
     result, slot, errors = None, None, {}
+    found = matching.search_open_slots(session=db.session, actor=actor(), q=q, limit=PICKER_RESULTS + 1) if q else None
+    more_found = found is not None and len(found) > PICKER_RESULTS
     if raw:
         def check():
             try:  # the slot is what was typed: one out of reach is a field's error, not a missing page
@@ -81,8 +106,9 @@ def caseworker_eligibility(candidate_id: int):
             slot, result = outcome.value
         else:
             errors = {"slot_id": outcome.errors.get("slot_id") or [outcome.summary]}
-    return render_template("web/caseworker/eligibility.html", c=candidate, result=result, slot=slot,
-                           slot_id=raw, errors=errors, open_slots=_open_slots()), \
+    return render_template("web/caseworker/eligibility.html", c=candidate, check=result, slot=slot,
+                           slot_id=raw, q=q, found=found[:PICKER_RESULTS] if found else found, more_found=more_found,
+                           errors=errors), \
         200 if not errors or is_htmx() else 422  # htmx swaps only successful answers
 
 
@@ -93,8 +119,9 @@ def employer_slot_candidates(slot_id: int):
     slot = get_slot(session=session, actor=who, slot_id=slot_id)
     recommendations = matching.recommend_candidates(session=session, actor=who, slot_id=slot.id,
                                                     limit=SUGGESTED_CANDIDATES)
-    items = [{"card": candidate_card(session, who, item.candidate), "score": item.score,
+    items = [{"card": candidate_card(session, who, item.candidate), "score": item.score, "fits": item.fits,
+              "over_travel": item.over_travel, "no_required_skill": item.no_required_skill,
               "sentence": item.sentence_en if lang_code() == "en" else item.sentence_zh}
              for item in recommendations.items]
     return render_template("web/employer/candidates.html", slot=slot, items=items, page=recommendations,
-                           names=reference_names())
+                           names=reference_names(), trained_on=model_trained_on(recommendations))

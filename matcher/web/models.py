@@ -7,6 +7,7 @@ import json
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from matcher.auth.models import Role
 from matcher.extensions import db
@@ -24,6 +25,33 @@ from matcher.web.base import actor, bp, page
 from matcher.web.forms import run_form, text
 
 ADMIN = Role.ADMINISTRATOR
+
+# Every name the model card holds, in words (the card keeps the code; the page shows the label and the code).
+FEATURE_LABELS = {
+    "skill_match": _l("Required skills held"), "text_match": _l("Own skills text matches the slot"),
+    "certified_skill": _l("Certificate for a required skill"), "course_rank": _l("Wished course"),
+    "distance_km": _l("Distance from home (km)"), "over_travel_km": _l("Distance beyond the travel limit (km)"),
+    "housing_gap": _l("Needs housing the slot lacks"), "pay": _l("Pay against the usual pay"),
+    "education": _l("Education"), "certificate_subsidy": _l("Awards a certificate (training subsidy)"),
+    "base_stay_rate": _l("Base's past stay rate"), "is_training": _l("Training slot (not a job)"),
+}
+METRIC_LABELS = {
+    "n_history": _l("Recorded outcomes learned from"), "n_train": _l("Outcomes trained on (earlier referrals)"),
+    "n_test": _l("Outcomes held out for testing (latest referrals)"), "split_on": _l("Held-out referrals from"),
+    "base_rate": _l("Share that stayed (all outcomes)"), "roc_auc": _l("ROC AUC: ranks stayers above leavers"),
+    "brier": _l("Brier score: error of the predicted chance (lower is better)"),
+    "prior_roc_auc": _l("ROC AUC of the rule-based prior"), "prior_brier": _l("Brier score of the rule-based prior"),
+}
+GROUP_LABELS = {"sex": _l("Sex"), "age_band": _l("Age"), "risk_grade": _l("Risk grade")}
+AGE_BANDS = {"<30": _l("Under 30"), "30-44": _l("30 to 44"), "45+": _l("45 and over")}
+KIND_LABELS = {"learned": _l("Learned model"), "prior": _l("Rule-based prior")}
+
+
+@bp.app_template_global("model_names")
+def model_names() -> dict:
+    """The scoring-model page's labels: features, metrics, fairness groups and their values, model kinds."""
+    return {"features": FEATURE_LABELS, "metrics": METRIC_LABELS, "groups": GROUP_LABELS, "ages": AGE_BANDS,
+            "kinds": KIND_LABELS}
 
 
 @bp.app_template_global("outcomes_recorded_since")
@@ -94,3 +122,16 @@ def admin_models_retrain():
         flash(_("Model %(version)s learned from %(count)s outcomes; activate it below when you are ready.",
                 **values), "info")
     return redirect(url_for("web.admin_models"), 303)
+
+
+@bp.app_template_filter("isodate")
+def isodate(value):
+    """An ISO day stored on a model card ("2026-07-03") as a date, for the `date` filter; anything else as it is."""
+    import datetime as dt
+
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return value

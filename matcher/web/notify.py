@@ -8,7 +8,17 @@ from flask_login import current_user
 
 from matcher.auth.models import Role
 from matcher.extensions import db
-from matcher.notify.service import list_notifications, mark_all_read, mark_read, render, unread_badge, unread_count
+from matcher.notify.service import (
+    SHOWS,
+    is_open,
+    list_notifications,
+    mark_all_read,
+    mark_read,
+    open_count,
+    render,
+    unread_badge,
+    unread_count,
+)
 from matcher.web.base import actor, bp, page
 from matcher.web.forms import int_in
 
@@ -22,10 +32,18 @@ SUBJECT_PAGES = {
     ("company", Role.EMPLOYER): ("web.employer_home", None),
     ("follow_up", Role.ADMINISTRATOR): ("/admin/follow-up", None),
     ("follow_up", Role.CASEWORKER): ("/caseworker/follow-up", None),
+    ("export_request", Role.ADMINISTRATOR): ("web.admin_export_requests", None),
+    ("export_request", Role.CASEWORKER): ("web.exports_home", None),
+    ("export_request", Role.ORGANISER): ("web.exports_home", None),
 }
+# The administrator's own request leads to the exports page, where the file is; another's to the approvals.
+OWN_SUBJECT_PAGES = {("export_request", "export_approved"), ("export_request", "export_refused"),
+                     ("export_request", "export_expired")}
 
 
 def subject_url(notification, role: Role) -> str | None:
+    if (notification.subject_type, notification.kind.value) in OWN_SUBJECT_PAGES:
+        return url_for("web.exports_home")
     target = SUBJECT_PAGES.get((notification.subject_type, role))
     if target is None:
         return None
@@ -40,14 +58,19 @@ def subject_url(notification, role: Role) -> str | None:
 @bp.route("/notifications")
 @page()
 def notifications():
+    """Open first (tasks not done, notices not read), done ones greyed after them; tabs, search and sort."""
     who, session = actor(), db.session
-    show = "unread" if request.args.get("show") == "unread" else "all"
+    show = request.args.get("show") if request.args.get("show") in SHOWS else "all"
     page_no = int_in(request.args.get("page"), high=10_000) or 1
-    paged = db.paginate(list_notifications(session=session, actor=who, unread=True if show == "unread" else None),
-                        page=page_no, per_page=PAGE_SIZE, error_out=False)
-    items = [{"n": n, "text": render(n, who.role), "url": subject_url(n, who.role)} for n in paged.items]
-    return render_template("web/notify/list.html", items=items, show=show, page_no=page_no,
-                           more=paged.has_next, unread=unread_count(session=session, actor=who))
+    q = (request.args.get("q") or "").strip()[:100]
+    stmt = list_notifications(session=session, actor=who, show=None if show == "all" else show, q=q,
+                              sort=request.args.get("sort"))
+    paged = db.paginate(stmt, page=page_no, per_page=PAGE_SIZE, error_out=False)
+    items = [{"n": n, "text": render(n, who.role), "url": subject_url(n, who.role), "open": is_open(n)}
+             for n in paged.items]
+    return render_template("web/notify/list.html", items=items, show=show, page_no=page_no, q=q,
+                           more=paged.has_next, unread=unread_count(session=session, actor=who),
+                           open=open_count(session=session, actor=who))
 
 
 @bp.route("/notifications/<id:notification_id>/read", methods=["POST"])
@@ -68,7 +91,8 @@ def notifications_read_all():
 def _back() -> str:
     show = request.form.get("show")
     page_no = int_in(request.form.get("page"), high=10_000)
-    return url_for("web.notifications", show="unread" if show == "unread" else None,
+    return url_for("web.notifications", show=show if show in SHOWS and show != "all" else None,
+                   q=(request.form.get("q") or "").strip()[:100] or None,
                    page=page_no if page_no and page_no > 1 else None)
 
 

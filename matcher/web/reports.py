@@ -28,6 +28,8 @@ GROUPS = (
     (N_("People"), ("registered", "key_subjects", "dual_registration", "under_assistance", "new_in_period")),
     (N_("Work and training"), ("placed_in_period", "placement_rate", "helped_into_work", "placed_in_training",
                            "reached_90_days", "stayed_90", "stay_rate_90")),
+    (N_("Interviews"), ("interviews_scheduled", "interviews_attended", "interviews_no_show",
+                        "interview_attendance_rate")),
     (N_("Certificates and subsidies"), ("training_certificates", "training_subsidies")),
     (N_("Follow-up"), ("visits_in_period", "reoffended", "reoffence_rate")),
     (N_("Bases"), ("certified_bases", "agreements_signed", "agreements_in_force")),

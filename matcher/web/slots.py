@@ -15,16 +15,21 @@ from matcher.auth.models import Role
 from matcher.clock import today
 from matcher.extensions import db
 from matcher.reference.service import list_courses, list_occupations, list_skills
-from matcher.referrals.service import find_referrals
+from matcher.referrals.service import find_referrals, waiting_days
 from matcher.slots.models import SlotStatus
 from matcher.slots.schemas import SlotCreateSchema, SlotStatusSchema, SlotUpdateSchema
-from matcher.slots.service import create_slot, get_slot, set_slot_status, update_slot
+from matcher.slots.service import create_slot, get_slot, list_slots, set_slot_status, update_slot
 from matcher.web.base import actor, bp, page
-from matcher.web.forms import fields, lang_code, place_input, run_form, text
+from matcher.web.forms import fields, int_in, lang_code, place_input, run_form, text
 from matcher.web.labels import reference_names
 
 EMPLOYER = Role.EMPLOYER
 SKILL_ROWS = 4
+LIST_PAGE_SIZE = 20
+# The employer's slot list: which slots, and the orders it offers (a phone hides the table's headers, so the
+# order is also a select next to the search).
+SLOT_SHOWS = ("live", "closed", "all")
+SLOT_SORTS = ("-created_at", "created_at", "starts_on", "-starts_on", "title", "-title")
 TRUE = ("on", "true", "1", "y")
 
 
@@ -63,18 +68,61 @@ def _slot_form_page(*, slot=None, form, errors=None, summary=None, status: int =
                            skill_rows=range(SKILL_ROWS), lang=lang_code()), status
 
 
+def _publishing() -> bool:
+    """Which of the form's two buttons was pressed: 发布 (save and open for referrals) or 保存草稿."""
+    return request.form.get("publish") == "1"
+
+
+def _saved(slot, publish: bool):
+    """After saving: publishing opens the slot in the same unit of work, so a refused opening (a base not in
+    force) saves nothing and the form comes back with what was typed."""
+    if publish and slot.status != SlotStatus.OPEN:
+        return set_slot_status(session=db.session, actor=actor(), slot_id=slot.id, status=SlotStatus.OPEN.value)
+    return slot
+
+
+def _saved_message(slot) -> str:
+    if slot.status == SlotStatus.OPEN:
+        return _("The slot is published: judicial offices can refer people to it now.")
+    if slot.status == SlotStatus.DRAFT:
+        return _("The slot is saved as a draft; nobody sees it until you publish it.")
+    return _("The slot is saved.")
+
+
 @bp.route("/employer/slots/new", methods=["GET", "POST"])
 @page(EMPLOYER)
 def employer_slot_new():
     if request.method == "GET":
         return _slot_form_page(form={"kind": "job", "seats": "1", "starts_on": today().isoformat()})
-    outcome = run_form(lambda data: create_slot(session=db.session, actor=actor(), data=data),
+    publish = _publishing()
+    outcome = run_form(lambda data: _saved(create_slot(session=db.session, actor=actor(), data=data), publish),
                        slot_form_data(request.form), schema=SlotCreateSchema())
     if not outcome.ok:
         return _slot_form_page(form=request.form, errors=outcome.errors, summary=outcome.summary,
                                status=outcome.status)
-    flash(_("The slot is saved as a draft; open it when it should take referrals."), "info")
+    flash(_saved_message(outcome.value), "info")
     return redirect(url_for("web.employer_slot", slot_id=outcome.value.id), 303)
+
+
+@bp.route("/employer/slots")
+@page(EMPLOYER)
+def employer_slots():
+    """The base's slots: drafts and open ones by default, closed ones on their own (paged, searchable)."""
+    show = request.args.get("show", "live")
+    show = show if show in SLOT_SHOWS else "live"
+    sort = request.args.get("sort", "")
+    sort = sort if sort in SLOT_SORTS else SLOT_SORTS[0]
+    q = text(request.args, "q")[:50]
+    filters: dict[str, Any] = {"sort": sort, "q": q or None}
+    if show == "live":
+        filters["live"] = True
+    elif show == "closed":
+        filters["status"] = SlotStatus.CLOSED
+    paging = db.paginate(list_slots(session=db.session, actor=actor(), filters=filters),
+                         page=int_in(request.args.get("page"), high=10**6) or 1, per_page=LIST_PAGE_SIZE,
+                         error_out=False)
+    return render_template("web/employer/slots.html", slots=paging.items, paging=paging, show=show, shows=SLOT_SHOWS,
+                           sort=sort, sorts=SLOT_SORTS, q=q)
 
 
 @bp.route("/employer/slots/<id:slot_id>/edit", methods=["GET", "POST"])
@@ -83,19 +131,22 @@ def employer_slot_edit(slot_id: int):
     slot = get_slot(session=db.session, actor=actor(), slot_id=slot_id)
     if request.method == "GET":
         return _slot_form_page(slot=slot, form=slot_as_form(slot))
-    outcome = run_form(lambda data: update_slot(session=db.session, actor=actor(), slot_id=slot.id, data=data),
+    publish = _publishing()
+    outcome = run_form(lambda data: _saved(update_slot(session=db.session, actor=actor(), slot_id=slot.id,
+                                                       data=data), publish),
                        slot_form_data(request.form), schema=SlotUpdateSchema())
     if not outcome.ok:
         slot = get_slot(session=db.session, actor=actor(), slot_id=slot_id)
         return _slot_form_page(slot=slot, form=request.form, errors=outcome.errors, summary=outcome.summary,
                                status=outcome.status)
-    flash(_("The slot is saved."), "info")
+    flash(_saved_message(outcome.value), "info")
     return redirect(url_for("web.employer_slot", slot_id=slot_id), 303)
 
 
 def _slot_page(slot, *, error: str | None = None, status: int = 200):
     referrals = find_referrals(session=db.session, actor=actor(), filters={"slot_id": slot.id})
     return render_template("web/employer/slot.html", slot=slot, referrals=referrals, error=error,
+                           days=waiting_days(session=db.session, referrals=referrals),
                            names=reference_names(), can_open=slot.company.can_post_and_fill()), status
 
 

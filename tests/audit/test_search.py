@@ -49,13 +49,13 @@ def test_page_filters_and_verifies(world, session, browser):
     assert listing.status_code == 200 and "risk_grade" in body and f"candidate:{world.cand_a.id}" in body
     assert "account:" not in body
     assert "/admin/audit" in page.get("/admin").get_data(as_text=True)  # the nav link
-    verified = page.post("/admin/audit/verify").get_data(as_text=True)
+    verified = page.post("/admin/audit/verify", follow_redirects=True).get_data(as_text=True)
     assert 'data-testid="audit-verified"' in verified
     assert 'data-testid="audit-no-anchor"' in verified or 'data-testid="audit-anchored"' in verified
     first = session.query(AuditEvent).order_by(AuditEvent.id).first()
     session.execute(update(AuditEvent).where(AuditEvent.id == first.id).values(fields="name"))
     session.commit()
-    broken = page.post("/admin/audit/verify").get_data(as_text=True)
+    broken = page.post("/admin/audit/verify", follow_redirects=True).get_data(as_text=True)
     assert 'data-testid="audit-broken"' in broken and str(first.id) in broken
 
 

@@ -74,7 +74,7 @@ def _no_sideways_scroll(page) -> None:
     assert width <= PHONE_WIDTH + 1, f"{page.url} scrolls sideways on a phone: {width}px wide"
 
 
-def test_organiser_runs_the_day_on_a_phone(pages, live_server):
+def test_organiser_runs_the_day_on_a_phone(pages, live_server, time_machine):
     from sqlalchemy import select
 
     from matcher.auth.models import Account
@@ -85,6 +85,9 @@ def test_organiser_runs_the_day_on_a_phone(pages, live_server):
 
     arranged = _arrange_fair(live_server)
     fair_id = arranged["fair_id"]
+    # Check-ins and outcomes are taken on the fair's day (China date): 08:00 that morning, before block 0.
+    time_machine.move_to(dt.datetime.combine(clock.today() + dt.timedelta(days=1), dt.time(8, 0),
+                                             tzinfo=clock.CHINA_TZ), tick=True)
     page = pages.login("organiser", device="phone", lang="zh")
 
     # Check someone in: search by number, tap the big button; the card turns checked in where it is.
@@ -97,9 +100,12 @@ def test_organiser_runs_the_day_on_a_phone(pages, live_server):
     page.wait_for_load_state()
     person = page.locator(f"[data-testid=person][data-number='{number}']")
     expect(page.get_by_test_id("person")).to_have_count(1)
+    counter = page.get_by_test_id("checked-in-count")
+    expect(counter).to_have_text("0")
     person.get_by_test_id("check-in").click()
     expect(person.get_by_test_id("checked-in")).to_be_visible()
     expect(person.get_by_test_id("undo-check-in")).to_be_visible()
+    expect(counter).to_have_text("1")  # 已签到 follows the tap, without reloading the page
 
     # A walk-in: the number on their file, consent given in person, from the second block.
     form = page.get_by_test_id("walk-in-form")

@@ -114,7 +114,7 @@ def post_and_open_slot(page, live_server, lang: str, title: str) -> int:
     form.locator("[name=title]").fill(title)
     form.locator("select[name=course_code]").select_option("cooking")
     form.locator("[name=seats]").fill("5")
-    form.locator("[name=place]").fill("330782001")  # 稠城街道: where the demo caseworker's candidates live
+    form.locator("select[name=place]").select_option("330782001")  # 稠城街道 (picked): where the candidates live
     form.locator("[name=pay_min]").fill("5500")
     form.locator("[name=pay_max]").fill("7000")
     form.locator("[name=starts_on]").fill(clock.today().isoformat())

@@ -79,6 +79,7 @@ def test_each_role_lands_on_its_home_and_can_log_out(pages, live_server, usernam
     assert page.url.rstrip("/").endswith(home), page.url
     page.goto(live_server("/"))
     assert page.url.rstrip("/").endswith(home), page.url
+    page.get_by_test_id("account-menu").click()  # the account's menu (its name) holds the logout button
     page.locator("form[action$='/logout'] button").first.click()
     page.wait_for_load_state()
     assert "/login" in page.url

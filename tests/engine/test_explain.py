@@ -1,12 +1,13 @@
-"""Explanations: the features that moved a score most, each with a reason code and the right numbers."""
+"""Explanations: the features that moved a score most against a reference pair a person can picture, each with
+a reason code and the right numbers; a penalty never shows as raising the chance."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from matcher.engine.explain import REASON_CODES, Reason, effects, explain_pairs, reason_code
-from matcher.engine.features import FEATURE_NAMES, PairFeaturizer
+from matcher.engine.explain import REASON_CODES, REFERENCE, Reason, effects, explain_pairs, reason_code, reference_row
+from matcher.engine.features import FEATURE_NAMES, MONOTONE, PairFeaturizer
 from matcher.engine.model import train_scorer
 from matcher.engine.types import History
 
@@ -20,10 +21,8 @@ def prior():
 def test_reasons_carry_codes_and_numbers(tiny, prior):
     candidates, slots, taxonomy, names, _ = tiny
     f = PairFeaturizer(candidates, slots, taxonomy=taxonomy, skill_names=names)
-    [reasons] = explain_pairs(prior, f, np.array([0]), np.array([1]), top=len(FEATURE_NAMES))
+    [reasons] = explain_pairs(prior, f, np.array([0]), np.array([1]), top=None)
     by_feature = {r.feature: r for r in reasons}
-    assert by_feature["skill_match"].code == "skill_match"
-    assert by_feature["skill_match"].params == {"matched": 1, "total": 1}
     assert by_feature["course_rank"].code == "course_first_choice"
     assert by_feature["course_rank"].params == {"course": "cooking", "rank": 1}
     assert by_feature["distance_km"].code == "distance"
@@ -31,11 +30,17 @@ def test_reasons_carry_codes_and_numbers(tiny, prior):
     assert by_feature["over_travel_km"].code == "over_travel"
     assert by_feature["over_travel_km"].params["km"] == pytest.approx(1.2, abs=0.05)
     assert by_feature["base_stay_rate"].params == {"percent": 75, "stayed": 15, "placements": 20}
-    assert by_feature["skill_match"].effect > 0 and by_feature["over_travel_km"].effect < 0
-    assert by_feature["skill_match"].value == 1.0
+    assert by_feature["course_rank"].effect > 0 and by_feature["base_stay_rate"].effect > 0
+    assert by_feature["over_travel_km"].effect < 0 and by_feature["distance_km"].effect < 0
+    # Every required skill held: that is the reference, so it moved nothing and is no reason.
+    assert "skill_match" not in by_feature
     assert all(r.code in REASON_CODES[r.feature] for r in reasons)
     # Largest first.
     assert [abs(r.effect) for r in reasons] == sorted((abs(r.effect) for r in reasons), reverse=True)
+    # A missing skill is a reason, and it lowers the chance.
+    [partial] = explain_pairs(prior, f, np.array([0]), np.array([0]), top=None)
+    skills = {r.feature: r for r in partial}["skill_match"]
+    assert skills.code == "skill_match_partial" and skills.effect < 0
 
 
 def test_top_three(tiny, prior):
@@ -47,9 +52,42 @@ def test_top_three(tiny, prior):
     # Partial and related skills are told apart.
     assert reason_code("skill_match", f.describe(0, 0)) == ("skill_match_partial",
                                                             {"matched": 1, "total": 4, "partial": 1})
-    # A feature at its neutral reference moved nothing and is not given as a reason (0.5 = prior baseline).
-    [all_reasons] = explain_pairs(prior, f, np.array([0]), np.array([0]), top=len(FEATURE_NAMES))
-    assert "skill_match" not in {r.feature for r in all_reasons}
+
+
+def test_features_without_a_direction_are_never_reasons(learned, featurizer, world):
+    """Education and the slot's kind have no reference a reader could check: never given as a reason."""
+    rng = np.random.default_rng(5)
+    ci = rng.integers(0, len(world.candidates), 300)
+    si = rng.integers(0, len(world.slots), 300)
+    features = {r.feature for reasons in explain_pairs(learned, featurizer, ci, si, top=None) for r in reasons}
+    assert features and not features & {"education", "is_training"}
+    assert set(REFERENCE) == {name for name, sign in MONOTONE.items() if sign}
+
+
+def test_a_penalty_never_raises_the_chance(learned, featurizer, world):
+    """Issue 15: "▲ 超出可接受通勤距离 1.6 公里（提高可能性）". Against the old average pair (9.9 km over the limit on
+    average), being a little over the limit "raised" the chance. Against the reference pair (within the limit,
+    every skill held, at home ...) every reason's sign is the feature's own direction, for every pair."""
+    rng = np.random.default_rng(11)
+    ci = rng.integers(0, len(world.candidates), 3000)
+    si = rng.integers(0, len(world.slots), 3000)
+    X = featurizer.features(ci, si)
+    moved = effects(learned, X, reference_row(featurizer))
+    reference = reference_row(featurizer)
+    for j, name in enumerate(FEATURE_NAMES):
+        sign = MONOTONE[name]
+        if name not in REFERENCE:
+            assert not moved[:, j].any()
+            continue
+        above = np.nan_to_num(X[:, j] - reference[j]) > 0
+        below = np.nan_to_num(X[:, j] - reference[j]) < 0
+        assert (sign * moved[above, j] >= 0).all() and (sign * moved[below, j] <= 0).all(), name
+    over = FEATURE_NAMES.index("over_travel_km")
+    slightly_over = (X[:, over] > 0) & (X[:, over] < learned.baseline[over])
+    assert slightly_over.any()  # the pairs the issue is about: less over the limit than the average pair
+    assert (moved[slightly_over, over] <= 0).all() and (moved[slightly_over, over] < 0).any()
+    skills = FEATURE_NAMES.index("skill_match")
+    assert (moved[:, skills] <= 0).all()  # all skills held is the reference: skills can only be missing
 
 
 def test_every_feature_has_its_codes(tiny, world, featurizer):
@@ -74,13 +112,13 @@ def test_second_wish(tiny, prior):
 
 
 def test_learned_effects_are_prediction_changes(learned, featurizer, world):
-    X = featurizer.features(world.history.candidate_index[:5], world.history.slot_index[:5])
-    moved = effects(learned, X)
+    X = featurizer.features(world.history.candidate_index[:50], world.history.slot_index[:50])
+    moved = effects(learned, X, reference_row(featurizer))
     p = learned.estimator.predict_proba(X)[:, 1]
-    j = FEATURE_NAMES.index("skill_match")
+    j = FEATURE_NAMES.index("distance_km")
     X_ref = X.copy()
-    X_ref[:, j] = learned.baseline[j]
-    np.testing.assert_allclose(moved[:, j], p - learned.estimator.predict_proba(X_ref)[:, 1])
+    X_ref[:, j] = 0.0  # the reference pair: no travel
+    np.testing.assert_allclose(moved[:, j], np.minimum(p - learned.estimator.predict_proba(X_ref)[:, 1], 0))
     explained = explain_pairs(learned, featurizer, world.history.candidate_index[:5], world.history.slot_index[:5])
     assert all(1 <= len(r) <= 3 for r in explained)
     assert all(r.code in REASON_CODES[r.feature] for reasons in explained for r in reasons)

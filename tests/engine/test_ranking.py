@@ -91,3 +91,52 @@ def test_empty_tables():
     no_people = make_world(0, 0, 10, 0)
     f = PairFeaturizer(no_people.candidates, no_people.slots)
     assert rank_candidates(prior, f, no_people.candidates, no_people.slots, 0, no_people.today).total == 0
+
+
+def test_fit_order_puts_slots_within_reach_and_skills_first(learned, featurizer, world):
+    """Issue 15: the top slot was beyond the person's travel limit and a job needing skills she has none of. In
+    the "fit" order every slot that fits (within the limit, and for a job requiring skills at least one held)
+    comes before any that does not, then by score; the flags say which and why."""
+    from matcher.engine.ranking import fit_flags
+
+    for candidate in range(0, 40):
+        ranked = rank_slots(learned, featurizer, world.candidates, world.slots, candidate, world.today, limit=1000,
+                            order="fit")
+        if not ranked.total:
+            continue
+        rows = np.full(len(ranked.index), candidate)
+        over, no_skill = fit_flags(featurizer, rows, ranked.index)
+        fits = ~(over | no_skill)
+        np.testing.assert_array_equal(ranked.fits, fits)
+        assert ranked.fitting == int(fits.sum())
+        np.testing.assert_array_equal(ranked.over_travel, over)
+        assert not (np.diff(fits.astype(int)) > 0).any()  # no fitting slot after one that does not
+        for group in (fits, ~fits):
+            assert (np.diff(ranked.score[group]) <= 0).all()
+        plain = rank_slots(learned, featurizer, world.candidates, world.slots, candidate, world.today, limit=1000)
+        assert sorted(plain.index.tolist()) == sorted(ranked.index.tolist())
+    # Somewhere the plain score order puts a slot that does not fit above one that does.
+    flipped = 0
+    for candidate in range(min(150, len(world.candidates))):
+        plain = rank_slots(learned, featurizer, world.candidates, world.slots, candidate, world.today, limit=1000)
+        if plain.total and not plain.fits[0] and plain.fits.any():
+            flipped += 1
+    assert flipped
+
+
+def test_other_orders(learned, featurizer, world):
+    by_start = rank_slots(learned, featurizer, world.candidates, world.slots, 4, world.today, limit=1000,
+                          order="starts_on")
+    assert (np.diff(world.slots.starts_on[by_start.index]) >= 0).all()
+    by_pay = rank_slots(learned, featurizer, world.candidates, world.slots, 4, world.today, limit=1000, order="pay")
+    pay = world.slots.pay_mid[by_pay.index]
+    known = pay[np.isfinite(pay)]
+    assert (np.diff(known) <= 0).all() and not np.isfinite(pay[len(known):]).any()
+    near = rank_slots(learned, featurizer, world.candidates, world.slots, 4, world.today, limit=1000,
+                      order="distance")
+    distance = featurizer.features(np.full(len(near.index), 4), near.index)[:, 4]
+    assert (np.diff(distance) >= 0).all()
+    import pytest
+
+    with pytest.raises(ValueError):
+        rank_slots(learned, featurizer, world.candidates, world.slots, 4, world.today, order="nonsense")

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from matcher.clock import today
+from tests.fair_support import to_the_fair_day
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -59,12 +60,14 @@ def _invite_all_and_confirm(api, world, fair_id) -> None:
 
 
 @pytest.fixture
-def planned(api, world):
-    """A fair tomorrow with both bases at booths, the three candidates confirmed, and a plan."""
+def planned(api, world, session, time_machine):
+    """A fair tomorrow with both bases at booths, the three candidates confirmed, and a plan; the clock then at
+    08:00 on the fair's day (check-ins and outcomes are refused before it)."""
     fair = _create_fair(api, world)
     booths = _add_booths(api, world, fair["id"])
     _invite_all_and_confirm(api, world, fair["id"])
     run = _ok(api.post(f"/api/v1/fairs/{fair['id']}/plan", json={}, headers=world.h("org")), 201)
+    to_the_fair_day(time_machine, dt.date.fromisoformat(fair["held_on"]), world=world, session=session)
     return {"fair": fair, "booths": booths, "run": run}
 
 
@@ -164,6 +167,12 @@ def test_plan_is_sound_and_the_offer_reaches_the_caseworker(api, world, planned)
     assert view["run"]["id"] == run["id"]
     interviews = view["interviews"]
     assert len(interviews) == run["summary"]["interviews"] > 0
+    # Breadth first, and the coverage the organiser sees.
+    summary = run["summary"]
+    with_one = len({iv["invitation_id"] for iv in interviews})
+    assert summary["covered"] == with_one and summary["coverable"] >= with_one
+    assert sum(summary["interviews_per_person"].values()) == summary["candidates"]
+    assert sum(summary["unplaced_reasons"].values()) == len(summary["unplaced"])
     slots_of_booth = {b["id"]: {s["id"] for s in b["slots"]} for b in booths.values()}
     for iv in interviews:
         assert iv["slot"]["id"] in slots_of_booth[iv["booth"]["id"]]
@@ -204,6 +213,38 @@ def test_plan_is_sound_and_the_offer_reaches_the_caseworker(api, world, planned)
     assert report["offers"] == 1 and report["interviews_held"] == 1 and report["confirmed"] == 3
     assert report["referrals"] == {"offered": 1}
     assert next(b for b in report["booths"] if b["booth_id"] == booths["a"]["id"])["offers"] == 1
+
+
+def test_check_ins_walk_ins_and_no_shows_wait_for_the_fairs_day(api, world, session, kit, time_machine):
+    """A week (here: a day) before the fair nobody can be checked in or marked absent: 409, in Chinese too."""
+    fair = _create_fair(api, world)
+    _add_booths(api, world, fair["id"])
+    _invite_all_and_confirm(api, world, fair["id"])
+    _ok(api.post(f"/api/v1/fairs/{fair['id']}/plan", json={}, headers=world.h("org")), 201)
+    org, org_zh = world.h("org"), world.h("org", "zh")
+    first = _ok(api.get(f"/api/v1/fairs/{fair['id']}/invitations", headers=org))[0]["id"]
+    interview = _ok(api.get(f"/api/v1/fairs/{fair['id']}/interviews", headers=org))[0]["id"]
+    newcomer = kit.new_candidate(session, world.accounts["cw_a"], residence=kit.CHOUCHENG, seq=33)
+    session.commit()
+    early = [
+        api.post(f"/api/v1/fairs/{fair['id']}/invitations/{first}/check-in", json={}, headers=org_zh),
+        api.post(f"/api/v1/fairs/{fair['id']}/walk-ins", json={"public_id": newcomer.public_id, "consent": True},
+                 headers=org_zh),
+        api.post(f"/api/v1/fair-interviews/{interview}/outcome", json={"outcome": "no_show"}, headers=org_zh),
+        api.post(f"/api/v1/fair-interviews/{interview}/outcome", json={"outcome": "offer"}, headers=org_zh),
+    ]
+    for response in early:
+        assert response.status_code == 409, response.get_data(as_text=True)
+        assert "招聘会当天" in response.get_json()["message"]
+    assert all(inv["checked_in_at"] is None
+               for inv in _ok(api.get(f"/api/v1/fairs/{fair['id']}/invitations", headers=org)))
+    # On the day (China date) the same taps are taken.
+    to_the_fair_day(time_machine, dt.date.fromisoformat(fair["held_on"]), world=world, session=session)
+    org = world.h("org")
+    assert _ok(api.post(f"/api/v1/fairs/{fair['id']}/invitations/{first}/check-in", json={}, headers=org))[
+        "checked_in_at"]
+    assert _ok(api.post(f"/api/v1/fair-interviews/{interview}/outcome", json={"outcome": "no_show"},
+                        headers=org))["status"] == "no_show"
 
 
 def test_the_day_check_in_walk_in_no_show_and_replan(api, world, session, kit, planned):
@@ -353,14 +394,16 @@ ROLES = ("admin", "org", "org_other", "cw_a", "cw_b", "emp_a", "emp_b", "anon")
 
 
 @pytest.fixture
-def small_fair(api, world, other_organiser):
-    """Booth for base A only; cand_b (office B) invited."""
+def small_fair(api, world, other_organiser, session, time_machine):
+    """Booth for base A only; cand_b (office B) invited; the clock on the fair's day."""
     fair = _create_fair(api, world)
     _ok(api.post(f"/api/v1/fairs/{fair['id']}/booths", json={"company_id": world.company_a.id,
                                                              "slot_ids": [world.slot_a.id]},
                  headers=world.h("org")), 201)
     _ok(api.post(f"/api/v1/fairs/{fair['id']}/invitations", json={"public_ids": [world.cand_b.public_id]},
                  headers=world.h("org")))
+    to_the_fair_day(time_machine, dt.date.fromisoformat(fair["held_on"]), world=world, session=session,
+                    more={"org_other": other_organiser})
     return fair
 
 

@@ -14,6 +14,7 @@ from matcher.fairs import service
 from matcher.fairs.models import InterviewStatus, InvitationStatus
 from matcher.referrals.lifecycle import ReferralStatus
 from matcher.referrals.models import Referral
+from tests.fair_support import to_the_fair_day
 
 
 def tomorrow() -> dt.date:
@@ -24,7 +25,8 @@ def tomorrow() -> dt.date:
 
 
 @pytest.fixture
-def fair(world, session):
+def fair(world, session, time_machine):
+    """Tomorrow's fair with two booths; the clock then at 08:00 on its day."""
     org = world.accounts["org"]
     fair = service.create_fair(session=session, actor=org, data=dict(
         name="春风行动招聘会", held_on=tomorrow(), venue="义乌市人力资源市场", starts_at=dt.time(9, 0),
@@ -33,6 +35,7 @@ def fair(world, session):
         company_id=world.company_a.id, slot_ids=[world.slot_a.id], interviews_per_block=1))
     service.add_booth(session=session, actor=org, fair_id=fair.id, data=dict(
         company_id=world.company_b.id, slot_ids=[world.slot_b.id], interviews_per_block=1))
+    to_the_fair_day(time_machine, fair.held_on)
     return fair
 
 

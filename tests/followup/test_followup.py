@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from babel.dates import format_date
 from sqlalchemy import select, update
 
 from matcher.candidates.models import ConsentKind, DisclosurePurpose
@@ -175,10 +176,14 @@ def test_staying_before_the_days_have_passed_is_refused_clearly(api, world, sess
     task_id = tasks_of(session, referral.id)[30].id
     refused = _complete(api, world, "cw_a", task_id, result="staying")
     assert refused.status_code == 422, refused.json
-    assert _ago(-10).isoformat() in refused.json["errors"]["on_date"][0]  # "can be confirmed from <day> on"
+    # "can be confirmed from <day> on", the day written as each language writes dates (never ISO: issue 15, item 6)
+    day = _ago(-10)
+    assert format_date(day, "medium", locale="en") in refused.json["errors"]["on_date"][0]
+    assert day.isoformat() not in refused.json["errors"]["on_date"][0]
     zh = api.post(f"/api/v1/follow-up-tasks/{task_id}/complete", json={"result": "staying"},
                   headers=world.h("cw_a", "zh"))
     assert zh.status_code == 422 and "稳岗" in zh.json["errors"]["on_date"][0]
+    assert f"{day.year}年{day.month}月{day.day}日" in zh.json["errors"]["on_date"][0]
     assert tasks_of(session, referral.id)[30].status == TaskStatus.OPEN
     session.refresh(referral)
     assert referral.status == ReferralStatus.STARTED

@@ -88,3 +88,37 @@ def test_others_jobs_are_not_found(browser, finish):
     assert browser("admin").get(f"/jobs/{job_id}").status_code == 200
     assert browser("cw_b").post("/jobs/train", {"horizon_days": "90"}).status_code == 404
     assert browser("emp_a").post("/jobs/assignment", {}).status_code == 404
+
+
+def test_the_background_jobs_page_has_its_own_words_in_chinese(browser, finish):
+    """Today the list borrows the job-slot vocabulary: "就业岗位" over the jobs, "已上岗" over their start and a
+    link "开放"; and the title "任务" is the navigation's."""
+    page = browser("org", lang="zh")
+    job_id = job_id_of(page.post("/jobs/assignment", {"key_subject_weight": "0.5"}))
+    finish(job_id)
+    html = page.get("/jobs").get_data(as_text=True)
+    table = html.split('data-testid="jobs"', 1)[1].split("</table>", 1)[0]
+    head = table.split("</thead>", 1)[0]
+    assert "<h1>后台任务</h1>" in html
+    assert "就业岗位" not in head and "已上岗" not in head and "开放" not in table
+    assert "任务" in head and "提交于" in head and "任务状态" in head
+    assert ">查看</a>" in html
+
+
+def test_the_jobs_list_searches_and_sorts(browser, finish):
+    page = browser("org", lang="zh")
+    first = job_id_of(page.post("/jobs/assignment", {"key_subject_weight": "0.5"}))
+    second = job_id_of(page.post("/jobs/assignment", {"key_subject_weight": "0.2"}))
+    finish(first)
+    finish(second)
+    listed = page.get("/jobs").get_data(as_text=True)
+    assert listed.index(f'data-testid="job-{second}"') < listed.index(f'data-testid="job-{first}"')  # newest first
+    oldest_first = page.get("/jobs?sort=id").get_data(as_text=True)
+    assert oldest_first.index(f'data-testid="job-{first}"') < oldest_first.index(f'data-testid="job-{second}"')
+    assert 'aria-sort="ascending"' in oldest_first
+    only = page.get(f"/jobs?q={first}").get_data(as_text=True)
+    assert f'data-testid="job-{first}"' in only and f'data-testid="job-{second}"' not in only
+    by_label = page.get("/jobs?q=批量").get_data(as_text=True)  # any part of the label shown: 批量分配
+    assert f'data-testid="job-{first}"' in by_label
+    assert 'data-testid="job-' not in page.get("/jobs?q=导入").get_data(as_text=True)
+    assert page.get("/jobs?sort=bogus").status_code == 200

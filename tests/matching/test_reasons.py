@@ -39,7 +39,7 @@ def test_reasons_read_with_their_numbers_in_both_languages(ctx, explained):
         reason = by_feature[feature]
         return reasons.reason_text(reason, COURSES, "zh"), reasons.reason_text(reason, COURSES, "en")
 
-    assert both("skill_match") == ("技能匹配 1/1", "Skills matched 1/1")
+    assert "skill_match" not in by_feature  # every required skill held: the reference pair, so no reason
     assert both("course_rank") == ("首选课程：烹饪", "First-choice course: Cooking")
     assert both("distance_km") == ("距住处 6.2 公里", "6.2 km from home")
     assert both("over_travel_km")[0] == "超出可接受通勤距离 1.2 公里"
@@ -49,7 +49,8 @@ def test_reasons_read_with_their_numbers_in_both_languages(ctx, explained):
     assert reasons.reason_text(Reason("skill_match_partial", "skill_match", 0.3, 0.1,
                                       {"matched": 1, "total": 4, "partial": 1}), locale="zh") == \
         "技能匹配 1/4（另有 1 项等级不足）"
-    assert "skill_match" not in partial  # at the prior's reference: moved nothing
+    assert reasons.reason_text(partial["skill_match"], locale="zh") == "技能匹配 1/4（另有 1 项等级不足）"
+    assert partial["skill_match"].effect < 0  # a missing skill only ever lowers the chance
     second = {r.feature: r for r in pairs[(0, 2)]}["course_rank"]
     assert reasons.reason_text(second, locale="zh") == "第二意向课程：welding"
     assert reasons.reason_text(second, COURSES, "en") == "Second-choice course: Welding"
@@ -61,7 +62,13 @@ def test_sentences_join_in_the_language(ctx, explained):
     zh = reasons.sentence(top, COURSES, "zh")
     assert zh == "；".join(reasons.reason_text(r, COURSES, "zh") for r in top)
     assert reasons.sentence(top, COURSES, "en") == "; ".join(reasons.reason_text(r, COURSES, "en") for r in top)
-    assert "技能匹配 1/1" in zh and "首选课程：烹饪" in zh
+    assert "距住处 6.2 公里" in zh and "首选课程：烹饪" in zh
+    # The summary says what works for the slot and what works against it, in that order.
+    summary = reasons.summary(pairs[(0, 1)], COURSES, "zh")
+    assert summary.startswith("有利：首选课程：烹饪；") and "。不利：" in summary
+    assert summary.index("超出可接受通勤距离 1.2 公里") > summary.index("不利：")
+    assert reasons.summary(pairs[(0, 1)], COURSES, "en").startswith("For it: First-choice course: Cooking; ")
+    assert reasons.summary([], COURSES, "zh") == "没有明显有利或不利的因素。"
 
 
 def test_the_current_locale_is_the_default(app, explained):
@@ -82,8 +89,8 @@ def test_every_code_has_words_in_both_languages(ctx):
     assert codes == set(reasons.REASON_TEXTS)
     for code in reasons.REASON_TEXTS:
         params = {"matched": 1, "total": 2, "partial": 1, "related": 1, "percent": 40, "course": "cooking",
-                  "rank": 1, "km": 3.25, "limit_km": 10.0, "cny": 5200.0, "level": "college", "stayed": 2,
-                  "placements": 5}
+                  "rank": 1, "km": 3.25, "limit_km": 10.0, "cny": 5200.0, "reference": 4800.0, "level": "college",
+                  "stayed": 2, "placements": 5}
         reason = Reason(code=code, feature="x", value=0.0, effect=0.0, params=params)
         zh, en = reasons.reason_text(reason, COURSES, "zh"), reasons.reason_text(reason, COURSES, "en")
         assert _has_chinese(zh) and not _has_chinese(en) and "%(" not in zh + en, code

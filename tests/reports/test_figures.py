@@ -167,6 +167,10 @@ def test_every_figure_of_the_whole_area(known, session):
         "visits_in_period": 3,  # first and last day, and the closed file's
         "reoffended": 2,  # c1 (twice), cand_b; not w1's of last year
         "reoffence_rate": 2 / 10,
+        "interviews_scheduled": 0,  # none arranged in this world (tests/interviews/test_attendance_report.py)
+        "interviews_attended": 0,
+        "interviews_no_show": 0,
+        "interview_attendance_rate": None,
         "certified_bases": 3,  # 婺城's, 佛堂's of 23:00 on the last day, the district-wide one
         "agreements_signed": 2,
         "agreements_in_force": 3,

@@ -42,6 +42,9 @@ class Raw:
         self.visits = _rows(session, Visit)
         self.certificates = _rows(session, Certificate)
         self.reoffences = _rows(session, Reoffence)
+        from matcher.interviews.models import ReferralInterview
+
+        self.interviews = _rows(session, ReferralInterview)
         self.companies = _rows(session, Company)
         self.decisions = _rows(session, CertificationEvent)
         self.agreements = _rows(session, Agreement)
@@ -82,6 +85,11 @@ def independent(raw: Raw, date_from: dt.date, date_to: dt.date, prefix: str) -> 
             certified += 1
     agreements = [a for a in raw.agreements if a.company_id in bases]
     placed = {r.candidate_id for r in started}
+    referral_ids = {r.id for r in referrals}
+    first, after = (dt.datetime.combine(date_from, dt.time.min, tzinfo=CHINA_TZ),
+                    dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min, tzinfo=CHINA_TZ))
+    scheduled = [i for i in raw.interviews if i.referral_id in referral_ids and first <= i.starts_at < after
+                 and i.status in ("confirmed", "attended", "no_show")]
     reoffended = {o.candidate_id for o in raw.reoffences if o.candidate_id in people and within(o.recorded_on)}
     counts = {
         "registered": len(registered),
@@ -98,6 +106,9 @@ def independent(raw: Raw, date_from: dt.date, date_to: dt.date, prefix: str) -> 
         "training_subsidies": len(subsidised),
         "visits_in_period": sum(1 for v in raw.visits if v.candidate_id in people and within(v.visited_on)),
         "reoffended": len(reoffended),
+        "interviews_scheduled": len(scheduled),
+        "interviews_attended": sum(1 for i in scheduled if i.status == "attended"),
+        "interviews_no_show": sum(1 for i in scheduled if i.status == "no_show"),
         "certified_bases": certified,
         "agreements_signed": sum(1 for a in agreements if within(a.signed_on)),
         "agreements_in_force": sum(1 for a in agreements if a.signed_on <= on <= a.ends_on),
@@ -105,7 +116,23 @@ def independent(raw: Raw, date_from: dt.date, date_to: dt.date, prefix: str) -> 
     counts["placement_rate"] = len(placed) / len(assisted) if assisted else None
     counts["stay_rate_90"] = counts["stayed_90"] / len(reached) if reached else None
     counts["reoffence_rate"] = len(reoffended) / len(assisted) if assisted else None
+    counts["interview_attendance_rate"] = (counts["interviews_attended"] / len(scheduled)) if scheduled else None
     return counts
+
+
+def _interviews(session, rng) -> None:
+    """Interviews arranged on a sample of referrals, over the last two years, in every status."""
+    from matcher import clock
+    from matcher.interviews.models import InterviewStatus, ReferralInterview
+    from matcher.referrals.models import Referral
+
+    referrals = list(session.scalars(select(Referral).order_by(Referral.id)))
+    statuses = list(InterviewStatus)
+    start = clock.china_midnight(dt.date(today().year - 1, 1, 1))
+    for referral in rng.sample(referrals, min(120, len(referrals))):
+        moment = start + dt.timedelta(hours=rng.randint(0, 24 * 700))
+        session.add(ReferralInterview(referral_id=referral.id, status=rng.choice(statuses), starts_at=moment,
+                                      place="工人路8号", contact_name="王经理", contact_phone="85123456"))
 
 
 def _enrich(session) -> None:
@@ -122,6 +149,7 @@ def _enrich(session) -> None:
     for candidate in rng.sample(candidates, 60):
         session.add(Certificate(candidate_id=candidate.id, name="电子商务师",
                                 issued_on=start + dt.timedelta(days=rng.randint(0, 700))))
+    _interviews(session, rng)
     for n, candidate in enumerate(rng.sample(candidates, 15)):
         candidate.status = CandidateStatus.CLOSED  # closed today (the day is stamped) ...
         if n % 3 == 1:  # ... or on a day last year (inside the city-year: registered before it, not after)
@@ -168,7 +196,8 @@ def test_the_report_reconciles_with_the_raw_tables(session):
     city = report(session=session, actor=admin, date_from=date_from, date_to=date_to)
     for key in ("registered", "key_subjects", "new_in_period", "placed_in_period", "helped_into_work",
                 "placed_in_training", "reached_90_days", "stayed_90", "training_certificates", "training_subsidies",
-                "visits_in_period", "reoffended", "certified_bases", "agreements_in_force"):
+                "visits_in_period", "reoffended", "certified_bases", "agreements_in_force", "interviews_scheduled",
+                "interviews_attended", "interviews_no_show"):
         assert city["figures"][key] > 0, key
     people = {f.key for f in FIGURES if f.people} | {"under_assistance"}
     for key in MONTHLY:

@@ -193,3 +193,29 @@ def test_slot_list_filters(api, world, query, expected):
     listed = api.get(f"/api/v1/slots?{query}", headers=world.h("cw_a"))
     assert listed.status_code == 200
     assert {s["id"] for s in listed.json} == {names[n] for n in expected}
+
+
+def test_every_wrong_field_comes_back_in_one_422(api, world):
+    """Nested and related fields too: skills, course, place, dates and counts, not one error a round."""
+    import datetime as dt
+
+    response = _post(api, world, seats=0, course_code="no_such_course", place={"code": "999999999"},
+                     required_skills=[{"skill_code": "pastry"}, {"skill_code": "no_such_skill"}, {"level": 9}],
+                     starts_on=(today() - dt.timedelta(days=1)).isoformat(),
+                     ends_on=(today() - dt.timedelta(days=5)).isoformat(), pay_min=9000, pay_max=100)
+    assert response.status_code == 422
+    errors = response.json["errors"]
+    assert {"seats", "course_code", "place", "required_skills", "starts_on", "ends_on", "pay_min"} <= set(errors)
+    assert set(errors["required_skills"]) >= {"2"}  # the malformed entry, by its index
+
+
+def test_an_edit_may_keep_a_start_in_the_past_but_not_an_end_before_it(api, world):
+    import datetime as dt
+
+    slot_id = world.draft_a.id
+    past = (today() - dt.timedelta(days=30)).isoformat()
+    kept = api.patch(f"/api/v1/slots/{slot_id}", json={"starts_on": past}, headers=world.h("emp_a"))
+    assert kept.status_code == 200, kept.json
+    bad = api.patch(f"/api/v1/slots/{slot_id}", json={"starts_on": past, "ends_on": past},
+                    headers=world.h("emp_a"))
+    assert bad.status_code == 422 and "ends_on" in bad.json["errors"]

@@ -344,3 +344,76 @@ def test_post_without_csrf_is_refused(browser, world, session):
     assert response.status_code == 400
     session.refresh(world.company_applied)
     assert world.company_applied.certification_status == CertificationStatus.APPLIED
+
+
+# ---- issue 15: refusing a certification, labelled reason boxes, the register's list tools ---------------
+
+def test_each_reason_box_is_labelled_for_its_decision_and_says_who_reads_it(browser, world):
+    page = browser("admin", "zh")
+    certified = html(page.get(f"/admin/bases/{world.company_a.id}"))
+    assert '<label for="reason-suspend">暂停认定的原因</label>' in certified
+    assert '<label for="reason-revoke">撤销认定的原因</label>' in certified
+    assert 'aria-describedby="reason-suspend-audience"' in certified
+    assert "基地的用人单位账号和司法局管理员会看到这段文字" in certified
+    assert ">原因</label>" not in certified
+    assert 'data-testid="refuse"' not in certified  # a certified base is not an application to refuse
+    applied = html(page.get(f"/admin/bases/{world.company_applied.id}"))
+    assert '<label for="reason-refuse">不予认定的原因</label>' in applied and ">不予认定</button>" in applied
+
+
+def test_refusing_a_certification_needs_a_reason_and_is_recorded_audited_and_told(browser, world, session):
+    from matcher.audit.models import AuditEvent
+    from matcher.auth.service import create_account
+    from matcher.bases.models import CertificationStatus
+    from matcher.notify.models import Notification, NotificationKind
+
+    company = world.company_applied
+    employer = create_account(session=session, actor=None, data=dict(
+        username="emp_c", display_name="emp_c", password=PASSWORD, role="employer", company_id=company.id))
+    session.commit()
+    page = browser("admin", "zh")
+    page.get(f"/admin/bases/{company.id}")
+    empty = page.post(f"/admin/bases/{company.id}/certification", {"action": "refuse", "reason": ""})
+    assert empty.status_code == 422 and 'id="reason-error"' in html(empty)
+    session.refresh(company)
+    assert company.certification_status == CertificationStatus.APPLIED
+    done = page.post(f"/admin/bases/{company.id}/certification",
+                     {"action": "refuse", "reason": "场地不符合安全生产条件"})
+    assert done.status_code == 303
+    session.refresh(company)
+    assert company.certification_status == CertificationStatus.REFUSED
+    history = html(page.get(f"/admin/bases/{company.id}"))
+    assert "场地不符合安全生产条件" in history and "不予认定" in history
+    assert session.query(AuditEvent).filter_by(object_type="certification_events", action="create").count() >= 1
+    notice = session.query(Notification).filter_by(account_id=employer.id,
+                                                   kind=NotificationKind.CERTIFICATION_REFUSED).one()
+    assert notice.subject_type == "company" and "场地" not in notice.params_json  # the reason stays on the page
+    home = html(browser("emp_c", "zh").get("/employer"))
+    assert "不予认定" in home and "场地不符合安全生产条件" in home
+    # A refused base may be certified later (after it applies again and is reviewed).
+    again = page.post(f"/admin/bases/{company.id}/certification",
+                      {"action": "certify", "valid_until": (clock.today() + dt.timedelta(days=365)).isoformat()})
+    assert again.status_code == 303
+
+
+def test_refuse_over_the_api(api, world):
+    response = api.post(f"/api/v1/bases/{world.company_applied.id}/certification",
+                        json={"action": "refuse"}, headers=world.h("admin"))
+    assert response.status_code == 422 and "reason" in response.json["errors"]
+    refused = api.post(f"/api/v1/bases/{world.company_applied.id}/certification",
+                       json={"action": "refuse", "reason": "材料不全"}, headers=world.h("admin"))
+    assert refused.status_code == 200 and refused.json["certification_status"] == "refused"
+    twice = api.post(f"/api/v1/bases/{world.company_a.id}/certification",
+                     json={"action": "refuse", "reason": "已认定的基地"}, headers=world.h("admin"))
+    assert twice.status_code == 409
+
+
+def test_bases_register_searches_and_sorts(browser, world):
+    page = browser("admin", "zh")
+    found = html(page.get("/admin/bases?q=物流"))
+    assert "丙物流有限公司" in found and "甲餐饮有限公司" not in found
+    by_name = html(page.get("/admin/bases?sort=-name"))
+    table = by_name[by_name.index('data-testid="bases-table"'):]
+    names = [name for name in ("甲餐饮有限公司", "丙物流有限公司") if name in table]
+    assert [table.index(n) for n in sorted(names, reverse=True)] == sorted(table.index(n) for n in names)
+    assert 'aria-sort="descending"' in by_name and 'data-sort="certified_until"' in by_name

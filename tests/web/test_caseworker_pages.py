@@ -147,7 +147,7 @@ def test_intake_with_a_bad_id_number_shows_the_error_next_to_the_field_and_keeps
     field = re.search(r'<input id="id_number"[^>]*>', body).group(0)
     assert 'aria-invalid="true"' in field and f'value="{bad}"' in field
     assert re.search(r'id="id_number-error" class="field-error"[^>]*>Not a valid ID number', body)
-    assert 'value="张三"' in body and 'value="义乌市稠城街道"' in body
+    assert 'value="张三"' in body and '<option value="330782001" selected>稠城街道' in body  # picked (issue 15)
     assert re.search(r'<option value="chinese_cooking" selected', body)
     assert re.search(r'value="referral"\s+checked', body)
     # In Chinese too.
@@ -188,7 +188,7 @@ def test_edit_validates_and_saves(world, cw):
     cid = world.cand_a.id
     path = f"/caseworker/candidates/{cid}/edit"
     page = text(cw.get(path))
-    assert 'data-testid="candidate-form"' in page and "义乌市稠城街道" in page
+    assert 'data-testid="candidate-form"' in page and '<option value="330782001" selected>稠城街道' in page
     form = {"name": "", "education": "junior_secondary", "hukou": "330782001", "residence": "330782001",
             "release_date": "2025-01-01", "offence_category": "theft", "max_travel_km": "999"}
     response = cw.form_post(path, form, headers={"Accept-Language": "en"})
@@ -250,8 +250,8 @@ def test_recommendations_show_likelihood_reasons_and_refer_in_one_click(world, c
     assert str(world.slot_a.id) in rows
     assert "rule-based prior" in body and "%" in body and "<progress" in body
     assert 'data-testid="refer"' in body
-    assert "Skills matched" in body  # reasons in words, in English
-    assert "技能匹配" in text(cw.get(path, headers={"Accept-Language": "zh-CN"}))
+    assert "First-choice course" in body  # reasons in words, in English
+    assert "首选课程" in text(cw.get(path, headers={"Accept-Language": "zh-CN"}))
 
     response = cw.form_post(f"/caseworker/candidates/{cid}/refer", {"slot_id": world.slot_a.id}, page=path)
     assert response.status_code == 302 and response.headers["Location"].endswith(path)

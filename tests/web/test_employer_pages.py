@@ -123,7 +123,7 @@ def test_domain_error_on_slot_shows_next_to_the_field(browser, world):
     response = page.post("/employer/slots/new", slot_form(place="nowhere-at-all"))
     assert response.status_code == 422
     assert 'id="place-error" class="field-error"' in html(response)
-    assert 'value="nowhere-at-all"' in html(response)
+    assert '<select id="place" name="place"' in html(response)  # a place is picked (issue 15), not typed
 
 
 def test_edit_open_and_close_a_slot(browser, world, session):
@@ -297,3 +297,160 @@ def test_post_without_csrf_is_refused(browser, world, session):
     assert session.query(Slot).filter_by(title="无令牌").count() == 0
     response = page.post(f"/employer/slots/{world.draft_a.id}/status", {"status": "open", "csrf_token": "forged"})
     assert response.status_code == 400
+
+
+# ---- issue 15: the employer's pages on a phone ----------------------------------------------------
+
+def test_new_slot_form_shows_every_error_in_one_answer(browser, world):
+    """Four submissions, one error each, before: now every wrong field, nested and related ones included."""
+    page = browser("emp_a", "zh")
+    page.get("/employer/slots/new")
+    past = (clock.today() - dt.timedelta(days=3)).isoformat()
+    response = page.post("/employer/slots/new", slot_form(
+        seats="0", starts_on=past, ends_on=(clock.today() - dt.timedelta(days=10)).isoformat(), pay_min="6000",
+        pay_max="5000", course_code="no_such_course", skill_0="no_such_skill", place="nowhere-at-all",
+        hours_per_week="200"))
+    assert response.status_code == 422
+    body = html(response)
+    for field in ("seats", "starts_on", "ends_on", "pay_min", "course_code", "required_skills", "place",
+                  "hours_per_week"):
+        assert f'id="{field}-error" class="field-error"' in body, field
+    assert "新岗位的开始日期不能早于今天" in body and "结束日期必须晚于开始日期。" in body
+    assert 'value="6000"' in body  # what was typed stays; the place is picked from the township list
+
+
+def test_a_start_years_ahead_is_a_slip(browser, world):
+    page = browser("emp_a", "zh")
+    page.get("/employer/slots/new")
+    far = clock.today().replace(year=clock.today().year + 5).isoformat()
+    response = page.post("/employer/slots/new", slot_form(starts_on=far))
+    assert response.status_code == 422 and "开始日期在两年以后，请检查年份。" in html(response)
+
+
+def test_save_draft_and_publish_are_two_buttons(browser, world, session):
+    from matcher.slots.models import Slot, SlotStatus
+
+    page = browser("emp_a", "zh")
+    form_page = html(page.get("/employer/slots/new"))
+    assert "保存草稿" in form_page and ">发布</button>" in form_page and "发布岗位" not in form_page
+    assert page.post("/employer/slots/new", slot_form(title="草稿岗位", publish="0")).status_code == 303
+    assert page.post("/employer/slots/new", slot_form(title="发布的岗位", publish="1")).status_code == 303
+    assert session.query(Slot).filter_by(title="草稿岗位").one().status == SlotStatus.DRAFT
+    published = session.query(Slot).filter_by(title="发布的岗位").one()
+    assert published.status == SlotStatus.OPEN
+    assert "岗位已发布" in html(page.get(f"/employer/slots/{published.id}"))
+    nav = html(page.get("/employer"))
+    assert "新建岗位" in nav and "发布岗位" not in nav
+
+
+def test_publishing_at_a_base_not_in_force_saves_nothing(browser, world, session):
+    from matcher.auth.service import create_account
+    from matcher.slots.models import Slot
+
+    create_account(session=session, actor=None, data=dict(
+        username="emp_c", display_name="emp_c", password=PASSWORD, role="employer",
+        company_id=world.company_applied.id))
+    session.commit()
+    page = browser("emp_c", "zh")
+    page.get("/employer/slots/new")
+    response = page.post("/employer/slots/new", slot_form(title="未认定发布", publish="1"))
+    assert response.status_code == 409
+    assert 'value="未认定发布"' in html(response)
+    assert session.query(Slot).filter_by(title="未认定发布").count() == 0
+
+
+def test_home_shows_open_slots_and_drafts_and_links_the_closed_ones(browser, world, session, kit):
+    from matcher.slots.service import set_slot_status
+
+    old = kit.new_slot(session, world.accounts["emp_a"], title="二〇二四年旧岗位")
+    set_slot_status(session=session, actor=world.accounts["emp_a"], slot_id=old.id, status="closed")
+    session.commit()
+    page = browser("emp_a", "zh")
+    home = html(page.get("/employer"))
+    assert "厨师A" in home and "草稿" in home and "二〇二四年旧岗位" not in home
+    assert "已关闭的岗位（1 个）" in home
+    closed = html(page.get("/employer/slots?show=closed"))
+    assert "二〇二四年旧岗位" in closed and "厨师A" not in closed
+    assert "二〇二四年旧岗位" not in html(page.get("/employer/slots"))
+
+
+def test_slot_list_searches_and_sorts(browser, world, session, kit):
+    kit.new_slot(session, world.accounts["emp_a"], title="面点师傅")
+    page = browser("emp_a", "zh")
+    found = html(page.get("/employer/slots?q=面点"))
+    assert "面点师傅" in found and "厨师A" not in found
+    by_title = html(page.get("/employer/slots?sort=title"))
+    table = by_title[by_title.index('data-testid="slot-table"'):]
+    titles = sorted(["厨师A", "草稿", "面点师傅"])
+    assert [table.index(f">{t}</a>") for t in titles] == sorted(table.index(f">{t}</a>") for t in titles)
+    assert 'aria-sort="ascending"' in by_title
+
+
+def _age(session, referral, days):
+    """The referral entered its present status `days` ago."""
+    from matcher.referrals.models import ReferralEvent
+
+    for event in session.query(ReferralEvent).filter_by(referral_id=referral.id):
+        event.on_date = clock.today() - dt.timedelta(days=days)
+    session.commit()
+
+
+def test_waiting_referrals_come_first_with_days_waited(browser, world, session, kit):
+    from matcher.referrals.service import transition
+
+    answered = refer(world, session)
+    transition(session=session, actor=world.accounts["emp_a"], referral_id=answered.id, to="interview")
+    session.commit()
+    other = kit.new_slot(session, world.accounts["emp_a"], title="帮厨")
+    first = refer(world, session, slot=other)
+    _age(session, first, 9)
+    page = browser("emp_a", "zh")
+    home = html(page.get("/employer"))
+    waiting = home[home.index('data-testid="waiting"'):home.index('data-testid="slots"')]
+    assert "已等待 9 天" in waiting and "待首次答复" in waiting
+    assert waiting.index("帮厨") < waiting.index("厨师A")  # still without a first answer: first
+    listed = html(page.get("/employer/referrals"))
+    assert listed.index("帮厨") < listed.index("厨师A") and "已等待 9 天" in listed
+    assert "已等待 9 天" in html(page.get(f"/employer/referrals/{first.id}"))
+
+
+def test_answer_buttons_say_what_they_do(browser, world, session):
+    referral = refer(world, session)
+    body = html(browser("emp_a", "zh").get(f"/employer/referrals/{referral.id}"))
+    buttons = body[body.index("您的答复") if "您的答复" in body else 0:]
+    assert ">安排面试</button>" in buttons and ">不合适</button>" in buttons
+    assert ">已拒绝</button>" not in buttons and ">面试</button>" not in buttons
+    assert "之后状态：已拒绝" in buttons  # the result, said after the verb
+
+
+def test_referral_list_searches_by_file_number_or_slot(browser, world, session, kit):
+    refer(world, session)
+    other = kit.new_slot(session, world.accounts["emp_a"], title="洗碗工")
+    refer(world, session, slot=other)
+    page = browser("emp_a", "zh")
+    by_slot = html(page.get("/employer/referrals?q=洗碗"))
+    assert "洗碗工" in by_slot and "厨师A" not in by_slot
+    number = world.cand_a.public_id[3:8]
+    assert world.cand_a.public_id in html(page.get(f"/employer/referrals?show=all&q={number}"))
+    assert "共 0 条推荐" in html(page.get("/employer/referrals?q=没有这个"))
+
+
+def test_employer_answers_many_referrals_at_once(browser, world, session, kit):
+    from matcher.referrals.lifecycle import ReferralStatus
+
+    first = refer(world, session)
+    second = refer(world, session, slot=kit.new_slot(session, world.accounts["emp_a"], title="配菜员"))
+    page = browser("emp_a", "zh")
+    listing = html(page.get("/employer/referrals"))
+    assert 'data-testid="bulk-form"' in listing and f'value="{first.id}"' in listing
+    refused = page.post("/employer/referrals/answer", {"referral_id": [str(first.id), str(second.id)],
+                                                        "to": "declined"})
+    assert refused.status_code == 303
+    assert "2 条推荐未能答复" in html(page.get(refused.headers["Location"]))
+    done = page.post("/employer/referrals/answer", {"referral_id": [str(first.id), str(second.id)],
+                                                     "to": "interview"})
+    assert done.status_code == 303
+    assert "已答复 2 条推荐：安排面试。" in html(page.get(done.headers["Location"]))
+    for referral in (first, second):
+        session.refresh(referral)
+        assert referral.status == ReferralStatus.INTERVIEW

@@ -301,7 +301,17 @@ def test_plan_page_shows_the_gap_and_why_someone_is_unplaced(browser, world, ses
     made = page.post(f"/organiser/fairs/{fair.id}/plan")
     assert made.status_code == 303, html(made)[:2000]
     body = html(page.get(f"/organiser/fairs/{fair.id}/plan"))
-    assert re.search(r"与最优解的差距 ≤ \d+(\.\d+)?%", body)
+    # The quality in words, never "与最优解的差距 ≤ 0%" next to "未证明最优".
+    assert "与最优解的差距" not in body and "未证明最优" not in body
+    assert re.search(r"已找到最佳方案。|方案可能不是最佳", body)
+    # Breadth first, and the coverage the organiser sees: people with an interview / people who could have one.
+    assert "先广后深" in body and "至少有一场面试的人数" in body
+    coverage = re.search(r'data-testid="coverage">(\d+) / (\d+)<', body)
+    assert coverage and coverage.group(1) == coverage.group(2) == "3"
+    assert "凡能安排面试的人都已安排" in body
+    assert re.search(r'data-reason="no_eligible_booth">1 人：没有展位带来此人可以应聘的岗位', body)
+    # Counts of people are whole numbers ("43.31 人" never).
+    assert not re.search(r"\d+\.\d+\s*人", body)
     assert 'data-testid="unplaced-row" data-reason="no_eligible_booth"' in body
     assert "没有展位带来此人可以应聘的岗位" in body and "家政意向" in body
     assert "prior-builtin" in body or 'data-testid="plan-facts"' in body
@@ -315,7 +325,72 @@ def test_plan_page_shows_the_gap_and_why_someone_is_unplaced(browser, world, ses
 
     english = browser("org", "en")
     body = html(english.get(f"/organiser/fairs/{fair.id}/plan"))
-    assert "Gap to the optimum ≤" in body and "No booth brings a slot" in body
+    assert "Gap to the optimum" not in body and "No booth brings a slot" in body
+    assert re.search(r"The best plan was found\.|The plan may not be the (very )?best one", body)
+    assert "People with at least one interview" in body
+
+
+def test_the_unplaced_get_a_printed_sheet_saying_what_to_do_on_the_day(browser, world, session, fair, kit):
+    housekeeping = kit.new_candidate(session, world.accounts["cw_a"], residence=kit.CHOUCHENG, seq=34, name="家政意向",
+                                     preferred_courses=["housekeeping"])
+    invite_and_confirm(world, session, fair, extra=[housekeeping])
+    service.make_plan(session=session, actor=world.accounts["org"], fair_id=fair.id)
+    session.commit()
+    body = html(browser("org").get(f"/organiser/fairs/{fair.id}/print/candidates"))
+    sheets = re.findall(r'data-testid="candidate-sheet" data-public-id="([^"]+)" data-interviews="(\d+)"', body)
+    assert (housekeeping.public_id, "0") in sheets
+    assert len(sheets) == 4  # the three with interviews, and the one without
+    unplaced = body.split(f'data-public-id="{housekeeping.public_id}"')[1].split("</section>")[0]
+    assert "家政意向" in unplaced and "招聘会当天怎么做" in unplaced
+    assert "未能为您安排面试：本次招聘会没有基地带来符合您意向的岗位。" in unplaced
+    assert "请照常于 09:00 到招聘会现场" in unplaced
+    assert "其中 1 页给没有安排到面试的人" in body
+
+
+def test_invitations_are_found_by_any_part_of_a_name_or_number_and_sorted_by_column(browser, world, session, fair):
+    invite_and_confirm(world, session, fair)
+    session.commit()
+    page = browser("org")
+    url = f"/organiser/fairs/{fair.id}/invitations"
+
+    def numbers(query: str) -> list[str]:
+        return re.findall(r'data-testid="invitation" data-invitation-id="\d+"[^>]*>\s*<td[^>]*>([^<]+)</td>',
+                          html(page.get(url + query)))
+
+    everyone = sorted([world.cand_a.public_id, world.cand_b.public_id, world.cand_dual.public_id])
+    assert sorted(numbers("")) == everyone
+    # Any part of a name (not only its start), any part of a number.
+    middle = world.cand_b.name[1:]
+    assert world.cand_b.public_id in numbers(f"?q={middle}")
+    assert numbers(f"?q={world.cand_a.public_id[-4:].lower()}") == [world.cand_a.public_id]
+    # Sorted by a column, both ways, with the header saying so.
+    assert numbers("?sort=number") == everyone
+    assert numbers("?sort=number&order=desc") == everyone[::-1]
+    body = html(page.get(url + "?sort=number&order=desc"))
+    assert 'aria-sort="descending"' in body and 'data-testid="sort-name"' in body
+    # One office's candidates.
+    office_only = numbers(f"?office_id={world.cand_b.office_id}")
+    assert world.cand_b.public_id in office_only and world.cand_a.public_id not in office_only
+
+
+def test_people_on_the_plan_are_searched_and_sorted(browser, world, session, fair, kit):
+    housekeeping = kit.new_candidate(session, world.accounts["cw_a"], residence=kit.CHOUCHENG, seq=35, name="家政意向",
+                                     preferred_courses=["housekeeping"])
+    invite_and_confirm(world, session, fair, extra=[housekeeping])
+    service.make_plan(session=session, actor=world.accounts["org"], fair_id=fair.id)
+    session.commit()
+    page = browser("org")
+    url = f"/organiser/fairs/{fair.id}/plan"
+    body = html(page.get(url))
+    assert "面试安排中的人员" in body
+    rows = re.findall(r'data-testid="person-row" data-public-id="([^"]+)" data-interviews="(\d+)"', body)
+    assert len(rows) == 4 and (housekeeping.public_id, "0") in rows
+    assert "无面试：打印“当天怎么做”告知单" in body
+    by_interviews = re.findall(r'data-testid="person-row" data-public-id="[^"]+" data-interviews="(\d+)"',
+                               html(page.get(url + "?sort=interviews&order=desc")))
+    assert by_interviews == sorted(by_interviews, key=int, reverse=True)
+    found = html(page.get(url + "?q=政意"))
+    assert re.findall(r'data-testid="person-row" data-public-id="([^"]+)"', found) == [housekeeping.public_id]
 
 
 def test_print_pages_hold_names_times_and_booths(browser, world, session, fair):

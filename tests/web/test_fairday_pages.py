@@ -12,6 +12,7 @@ from matcher import clock
 from matcher.extensions import db
 from matcher.fairs import service
 from matcher.fairs.models import InterviewStatus, InvitationSource, InvitationStatus
+from tests.fair_support import to_the_fair_day
 
 
 def tomorrow() -> dt.date:
@@ -49,8 +50,9 @@ def htmx_post(page, url: str, data: dict):
 
 
 @pytest.fixture
-def fair(world, session):
-    """Tomorrow's fair: two booths (cooking at A, auto repair at B), three confirmed candidates, planned."""
+def fair(world, session, time_machine):
+    """Tomorrow's fair: two booths (cooking at A, auto repair at B), three confirmed candidates, planned; the
+    clock then at 08:00 on the fair's day."""
     org = world.accounts["org"]
     fair = service.create_fair(session=session, actor=org, data=dict(
         name="春风行动招聘会", held_on=tomorrow(), venue="义乌市人力资源市场", starts_at=dt.time(9, 0),
@@ -65,6 +67,7 @@ def fair(world, session):
                                   attending=True)
     service.make_plan(session=session, actor=org, fair_id=fair.id)
     session.commit()
+    to_the_fair_day(time_machine, fair.held_on)
     return fair
 
 
@@ -158,6 +161,51 @@ def test_check_in_and_undo(browser, world, session, fair):
     assert invitation_of(session, world, fair, world.cand_a).checked_in_at is None
 
 
+def test_the_checked_in_counter_follows_each_htmx_check_in(browser, world, session, fair):
+    """已签到 is swapped in beside the card after every tap (htmx out of band), not left at the page's count."""
+    page = browser("org")
+    day = html(page.get(f"/organiser/fairs/{fair.id}/day"))
+    assert re.search(r'id="checked-in-count" data-testid="checked-in-count">0<', day)
+    counts = []
+    for who in (world.cand_a, world.cand_b):
+        card = htmx_post(page, f"/organiser/fairs/{fair.id}/day/check-in",
+                         {"invitation_id": invitation_of(session, world, fair, who).id})
+        found = re.search(r'<div class="figure" id="checked-in-count" data-testid="checked-in-count" '
+                          r'hx-swap-oob="true">(\d+)</div>', html(card))
+        counts.append(int(found.group(1)) if found else None)
+    assert counts == [1, 2]
+    card = htmx_post(page, f"/organiser/fairs/{fair.id}/day/check-in",
+                     {"invitation_id": invitation_of(session, world, fair, world.cand_a).id, "undo": "1"})
+    assert 'hx-swap-oob="true">1</div>' in html(card)
+    assert re.search(r'data-testid="checked-in-count">1<', html(page.get(f"/organiser/fairs/{fair.id}/day")))
+
+
+def test_before_the_fairs_day_check_ins_and_outcomes_are_refused(browser, world, session, fair, time_machine):
+    to_the_fair_day(time_machine, fair.held_on - dt.timedelta(days=7))  # a week before
+    page = browser("org")
+    notice = "签到、现场报名和面试结果从招聘会当天起才能记录。"
+    day = html(page.get(f"/organiser/fairs/{fair.id}/day"))
+    assert notice in day
+    assert re.search(r'data-testid="check-in" disabled', day) and re.search(r'data-testid="add-walk-in" disabled', day)
+    inv = invitation_of(session, world, fair, world.cand_a)
+    card = htmx_post(page, f"/organiser/fairs/{fair.id}/day/check-in", {"invitation_id": inv.id})
+    assert "招聘会当天" in html(card) and 'role="alert"' in html(card)
+    assert 'hx-swap-oob="true">0</div>' in html(card)
+    plain = page.post(f"/organiser/fairs/{fair.id}/day/check-in", {"invitation_id": inv.id})
+    assert plain.status_code == 303
+    assert "招聘会当天" in html(page.get(plain.headers["Location"]))
+    session.expire_all()
+    assert invitation_of(session, world, fair, world.cand_a).checked_in_at is None
+    iv = interviews(session, world, fair)[0]
+    booth = iv.booth
+    booth_page = html(page.get(f"/fairs/{fair.id}/booths/{booth.id}/outcomes?block={iv.block}"))
+    assert notice in booth_page and 'data-testid="outcome-no_show" disabled' in booth_page
+    tapped = htmx_post(page, f"/fairs/{fair.id}/booths/{booth.id}/interviews/{iv.id}/outcome", {"outcome": "no_show"})
+    assert 'data-testid="outcome-error"' in html(tapped) and "招聘会当天" in html(tapped)
+    session.expire_all()
+    assert session.get(type(iv), iv.id).status == InterviewStatus.PLANNED
+
+
 def test_walk_in_with_a_bad_number_shows_the_error_in_chinese(browser, world, session, fair):
     page = browser("org")
     page.get(f"/organiser/fairs/{fair.id}/day")
@@ -224,7 +272,7 @@ def test_replan_keeps_earlier_blocks(browser, world, session, fair):
     result = html(page.get(f"/organiser/fairs/{fair.id}/day"))
     kept = re.search(r'data-testid="plan-kept"><small>[^<]*</small><div class="figure">(\d+)</div>', result)
     assert kept and int(kept.group(1)) == len(before)
-    assert zh("Gap to the best possible plan: %(gap)s.", gap="0%") in result
+    assert "已找到最佳方案。" in result and "%" not in result.split('data-testid="plan-result"')[1].split("</p>")[0]
     assert zh("planned afresh") in result
     # Filling free places keeps every interview still planned.
     page.post(f"/organiser/fairs/{fair.id}/day/replan", {"from_block": "2", "mode": "fill"})
@@ -282,6 +330,31 @@ def test_outcome_tap_creates_an_offered_referral(browser, world, session, fair):
     assert 'data-testid="figure-offers"><small>' in report
     assert re.search(r'data-testid="figure-offers"><small>[^<]*</small><div class="figure" data-value="1"', report)
     assert report.count("data-fair-chart=") == 2 and "chart.umd.min.js" in report and "fairday.js" in report
+
+
+def test_report_measures_interview_attendance_in_whole_numbers_and_percentages(browser, world, session, fair):
+    org = world.accounts["org"]
+    rows = interviews(session, world, fair)
+    assert len(rows) >= 3
+    service.record_outcome(session=session, actor=org, interview_id=rows[0].id, outcome="offer")
+    service.record_outcome(session=session, actor=org, interview_id=rows[1].id, outcome="no_show")
+    session.commit()
+    scheduled = len(rows)
+    figures = service.report(session=session, actor=org, fair_id=fair.id)
+    assert (figures["interviews_planned"], figures["interviews_held"], figures["no_shows"]) == (scheduled, 1, 1)
+    assert figures["interviews_not_recorded"] == scheduled - 2
+    assert figures["interview_attendance_rate"] == pytest.approx(1 / scheduled, abs=1e-4)
+    assert figures["no_show_rate"] == pytest.approx(1 / scheduled, abs=1e-4)
+    report = html(browser("org").get(f"/organiser/fairs/{fair.id}/report"))
+    assert "面试到场情况" in report
+    rate = f"{round(100 / scheduled)}%"
+    came = report.split('data-testid="figure-interview-attendance"')[1].split("</article>")[0]
+    assert "面试到场" in came and f">{rate}<" in came and f"已安排 {scheduled} 场面试，其中 1 场到场" in came
+    missed = report.split('data-testid="figure-no-show-rate"')[1].split("</article>")[0]
+    assert "未到场" in missed and f">{rate}<" in missed and "1 场面试" in missed
+    assert re.search(rf'data-testid="figure-not-recorded">.*?data-value="{scheduled - 2}"', report, re.S)
+    assert "面试到场率" in report  # and per booth
+    assert not re.search(r"\d+\.\d+\s*(人|场)", report)
 
 
 def test_no_show_by_htmx_and_undo(browser, world, session, fair):

@@ -24,11 +24,13 @@ from matcher.fairs.service.fairs import (
     current_block,
     first_open_block,
     get_fair,
+    is_before_the_day,
     list_fairs,
     set_status,
     update_fair,
 )
 from matcher.fairs.service.invitations import (
+    INVITATION_SORTS,
     add_walk_in,
     answer_invitation,
     cancel_invitation,
@@ -46,14 +48,24 @@ from matcher.fairs.service.planning import (
     list_runs,
     make_plan,
 )
-from matcher.fairs.service.report import UNPLACED_REASONS, fair_overview, reason_text, report, unplaced
+from matcher.fairs.service.report import (
+    UNPLACED_REASONS,
+    fair_overview,
+    plan_quality,
+    reason_text,
+    report,
+    unplaced,
+)
 from matcher.fairs.service.schedule import OUTCOME_TO_REFERRAL, get_interview, record_outcome, schedule, undo_outcome
 
 __all__ = [
-    "BOOTH_RANGES", "COMING", "FAIR_RANGES", "LIVE_INTERVIEW", "OUTCOME_TO_REFERRAL", "PLANNING_SECONDS",
+    "BOOTH_RANGES", "COMING", "FAIR_RANGES", "INVITATION_SORTS", "LIVE_INTERVIEW", "OUTCOME_TO_REFERRAL",
+    "PLANNING_SECONDS",
     "REPLANNING_SECONDS", "RUNNING", "STRUCTURE", "UNPLACED_REASONS", "FairModel", "add_booth", "add_walk_in",
     "answer_invitation", "build_problem", "cancel_invitation", "check_in", "create_fair", "current_block",
-    "fair_overview", "first_open_block", "get_fair", "get_interview", "get_invitation", "invite", "latest_run",
-    "list_fairs", "list_invitations", "list_runs", "make_plan", "reason_text", "record_outcome", "remove_booth",
-    "report", "schedule", "set_status", "undo_outcome", "unplaced", "update_booth", "update_fair", "withdraw_booth",
+    "fair_overview", "first_open_block", "get_fair", "get_interview", "get_invitation", "invite", "is_before_the_day",
+    "latest_run",
+    "list_fairs", "list_invitations", "list_runs", "make_plan", "plan_quality", "reason_text", "record_outcome",
+    "remove_booth", "report", "schedule", "set_status", "undo_outcome", "unplaced", "update_booth", "update_fair",
+    "withdraw_booth",
 ]

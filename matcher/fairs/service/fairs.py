@@ -117,6 +117,18 @@ def set_status(*, session: Session, actor: Account, fair_id: int, status: FairSt
     return fair
 
 
+def is_before_the_day(fair: Fair) -> bool:
+    """The fair's day has not come yet (China date, as the fair's clock)."""
+    return today() < fair.held_on
+
+
+def require_the_day(fair: Fair, field: str | None = None) -> None:
+    """Check-ins, walk-ins and outcomes happen at the fair: refused before its day (China date)."""
+    if is_before_the_day(fair):
+        raise Conflict(_l("The fair's day has not come yet: check-ins, walk-ins and interview outcomes can only be "
+                          "recorded from the day of the fair on."), field=field)
+
+
 def current_block(fair: Fair, now: dt.datetime | None = None) -> int:
     """The block under way now (0 before the day, n_blocks after it): China time, as the fair's clock."""
     local = clock.in_china(now or clock.now()).replace(tzinfo=None)

@@ -21,7 +21,7 @@ from matcher.fairs.models import (
     InvitationSource,
     InvitationStatus,
 )
-from matcher.fairs.service.fairs import cancel_interviews, first_open_block, run_fair
+from matcher.fairs.service.fairs import cancel_interviews, first_open_block, require_the_day, run_fair
 from matcher.offices.models import JudicialOffice
 from matcher.places.models import code_prefix
 from matcher.reference.service import require_course
@@ -90,8 +90,13 @@ def invite(*, session: Session, actor: Account, fair_id: int, data: dict) -> dic
     return {"invited": len(ids), "already_invited": int(skipped or 0), "dry_run": bool(data.get("dry_run"))}
 
 
+# How a list of invitations may be sorted: the column, and its tie-breaker (the invitation's order).
+INVITATION_SORTS = ("invited", "number", "name", "office", "status")
+
+
 def list_invitations(*, session: Session, actor: Account, filters: dict) -> Select:
-    """A fair's invitations (organisers), or the invitations of a caseworker's candidates."""
+    """A fair's invitations (organisers), or the invitations of a caseworker's candidates. `q` finds any part of a
+    name or of a candidate number; `office_id` one office's; `sort` (INVITATION_SORTS) with `descending`."""
     policy.require(actor, policy.Rule.FAIR_INVITATIONS_READ)
     stmt = policy.invitations(actor)
     if filters.get("fair_id") is not None:
@@ -101,13 +106,24 @@ def list_invitations(*, session: Session, actor: Account, filters: dict) -> Sele
     if filters.get("checked_in") is not None:
         stmt = stmt.where(FairInvitation.checked_in_at.is_not(None) if filters["checked_in"]
                           else FairInvitation.checked_in_at.is_(None))
+    sort = filters.get("sort") or "invited"
+    joined = bool(filters.get("q") or filters.get("office_id") or sort in ("number", "name", "office"))
+    if joined:
+        stmt = stmt.join(Candidate, Candidate.id == FairInvitation.candidate_id)
     if filters.get("q"):
         q = filters["q"].strip()
-        stmt = stmt.join(Candidate, Candidate.id == FairInvitation.candidate_id).where(
-            or_(Candidate.public_id == q.upper(), Candidate.name.startswith(q, autoescape=True)))
+        stmt = stmt.where(or_(Candidate.public_id.contains(q.upper(), autoescape=True),
+                              Candidate.name.contains(q, autoescape=True)))
+    if filters.get("office_id"):
+        stmt = stmt.where(Candidate.office_id == filters["office_id"])
     if filters.get("upcoming") is True:
         stmt = stmt.where(Fair.held_on >= today())
-    return stmt.order_by(Fair.held_on, FairInvitation.id)
+    if sort == "office":
+        stmt = stmt.join(JudicialOffice, JudicialOffice.id == Candidate.office_id)
+    column = {"invited": FairInvitation.id, "number": Candidate.public_id, "name": Candidate.name,
+              "office": JudicialOffice.name, "status": FairInvitation.status}.get(sort, FairInvitation.id)
+    column = column.desc() if filters.get("descending") else column.asc()
+    return stmt.order_by(Fair.held_on, column, FairInvitation.id)
 
 
 def get_invitation(*, session: Session, actor: Account, invitation_id: int) -> FairInvitation:
@@ -176,6 +192,8 @@ def check_in(*, session: Session, actor: Account, fair_id: int, invitation_id: i
              ) -> FairInvitation:
     fair = run_fair(session, actor, fair_id, open_only=True)
     invitation = _invitation_at(session, fair, invitation_id)
+    if not undo:
+        require_the_day(fair)
     if invitation.status != InvitationStatus.CONFIRMED:
         raise Conflict(_l("Only a confirmed candidate can be checked in."), field="invitation_id")
     invitation.checked_in_at = None if undo else (invitation.checked_in_at or clock.now())
@@ -196,6 +214,7 @@ def add_walk_in(*, session: Session, actor: Account, fair_id: int, public_id: st
     """Someone who came without an invitation: identified by the number on their file, consent given in person;
     checked in at once, available from `arrives_block` (default: the first block not yet begun)."""
     fair = run_fair(session, actor, fair_id, open_only=True)
+    require_the_day(fair)
     candidate = session.scalar(_pool(actor, fair).where(Candidate.public_id == public_id.strip().upper()))
     if candidate is None:
         raise Invalid(_l("No candidate seeking work in this fair's area has this number."), field="public_id")

@@ -242,6 +242,8 @@ def make_plan(*, session: Session, actor: Account | None, fair_id: int, from_blo
     unplaced = {str(model.attendees[c].invitation_id): reason for c, reason in reasons.items()
                 if model.attendees[c].invitation_id in coming}
     interviews = [tuple(r) for r in plan.interviews.tolist()]
+    per_person = Counter(model.attendees[c].invitation_id for c, _b, _t in interviews)
+    how_many = Counter(min(per_person.get(i, 0), 3) for i in coming)  # 0, 1, 2, "3 or more"
     run.summary_json = json.dumps({
         "candidates": len(coming),
         "booths": sum(1 for b in model.booths if any(b.capacity(t) for t in range(start, fair.n_blocks))),
@@ -254,6 +256,13 @@ def make_plan(*, session: Session, actor: Account | None, fair_id: int, from_blo
         "expected_stays": round(sum(model.pair_score[c, b] for c, b, _t in interviews), 3),
         "keep_planned": keep_planned,
         "unplaced": unplaced,
+        # Breadth first: who has at least one interview, of those who could have one (the others have no booth
+        # for them, or no time when theirs are open); and how many have one, two, three or more.
+        "covered": sum(1 for i in coming if per_person.get(i)),
+        "coverable": sum(1 for i in coming if per_person.get(i)) + sum(
+            1 for reason in unplaced.values() if reason == "capacity"),
+        "interviews_per_person": {str(n): how_many.get(n, 0) for n in range(4)},
+        "unplaced_reasons": dict(Counter(unplaced.values())),
     }, ensure_ascii=False)
     uow.flush(session)
     return run

@@ -4,6 +4,7 @@ place and why, in words."""
 from __future__ import annotations
 
 import json
+import math
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -50,6 +51,15 @@ def reason_text(code: str, lang: str | None = None) -> str:
     with force_locale("zh_CN" if lang == "zh" else "en"):
         return str(message)
 
+def plan_quality(run: FairPlanRun) -> str:
+    """How good the plan is, in words an organiser understands (the gap is against the best plan that reaches as
+    many people as possible; see engine.fair)."""
+    if run.solver_status == "optimal" or run.gap <= 0:
+        return str(_l("The best plan was found."))
+    if run.gap < 0.01:
+        return str(_l("The plan may not be the very best one, but it is less than one per cent below it."))
+    return str(_l("The plan may not be the best one: it is at most %(n)s per cent below it.",
+                  n=math.ceil(run.gap * 100)))
 
 
 def report(*, session: Session, actor: Account, fair_id: int) -> dict:
@@ -95,8 +105,11 @@ def report(*, session: Session, actor: Account, fair_id: int) -> dict:
             "rejections": sum(1 for r in rows if r.outcome == InterviewOutcome.NO),
             "started": int(booth_started or 0),
         })
+        booths[-1]["attendance_rate"] = _rate(booths[-1]["held"], booths[-1]["planned"])
     confirmed = invitations.get(InvitationStatus.CONFIRMED, 0)
     run = latest_run(session, fair.id)
+    held, no_shows = by_status.get(InterviewStatus.HELD, 0), by_status.get(InterviewStatus.NO_SHOW, 0)
+    scheduled = by_status.get(InterviewStatus.PLANNED, 0) + held + no_shows
     return {
         "fair_id": fair.id,
         "invited": sum(invitations.values()),
@@ -108,10 +121,14 @@ def report(*, session: Session, actor: Account, fair_id: int) -> dict:
         "checked_in_invited": came_invited,
         "walk_ins": walk_ins,
         "attendance_rate": round(came_invited / confirmed, 4) if confirmed else None,
-        "interviews_planned": by_status.get(InterviewStatus.PLANNED, 0) + by_status.get(InterviewStatus.HELD, 0)
-        + by_status.get(InterviewStatus.NO_SHOW, 0),
-        "interviews_held": by_status.get(InterviewStatus.HELD, 0),
-        "no_shows": by_status.get(InterviewStatus.NO_SHOW, 0),
+        "interviews_planned": scheduled,
+        "interviews_held": held,
+        "no_shows": no_shows,
+        # Interview attendance: of the interviews scheduled, how many the person came to (an outcome was
+        # recorded), how many they missed, and how many have no record yet.
+        "interviews_not_recorded": by_status.get(InterviewStatus.PLANNED, 0),
+        "interview_attendance_rate": _rate(held, scheduled),
+        "no_show_rate": _rate(no_shows, scheduled),
         "offers": outcomes.get(InterviewOutcome.OFFER, 0),
         "second_interviews": outcomes.get(InterviewOutcome.SECOND_INTERVIEW, 0),
         "rejections": outcomes.get(InterviewOutcome.NO, 0),
@@ -122,6 +139,10 @@ def report(*, session: Session, actor: Account, fair_id: int) -> dict:
         "expected_stays": round(json.loads(run.summary_json).get("expected_stays", 0.0), 3) if run else None,
         "booths": booths,
     }
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
 
 
 def fair_overview(*, session: Session, actor: Account, fair_id: int) -> dict:

@@ -21,7 +21,7 @@ from matcher.fairs.models import (
     InterviewOutcome,
     InterviewStatus,
 )
-from matcher.fairs.service.fairs import LIVE_INTERVIEW, RUNNING, get_fair
+from matcher.fairs.service.fairs import LIVE_INTERVIEW, RUNNING, get_fair, require_the_day
 from matcher.referrals.lifecycle import ReferralStatus
 from matcher.referrals.service import record_interview_result
 from matcher.slots.models import SlotStatus
@@ -89,6 +89,7 @@ def record_outcome(*, session: Session, actor: Account, interview_id: int, outco
         raise Conflict(_l("This interview was cancelled by a re-plan."), field="outcome")
     if interview.status == InterviewStatus.HELD:
         raise Conflict(_l("An outcome is already recorded for this interview."), field="outcome")
+    require_the_day(fair, field="outcome")
     if outcome == InterviewStatus.NO_SHOW.value:
         interview.status, interview.outcome = InterviewStatus.NO_SHOW, None
     else:

@@ -17,6 +17,8 @@ from matcher.matching.service.recommendations import (
     recommend_candidates,
     recommend_slots,
     score_pair,
+    search_open_slots,
+    slot_districts,
 )
 from matcher.matching.service.registry import (
     RETRAIN_FALLBACK_METRIC,
@@ -46,5 +48,6 @@ __all__ = [
     "discard_draft", "eligibility", "evaluate", "featurizer_for", "get_draft", "get_model", "key_subject_flags",
     "known_outcomes", "list_bans", "list_drafts", "list_models", "list_registered", "models_dir",
     "new_outcomes_since", "outcomes_learned_from", "plan_assignment", "recommend_candidates", "recommend_slots",
-    "retrain", "score_pair", "sync_registry", "train_model", "train_model_on_outcomes",
+    "retrain", "score_pair", "search_open_slots", "slot_districts", "sync_registry", "train_model",
+    "train_model_on_outcomes",
 ]

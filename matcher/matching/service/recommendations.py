@@ -7,7 +7,7 @@ import dataclasses
 import threading
 
 import numpy as np
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from matcher import policy
@@ -23,9 +23,13 @@ from matcher.matching import reasons as words
 from matcher.matching.adapters import candidate_rows
 from matcher.matching.models import OccupationalBan
 from matcher.matching.service.registry import active_scorer
+from matcher.places.models import code_prefix
 from matcher.reference.models import Course
 from matcher.slots.models import Slot
 from matcher.slots.service import get_slot
+
+# Features of the slot alone (its base, pay, certificate): reasons for a slot, never for one candidate over another.
+SLOT_ONLY_FEATURES = frozenset({"base_stay_rate", "pay", "certificate_subsidy", "is_training"})
 
 
 @dataclasses.dataclass
@@ -33,18 +37,30 @@ class Recommendation:
     slot: Slot | None
     candidate: Candidate | None
     score: float
-    reasons: list
-    sentence_zh: str
+    reasons: list  # the three strongest, either way (ReasonInWords)
+    sentence_zh: str  # in plain words: what works for it, then what works against it
     sentence_en: str
+    for_it: list = dataclasses.field(default_factory=list)  # every reason that raised the chance, strongest first
+    against_it: list = dataclasses.field(default_factory=list)  # every reason that lowered it, strongest first
+    fits: bool = True  # within the travel limit and, for a job requiring skills, at least one held
+    over_travel: bool = False
+    no_required_skill: bool = False
 
 
 def _recommendation(*, slot: Slot | None, candidate: Candidate | None, score: float, reasons: list,
-                    course_names) -> Recommendation:
+                    course_names, flags: tuple[bool, bool] = (False, False)) -> Recommendation:
     """A recommendation with its reasons in both languages (the engine gives codes and numbers)."""
+    top = sorted(reasons, key=lambda r: -abs(r.effect))[:3]
+    ups = sorted((r for r in reasons if r.effect > 0), key=lambda r: -r.effect)
+    downs = sorted((r for r in reasons if r.effect < 0), key=lambda r: r.effect)
+    over, no_skill = flags
     return Recommendation(slot=slot, candidate=candidate, score=score,
-                          reasons=[words.in_both_languages(r, course_names) for r in reasons],
-                          sentence_zh=words.sentence(reasons, course_names, "zh"),
-                          sentence_en=words.sentence(reasons, course_names, "en"))
+                          reasons=[words.in_both_languages(r, course_names) for r in top],
+                          sentence_zh=words.summary(reasons, course_names, "zh"),
+                          sentence_en=words.summary(reasons, course_names, "en"),
+                          for_it=[words.in_both_languages(r, course_names) for r in ups],
+                          against_it=[words.in_both_languages(r, course_names) for r in downs],
+                          fits=not (over or no_skill), over_travel=over, no_required_skill=no_skill)
 
 
 @dataclasses.dataclass
@@ -53,23 +69,46 @@ class RecommendationPage:
     total: int
     model_version: str
     model_kind: str
+    model_trained_at: str = ""  # ISO instant the model was trained ("" for the built-in prior)
+    fitting: int | None = None  # how many of the `total` fit (engine.ranking)
+    order: str = "fit"
     # What the page is about: the candidate (slots for them) or the slot (candidates for it).
     candidate: Candidate | None = None
     slot: Slot | None = None
 
 
-def recommend_slots(*, session: Session, actor: Account, candidate_id: int, offset: int = 0,
-                    limit: int = 20) -> RecommendationPage:
-    """The best eligible open slots for a candidate, with scores and reasons."""
+def _slot_filters(stmt, filters: dict | None):
+    """Narrow the open slots by course, kind (job or training), district or township (a place code's prefix) and
+    start date (from, to)."""
+    filters = filters or {}
+    if filters.get("course"):
+        stmt = stmt.where(Slot.course_code == filters["course"])
+    if filters.get("kind"):
+        stmt = stmt.where(Slot.kind == filters["kind"])
+    if filters.get("district"):
+        stmt = stmt.where(Slot.place_code.startswith(code_prefix(filters["district"])))
+    if filters.get("starts_from"):
+        stmt = stmt.where(Slot.starts_on >= filters["starts_from"])
+    if filters.get("starts_to"):
+        stmt = stmt.where(Slot.starts_on <= filters["starts_to"])
+    return stmt
+
+
+def recommend_slots(*, session: Session, actor: Account, candidate_id: int, offset: int = 0, limit: int = 20,
+                    order: str = "fit", filters: dict | None = None) -> RecommendationPage:
+    """The best eligible open slots for a candidate, with scores and reasons, in `order` (engine.ranking.ORDERS;
+    "fit": slots within the travel limit and, for jobs, with a required skill held, first), among the slots
+    `filters` keep (course, kind, district, starts_from, starts_to)."""
     policy.require(actor, policy.Rule.MATCH_RECOMMEND)
     candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
     scorer, version = active_scorer(session)
-    tables = pipeline.load(session, select(Candidate).where(Candidate.id == candidate.id), pipeline.open_slots(),
-                           horizon_days=scorer.horizon_days)
+    tables = pipeline.load(session, select(Candidate).where(Candidate.id == candidate.id),
+                           _slot_filters(pipeline.open_slots(), filters), horizon_days=scorer.horizon_days)
     ranked = rank_slots(scorer, tables.featurizer, tables.candidates.table, tables.slots.table, 0,
-                        today().toordinal(), offset=offset, limit=limit)
+                        today().toordinal(), offset=offset, limit=limit, order=order)
     return RecommendationPage(items=_items(session, scorer, tables, ranked, for_slot=None), total=int(ranked.total),
-                              model_version=version, model_kind=scorer.kind, candidate=candidate)
+                              model_version=version, model_kind=scorer.kind, model_trained_at=scorer.created_at,
+                              order=order, fitting=ranked.fitting, candidate=candidate)
 
 
 def _items(session: Session, scorer, tables: pipeline.Tables, ranked: Ranked, *,
@@ -83,14 +122,18 @@ def _items(session: Session, scorer, tables: pipeline.Tables, ranked: Ranked, *,
     slots_for_candidate = for_slot is None
     cand_index, slot_index = (one, index) if slots_for_candidate else (index, one)
     model, table = (Slot, tables.slots.table) if slots_for_candidate else (Candidate, tables.candidates.table)
-    reasons = explain_pairs(scorer, tables.featurizer, cand_index, slot_index)
+    reasons = explain_pairs(scorer, tables.featurizer, cand_index, slot_index, top=None)
+    if not slots_for_candidate:  # the same for every candidate of the slot: nothing to tell them apart by
+        reasons = [[r for r in pair if r.feature not in SLOT_ONLY_FEATURES] for pair in reasons]
     ids = [int(table.ids[i]) for i in index]
     by_id = {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}
     course_names = _course_names(session)
+    over = ranked.over_travel if ranked.over_travel is not None else np.zeros(len(index), bool)
+    no_skill = ranked.no_required_skill if ranked.no_required_skill is not None else np.zeros(len(index), bool)
     return [_recommendation(slot=by_id[i] if slots_for_candidate else for_slot,
                             candidate=None if slots_for_candidate else by_id[i],
-                            score=float(p), reasons=r, course_names=course_names)
-            for i, p, r in zip(ids, ranked.score, reasons, strict=True)]
+                            score=float(p), reasons=r, course_names=course_names, flags=(bool(o), bool(n)))
+            for i, p, r, o, n in zip(ids, ranked.score, reasons, over, no_skill, strict=True)]
 
 
 def _referral_consent_granted():
@@ -102,9 +145,10 @@ def _referral_consent_granted():
 
 
 def recommend_candidates(*, session: Session, actor: Account, slot_id: int, offset: int = 0,
-                         limit: int = 20) -> RecommendationPage:
-    """The best eligible candidates for a slot. Employers get candidates who consented to referral,
-    shown pseudonymously by the caller; caseworkers their own office's candidates."""
+                         limit: int = 20, order: str = "fit") -> RecommendationPage:
+    """The best eligible candidates for a slot ("fit" first: within their travel limit and, for a job, holding a
+    required skill). Employers get candidates who consented to referral, shown pseudonymously by the caller;
+    caseworkers their own office's candidates."""
     policy.require(actor, policy.Rule.MATCH_SUGGEST)
     slot = get_slot(session=session, actor=actor, slot_id=slot_id)
     scorer, version = active_scorer(session)
@@ -119,9 +163,10 @@ def recommend_candidates(*, session: Session, actor: Account, slot_id: int, offs
         cands = policy.candidates(actor).where(seeking)
     tables = pipeline.load(session, cands, select(Slot).where(Slot.id == slot.id), horizon_days=scorer.horizon_days)
     ranked = rank_candidates(scorer, tables.featurizer, tables.candidates.table, tables.slots.table, 0,
-                             today().toordinal(), offset=offset, limit=limit)
+                             today().toordinal(), offset=offset, limit=limit, order=order)
     return RecommendationPage(items=_items(session, scorer, tables, ranked, for_slot=slot), total=int(ranked.total),
-                              model_version=version, model_kind=scorer.kind, slot=slot)
+                              model_version=version, model_kind=scorer.kind, model_trained_at=scorer.created_at,
+                              order=order, slot=slot)
 
 
 _rows_lock = threading.Lock()
@@ -182,3 +227,36 @@ def score_pair(session: Session, candidate_id: int, slot_id: int) -> tuple[float
 
 def _course_names(session: Session) -> dict[str, tuple[str, str]]:
     return {c.code: (c.name_zh, c.name_en) for c in session.scalars(select(Course))}
+
+
+def search_open_slots(*, session: Session, actor: Account, q: str, limit: int = 20) -> list[Slot]:
+    """The open slots the actor may see whose title or base name holds `q` (any part), or whose number it is
+    (with or without "#"): the "why not eligible" picker, by title."""
+    from matcher.bases.models import Company
+    from matcher.slots.service import list_slots
+
+    q = (q or "").strip()
+    if not q:
+        return []
+    scoped = list_slots(session=session, actor=actor, filters={"status": "open"}).with_only_columns(Slot.id)
+    number = q.lstrip("#")
+    matches = [Slot.title.contains(q, autoescape=True), Company.name.contains(q, autoescape=True)]
+    if number.isdigit() and len(number) <= 9:
+        matches.append(Slot.id == int(number))
+    stmt = (select(Slot).join(Company, Company.id == Slot.company_id)
+            .where(Slot.id.in_(scoped.subquery().select()), or_(*matches))
+            .order_by(Slot.title, Slot.id).limit(limit))
+    return list(session.scalars(stmt).unique())
+
+
+def slot_districts(*, session: Session, actor: Account) -> list[tuple[str, str]]:
+    """(code, name) of the districts that have open slots: the recommendations' district filter."""
+    from matcher.places.models import Place, PlaceLevel
+
+    policy.require(actor, policy.Rule.MATCH_RECOMMEND)
+    codes = {code[:6] for code in session.scalars(pipeline.open_slots().with_only_columns(Slot.place_code)
+                                                  .distinct())}
+    if not codes:
+        return []
+    return [(p.code, p.name) for p in session.scalars(
+        select(Place).where(Place.code.in_(codes), Place.level == PlaceLevel.DISTRICT).order_by(Place.code))]

@@ -1,7 +1,7 @@
 """a notification for administrators: an office asks for the transfer of a file kept elsewhere
 
 Revision ID: 0011_intake_transfer_requests
-Revises: 0010
+Revises: 0011_interviews
 Create Date: 2026-12-06 23:40:00
 
 """
@@ -10,12 +10,14 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0011_intake_transfer_requests'
-down_revision = '0010'
+down_revision = '0011_interviews'
 branch_labels = None
 depends_on = None
 
 KINDS = ['new_referral', 'answer_due', 'check_due', 'check_overdue', 'certification_expiring',
-         'agreement_expiring', 'base_flagged', 'pre_release', 'fair_invitation']
+         'agreement_expiring', 'base_flagged', 'pre_release', 'fair_invitation', 'certification_refused',
+         'export_requested', 'export_approved', 'export_refused', 'export_expired', 'interview_proposed',
+         'interview_confirmed', 'interview_other_time', 'interview_cancelled', 'interview_reminder']
 CHECK = 'ck_notifications_notificationkind'
 
 
