@@ -3,12 +3,20 @@ shape in Chinese or English, bad bodies, pagination and sorting."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from werkzeug.routing import Rule
 
+from matcher import clock
+
 CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def soon() -> str:
+    """A start a new slot may have: next week (a new slot cannot start before today)."""
+    return (clock.today() + dt.timedelta(days=7)).isoformat()
 
 
 def _has_chinese(text: str) -> bool:
@@ -142,7 +150,7 @@ def test_bad_values_never_cause_a_500(api, world, kit, who, path, field):
     for index, value in enumerate(NASTY_VALUES):
         valid = {  # unique identifiers each time, so an accepted value cannot turn the next into a conflict
             "/api/v1/slots": {"kind": "job", "title": "厨师", "seats": 2, "place": {"code": kit.CHOUCHENG},
-                              "starts_on": "2026-01-01"},
+                              "starts_on": soon()},
             "/api/v1/candidates": {"name": "张三", "id_number": kit.make_id_number(seq=900 + index),
                                    "education": "primary",
                                    "hukou": {"code": kit.CHOUCHENG}, "residence": {"code": kit.CHOUCHENG},
@@ -185,7 +193,7 @@ def test_an_id_out_of_range_is_not_found_or_invalid(api, world, method, path, bo
 
 def _invalid_slot(api, world, lang: str):
     body = {"kind": "job", "title": "厨师", "seats": 0, "place": {"code": "330782001"},
-            "starts_on": "2026-01-01"}
+            "starts_on": soon()}
     return api.post("/api/v1/slots", json=body, headers=world.h("emp_a", lang))
 
 
@@ -207,15 +215,15 @@ def test_the_summary_message_follows_the_language(api, world):
 
 @pytest.mark.parametrize(("path", "body", "field"), [
     ("/api/v1/slots", {"kind": "job", "title": "厨师", "seats": 2, "place": {"code": "330782001"},
-                       "starts_on": "2026-01-01", "colour": "red"}, "colour"),
+                       "starts_on": soon(), "colour": "red"}, "colour"),
     ("/api/v1/slots", {"kind": "job", "title": "厨师", "place": {"code": "330782001"},
-                       "starts_on": "2026-01-01"}, "seats"),
+                       "starts_on": soon()}, "seats"),
     ("/api/v1/slots", {"kind": "job", "title": "厨师", "seats": "three", "place": {"code": "330782001"},
-                       "starts_on": "2026-01-01"}, "seats"),
+                       "starts_on": soon()}, "seats"),
     ("/api/v1/slots", {"kind": "training", "title": "厨师培训", "seats": 2, "place": {"code": "330782001"},
-                       "starts_on": "2026-01-01"}, "course_code"),
+                       "starts_on": soon()}, "course_code"),
     ("/api/v1/slots", {"kind": "job", "title": "厨师", "seats": 2, "place": {"code": "330782999"},
-                       "starts_on": "2026-01-01"}, "place"),
+                       "starts_on": soon()}, "place"),
 ])
 def test_field_messages_follow_the_language(api, world, path, body, field):
     english = api.post(path, json=body, headers=world.h("emp_a", "en"))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
 
-from matcher import uow
+from matcher import clock, uow
 from matcher.audit.models import AuditEvent
 from matcher.audit.service import record
 from matcher.auth.models import Account, Role
@@ -72,7 +74,7 @@ def test_a_request_that_fails_rolls_back_and_its_refusals_are_still_audited(api,
 def test_a_successful_request_commits_what_it_did(api, world, session):
     response = api.post("/api/v1/slots", json={
         "kind": "job", "title": "新岗位", "course_code": "cooking", "seats": 2, "place": {"code": "330782001"},
-        "starts_on": "2030-01-01"}, headers=world.h("emp_a"))
+        "starts_on": (clock.today() + dt.timedelta(days=30)).isoformat()}, headers=world.h("emp_a"))
     assert response.status_code == 201, response.json
     db.session.remove()  # a fresh session sees only what was committed
     from matcher.slots.models import Slot

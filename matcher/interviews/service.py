@@ -91,8 +91,14 @@ def min_start_text() -> str:
 
 
 def china_text(moment: dt.datetime) -> str:
-    """An instant on China's wall clock, as the notices and text messages write it: 2026-12-08 09:30."""
+    """An instant on China's wall clock, as a notice stores it (2026-12-08 09:30; shown in the reader's style)."""
     return f"{clock.in_china(moment):%Y-%m-%d %H:%M}"
+
+
+def message_time(moment: dt.datetime) -> str:
+    """An instant on China's wall clock as a text message to the person writes it: 2026年12月8日 09:30."""
+    local = clock.in_china(moment)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
 # ---- reading ------------------------------------------------------------------------------------------
@@ -263,7 +269,7 @@ def _tell(session: Session, interview: ReferralInterview, kind: NotificationKind
 
 def text_params(interview: ReferralInterview) -> list[str]:
     """The values of the templates (matcher.notify.sms.TEMPLATES): time, place, contact person and phone."""
-    return [china_text(interview.starts_at), interview.place, interview.contact_name, interview.contact_phone]
+    return [message_time(interview.starts_at), interview.place, interview.contact_name, interview.contact_phone]
 
 
 def send_appointment_text(session: Session, interview_id: int, messenger: TextMessenger | None) -> str:

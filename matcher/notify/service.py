@@ -129,6 +129,7 @@ FLAG_LABELS = {
     "many_complaints": N_("has many open complaints"),
 }
 DATE_PARAMS = {"due_on", "until", "ends_on", "on", "release_date", "fair_date"}
+TIME_PARAMS = {"at"}  # a China wall-clock time, "2026-12-09 09:30"; the message says "(China time)"
 EMAIL_FOOTER = N_("Read and manage your notifications in Xintu, under “Notifications”. This message was sent "
                   "automatically; please do not reply.")
 # The values a message may hold. Anything else handed to `notify` is dropped, so personal data cannot slip in.
@@ -398,6 +399,12 @@ def render(notification: Notification, role: Role | None = None) -> Rendered:
     for name in DATE_PARAMS & set(values):  # a date in the one style of the pages (2026年12月14日, Dec 14, 2026)
         try:
             values[name] = format_date(dt.date.fromisoformat(str(values[name])), "medium")
+        except ValueError:
+            pass
+    for name in TIME_PARAMS & set(values):  # the same date style, then the time: 2026年12月9日 09:30
+        try:
+            moment = dt.datetime.fromisoformat(str(values[name]))
+            values[name] = f"{format_date(moment.date(), 'medium')} {moment:%H:%M}"
         except ValueError:
             pass
     if values.get("export") in EXPORT_LABELS:

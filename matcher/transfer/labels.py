@@ -3,10 +3,10 @@
 (the public contract of the API and the command line) unless English labels are asked for (the pages ask: their
 files are for people).
 
-The labels are the pages' own (the same English message ids as matcher.web.labels.LABELS, translated the same
-way; tests/transfer/test_export_labels.py keeps the two equal), and an import reads them back: a value from a
-fixed list as the code, a page label in either language, or one of the Chinese forms the columns list; a place
-by its name; a course or skill by its name. Columns that stay codes are headed as codes (职业编码) or are ids.
+The labels are the pages' own (matcher.vocabulary, translated the same way), and an import reads them back: a
+value from a fixed list as the code, a page label in either language, or one of the Chinese forms the columns
+list; a place by its name; a course or skill by its name. Columns that stay codes are headed as codes (职业编码)
+or are ids.
 """
 
 from __future__ import annotations
@@ -21,42 +21,12 @@ from sqlalchemy.orm import Session
 from matcher.reference.models import Course, Skill
 from matcher.transfer import columns as C
 from matcher.transfer.columns import BOOL, ENUM, LIST, PLACE, SKILLS, Column
+from matcher.vocabulary import LABELS
 
-N_ = str  # marks a msgid for extraction (these are also the pages' labels, in matcher.web.labels)
-
-# The pages' English labels of each fixed list, by the list's codes.
-PAGE_LABELS: dict[str, dict[str, str]] = {
-    "sex": {"male": N_("Male"), "female": N_("Female")},
-    "risk_grade": {"red": N_("Red"), "orange": N_("Orange"), "yellow": N_("Yellow"), "green": N_("Green")},
-    "education": {"none": N_("No schooling"), "primary": N_("Primary school"),
-                  "junior_secondary": N_("Junior secondary"), "senior_secondary": N_("Senior secondary"),
-                  "vocational": N_("Vocational school"), "college": N_("College"),
-                  "bachelor_or_above": N_("Bachelor or above")},
-    "offence_category": {"theft": N_("Theft"), "fraud": N_("Fraud"), "robbery": N_("Robbery"),
-                         "assault": N_("Assault"), "drugs": N_("Drug offence"),
-                         "dangerous_driving": N_("Dangerous driving"), "gambling": N_("Gambling"),
-                         "food_safety": N_("Food-safety crime"), "duty_crime": N_("Duty crime"),
-                         "public_order": N_("Public order"), "other": N_("Other")},
-    "candidate_status": {"pre_release": N_("Pre-release hand-over"), "active": N_("Seeking work"),
-                         "placed": N_("Placed"), "closed": N_("Closed")},
-    "consent_kind": {"data_processing": N_("Keep and match the file"), "referral": N_("Refer to bases"),
-                     "disclose_identity": N_("Give name and phone to a base")},
-    "certification_status": {"applied": N_("Applied"), "certified": N_("Certified"), "suspended": N_("Suspended"),
-                             "expired": N_("Expired"), "revoked": N_("Revoked")},
-    "slot_kind": {"job": N_("Job"), "training": N_("Training")},
-    "slot_status": {"draft": N_("Draft"), "open": N_("Open"), "closed": N_("Closed")},
-    "referral_status": {"proposed": N_("Proposed"), "sent": N_("Sent to base"), "interview": N_("Interview"),
-                        "offered": N_("Offered"), "accepted": N_("Accepted"), "started": N_("Started"),
-                        "stayed_30": N_("Stayed 30 days"), "stayed_90": N_("Stayed 90 days"),
-                        "stayed_180": N_("Stayed 180 days"), "declined": N_("Declined"),
-                        "withdrawn": N_("Withdrawn"), "left": N_("Left")},
-    "end_reason": {"not_suitable": N_("Not suitable"), "position_filled": N_("Position filled"),
-                   "no_show": N_("Did not come"), "candidate_declined": N_("The candidate declined"),
-                   "other_job": N_("Took another job or course"), "health": N_("Health"),
-                   "moved_away": N_("Moved away"), "family": N_("Family reasons"), "dismissed": N_("Dismissed"),
-                   "contract_ended": N_("The job or course ended"), "personal": N_("Personal reasons"),
-                   "other": N_("Other")},
-}
+# The pages' labels of each fixed list a file holds, by the list's codes (matcher.vocabulary).
+PAGE_LABELS: dict[str, dict[str, str]] = {group: LABELS[group] for group in (
+    "sex", "risk_grade", "education", "offence_category", "candidate_status", "consent_kind",
+    "certification_status", "slot_kind", "slot_status", "referral_status", "end_reason")}
 # Each column's fixed list, by the Chinese forms the columns module gives it.
 GROUPS: list[tuple[Mapping[str, tuple[str, ...]], str]] = [
     (C.SEX, "sex"), (C.RISK_GRADE, "risk_grade"), (C.EDUCATION, "education"), (C.OFFENCE, "offence_category"),

@@ -15,9 +15,9 @@ from matcher.bases.records_api import ComplaintCreateSchema, ComplaintResolveSch
 from matcher.errors import DomainError
 from matcher.extensions import db
 from matcher.reports.service import bureau_districts
+from matcher.vocabulary import N_
 from matcher.web.base import actor, bp, page
 from matcher.web.forms import fields, form_errors, run_form
-from matcher.web.labels import N_
 
 ADMIN = Role.ADMINISTRATOR
 

@@ -65,6 +65,7 @@ SKIPPED = {
     "web.exports_download": "spreadsheet download",
     "web.exports_request_file": "spreadsheet download",
     "web.organiser_fair_plan_xlsx": "spreadsheet download",
+    "web.place_townships": "an htmx fragment (the township options of the place picker), not a page",
 }
 DOWNLOAD = re.compile(r"\.(xlsx|csv|json|ics|pdf|zip)$|/file$")
 MAX_PAGES_PER_ROLE = 80
@@ -159,12 +160,20 @@ def discover(live, request, app) -> list[tuple[str, str]]:
 
 
 def arrange(live) -> None:
-    """What the demo city lacks for a page to exist: a job (the job page)."""
+    """What the demo city lacks for a page to exist: a job (the job page), and an interview a base arranged for
+    one of the caseworker's referrals (the interview section and the printed slip)."""
+    import datetime as dt
+
     from sqlalchemy import select
 
     from matcher import clock
-    from matcher.auth.models import Account
+    from matcher.auth.models import Account, Role
+    from matcher.candidates.models import Candidate
+    from matcher.interviews import service as interviews
+    from matcher.interviews.models import ReferralInterview
     from matcher.jobs.models import Job, JobStatus
+    from matcher.referrals.models import Referral
+    from matcher.slots.models import Slot
 
     with live.db() as session:
         if session.scalar(select(Job.id).limit(1)) is None:
@@ -173,6 +182,21 @@ def arrange(live) -> None:
             session.add(Job(kind="train", status=JobStatus.FAILED, done=1, total=3, message="Training",
                             params_json="{}", error="Too few outcomes to learn from.", created_by_id=admin.id,
                             created_at=now, started_at=now, finished_at=now))
+        if session.scalar(select(ReferralInterview.id).limit(1)) is None:
+            caseworker = session.scalar(select(Account).where(Account.username == ROLES["caseworker"]))
+            referral = session.scalars(
+                select(Referral).join(Candidate, Candidate.id == Referral.candidate_id)
+                .where(Candidate.office_id == caseworker.office_id,
+                       Referral.status.in_(interviews.OPEN_FOR_INTERVIEW)).order_by(Referral.id)).first()
+            if referral is not None:
+                company_id = session.get(Slot, referral.slot_id).company_id
+                employer = session.scalar(select(Account).where(Account.role == Role.EMPLOYER,
+                                                                Account.company_id == company_id))
+                starts = clock.at_china_time(clock.today() + dt.timedelta(days=2), dt.time(9, 30))
+                interview = interviews.propose(session=session, actor=employer, referral_id=referral.id,
+                                               starts_at=starts, place="义乌市稠城街道工人路 8 号 二楼",
+                                               contact_name="王经理", contact_phone="0579-85123456")
+                interviews.act(session=session, actor=caseworker, interview_id=interview.id, action="confirm")
 
 
 # Pages of an office role that an administrator may open too: checked once, as that role.
