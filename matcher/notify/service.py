@@ -102,21 +102,21 @@ MESSAGES: dict[tuple[NotificationKind, Role | None], tuple[str, str]] = {
            "if you still need it.")),
     (K.INTERVIEW_PROPOSED, None): (
         N_("Interview proposed: %(public_id)s, %(at)s"),
-        N_("The base proposes an interview of %(public_id)s for “%(slot)s” at %(at)s (China time). Open the "
-           "referral to confirm it or ask for another time.")),
+        N_("The base proposes an interview of %(public_id)s for “%(slot)s” at %(at)s. Open the referral to "
+           "confirm it or ask for another time.")),
     (K.INTERVIEW_CONFIRMED, None): (
         N_("Interview confirmed: %(public_id)s, %(at)s"),
-        N_("The judicial office confirmed the interview of %(public_id)s for “%(slot)s” at %(at)s (China time).")),
+        N_("The judicial office confirmed the interview of %(public_id)s for “%(slot)s” at %(at)s.")),
     (K.INTERVIEW_OTHER_TIME, None): (
         N_("Another time asked for: %(public_id)s"),
         N_("The judicial office asks for another time for the interview of %(public_id)s for “%(slot)s” "
-           "(proposed for %(at)s, China time). Open the referral to propose a new time.")),
+           "(proposed for %(at)s). Open the referral to propose a new time.")),
     (K.INTERVIEW_CANCELLED, None): (
         N_("Interview cancelled: %(public_id)s, %(at)s"),
-        N_("The interview of %(public_id)s for “%(slot)s” at %(at)s (China time) was cancelled.")),
+        N_("The interview of %(public_id)s for “%(slot)s” at %(at)s was cancelled.")),
     (K.INTERVIEW_REMINDER, None): (
         N_("Interview tomorrow: %(public_id)s, %(at)s"),
-        N_("Reminder: the interview of %(public_id)s for “%(slot)s” is tomorrow, %(at)s (China time).")),
+        N_("Reminder: the interview of %(public_id)s for “%(slot)s” is tomorrow, %(at)s.")),
 }
 FALLBACK = (N_("Notification"), N_("You have a new notification."))
 # What an identified export holds (matcher.exports.service.IDENTIFIED_KINDS), as its notices name it.
@@ -129,7 +129,7 @@ FLAG_LABELS = {
     "many_complaints": N_("has many open complaints"),
 }
 DATE_PARAMS = {"due_on", "until", "ends_on", "on", "release_date", "fair_date"}
-TIME_PARAMS = {"at"}  # a China wall-clock time, "2026-12-09 09:30"; the message says "(China time)"
+TIME_PARAMS = {"at"}  # a China wall-clock time, "2026-12-09 09:30", shown labelled: 2026年12月9日 09:30（北京时间）
 EMAIL_FOOTER = N_("Read and manage your notifications in Xintu, under “Notifications”. This message was sent "
                   "automatically; please do not reply.")
 # The values a message may hold. Anything else handed to `notify` is dropped, so personal data cannot slip in.
@@ -404,7 +404,8 @@ def render(notification: Notification, role: Role | None = None) -> Rendered:
     for name in TIME_PARAMS & set(values):  # the same date style, then the time: 2026年12月9日 09:30
         try:
             moment = dt.datetime.fromisoformat(str(values[name]))
-            values[name] = f"{format_date(moment.date(), 'medium')} {moment:%H:%M}"
+            values[name] = gettext("%(moment)s (China time)",
+                                   moment=f"{format_date(moment.date(), 'medium')} {moment:%H:%M}")
         except ValueError:
             pass
     if values.get("export") in EXPORT_LABELS:

@@ -139,6 +139,9 @@
   const allowed = new RegExp(options.allow, "i");
   for (const [text, el] of texts) {
     const inEnglish = el.closest("[lang]") && !el.closest("[lang]").getAttribute("lang").startsWith("zh");
+    // A part written in Chinese whatever the page's language (the printed slip the person takes home) says so
+    // with lang="zh-CN", and is checked by the Chinese rules.
+    const inChinese = el.closest("[lang]") && el.closest("[lang]").getAttribute("lang").startsWith("zh");
     if (lang === "zh" && !inEnglish) {
       const cleaned = text.replace(/[\w.+-]+@[\w-]+(\.[\w-]+)+/g, " ").replace(new RegExp(options.allow, "gi"), " ");
       const snake = cleaned.match(/[A-Za-z0-9]*[a-z]+_[a-z0-9_]+/);
@@ -149,12 +152,12 @@
         }
       }
     }
-    if (lang === "en") {
+    if (lang === "en" && !inChinese) {
       // Next to a Latin letter (Chinese names in English pages keep their own punctuation: "烹饪培训班（60天）").
       const punct = text.match(/[A-Za-z)][：，；。（）]|[：，；（）][A-Za-z(]/);
       if (punct) add("punctuation", `Chinese punctuation "${punct[0]}" in "${text}"`, el);
     }
-    for (const [name, pattern] of options.dates) {
+    for (const [name, pattern] of (inChinese ? options.datesZh || options.dates : options.dates)) {
       const found = text.match(new RegExp(pattern));
       if (found) add("date", `${name}: "${found[0]}" in "${text}"`, el);
     }

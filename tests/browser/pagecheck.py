@@ -266,7 +266,7 @@ def codes() -> list[str]:
 
 def check_page(page, *, role: str, device: str, lang: str, path: str, axe: bool) -> list[Finding]:
     options = {"lang": lang, "device": device, "codes": codes(), "allow": ALLOW, "dates": DATES[lang],
-               "headerMax": HEADER_MAX}
+               "datesZh": DATES["zh"], "headerMax": HEADER_MAX}
     found = [Finding(item["check"], role, device, lang, path, item["text"], item["where"])
              for item in page.evaluate(CHECK_JS, options)]
     if axe:
