@@ -30,6 +30,7 @@ ACTION_LABELS = {
     "login": _l("Logged in"), "login_failed": _l("Log-in failed"), "login_locked": _l("Log-in locked"),
     "lock": _l("Locked"), "unlock": _l("Unlocked"), "issue_token": _l("API token issued"),
     "revoke_token": _l("API token revoked"), "id_lookup": _l("ID number looked up"),
+    "issue_calendar_feed": _l("Calendar link made"), "revoke_calendar_feed": _l("Calendar link turned off"),
 }
 # The kind of record, by the name services give it or the table a change was recorded on.
 RECORD_LABELS = {
@@ -49,6 +50,8 @@ RECORD_LABELS = {
     "occupational_bans": _l("Occupational ban"), "reoffences": _l("Reoffence"), "visits": _l("Visit"),
     "scoring_models": _l("Scoring model"), "places": _l("Place"), "courses": _l("Course"), "skills": _l("Skill"),
     "occupations": _l("Occupation"), "slot_skills": _l("Slot"), "login_locks": _l("Log-in lock"),
+    "referral_interview": _l("Interview at a base"), "referral_interviews": _l("Interview at a base"),
+    "calendar_feed": _l("Calendar link"), "calendar_feeds": _l("Calendar link"),
 }
 
 
@@ -59,7 +62,7 @@ FIELD_LABELS = {
     "residence_address": _l("Address"), "residence": _l("Residence"), "name": _l("Full name"), "phone": _l("Phone"),
     "status": _l("Status"), "username": _l("Username"), "password": _l("Password"), "role": _l("Role"),
     "occupational_bans": _l("Occupational bans"), "candidate_id": _l("Candidate file"), "slot_id": _l("Slot"),
-    "ethnicity": _l("Ethnicity"),
+    "ethnicity": _l("Ethnicity"), "referral_id": _l("Referral"), "starts_at": _l("Interview time"),
 }
 
 
