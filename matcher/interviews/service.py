@@ -129,6 +129,16 @@ def live_interview(session: Session, referral_id: int) -> ReferralInterview | No
                                                           ReferralInterview.status.in_(LIVE)).limit(1))
 
 
+def upcoming(*, session: Session, actor: Account, days: int = 7, limit: int = 20) -> list[ReferralInterview]:
+    """Interviews still to happen (proposed or confirmed) from now to `days` China days ahead, soonest first, of
+    the referrals the actor reads: an office's list of slips to print and people to remind."""
+    until = clock.china_midnight(clock.today() + dt.timedelta(days=days + 1))
+    return list(session.scalars(policy.referral_interviews(actor).where(
+        ReferralInterview.status.in_(LIVE), ReferralInterview.starts_at >= clock.now(),
+        ReferralInterview.starts_at < until).order_by(ReferralInterview.starts_at, ReferralInterview.id)
+        .limit(limit)).unique())
+
+
 @dataclass(frozen=True)
 class CandidateInterview:
     """One interview of a person, for the file page: arranged for a referral, or planned at a job fair."""

@@ -16,6 +16,7 @@ from matcher.candidates.models import CandidateStatus, RiskGrade
 from matcher.clock import today
 from matcher.errors import DomainError
 from matcher.extensions import db
+from matcher.interviews import service as interviews
 from matcher.referrals import lifecycle
 from matcher.referrals import service as referrals
 from matcher.reports.service import bureau_districts, bureau_figures, default_period, organiser_overview
@@ -43,12 +44,13 @@ def caseworker_home():
     candidates.record_read(session=session, actor=me, fields=("risk_grade",))  # the list shows risk grades
     waiting, waiting_counts = referrals.office_waiting(session=session, actor=me, limit=LIST_SIZE)
     milestones = referrals.stay_milestones(session=session, actor=me, within_days=MILESTONE_NOTICE_DAYS)
+    coming = interviews.upcoming(session=session, actor=me, days=MILESTONE_NOTICE_DAYS)
     return render_template(
         "web/caseworker/home.html", office=me.office, **caseload,
         total=sum(caseload["by_status"].values()), waiting=waiting, waiting_counts=waiting_counts,
         waiting_total=sum(waiting_counts.values()), milestones=milestones, today=day,
         statuses=list(CandidateStatus), grades=list(RiskGrade), waiting_statuses=lifecycle.WAITING,
-        window=RELEASE_WINDOW_DAYS)
+        window=RELEASE_WINDOW_DAYS, interviews=coming, interview_days=MILESTONE_NOTICE_DAYS)
 
 
 def _certification(company) -> dict:

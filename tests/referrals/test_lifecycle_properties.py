@@ -54,7 +54,8 @@ S = ReferralStatus
 PLACED = (S.STARTED, S.STAYED_30, S.STAYED_90, S.STAYED_180)
 WHO = ("keeper", "other_cw", "base_emp", "other_emp", "admin", "org")
 AIM = st.integers(0, 3)  # 0: anyone; otherwise someone who may refer
-SETTINGS = settings(max_examples=30, stateful_step_count=25, deadline=None, database=None,
+# The same examples on every run: the closing "not vacuous" check must not depend on a lucky draw.
+SETTINGS = settings(max_examples=30, derandomize=True, stateful_step_count=25, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 

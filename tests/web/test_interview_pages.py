@@ -127,3 +127,22 @@ def test_the_file_shows_a_job_fair_interview(browser, world, session, api):
     session.commit()
     page = html(browser("cw_a").get(f"/caseworker/candidates/{world.cand_a.id}"))
     assert 'data-source="fair"' in page and "冬季专场招聘会" in page and "10:00" in page
+
+
+def test_the_office_home_lists_the_coming_interviews_with_their_slips(browser, world, session):
+    from matcher.interviews.service import act, propose
+
+    referral_id = _referral(world, session)
+    day = clock.today() + dt.timedelta(days=2)
+    interview = propose(session=session, actor=world.accounts["emp_a"], referral_id=referral_id,
+                        starts_at=clock.at_china_time(day, dt.time(9, 30)), place="义乌市工人路8号",
+                        contact_name="王经理", contact_phone="0579-85123456")
+    session.commit()
+    home = html(browser("cw_a").get("/caseworker"))
+    assert "今后 7 天内的面试" in home and "确认或请求改期" in home and world.cand_a.name in home
+    act(session=session, actor=world.accounts["cw_a"], interview_id=interview.id, action="confirm")
+    session.commit()
+    home = html(browser("cw_a").get("/caseworker"))
+    assert f"/caseworker/interviews/{interview.id}/slip" in home and "打印面试通知单" in home.replace(" ", "")
+    other = html(browser("cw_b").get("/caseworker"))  # another office: not its people
+    assert "今后 7 天内没有与基地约定的面试。" in other and world.cand_a.name not in other
