@@ -57,8 +57,11 @@ def pytest_collection_modifyitems(config, items):
 
 
 # Files whose tests are each long and independent: each test is a unit of its own for the workers (the
-# schemathesis runs as the administrator and as a caseworker run side by side, not one after the other).
-SPLIT_FILES = ("tests/security/test_schemathesis.py",)
+# schemathesis runs as the administrator and as a caseworker run side by side, not one after the other; a role's
+# page checks on its four devices and languages spread over both workers).
+SPLIT_FILES = ("tests/security/test_schemathesis.py", "tests/browser/test_pages_administrator.py",
+               "tests/browser/test_pages_caseworker.py", "tests/browser/test_pages_organiser.py",
+               "tests/browser/test_pages_employer.py")
 
 
 def pytest_xdist_make_scheduler(config, log):

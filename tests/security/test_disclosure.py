@@ -375,6 +375,7 @@ def reachable(canaried, session, api):
     return world, ids, canaries
 
 
+@pytest.mark.once_on_postgres  # long: run once per `make test`, on PostgreSQL
 def test_no_canary_reaches_a_reader_its_field_does_not_name(app, api, reachable, caplog):
     world, ids, canaries = reachable
     sweep = _sweep(app, api, world, ids, canaries, caplog)

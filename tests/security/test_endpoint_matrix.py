@@ -41,6 +41,9 @@ from matcher.clock import CHINA_TZ, today
 from tests.db_support import restored
 from tests.redis_support import redis_or_skip, worker_redis_url
 
+# Long: run once per `make test`, on PostgreSQL (see the marker in pyproject.toml).
+pytestmark = pytest.mark.once_on_postgres
+
 ROLES = ("admin", "cw_a", "cw_b", "emp_a", "emp_b", "org", "anon", "admin_dy")
 ERROR_KEYS = {"code", "status", "message", "errors", "links"}
 

@@ -27,6 +27,9 @@ import pytest
 
 from tests.redis_support import redis_or_skip, worker_redis_url
 
+# Long: run once per `make test`, on PostgreSQL (see the marker in pyproject.toml).
+pytestmark = pytest.mark.once_on_postgres
+
 schemathesis = pytest.importorskip("schemathesis")
 
 
