@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: lint + import contract, pytest on SQLite (with the browser tests, marker `browser`),
-# pytest on a fresh PostgreSQL database (without them: the pages are the same on either database). The long
-# property and fuzzing tests of the API and the access policy (marker `once_on_postgres`: schemathesis, the
-# endpoint matrix, the disclosure canaries) run once, on PostgreSQL, the production database.
+# pytest on a fresh PostgreSQL database (without them, nor the page tests of tests/web: the pages are the same on
+# either database; tests/conftest.py). The long property and fuzzing tests (marker `once_on_postgres`:
+# schemathesis, the endpoint matrix, the disclosure canaries, the referral lifecycle's state machine) run once,
+# on PostgreSQL, the production database.
 # Screenshots of failed browser tests land in test-artifacts/screenshots/ (kept as CI artefacts).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -38,14 +38,29 @@ LONG_FILES = {
 }
 
 
+# The page tests (Flask's test client over the pages): the pages are the same on either database, and the services
+# and queries under them are tested on both; they run in the SQLite run. Dates at any hour stay on both: China's
+# day in SQL is where the two databases differ.
+PAGE_TESTS = "tests/web/"
+PAGE_TESTS_ON_BOTH = ("tests/web/test_any_hour.py",)
+
+
+def _on_postgres_too(item) -> bool:
+    path = item.nodeid.split("::")[0]
+    if path.startswith(PAGE_TESTS) and not path.startswith(PAGE_TESTS_ON_BOTH):
+        return False
+    return bool(DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
 def pytest_collection_modifyitems(config, items):
     """Longest files first (see LONG_FILES). On PostgreSQL (XINTU_TEST_DATABASE_URL set), leave out the tests
-    that never reach a database (no `app`, `shared_app` or `database_url` among their fixtures): the SQLite
-    run has run them, and they would run the same here (XINTU_TEST_ALL_ON_POSTGRES=1 keeps them)."""
+    that never reach a database (no `app`, `shared_app` or `database_url` among their fixtures) and the page tests
+    (PAGE_TESTS): the SQLite run has run them, and they would run the same here (XINTU_TEST_ALL_ON_POSTGRES=1 keeps
+    them)."""
     if os.environ.get("XINTU_TEST_DATABASE_URL") and not os.environ.get("XINTU_TEST_ALL_ON_POSTGRES"):
         kept, left_out = [], []
         for item in items:
-            (kept if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())) else left_out).append(item)
+            (kept if _on_postgres_too(item) else left_out).append(item)
         if left_out:
             config.hook.pytest_deselected(items=left_out)
             items[:] = kept

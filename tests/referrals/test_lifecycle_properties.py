@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -59,6 +60,7 @@ SETTINGS = settings(max_examples=30, derandomize=True, stateful_step_count=25, d
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
+@pytest.mark.once_on_postgres  # long: run once per `make test`, on PostgreSQL (row locks are what it is about)
 def test_no_sequence_of_referral_events_breaks_the_lifecycle(session, world, kit):
     from matcher.followup.service import add_visit, complete_task
     from matcher.referrals.service import create_referral, transition
