@@ -74,14 +74,13 @@ def sample_ids(app, n: int) -> dict:
     slots and referrals, a base that applied for certification."""
     from sqlalchemy import select
 
+    from matcher import policy
     from matcher.auth.models import Account
     from matcher.bases.models import CertificationStatus, Company
     from matcher.candidates.models import Candidate, CandidateStatus
-    from matcher.candidates.service import visible_candidates
     from matcher.extensions import db
     from matcher.fairs.models import Fair, FairBooth
     from matcher.referrals.models import Referral
-    from matcher.referrals.service import visible_referrals
     from matcher.slots.models import Slot
 
     with app.app_context():
@@ -90,11 +89,11 @@ def sample_ids(app, n: int) -> dict:
         emp = s.scalar(select(Account).where(Account.username == "employer"))
         seeking = Candidate.status.in_([CandidateStatus.ACTIVE, CandidateStatus.PRE_RELEASE])
         ids = {
-            "candidates": s.scalars(visible_candidates(cw).where(seeking).with_only_columns(Candidate.id)
+            "candidates": s.scalars(policy.candidates(cw).where(seeking).with_only_columns(Candidate.id)
                                     .order_by(Candidate.id).limit(n)).all(),
-            "cw_referrals": s.scalars(visible_referrals(cw).with_only_columns(Referral.id)
+            "cw_referrals": s.scalars(policy.referrals(cw).with_only_columns(Referral.id)
                                       .order_by(Referral.id.desc()).limit(n)).all(),
-            "emp_referrals": s.scalars(visible_referrals(emp).with_only_columns(Referral.id)
+            "emp_referrals": s.scalars(policy.referrals(emp).with_only_columns(Referral.id)
                                        .order_by(Referral.id.desc()).limit(n)).all(),
             "slots": s.scalars(select(Slot.id).where(Slot.company_id == emp.company_id)
                                .order_by(Slot.id).limit(n)).all(),
