@@ -9,7 +9,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from matcher import policy, uow
 from matcher.apiutil import apply_sort
@@ -74,6 +74,8 @@ def list_candidates(*, session: Session, actor: Account, filters: dict) -> Selec
         q = filters["q"].strip()
         stmt = stmt.where(or_(Candidate.name.contains(q, autoescape=True),
                               Candidate.public_id.contains(q.upper(), autoescape=True)))
+    # The lists show each file's wished courses: loaded in one query for the page, not one per row.
+    stmt = stmt.options(selectinload(Candidate.preferred_courses))
     return apply_sort(stmt, filters.get("sort", "-release_date"), SORT_COLUMNS, Candidate.id)
 
 
@@ -103,9 +105,11 @@ def read_candidate(*, session: Session, actor: Account, candidate_id: int) -> Ca
 def record_read(*, session: Session, actor: Account, candidate_id: int | None = None,
                 fields=SENSITIVE_FIELDS) -> None:
     """Sensitive fields of one file (candidate_id) or of a list of files (None: one event per request) were
-    shown: write it to the audit log and commit."""
+    shown: write it to the audit log, in the request's unit of work. A read changes nothing the page shows, so
+    the rows already loaded stay loaded (a plain flush, not `uow.flush`, which would have every row of a list
+    page load again, one query each)."""
     audit(session, actor=actor, action="read", object_type="candidate", object_id=candidate_id, fields=fields)
-    uow.flush(session)
+    session.flush()
 
 
 # Columns as the audit log names them (the ID number's hash and mask are one field, a place is its code).
