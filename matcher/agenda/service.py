@@ -29,7 +29,7 @@ from matcher.auth.models import Account, Role
 from matcher.candidates.models import Candidate, CandidateStatus
 from matcher.fairs.models import Fair, FairBooth, FairInterview, FairInvitation, FairStatus, InterviewStatus
 from matcher.followup.models import FollowUpTask, TaskStatus
-from matcher.interviews.models import LIVE, ReferralInterview
+from matcher.interviews import service as interviews
 
 # How far the feed reaches: the recent past (what just happened) and the months ahead.
 FEED_DAYS_BACK, FEED_DAYS_AHEAD = 31, 186
@@ -145,11 +145,8 @@ def referral_interviews(session: Session, actor: Account, first: dt.date, last: 
     employer's base's (policy.referral_interviews)."""
     if actor.role not in (Role.CASEWORKER, Role.EMPLOYER):
         return []
-    rows = session.scalars(policy.referral_interviews(actor).where(
-        ReferralInterview.status.in_(LIVE),
-        ReferralInterview.starts_at >= clock.china_midnight(first),
-        ReferralInterview.starts_at < clock.china_midnight(last + dt.timedelta(days=1)))
-        .order_by(ReferralInterview.starts_at, ReferralInterview.id)).unique()
+    rows = interviews.live_between(session=session, actor=actor, start=clock.china_midnight(first),
+                                   end=clock.china_midnight(last + dt.timedelta(days=1)))
     role_path = "caseworker" if actor.role == Role.CASEWORKER else "employer"
     return [Event(uid=f"referral-interview-{i.id}", kind=Kind.REFERRAL_INTERVIEW, day=clock.china_date(i.starts_at),
                   subject=person_label(i.referral.candidate, actor),

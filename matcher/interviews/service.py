@@ -129,14 +129,20 @@ def live_interview(session: Session, referral_id: int) -> ReferralInterview | No
                                                           ReferralInterview.status.in_(LIVE)).limit(1))
 
 
+def live_between(*, session: Session, actor: Account, start: dt.datetime, end: dt.datetime,
+                 limit: int | None = None) -> list[ReferralInterview]:
+    """Interviews still to happen (proposed or confirmed) starting in [start, end), soonest first, of the
+    referrals the actor reads."""
+    stmt = policy.referral_interviews(actor).where(
+        ReferralInterview.status.in_(LIVE), ReferralInterview.starts_at >= start, ReferralInterview.starts_at < end
+    ).order_by(ReferralInterview.starts_at, ReferralInterview.id)
+    return list(session.scalars(stmt if limit is None else stmt.limit(limit)).unique())
+
+
 def upcoming(*, session: Session, actor: Account, days: int = 7, limit: int = 20) -> list[ReferralInterview]:
-    """Interviews still to happen (proposed or confirmed) from now to `days` China days ahead, soonest first, of
-    the referrals the actor reads: an office's list of slips to print and people to remind."""
+    """From now to `days` China days ahead: an office's list of slips to print and people to remind."""
     until = clock.china_midnight(clock.today() + dt.timedelta(days=days + 1))
-    return list(session.scalars(policy.referral_interviews(actor).where(
-        ReferralInterview.status.in_(LIVE), ReferralInterview.starts_at >= clock.now(),
-        ReferralInterview.starts_at < until).order_by(ReferralInterview.starts_at, ReferralInterview.id)
-        .limit(limit)).unique())
+    return live_between(session=session, actor=actor, start=clock.now(), end=until, limit=limit)
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,6 @@ from matcher.transfer import columns as C
 from matcher.transfer.columns import BOOL, ENUM, LIST, PLACE, SKILLS, Column
 from matcher.vocabulary import LABELS
 
-# The pages' labels of each fixed list a file holds, by the list's codes (matcher.vocabulary).
-PAGE_LABELS: dict[str, dict[str, str]] = {group: LABELS[group] for group in (
-    "sex", "risk_grade", "education", "offence_category", "candidate_status", "consent_kind",
-    "certification_status", "slot_kind", "slot_status", "referral_status", "end_reason")}
 # Each column's fixed list, by the Chinese forms the columns module gives it.
 GROUPS: list[tuple[Mapping[str, tuple[str, ...]], str]] = [
     (C.SEX, "sex"), (C.RISK_GRADE, "risk_grade"), (C.EDUCATION, "education"), (C.OFFENCE, "offence_category"),
@@ -34,6 +30,8 @@ GROUPS: list[tuple[Mapping[str, tuple[str, ...]], str]] = [
     (C.CERTIFICATION, "certification_status"), (C.SLOT_KIND, "slot_kind"), (C.SLOT_STATUS, "slot_status"),
     (C.REFERRAL_STATUS, "referral_status"), (C.END_REASON, "end_reason"),
 ]
+# The pages' labels of each of those lists, by the list's codes (matcher.vocabulary).
+PAGE_LABELS: dict[str, dict[str, str]] = {group: LABELS[group] for _forms, group in GROUPS}
 BOOL_WORDS = {"zh": ("是", "否"), "en": ("yes", "no")}
 
 
