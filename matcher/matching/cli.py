@@ -118,13 +118,16 @@ def activate(version: str, actor) -> None:
 @click.option("--horizon", "horizon_days", type=click.Choice(["30", "90", "180"]), default="90", show_default=True)
 @click.option("--split", "split_on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Train before this date, test from it (default: the last quarter of history).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("models/evaluation.json"), show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the report (default: evaluation.json in the models directory, XINTU_MODELS_DIR).")
 @acting
-def evaluate(horizon_days: str, split_on: dt.datetime | None, output: Path, actor) -> None:
+def evaluate(horizon_days: str, split_on: dt.datetime | None, output: Path | None, actor) -> None:
     """Replay history offline and compare the model and its plans with the baselines."""
     from matcher.engine.evaluation import format_table
     from matcher.matching import service
+
+    # The report belongs with the models it judges, never in the checkout (a deployment's models dir is its own).
+    output = output or service.models_dir() / "evaluation.json"
 
     report = service.evaluate(session=db.session, actor=actor, horizon_days=int(horizon_days),
                               split_on=split_on.date() if split_on else None)

@@ -58,6 +58,35 @@ OUTCOME_DAYS = 90
 STAYED_AT_LEAST = {days: tuple(s for s, d in STAY_DAYS.items() if d >= days) for days in STAY_DAYS.values()}
 # The next stay to confirm after each placed status: (status, days from the start).
 NEXT_STAY = dict(zip((S.STARTED, *STAY_DAYS), STAY_DAYS.items(), strict=False))
+
+
+class Milestone(enum.StrEnum):
+    """The furthest a placement got, kept on the referral when it ends: "stayed 90 days, left in month 5" is status
+    `left` with milestone `stayed_90`. The outcome labels (training, base records) read it, not the status."""
+
+    STARTED = "started"
+    STAYED_30 = "stayed_30"
+    STAYED_90 = "stayed_90"
+    STAYED_180 = "stayed_180"
+
+
+# The milestone a move to each placed status reaches.
+MILESTONE_OF = {S.STARTED: Milestone.STARTED, S.STAYED_30: Milestone.STAYED_30, S.STAYED_90: Milestone.STAYED_90,
+                S.STAYED_180: Milestone.STAYED_180}
+MILESTONE_DAYS = {Milestone.STARTED: 0, **{MILESTONE_OF[status]: days for status, days in STAY_DAYS.items()}}
+# Milestones that prove a stay of at least `days`, whatever the status now (a person may have left since).
+MILESTONE_AT_LEAST = {days: tuple(m for m, d in MILESTONE_DAYS.items() if d >= days) for days in STAY_DAYS.values()}
+
+
+def milestone_for(started_on, ended_on, today) -> Milestone | None:
+    """The milestone the dates alone prove: the longest stay (30, 90, 180 days) that fits between the start and the
+    end (or today, for a placement not ended); None without a start."""
+    if started_on is None:
+        return None
+    days = ((ended_on or today) - started_on).days
+    return max((m for m, d in MILESTONE_DAYS.items() if d <= days), key=MILESTONE_DAYS.get, default=Milestone.STARTED)
+
+
 # Moves that happen on a day the mover gives (when it happened) rather than on the day they are recorded.
 DATED_MOVES = (S.ACCEPTED, *IN_WORK)
 

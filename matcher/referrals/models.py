@@ -12,7 +12,7 @@ from matcher.candidates.models import Candidate
 from matcher.dbtypes import UtcDateTime
 from matcher.extensions import db
 from matcher.places.models import str_enum
-from matcher.referrals.lifecycle import NOT_ENDED_SQL, EndReason, ReferralStatus
+from matcher.referrals.lifecycle import NOT_ENDED_SQL, EndReason, Milestone, ReferralStatus
 from matcher.slots.models import Slot
 
 
@@ -33,6 +33,8 @@ class Referral(db.Model):
     holds_seat: Mapped[bool] = mapped_column(Boolean, default=False)
     started_on: Mapped[dt.date | None] = mapped_column(Date)
     ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The furthest the placement got (started, stayed_30/90/180), kept when it ends: the outcome labels read it.
+    milestone: Mapped[Milestone | None] = mapped_column(str_enum(Milestone))
     # Why it ended, as a code: all a base learns of it. Free text about a referral is on its events.
     end_code: Mapped[EndReason | None] = mapped_column(str_enum(EndReason, name="end_code"))
     # Written by the office when referring: for the base (shared with it), and for the office only (internal).

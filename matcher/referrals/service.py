@@ -28,6 +28,7 @@ from matcher.referrals.lifecycle import (
     END_REASONS,
     ENDED,
     IN_WORK,
+    MILESTONE_OF,
     NEXT_STAY,
     PATH,
     SEAT_HOLDING,
@@ -214,6 +215,8 @@ def move(session: Session, actor: Account, referral: Referral, to: S, *, on_date
     if to == S.STARTED:
         referral.started_on = on_date
         referral.candidate.status = CandidateStatus.PLACED
+    if to in MILESTONE_OF:  # kept when the placement ends: the outcome it reached
+        referral.milestone = MILESTONE_OF[to]
     if to in ENDED:
         referral.ended_on, referral.end_code = on_date, reason_code
         if frm in IN_WORK:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -78,14 +79,51 @@ class Slot(db.Model):
     required_skills: Mapped[list[SlotSkill]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="SlotSkill.id"
     )
+    # A recurring course's (or a seasonal job's) start dates; none: the slot starts once, on starts_on.
+    intakes: Mapped[list[SlotIntake]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="SlotIntake.starts_on"
+    )
 
     @property
     def seats_free(self) -> int:
         return self.seats - self.seats_taken
 
+    def runs(self) -> list[tuple[dt.date, dt.date | None]]:
+        """(start, end) of each intake, in order; a slot without intakes runs once, from starts_on to ends_on."""
+        if self.intakes:
+            return [(intake.starts_on, intake.ends_on) for intake in self.intakes]
+        return [(self.starts_on, self.ends_on)]
+
+    def run_of(self, *, created_on: dt.date, started_on: dt.date | None = None) -> tuple[dt.date, dt.date | None]:
+        """The run (intake) a referral belongs to: a placement's, the last that started by its start; a referral
+        not started yet, the first starting on or after its day (the last run when none is left)."""
+        runs = self.runs()
+        if started_on is not None:
+            begun = [run for run in runs if run[0] <= started_on]
+            return begun[-1] if begun else runs[0]
+        coming = [run for run in runs if run[0] >= created_on]
+        return coming[0] if coming else runs[-1]
+
     @property
     def subsidy_eligible(self) -> bool:
         return self.kind == SlotKind.TRAINING and self.certificate_awarded
+
+
+class SlotIntake(db.Model):
+    """One start of a slot that starts several times (开班日期). The slot's seats are per intake; the slot's
+    starts_on is its first intake."""
+
+    __tablename__ = "slot_intakes"
+    __table_args__ = (
+        CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="intake_dates_in_order"),
+        UniqueConstraint("slot_id", "starts_on", name="uq_slot_intakes_slot_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id", ondelete="CASCADE"), index=True)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    # The intake's last day; none: it runs on (a job) until the slot closes.
+    ends_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class SlotSkill(SkillEntryMixin, db.Model):
