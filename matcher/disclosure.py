@@ -70,7 +70,7 @@ FIELDS: dict[str, dict[str, frozenset[Party]]] = {name: _fields(spec) for name, 
     "BanRead": [({OF}, "id kind courses occupations until note")],
     "OfficeRef": [({OF, B, ORG, ST}, "id name")],
     # ---- referrals: shared with the base they were sent to, except the office's own notes ---------------
-    "ReferralRead": [({OF, B}, "id status candidate slot holds_seat started_on ended_on end_code shared_note "
+    "ReferralRead": [({OF, B}, "id status candidate slot holds_seat started_on ended_on milestone end_code shared_note "
                               "next_moves events created_at updated_at"),
                      ({OF}, "internal_note score model_version")],
     "ReferralEvent": [({OF, B}, "from_status to_status on_date reason_code shared_note at"),
@@ -99,7 +99,7 @@ FIELDS: dict[str, dict[str, frozenset[Party]]] = {name: _fields(spec) for name, 
                           "complaints_open complaints_total flags")],
     "SlotRead": [({B, ST}, "id company_id company_name kind title description occupation_code course_code "
                            "required_skills seats seats_taken seats_free place address lat lng pay_min pay_max "
-                           "hours_per_week housing_provided starts_on ends_on certificate_awarded "
+                           "hours_per_week housing_provided starts_on ends_on intakes certificate_awarded "
                            "subsidy_eligible min_age status created_at")],
     "SlotSkillOut": [({B, ST, OF}, _SKILL_OUT)],
     # ---- matching ------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from marshmallow import fields, post_load, validate
 
 from matcher.apiutil import IdField, Instant, PlaceOutSchema, Schema, sort_field
 from matcher.candidates.schemas import CandidateSkillOutSchema
-from matcher.referrals.lifecycle import END_REASONS, EndReason, ReferralStatus
+from matcher.referrals.lifecycle import END_REASONS, EndReason, Milestone, ReferralStatus
 
 NOTE = validate.Length(max=500)
 SHARED_NOTE = "Written for the base: read by the base and by the office that keeps the file."
@@ -91,6 +91,8 @@ class ReferralReadSchema(Schema):
     holds_seat = fields.Bool()
     started_on = fields.Date(allow_none=True)
     ended_on = fields.Date(allow_none=True)
+    milestone = fields.Enum(Milestone, by_value=True, allow_none=True,
+                            metadata={"description": "The furthest the placement got, kept after it ends."})
     end_code = fields.Enum(EndReason, by_value=True, allow_none=True, metadata={
         "description": "Why it ended, as a code: all a base learns of it."})
     shared_note = fields.Str(allow_none=True, metadata={"description": SHARED_NOTE})

@@ -15,6 +15,8 @@ from matcher.slots.models import SlotKind, SlotStatus
 # How far ahead a slot may start, and how long it may run: a date beyond these is a typing slip.
 START_AHEAD_DAYS = 2 * 366
 LONGEST_DAYS = 10 * 366
+# A recurring course's starts over years of history: more than this is a file's mistake.
+MAX_INTAKES = 120
 
 
 class SlotCreateSchema(Schema):
@@ -34,6 +36,9 @@ class SlotCreateSchema(Schema):
     housing_provided = fields.Bool()
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(allow_none=True)
+    intakes = fields.List(fields.Date(), validate=validate.Length(max=MAX_INTAKES), metadata={
+        "description": "A recurring course's (or job's) start dates, starts_on being the first; each intake runs as "
+                       "long as the first (ends_on - starts_on). Empty: the slot starts once."})
     certificate_awarded = fields.Bool()
     min_age = fields.Int(validate=validate.Range(min=16, max=70))
 
@@ -69,10 +74,23 @@ class SlotCreateSchema(Schema):
                 add("ends_on", _l("The end date must be after the start date."))
             elif ends > starts + dt.timedelta(days=LONGEST_DAYS):
                 add("ends_on", _l("The end is more than ten years after the start; check the year."))
+        for message in intake_errors(data.get("intakes") or (), starts, day, new_slot=self.new_slot):
+            add("intakes", message)
         for field, messages in reference_errors(db.session, data).items():
             errors.setdefault(field, messages)
         if errors:
             raise ValidationError(errors)
+
+
+def intake_errors(intakes, starts: dt.date | None, day: dt.date, *, new_slot: bool) -> list:
+    """What is wrong with a slot's intakes: one before the slot's start (starts_on is the first intake), or, for a
+    new slot, more than two years away."""
+    errors = []
+    if starts is not None and any(intake < starts for intake in intakes):
+        errors.append(_l("An intake starts before the slot's start: starts_on is the first intake."))
+    if new_slot and any(intake > day + dt.timedelta(days=START_AHEAD_DAYS) for intake in intakes):
+        errors.append(_l("The start is more than two years away; check the year."))
+    return errors
 
 
 class SlotUpdateSchema(SlotCreateSchema):
@@ -108,6 +126,8 @@ class SlotReadSchema(Schema):
     housing_provided = fields.Bool()
     starts_on = fields.Date()
     ends_on = fields.Date(allow_none=True)
+    intakes = fields.Function(lambda slot: [start.isoformat() for start, _end in slot.runs()],
+                              metadata={"description": "Start dates of each intake, the first being starts_on."})
     certificate_awarded = fields.Bool()
     subsidy_eligible = fields.Bool()
     min_age = fields.Int()

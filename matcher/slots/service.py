@@ -14,7 +14,7 @@ from matcher.errors import Conflict, Invalid
 from matcher.places.models import code_prefix
 from matcher.places.service import resolve_place
 from matcher.reference.service import require_course, require_occupation, resolve_skill_entries
-from matcher.slots.models import Slot, SlotKind, SlotSkill, SlotStatus
+from matcher.slots.models import Slot, SlotIntake, SlotKind, SlotSkill, SlotStatus
 
 
 def list_slots(*, session: Session, actor: Account, filters: dict) -> Select:
@@ -55,8 +55,12 @@ def _apply(session: Session, slot: Slot, data: dict) -> None:
         slot.required_skills = [SlotSkill(**entry) for entry in entries]
     require_course(session, data.get("course_code"), "course_code")
     require_occupation(session, data.get("occupation_code"), "occupation_code")
+    intakes = data.pop("intakes", None)
+    dates_changed = "starts_on" in data or "ends_on" in data
     for key, value in data.items():
         setattr(slot, key, value)
+    if intakes is not None or (dates_changed and slot.intakes):
+        _set_intakes(slot, [intake.starts_on for intake in slot.intakes] if intakes is None else intakes)
     if slot.kind == SlotKind.TRAINING and not slot.course_code:
         raise Invalid(_l("A training slot names its course."), field="course_code")
     if slot.pay_min is not None and slot.pay_max is not None and slot.pay_min > slot.pay_max:
@@ -66,6 +70,24 @@ def _apply(session: Session, slot: Slot, data: dict) -> None:
     if slot.seats < slot.seats_taken:
         raise Conflict(_l("%(taken)s seats are already taken; seats cannot go below that.",
                           taken=slot.seats_taken), field="seats")
+
+
+def _set_intakes(slot: Slot, starts: list) -> None:
+    """The slot's intakes: starts_on and the dates given, each running as long as the first run (ends_on -
+    starts_on; open-ended when the slot has no end). One date only: no intakes (the slot starts once)."""
+    if any(start < slot.starts_on for start in starts):
+        raise Invalid(_l("An intake starts before the slot's start: starts_on is the first intake."), field="intakes")
+    dates = sorted({slot.starts_on, *starts})
+    length = slot.ends_on - slot.starts_on if slot.ends_on is not None else None
+    kept = {intake.starts_on: intake for intake in slot.intakes}
+    slot.intakes = [] if len(dates) == 1 else [
+        _intake(kept.get(start), start, None if length is None else start + length) for start in dates]
+
+
+def _intake(intake: SlotIntake | None, starts_on, ends_on) -> SlotIntake:
+    intake = intake or SlotIntake(starts_on=starts_on)
+    intake.ends_on = ends_on
+    return intake
 
 
 def reference_errors(session: Session, data: dict) -> dict[str, list]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from matcher.transfer.columns import BOOL, DATE, ENUM, FLOAT, INT, LIST, PLACE, SKILLS, TEXT, Column
+from matcher.transfer.columns import BOOL, DATE, DATES, ENUM, FLOAT, INT, LIST, PLACE, SKILLS, TEXT, Column
 
 LIST_SEPARATORS = re.compile(r"[;；\n]")
 SKILL_LEVEL = re.compile(r"^(.*?)\s*[:：]\s*(\S+)$")
@@ -99,6 +99,8 @@ def parse_cell(column: Column, value: Any, vocabulary: Vocabulary) -> Any:
         return items
     if kind == SKILLS:
         return parse_skills(text_of(value), vocabulary)
+    if kind == DATES:
+        return [parse_date(item) for item in split_list(text_of(value))]
     raise AssertionError(f"unknown cell type {kind}")
 
 

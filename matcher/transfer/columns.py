@@ -18,14 +18,14 @@ from matcher.candidates.models import (
     RiskGrade,
     Sex,
 )
-from matcher.referrals.lifecycle import EndReason, ReferralStatus
+from matcher.referrals.lifecycle import EndReason, Milestone, ReferralStatus
 from matcher.slots.models import SlotKind, SlotStatus
 
 MAX_ROWS = 20_000
 
 # Cell types: how a cell is read on import and written on export.
-TEXT, INT, FLOAT, DATE, BOOL, ENUM, PLACE, SKILLS, LIST = (
-    "text", "int", "float", "date", "bool", "enum", "place", "skills", "list")
+TEXT, INT, FLOAT, DATE, BOOL, ENUM, PLACE, SKILLS, LIST, DATES = (
+    "text", "int", "float", "date", "bool", "enum", "place", "skills", "list", "dates")
 
 BOTH, IMPORT_ONLY, EXPORT_ONLY = "both", "import", "export"
 COURSE = "course"
@@ -129,6 +129,8 @@ REFERRAL_STATUS = _labels(ReferralStatus, {
     ReferralStatus.STAYED_180: ("稳岗180天",), ReferralStatus.DECLINED: ("未录用", "拒绝"),
     ReferralStatus.WITHDRAWN: ("撤回",), ReferralStatus.LEFT: ("离职",),
 })
+# The furthest a placement got: the statuses of the same names, labelled as they are.
+MILESTONE = {milestone.value: REFERRAL_STATUS[milestone.value] for milestone in Milestone}
 
 END_REASON = _labels(EndReason, {
     EndReason.NOT_SUITABLE: ("不合适",), EndReason.POSITION_FILLED: ("岗位已满",), EndReason.NO_SHOW: ("未到场",),
@@ -253,8 +255,15 @@ SLOT_COLUMNS: tuple[Column, ...] = (
     Column("pay_max", "月薪上限", "Highest monthly pay in CNY.", type=INT),
     Column("hours_per_week", "每周工时", "Working hours a week.", type=INT),
     Column("housing_provided", "提供住宿", "Housing provided.", type=BOOL),
-    Column("starts_on", "开始日期", "First day of work or of the course.", required=True, type=DATE),
-    Column("ends_on", "结束日期", "Last day (courses, fixed-term jobs).", type=DATE),
+    Column("starts_on", "开始日期", "First day of work or of the course (with intakes: the first intake; may be "
+           "left out when intakes are given).", required=True, type=DATE, alternative=("intakes",)),
+    Column("ends_on", "结束日期", "Last day (courses, fixed-term jobs); with intakes, the first intake's last day: "
+           "each intake runs as long.", type=DATE),
+    Column("intakes", "开班日期", "A recurring course's (or job's) start dates, separated by `;` "
+           "(`2024-03-01;2024-09-01`), dates written as in any date cell. starts_on is the first (the earliest "
+           "when starts_on is left out). A referral of the history belongs to the intake it started in, and "
+           "holds a seat only while that intake has not finished. Matching reads the intake that fits a "
+           "person: the next on or after their earliest start.", type=DATES),
     Column("certificate_awarded", "结业发证", "A recognised certificate is awarded at the end (makes "
            "trainees eligible for the training subsidy).", type=BOOL),
     Column("min_age", "最低年龄", "Minimum age (18 when empty).", type=INT),
@@ -278,6 +287,11 @@ REFERRAL_COLUMNS: tuple[Column, ...] = (
            "otherwise.", type=DATE),
     Column("ended_on", "结束日期", "End date: required for declined, withdrawn and left; empty otherwise.",
            type=DATE),
+    Column("milestone", "里程碑", "The furthest the placement got: started, stayed_30, stayed_90 or stayed_180, "
+           "also after it ended (\"stayed 90 days, left in month 5\": status left, milestone stayed_90). Only for "
+           "started referrals. When empty: the status itself for a placement still in place, and for left the "
+           "longest stay the days between started_on and ended_on prove. A given one must fit them.",
+           type=ENUM, choices=MILESTONE),
     Column("end_code", "结束原因", "Why it ended, as a code (the only reason a base learns): with ended_on; "
            "`other` when empty. Declined: not_suitable, position_filled, no_show, candidate_declined, other. "
            "Withdrawn: other_job, candidate_declined, health, moved_away, family, personal, other. Left: other_job, "
@@ -361,18 +375,24 @@ KIND_NOTES = {
              "bases.",
     "slots": "Imported by administrators and employers (for their own base only). Exported by everyone "
              "within their scope: employers their own slots, caseworkers and organisers every posted slot.",
-    "referrals": "For migrating a bureau's past records: imported by administrators only. Ended referrals "
-                 "(declined, withdrawn, left) are history and take no seat; live referrals that hold a "
-                 "seat (accepted, started, `stayed_*`) take one and are refused when the slot is full. A "
+    "referrals": "For migrating a bureau's past records: imported by administrators only. History holds no "
+                 "seat today: only a current referral takes one of the slot's seats, one accepted or in place "
+                 "(started, `stayed_*`) in an intake that has not finished. The intake a referral belongs to "
+                 "is the slot's last that started by the referral's start (one not started: the first starting "
+                 "on or after created_on); it has finished when its end (the slot's `ends_on`, or the intake's) "
+                 "is before today. A slot with no end runs on, so a placement there without an end date is "
+                 "current: write the ones that ended as left with their `ended_on` (and `milestone`). Ended "
+                 "referrals (declined, withdrawn, left) take no seat; a current one is refused when the slot "
+                 "is full. A slot may therefore carry any number of past placements. A "
                  "candidate may have one live referral per slot. Exported by administrators, caseworkers "
                  "(their candidates) and employers (referrals sent to their base). Every export is "
                  "pseudonymous by default (public id only, never the name, ID number, offence, risk grade, "
                  "household registration or address); administrators and caseworkers get `candidate_name` "
                  "in an identified export approved by an administrator. The pseudonymous export imports "
                  "as it is (the `candidate` column holds the public id). Each imported referral gets its "
-                 "steps as events marked `imported`: proposed on created_on, started on started_on, and "
-                 "the status reached on ended_on (stayed_N: N days after the start; other statuses: on "
-                 "created_on).",
+                 "steps as events marked `imported`: proposed on created_on, started on started_on, each "
+                 "stay up to the milestone N days after the start (stayed_N), and an ending on ended_on "
+                 "(other statuses: on created_on).",
     "release_list": "The list a prison or detention centre sends of people due for release (预释放信息对接). "
                     "Import only, by administrators. Each row opens a candidate file, or updates the file "
                     "already kept for the same ID number (name, release facts, places, wishes and skills as "

@@ -39,7 +39,18 @@ from matcher.clock import today
 from matcher.errors import Conflict
 from matcher.i18n_messages import ShownDate
 from matcher.identifiers import hash_id_number, is_valid_id_number, normalise_id_number
-from matcher.referrals.lifecycle import END_REASONS, ENDED, SEAT_HOLDING, STAY_DAYS, EndReason, ReferralStatus
+from matcher.referrals.lifecycle import (
+    END_REASONS,
+    ENDED,
+    MILESTONE_DAYS,
+    MILESTONE_OF,
+    SEAT_HOLDING,
+    STAY_DAYS,
+    EndReason,
+    Milestone,
+    ReferralStatus,
+    milestone_for,
+)
 from matcher.referrals.models import Referral, ReferralEvent
 from matcher.referrals.service import list_referrals
 from matcher.slots.models import Slot, SlotStatus
@@ -264,6 +275,10 @@ class SlotImporter(Importer):
     def make_schema(self) -> Schema:
         return SlotImportSchema()
 
+    def prepare(self, data: dict) -> None:
+        if data.get("intakes") and not data.get("starts_on"):
+            data["starts_on"] = min(data["intakes"])  # ISO dates: their order is the calendar's
+
     def check(self, loaded: dict, row_number: int) -> dict:
         code = loaded.pop("company_credit_code", None)
         if code:
@@ -303,7 +318,9 @@ class SlotExporter(Exporter):
                 "seats_taken": s.seats_taken, "place": s.place_code, "lat": s.lat, "lng": s.lng,
                 "address": s.address, "pay_min": s.pay_min, "pay_max": s.pay_max,
                 "hours_per_week": s.hours_per_week, "housing_provided": s.housing_provided,
-                "starts_on": s.starts_on, "ends_on": s.ends_on, "certificate_awarded": s.certificate_awarded,
+                "starts_on": s.starts_on, "ends_on": s.ends_on,
+                "intakes": format_list(start.isoformat() for start, _end in s.runs()) if s.intakes else None,
+                "certificate_awarded": s.certificate_awarded,
                 "min_age": s.min_age, "status": s.status,
             }
 
@@ -325,6 +342,7 @@ class ReferralHistorySchema(Schema):
     ended_on = fields.Date()
     end_code = fields.Enum(EndReason, by_value=True)
     end_note = fields.Str(validate=validate.Length(min=1, max=500))
+    milestone = fields.Enum(Milestone, by_value=True)
 
     @validates_schema
     def _coherent(self, data, **_kwargs):
@@ -362,8 +380,28 @@ class ReferralHistorySchema(Schema):
             if confirmable > today():
                 add("status", _l("Staying %(days)s days can be confirmed from %(day)s on.",
                                  days=STAY_DAYS[status], day=ShownDate(confirmable)))
+        self._milestone(data, add)
         if errors:
             raise ValidationError(errors)
+
+    @staticmethod
+    def _milestone(data: dict, add) -> None:
+        """The furthest the placement got: given, or read from the status (a placement in place) or the dates (one
+        that ended). A given one must fit: a placement in place is at its status; one that ended had the days."""
+        status, started, ended = data.get("status"), data.get("started_on"), data.get("ended_on")
+        given = data.get("milestone")
+        if status in MILESTONE_OF:
+            if given is not None and given != MILESTONE_OF[status]:
+                add("milestone", _l("A placement still in place has reached its status (%(status)s).",
+                                    status=status.value))
+            data["milestone"] = MILESTONE_OF[status]
+        elif status == S.LEFT and started is not None and ended is not None and ended >= started:
+            if given is not None and (ended - started).days < MILESTONE_DAYS[given]:
+                add("milestone", _l("Between the start and the end there are %(days)s days: too few for this "
+                                    "milestone.", days=(ended - started).days))
+            data["milestone"] = given or milestone_for(started, ended, today())
+        elif status is not None and status != S.LEFT and given is not None:
+            add("milestone", _l("Only started referrals (started, stayed, left) have a milestone."))
 
 
 class ReferralImporter(Importer):
@@ -409,35 +447,52 @@ class ReferralImporter(Importer):
         return self.session.scalar(select(Candidate).where(Candidate.public_id == text))
 
     def create(self, loaded: dict) -> None:
-        """Write the referral as history: the events it went through, dated as the file says."""
+        """Write the referral as history: the events it went through, dated as the file says. It holds a seat
+        only while it is current (see `holds_seat_now`)."""
         candidate: Candidate = loaded["candidate_obj"]
         slot: Slot = loaded["slot_obj"]
         status: ReferralStatus = loaded["status"]
         created_on, started_on = loaded["created_on"], loaded.get("started_on")
-        ended_on = loaded.get("ended_on")
-        holds_seat = status in SEAT_HOLDING
+        ended_on, milestone = loaded.get("ended_on"), loaded.get("milestone")
+        holds_seat = holds_seat_now(slot, status, created_on=created_on, started_on=started_on)
         if holds_seat and not take_seat(self.session, slot.id):
-            # Live referrals holding a seat obey the slot's seats, exactly as a move to accepted does.
-            raise Conflict(_l("No seat is free on this slot."), field="status")
+            # Current referrals holding a seat obey the slot's seats, exactly as a move to accepted does.
+            raise Conflict(_l("No seat is free on this slot. A placement that has ended needs its end (status "
+                              "left and ended_on); one of a past intake, the slot's intakes."), field="status")
         at = clock.china_midnight(created_on)  # the referral's day, as China's calendar has it
         referral = Referral(candidate_id=candidate.id, slot_id=slot.id, status=status, holds_seat=holds_seat,
-                            started_on=started_on, ended_on=ended_on, created_by_id=self.actor.id, created_at=at,
+                            started_on=started_on, ended_on=ended_on, milestone=milestone,
+                            created_by_id=self.actor.id, created_at=at,
                             end_code=(loaded.get("end_code") or EndReason.OTHER) if status in ENDED else None)
         events = [(None, S.PROPOSED, created_on, IMPORTED_NOTE)]
-        if started_on is not None and status != S.STARTED:
-            events.append((S.PROPOSED, S.STARTED, started_on, IMPORTED_NOTE))
-        if status != S.PROPOSED:
-            day = ended_on or (started_on + dt.timedelta(days=STAY_DAYS[status]) if status in STAY_DAYS
-                               else started_on or created_on)
+        if started_on is not None:
+            # Every stay up to the milestone, on the day it was reached (N days after the start).
+            for reached in (S.STARTED, *STAY_DAYS):
+                if milestone is None or MILESTONE_DAYS[MILESTONE_OF[reached]] > MILESTONE_DAYS[milestone]:
+                    break
+                day = started_on + dt.timedelta(days=STAY_DAYS.get(reached, 0))
+                events.append((events[-1][1], reached, day, IMPORTED_NOTE))
+        if status != events[-1][1]:
+            day = ended_on or started_on or created_on
             events.append((events[-1][1], status, day, loaded.get("end_note") or IMPORTED_NOTE))
         referral.events = [ReferralEvent(from_status=frm, to_status=to, on_date=day, internal_note=note,
                                          reason_code=referral.end_code if to == status and to in ENDED else None,
                                          actor_id=self.actor.id) for frm, to, day, note in events]
         self.session.add(referral)
-        if status in STARTED_STATUSES - {S.LEFT} and candidate.status in (CandidateStatus.ACTIVE,
-                                                                          CandidateStatus.PRE_RELEASE):
+        if holds_seat and status in STARTED_STATUSES and candidate.status in (CandidateStatus.ACTIVE,
+                                                                              CandidateStatus.PRE_RELEASE):
             candidate.status = CandidateStatus.PLACED
         self.session.flush()
+
+
+def holds_seat_now(slot: Slot, status: ReferralStatus, *, created_on: dt.date, started_on: dt.date | None) -> bool:
+    """Whether a referral of the history holds one of the slot's seats today. Only a current one does: accepted or
+    in place (not ended), in an intake that has not finished (its end, when it has one, is today or later). The
+    intake is the one the referral belongs to (Slot.run_of): a placement's, the last started by its start."""
+    if status not in SEAT_HOLDING:
+        return False
+    _start, end = slot.run_of(created_on=created_on, started_on=started_on)
+    return end is None or end >= today()
 
 
 class ReferralExporter(Exporter):
@@ -456,7 +511,7 @@ class ReferralExporter(Exporter):
                 "id": r.id, "candidate": r.candidate.public_id, "slot_id": r.slot_id,
                 "slot_title": r.slot.title, "company_name": r.slot.company.name, "status": r.status,
                 "created_on": created_on, "started_on": r.started_on, "ended_on": r.ended_on,
-                "end_code": r.end_code,
+                "milestone": r.milestone, "end_code": r.end_code,
             }
             if identified:
                 row["candidate_name"] = r.candidate.name

@@ -6,6 +6,7 @@ what was typed.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -44,6 +45,8 @@ def slot_form_data(form) -> dict:
                                for i in range(SKILL_ROWS) if text(form, f"skill_{i}")]
     data["housing_provided"] = form.get("housing_provided") in TRUE
     data["certificate_awarded"] = form.get("certificate_awarded") in TRUE
+    # Further start dates (a recurring course), as the slots file writes them: `2027-03-01; 2027-09-01`.
+    data["intakes"] = [day for day in re.split(r"[;；,，\s]+", text(form, "intakes") or "") if day]
     return data
 
 
@@ -53,6 +56,7 @@ def slot_as_form(slot) -> dict:
                          "pay_min", "pay_max", "hours_per_week", "starts_on", "ends_on")}
     form["kind"] = slot.kind.value
     form["place"] = slot.place_code
+    form["intakes"] = "; ".join(start.isoformat() for start, _end in slot.runs()[1:])
     form["housing_provided"] = "on" if slot.housing_provided else ""
     form["certificate_awarded"] = "on" if slot.certificate_awarded else ""
     for i, skill in enumerate(slot.required_skills[:SKILL_ROWS]):

@@ -246,8 +246,11 @@ def test_referral_history_is_written_with_its_events(session, people, tx, histor
     assert report.created == 3
     referrals = session.scalars(select(Referral).order_by(Referral.id)).all()
     left, stayed, declined = referrals
+    # 141 days between the start and the end: the stays of 30 and 90 days are on its history (its milestone).
     assert [e.to_status for e in left.events] == [ReferralStatus.PROPOSED, ReferralStatus.STARTED,
+                                                  ReferralStatus.STAYED_30, ReferralStatus.STAYED_90,
                                                   ReferralStatus.LEFT]
+    assert left.milestone == "stayed_90" and left.events[3].on_date == dt.date(2024, 5, 10)
     assert left.events[-1].on_date == dt.date(2024, 6, 30) and left.holds_seat is False
     assert stayed.holds_seat is True and stayed.started_on == dt.date(2024, 8, 5)
     assert (left.end_code, left.events[-1].internal_note) == ("other_job", "找到更好的工作")
@@ -276,3 +279,71 @@ def test_referral_history_respects_seats_and_dates(session, people, tx, history_
                       "6": {"started_on"}, "7": {"slot_id"}}
     assert count(session, Referral) == 0
     assert session.get(Slot, slot_id).seats_taken == 0
+
+
+HISTORY_HEADER = [*REFERRAL_HEADER, "milestone"]
+
+
+def test_history_writes_the_milestone_reached_before_leaving(session, people, tx, history_setup):
+    slot_id, public_ids = history_setup
+    rows = [  # stayed 90 days, left in month 5 (written), and one whose milestone the dates give
+        [public_ids["张1"], slot_id, "left", "2024-01-05", "2024-01-10", "2024-06-01", "personal", "", "稳岗90天"],
+        [public_ids["张2"], slot_id, "left", "2024-01-05", "2024-01-10", "2024-02-20", "", "", ""]]
+    run_import(session, people, "referrals", tx.csv_bytes(HISTORY_HEADER, rows))
+    ninety, thirty = session.scalars(select(Referral).order_by(Referral.id)).all()
+    assert (ninety.status, ninety.milestone, ninety.started_on, ninety.ended_on) == (
+        ReferralStatus.LEFT, "stayed_90", dt.date(2024, 1, 10), dt.date(2024, 6, 1))
+    assert [e.to_status for e in ninety.events][-2:] == [ReferralStatus.STAYED_90, ReferralStatus.LEFT]
+    assert thirty.milestone == "stayed_30"
+
+
+def test_history_milestone_must_fit_the_status_and_the_dates(session, people, tx, history_setup):
+    slot_id, public_ids = history_setup
+    rows = [[public_ids["张1"], slot_id, "left", "2024-01-05", "2024-01-10", "2024-03-01", "", "", "stayed_90"],
+            [public_ids["张2"], slot_id, "started", "2024-01-05", "2024-01-10", "", "", "", "stayed_30"],
+            [public_ids["张2"], slot_id, "declined", "2024-01-05", "", "2024-01-20", "", "", "started"]]
+    with pytest.raises(Invalid) as caught:
+        run_import(session, people, "referrals", tx.csv_bytes(HISTORY_HEADER, rows))
+    assert {n: set(e) for n, e in caught.value.errors["rows"].items()} == {
+        "2": {"milestone"}, "3": {"milestone"}, "4": {"milestone"}}
+
+
+def test_past_placements_hold_no_seat_so_a_slot_takes_all_its_history(session, people, tx):
+    """A one-seat course that ran three intakes, two long finished: their placements (still `stayed_90` in the
+    file) are history and hold no seat; only the current intake's placement does."""
+    run_import(session, people, "candidates", tx.csv_bytes(CANDIDATE_HEADER, [candidate_row(tx, n)
+                                                                            for n in (1, 2, 3, 4)]))
+    this_year = clock.today() - dt.timedelta(days=100)
+    header = [*SLOT_HEADER, "ends_on", "intakes"]
+    run_import(session, people, "slots", tx.csv_bytes(header, [
+        [tx.credit_code(1), "training", "烹饪班", "cooking", "", "1", tx.CHOUCHENG, "", "", "", "open",
+         "2022-12-31", f"2022-03-01;2023-03-01;{this_year.isoformat()}"]]))
+    slot = session.scalar(select(Slot))
+    assert slot.starts_on == dt.date(2022, 3, 1)
+    assert [(i.starts_on, i.ends_on) for i in slot.intakes][:2] == [
+        (dt.date(2022, 3, 1), dt.date(2022, 12, 31)), (dt.date(2023, 3, 1), dt.date(2023, 12, 31))]
+    ids = dict(session.execute(select(Candidate.name, Candidate.public_id)).all())
+    current_start = this_year.isoformat()
+    rows = [[ids["张1"], slot.id, "stayed_90", "2022-02-01", "2022-03-01", "", "", ""],
+            [ids["张2"], slot.id, "stayed_180", "2023-02-01", "2023-03-01", "", "", ""],
+            [ids["张3"], slot.id, "started", current_start, current_start, "", "", ""]]
+    run_import(session, people, "referrals", tx.csv_bytes(REFERRAL_HEADER, rows))
+    referrals = session.scalars(select(Referral).order_by(Referral.id)).all()
+    assert [r.holds_seat for r in referrals] == [False, False, True]
+    session.refresh(slot)
+    assert slot.seats_taken == 1
+    # The current intake's seat is taken: one more placement in it is refused, with what to do.
+    late = [[ids["张4"], slot.id, "started", current_start, current_start, "", "", ""]]
+    with pytest.raises(Invalid) as caught:
+        run_import(session, people, "referrals", tx.csv_bytes(REFERRAL_HEADER, late))
+    assert "ended_on" in str(caught.value.errors["rows"]["2"]["status"])
+
+
+def test_a_slot_without_an_end_keeps_its_placements_current(session, people, tx, history_setup):
+    """The rule for a job that runs on: a placement with no end is current; ended ones are any number."""
+    slot_id, public_ids = history_setup  # one seat, from 2024-01-01, no end
+    rows = [[public_ids["张1"], slot_id, "left", "2024-01-05", "2024-01-10", "2024-06-01", "", ""],
+            [public_ids["张2"], slot_id, "left", "2024-02-05", "2024-02-10", "2024-07-01", "", ""],
+            [public_ids["张1"], slot_id, "stayed_90", "2024-08-01", "2024-08-05", "", "", ""]]
+    run_import(session, people, "referrals", tx.csv_bytes(REFERRAL_HEADER, rows))
+    assert session.get(Slot, slot_id).seats_taken == 1
