@@ -8,7 +8,10 @@ The rules (checked in this order; `why_not` lists every one a pair breaks):
 - candidate_inactive: the candidate's file is closed (or the person is otherwise not seeking).
 - not_available_by_start: the candidate is available (released, or earliest start) later than
   max(slot start, today) + AVAILABILITY_GRACE_DAYS. The grace lets a person released shortly after a slot
-  starts still be matched (pre-release hand-over means matching may begin before release).
+  starts still be matched (pre-release hand-over means matching may begin before release). A slot with intakes
+  (a recurring course) starts, for each person, at the intake that fits them: the next on or after their
+  earliest start (the last intake when none is left). History is judged on its own dates: a past referral's
+  "today" is the day it was made (`not_available_by_start` with a day per pair), never the present.
 - below_minimum_age: today's calendar year - birth year < the slot's minimum age (the legal minimum for
   the work or course; birth year is the only age fact the engine holds and this is its only use).
 - occupational_ban: a ban (court order 从业禁止, the Food Safety Law, or a bureau-configured statutory ban)
@@ -88,8 +91,7 @@ def violations(candidates: CandidateTable, slots: SlotTable, candidate_index: np
     if Ineligible.CANDIDATE_INACTIVE in rules:
         out[Ineligible.CANDIDATE_INACTIVE] = ~np.asarray(candidates.active, bool)[ci]
     if Ineligible.NOT_AVAILABLE_BY_START in rules:
-        latest = np.maximum(np.asarray(slots.starts_on, np.int64)[si], day) + AVAILABILITY_GRACE_DAYS
-        out[Ineligible.NOT_AVAILABLE_BY_START] = np.asarray(candidates.available_from, np.int64)[ci] > latest
+        out[Ineligible.NOT_AVAILABLE_BY_START] = not_available_by_start(candidates, slots, ci, si, day)
     if Ineligible.BELOW_MINIMUM_AGE in rules:
         age = dt.date.fromordinal(day).year - np.asarray(candidates.birth_year, np.int64)[ci]
         out[Ineligible.BELOW_MINIMUM_AGE] = age < np.asarray(slots.min_age, np.int64)[si]
@@ -98,6 +100,38 @@ def violations(candidates: CandidateTable, slots: SlotTable, candidate_index: np
     if Ineligible.COURSE_PREREQUISITE in rules:
         out[Ineligible.COURSE_PREREQUISITE] = _missing_prerequisites(candidates, slots, ci, si, prerequisites)
     return out
+
+
+def fitting_start(candidates: CandidateTable, slots: SlotTable, ci: np.ndarray, si: np.ndarray) -> np.ndarray:
+    """int64 [p]: the start (date ordinal) of each pair's slot that fits the person: the slot's start, or for a slot
+    with intakes the next intake on or after the person's earliest start (the last when none is left)."""
+    start = np.asarray(slots.starts_on, np.int64)[si].copy()
+    if not any(slots.intake_starts):
+        return start
+    available = np.asarray(candidates.available_from, np.int64)[ci]
+    recurring = np.array([len(starts) > 1 for starts in slots.intake_starts], dtype=bool)
+    pairs = np.flatnonzero(recurring[si])
+    if not len(pairs):
+        return start
+    pairs = pairs[np.argsort(si[pairs], kind="stable")]  # grouped by slot: one search per recurring slot
+    slot_of = si[pairs]
+    bounds = np.r_[0, np.flatnonzero(slot_of[1:] != slot_of[:-1]) + 1, len(pairs)]
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        group = pairs[a:b]
+        starts = np.asarray(slots.intake_starts[int(slot_of[a])], np.int64)
+        which = np.minimum(np.searchsorted(starts, available[group], side="left"), len(starts) - 1)
+        start[group] = starts[which]
+    return start
+
+
+def not_available_by_start(candidates: CandidateTable, slots: SlotTable, ci: np.ndarray, si: np.ndarray,
+                           on: int | np.ndarray) -> np.ndarray:
+    """bool [p]: the person is available later than max(the fitting start, `on`) + the grace. `on` is today, or
+    for history each pair's own day (an int or an array over the pairs)."""
+    ci = np.asarray(ci, dtype=np.int64).ravel()
+    si = np.asarray(si, dtype=np.int64).ravel()
+    latest = np.maximum(fitting_start(candidates, slots, ci, si), np.asarray(on, np.int64)) + AVAILABILITY_GRACE_DAYS
+    return np.asarray(candidates.available_from, np.int64)[ci] > latest
 
 
 _candidate_bans: dict[int, tuple[weakref.ref, list]] = {}

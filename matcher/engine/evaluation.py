@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from matcher.engine.eligibility import PERSON_RULES, Ineligible, eligible_mask
+from matcher.engine.eligibility import PERSON_RULES, Ineligible, eligible_mask, not_available_by_start
 from matcher.engine.features import PairFeaturizer, haversine_km
 from matcher.engine.model import TrainedScorer, rule_prior, score, train_scorer
 from matcher.engine.types import CandidateTable, History, SlotTable
@@ -107,8 +107,13 @@ def _subset(history: History, mask: np.ndarray) -> History:
                    referred_on=np.asarray(history.referred_on)[mask], stayed=np.asarray(history.stayed)[mask])
 
 
-def _replay_edges(candidates, slots, scorer, featurizer, people, places, split_on):
-    """Eligible (person, place) pairs of the test period with the model's score; blocked when too many."""
+def _replay_edges(candidates, slots, scorer, featurizer, people, places, split_on, person_day, referred_pairs):
+    """Eligible (person, place) pairs of the test period with the model's score; blocked when too many.
+
+    History is judged on its own dates: a person's pairs are possible if they were on the day the person was
+    first referred in the test period (`person_day`, aligned with `people`), the slot starting at the intake that
+    fits them; and a referral that happened (`referred_pairs`, keys c * len(slots) + s) was possible by
+    definition, whatever today's calendar says."""
     parts_c, parts_s, parts_p = [], [], []
     chunk = max(1, MAX_REPLAY_PAIRS // max(1, len(places)))
     blocked = len(people) * len(places) > MAX_REPLAY_PAIRS
@@ -116,8 +121,10 @@ def _replay_edges(candidates, slots, scorer, featurizer, people, places, split_o
         rows = people[start:start + chunk]
         c = np.repeat(rows, len(places))
         s = np.tile(places, len(rows))
+        day = np.repeat(np.asarray(person_day[start:start + chunk], np.int64), len(places))
         ok = eligible_mask(candidates, slots, c, s, split_on, rules=PERSON_RULES - {Ineligible.NOT_AVAILABLE_BY_START})
-        ok &= eligible_mask(candidates, slots, c, s, 1, rules={Ineligible.NOT_AVAILABLE_BY_START})
+        ok &= ~not_available_by_start(candidates, slots, c, s, day)
+        ok |= np.isin(c * len(slots) + s, referred_pairs)
         c, s = c[ok], s[ok]
         p = score(scorer, featurizer, c, s)
         if blocked:
@@ -191,7 +198,9 @@ def replay(candidates: CandidateTable, slots: SlotTable, history: History, split
     Reports the model's and the rule prior's ROC AUC / Brier / calibration / precision@k on the test
     referrals (per group when `groups`, arrays aligned with history rows, are given), and a batch-assignment
     comparison for the test period's candidates and slots. Each test slot gets as many seats as it had
-    referrals then; pairs must pass the person rules (age, bans, prerequisites, available by the start).
+    referrals then; pairs must pass the person rules (age, bans, prerequisites, available by the start), the last
+    judged on each person's own referral day and the intake that fits them, never today's calendar; a pair that
+    was really referred is kept whatever (it happened, so it was possible).
     Plans: the model's exact plan (min-cost flow on the model's probabilities), a greedy plan on the same
     scores, the nearest-preferred-course rule, random, and what caseworkers actually did. Every plan is
     valued by the same evaluator: a learned model trained on all history (so it has seen the test period
@@ -233,7 +242,13 @@ def replay(candidates: CandidateTable, slots: SlotTable, history: History, split
     # ---- batch assignment on the test period -------------------------------------------------------
     people = np.unique(test.candidate_index)
     places, referrals_per_place = np.unique(test.slot_index, return_counts=True)
-    edge_c, edge_s, p_edge = _replay_edges(candidates, slots, scorer, featurizer, people, places, split_on)
+    first_referral = {}
+    for person, day in zip(test.candidate_index.tolist(), test.referred_on.tolist(), strict=True):
+        first_referral[person] = min(day, first_referral.get(person, day))
+    person_day = np.array([first_referral[person] for person in people.tolist()], dtype=np.int64)
+    referred_pairs = np.unique(np.asarray(test.candidate_index, np.int64) * len(slots) + test.slot_index)
+    edge_c, edge_s, p_edge = _replay_edges(candidates, slots, scorer, featurizer, people, places, split_on,
+                                           person_day, referred_pairs)
     seats = np.zeros(len(slots), dtype=np.int64)
     seats[places] = referrals_per_place
     truth = score(evaluator, featurizer, edge_c, edge_s)
@@ -245,9 +260,6 @@ def replay(candidates: CandidateTable, slots: SlotTable, history: History, split
         edge_slot=s_local.astype(np.int32), edge_value=np.maximum(p_edge, 1e-9),
         slot_seats=referrals_per_place.astype(np.int32))
     rng = np.random.default_rng(random_state)
-    first_referral = {}
-    for person, day in zip(test.candidate_index.tolist(), test.referred_on.tolist(), strict=True):
-        first_referral.setdefault(person, day)
     order_people = np.array(sorted(people.tolist(), key=lambda c: (first_referral[c], int(candidates.ids[c]))),
                             dtype=np.int64)
     plans = {

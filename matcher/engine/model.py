@@ -51,7 +51,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits  # scikit-learn's own dependency for OpenMP thread control
 
 from matcher import clock
-from matcher.engine.eligibility import PERSON_RULES, Ineligible, eligible_mask
+from matcher.engine.eligibility import PERSON_RULES, Ineligible, eligible_mask, not_available_by_start
 from matcher.engine.features import FEATURE_NAMES, MONOTONE, PairFeaturizer
 from matcher.engine.types import CandidateTable, History, SlotTable
 
@@ -404,10 +404,10 @@ def propensity_weights(featurizer: PairFeaturizer, history: History, candidates_
     The "logging policy" (which pairs caseworkers chose to refer) is modelled by a logistic regression on
     the pair features: referred pairs against `negatives_per_positive` random unreferred pairs per referral
     (the same candidate, a random slot that was legally open to them: minimum age, bans and prerequisites,
-    and the person available by the slot's start). Each referral gets 1 / clip(p), p its predicted chance
-    of being referred, so kinds of pairs that were rarely referred (far away, an unwished course) are not
-    drowned out by the kinds caseworkers favoured. Clipping bounds the variance. Use: pass the result as
-    `sample_weight` to `StayModel.fit` (as `train_scorer` does).
+    and the person available by the slot's start as it stood on the referral's own day). Each referral gets
+    1 / clip(p), p its predicted chance of being referred, so kinds of pairs that were rarely referred (far
+    away, an unwished course) are not drowned out by the kinds caseworkers favoured. Clipping bounds the
+    variance. Use: pass the result as `sample_weight` to `StayModel.fit` (as `train_scorer` does).
     """
     y_len = len(history.stayed)
     if y_len == 0:
@@ -423,7 +423,9 @@ def propensity_weights(featurizer: PairFeaturizer, history: History, candidates_
     candidates, slots = featurizer.candidates, featurizer.slots
     keep &= eligible_mask(candidates, slots, neg_c, neg_s, int(np.max(history.referred_on)),
                           rules=PERSON_RULES - {Ineligible.NOT_AVAILABLE_BY_START})
-    keep &= eligible_mask(candidates, slots, neg_c, neg_s, 1, rules={Ineligible.NOT_AVAILABLE_BY_START})
+    # Open to them on the day of the referral it stands beside, never judged by today's calendar (history).
+    keep &= ~not_available_by_start(candidates, slots, neg_c, neg_s,
+                                    np.repeat(np.asarray(history.referred_on, np.int64), k))
     neg_c, neg_s = neg_c[keep], neg_s[keep]
     if len(neg_c) == 0:
         return np.ones(y_len)

@@ -74,6 +74,9 @@ class SlotTable:
     base_in_force: np.ndarray  # bool [m], the base's certification is certified and in date
     base_placements: np.ndarray  # float64 [m], earlier placements (started) at this slot's base
     base_stayed: np.ndarray  # float64 [m], of those, how many stayed the horizon
+    # A recurring slot's intake starts (date ordinals, ascending, the first being starts_on); empty tuple: the slot
+    # starts once. Eligibility reads the intake that fits each person. Empty (the default): no slot has intakes.
+    intake_starts: tuple[tuple[int, ...], ...] = ()
 
     def __len__(self) -> int:
         return len(self.ids)

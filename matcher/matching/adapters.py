@@ -31,7 +31,7 @@ from matcher.candidates.models import (
 from matcher.clock import add_years, today
 from matcher.engine.types import EDUCATION_LEVELS, Ban, CandidateTable, History, SlotTable
 from matcher.matching.models import OccupationalBan
-from matcher.referrals.lifecycle import ENDED_BEFORE_START, STAYED_AT_LEAST
+from matcher.referrals.lifecycle import ENDED_BEFORE_START, MILESTONE_AT_LEAST, STAYED_AT_LEAST
 from matcher.referrals.models import Referral
 from matcher.slots.models import Slot, SlotKind, SlotSkill, SlotStatus
 
@@ -143,14 +143,13 @@ def base_records(session: Session, horizon_days: int, as_of: dt.date | None = No
     """Per base: placements whose horizon has passed by `as_of`, and how many of them stayed."""
     as_of = as_of or today()
     latest_start = as_of - dt.timedelta(days=horizon_days)
-    stayed = STAYED_AT_LEAST[horizon_days]
     rows = session.execute(
-        select(Slot.company_id, Referral.status).join(Slot, Slot.id == Referral.slot_id)
+        select(Slot.company_id, Referral.status, Referral.milestone).join(Slot, Slot.id == Referral.slot_id)
         .where(Referral.started_on.is_not(None), Referral.started_on <= latest_start))
     records: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for company_id, status in rows:
+    for company_id, status, milestone in rows:
         records[company_id][0] += 1
-        records[company_id][1] += status in stayed
+        records[company_id][1] += stayed_the_horizon(status, milestone, horizon_days)
     return {company: (n, s) for company, (n, s) in records.items()}
 
 
@@ -202,8 +201,16 @@ def slot_rows(session: Session, stmt: Select, *, horizon_days: int = 90, as_of: 
                                 and companies[s.company_id].certified_until >= on for s in slots], dtype=bool),
         base_placements=np.array([records.get(s.company_id, (0, 0))[0] for s in slots], dtype=np.float64),
         base_stayed=np.array([records.get(s.company_id, (0, 0))[1] for s in slots], dtype=np.float64),
+        intake_starts=tuple(tuple(start.toordinal() for start, _end in s.runs()) if s.intakes else () for s in slots),
     )
     return SlotRows(table=table, row_of={sid: i for i, sid in enumerate(ids)})
+
+
+def stayed_the_horizon(status, milestone, horizon_days: int) -> bool:
+    """The outcome label: the placement reached a stay of at least `horizon_days`, whether the person is still
+    there or left since (a person who left after 90 days stayed 90 days). The milestone says it; a referral without
+    one (none recorded) is read from its status."""
+    return milestone in MILESTONE_AT_LEAST[horizon_days] or status in STAYED_AT_LEAST[horizon_days]
 
 
 @dataclass(frozen=True)
@@ -229,9 +236,9 @@ def training_world(session: Session, *, horizon_days: int = 90, as_of: dt.date |
     Known: ended without starting (declined / withdrawn: did not stay), or started at least
     `horizon_days` ago (stayed if it reached stayed_<horizon>). Live referrals are censored out."""
     as_of = as_of or today()
-    stayed = STAYED_AT_LEAST[horizon_days]
     known = session.execute(
-        select(Referral.id, Referral.candidate_id, Referral.slot_id, Referral.created_at, Referral.status)
+        select(Referral.id, Referral.candidate_id, Referral.slot_id, Referral.created_at, Referral.status,
+               Referral.milestone)
         .where(known_outcome_filter(horizon_days, as_of)).order_by(Referral.id)).all()
     candidate_ids = sorted({r.candidate_id for r in known})
     slot_ids = sorted({r.slot_id for r in known})
@@ -241,7 +248,7 @@ def training_world(session: Session, *, horizon_days: int = 90, as_of: dt.date |
         candidate_index=np.array([candidates.row_of[r.candidate_id] for r in known], dtype=np.int64),
         slot_index=np.array([slots.row_of[r.slot_id] for r in known], dtype=np.int64),
         referred_on=np.array([clock.china_date(r.created_at).toordinal() for r in known], dtype=np.int64),
-        stayed=np.array([r.status in stayed for r in known], dtype=bool),
+        stayed=np.array([stayed_the_horizon(r.status, r.milestone, horizon_days) for r in known], dtype=bool),
     )
     return TrainingWorld(candidates=candidates, slots=slots, history=history,
                          referral_ids=np.array([r.id for r in known], dtype=np.int64))

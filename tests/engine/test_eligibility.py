@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
 import pytest
 
-from matcher.engine.eligibility import AVAILABILITY_GRACE_DAYS, Ineligible, eligible_mask, why_not
+from matcher.engine.eligibility import (
+    AVAILABILITY_GRACE_DAYS,
+    Ineligible,
+    eligible_mask,
+    fitting_start,
+    not_available_by_start,
+    why_not,
+)
 from matcher.engine.types import Ban
 from tests.engine.helpers import replace_row
 
@@ -112,3 +120,29 @@ def test_mask_agrees_with_why_not_on_random_pairs(world):
                 for c, s in zip(ci.tolist(), si.tolist(), strict=True)]
     assert mask.tolist() == expected
     assert 0 < mask.mean() < 1
+
+
+def test_a_recurring_slot_starts_at_the_intake_that_fits_the_person(tiny):
+    """Intakes: a person available after the first start but before a later one is not late (the old rule read
+    the first date only); after the last intake the usual grace applies."""
+    candidates, slots, _, _, today = tiny
+    first, second = today + 10, today + 200
+    recurring = dataclasses.replace(slots, intake_starts=((first, second), (), ()))
+    between = replace_row(candidates, 0, available_from=today + 120)
+    assert why_not(between, slots, 0, 0, today) == [Ineligible.NOT_AVAILABLE_BY_START]  # one start only
+    assert why_not(between, recurring, 0, 0, today) == []
+    after_all = replace_row(candidates, 0, available_from=second + AVAILABILITY_GRACE_DAYS + 1)
+    assert why_not(after_all, recurring, 0, 0, today) == [Ineligible.NOT_AVAILABLE_BY_START]
+    assert fitting_start(between, recurring, np.array([0, 0]), np.array([0, 1])).tolist() == [
+        second, int(slots.starts_on[1])]
+
+
+def test_history_is_judged_on_its_own_day(tiny):
+    """A slot that started years before the person's release is open to them on the day they were referred (a
+    per-pair day), however it reads against the slot's start alone."""
+    candidates, slots, _, _, today = tiny
+    old = replace_row(slots, 0, starts_on=today - 1000)
+    released = replace_row(candidates, 0, available_from=today - 300)
+    assert not_available_by_start(released, old, np.array([0]), np.array([0]), 1)[0]
+    assert not not_available_by_start(released, old, np.array([0, 0]), np.array([0, 0]),
+                                      np.array([today - 310, today - 200])).any()
