@@ -457,8 +457,8 @@ class ReferralImporter(Importer):
         holds_seat = holds_seat_now(slot, status, created_on=created_on, started_on=started_on)
         if holds_seat and not take_seat(self.session, slot.id):
             # Current referrals holding a seat obey the slot's seats, exactly as a move to accepted does.
-            raise Conflict(_l("No seat is free on this slot. A placement that has ended needs its end (status "
-                              "left and ended_on); one of a past intake, the slot's intakes."), field="status")
+            raise Conflict(_l("No seat is free on this slot: write a placement that has ended as left, with its "
+                              "end date (ended_on), and give a recurring slot its intakes."), field="status")
         at = clock.china_midnight(created_on)  # the referral's day, as China's calendar has it
         referral = Referral(candidate_id=candidate.id, slot_id=slot.id, status=status, holds_seat=holds_seat,
                             started_on=started_on, ended_on=ended_on, milestone=milestone,

@@ -74,3 +74,19 @@ def test_assign_writes_the_plan(small_city, tmp_path):
     rows = list(csv.DictReader(output.open(encoding="utf-8")))
     assert rows and set(rows[0]) == {"candidate_id", "candidate_public_id", "slot_id", "score"}
     assert len({r["candidate_id"] for r in rows}) == len(rows)
+
+
+def test_evaluate_writes_into_the_models_dir_not_the_checkout(app, monkeypatch, tmp_path):
+    """Without -o the report goes next to the models it judges (XINTU_MODELS_DIR), never into the checkout."""
+    from matcher.matching import service
+
+    monkeypatch.setattr(service, "evaluate", lambda **_kwargs: {"horizon_days": 90})
+    monkeypatch.chdir(tmp_path)  # the default once was the relative models/evaluation.json
+    result = app.test_cli_runner().invoke(args=["model", "evaluate"])
+    assert result.exit_code == 0, result.output
+    written = Path(app.config["MODELS_DIR"]) / "evaluation.json"
+    assert json.loads(written.read_text(encoding="utf-8")) == {"horizon_days": 90}
+    assert not (tmp_path / "models").exists()
+    other = tmp_path / "elsewhere.json"
+    assert app.test_cli_runner().invoke(args=["model", "evaluate", "-o", str(other)]).exit_code == 0
+    assert other.exists()

@@ -219,3 +219,38 @@ def test_an_edit_may_keep_a_start_in_the_past_but_not_an_end_before_it(api, worl
     bad = api.patch(f"/api/v1/slots/{slot_id}", json={"starts_on": past, "ends_on": past},
                     headers=world.h("emp_a"))
     assert bad.status_code == 422 and "ends_on" in bad.json["errors"]
+
+
+def test_a_recurring_course_takes_its_intakes_and_matching_reads_the_one_that_fits(api, world, session, kit):
+    """Intakes: the slot keeps starts_on as its first; each intake runs as long as the first; a person released
+    between two intakes is not "late" for the course (the next intake fits them)."""
+    import datetime as dt
+
+    first, second = today() + dt.timedelta(days=5), today() + dt.timedelta(days=185)
+    posted = _post(api, world, kind="training", starts_on=first.isoformat(),
+                   ends_on=(first + dt.timedelta(days=60)).isoformat(), intakes=[second.isoformat()])
+    assert posted.status_code == 201, posted.json
+    assert posted.json["starts_on"] == first.isoformat()
+    assert posted.json["intakes"] == [first.isoformat(), second.isoformat()]
+    from matcher.slots.models import Slot
+
+    slot = session.get(Slot, posted.json["id"])
+    assert [(i.starts_on, i.ends_on) for i in slot.intakes] == [
+        (first, first + dt.timedelta(days=60)), (second, second + dt.timedelta(days=60))]
+    assert _status(api, world, slot.id, "open").status_code == 200
+    later = kit.new_candidate(session, world.accounts["cw_a"], residence=kit.CHOUCHENG, seq=61,
+                              release_date=today() + dt.timedelta(days=120))
+    answer = api.get(f"/api/v1/candidates/{later.id}/eligibility/{slot.id}", headers=world.h("cw_a"))
+    assert answer.json == {"eligible": True, "reasons": []}
+    # One intake only (the second removed): the same person is late for the course.
+    assert api.patch(f"/api/v1/slots/{slot.id}", json={"intakes": []}, headers=world.h("emp_a")).json[
+        "intakes"] == [first.isoformat()]
+    answer = api.get(f"/api/v1/candidates/{later.id}/eligibility/{slot.id}", headers=world.h("cw_a"))
+    assert "not_available_by_start" in [r["code"] for r in answer.json["reasons"]]
+
+
+def test_intakes_before_the_start_are_refused(api, world):
+    import datetime as dt
+
+    response = _post(api, world, intakes=[(today() - dt.timedelta(days=1)).isoformat()])
+    assert response.status_code == 422 and "intakes" in response.json["errors"]

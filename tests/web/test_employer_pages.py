@@ -454,3 +454,21 @@ def test_employer_answers_many_referrals_at_once(browser, world, session, kit):
     for referral in (first, second):
         session.refresh(referral)
         assert referral.status == ReferralStatus.INTERVIEW
+
+
+def test_a_slot_form_takes_further_intakes_and_the_page_lists_them(browser, world, session):
+    from matcher.slots.models import Slot
+
+    page = browser("emp_a", "zh")
+    start = clock.today()
+    later = [start + dt.timedelta(days=90), start + dt.timedelta(days=180)]
+    response = page.post("/employer/slots/new", slot_form(
+        title="面点班", ends_on=(start + dt.timedelta(days=30)).isoformat(),
+        intakes="；".join(day.isoformat() for day in later)))
+    assert response.status_code == 303, html(response)[:2000]
+    slot = session.query(Slot).filter_by(title="面点班").one()
+    assert [i.starts_on for i in slot.intakes] == [start, *later]
+    shown = html(page.get(response.headers["Location"]))
+    assert 'data-testid="intakes"' in shown
+    edit_form = html(page.get(f"/employer/slots/{slot.id}/edit"))
+    assert "; ".join(day.isoformat() for day in later) in edit_form
