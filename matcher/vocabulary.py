@@ -14,6 +14,9 @@ LABELS: dict[str, dict[str, str]] = {
                         "stayed_30": N_("Stayed 30 days"), "stayed_90": N_("Stayed 90 days"),
                         "stayed_180": N_("Stayed 180 days"), "declined": N_("Declined"),
                         "withdrawn": N_("Withdrawn"), "left": N_("Left")},
+    # The furthest a placement got (kept after it ends): the placed statuses' own words.
+    "milestone": {"started": N_("Started"), "stayed_30": N_("Stayed 30 days"), "stayed_90": N_("Stayed 90 days"),
+                  "stayed_180": N_("Stayed 180 days")},
     # A referral's move as the button that makes it: a verb (the status it leads to is shown beside it).
     "referral_move": {"sent": N_("Send to the base"), "interview": N_("Arrange an interview"),
                       "offered": N_("Make an offer"), "accepted": N_("Record the acceptance"),

@@ -28,7 +28,7 @@ GROUPS: list[tuple[Mapping[str, tuple[str, ...]], str]] = [
     (C.SEX, "sex"), (C.RISK_GRADE, "risk_grade"), (C.EDUCATION, "education"), (C.OFFENCE, "offence_category"),
     (C.CANDIDATE_STATUS, "candidate_status"), (C.CONSENT, "consent_kind"),
     (C.CERTIFICATION, "certification_status"), (C.SLOT_KIND, "slot_kind"), (C.SLOT_STATUS, "slot_status"),
-    (C.REFERRAL_STATUS, "referral_status"), (C.MILESTONE, "referral_status"),
+    (C.REFERRAL_STATUS, "referral_status"), (C.MILESTONE, "milestone"),
     (C.END_REASON, "end_reason"),
 ]
 # The pages' labels of each of those lists, by the list's codes (matcher.vocabulary).

@@ -380,3 +380,17 @@ def test_the_eligibility_lookup_answers_htmx_with_the_result_it_swaps_in(world, 
     response = cw.get(path, headers={"HX-Request": "true", "Accept-Language": "en"})
     assert response.status_code == 200 and 'id="eligibility-result"' in text(response)
     assert "No such slot." in text(response)
+
+
+def test_a_referral_that_ended_shows_the_milestone_it_reached(world, cw):
+    from matcher.referrals.lifecycle import EndReason, Milestone, ReferralStatus
+    from matcher.referrals.models import Referral
+
+    started = clock.today() - dt.timedelta(days=150)
+    referral = Referral(candidate_id=world.cand_a.id, slot_id=world.slot_a.id, status=ReferralStatus.LEFT,
+                        started_on=started, ended_on=clock.today() - dt.timedelta(days=10),
+                        end_code=EndReason.PERSONAL, milestone=Milestone.STAYED_90)
+    db.session.add(referral)
+    db.session.commit()
+    page = text(cw.get(f"/caseworker/referrals/{referral.id}", headers={"Accept-Language": "en"}))
+    assert re.search(r'data-testid="milestone">Stayed 90 days<', page)
