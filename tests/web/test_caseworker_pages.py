@@ -394,3 +394,5 @@ def test_a_referral_that_ended_shows_the_milestone_it_reached(world, cw):
     db.session.commit()
     page = text(cw.get(f"/caseworker/referrals/{referral.id}", headers={"Accept-Language": "en"}))
     assert re.search(r'data-testid="milestone">Stayed 90 days<', page)
+    history = text(cw.get(f"/caseworker/candidates/{world.cand_a.id}", headers={"Accept-Language": "en"}))
+    assert re.search(r'data-testid="referral-milestone">Stayed 90 days<', history)
