@@ -28,3 +28,17 @@ def test_every_wrong_field_at_once(api, world):
     assert response.status_code == 422
     errors = response.json["errors"]
     assert {"order", "kind", "district"} <= set(errors.get("query", errors))
+
+
+def test_a_slot_starts_in_a_period_when_one_of_its_intakes_does(api, world):
+    import datetime as dt
+
+    from matcher.clock import today
+
+    later = today() + dt.timedelta(days=200)
+    patched = api.patch(f"/api/v1/slots/{world.slot_a.id}", json={"intakes": [later.isoformat()]},
+                        headers=world.h("emp_a"))
+    assert patched.status_code == 200, patched.json
+    window = f"starts_from={(later - dt.timedelta(days=5)).isoformat()}&starts_to={later.isoformat()}"
+    assert _ids(api, world, window) == [world.slot_a.id]
+    assert _ids(api, world, f"starts_to={(today() + dt.timedelta(days=1)).isoformat()}&order=distance") != []

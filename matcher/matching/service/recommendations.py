@@ -25,7 +25,7 @@ from matcher.matching.models import OccupationalBan
 from matcher.matching.service.registry import active_scorer
 from matcher.places.models import code_prefix
 from matcher.reference.models import Course
-from matcher.slots.models import Slot
+from matcher.slots.models import Slot, SlotIntake
 from matcher.slots.service import get_slot
 
 # Features of the slot alone (its base, pay, certificate): reasons for a slot, never for one candidate over another.
@@ -87,10 +87,13 @@ def _slot_filters(stmt, filters: dict | None):
         stmt = stmt.where(Slot.kind == filters["kind"])
     if filters.get("district"):
         stmt = stmt.where(Slot.place_code.startswith(code_prefix(filters["district"])))
-    if filters.get("starts_from"):
-        stmt = stmt.where(Slot.starts_on >= filters["starts_from"])
-    if filters.get("starts_to"):
-        stmt = stmt.where(Slot.starts_on <= filters["starts_to"])
+    starts_from, starts_to = filters.get("starts_from"), filters.get("starts_to")
+    if starts_from or starts_to:
+        # A slot with intakes starts in the period when one of its intakes does.
+        def within(column):
+            return and_(*([column >= starts_from] if starts_from else []),
+                        *([column <= starts_to] if starts_to else []))
+        stmt = stmt.where(or_(within(Slot.starts_on), Slot.intakes.any(within(SlotIntake.starts_on))))
     return stmt
 
 
