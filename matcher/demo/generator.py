@@ -59,7 +59,7 @@ from matcher.offices.models import JudicialOffice
 from matcher.places.models import Place, PlaceLevel
 from matcher.places.service import haversine_km
 from matcher.reference.models import Course, Skill
-from matcher.referrals.lifecycle import PATH, STAY_DAYS, EndReason, ReferralStatus
+from matcher.referrals.lifecycle import MILESTONE_OF, PATH, STAY_DAYS, EndReason, ReferralStatus
 from matcher.referrals.models import Referral, ReferralEvent
 from matcher.slots.models import Slot, SlotKind, SlotSkill, SlotStatus
 
@@ -747,8 +747,10 @@ class _City:
             events.append(dict(id=self.ids.take(ReferralEvent), referral_id=referral_id, from_status=previous,
                                to_status=final, on_date=day, reason_code=end_code, internal_note=end_note,
                                actor_id=caseworker, at=self.now))
+        reached = [MILESTONE_OF[status] for status in path if status in MILESTONE_OF]
         self.add(Referral, dict(id=referral_id, candidate_id=facts["row"]["id"], slot_id=slot["id"], status=final,
                                 holds_seat=holds, started_on=started_on, ended_on=ended_on, end_code=end_code,
+                                milestone=reached[-1] if reached else None,
                                 created_by_id=caseworker, created_at=_at(employer_day), updated_at=_at(day)))
         self.rows.setdefault(ReferralEvent, []).extend(events)
 
