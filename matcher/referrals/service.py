@@ -194,7 +194,9 @@ def move(session: Session, actor: Account, referral: Referral, to: S, *, on_date
                          day=ShownDate(referral.started_on + dt.timedelta(days=STAY_DAYS[to]))),
                       field="on_date")
 
-    if to in SEAT_HOLDING and not referral.holds_seat:
+    # A seat is taken on entering the seat-holding statuses (a live referral in them always holds one); a referral
+    # of the history that is past its intake holds none, and a further stay confirmed for it takes none.
+    if to in SEAT_HOLDING and frm not in SEAT_HOLDING and not referral.holds_seat:
         if not referral.slot.company.can_post_and_fill():
             raise Conflict(_l("This base's certification is not in force."), field="to")
         if not take_seat(session, referral.slot_id):

@@ -110,8 +110,9 @@ class Slot(db.Model):
 
 
 class SlotIntake(db.Model):
-    """One start of a slot that starts several times (开班日期). The slot's seats are per intake; the slot's
-    starts_on is its first intake."""
+    """One start of a slot that starts several times (开班日期); the slot's starts_on is its first intake. The seats
+    and their counter stay the slot's: a referral of the history holds one only while its intake has not finished
+    (matcher.transfer.kinds.holds_seat_now)."""
 
     __tablename__ = "slot_intakes"
     __table_args__ = (
