@@ -117,7 +117,8 @@ FIELDS: dict[str, dict[str, frozenset[Party]]] = {name: _fields(spec) for name, 
                               "confirmed_at items")],
     "AssignmentDraftList": [({A}, "id status model_version params summary objective greedy_objective created_at "
                                   "confirmed_at")],
-    "AssignmentItem": [({A}, "candidate_id slot_id score value referral_id")],
+    "AssignmentItem": [({A}, "candidate_id candidate_public_id candidate_external_id slot_id slot_external_id "
+                             "score value referral_id")],
     # ---- job fairs ------------------------------------------------------------------------------------------
     "FairRead": [({ORG, B, OF}, "id name held_on venue starts_at ends_at block_minutes n_blocks max_interviews "
                                "status blocks"),
