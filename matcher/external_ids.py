@@ -42,7 +42,8 @@ class ExternalIdField(fields.Str):
     def __init__(self, **kwargs: Any):
         kwargs.setdefault("allow_none", True)
         kwargs.setdefault("metadata", {"description": "本单位编号: the bureau's own reference, unique in the "
-                                                      "county or district of the record's place."})
+                                                      "county or district of the record's place.",
+                                       "maxLength": MAX_LENGTH})
         super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
