@@ -40,6 +40,8 @@ def test_a_candidates_reference_over_the_api(api, world, kit, session):
     assert taken.status_code == 409 and "external_id" in taken.json["errors"]
     too_long = api.post("/api/v1/candidates", json=_intake(kit, 403, external_id="x" * 65), headers=world.h("cw_a"))
     assert too_long.status_code == 422 and "external_id" in too_long.json["errors"]
+    found = api.get("/api/v1/candidates?q=YW-0401", headers=world.h("cw_a")).json
+    assert [c["id"] for c in found] == [created.json["id"]]  # the list finds a file by the bureau's reference
     path = f"/api/v1/candidates/{created.json['id']}"
     cleared = api.patch(path, json={"external_id": ""}, headers=world.h("cw_a"))
     assert cleared.status_code == 200 and cleared.json["external_id"] is None

@@ -216,7 +216,8 @@ class CandidateListQuerySchema(Schema):
     released_from = fields.Date()
     released_to = fields.Date()
     q = fields.Str(validate=validate.Length(min=1, max=40), metadata={
-        "description": "Any part of the name or of the file number (public id). To find a file by ID number, "
+        "description": "Any part of the name or of the file number (public id), or the bureau's own reference "
+                       "(external_id) as a whole. To find a file by ID number, "
                        "POST it to /candidates/lookup: a number never goes in a query string."})
     sort = sort_field(["release_date", "created_at", "public_id", "name", "status", "risk_grade"], "-release_date")
 

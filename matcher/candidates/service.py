@@ -70,11 +70,12 @@ def list_candidates(*, session: Session, actor: Account, filters: dict) -> Selec
     if filters.get("released_to"):
         stmt = stmt.where(Candidate.release_date <= filters["released_to"])
     if filters.get("q"):
-        # Any part of the name ("红" finds 周红) or of the file number ("7K3F", "xt-7k"); an ID number is found
-        # through its keyed hash only (find_by_id_number), never as text in a query string.
+        # Any part of the name ("红" finds 周红) or of the file number ("7K3F", "xt-7k"), or the bureau's own
+        # reference as a whole; an ID number is found through its keyed hash only (find_by_id_number), never as
+        # text in a query string.
         q = filters["q"].strip()
         stmt = stmt.where(or_(Candidate.name.contains(q, autoescape=True),
-                              Candidate.public_id.contains(q.upper(), autoescape=True)))
+                              Candidate.public_id.contains(q.upper(), autoescape=True), Candidate.external_id == q))
     # The lists show each file's wished courses: loaded in one query for the page, not one per row.
     stmt = stmt.options(selectinload(Candidate.preferred_courses))
     return apply_sort(stmt, filters.get("sort", "-release_date"), SORT_COLUMNS, Candidate.id)
