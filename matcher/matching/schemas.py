@@ -11,6 +11,7 @@ from matcher.apiutil import MAX_PAGE_SIZE, IdField, Instant, Schema
 from matcher.engine import artifacts
 from matcher.engine.ranking import ORDERS
 from matcher.external_ids import MAX_LENGTH
+from matcher.matching.service.assignment import MAX_NAMED
 from matcher.referrals.schemas import CandidateCardSchema
 from matcher.slots.schemas import SlotReadSchema
 
@@ -86,8 +87,6 @@ class EligibilitySchema(Schema):
     reasons = fields.List(fields.Nested(EligibilityReasonSchema))
 
 
-# Most ids or references one plan may be limited to: a file's rows at most.
-MAX_NAMED = 20_000
 RELEASE_PERIOD_BACKWARDS = _l("The release period ends before it starts.")
 
 

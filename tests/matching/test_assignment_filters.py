@@ -109,3 +109,12 @@ def test_assign_on_the_command_line_by_ids_files_and_period(app, referenced, tmp
 
     refused = runner.invoke(args=["assign", "--candidates", "1,YW-A", "-o", str(output)])
     assert refused.exit_code == 2 and "--candidates-file" in refused.output
+
+
+def test_ids_and_references_together_name_at_most_a_files_rows(api, referenced, monkeypatch):
+    from matcher.matching.service import assignment
+
+    world = referenced
+    monkeypatch.setattr(assignment, "MAX_NAMED", 1)  # each list is within the schema's bound; together beyond
+    answer = plan(api, world, candidate_ids=[world.cand_a.id], candidate_references=["YW-B"])
+    assert answer.status_code == 422 and "candidate_ids" in answer.json["errors"]

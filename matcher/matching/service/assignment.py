@@ -76,6 +76,17 @@ def resolve_references(session: Session, actor: Account | None, scope: Select, m
     return ids | set(known.values())
 
 
+# Most candidates (or slots) one plan may name: a file's rows (and well within a query's parameters).
+MAX_NAMED = 20_000
+
+
+def _named_ids(ids: set[int], field: str) -> list[int]:
+    if len(ids) > MAX_NAMED:
+        raise Invalid(_l("At most %(most)s can be named; this names %(count)s.", most=MAX_NAMED, count=len(ids)),
+                      field=field)
+    return sorted(ids)
+
+
 def _some(names: list[str], shown: int = 10) -> str:
     return ", ".join(names[:shown]) + (" …" if len(names) > shown else "")
 
@@ -110,7 +121,7 @@ def plan_assignment(*, session: Session, actor: Account | None, params: dict, pr
         if params.get("candidate_references"):
             candidate_ids |= resolve_references(session, actor, people, Candidate, params["candidate_references"],
                                                 field="candidate_references")
-        cand_stmt = cand_stmt.where(Candidate.id.in_(sorted(candidate_ids)))
+        cand_stmt = cand_stmt.where(Candidate.id.in_(_named_ids(candidate_ids, "candidate_ids")))
         named["candidates_named"] = len(candidate_ids)
     # Someone with a live referral is already being placed.
     live = select(Referral.candidate_id).where(Referral.status.not_in(
@@ -122,7 +133,7 @@ def plan_assignment(*, session: Session, actor: Account | None, params: dict, pr
         if params.get("slot_references"):
             slot_ids |= resolve_references(session, actor, pipeline.open_slots(), Slot, params["slot_references"],
                                            field="slot_references")
-        slot_stmt = slot_stmt.where(Slot.id.in_(sorted(slot_ids)))
+        slot_stmt = slot_stmt.where(Slot.id.in_(_named_ids(slot_ids, "slot_ids")))
         named["slots_named"] = len(slot_ids)
     if params.get("course"):
         slot_stmt = slot_stmt.where(Slot.course_code == params["course"])
