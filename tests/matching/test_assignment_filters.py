@@ -109,6 +109,9 @@ def test_assign_on_the_command_line_by_ids_files_and_period(app, referenced, tmp
 
     refused = runner.invoke(args=["assign", "--candidates", "1,YW-A", "-o", str(output)])
     assert refused.exit_code == 2 and "--candidates-file" in refused.output
+    names.write_text("YW-A\nYW-NOBODY\n", encoding="utf-8")
+    refused = runner.invoke(args=["assign", "--candidates-file", str(names), "-o", str(output)])
+    assert refused.exit_code != 0 and "YW-NOBODY" in refused.output
 
 
 def test_ids_and_references_together_name_at_most_a_files_rows(api, referenced, monkeypatch):
