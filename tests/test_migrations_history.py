@@ -12,7 +12,7 @@ from matcher import MIGRATIONS_DIR, create_app
 from matcher.extensions import db
 from tests.test_migrations import fresh_database_url  # noqa: F401 - the fixture
 
-BEFORE = "0011_intake_transfer_requests"
+BEFORE = "0016_external_ids"
 REFERRALS = {  # id: (status, started, the statuses its events reached after proposed)
     1: ("stayed_90", True, ("started", "stayed_30", "stayed_90")),
     2: ("left", True, ("started", "stayed_30", "stayed_90", "left")),

@@ -137,10 +137,68 @@ def evaluate(horizon_days: str, split_on: dt.datetime | None, output: Path | Non
     click.echo(f"written to {output}")
 
 
+def _id_list(_ctx, param, value: str | None) -> list[int] | None:
+    """`1,2,3` -> [1, 2, 3]; anything else in the list is refused naming the option."""
+    if value is None:
+        return None
+    parts = [part.strip() for part in value.replace("，", ",").split(",") if part.strip()]
+    bad = [part for part in parts if not part.isdigit()]
+    if bad or not parts:
+        raise click.BadParameter(f"a comma-separated list of Xintu ids, not {', '.join(bad) or 'nothing'}"
+                                 " (the bureau's own references go in a file: --candidates-file / --slots-file)",
+                                 param=param)
+    return [int(part) for part in parts]
+
+
+REFERENCE_HEADERS = ("external_id", "本单位编号")
+FALLBACK_HEADERS = ("public_id", "编号", "id", "岗位编号")  # an export's row without a reference: its own id
+
+
+def read_names(path: Path) -> list[str]:
+    """The names in a file: one reference (or Xintu id, or public id) a line, or a CSV (such as an export) with
+    an `external_id` (本单位编号) column, whose empty cells fall back to the row's public_id or id. A `#` line is a
+    comment."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("gb18030")  # saved by Excel on Chinese Windows
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if not lines:
+        return []
+    header = [cell.strip().lower() for cell in next(csv.reader([lines[0]]))]
+    column = next((header.index(name) for name in REFERENCE_HEADERS if name in header), None)
+    if column is None:
+        return [line.strip() for line in lines]
+    fallback = next((header.index(name) for name in FALLBACK_HEADERS if name in header), None)
+    names = []
+    for row in csv.reader(lines[1:]):
+        value = row[column].strip() if column < len(row) else ""
+        if not value and fallback is not None and fallback < len(row):
+            value = row[fallback].strip()
+        if value:
+            names.append(value)
+    return names
+
+
 @click.command("assign")
 @click.option("--district", help="Place code: only candidates living there and slots located there.")
 @click.option("--course", help="Only slots of this course.")
 @click.option("--starts-before", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only slots starting by then.")
+@click.option("--released-from", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Only candidates released on or after this day.")
+@click.option("--released-to", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Only candidates released on or before this day.")
+@click.option("--candidates", "candidate_ids", callback=_id_list, metavar="ID,ID,...",
+              help="Only these candidates (Xintu's ids, comma-separated).")
+@click.option("--slots", "slot_ids", callback=_id_list, metavar="ID,ID,...",
+              help="Only these slots (Xintu's ids, comma-separated).")
+@click.option("--candidates-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Only the candidates named in this file: one bureau reference (本单位编号), Xintu id or public id "
+                   "a line, or a CSV (an export) with an external_id column. Every name must be found.")
+@click.option("--slots-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Only the slots named in this file: one bureau reference or Xintu id a line, or a CSV with an "
+                   "external_id column.")
 @click.option("--key-subject-weight", default=0.0, show_default=True, help="Extra weight for key subjects.")
 @click.option("--waiting-weight", default=0.0, show_default=True, help="Extra weight per year since release.")
 @click.option("--base-cap", type=int, help="At most this many candidates per base.")
@@ -149,27 +207,41 @@ def evaluate(horizon_days: str, split_on: dt.datetime | None, output: Path | Non
 @with_appcontext
 @in_unit_of_work
 @acting
-def assign(district, course, starts_before, key_subject_weight, waiting_weight, base_cap, output: Path,
-           actor) -> None:
-    """Plan an optimal batch assignment of active unplaced candidates to open slots (kept as a draft)."""
-    from matcher.candidates.models import Candidate
+def assign(district, course, starts_before, released_from, released_to, candidate_ids, slot_ids, candidates_file,
+           slots_file, key_subject_weight, waiting_weight, base_cap, output: Path, actor) -> None:
+    """Plan an optimal batch assignment of active unplaced candidates to open slots (kept as a draft).
+
+    The filters narrow who and what is planned; given together, a candidate (slot) must pass all of them.
+    --candidates and --candidates-file together name one list (either names a candidate). The plan file
+    names each pair by Xintu's ids, the file's public id and the bureau's own references (external ids), so
+    it joins back to the bureau's records."""
     from matcher.matching import service
 
     params = {k: v for k, v in {
         "district": district, "course": course,
         "starts_before": starts_before.date() if starts_before else None,
+        "released_from": released_from.date() if released_from else None,
+        "released_to": released_to.date() if released_to else None,
+        "candidate_ids": candidate_ids, "slot_ids": slot_ids,
+        "candidate_references": read_names(candidates_file) if candidates_file else None,
+        "slot_references": read_names(slots_file) if slots_file else None,
         "key_subject_weight": key_subject_weight, "waiting_weight_per_year": waiting_weight, "base_cap": base_cap,
     }.items() if v is not None}
+    for option, key in (("--candidates-file", "candidate_references"), ("--slots-file", "slot_references")):
+        if key in params and not params[key]:
+            raise click.BadParameter("the file names nothing", param_hint=option)
     draft = service.plan_assignment(session=db.session, actor=actor, params=params)
-    public = dict(db.session.execute(
-        db.select(Candidate.id, Candidate.public_id).where(
-            Candidate.id.in_([item.candidate_id for item in draft.items]))).all()) if draft.items else {}
     with output.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["candidate_id", "candidate_public_id", "slot_id", "score"])
+        writer.writerow(PLAN_COLUMNS)
         for item in draft.items:
-            writer.writerow([item.candidate_id, public[item.candidate_id], item.slot_id, f"{item.score:.4f}"])
+            writer.writerow([item.candidate_id, item.candidate_public_id, item.candidate_external_id or "",
+                             item.slot_id, item.slot_external_id or "", f"{item.score:.4f}"])
     summary = json.loads(draft.summary_json)
     click.echo(f"plan #{draft.id} (draft, model {draft.model_version}) written to {output}")
     for key, value in summary.items():
         click.echo(f"  {key}: {value}")
+
+
+PLAN_COLUMNS = ("candidate_id", "candidate_public_id", "candidate_external_id", "slot_id", "slot_external_id",
+                "score")

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, select, text
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from matcher import clock
+from matcher.candidates.models import Candidate
 from matcher.dbtypes import UtcDateTime
 from matcher.extensions import db
 from matcher.places.models import str_enum
+from matcher.slots.models import Slot
 
 
 class ScoringModel(db.Model):
@@ -86,3 +88,13 @@ class AssignmentDraftItem(db.Model):
     score: Mapped[float] = mapped_column(Float)  # predicted probability of starting and staying
     value: Mapped[float] = mapped_column(Float)  # score x priority weight: what the plan maximises
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"))
+
+    # How the bureau knows the pair (its own references) and the file's public id, read with the item in the same
+    # query, so a plan of thousands of pairs goes back to the bureau's records without a query per pair.
+    candidate_public_id: Mapped[str] = column_property(
+        select(Candidate.public_id).where(Candidate.id == candidate_id).correlate_except(Candidate).scalar_subquery())
+    candidate_external_id: Mapped[str | None] = column_property(
+        select(Candidate.external_id).where(Candidate.id == candidate_id).correlate_except(Candidate)
+        .scalar_subquery())
+    slot_external_id: Mapped[str | None] = column_property(
+        select(Slot.external_id).where(Slot.id == slot_id).correlate_except(Slot).scalar_subquery())

@@ -7,9 +7,11 @@ import json
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from matcher.apiutil import MAX_PAGE_SIZE, Instant, Schema
+from matcher.apiutil import MAX_PAGE_SIZE, IdField, Instant, Schema
 from matcher.engine import artifacts
 from matcher.engine.ranking import ORDERS
+from matcher.external_ids import MAX_LENGTH
+from matcher.matching.service.assignment import MAX_NAMED
 from matcher.referrals.schemas import CandidateCardSchema
 from matcher.slots.schemas import SlotReadSchema
 
@@ -85,6 +87,9 @@ class EligibilitySchema(Schema):
     reasons = fields.List(fields.Nested(EligibilityReasonSchema))
 
 
+RELEASE_PERIOD_BACKWARDS = _l("The release period ends before it starts.")
+
+
 class AssignmentParamsSchema(Schema):
     district = fields.Str(validate=validate.Length(min=6, max=12),
                           metadata={"description": "Only candidates living (and slots) in this place."})
@@ -94,11 +99,33 @@ class AssignmentParamsSchema(Schema):
     waiting_weight_per_year = fields.Float(load_default=0.0, validate=validate.Range(min=0, max=2))
     base_cap = fields.Int(validate=validate.Range(min=1, max=10_000),
                           metadata={"description": "At most this many candidates per base."})
+    released_from = fields.Date(metadata={"description": "Only candidates released on or after this day."})
+    released_to = fields.Date(metadata={"description": "Only candidates released on or before this day."})
+    candidate_ids = fields.List(IdField(), validate=validate.Length(min=1, max=MAX_NAMED), metadata={
+        "description": "Only these candidates (Xintu's ids; with candidate_references: either list)."})
+    slot_ids = fields.List(IdField(), validate=validate.Length(min=1, max=MAX_NAMED), metadata={
+        "description": "Only these slots (Xintu's ids; with slot_references: either list)."})
+    candidate_references = fields.List(
+        fields.Str(validate=validate.Length(min=1, max=MAX_LENGTH)), validate=validate.Length(min=1, max=MAX_NAMED),
+        metadata={"description": "Only these candidates: the bureau's references (本单位编号, looked up in your "
+                                 "area), or Xintu's ids or public ids. Every one must be found."})
+    slot_references = fields.List(
+        fields.Str(validate=validate.Length(min=1, max=MAX_LENGTH)), validate=validate.Length(min=1, max=MAX_NAMED),
+        metadata={"description": "Only these open slots: the bureau's references, or Xintu's ids. Every one must be "
+                                 "found."})
+
+    @validates_schema
+    def _period(self, data, **_kwargs):
+        if data.get("released_from") and data.get("released_to") and data["released_from"] > data["released_to"]:
+            raise ValidationError({"released_to": [RELEASE_PERIOD_BACKWARDS]})
 
 
 class AssignmentItemSchema(Schema):
     candidate_id = fields.Int()
+    candidate_public_id = fields.Str()
+    candidate_external_id = fields.Str(allow_none=True, metadata={"description": "The bureau's reference."})
     slot_id = fields.Int()
+    slot_external_id = fields.Str(allow_none=True, metadata={"description": "The bureau's reference."})
     score = fields.Float()
     value = fields.Float()
     referral_id = fields.Int(allow_none=True)

@@ -36,7 +36,8 @@ ADMIN, EMPLOYER = Role.ADMINISTRATOR, Role.EMPLOYER
 PROFILE_FIELDS = ("contact_name", "contact_phone", "address", "description")
 BASES_PAGE_SIZE = 50
 BASE_SORTS = ("name", "certified_until", "created_at")  # the register's sortable columns (list_companies)
-COMPANY_FIELDS = ("name", "credit_code", "industry", "address", "contact_name", "contact_phone", "description")
+COMPANY_FIELDS = ("name", "credit_code", "external_id", "industry", "address", "contact_name", "contact_phone",
+                  "description")
 
 
 # ---- the employer's profile ----------------------------------------------------------------------

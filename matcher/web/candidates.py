@@ -180,6 +180,9 @@ def _form_to_candidate(form: MultiDict, candidate: Candidate | None) -> tuple[di
             if value in (current, _place_name(current)):
                 continue  # unchanged: moving house would move the file to another office
         data[key] = place_input(value)
+    reference = form.get("external_id", "").strip()
+    if reference != ((candidate.external_id or "") if candidate is not None else ""):  # only a change is written
+        data["external_id"] = reference or None
     data["key_subject"] = form.get("key_subject") == "y"
     data["needs_housing"] = form.get("needs_housing") == "y"
     if creating:
@@ -212,6 +215,7 @@ def _candidate_form_values(candidate: Candidate) -> MultiDict:
         "hukou": _place_name(candidate.hukou_code), "residence": _place_name(candidate.residence_code),
         "residence_address": candidate.residence_address or "",
         "release_institution": candidate.release_institution or "",
+        "external_id": candidate.external_id or "",
         "release_date": candidate.release_date.isoformat(),
         "earliest_start": candidate.earliest_start.isoformat() if candidate.earliest_start else "",
         "offence_category": candidate.offence_category.value, "max_travel_km": str(candidate.max_travel_km),

@@ -110,7 +110,8 @@ def _submit(kind: str, params: dict, *, form: dict, which: str, payload: dict | 
 @page(Role.ADMINISTRATOR, Role.ORGANISER)
 def job_start_assignment():
     form = {name: text(request.form, name) for name in
-            ("district", "course", "starts_before", "key_subject_weight", "waiting_weight_per_year", "base_cap")}
+            ("district", "course", "starts_before", "released_from", "released_to", "key_subject_weight",
+             "waiting_weight_per_year", "base_cap")}
     return _submit("assignment", {name: value for name, value in form.items() if value}, form=form,
                    which="assignment")
 

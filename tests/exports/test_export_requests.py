@@ -67,7 +67,7 @@ def test_the_whole_way_ask_approve_download_once(api, admins, session):
     assert "attachment" in response.headers["Content-Disposition"]
     text = response.data.decode("utf-8-sig")
     header = text.splitlines()[0].split(",")
-    assert header[:3] == ["public_id", "name", "id_number_masked"] and "offence_category" in header
+    assert header[:4] == ["public_id", "external_id", "name", "id_number_masked"] and "offence_category" in header
     # A caseworker's identified file holds their office's files only (cand_dual: registered in office A).
     assert world.cand_a.name in text and world.cand_dual.name in text and world.cand_b.name not in text
     # Once.

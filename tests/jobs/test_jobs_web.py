@@ -48,6 +48,18 @@ def test_bad_assignment_fields_are_shown_next_to_them(browser):
     response = browser("admin").post("/jobs/assignment", {"key_subject_weight": "9"})
     assert response.status_code == 422
     assert 'id="key_subject_weight-error"' in response.get_data(as_text=True)
+    backwards = browser("admin").post("/jobs/assignment", {"released_from": "2025-03-01", "released_to": "2025-02-01"})
+    assert backwards.status_code == 422
+    assert 'id="released_to-error"' in backwards.get_data(as_text=True)
+
+
+def test_a_batch_assignment_for_a_release_period_from_the_page(browser, finish):
+    page = browser("admin")
+    assert 'name="released_from"' in page.get("/jobs").get_data(as_text=True)
+    job_id = job_id_of(page.post("/jobs/assignment", {"released_from": "2000-01-01", "released_to": "2000-12-31"}))
+    finish(job_id)
+    status = page.get(f"/jobs/{job_id}/status.json").get_json()
+    assert status["status"] == "succeeded" and status["result"]["summary"]["candidates"] == 0  # nobody then
 
 
 def test_a_caseworker_imports_a_file_and_sees_the_outcome_in_chinese(browser, finish):

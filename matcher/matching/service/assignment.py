@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select, update
+from sqlalchemy import Select, exists, select, update
 from sqlalchemy.orm import Session
 
 from matcher import clock, policy, uow
@@ -15,7 +15,7 @@ from matcher.auth.models import Account, Role
 from matcher.candidates.models import Candidate, CandidateStatus
 from matcher.clock import today
 from matcher.engine.assignment import AssignmentProblem, greedy, solve
-from matcher.errors import Conflict
+from matcher.errors import Conflict, Invalid
 from matcher.matching import pipeline
 from matcher.matching.models import AssignmentDraft, AssignmentDraftItem, DraftStatus
 from matcher.matching.service.registry import active_scorer, report_progress
@@ -25,25 +25,116 @@ from matcher.referrals.models import Referral, ReferralEvent
 from matcher.slots.models import Slot, SlotStatus
 
 
+def _planned_people(actor: Account | None) -> Select:
+    """The files a planner plans for: the people of its bureau's area (an administrator: the files it reads)."""
+    stmt = select(Candidate)
+    if actor is not None:
+        stmt = stmt.where(Candidate.id.in_(policy.candidate_ids(actor)) if actor.role == Role.ADMINISTRATOR
+                          else Candidate.residence_code.startswith(policy.area_prefix(actor)))
+    return stmt
+
+
+def resolve_references(session: Session, actor: Account | None, scope: Select, model: type, names: list[str], *,
+                  field: str) -> set[int]:
+    """The ids of `scope`'s records that `names` name: each the bureau's own reference (matcher.external_ids),
+    looked up among the references of the actor's area, or else Xintu's id (digits) or, for a file, its public
+    id (XT-…). Every name must name exactly one record: the ones that name none, or several (one reference in
+    two counties of the area), are refused together."""
+    wanted = list(dict.fromkeys(name.strip() for name in names if name and name.strip()))
+    area = policy.reference_area(actor) if actor is not None else ""
+    by_reference: dict[str, set[int]] = {}
+    for start in range(0, len(wanted), 5000):
+        stmt = scope.with_only_columns(model.id, model.external_id).where(
+            model.external_id.in_(wanted[start:start + 5000]))
+        if area:
+            stmt = stmt.where(model.external_scope.startswith(area))
+        for record_id, reference in session.execute(stmt):
+            by_reference.setdefault(reference, set()).add(record_id)
+    ids = {next(iter(found)) for found in by_reference.values() if len(found) == 1}
+    ambiguous = sorted(reference for reference, found in by_reference.items() if len(found) > 1)
+    rest = [name for name in wanted if name not in by_reference]
+    own_ids = {int(name) for name in rest if name.isdigit()}
+    public_ids = {name.upper() for name in rest if not name.isdigit()} if model is Candidate else set()
+    known: dict[str, int] = {}
+    for chunk_ids in (sorted(own_ids)[i:i + 5000] for i in range(0, len(own_ids), 5000)):
+        known.update((str(i), i) for i in session.scalars(scope.with_only_columns(model.id)
+                                                          .where(model.id.in_(chunk_ids))))
+    publics = sorted(public_ids)
+    for start in range(0, len(publics), 5000):
+        known.update(session.execute(scope.with_only_columns(Candidate.public_id, Candidate.id)
+                                     .where(Candidate.public_id.in_(publics[start:start + 5000]))).all())
+    unknown = [name for name in rest if (name if name.isdigit() else name.upper()) not in known]
+    errors = []
+    if unknown:
+        errors.append(_l("%(count)s of the names are not found among what you may plan with: %(names)s",
+                         count=len(unknown), names=_some(unknown)))
+    if ambiguous:
+        errors.append(_l("These references are used in several counties of your area; use Xintu's ids: %(names)s",
+                         names=_some(ambiguous)))
+    if errors:
+        raise Invalid(errors[0], errors={field: errors})
+    return ids | set(known.values())
+
+
+# Most candidates (or slots) one plan may name: a file's rows (and well within a query's parameters).
+MAX_NAMED = 20_000
+
+
+def _named_ids(ids: set[int], field: str) -> list[int]:
+    if len(ids) > MAX_NAMED:
+        raise Invalid(_l("At most %(most)s can be named; this names %(count)s.", most=MAX_NAMED, count=len(ids)),
+                      field=field)
+    return sorted(ids)
+
+
+def _some(names: list[str], shown: int = 10) -> str:
+    return ", ".join(names[:shown]) + (" …" if len(names) > shown else "")
+
+
 def plan_assignment(*, session: Session, actor: Account | None, params: dict, progress=None) -> AssignmentDraft:
     """Plan for all active unplaced candidates and open slots (within the filters): maximise the
-    expected number of placements that stay, weighted by priority; keep it as a draft."""
+    expected number of placements that stay, weighted by priority; keep it as a draft.
+
+    Filters: `district`, `course`, `starts_before`; `released_from` / `released_to` (the release date, both
+    days included); and named lists: `candidate_ids` / `slot_ids` (Xintu's ids) and `candidate_references` /
+    `slot_references` (the bureau's references, or Xintu's or public ids: see `resolve_references`). The lists of a kind
+    together are the only candidates (slots) planned; a name that finds nothing is refused."""
     if actor is not None:
         policy.require(actor, policy.Rule.MATCH_PLAN)
+    released_from, released_to = params.get("released_from"), params.get("released_to")
+    if released_from and released_to and released_from > released_to:
+        raise Invalid(_l("The release period ends before it starts."), field="released_to")
     report_progress(progress, 0, 4, "Reading candidates and open slots")
     scorer, version = active_scorer(session)
     day = today()
-    cand_stmt = select(Candidate).where(Candidate.status.in_([CandidateStatus.PRE_RELEASE, CandidateStatus.ACTIVE]))
+    people = _planned_people(actor)
+    cand_stmt = people.where(Candidate.status.in_([CandidateStatus.PRE_RELEASE, CandidateStatus.ACTIVE]))
     if params.get("district"):
         cand_stmt = cand_stmt.where(Candidate.residence_code.startswith(code_prefix(params["district"])))
-    if actor is not None:  # the people of the planner's bureau's area (an administrator: the files it reads)
-        cand_stmt = cand_stmt.where(Candidate.id.in_(policy.candidate_ids(actor)) if actor.role == Role.ADMINISTRATOR
-                                    else Candidate.residence_code.startswith(policy.area_prefix(actor)))
+    if released_from:
+        cand_stmt = cand_stmt.where(Candidate.release_date >= released_from)
+    if released_to:
+        cand_stmt = cand_stmt.where(Candidate.release_date <= released_to)
+    named: dict[str, int] = {}  # how many candidates (slots) the lists named: the summary tells how many planned
+    if "candidate_ids" in params or "candidate_references" in params:
+        candidate_ids = set(params.get("candidate_ids") or ())
+        if params.get("candidate_references"):
+            candidate_ids |= resolve_references(session, actor, people, Candidate, params["candidate_references"],
+                                                field="candidate_references")
+        cand_stmt = cand_stmt.where(Candidate.id.in_(_named_ids(candidate_ids, "candidate_ids")))
+        named["candidates_named"] = len(candidate_ids)
     # Someone with a live referral is already being placed.
     live = select(Referral.candidate_id).where(Referral.status.not_in(
         [ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN, ReferralStatus.LEFT]))
     cand_stmt = cand_stmt.where(Candidate.id.not_in(live))
     slot_stmt = pipeline.open_slots().where(Slot.seats_taken < Slot.seats)
+    if "slot_ids" in params or "slot_references" in params:
+        slot_ids = set(params.get("slot_ids") or ())
+        if params.get("slot_references"):
+            slot_ids |= resolve_references(session, actor, pipeline.open_slots(), Slot, params["slot_references"],
+                                           field="slot_references")
+        slot_stmt = slot_stmt.where(Slot.id.in_(_named_ids(slot_ids, "slot_ids")))
+        named["slots_named"] = len(slot_ids)
     if params.get("course"):
         slot_stmt = slot_stmt.where(Slot.course_code == params["course"])
     if params.get("starts_before"):
@@ -82,7 +173,7 @@ def plan_assignment(*, session: Session, actor: Account | None, params: dict, pr
             "objective": round(float(plan.objective), 4), "greedy_objective": round(float(baseline.objective), 4),
             "gain_over_greedy": round(float(plan.objective - baseline.objective), 4),
             "optimal": bool(plan.optimal), "method": plan.method, "solve_seconds": round(float(plan.seconds), 3),
-            "model_kind": scorer.kind,
+            "model_kind": scorer.kind, **named,
         }))
     draft.items = [AssignmentDraftItem(candidate_id=int(cands.table.ids[c_idx[e]]),
                                        slot_id=int(slots.table.ids[s_idx[e]]),

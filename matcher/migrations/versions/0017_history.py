@@ -1,7 +1,7 @@
 """history as history: a referral's milestone, and a slot's intakes
 
 Revision ID: 0017_history
-Revises: 0011_intake_transfer_requests
+Revises: 0016_external_ids
 Create Date: 2026-12-07 02:30:00
 
 * referrals.milestone: the furthest a placement got (started, stayed_30, stayed_90, stayed_180), kept when it ends
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0017_history'
-down_revision = '0011_intake_transfer_requests'
+down_revision = '0016_external_ids'
 branch_labels = None
 depends_on = None
 
