@@ -58,6 +58,9 @@ def disclosure_table() -> None:
 def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_cli)
     app.cli.add_command(disclosure_cli)
+    from matcher.auth.cli import accounts_cli
+
+    app.cli.add_command(accounts_cli)
     from matcher.transfer.cli import export_cli, import_cli
 
     app.cli.add_command(import_cli)
