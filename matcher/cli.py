@@ -61,6 +61,9 @@ def register_cli(app: Flask) -> None:
     from matcher.auth.cli import accounts_cli
 
     app.cli.add_command(accounts_cli)
+    from matcher.bases.cli import bases_cli
+
+    app.cli.add_command(bases_cli)
     from matcher.transfer.cli import export_cli, import_cli
 
     app.cli.add_command(import_cli)
