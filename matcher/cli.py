@@ -68,6 +68,9 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(import_cli)
     app.cli.add_command(export_cli)
+    from matcher.transfer.onboard_cli import onboard
+
+    app.cli.add_command(onboard)
     from matcher.matching.cli import assign, model_cli
 
     app.cli.add_command(model_cli)
