@@ -50,11 +50,11 @@ _SKILL_OUT = "skill_code free_text level"
 
 FIELDS: dict[str, dict[str, frozenset[Party]]] = {name: _fields(spec) for name, spec in {
     # ---- candidates: the file is the office's alone -------------------------------------------------------
-    "CandidateRead": [({OF}, "id public_id name id_number_masked sex birth_year ethnicity education phone hukou_code "
-                            "residence_code residence_address residence_lat residence_lng dual_registration "
-                            "release_institution release_date assistance_ends_on key_subject risk_grade "
-                            "offence_category skills certificates preferred_courses max_travel_km needs_housing "
-                            "earliest_start status office created_at updated_at")],
+    "CandidateRead": [({OF}, "id public_id external_id name id_number_masked sex birth_year ethnicity education "
+                            "phone hukou_code residence_code residence_address residence_lat residence_lng "
+                            "dual_registration release_institution release_date assistance_ends_on key_subject "
+                            "risk_grade offence_category skills certificates preferred_courses max_travel_km "
+                            "needs_housing earliest_start status office created_at updated_at")],
     "CandidateSkillOut": [({OF, B, ORG}, _SKILL_OUT)],
     "Certificate": [({OF}, "name skill_code issued_on")],
     "CandidateCard": _CARD,
@@ -86,7 +86,8 @@ FIELDS: dict[str, dict[str, frozenset[Party]]] = {name: _fields(spec) for name, 
     "OfficeOverdue": [({BU, ST}, "office overdue open oldest_due_on")],  # each office its own row
     # ---- bases and slots: a base's own, and what bureau staff read of certified bases --------------------
     "CompanyRead": [({B, ST}, "id name credit_code industry address place lat lng contact_name contact_phone "
-                              "description certification_status certified_until created_at")],
+                              "description certification_status certified_until created_at"),
+                    ({ST}, "external_id")],  # the bureau's own reference: never the base's to read
     "CompanyRef": [({OF, B, ORG, ST}, "id name")],
     "PlaceOut": [({ALL}, _PLACE_OUT)],
     "CertificationEvent": [({B, A}, "id from_status to_status valid_until reason decided_at"),
@@ -100,7 +101,8 @@ FIELDS: dict[str, dict[str, frozenset[Party]]] = {name: _fields(spec) for name, 
     "SlotRead": [({B, ST}, "id company_id company_name kind title description occupation_code course_code "
                            "required_skills seats seats_taken seats_free place address lat lng pay_min pay_max "
                            "hours_per_week housing_provided starts_on ends_on certificate_awarded "
-                           "subsidy_eligible min_age status created_at")],
+                           "subsidy_eligible min_age status created_at"),
+                 ({ST}, "external_id")],  # the bureau's own reference: never the base's to read
     "SlotSkillOut": [({B, ST, OF}, _SKILL_OUT)],
     # ---- matching ------------------------------------------------------------------------------------------
     "SlotRecommendationPage": [({OF}, "model_version model_kind total items")],

@@ -74,6 +74,19 @@ def in_area(actor: Account, place_code: str | None) -> bool:
     return place_code is not None and place_code.startswith(area_prefix(actor))
 
 
+def reference_area(actor: Account) -> str:
+    """The scopes (matcher.external_ids) whose references an account finds records by: an administrator's or
+    organiser's bureau area, a caseworker's office's county; the system account every area; an employer none
+    (the bureau's references are never shown to a base)."""
+    if actor.is_system:
+        return ""
+    if actor.role == CASEWORKER and actor.office is not None:
+        return actor.office.township_code[:6]
+    if actor.role in (ADMIN, ORGANISER) and actor.bureau_code:
+        return area_prefix(actor)
+    return "\x00"
+
+
 def _offices_in_area(actor: Account) -> Select:
     return select(JudicialOffice.id).where(JudicialOffice.township_code.startswith(area_prefix(actor)))
 

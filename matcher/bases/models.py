@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Integer, String, Text, and_
+from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matcher import clock
@@ -31,11 +31,15 @@ class Company(db.Model):
     __table_args__ = (
         CheckConstraint("certification_status != 'certified' OR certified_until IS NOT NULL",
                         name="certified_has_end"),
+        UniqueConstraint("external_scope", "external_id", name="uq_companies_external_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    # The bureau's own reference (本单位编号) and the county it belongs to (matcher.external_ids).
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    external_scope: Mapped[str | None] = mapped_column(String(12))
     industry: Mapped[str] = mapped_column(String(60))
     address: Mapped[str | None] = mapped_column(String(200))
     place_code: Mapped[str] = mapped_column(ForeignKey("places.code"), index=True)

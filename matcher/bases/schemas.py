@@ -7,12 +7,14 @@ from marshmallow import ValidationError, fields, validate, validates
 
 from matcher.apiutil import IdField, Instant, PlaceInputSchema, PlaceOutSchema, Schema, sort_field
 from matcher.bases.models import CertificationStatus
+from matcher.external_ids import ExternalIdField
 from matcher.identifiers import is_valid_credit_code
 
 
 class CompanyCreateSchema(Schema):
     name = fields.Str(required=True, validate=validate.Length(min=2, max=100))
     credit_code = fields.Str(required=True, metadata={"description": "统一社会信用代码 (GB 32100)"})
+    external_id = ExternalIdField()
     industry = fields.Str(required=True, validate=validate.Length(min=1, max=60))
     address = fields.Str(validate=validate.Length(max=200))
     place = fields.Nested(PlaceInputSchema, required=True)
@@ -34,6 +36,7 @@ class CompanyReadSchema(Schema):
     id = fields.Int()
     name = fields.Str()
     credit_code = fields.Str()
+    external_id = fields.Str(allow_none=True)
     industry = fields.Str()
     address = fields.Str(allow_none=True)
     place = fields.Nested(PlaceOutSchema)

@@ -14,12 +14,16 @@ from matcher.auth.models import Account, Role
 from matcher.bases.models import Agreement, CertificationEvent, CertificationStatus, Company, certified_in_date
 from matcher.clock import today
 from matcher.errors import Conflict, Invalid
+from matcher.external_ids import BUREAU_SETS_REFERENCE, set_reference
 from matcher.places.models import code_prefix
 from matcher.places.service import resolve_place
 
 
 def _credit_code_taken() -> Conflict:
     return Conflict(_l("A company with this credit code is already registered."), field="credit_code")
+
+
+BASE_REFERENCE_TAKEN = _l("Another base of this county has this reference.")
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -77,6 +81,8 @@ def _apply_profile(session: Session, company: Company, data: dict) -> None:
         data["credit_code"] = data["credit_code"].strip().upper()
     for key, value in data.items():
         setattr(company, key, value)
+    if "external_id" in data:
+        set_reference(session, company, company.place_code, BASE_REFERENCE_TAKEN)
 
 
 def create_company(*, session: Session, actor: Account | None, data: dict) -> Company:
@@ -101,6 +107,8 @@ def update_company(*, session: Session, actor: Account, company_id: int, data: d
     policy.require(actor, policy.Rule.BASE_PROFILE)
     if actor.role == Role.EMPLOYER and "credit_code" in data and data["credit_code"] != company.credit_code:
         raise Invalid(_l("Only the bureau can change a registered credit code."), field="credit_code")
+    if actor.role == Role.EMPLOYER and "external_id" in data:
+        raise Invalid(BUREAU_SETS_REFERENCE, field="external_id")
     _apply_profile(session, company, data)
     uow.flush_or(_credit_code_taken(), session)
     uow.flush(session)

@@ -96,10 +96,14 @@ class Candidate(db.Model):
         CheckConstraint("max_travel_km >= 0", name="travel_non_negative"),
         CheckConstraint("birth_year BETWEEN 1900 AND 2100", name="birth_year_range"),
         Index("ix_candidates_office_status", "office_id", "status"),
+        UniqueConstraint("external_scope", "external_id", name="uq_candidates_external_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(12), unique=True)
+    # The bureau's own file reference (本单位编号) and the county it belongs to (matcher.external_ids).
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    external_scope: Mapped[str | None] = mapped_column(String(12))
     name: Mapped[str] = mapped_column(String(40))
     id_number_hash: Mapped[str] = mapped_column(String(64), unique=True)
     id_number_masked: Mapped[str] = mapped_column(String(18))

@@ -22,6 +22,7 @@ from matcher.candidates.models import (
 )
 from matcher.candidates.rules import VISIT_SAYS_NOTHING, date_problems, merge_errors
 from matcher.clock import today
+from matcher.external_ids import ExternalIdField
 from matcher.identifiers import IdNumberProblem, id_number_birth_date, id_number_problem, normalise_id_number
 from matcher.referrals.lifecycle import EndReason
 
@@ -74,6 +75,7 @@ class CandidateCreateSchema(Schema):
         self._check = check
 
     name = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+    external_id = ExternalIdField()
     id_number = IdNumberField(required=True, load_only=True, metadata={"description": "居民身份证号 (GB 11643)"})
     sex = fields.Enum(Sex, by_value=True, metadata={"description": "Read from the ID number if omitted."})
     birth_year = fields.Int(validate=validate.Range(min=1900, max=2100))
@@ -154,6 +156,7 @@ class CandidateReadSchema(Schema):
 
     id = fields.Int()
     public_id = fields.Str()
+    external_id = fields.Str(allow_none=True)
     name = fields.Str()
     id_number_masked = fields.Str()
     sex = fields.Enum(Sex, by_value=True)

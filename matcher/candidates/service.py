@@ -34,6 +34,7 @@ from matcher.candidates.models import (
 from matcher.candidates.rules import ASSISTANCE_YEARS, date_problems, merge_errors
 from matcher.clock import add_years, today
 from matcher.errors import Conflict, DomainError, Invalid, NotFound
+from matcher.external_ids import set_reference
 from matcher.identifiers import (
     hash_id_number,
     id_number_birth_date,
@@ -114,7 +115,8 @@ def record_read(*, session: Session, actor: Account, candidate_id: int | None = 
 
 # Columns as the audit log names them (the ID number's hash and mask are one field, a place is its code).
 _AUDIT_NAMES = {"id_number_hash": "id_number", "id_number_masked": "id_number", "hukou_code": "hukou",
-                "residence_code": "residence", "residence_lat": "residence", "residence_lng": "residence"}
+                "residence_code": "residence", "residence_lat": "residence", "residence_lng": "residence",
+                "external_scope": "external_id"}
 _RELATIONSHIP_FIELDS = ("skills", "certificates", "preferred_courses")
 
 
@@ -273,6 +275,10 @@ def _apply(session: Session, actor: Account | None, candidate: Candidate, data: 
         candidate.office_id = found.office_id
     if grade is not None and candidate.id is None:
         candidate.risk_grade = grade
+    if "external_id" in data:  # the reference belongs to the county of the office keeping the file
+        office = session.get(JudicialOffice, candidate.office_id) if candidate.office_id is not None else None
+        set_reference(session, candidate, office.township_code if office is not None else None,
+                      _l("Another file of this county has this reference."))
 
 
 def create_candidate(*, session: Session, actor: Account | None, data: dict) -> Candidate:

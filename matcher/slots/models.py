@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -45,10 +46,14 @@ class Slot(db.Model):
         CheckConstraint("pay_min IS NULL OR pay_max IS NULL OR pay_min <= pay_max", name="pay_range"),
         CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="dates_in_order"),
         CheckConstraint("kind != 'training' OR course_code IS NOT NULL", name="training_has_course"),
+        UniqueConstraint("external_scope", "external_id", name="uq_slots_external_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    # The bureau's own reference (本单位编号) and the county it belongs to (matcher.external_ids).
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    external_scope: Mapped[str | None] = mapped_column(String(12))
     kind: Mapped[SlotKind] = mapped_column(str_enum(SlotKind))
     title: Mapped[str] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(Text)

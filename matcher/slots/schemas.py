@@ -10,6 +10,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from matcher.apiutil import IdField, Instant, PlaceInputSchema, PlaceOutSchema, Schema, SkillEntrySchema, sort_field
 from matcher.clock import today
 from matcher.extensions import db
+from matcher.external_ids import ExternalIdField
 from matcher.slots.models import SlotKind, SlotStatus
 
 # How far ahead a slot may start, and how long it may run: a date beyond these is a typing slip.
@@ -19,6 +20,7 @@ LONGEST_DAYS = 10 * 366
 
 class SlotCreateSchema(Schema):
     company_id = IdField(metadata={"description": "Administrators only; employers post for their own base."})
+    external_id = ExternalIdField()
     kind = fields.Enum(SlotKind, by_value=True, required=True)
     title = fields.Str(required=True, validate=validate.Length(min=2, max=100))
     description = fields.Str(validate=validate.Length(max=4000))
@@ -89,6 +91,7 @@ class SlotReadSchema(Schema):
     id = fields.Int()
     company_id = IdField()
     company_name = fields.Function(lambda slot: slot.company.name)
+    external_id = fields.Str(allow_none=True)
     kind = fields.Enum(SlotKind, by_value=True)
     title = fields.Str()
     description = fields.Str(allow_none=True)

@@ -11,6 +11,7 @@ from matcher.apiutil import apply_sort
 from matcher.auth.models import Account, Role
 from matcher.bases.models import Company
 from matcher.errors import Conflict, Invalid
+from matcher.external_ids import BUREAU_SETS_REFERENCE, set_reference
 from matcher.places.models import code_prefix
 from matcher.places.service import resolve_place
 from matcher.reference.service import require_course, require_occupation, resolve_skill_entries
@@ -66,6 +67,8 @@ def _apply(session: Session, slot: Slot, data: dict) -> None:
     if slot.seats < slot.seats_taken:
         raise Conflict(_l("%(taken)s seats are already taken; seats cannot go below that.",
                           taken=slot.seats_taken), field="seats")
+    if "external_id" in data:  # a slot's reference belongs to its base's county
+        set_reference(session, slot, slot.company.place_code, _l("Another slot of this county has this reference."))
 
 
 def reference_errors(session: Session, data: dict) -> dict[str, list]:
@@ -90,8 +93,15 @@ def reference_errors(session: Session, data: dict) -> dict[str, list]:
     return errors
 
 
+def _no_reference_from_a_base(actor: Account, data: dict) -> None:
+    """A base never reads the bureau's reference (matcher.disclosure), so it never writes one either."""
+    if actor.role == Role.EMPLOYER and "external_id" in data:
+        raise Invalid(BUREAU_SETS_REFERENCE, field="external_id")
+
+
 def _company_for_new_slot(session: Session, actor: Account, data: dict) -> Company:
     policy.require(actor, policy.Rule.SLOT_POST)
+    _no_reference_from_a_base(actor, data)
     if actor.role == Role.EMPLOYER:
         return session.get(Company, actor.company_id)
     if not data.get("company_id"):
@@ -116,6 +126,7 @@ def create_slot(*, session: Session, actor: Account, data: dict) -> Slot:
 def update_slot(*, session: Session, actor: Account, slot_id: int, data: dict) -> Slot:
     policy.require(actor, policy.Rule.SLOT_POST)
     slot = get_slot(session=session, actor=actor, slot_id=slot_id)
+    _no_reference_from_a_base(actor, data)
     data = dict(data)
     seats = data.pop("seats", None)
     _apply(session, slot, data)

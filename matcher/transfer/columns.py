@@ -52,6 +52,8 @@ class Column:
     lookup: str | None = None
     # Personal or sensitive data: written only into an identified export (one an administrator approved).
     personal: bool = False
+    # The bureau's own references: written for bureau staff only, never into a base's (an employer's) export.
+    staff_only: bool = False
 
     @property
     def field(self) -> str:
@@ -138,11 +140,18 @@ END_REASON = _labels(EndReason, {
     EndReason.PERSONAL: ("个人原因",), EndReason.OTHER: ("其他",),
 })
 
+EXTERNAL_ID_HELP = ("Optional text up to 64 characters (spaces around it are dropped), unique in the county or "
+                    "district (区县) of the record's place (see *The bureau's own references* above): the same "
+                    "reference twice in the file, or one already held by another record of that county, is a row "
+                    "error. Never in a base's export.")
+
 PLACE_HELP = "a place code (digits) or a place name as in the reference data (稠城街道, 义乌市稠城街道)"
 
 CANDIDATE_COLUMNS: tuple[Column, ...] = (
     Column("public_id", "编号", "Pseudonymous file id (XT-…). Written on export; ignored on import "
            "(a new file gets a new id).", mode=EXPORT_ONLY),
+    Column("external_id", "本单位编号", "The bureau's own file reference. " + EXTERNAL_ID_HELP.replace(
+           "the record's place", "the office keeping the file"), staff_only=True),
     Column("name", "姓名", "Full name.", required=True, personal=True),
     Column("id_number", "身份证号", "18-character citizen ID number (GB 11643: check character, birth date and "
            "region code verified). "
@@ -206,6 +215,8 @@ CANDIDATE_COLUMNS: tuple[Column, ...] = (
 
 BASE_COLUMNS: tuple[Column, ...] = (
     Column("id", "基地编号", "Xintu's id of the base. Export only.", type=INT, mode=EXPORT_ONLY),
+    Column("external_id", "本单位编号", "The bureau's own reference of the base. " + EXTERNAL_ID_HELP,
+           staff_only=True),
     Column("name", "名称", "Name of the company or organisation.", required=True),
     Column("credit_code", "统一社会信用代码", "Unified social credit code (GB 32100, check character "
            "verified). A code already registered, or twice in the file, is a row error.", required=True),
@@ -228,10 +239,15 @@ BASE_COLUMNS: tuple[Column, ...] = (
 
 SLOT_COLUMNS: tuple[Column, ...] = (
     Column("id", "岗位编号", "Xintu's id of the slot. Export only.", type=INT, mode=EXPORT_ONLY),
+    Column("external_id", "本单位编号", "The bureau's own reference of the slot (its county: the base's). "
+           + EXTERNAL_ID_HELP, staff_only=True),
     Column("company_id", "基地编号", "The base posting the slot (administrators: this or "
            "company_credit_code; employers: empty or their own base).", type=INT),
     Column("company_credit_code", "基地信用代码",
            "The base's unified social credit code, instead of company_id."),
+    Column("company_external_id", "基地本单位编号", "The base's `external_id` (the bureau's reference), instead "
+           "of company_id; found among the bases of the importing account's area. When several of these three "
+           "are given they must name the same base.", staff_only=True),
     Column("company_name", "基地名称", "Name of the base. Export only.", mode=EXPORT_ONLY),
     Column("kind", "类型", "Job or training.", required=True, type=ENUM, choices=SLOT_KIND),
     Column("title", "名称", "Title of the job or course.", required=True),
@@ -266,10 +282,17 @@ SLOT_COLUMNS: tuple[Column, ...] = (
 REFERRAL_COLUMNS: tuple[Column, ...] = (
     Column("id", "推荐编号", "Xintu's id of the referral. Export only.", type=INT, mode=EXPORT_ONLY),
     Column("candidate", "帮教对象", "The candidate: public id (XT-…) or ID number. Export writes the "
-           "public id.", required=True),
+           "public id.", required=True, alternative=("candidate_external_id",)),
+    Column("candidate_external_id", "帮教对象本单位编号", "The candidate's `external_id` (the bureau's file "
+           "reference), instead of candidate; found among the files of the importing account's area. With both, "
+           "they must name the same file.", staff_only=True),
     Column("candidate_name", "姓名", "Candidate's name. Export only, and never in an employer's export.",
            mode=EXPORT_ONLY, personal=True),
-    Column("slot_id", "岗位编号", "Xintu's id of the slot.", required=True, type=INT),
+    Column("slot_id", "岗位编号", "Xintu's id of the slot.", required=True, type=INT,
+           alternative=("slot_external_id",)),
+    Column("slot_external_id", "岗位本单位编号", "The slot's `external_id` (the bureau's reference), instead of "
+           "slot_id; found among the slots of the importing account's area. With both, they must name the same "
+           "slot.", staff_only=True),
     Column("slot_title", "岗位名称", "Title of the slot. Export only.", mode=EXPORT_ONLY),
     Column("company_name", "基地名称", "Name of the base. Export only.", mode=EXPORT_ONLY),
     Column("status", "状态", "Status the referral reached.", required=True, type=ENUM,
@@ -453,6 +476,17 @@ the pre-release lists that prisons and detention centres send.
   programs do not run it as a formula, even after saving the file again; the `'` is removed again on
   import. Numbers stay numbers.
 
+## The bureau's own references
+Candidates, bases and slots may carry the bureau's own reference (`external_id`, 本单位编号) beside Xintu's
+ids, so a file, an export or an assignment plan can be joined back to the bureau's records. A reference
+belongs to the county or district (区县) of the record's place (for a candidate the township of the judicial
+office keeping the file, for a slot its base's place; a base or slot placed at city level belongs to the
+city), whoever imports it, and is unique there for each kind. Files refer to one another by it
+(`company_external_id` in slots, `candidate_external_id` and `slot_external_id` in referral history); a
+reference is looked up among the records the importing account may see, of its own area (an administrator's
+bureau area, a caseworker's county, the command line's `system` account everywhere), so another bureau's
+identical reference is never found. It is written into the exports of bureau staff, never into a base's.
+
 ## All or nothing
 An import checks every row with the same rules as the API (the create schemas and the services) and then
 either loads all rows or none. Errors come back per row and column, for example
@@ -477,6 +511,8 @@ def markdown() -> str:
             mode = {BOTH: "both", IMPORT_ONLY: "import only", EXPORT_ONLY: "export only"}[column.mode]
             if column.personal and column.exported:
                 mode += " (*identified only*)"
+            if column.staff_only and column.exported:
+                mode += " (*bureau staff only*)"
             description = column.description.replace("|", "\\|")
             parts.append(f"| `{column.name}` | {column.zh} | {required} | {mode} | {description} |\n")
         listed = [c for c in columns if c.choices]

@@ -17,7 +17,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matcher import clock, uow
+from matcher import clock, external_ids, policy, uow
 from matcher.apiutil import IdField, Schema
 from matcher.auth.models import Account, Role
 from matcher.bases.models import CertificationStatus, Company
@@ -36,7 +36,7 @@ from matcher.candidates.service import (
     receive_hand_over,
 )
 from matcher.clock import today
-from matcher.errors import Conflict
+from matcher.errors import Conflict, Invalid
 from matcher.i18n_messages import ShownDate
 from matcher.identifiers import hash_id_number, is_valid_id_number, normalise_id_number
 from matcher.referrals.lifecycle import END_REASONS, ENDED, SEAT_HOLDING, STAY_DAYS, EndReason, ReferralStatus
@@ -73,6 +73,29 @@ class Importer:
         # Files outside the actor's scope that rows found by ID number: audited once the import's transaction
         # has ended, whatever its outcome (a dry run rolls back), by service.import_file.
         self.id_lookups: list[int] = []
+        self.references: dict[str, int] = {}  # the bureau's references (external_id) met so far -> row
+
+    def reference_twice(self, loaded: dict, row_number: int) -> dict:
+        """The same bureau reference twice in one file is a row error (a file comes from one bureau)."""
+        reference = loaded.get("external_id")
+        if reference is None:
+            return {}
+        if reference in self.references:
+            return {"external_id": [_l("The same reference is in row %(row)s.", row=self.references[reference])]}
+        self.references[reference] = row_number
+        return {}
+
+    def by_reference(self, scope, model: type, reference: str, column: str, errors: dict):
+        """The record of the actor's scope and area holding the bureau's `reference`, or None with the reason
+        put under `column` in `errors`."""
+        try:
+            found = external_ids.find(self.session, scope, model, reference, policy.reference_area(self.actor))
+        except Invalid as exc:
+            errors[column] = [message for messages in exc.errors.values() for message in messages]
+            return None
+        if found is None:
+            errors[column] = [_l("Nothing of your area has this reference.")]
+        return found
 
     def make_schema(self) -> Schema:
         raise NotImplementedError
@@ -94,7 +117,8 @@ class Importer:
 
 class Exporter:
     """Pseudonymous unless `identified` (an administrator approved an export request): personal columns
-    (Column.personal) are written only into an identified file."""
+    (Column.personal) are written only into an identified file. The bureau's references (Column.staff_only) are
+    never written for a base."""
 
     kind: str
     roles: tuple[Role, ...]
@@ -109,7 +133,16 @@ class Exporter:
         raise NotImplementedError
 
     def shown(self, columns: tuple[Column, ...]) -> list[Column]:
-        return [c for c in columns if c.exported and (self.identified or not c.personal)]
+        for_a_base = self.actor.role == EMP
+        return [c for c in columns if c.exported and (self.identified or not c.personal)
+                and not (for_a_base and c.staff_only)]
+
+    def for_reader(self, row: dict, columns: tuple[Column, ...]) -> dict:
+        """`row` without the bureau's references when a base reads it."""
+        if self.actor.role != EMP:
+            return row
+        hidden = {c.name for c in columns if c.staff_only}
+        return {key: value for key, value in row.items() if key not in hidden}
 
     def rows(self) -> Iterator[dict]:
         raise NotImplementedError
@@ -135,6 +168,8 @@ class CandidateImporter(Importer):
             data["certificates"] = [{"name": name} for name in data["certificates"]]
 
     def check(self, loaded: dict, row_number: int) -> dict:
+        if twice := self.reference_twice(loaded, row_number):
+            return twice
         digest = hash_id_number(loaded["id_number"], self.pepper)
         if digest in self.seen:
             return {"id_number": [_l("The same ID number is in row %(row)s.", row=self.seen[digest])]}
@@ -166,7 +201,8 @@ class CandidateExporter(Exporter):
         in_force = _consents_in_force(self.session, stmt.with_only_columns(Candidate.id).order_by(None))
         for c in self.session.scalars(stmt):
             row = {
-                "public_id": c.public_id, "name": c.name, "id_number_masked": c.id_number_masked,
+                "public_id": c.public_id, "external_id": c.external_id, "name": c.name,
+                "id_number_masked": c.id_number_masked,
                 "sex": c.sex, "birth_year": c.birth_year, "ethnicity": c.ethnicity, "education": c.education,
                 "phone": c.phone, "hukou": c.hukou_code, "residence": c.residence_code,
                 "residence_lat": c.residence_lat, "residence_lng": c.residence_lng,
@@ -222,6 +258,8 @@ class BaseImporter(Importer):
         return BaseImportSchema()
 
     def check(self, loaded: dict, row_number: int) -> dict:
+        if twice := self.reference_twice(loaded, row_number):
+            return twice
         code = loaded["credit_code"].strip().upper()
         if code in self.seen:
             return {"credit_code": [_l("The same credit code is in row %(row)s.", row=self.seen[code])]}
@@ -262,13 +300,14 @@ class BaseExporter(Exporter):
     def rows(self) -> Iterator[dict]:
         stmt = list_companies(session=self.session, actor=self.actor, filters={"sort": "name"})
         for b in self.session.scalars(stmt):
-            yield {
-                "id": b.id, "name": b.name, "credit_code": b.credit_code, "industry": b.industry,
+            yield self.for_reader({
+                "id": b.id, "external_id": b.external_id, "name": b.name, "credit_code": b.credit_code,
+                "industry": b.industry,
                 "place": b.place_code, "lat": b.lat, "lng": b.lng, "address": b.address,
                 "contact_name": b.contact_name, "contact_phone": b.contact_phone,
                 "description": b.description,
                 "certification_status": b.effective_status(), "certified_until": b.certified_until,
-            }
+            }, BASE_COLUMNS)
 
 
 # --- Slots --------------------------------------------------------------------------------------
@@ -281,6 +320,7 @@ class SlotImportSchema(SlotCreateSchema):
     new_slot = False
 
     company_credit_code = fields.Str(validate=validate.Length(max=18))
+    company_external_id = fields.Str(validate=validate.Length(max=external_ids.MAX_LENGTH))
     status = fields.Enum(SlotStatus, by_value=True)
 
 
@@ -291,6 +331,18 @@ class SlotImporter(Importer):
         return SlotImportSchema()
 
     def check(self, loaded: dict, row_number: int) -> dict:
+        if twice := self.reference_twice(loaded, row_number):
+            return twice
+        reference = loaded.pop("company_external_id", None)
+        if reference:
+            errors: dict[str, list] = {}
+            company = self.by_reference(policy.companies(self.actor), Company, reference, "company_external_id",
+                                        errors)
+            if company is None:
+                return errors
+            if loaded.get("company_id") not in (None, company.id):
+                return {"company_external_id": [_l("The reference and company_id name different bases.")]}
+            loaded["company_id"] = company.id
         code = loaded.pop("company_credit_code", None)
         if code:
             company_id = self.session.scalar(select(Company.id)
@@ -298,7 +350,8 @@ class SlotImporter(Importer):
             if company_id is None:
                 return {"company_credit_code": [_l("No base has this credit code.")]}
             if loaded.get("company_id") not in (None, company_id):
-                return {"company_credit_code": [_l("The credit code and company_id name different bases.")]}
+                return {"company_credit_code": [_l("The credit code and company_id (or the base's reference) name "
+                                                   "different bases.")]}
             loaded["company_id"] = company_id
         if self.actor.role == EMP and loaded.get("company_id") not in (None, self.actor.company_id):
             return {"company_id": [_l("You can import slots for your own base only.")]}
@@ -320,8 +373,9 @@ class SlotExporter(Exporter):
     def rows(self) -> Iterator[dict]:
         stmt = list_slots(session=self.session, actor=self.actor, filters={"sort": "created_at"})
         for s in self.session.scalars(stmt):
-            yield {
-                "id": s.id, "company_id": s.company_id, "company_credit_code": s.company.credit_code,
+            yield self.for_reader({
+                "id": s.id, "external_id": s.external_id, "company_id": s.company_id,
+                "company_credit_code": s.company.credit_code, "company_external_id": s.company.external_id,
                 "company_name": s.company.name, "kind": s.kind, "title": s.title,
                 "description": s.description,
                 "occupation_code": s.occupation_code, "course_code": s.course_code,
@@ -331,7 +385,7 @@ class SlotExporter(Exporter):
                 "hours_per_week": s.hours_per_week, "housing_provided": s.housing_provided,
                 "starts_on": s.starts_on, "ends_on": s.ends_on, "certificate_awarded": s.certificate_awarded,
                 "min_age": s.min_age, "status": s.status,
-            }
+            }, SLOT_COLUMNS)
 
 
 # --- Referral history ---------------------------------------------------------------------------
@@ -343,8 +397,11 @@ STARTED_STATUSES = {S.STARTED, S.STAYED_30, S.STAYED_90, S.STAYED_180, S.LEFT}
 class ReferralHistorySchema(Schema):
     """One past referral: where it got to, and when."""
 
-    candidate = fields.Str(required=True, validate=validate.Length(min=1, max=40))
-    slot_id = IdField(required=True)
+    # Each named by Xintu's id or the bureau's reference (or both, which must agree): one of the two is required.
+    candidate = fields.Str(validate=validate.Length(min=1, max=40))
+    candidate_external_id = fields.Str(validate=validate.Length(min=1, max=external_ids.MAX_LENGTH))
+    slot_id = IdField()
+    slot_external_id = fields.Str(validate=validate.Length(min=1, max=external_ids.MAX_LENGTH))
     status = fields.Enum(ReferralStatus, by_value=True, required=True)
     created_on = fields.Date(required=True)
     started_on = fields.Date()
@@ -361,6 +418,11 @@ class ReferralHistorySchema(Schema):
         def add(field, message):
             errors.setdefault(field, []).append(message)
 
+        if not data.get("candidate") and not data.get("candidate_external_id"):
+            add("candidate", _l("Name the candidate: public id, ID number or the bureau's reference "
+                                "(candidate_external_id)."))
+        if not data.get("slot_id") and not data.get("slot_external_id"):
+            add("slot_id", _l("Name the slot: its id or the bureau's reference (slot_external_id)."))
         for name in ("created_on", "started_on", "ended_on"):
             if data.get(name) and data[name] > today():
                 add(name, _l("The date cannot be in the future."))
@@ -405,13 +467,28 @@ class ReferralImporter(Importer):
 
     def check(self, loaded: dict, row_number: int) -> dict:
         errors: dict[str, list] = {}
-        candidate = self._candidate(loaded["candidate"])
-        if candidate is None:
-            errors["candidate"] = [_l("No candidate has this public id or ID number.")]
-        slot = self.session.get(Slot, loaded["slot_id"])
-        if slot is None:
-            errors["slot_id"] = [_l("No such slot.")]
-        if errors:
+        candidate = slot = None
+        if loaded.get("candidate"):
+            candidate = self._candidate(loaded["candidate"])
+            if candidate is None:
+                errors["candidate"] = [_l("No candidate has this public id or ID number.")]
+        if loaded.get("candidate_external_id"):
+            by_reference = self.by_reference(policy.candidates(self.actor), Candidate,
+                                             loaded["candidate_external_id"], "candidate_external_id", errors)
+            if by_reference is not None and candidate not in (None, by_reference):
+                errors["candidate_external_id"] = [_l("The reference and the candidate name different files.")]
+            candidate = candidate or by_reference
+        if loaded.get("slot_id"):
+            slot = self.session.get(Slot, loaded["slot_id"])
+            if slot is None:
+                errors["slot_id"] = [_l("No such slot.")]
+        if loaded.get("slot_external_id"):
+            by_reference = self.by_reference(policy.slots(self.actor), Slot, loaded["slot_external_id"],
+                                             "slot_external_id", errors)
+            if by_reference is not None and slot not in (None, by_reference):
+                errors["slot_external_id"] = [_l("The reference and slot_id name different slots.")]
+            slot = slot or by_reference
+        if errors or candidate is None or slot is None:
             return errors
         loaded["candidate_obj"], loaded["slot_obj"] = candidate, slot
         if loaded["status"] not in ENDED:
@@ -480,6 +557,7 @@ class ReferralExporter(Exporter):
             created_on = r.events[0].on_date if r.events else clock.china_date(r.created_at)
             row: dict[str, Any] = {
                 "id": r.id, "candidate": r.candidate.public_id, "slot_id": r.slot_id,
+                "candidate_external_id": r.candidate.external_id, "slot_external_id": r.slot.external_id,
                 "slot_title": r.slot.title, "company_name": r.slot.company.name, "status": r.status,
                 "created_on": created_on, "started_on": r.started_on, "ended_on": r.ended_on,
                 "end_code": r.end_code,
@@ -488,7 +566,7 @@ class ReferralExporter(Exporter):
                 row["candidate_name"] = r.candidate.name
                 ending = r.events[-1] if r.events and r.events[-1].to_status in ENDED else None
                 row["end_note"] = ending.internal_note if ending is not None else None
-            yield row
+            yield self.for_reader(row, REFERRAL_COLUMNS)
 
 
 # --- Pre-release lists -----------------------------------------------------------------------------

@@ -63,6 +63,7 @@ FIELD_LABELS = {
     "status": _l("Status"), "username": _l("Username"), "password": _l("Password"), "role": _l("Role"),
     "occupational_bans": _l("Occupational bans"), "candidate_id": _l("Candidate file"), "slot_id": _l("Slot"),
     "ethnicity": _l("Ethnicity"), "referral_id": _l("Referral"), "starts_at": _l("Interview time"),
+    "external_id": _l("Bureau's own reference"),
 }
 
 

@@ -217,7 +217,7 @@ def canaried(api, world, session, objects):  # noqa: F811 - the fixture imported
         canaries.plant(session, Candidate, "name", person.id,
                        office | named_to | (fair_runners if person.id in invited else set()), "测试{}")
         canaries.plant(session, Candidate, "phone", person.id, office | named_to)
-        for column in ("residence_address", "release_institution", "ethnicity"):
+        for column in ("residence_address", "release_institution", "ethnicity", "external_id"):
             canaries.plant(session, Candidate, column, person.id, office)
         for model, column in ((Visit, "note"), (RiskAssessment, "reason"), (Reoffence, "note"),
                               (OccupationalBan, "note"), (Consent, "note")):
@@ -245,6 +245,7 @@ def canaried(api, world, session, objects):  # noqa: F811 - the fixture imported
         bureau = {"admin", "admin_yiwu"} if company.place_code.startswith("330782") else {"admin"}
         for column in ("description", "contact_name", "contact_phone"):
             canaries.plant(session, Company, column, company.id, STAFF | _employers_of(company.id, world))
+        canaries.plant(session, Company, "external_id", company.id, STAFF)  # the bureau's reference: never a base's
         for event_id in session.scalars(select(CertificationEvent.id).where(CertificationEvent.company_id ==
                                                                             company.id)):
             canaries.plant(session, CertificationEvent, "reason", event_id, bureau | _employers_of(company.id, world))
@@ -254,6 +255,7 @@ def canaried(api, world, session, objects):  # noqa: F811 - the fixture imported
             canaries.plant(session, Complaint, "summary", complaint_id, bureau)
     for slot in session.scalars(select(Slot)):
         canaries.plant(session, Slot, "description", slot.id, STAFF | _employers_of(slot.company_id, world))
+        canaries.plant(session, Slot, "external_id", slot.id, STAFF)
     for request in session.scalars(select(ExportRequest)):
         requester = {name for name, account in world.accounts.items() if account.id == request.requested_by_id}
         canaries.plant(session, ExportRequest, "reason", request.id,

@@ -103,7 +103,8 @@ def test_downloads(client, people, tx):
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert answer.headers["Content-Disposition"].endswith('.xlsx"')
     sheet = load_workbook(io.BytesIO(answer.data)).worksheets[0]
-    assert [cell.value for cell in sheet[1]][:2] == ["编号", "性别"] and sheet.max_row == 3  # pseudonymous
+    # Pseudonymous: the public id and the bureau's own reference, no name.
+    assert [cell.value for cell in sheet[1]][:3] == ["编号", "本单位编号", "性别"] and sheet.max_row == 3
 
     answer = client.get("/api/v1/exports/candidates?encoding=gbk", headers=people.headers("admin"))
     assert answer.headers["Content-Type"] == "text/csv; charset=gbk"

@@ -94,7 +94,8 @@ def test_caseworkers_export_the_files_their_office_sees(session, people, tx, fil
 
 def test_employer_referral_export_is_pseudonymous(session, people, tx, files_of_two_offices):
     header, rows = export_rows(session, people, tx, "referrals", "emp", identified=True)  # never for employers
-    assert header == [c.name for c in REFERRAL_COLUMNS if c.exported and not c.personal]  # no name, no note
+    # No name, no note, and none of the bureau's own references.
+    assert header == [c.name for c in REFERRAL_COLUMNS if c.exported and not c.personal and not c.staff_only]
     public_ids = {c.id: c.public_id for c in session.scalars(select(Candidate))}
     ids = files_of_two_offices
     # Only the referrals sent to their own base; the unsent proposal for 郑强 is not among them.
@@ -131,7 +132,7 @@ def test_headers_encodings_and_formats(session, people, tx, files_of_two_offices
     gbk = export_file(session=session, actor=people.actor("admin"), kind="candidates", encoding="gbk",
                       headers="zh", identified=True)
     assert not gbk.content.startswith(codecs.BOM_UTF8) and gbk.mimetype == "text/csv; charset=gbk"
-    assert gbk.content.decode("gbk").splitlines()[0].split(",")[:3] == ["编号", "姓名", "身份证号（脱敏）"]
+    assert gbk.content.decode("gbk").splitlines()[0].split(",")[:3] == ["编号", "本单位编号", "姓名"]
     xlsx = export_file(session=session, actor=people.actor("admin"), kind="slots", format="xlsx")
     assert xlsx.filename.endswith(".xlsx") and xlsx.content.startswith(b"PK")
     sheet = load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
