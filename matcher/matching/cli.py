@@ -158,14 +158,26 @@ def assign(district, course, starts_before, key_subject_weight, waiting_weight, 
         "key_subject_weight": key_subject_weight, "waiting_weight_per_year": waiting_weight, "base_cap": base_cap,
     }.items() if v is not None}
     draft = service.plan_assignment(session=db.session, actor=actor, params=params)
-    public = dict(db.session.execute(
-        db.select(Candidate.id, Candidate.public_id).where(
-            Candidate.id.in_([item.candidate_id for item in draft.items]))).all()) if draft.items else {}
+    from matcher.auth.models import Role
+    from matcher.slots.models import Slot
+
+    candidate_ids = [item.candidate_id for item in draft.items]
+    public = {row.id: row for row in db.session.execute(db.select(
+        Candidate.id, Candidate.public_id, Candidate.external_id).where(Candidate.id.in_(candidate_ids)))}
+    slot_refs = dict(db.session.execute(db.select(Slot.id, Slot.external_id).where(
+        Slot.id.in_([item.slot_id for item in draft.items]))).all()) if draft.items else {}
+    # The bureau's own ids, so the plan joins back to its records: a file's reference is the office's to read
+    # (matcher.disclosure), and the bureau's administrators keep the files of their area.
+    references = actor.role == Role.ADMINISTRATOR
     with output.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["candidate_id", "candidate_public_id", "slot_id", "score"])
+        writer.writerow(["candidate_id", "candidate_public_id", "slot_id", "score"]
+                        + (["candidate_external_id", "slot_external_id"] if references else []))
         for item in draft.items:
-            writer.writerow([item.candidate_id, public[item.candidate_id], item.slot_id, f"{item.score:.4f}"])
+            row = [item.candidate_id, public[item.candidate_id].public_id, item.slot_id, f"{item.score:.4f}"]
+            if references:
+                row += [public[item.candidate_id].external_id or "", slot_refs.get(item.slot_id) or ""]
+            writer.writerow(row)
     summary = json.loads(draft.summary_json)
     click.echo(f"plan #{draft.id} (draft, model {draft.model_version}) written to {output}")
     for key, value in summary.items():
