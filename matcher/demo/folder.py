@@ -55,6 +55,8 @@ REFERRAL_HEADER = ["candidate_external_id", "candidate", "slot_external_id", "sl
 # when `external_ids` is on; otherwise slots name their base by credit code and referrals their candidate by ID
 # number and their slot by Xintu's id (the slots' order in a fresh database).
 EXTERNAL_COLUMNS = {"external_id", "company_external_id", "candidate_external_id", "slot_external_id"}
+# What links the files without them; left out when the bureau's own ids link them.
+INTERNAL_LINKS = {"company_credit_code", "candidate", "slot_id"}
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,8 @@ def _townships() -> dict[str, list[str]]:
 
 
 def _write(path: Path, header: list[str], rows: list[dict], external_ids: bool) -> None:
-    header = [name for name in header if external_ids or name not in EXTERNAL_COLUMNS]
+    left_out = INTERNAL_LINKS if external_ids else EXTERNAL_COLUMNS
+    header = [name for name in header if name not in left_out]
     with path.open("w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow(header)
@@ -167,7 +170,9 @@ def write_folder(folder: Path, spec: FolderSpec) -> dict[str, int]:
     referred = list(range(len(candidates)))
     rng.shuffle(referred)
     stayed: set[int] = set()  # a placed candidate is not referred again
-    for n in range(spec.referrals):
+    for n in range(spec.referrals * 2):  # a placed candidate's turn is passed over; at most this many turns
+        if len(referrals) == spec.referrals:
+            break
         index = referred[n % len(referred)]
         if index in stayed:
             continue
@@ -181,11 +186,12 @@ def write_folder(folder: Path, spec: FolderSpec) -> dict[str, int]:
         started = created + dt.timedelta(days=rng.randint(3, 20))
         days_left = (today - started).days
         roll = rng.random()
+        answered = _day(min(today, created + dt.timedelta(days=rng.randint(1, 10))))
         if roll < 0.3 or started > today:
-            row.update(status="declined", ended_on=_day(created + dt.timedelta(days=rng.randint(1, 10))),
+            row.update(status="declined", ended_on=answered,
                        end_code=rng.choice(("not_suitable", "position_filled", "no_show")))
         elif roll < 0.45:
-            row.update(status="withdrawn", ended_on=_day(created + dt.timedelta(days=rng.randint(1, 10))),
+            row.update(status="withdrawn", ended_on=answered,
                        end_code=rng.choice(("other_job", "family", "personal")))
         elif roll < 0.8 or days_left < 200 or free[slot["external_id"]] <= 1:
             ended = started + dt.timedelta(days=rng.randint(10, 240))
