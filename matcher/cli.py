@@ -58,10 +58,19 @@ def disclosure_table() -> None:
 def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_cli)
     app.cli.add_command(disclosure_cli)
+    from matcher.auth.cli import accounts_cli
+
+    app.cli.add_command(accounts_cli)
+    from matcher.bases.cli import bases_cli
+
+    app.cli.add_command(bases_cli)
     from matcher.transfer.cli import export_cli, import_cli
 
     app.cli.add_command(import_cli)
     app.cli.add_command(export_cli)
+    from matcher.transfer.onboard_cli import onboard
+
+    app.cli.add_command(onboard)
     from matcher.matching.cli import assign, model_cli
 
     app.cli.add_command(model_cli)

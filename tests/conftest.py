@@ -30,7 +30,7 @@ LONG_FILES = {
     "tests/demo/test_demo.py": 30, "tests/matching/test_retrain.py": 30, "tests/referrals/test_seat_races.py": 24,
     "tests/web/test_caseworker_pages.py": 20, "tests/matching/test_models_cli.py": 15,
     "tests/retention/test_retention_figures.py": 15, "tests/test_migrations.py": 15,
-    "tests/reports/test_reconciliation.py": 12, "tests/ops/test_metrics.py": 10,
+    "tests/reports/test_reconciliation.py": 12, "tests/ops/test_metrics.py": 10, "tests/test_onboarding.py": 12,
     # The page checks: every page of a role, four times (tests/browser/pagecheck.py).
     "tests/browser/test_pages_organiser.py": 45, "tests/browser/test_pages_administrator.py": 45,
     "tests/browser/test_pages_caseworker.py": 40, "tests/browser/test_pages_employer.py": 40,

@@ -52,3 +52,35 @@ def test_nobody_logs_in_as_the_system_account(app, api, world):
     for password in ("", "!", "not-a-real-password", "correct-horse-battery"):
         response = api.post("/api/v1/auth/tokens", json={"username": SYSTEM_USERNAME, "password": password})
         assert response.status_code in (401, 422), response.json
+
+
+def test_the_command_line_speaks_the_shells_language_or_lang(app, world, tmp_path):
+    db.session.remove()
+    path = tmp_path / "bases.csv"
+    path.write_text("name,credit_code,industry,place\n坏基地,123,制造,火星\n", encoding="utf-8")
+    runner = app.test_cli_runner()
+
+    def run(env: dict, *extra: str):
+        result = runner.invoke(args=["import", "bases", str(path), *extra],
+                               env={"LC_ALL": None, "LC_MESSAGES": None, "LANG": None, **env})
+        assert result.exit_code == 1
+        return result.output
+
+    chinese = run({"LANG": "zh_CN.UTF-8"})
+    assert "1 行中有 1 行有错误，未导入任何数据。" in chinese, chinese
+    assert "nothing was imported" not in chinese
+    for english in (run({"LANG": "C"}), run({"LANG": "zh_CN.UTF-8"}, "--lang", "en"),
+                    run({"LANG": "zh_CN.UTF-8", "LC_ALL": "en_US.UTF-8"}), run({})):
+        assert "1 of 1 rows have errors; nothing was imported." in english, english
+    assert run({"LANG": "C"}, "--lang", "zh") == chinese
+
+
+def test_one_place_decides_the_locale():
+    from matcher.commands import cli_locale
+
+    assert cli_locale(None, {"LANG": "zh_CN.UTF-8"}) == "zh_CN"
+    assert cli_locale(None, {"LANG": "zh_TW.UTF-8"}) == "zh_CN"
+    assert cli_locale(None, {"LANG": "zh_CN.UTF-8", "LC_ALL": "C"}) == "en"
+    assert cli_locale(None, {"LANG": "en_US.UTF-8", "LC_MESSAGES": "zh_CN.GB18030"}) == "zh_CN"
+    assert cli_locale(None, {"LANG": "", "LC_ALL": ""}) == "en"
+    assert cli_locale("zh", {"LANG": "C"}) == "zh_CN" and cli_locale("en", {"LANG": "zh_CN"}) == "en"

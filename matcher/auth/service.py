@@ -156,7 +156,17 @@ def acting_account(session: Session, username: str | None) -> Account:
         return system_account(session)
     account = session.scalar(select(Account).where(Account.username == username))
     if account is None or not account.is_active:
-        raise NotFound(_l("No active account is called %(name)s.", name=username))
+        raise NotFound(_l("No active account is called %(name)s. `flask --app matcher accounts list` shows the "
+                          "accounts; `flask --app matcher accounts create` makes one.", name=username))
+    return account
+
+
+def account_named(*, session: Session, actor: Account, username: str) -> Account:
+    """An account of the actor's area by its username (the command line names accounts so)."""
+    policy.require(actor, policy.Rule.ACCOUNT_MANAGE, object_type="account")
+    account = session.scalar(policy.accounts(actor).where(Account.username == username))
+    if account is None:
+        raise NotFound(_l("No account is called %(name)s.", name=username))
     return account
 
 
@@ -183,6 +193,10 @@ def create_account(*, session: Session, actor: Account | None, data: dict) -> Ac
 
 def update_account(*, session: Session, actor: Account, account_id: int, data: dict) -> Account:
     account = get_account(session=session, actor=actor, account_id=account_id)
+    if account.is_system:
+        # What the command line acts as: a password would let someone log in as it (authenticate refuses it
+        # anyway), a deactivation would stop every command.
+        raise Invalid(_l("The system account cannot be changed."))
     data = dict(data)
     if account.id == actor.id and data.get("is_active_account") is False:
         # The last administrator locking themselves out would leave nobody to undo it.

@@ -171,6 +171,25 @@ def decide_certification(*, session: Session, actor: Account, company_id: int, a
     return company
 
 
+def bases_to_decide(*, session: Session, actor: Account, company_id: int | None = None,
+                    credit_code: str | None = None, all_applied: bool = False) -> list[Company]:
+    """The bases one decision is for, named one way only: by id, by credit code, or every application (applied)
+    the actor manages, oldest first (the command line certifies a migrated register so)."""
+    if sum((company_id is not None, bool(credit_code), all_applied)) != 1:
+        raise Invalid(_l("Name the bases one way: an id, a credit code, or all applications."), field="base")
+    if company_id is not None:
+        return [managed_company(session, actor, company_id)]
+    if credit_code:
+        found = session.scalar(policy.companies(actor).where(Company.credit_code == credit_code.strip().upper()))
+        if found is None:
+            raise Invalid(_l("No base has this credit code."), field="credit_code")
+        return [managed_company(session, actor, found.id)]
+    policy.require(actor, policy.Rule.BASE_MANAGE, object_type="company")
+    applied = session.scalars(policy.companies(actor).where(
+        Company.certification_status == CertificationStatus.APPLIED).order_by(Company.id))
+    return [company for company in applied.unique() if policy.manages_base(actor, company)]
+
+
 def last_decision_for_base(*, session: Session, actor: Account, company_id: int) -> CertificationEvent | None:
     """The decision behind a base's present refusal, suspension or revocation, for the base's own page: the base
     reads why (the reason box says so). None when the base is not in such a state."""

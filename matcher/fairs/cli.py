@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from matcher.commands import CommandGroup, acting
+from matcher.commands import CommandGroup, acting, current_language
 from matcher.extensions import db
 
 fair_cli = CommandGroup("fair", help="Plan a job fair's interviews and export the plan.")
@@ -49,14 +49,13 @@ def plan(fair_id: int, from_block: int | None, afresh: bool, time_limit: float |
 @click.argument("fair_id", type=click.IntRange(min=1))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the workbook (default: fair-<id>-plan.xlsx).")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Sheet names and headers.")
 @acting
-def export(fair_id: int, output: Path | None, lang: str, actor) -> None:
-    """Write FAIR_ID's interview plan as an Excel workbook (summary, schedule, by booth, unplaced)."""
+def export(fair_id: int, output: Path | None, actor) -> None:
+    """Write FAIR_ID's interview plan as an Excel workbook (summary, schedule, by booth, unplaced), its sheet
+    names and headers in the command's language (--lang)."""
     from matcher.fairs.export import plan_workbook
 
-    content = plan_workbook(session=db.session, actor=actor, fair_id=fair_id, lang=lang)
+    content = plan_workbook(session=db.session, actor=actor, fair_id=fair_id, lang=current_language())
     output = output or Path(f"fair-{fair_id}-plan.xlsx")
     output.write_bytes(content)
     click.echo(f"written to {output} ({len(content)} bytes)")

@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import current_app
-from flask_babel import force_locale
 
 from matcher.commands import CommandGroup, acting
 from matcher.extensions import db
@@ -24,19 +22,13 @@ def _title(kind: str) -> str:
     return title[0].lower() + title[1:]
 
 
-def _locale():
-    """Messages in the configured default language (there is no request to choose one from)."""
-    return force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE") or "en")
-
-
 def _import_command(kind: str) -> click.Command:
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--dry-run", is_flag=True, help="Check every row and report; change nothing.")
     @acting
     def command(file: Path, dry_run: bool, actor) -> None:
-        with _locale():
-            report = service.import_file(session=db.session, actor=actor, kind=kind, data=file.read_bytes(),
-                                         filename=file.name, dry_run=dry_run)
+        report = service.import_file(session=db.session, actor=actor, kind=kind, data=file.read_bytes(),
+                                     filename=file.name, dry_run=dry_run)
         if report.dry_run:
             click.echo(f"Dry run: all {report.rows} rows of {kind} are valid; nothing was changed.")
         elif report.updated is None:
@@ -67,9 +59,8 @@ def _export_command(kind: str) -> click.Command:
     @acting
     def command(output: Path, file_format: str | None, headers: str, encoding: str, actor) -> None:
         file_format = file_format or ("xlsx" if output.suffix.lower() == ".xlsx" else "csv")
-        with _locale():
-            export = service.export_file(session=db.session, actor=actor, kind=kind, format=file_format,
-                                         headers=headers, encoding=encoding)
+        export = service.export_file(session=db.session, actor=actor, kind=kind, format=file_format,
+                                     headers=headers, encoding=encoding)
         output.write_bytes(export.content)
         click.echo(f"Wrote {export.count} {kind} to {output}.")
 
@@ -87,8 +78,7 @@ def export_approved(request_id: int, output: Path, actor) -> None:
     with --as)."""
     from matcher.exports.service import download
 
-    with _locale():
-        export = download(session=db.session, actor=actor, request_id=request_id)
+    export = download(session=db.session, actor=actor, request_id=request_id)
     output.write_bytes(export.content)
     click.echo(f"Wrote the identified export of request #{request_id} to {output}.")
 

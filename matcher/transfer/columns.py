@@ -231,11 +231,12 @@ BASE_COLUMNS: tuple[Column, ...] = (
     Column("contact_name", "联系人", "Contact person."),
     Column("contact_phone", "联系电话", "Contact phone: digits, spaces, + and -."),
     Column("description", "简介", "Description."),
-    Column("certification_status", "认定状态", "Certification status. Export only: imported bases start as "
-           "applications (applied) until an administrator certifies them.", type=ENUM,
-           choices=CERTIFICATION, mode=EXPORT_ONLY),
-    Column("certified_until", "认定有效期至", "Certification valid until. Export only.", type=DATE,
-           mode=EXPORT_ONLY),
+    Column("certification_status", "认定状态", "Certification status. On import `applied` (when empty) or "
+           "`certified`: a certified row is certified as `flask --app matcher bases certify` does (an "
+           "administrator's decision in the base's certification history), so its open slots can be imported "
+           "next.", type=ENUM, choices=CERTIFICATION),
+    Column("certified_until", "认定有效期至", "Certification valid until: required with `certified`, in the "
+           "future; empty otherwise.", type=DATE),
 )
 
 SLOT_COLUMNS: tuple[Column, ...] = (
@@ -393,9 +394,9 @@ KIND_NOTES = {
                   "export elsewhere, use an identified export and fill in the `id_number` column again (a "
                   "pseudonymous export cannot be imported: it lacks the required `name`, `hukou` and "
                   "`offence_category`).",
-    "bases": "Imported by administrators (new bases start as applications). Exported by everyone within "
-             "their scope: administrators the register, employers their own base, others the certified "
-             "bases.",
+    "bases": "Imported by administrators (new bases start as applications unless the row certifies them). "
+             "Exported by everyone within their scope: administrators the register, employers their own base, "
+             "others the certified bases.",
     "slots": "Imported by administrators and employers (for their own base only). Exported by everyone "
              "within their scope: employers their own slots, caseworkers and organisers every posted slot.",
     "referrals": "For migrating a bureau's past records: imported by administrators only. History holds no "

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from matcher import clock, external_ids, policy, uow
 from matcher.apiutil import IdField, Schema
 from matcher.auth.models import Account, Role
-from matcher.bases.models import Company
+from matcher.bases.models import CertificationStatus, Company
 from matcher.bases.schemas import CompanyCreateSchema
-from matcher.bases.service import create_company, list_companies
+from matcher.bases.service import create_company, decide_certification, list_companies
 from matcher.candidates.models import Candidate, CandidateStatus, Consent, ConsentKind, Education
 from matcher.candidates.schemas import CandidateCreateSchema
 from matcher.candidates.service import (
@@ -251,6 +251,13 @@ def _consents_in_force(session: Session, candidate_ids) -> dict[int, set[str]]:
 # --- Bases --------------------------------------------------------------------------------------
 
 
+class BaseImportSchema(CompanyCreateSchema):
+    """The create schema, plus the certification a migrated register already holds."""
+
+    certification_status = fields.Enum(CertificationStatus, by_value=True)
+    certified_until = fields.Date()
+
+
 class BaseImporter(Importer):
     kind, columns, roles = "bases", BASE_COLUMNS, (ADMIN,)
 
@@ -259,7 +266,7 @@ class BaseImporter(Importer):
         self.seen: dict[str, int] = {}
 
     def make_schema(self) -> Schema:
-        return CompanyCreateSchema()
+        return BaseImportSchema()
 
     def check(self, loaded: dict, row_number: int) -> dict:
         if twice := self.reference_twice(loaded, row_number):
@@ -270,10 +277,29 @@ class BaseImporter(Importer):
         self.seen[code] = row_number
         if self.session.scalar(select(Company.id).where(Company.credit_code == code)) is not None:
             return {"credit_code": [_l("A company with this credit code is already registered.")]}
-        return {}
+        return _certification_problems(loaded.get("certification_status"), loaded.get("certified_until"))
 
     def create(self, loaded: dict) -> None:
-        create_company(session=self.session, actor=self.actor, data=loaded)
+        status, until = loaded.pop("certification_status", None), loaded.pop("certified_until", None)
+        company = create_company(session=self.session, actor=self.actor, data=loaded)
+        if status == CertificationStatus.CERTIFIED:  # the certify decision's own rules and history
+            decide_certification(session=self.session, actor=self.actor, company_id=company.id, action="certify",
+                                 valid_until=until)
+
+
+def _certification_problems(status: CertificationStatus | None, until: dt.date | None) -> dict:
+    """A row may carry an application or a certification in date (what `decide_certification` accepts), named
+    by its own columns; other states are decisions with reasons, taken on the base's page."""
+    if status not in (None, CertificationStatus.APPLIED, CertificationStatus.CERTIFIED):
+        return {"certification_status": [_l("An imported base is applied or certified.")]}
+    if status == CertificationStatus.CERTIFIED:
+        if until is None:
+            return {"certified_until": [_l("Certifying needs a valid-until date.")]}
+        if until <= today():
+            return {"certified_until": [_l("The valid-until date must be in the future.")]}
+    elif until is not None:
+        return {"certified_until": [_l("Only a certified base has a valid-until date.")]}
+    return {}
 
 
 class BaseExporter(Exporter):

@@ -240,15 +240,18 @@ def test_the_command_line_writes_an_approved_file_once(app, api, admins, session
     request = ok(ask(api, world, "cw_a"), 201)
     runner = app.test_cli_runner()
     target = tmp_path / "identified.csv"
-    pending = runner.invoke(args=["export", "approved", str(request["id"]), "-o", str(target), "--as", "cw_a"])
-    assert pending.exit_code == 1 and "等待管理员审批" in pending.output  # the default language: Chinese
+    chinese_shell = {"LC_ALL": None, "LC_MESSAGES": None, "LANG": "zh_CN.UTF-8"}
+    pending = runner.invoke(args=["export", "approved", str(request["id"]), "-o", str(target), "--as", "cw_a"],
+                            env=chinese_shell)
+    assert pending.exit_code == 1 and "等待管理员审批" in pending.output  # the shell's language: Chinese
     ok(api.post(f"{BASE}/{request['id']}/approve", json={}, headers=world.h("admin")))
     other = runner.invoke(args=["export", "approved", str(request["id"]), "-o", str(target), "--as", "cw_b"])
     assert other.exit_code == 1 and not target.exists()
     done = runner.invoke(args=["export", "approved", str(request["id"]), "-o", str(target), "--as", "cw_a"])
     assert done.exit_code == 0, done.output
     assert world.cand_a.name in target.read_text(encoding="utf-8-sig")
-    again = runner.invoke(args=["export", "approved", str(request["id"]), "-o", str(target), "--as", "cw_a"])
+    again = runner.invoke(args=["export", "approved", str(request["id"]), "-o", str(target), "--as", "cw_a",
+                                "--lang", "zh"])
     assert again.exit_code == 1 and "已经下载过" in again.output
     plain = tmp_path / "plain.csv"
     assert runner.invoke(args=["export", "candidates", "-o", str(plain), "--as", "cw_a"]).exit_code == 0

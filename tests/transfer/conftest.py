@@ -55,9 +55,13 @@ def client(app):
     return app.test_client()
 
 
+# The command line speaks the shell's language (matcher.commands.cli_locale): these tests read English.
+ENGLISH_SHELL = {"LC_ALL": None, "LC_MESSAGES": None, "LANG": "C.UTF-8"}
+
+
 @pytest.fixture
 def runner(app):
-    return app.test_cli_runner()
+    return app.test_cli_runner(env=ENGLISH_SHELL)
 
 
 @pytest.fixture
