@@ -28,6 +28,9 @@ class Config:
     # hide_parameters: SQL errors (and their log lines) never carry the values, which may be personal data.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     SQLALCHEMY_RECORD_QUERIES = False
+    # SQLite only: how long a write waits for another one to finish before "database is locked" (SQLite has one
+    # writer at a time; an import writes in short transactions, so the pages wait, then go on).
+    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("XINTU_SQLITE_BUSY_TIMEOUT_MS") or "30000")
 
     API_TITLE = "Xintu (新途) API"
     API_VERSION = "v1"
