@@ -131,6 +131,10 @@ class Config:
     REDIS_URL = os.environ.get("XINTU_REDIS_URL") or None
     JOBS_QUEUE = os.environ.get("XINTU_JOBS_QUEUE") or "xintu"
     JOB_TIMEOUT = int(os.environ.get("XINTU_JOB_TIMEOUT") or "3600")  # seconds a queued job may run
+    # An import of more data rows than this (counted as the file is read) is not run while its request waits (the
+    # web server stops a request after 60 s; 15,000 rows took longer): it goes to the jobs by itself, and the answer
+    # (202, or the page) follows the job.
+    IMPORT_INLINE_MAX_ROWS = int(os.environ.get("XINTU_IMPORT_INLINE_MAX_ROWS") or "1000")
 
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
