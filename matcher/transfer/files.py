@@ -299,8 +299,10 @@ def _csv_rows(data: bytes, lookup: dict[str, Column]) -> Iterator[tuple[int, lis
         except StopIteration:
             return
         except csv.Error as exc:
-            raise file_error(_l("The CSV file could not be read (line %(line)s: %(problem)s).",
-                                line=reader.line_num, problem=str(exc))) from None
+            if "field limit" not in str(exc):
+                raise file_error(_l("The CSV file could not be read (line %(line)s: %(problem)s).",
+                                    line=reader.line_num, problem=str(exc))) from None
+            ended = True  # a cell of over 131,072 characters: a quote that never closes in a long file
         if ended:
             # The reader asked for a line past the end of the file inside a quoted cell: a quote opened that
             # never closes, and every line after it would be one cell (and a row of misplaced values).
@@ -325,7 +327,7 @@ def _delimiter(data: bytes, encoding: str, lookup: dict[str, Column]) -> str:
             records = list(csv.reader(lines, delimiter=delimiter))
         except csv.Error:
             return 0
-        return max(sum(1 for cell in record if normalise_header(cell) in lookup) for record in records)
+        return max((sum(1 for cell in record if normalise_header(cell) in lookup) for record in records), default=0)
 
     scores = {delimiter: known(delimiter) for delimiter in DELIMITERS}
     best = max(DELIMITERS, key=lambda d: scores[d])  # the first of equals: the comma before the others

@@ -143,6 +143,13 @@ def test_an_unbalanced_quote_is_one_error_naming_the_line_where_it_opens(message
     assert list(problem.errors) == ["file"] and len(problem.errors["file"]) == 1
 
 
+def test_an_unbalanced_quote_early_in_a_long_file_is_named_too(messages):
+    # The rest of the file in one cell passes the csv module's limit (131,072 characters) before the file ends.
+    rows = [[f"公司{n}", f"X{n}", "餐饮", "义乌市"] for n in range(10_000)]
+    data = (hf.csv_text(HEADER, ROWS) + '丙公司,"X3,餐饮,义乌市\r\n' + hf.csv_text(HEADER, rows)).encode()
+    assert "opens on line 4 is never closed" in str(refusal(data).message)
+
+
 def test_a_quoted_cell_over_several_lines_is_still_one_cell():
     data = (hf.csv_text(HEADER, ROWS) + '丙公司,X3,餐饮,"义乌市\r\n稠城街道"\r\n').encode()
     assert read(data).rows[-1].cells["place"] == "义乌市\r\n稠城街道"
