@@ -282,18 +282,29 @@ def _csv_rows(data: bytes, lookup: dict[str, Column]) -> Iterator[tuple[int, lis
     encoding = csv_encoding(data)
     delimiter = _delimiter(data, encoding, lookup)
     stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+    blank = " \t\r\n" + delimiter
     ended = False
+    between_records = True  # the reader's next line starts a record (it is not inside a quoted cell)
+    skipped = 0  # blank lines passed over between records: each is a row of the spreadsheet
+    line_number = record_starts = 0  # lines read from the file; the line where the record being read starts
 
     def lines() -> Iterator[str]:
-        nonlocal ended
-        yield from stream
+        nonlocal ended, between_records, skipped, line_number, record_starts
+        for line in stream:
+            line_number += 1
+            if between_records:
+                if not line.strip(blank):
+                    skipped += 1  # a blank row, passed over before the csv module parses it (a million cost 1 s)
+                    continue
+                between_records, record_starts = False, line_number
+            yield line
         ended = True
 
     reader = csv.reader(lines(), delimiter=delimiter)
     # One record is one spreadsheet row, even when a quoted cell holds a line break.
-    number = 0
+    records = 0
     while True:
-        opens_on = reader.line_num + 1
+        between_records = True
         try:
             record = next(reader)
         except StopIteration:
@@ -301,16 +312,16 @@ def _csv_rows(data: bytes, lookup: dict[str, Column]) -> Iterator[tuple[int, lis
         except csv.Error as exc:
             if "field limit" not in str(exc):
                 raise file_error(_l("The CSV file could not be read (line %(line)s: %(problem)s).",
-                                    line=reader.line_num, problem=str(exc))) from None
+                                    line=line_number, problem=str(exc))) from None
             ended = True  # a cell of over 131,072 characters: a quote that never closes in a long file
         if ended:
             # The reader asked for a line past the end of the file inside a quoted cell: a quote opened that
             # never closes, and every line after it would be one cell (and a row of misplaced values).
             raise file_error(_l("The quote (\") that opens on line %(line)s is never closed, so the rest of the "
                                 "file would be read as one cell: delete that quote, or put the whole cell in "
-                                "quotes and write a quote inside it twice (\"\").", line=opens_on))
-        number += 1
-        yield number, record
+                                "quotes and write a quote inside it twice (\"\").", line=record_starts))
+        records += 1
+        yield records + skipped, record
 
 
 def _delimiter(data: bytes, encoding: str, lookup: dict[str, Column]) -> str:

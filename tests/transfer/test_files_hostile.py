@@ -150,6 +150,17 @@ def test_an_unbalanced_quote_early_in_a_long_file_is_named_too(messages):
     assert "opens on line 4 is never closed" in str(refusal(data).message)
 
 
+def test_blank_lines_skipped_unparsed_still_count_as_rows(messages):
+    head = ",".join(HEADER) + "\r\n\r\n,,,\r\n"
+    table = read((head + ",".join(ROWS[0]) + '\r\n \r\n"丙公司\r\n",X3,餐饮,义乌市\r\n' + ",".join(ROWS[1])).encode())
+    assert [(row.number, row.cells["name"]) for row in table.rows] == [(4, "甲公司"), (6, "丙公司"), (7, "乙公司")]
+    # A blank line inside a quoted cell is the cell's, not a blank row.
+    table = read((head + '"甲\r\n\r\n公司",X1,餐饮,义乌市\r\n' + ",".join(ROWS[1])).encode())
+    assert [(row.number, row.cells["name"]) for row in table.rows] == [(4, "甲\r\n\r\n公司"), (5, "乙公司")]
+    problem = refusal((head + ",".join(ROWS[0]) + '\r\n\r\n\r\n丙公司,"X3,餐饮,义乌市\r\n\r\n').encode())
+    assert "opens on line 7 is never closed" in str(problem.message)
+
+
 def test_a_quoted_cell_over_several_lines_is_still_one_cell():
     data = (hf.csv_text(HEADER, ROWS) + '丙公司,X3,餐饮,"义乌市\r\n稠城街道"\r\n').encode()
     assert read(data).rows[-1].cells["place"] == "义乌市\r\n稠城街道"
