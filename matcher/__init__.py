@@ -95,10 +95,11 @@ def _init_extensions(app: Flask) -> None:
     from matcher.ops import noting_the_actor
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # Writers queue behind each other for up to 30 s instead of failing at once.
+        # Writers queue behind each other (sqlite3's timeout is SQLite's busy_timeout) instead of failing at once
+        # with "database is locked"; see _sqlite_pragmas for the rest.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
-            "connect_args": {"timeout": 30, "check_same_thread": False},
+            "connect_args": {"timeout": app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000, "check_same_thread": False},
         }
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
@@ -117,8 +118,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    if any(file for _seq, name, file in cursor.execute("PRAGMA database_list") if name == "main"):
+        # A database file (not :memory:): reads go on beside the one writer (WAL), and a commit syncs the log, not
+        # the database, which stays consistent after a crash (synchronous=NORMAL).
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 

@@ -4,6 +4,8 @@ the refusal of query parameters that the operation does not declare."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -81,13 +83,95 @@ def _nul_fields(data: Any, prefix: str = "") -> list[str]:
     return []
 
 
+# ---- characters that text may not hold ---------------------------------------------------------------------------
+
+# C0 and C1 control characters (a backspace, an escape) other than tab and line ends: never typed on purpose, they
+# come from pasting out of other programs and corrupt what is shown and exported. NUL has its own refusal (below).
+CONTROL_CHARACTERS = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Direction overrides and isolates (U+202A-U+202E, U+2066-U+2069) make text display in another order than it is
+# stored: "Trojan Source" text that reads differently to the clerk, the base and the audit log.
+DIRECTION_OVERRIDES = re.compile("[\u202a-\u202e\u2066-\u2069]")
+LINE_BREAKS = re.compile("[\t\n\r\u2028\u2029]")
+
+
+def is_name_field(field_name: str) -> bool:
+    """A field called `name` or `…_name` holds the name of a person, an organisation, a fair, a place: what is
+    matched, deduplicated and printed, so it is one line with no invisible character at all."""
+    return field_name == "name" or field_name.endswith("_name")
+
+
+def _character(text: str, index: int) -> dict:
+    char = text[index]
+    return {"char": f"U+{ord(char):04X} {unicodedata.name(char, '')}".strip(), "position": index + 1}
+
+
+def text_problem(text: str, *, name: bool = False):
+    """Why this text is refused, or None. Every text: no control character but tab and line ends, no direction
+    override. A name also: one line, and no invisible format character (zero-width spaces and joiners, direction
+    marks, a BOM), which would make two spellings of one name. (An ID number is not checked here: its field takes
+    such characters out, matcher.identifiers.normalise_id_number.)"""
+    found = CONTROL_CHARACTERS.search(text)
+    if found is not None:
+        return _l("Text may not contain control characters (%(char)s, position %(position)s), which come from "
+                  "pasting out of another program; retype it.", **_character(text, found.start()))
+    found = DIRECTION_OVERRIDES.search(text)
+    if found is not None:
+        return _l("Text may not contain direction-override characters (%(char)s, position %(position)s), which "
+                  "make it show in another order than it is stored; retype it.", **_character(text, found.start()))
+    if not name:
+        return None
+    found = LINE_BREAKS.search(text)
+    if found is not None:
+        return _l("A name is one line: remove the line break or tab at position %(position)s.",
+                  position=found.start() + 1)
+    for index, char in enumerate(text):
+        if unicodedata.category(char) == "Cf":
+            return _l("A name may not contain invisible characters (%(char)s, position %(position)s); retype it "
+                      "rather than pasting it.", **_character(text, index))
+    return None
+
+
+class TextCharacters(validate.Validator):
+    """The validator every text field of every input schema gets (Schema.on_bind_field): see text_problem."""
+
+    def __init__(self, *, name: bool):
+        self.name = name
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, str):
+            problem = text_problem(value, name=self.name)
+            if problem is not None:
+                raise ma.ValidationError(str(problem))
+        return value
+
+
+def _guard_text(field: fields.Field, *, name: bool) -> None:
+    if isinstance(field, fields.String):
+        if not any(isinstance(check, TextCharacters) for check in field.validators):
+            field.validators.append(TextCharacters(name=name))
+    elif isinstance(field, fields.List):
+        _guard_text(field.inner, name=name)
+    elif isinstance(field, fields.Tuple):
+        for inner in field.tuple_fields:
+            _guard_text(inner, name=name)
+    elif isinstance(field, fields.Dict) and field.value_field is not None:
+        _guard_text(field.value_field, name=False)
+
+
 class Schema(ma.Schema):
     """Unknown fields are an error: a misspelt field must not be silently dropped. Text holding a NUL
-    character is refused (422) on every input: PostgreSQL cannot store or compare it (a 500 there)."""
+    character is refused (422) on every input: PostgreSQL cannot store or compare it (a 500 there). Every text
+    field refuses control characters and direction overrides, and a name field invisible characters and line
+    breaks too (text_problem), so the API, the pages and the imports, which all load through these schemas,
+    agree."""
 
     class Meta:
         unknown = ma.RAISE
         ordered = True
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        super().on_bind_field(field_name, field_obj)
+        _guard_text(field_obj, name=is_name_field(field_name))
 
     def _serialize(self, obj, *, many: bool = False):
         """Serialise as the disclosure model allows (matcher.disclosure): an object's fields are kept for the

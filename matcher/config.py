@@ -28,6 +28,9 @@ class Config:
     # hide_parameters: SQL errors (and their log lines) never carry the values, which may be personal data.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     SQLALCHEMY_RECORD_QUERIES = False
+    # SQLite only: how long a write waits for another one to finish before "database is locked" (SQLite has one
+    # writer at a time; an import writes in short transactions, so the pages wait, then go on).
+    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("XINTU_SQLITE_BUSY_TIMEOUT_MS") or "30000")
 
     API_TITLE = "Xintu (新途) API"
     API_VERSION = "v1"
@@ -128,6 +131,10 @@ class Config:
     REDIS_URL = os.environ.get("XINTU_REDIS_URL") or None
     JOBS_QUEUE = os.environ.get("XINTU_JOBS_QUEUE") or "xintu"
     JOB_TIMEOUT = int(os.environ.get("XINTU_JOB_TIMEOUT") or "3600")  # seconds a queued job may run
+    # An import of more data rows than this (counted as the file is read) is not run while its request waits (the
+    # web server stops a request after 60 s; 15,000 rows took longer): it goes to the jobs by itself, and the answer
+    # (202, or the page) follows the job.
+    IMPORT_INLINE_MAX_ROWS = int(os.environ.get("XINTU_IMPORT_INLINE_MAX_ROWS") or "1000")
 
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")

@@ -14,9 +14,14 @@ from stdnum import numdb
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
+from matcher import clock
+
 CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 PUBLIC_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud on the phone
+# Nobody holding a second-generation ID number (issued since 2004) was born before this: an earlier year is a
+# mistyped one (1890 for 1990), as a year still to come is.
+EARLIEST_BIRTH = dt.date(1900, 1, 1)
 
 
 def credit_code_check_char(first17: str) -> str:
@@ -49,6 +54,7 @@ class IdNumberProblem(StrEnum):
     FORMAT = "format"
     CHECK_CHARACTER = "check_character"
     BIRTH_DATE = "birth_date"
+    UNLIKELY_BIRTH_DATE = "unlikely_birth_date"  # a real date, but in the future or before 1900
     REGION = "region"
 
 
@@ -77,7 +83,8 @@ def _is_known_region(code: str) -> bool:
 
 def id_number_problem(number: str) -> IdNumberProblem | None:
     """What is wrong with a GB 11643-1999 citizen ID number, or None if nothing is: 18 characters, 17 ASCII digits
-    and the mod-11 check character, a real birth date and a known region code. Read from its one form."""
+    and the mod-11 check character, a real birth date from 1900 to today (China's) and a known region code. Read
+    from its one form."""
     number = normalise_id_number(number)
     # Length and characters are checked here on the very form that is hashed: stdnum's compact() would first drop
     # dashes, so "110105-19491231002X" would pass and be kept as another person. ASCII digits only (str.isdigit()
@@ -101,6 +108,9 @@ def id_number_problem(number: str) -> IdNumberProblem | None:
             return IdNumberProblem.BIRTH_DATE
         if not _is_known_region(number[:6]):
             return IdNumberProblem.REGION
+    born = id_number_birth_date(number)
+    if born is not None and not EARLIEST_BIRTH <= born <= clock.today():
+        return IdNumberProblem.UNLIKELY_BIRTH_DATE
     return None
 
 

@@ -49,6 +49,8 @@ ID_NUMBER_PROBLEMS = {
                                         "look for a mistyped digit."),
     IdNumberProblem.BIRTH_DATE: _l("Not a valid ID number: the birth date in it (characters 7 to 14) is not a "
                                    "real date."),
+    IdNumberProblem.UNLIKELY_BIRTH_DATE: _l("Not a valid ID number: the birth date in it (characters 7 to 14) is in "
+                                            "the future or before 1900; look for a mistyped year."),
     IdNumberProblem.REGION: _l("Not a valid ID number: its first six digits are not a known region code."),
 }
 

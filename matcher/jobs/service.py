@@ -171,6 +171,19 @@ def _run_import(session, actor, params, payload, progress):
     return report.as_dict()
 
 
+def import_needs_job(kind: str, data: bytes, filename: str | None) -> bool:
+    """Whether an import is too long to run while its request waits: more data rows than IMPORT_INLINE_MAX_ROWS,
+    counted by reading no further than that. A file that cannot be read is not: it is refused at once."""
+    from matcher.transfer.columns import KIND_COLUMNS
+    from matcher.transfer.files import count_data_rows
+
+    limit = int(current_app.config.get("IMPORT_INLINE_MAX_ROWS") or 0)
+    columns = KIND_COLUMNS.get(kind)
+    if limit <= 0 or columns is None:
+        return False
+    return count_data_rows(data, filename, columns, up_to=limit + 1) > limit
+
+
 KINDS: dict[str, JobKind] = {
     "train": JobKind("train", _prepare_train, _run_train),
     "retrain": JobKind("retrain", _prepare_retrain, _run_retrain),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, jsonify, url_for
 from flask.views import MethodView
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
@@ -10,6 +10,8 @@ from marshmallow import fields, validate
 from matcher.apiutil import Schema, blueprint
 from matcher.auth.current import current_actor
 from matcher.extensions import db
+from matcher.jobs import service as jobs
+from matcher.jobs.schemas import JobSchema
 from matcher.transfer import service
 from matcher.transfer.columns import EXPORT_KINDS, KINDS
 from matcher.transfer.files import XLSX_MIMETYPE
@@ -57,15 +59,29 @@ class Imports(MethodView):
     @blp.arguments(ImportQuerySchema, location="query")
     @blp.arguments(UploadSchema, location="files")
     @blp.response(200, ImportReportSchema)
+    @blp.alt_response(202, schema=JobSchema, description=(
+        "The file has more data rows than the server imports while the request waits (1,000 by default, "
+        "XINTU_IMPORT_INLINE_MAX_ROWS): it became an import job, as POST /jobs/imports/{kind} makes. `Location` "
+        "is the job: GET it for the progress, then the report (its `result`) or the row errors."))
     def post(self, query, files, kind):
         """Import a spreadsheet: every row is checked, then all rows are created or none
 
         Errors come back as a 422 with `errors.rows` keyed by spreadsheet row number (header = row 1),
-        then by column. See docs/formats.md for the columns of each kind.
+        then by column. See docs/formats.md for the columns of each kind. A file of more than 1,000 data rows
+        (XINTU_IMPORT_INLINE_MAX_ROWS) is imported as a job instead: the answer is then 202 with the job and a
+        `Location` to follow.
         """
         upload = files["file"]
+        data = upload.read()
+        if jobs.import_needs_job(kind, data, upload.filename):
+            job = jobs.submit(db.session, current_actor(), "import", {"kind": kind, "dry_run": query["dry_run"]},
+                              payload={"data": data, "filename": upload.filename})
+            response = jsonify(JobSchema().dump(jobs.job_view(job)))
+            response.status_code = 202
+            response.headers["Location"] = url_for("jobs.JobById", job_id=job.id)
+            return response
         report = service.import_file(session=db.session, actor=current_actor(), kind=kind,
-                                     data=upload.read(), filename=upload.filename, dry_run=query["dry_run"])
+                                     data=data, filename=upload.filename, dry_run=query["dry_run"])
         return report.as_dict()
 
 

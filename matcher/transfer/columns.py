@@ -471,17 +471,22 @@ the pre-release lists that prisons and detention centres send.
 
 ## Files
 - **CSV** is read as UTF-8 (with or without BOM) and, when that fails, as GB18030 (a superset of GBK),
-  so files saved by Excel on Chinese Windows load as they are. Comma- or tab-separated. Exports are UTF-8
-  with a BOM, so Excel opens them correctly; `encoding=gbk` writes GBK instead (characters outside GBK are
-  written in GB18030).
-- **Excel**: .xlsx, first worksheet. Old binary .xls files are refused: save them as .xlsx or CSV.
+  so files saved by Excel on Chinese Windows load as they are; UTF-16 text (Excel's "Unicode text") is read
+  too, with or without a BOM. Separated by commas, tabs, semicolons or `|`, whichever splits the header row
+  into known columns. A file that cannot be read is refused with the line to look at (a NUL character, a
+  quote that is never closed) and how to save it so that it loads. Exports are UTF-8 with a BOM, so Excel
+  opens them correctly; `encoding=gbk` writes GBK instead (characters outside GBK are written in GB18030).
+- **Excel**: .xlsx, the worksheet shown when the workbook opens (the active sheet), or the first visible
+  worksheet when that one is hidden; hidden sheets are never read. Old binary .xls files are refused: save
+  them as .xlsx or CSV.
 - **Headers**: the first row holding the column names (a title row above it is allowed). Use the English
   names below (the public contract) or the Chinese ones; mixing is allowed, case and a trailing `*` do
   not matter. Unknown columns are refused so a misspelt header is never dropped silently; export-only
   columns and a `序号` column are accepted and ignored. Exports use the English names, or the Chinese
   ones with `headers=zh`.
-- **Rows**: at most 20,000. Empty rows are skipped. Row numbers in error reports are the spreadsheet's own
-  (the header is row 1).
+- **Rows**: at most 20,000 (a longer file is refused as soon as its 20,001st row is read). Empty rows are
+  skipped wherever they are and never counted: a file padded with a million blank rows loads as one without
+  them. Row numbers in error reports are the spreadsheet's own (the header is row 1).
 - **Cells**: empty means "not given". Dates as `2025-03-01` (also `2025/3/1`, `2025.3.1`, `2025年3月1日`
   or an Excel date). Yes/no as `true`/`false` (also `yes`/`no`, `1`/`0`, `是`/`否`). Values from a fixed
   list as the code shown (also the Chinese labels listed, and the labels the pages show, in Chinese or

@@ -1,19 +1,22 @@
 """Pre-release hand-over (预释放信息对接): the administrator uploads a prison's list, sees per office what it
 would open and update, then imports it. The file travels from the preview to the import inside the form, so
-nothing is kept on the server in between; the import checks every row again."""
+nothing is kept on the server in between; the import checks every row again. A list too long to check or import
+while the page waits (more than IMPORT_INLINE_MAX_ROWS rows) becomes a background job, and the page goes to the
+job's page, which follows it and shows the same figures per office."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 
-from flask import render_template, request
+from flask import redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from matcher import uow
 from matcher.auth.models import Role
 from matcher.errors import DomainError, Invalid, translate
 from matcher.extensions import db
+from matcher.jobs import service as jobs
 from matcher.transfer.columns import RELEASE_LIST_COLUMNS
 from matcher.transfer.service import ROW_KEY, import_file
 from matcher.web.base import actor, bp, page
@@ -47,6 +50,19 @@ def _page(*, report=None, error=None, content: str | None = None, filename: str 
         file_errors=_file_errors(error) if error is not None else [], content=content, filename=filename), status
 
 
+def _as_job(data: bytes, filename: str | None, *, dry_run: bool):
+    """For a long list: the job that checks or imports it, and the answer that goes to its page; else None."""
+    if not jobs.import_needs_job(KIND, data, filename):
+        return None
+    try:
+        with uow.savepoint():
+            job = jobs.submit(db.session, actor(), "import", {"kind": KIND, "dry_run": dry_run},
+                              payload={"data": data, "filename": filename})
+    except DomainError as exc:
+        return _page(error=exc, status=error_status(exc))
+    return redirect(url_for("web.job_page", job_id=job.id), 303)
+
+
 @bp.route("/admin/release-lists")
 @page(ADMIN)
 def admin_release_lists():
@@ -60,6 +76,9 @@ def admin_release_list_preview():
     if upload is None or not upload.filename:
         return _page(error=Invalid(NO_FILE), status=422)
     data = upload.read()
+    long_list = _as_job(data, upload.filename, dry_run=True)
+    if long_list is not None:
+        return long_list
     try:
         with uow.savepoint():
             report = import_file(session=db.session, actor=actor(), kind=KIND, data=data, filename=upload.filename,
@@ -79,6 +98,9 @@ def admin_release_list_import():
         data = b""
     if not data:
         return _page(error=Invalid(NO_FILE), status=422)
+    long_list = _as_job(data, filename, dry_run=False)
+    if long_list is not None:
+        return long_list
     try:
         with uow.savepoint():
             report = import_file(session=db.session, actor=actor(), kind=KIND, data=data, filename=filename)

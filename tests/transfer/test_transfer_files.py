@@ -62,7 +62,8 @@ def test_excel_detected_by_its_magic_bytes_whatever_the_name(tx):
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "old.xls", ".xls"),
     (b"this is not a workbook", "f.xlsx", "Excel"),
     (b"PK\x03\x04 broken zip", "f.csv", "Excel"),
-    (b"name\x00,credit\x00\r\n", "f.csv", "not a text"),
+    (b"name\x00,credit\x00\r\n", "f.csv", "Line 1 of the file holds a NUL character"),
+    (b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" * 8, "f.csv", "not a text"),
     (b"name,industry\r\n\x81\x20\x81", "f.csv", "neither UTF-8 nor GBK"),
 ])
 def test_bad_files_are_refused_with_a_reason(messages, data, filename, words):
