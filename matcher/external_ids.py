@@ -64,7 +64,7 @@ def set_reference(session: Session, record: Any, place_code: str | None, message
         record.external_scope = None
         return
     scope = scope_of(place_code)
-    model = type(record)
+    model = getattr(record, "__model__", type(record))  # a batch's draft (candidates.service) names its model
     stmt = select(model.id).where(model.external_scope == scope, model.external_id == record.external_id)
     if record.id is not None:
         stmt = stmt.where(model.id != record.id)

@@ -85,21 +85,51 @@ def _apply_profile(session: Session, company: Company, data: dict) -> None:
         set_reference(session, company, company.place_code, BASE_REFERENCE_TAKEN)
 
 
-def create_company(*, session: Session, actor: Account | None, data: dict) -> Company:
-    """Register a company; it starts as an application (applied) until an administrator certifies it."""
+def build_new_company(*, session: Session, actor: Account | None, data: dict) -> Company:
+    """Every rule of registering a company but the credit code's uniqueness (the unique column guards it; a
+    batch asks first, `registered_credit_codes`), writing nothing: the company, not in the session."""
     if actor is not None:
         policy.require(actor, policy.Rule.BASE_MANAGE)
     company = Company(certification_status=CertificationStatus.APPLIED)
     _apply_profile(session, company, data)
     if actor is not None and not policy.in_area(actor, company.place_code):  # another bureau registers it
         raise Invalid(_l("This is outside your bureau's area."), field="place")
+    return company
+
+
+def registered_credit_codes(session: Session, codes) -> set[str]:
+    """Which of these credit codes (in their stored form: trimmed, upper case) a company already has."""
+    codes = list({code.strip().upper() for code in codes})
+    found: set[str] = set()
+    for start in range(0, len(codes), 500):
+        chunk = codes[start:start + 500]
+        found.update(session.scalars(select(Company.credit_code).where(Company.credit_code.in_(chunk))))
+    return found
+
+
+def create_company(*, session: Session, actor: Account | None, data: dict) -> Company:
+    """Register a company; it starts as an application (applied) until an administrator certifies it."""
+    company = build_new_company(session=session, actor=actor, data=data)
     session.add(company)
     uow.flush_or(_credit_code_taken(), session)
-    session.add(CertificationEvent(company_id=company.id, from_status=None,
-                                   to_status=CertificationStatus.APPLIED,
-                                   decided_by_id=actor.id if actor else None, reason=None))
-    uow.flush(session)
+    _applied(session, actor, [company])
     return company
+
+
+def write_new_companies(*, session: Session, actor: Account | None, companies: list[Company]) -> None:
+    """Register companies built by `build_new_company` in one flush, as create_company registers one. A credit
+    code taken meanwhile raises IntegrityError (the caller finds the company one at a time)."""
+    session.add_all(companies)
+    session.flush()
+    _applied(session, actor, companies)
+
+
+def _applied(session: Session, actor: Account | None, companies: list[Company]) -> None:
+    session.add_all([CertificationEvent(company_id=company.id, from_status=None,
+                                        to_status=CertificationStatus.APPLIED,
+                                        decided_by_id=actor.id if actor else None, reason=None)
+                     for company in companies])
+    uow.flush(session)
 
 
 def update_company(*, session: Session, actor: Account, company_id: int, data: dict) -> Company:

@@ -11,12 +11,13 @@ from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from matcher import policy, uow
+from matcher import clock, policy, uow
 from matcher.apiutil import apply_sort
-from matcher.audit.service import SENSITIVE_FIELDS, search_statement
+from matcher.audit.service import SENSITIVE_FIELDS, record_many, search_statement
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account, Role
 from matcher.bases.models import Company
+from matcher.bulk import insert_rows, reserve_ids
 from matcher.candidates.models import (
     Candidate,
     CandidateSkill,
@@ -121,9 +122,15 @@ _AUDIT_NAMES = {"id_number_hash": "id_number", "id_number_masked": "id_number", 
 _RELATIONSHIP_FIELDS = ("skills", "certificates", "preferred_courses")
 
 
+_SNAPSHOT_KEYS = tuple(column.key for column in Candidate.__table__.columns
+                       if column.key not in ("id", "created_at", "updated_at"))
+
+
 def _snapshot(candidate: Candidate) -> dict:
-    return {column.key: getattr(candidate, column.key) for column in Candidate.__table__.columns
-            if column.key not in ("id", "created_at", "updated_at")}
+    if isinstance(candidate, _Draft):  # its columns set so far, the others None (as getattr would say, faster)
+        return dict.fromkeys(_SNAPSHOT_KEYS) | {key: candidate.__dict__[key] for key in _SNAPSHOT_KEYS
+                                                if key in candidate.__dict__}
+    return {key: getattr(candidate, key) for key in _SNAPSHOT_KEYS}
 
 
 def _changed_fields(before: dict, candidate: Candidate, data: dict) -> set[str]:
@@ -141,13 +148,13 @@ def editable_candidate(session: Session, actor: Account, candidate_id: int) -> C
 
 
 def _responsible_office(session: Session, actor: Account | None, residence_code: str, hukou_code: str,
-                        office_id: int | None) -> int:
+                        office_id: int | None, memo: dict | None = None) -> int:
     if office_id is not None and (actor is None or actor.role == Role.ADMINISTRATOR):
         office = session.get(JudicialOffice, office_id)
         if office is None or (actor is not None and not policy.in_area(actor, office.township_code)):
             raise Invalid(_l("No such judicial office."), field="office_id")
         return office_id
-    office = office_for_township(session, residence_code) or office_for_township(session, hukou_code)
+    office = _office_for(session, residence_code, memo) or _office_for(session, hukou_code, memo)
     if office is None:
         raise Invalid(_l("No judicial office covers the residence or the household registration."),
                       field="residence")
@@ -160,6 +167,15 @@ def _responsible_office(session: Session, actor: Account | None, residence_code:
     return office.id
 
 
+def _office_for(session: Session, township_code: str, memo: dict | None) -> JudicialOffice | None:
+    if memo is None:
+        return office_for_township(session, township_code)
+    key = ("office_for_township", township_code)
+    if key not in memo:
+        memo[key] = office_for_township(session, township_code)
+    return memo[key]
+
+
 @dataclasses.dataclass
 class _Resolved:
     """A file's data checked against the reference data, the ID number, the dates and the actor's office: what to
@@ -169,18 +185,48 @@ class _Resolved:
     places: dict = dataclasses.field(default_factory=dict)  # hukou / residence -> ResolvedPlace
     skills: list | None = None
     office_id: int | None = None
+    # A batch's answers to the reference look-ups (places, skills, courses, offices), shared by its files: each
+    # distinct question is asked once. Only reference data, which the batch does not change, is remembered.
+    memo: dict | None = None
 
-    def attempt(self, check, *args, **kwargs):
-        """Run one check; an Invalid it raises is kept with the others (its field errors, or its message)."""
-        try:
-            return check(*args, **kwargs)
-        except Invalid as exc:
-            merge_errors(self.errors, exc.errors or {"_schema": [exc.message]})
-            return None
+    def attempt(self, check, *args, remember: bool = True, **kwargs):
+        """Run one check; an Invalid it raises is kept with the others (its field errors, or its message).
+        `remember`: the answer depends only on the arguments and the reference data (see `memo`)."""
+        if self.memo is None or not remember:
+            value, errors = _run_check(check, args, kwargs)
+        else:
+            key = (check, tuple(map(_memo_key, args)), tuple((k, _memo_key(v)) for k, v in sorted(kwargs.items())))
+            answer = self.memo.get(key)
+            if answer is None:
+                answer = _run_check(check, args, kwargs)
+                if len(self.memo) < MEMO_LIMIT:  # a batch of all-different questions costs no more memory
+                    self.memo[key] = answer
+            value, errors = answer
+        if errors:
+            merge_errors(self.errors, errors)  # copies the messages: a remembered answer is never changed
+        return value
 
 
-def _resolve(session: Session, actor: Account | None, candidate: Candidate | None, data: dict) -> _Resolved:
-    found = _Resolved()
+MEMO_LIMIT = 10_000
+
+
+def _run_check(check, args, kwargs) -> tuple:
+    try:
+        return check(*args, **kwargs), None
+    except Invalid as exc:
+        return None, exc.errors or {"_schema": [exc.message]}
+
+
+def _memo_key(value):
+    # Plain values (and the entries of a row) by what they say; the session and the actor by identity.
+    if value is None or isinstance(value, str | int | float | list | dict | tuple):
+        return repr(value)
+    return id(value)
+
+
+def _resolve(session: Session, actor: Account | None, candidate: Candidate | None, data: dict,
+             memo: dict | None = None) -> _Resolved:
+    found = _Resolved(memo=memo)
     number = normalise_id_number(data["id_number"]) if data.get("id_number") else None
     born = id_number_birth_date(number) if number else None
     if born is not None:
@@ -220,7 +266,7 @@ def _resolve(session: Session, actor: Account | None, candidate: Candidate | Non
         hukou_code = hukou.code if hukou else (stored.hukou_code if stored else None)
         if residence_code and hukou_code:
             found.office_id = found.attempt(_responsible_office, session, actor, residence_code, hukou_code,
-                                            office_id)
+                                            office_id, memo, remember=False)
     return found
 
 
@@ -234,10 +280,11 @@ def candidate_problems(*, session: Session, actor: Account | None, data: dict,
     return _resolve(session, actor, candidate, data).errors
 
 
-def _apply(session: Session, actor: Account | None, candidate: Candidate, data: dict) -> None:
+def _apply(session: Session, actor: Account | None, candidate: Candidate, data: dict,
+           memo: dict | None = None) -> None:
     data = dict(data)
     data.pop("consents", None)
-    found = _resolve(session, actor, candidate, data)
+    found = _resolve(session, actor, candidate, data, memo)
     if found.errors:
         raise Invalid(_l("Some fields are not valid."), errors=found.errors)
     if "id_number" in data:
@@ -256,15 +303,16 @@ def _apply(session: Session, actor: Account | None, candidate: Candidate, data: 
                 candidate.residence_lat, candidate.residence_lng = place.lat, place.lng
     if "skills" in data:
         data.pop("skills")
-        candidate.skills = [CandidateSkill(**entry) for entry in found.skills]
+        candidate.skills = [_part(candidate, CandidateSkill, entry) for entry in found.skills]
     if "certificates" in data:
-        candidate.certificates = [Certificate(**c) for c in data.pop("certificates")]
+        candidate.certificates = [_part(candidate, Certificate, c) for c in data.pop("certificates")]
     if "preferred_courses" in data:
         courses = data.pop("preferred_courses")
-        # Replace in place: delete the old wishes first so (candidate, rank) stays unique.
-        candidate.preferred_courses.clear()
-        session.flush()
-        candidate.preferred_courses = [PreferredCourse(course_code=code, rank=rank)
+        if candidate.id is not None:
+            # Replace in place: delete the old wishes first so (candidate, rank) stays unique.
+            candidate.preferred_courses.clear()
+            session.flush()
+        candidate.preferred_courses = [_part(candidate, PreferredCourse, {"course_code": code, "rank": rank})
                                        for rank, code in enumerate(courses, start=1)]
     office_id = data.pop("office_id", None)
     grade = data.pop("risk_grade", None)
@@ -282,36 +330,144 @@ def _apply(session: Session, actor: Account | None, candidate: Candidate, data: 
                       _l("Another file of this county has this reference."))
 
 
-def create_candidate(*, session: Session, actor: Account | None, data: dict) -> Candidate:
-    """Open a file. Before the release date the candidate is in pre-release hand-over."""
+_CANDIDATE_COLUMNS = frozenset(column.key for column in Candidate.__table__.columns)
+
+
+class _Draft:
+    """A new file as plain values, for a batch (an import holds thousands of files at once: as ORM objects they
+    would take ten times the memory). `_apply` fills it as it fills a Candidate; its parts (skills,
+    certificates, wishes) are dicts of their columns."""
+
+    __table__ = Candidate.__table__
+    __model__ = Candidate
+    id = None
+
+    def __init__(self, **values):
+        self.__dict__.update(values)
+        self.skills, self.certificates, self.preferred_courses = [], [], []
+
+    def __getattr__(self, name):  # a column not set yet, as on a new Candidate
+        if name in _CANDIDATE_COLUMNS:
+            return None
+        raise AttributeError(name)
+
+
+def _part(candidate, model, values: dict):
+    """A skill, certificate or wish of the file: a row object, or its columns for a draft."""
+    return dict(values) if isinstance(candidate, _Draft) else model(**values)
+
+
+@dataclasses.dataclass
+class NewCandidate:
+    """A file to open, checked and built in memory (nothing in the session): the file with its skills,
+    certificates and wishes, the consents given at intake and the fields its creation event names."""
+
+    candidate: Candidate | _Draft
+    consents: list
+    fields: set
+
+
+def build_new_candidate(*, session: Session, actor: Account | None, data: dict, memo: dict | None = None,
+                        draft: bool = False) -> NewCandidate:
+    """Every rule of opening a file but the ID number's uniqueness (the unique hash guards it; a batch asks first
+    with `find_id_numbers`), writing nothing: raises Invalid with every wrong field. For a batch (`draft`, for
+    `write_new_candidates`) the file is plain values and `memo` shares the reference look-ups of its files (see
+    _Resolved)."""
     if actor is not None:
         policy.require(actor, policy.Rule.CANDIDATE_CREATE, object_type="candidate")
-    candidate = Candidate(public_id=new_public_id(), office_id=None)
+    candidate = (_Draft if draft else Candidate)(public_id=new_public_id(), office_id=None)
     before = _snapshot(candidate)
+    _apply(session, actor, candidate, data, memo)
+    if "status" not in data:
+        candidate.status = (CandidateStatus.PRE_RELEASE if candidate.release_date > today()
+                            else CandidateStatus.ACTIVE)
+    candidate.risk_grade = data.get("risk_grade", RiskGrade.GREEN)
+    _column_defaults(candidate)  # as the insert will store them, so that the event names the same fields
+    fields = _changed_fields(before, candidate, data) | {"risk_grade"} | (
+        {"consents"} if data.get("consents") else set())
+    return NewCandidate(candidate, list(data.get("consents", [])), fields)
+
+
+def _column_defaults(obj) -> None:
+    """Set the columns the object leaves unset to their defaults (what a flush would insert)."""
+    for column in obj.__table__.columns:
+        if column.key not in obj.__dict__ and column.default is not None and not column.primary_key:
+            setattr(obj, column.key, _default(column))
+
+
+def _default(column):
+    default = column.default
+    if default is None:
+        return None
+    return default.arg if default.is_scalar else default.arg(None)
+
+
+def _columns_of(table, values: dict) -> dict:
+    """A row to insert: every column but the key, from `values` or its default."""
+    return {c.key: values[c.key] if c.key in values else _default(c) for c in table.columns if not c.primary_key}
+
+
+def create_candidate(*, session: Session, actor: Account | None, data: dict) -> Candidate:
+    """Open a file. Before the release date the candidate is in pre-release hand-over."""
+    new = build_new_candidate(session=session, actor=actor, data=data)
+    candidate = new.candidate
     try:
         # In a savepoint: when the ID number is taken, only this attempt is undone and the lookup can be told.
         with session.begin_nested():
-            _apply(session, actor, candidate, data)
-            if "status" not in data:
-                candidate.status = (CandidateStatus.PRE_RELEASE if candidate.release_date > today()
-                                    else CandidateStatus.ACTIVE)
-            candidate.risk_grade = data.get("risk_grade", RiskGrade.GREEN)
             session.add(candidate)
             session.flush()
             session.add(RiskAssessment(candidate_id=candidate.id, grade=candidate.risk_grade, assessed_on=today(),
                                        reason="intake", assessed_by_id=actor.id if actor else None))
-            for kind in data.get("consents", []):
+            for kind in new.consents:
                 session.add(Consent(candidate_id=candidate.id, kind=kind, granted=True, recorded_on=today(),
                                     recorded_by_id=actor.id if actor else None))
-            fields = _changed_fields(before, candidate, data) | {"risk_grade"} | (
-                {"consents"} if data.get("consents") else set())
             audit(session, actor=actor, action="create", object_type="candidate", object_id=candidate.id,
-                  fields=fields)
+                  fields=new.fields)
             session.flush()
     except IntegrityError:
         raise id_number_taken(session=session, actor=actor, data=data) from None
     uow.flush(session)
     return candidate
+
+
+WRITE_CHUNK = 1000  # files written per round of INSERTs: bounds the memory the statements' parameters take
+
+
+def write_new_candidates(*, session: Session, actor: Account | None, files: list[NewCandidate | None]) -> None:
+    """Open many files built by `build_new_candidate(draft=True)`, as create_candidate opens one (the same rows:
+    file, skills, certificates, wishes, intake assessment, consents, creation event), in bulk INSERTs of
+    WRITE_CHUNK files. Each file is let go of (its place in `files` set to None) once written. A taken ID number
+    (a file opened since the batch was checked) raises IntegrityError: the caller rolls back and finds the row one
+    at a time."""
+    columns = [c for c in Candidate.__table__.columns if not c.primary_key]
+    actor_id, on, now = (actor.id if actor is not None else None), today(), clock.now()
+    for start in range(0, len(files), WRITE_CHUNK):
+        chunk = files[start:start + WRITE_CHUNK]
+        files[start:start + WRITE_CHUNK] = [None] * len(chunk)
+        ids = reserve_ids(session, Candidate.__table__, len(chunk))
+        insert_rows(session, Candidate.__table__, [
+            {"id": candidate_id, **{c.key: getattr(f.candidate, c.key) for c in columns}}
+            for candidate_id, f in zip(ids, chunk, strict=True)])
+        children: dict[type, list[dict]] = {CandidateSkill: [], Certificate: [], PreferredCourse: []}
+        for candidate_id, new in zip(ids, chunk, strict=True):
+            candidate = new.candidate
+            for model, parts in ((CandidateSkill, candidate.skills), (Certificate, candidate.certificates),
+                                 (PreferredCourse, candidate.preferred_courses)):
+                children[model].extend(_columns_of(model.__table__, {**part, "candidate_id": candidate_id})
+                                       for part in parts)
+        children[RiskAssessment] = [
+            {"candidate_id": candidate_id, "grade": new.candidate.risk_grade, "assessed_on": on,
+             "reason": "intake", "assessed_by_id": actor_id, "created_at": now}
+            for candidate_id, new in zip(ids, chunk, strict=True)]
+        children[Consent] = [
+            {"candidate_id": candidate_id, "kind": kind, "granted": True, "base_id": None, "purpose": None,
+             "recorded_on": on, "note": None, "recorded_by_id": actor_id, "created_at": now}
+            for candidate_id, new in zip(ids, chunk, strict=True) for kind in new.consents]
+        for model, rows in children.items():
+            insert_rows(session, model.__table__, rows)
+        record_many(session, actor=actor, action="create", object_type="candidate",
+                    events=[(candidate_id, new.fields) for candidate_id, new in zip(ids, chunk, strict=True)])
+    uow.flush(session)
 
 
 def update_candidate(*, session: Session, actor: Account, candidate_id: int, data: dict) -> Candidate:
@@ -557,12 +713,30 @@ def find_id_number(*, session: Session, actor: Account | None, number: str) -> I
     """The file kept for this ID number (matched by its keyed hash), if any, and whether the actor may see it.
     Tell of a file outside the scope only REGISTERED_ELSEWHERE, and only after `record_id_lookups`."""
     digest = id_number_digest(number)
-    candidate_id = session.scalar(select(Candidate.id).where(Candidate.id_number_hash == digest))
-    if candidate_id is None:
-        return None
-    in_scope = actor is None or session.scalar(
-        policy.candidate_ids(actor).where(Candidate.id == candidate_id)) is not None
-    return IdNumberOnFile(candidate_id, in_scope)
+    return find_id_numbers(session=session, actor=actor, digests=[digest]).get(digest)
+
+
+LOOKUP_CHUNK = 500  # hashes per query: well below any database's limit of bound parameters
+
+
+def find_id_numbers(*, session: Session, actor: Account | None, digests) -> dict[str, IdNumberOnFile]:
+    """`find_id_number` for many numbers at once (their keyed hashes, `id_number_digest`): the files kept, by
+    hash, in a few queries. The same answer, under the same rule: a file outside the scope is told only as
+    REGISTERED_ELSEWHERE, after `record_id_lookups`."""
+    digests = list(dict.fromkeys(digests))
+    found: dict[str, int] = {}
+    for start in range(0, len(digests), LOOKUP_CHUNK):
+        chunk = digests[start:start + LOOKUP_CHUNK]
+        found.update((digest, candidate_id) for digest, candidate_id in session.execute(
+            select(Candidate.id_number_hash, Candidate.id).where(Candidate.id_number_hash.in_(chunk))))
+    if not found:
+        return {}
+    ids = list(found.values())
+    in_scope: set[int] = set(ids) if actor is None else set()
+    for start in range(0, len(ids) if actor is not None else 0, LOOKUP_CHUNK):
+        in_scope.update(session.scalars(policy.candidate_ids(actor)
+                                        .where(Candidate.id.in_(ids[start:start + LOOKUP_CHUNK]))))
+    return {digest: IdNumberOnFile(candidate_id, candidate_id in in_scope) for digest, candidate_id in found.items()}
 
 
 def id_lookups_left(session: Session, actor: Account) -> int:

@@ -188,9 +188,9 @@ KINDS: dict[str, JobKind] = {
     "train": JobKind("train", _prepare_train, _run_train),
     "retrain": JobKind("retrain", _prepare_retrain, _run_retrain),
     "assignment": JobKind("assignment", _prepare_assignment, _run_assignment),
-    # An import writes row by row inside one transaction: its progress reaches the row only when the database
-    # lets another writer in meanwhile (PostgreSQL); on SQLite it shows at the end.
-    "import": JobKind("import", _prepare_import, _run_import, reads_first=False),
+    # An import checks every row before it writes any (matcher.transfer.service): its reads end at each progress
+    # report, so on SQLite other writers get in while it checks, and the write lock is held for the write only.
+    "import": JobKind("import", _prepare_import, _run_import),
 }
 
 # The steps the services report, translated when read (the row keeps the English text, no personal data).

@@ -134,15 +134,37 @@ def _company_for_new_slot(session: Session, actor: Account, data: dict) -> Compa
     return company
 
 
-def create_slot(*, session: Session, actor: Account, data: dict) -> Slot:
-    """A new slot starts as a draft; only a certified, in-date base can open it."""
+def build_new_slot(*, session: Session, actor: Account, data: dict, status: SlotStatus | None = None) -> Slot:
+    """Every rule of create_slot (then of set_slot_status, for a `status` other than draft), writing nothing: the
+    slot, not in the session."""
     company = _company_for_new_slot(session, actor, data)
     slot = Slot(company_id=company.id, status=SlotStatus.DRAFT, seats_taken=0)
     slot.company = company
     _apply(session, slot, data)
+    if status is not None and status != SlotStatus.DRAFT:
+        _check_status(company, status)
+        slot.status = status
+    return slot
+
+
+def create_slot(*, session: Session, actor: Account, data: dict) -> Slot:
+    """A new slot starts as a draft; only a certified, in-date base can open it."""
+    slot = build_new_slot(session=session, actor=actor, data=data)
     session.add(slot)
     uow.flush(session)
     return slot
+
+
+def write_new_slots(*, session: Session, slots: list[Slot]) -> None:
+    """Post slots built by `build_new_slot`, in one flush."""
+    session.add_all(slots)
+    uow.flush(session)
+
+
+def _check_status(company: Company, target: SlotStatus) -> None:
+    if target == SlotStatus.OPEN and not company.can_post_and_fill():
+        raise Conflict(_l("Only a certified base whose certification is in date can open slots."),
+                       field="status")
 
 
 def update_slot(*, session: Session, actor: Account, slot_id: int, data: dict) -> Slot:
@@ -175,9 +197,7 @@ def set_slot_status(*, session: Session, actor: Account, slot_id: int, status: s
     policy.require(actor, policy.Rule.SLOT_POST)
     slot = get_slot(session=session, actor=actor, slot_id=slot_id)
     target = SlotStatus(status)
-    if target == SlotStatus.OPEN and not slot.company.can_post_and_fill():
-        raise Conflict(_l("Only a certified base whose certification is in date can open slots."),
-                       field="status")
+    _check_status(slot.company, target)
     slot.status = target
     uow.flush(session)
     return slot
@@ -190,6 +210,16 @@ def take_seat(session: Session, slot_id: int) -> bool:
     result = session.execute(
         update(Slot).where(Slot.id == slot_id, Slot.seats_taken < Slot.seats)
         .values(seats_taken=Slot.seats_taken + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def take_seats(session: Session, slot_id: int, count: int) -> bool:
+    """Take `count` seats at once if that many are free (take_seat's single conditional UPDATE, for a batch)."""
+    result = session.execute(
+        update(Slot).where(Slot.id == slot_id, Slot.seats_taken + count <= Slot.seats)
+        .values(seats_taken=Slot.seats_taken + count)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1

@@ -14,7 +14,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates_schema
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from matcher import clock, external_ids, policy, uow
@@ -22,18 +22,30 @@ from matcher.apiutil import IdField, Schema
 from matcher.auth.models import Account, Role
 from matcher.bases.models import CertificationStatus, Company
 from matcher.bases.schemas import CompanyCreateSchema
-from matcher.bases.service import create_company, decide_certification, list_companies
+from matcher.bases.service import (
+    build_new_company,
+    create_company,
+    decide_certification,
+    list_companies,
+    registered_credit_codes,
+    write_new_companies,
+)
+from matcher.bulk import insert_rows, reserve_ids
 from matcher.candidates.models import Candidate, CandidateStatus, Consent, ConsentKind, Education
 from matcher.candidates.schemas import CandidateCreateSchema
 from matcher.candidates.service import (
     ID_NUMBER_ON_FILE,
     REGISTERED_ELSEWHERE,
+    IdNumberOnFile,
+    NewCandidate,
+    build_new_candidate,
     create_candidate,
-    find_id_number,
+    find_id_numbers,
     id_lookups_exhausted,
     id_lookups_left,
     list_candidates,
     receive_hand_over,
+    write_new_candidates,
 )
 from matcher.clock import today
 from matcher.errors import Conflict, Invalid
@@ -55,7 +67,15 @@ from matcher.referrals.models import Referral, ReferralEvent
 from matcher.referrals.service import list_referrals
 from matcher.slots.models import Slot, SlotStatus
 from matcher.slots.schemas import SlotCreateSchema
-from matcher.slots.service import create_slot, list_slots, set_slot_status, take_seat
+from matcher.slots.service import (
+    build_new_slot,
+    create_slot,
+    list_slots,
+    set_slot_status,
+    take_seat,
+    take_seats,
+    write_new_slots,
+)
 from matcher.transfer.cells import format_list, format_skills
 from matcher.transfer.columns import (
     BASE_COLUMNS,
@@ -71,16 +91,64 @@ PERSONAL = frozenset(c.name for c in CANDIDATE_COLUMNS if c.personal)  # never l
 IMPORTED_NOTE = "imported"  # the internal note on every event an import writes
 
 
+def remember_parts(schema: Schema) -> Schema:
+    """Have the schema load each distinct value of its nested and list fields once: a file repeats the same
+    places, skills, certificates and wishes in thousands of rows. The same fields load them (same rules and
+    messages); a value met again gets the answer already found, a copy of what they loaded or raised."""
+    for field in schema.load_fields.values():
+        if isinstance(field, fields.Nested | fields.List):
+            field.deserialize = _remembered(field.deserialize)
+    return schema
+
+
+REMEMBERED = 10_000  # distinct values a field remembers: a file of all-different values costs no more memory
+
+
+def _remembered(deserialize):
+    answers: dict[str, tuple] = {}
+
+    def load(value, attr=None, data=None, **kwargs):
+        key = repr(value)
+        answer = answers.get(key)
+        if answer is None:
+            try:
+                answer = (deserialize(value, attr, data, **kwargs), None)
+            except ValidationError as exc:
+                answer = (None, exc)
+            if len(answers) < REMEMBERED:
+                answers[key] = answer
+        loaded, error = answer
+        if error is not None:
+            raise ValidationError(error.messages, field_name=error.field_name, valid_data=error.valid_data)
+        return _copy(loaded)
+
+    return load
+
+
+def _copy(value):
+    """A copy of loaded data (dicts and lists of plain values), for a row that may change its own."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
+
+
 class Importer:
-    """Creates one checked row at a time inside the import's transaction (see service.import_file)."""
+    """Checks the rows of a file, then writes them (see service.import_file): `prefetch` reads what all the rows
+    need at once, `check` and `build` check each row in memory (later rows seeing earlier ones), `write` writes the
+    built rows together. `create` makes one checked row at a time: the path of kinds that are not `batch`, and
+    the way to find the row the database refused."""
 
     kind: str
     columns: tuple[Column, ...]
     roles: tuple[Role, ...]
+    batch = True  # checked in memory first, then written together
 
     def __init__(self, session: Session, actor: Account):
         self.session, self.actor = session, actor
-        self.schema = self.make_schema()  # one instance for all rows: building a schema is not free
+        # One instance for all rows (building a schema is not free), which remembers its nested parts.
+        self.schema = remember_parts(self.make_schema())
         # Files outside the actor's scope that rows found by ID number: audited once the import's transaction
         # has ended, whatever its outcome (a dry run rolls back), by service.import_file.
         self.id_lookups: list[int] = []
@@ -114,9 +182,22 @@ class Importer:
     def prepare(self, data: dict) -> None:
         """Adjust the row's data before the schema reads it (forms the schema wants)."""
 
+    def prefetch(self, rows: list[dict]) -> None:
+        """Read at once what `check` will need for these loaded rows (may be called again with more rows)."""
+
     def check(self, loaded: dict, row_number: int) -> dict:
         """Rules across rows (duplicates in the file) and look-ups; returns {field: [messages]}."""
         return {}
+
+    def build(self, loaded: dict) -> Any:
+        """The row checked by the feature service's rules, in memory, ready for `write`; raises DomainError."""
+        return loaded
+
+    def write(self, built: list) -> None:
+        """Write the built rows (the import's write phase)."""
+        for loaded in built:
+            self.create(loaded)
+        uow.flush(self.session)
 
     def create(self, loaded: dict) -> None:
         raise NotImplementedError
@@ -170,9 +251,15 @@ class CandidateImporter(Importer):
         self.pepper = current_app.config["ID_NUMBER_PEPPER"]
         self.seen: dict[str, int] = {}
         self.id_lookups_left: int | None = None  # read from the audit log at the first file found elsewhere
+        self.on_file: dict[str, IdNumberOnFile] = {}  # the files already kept for the file's ID numbers
+        self.memo: dict = {}  # the reference look-ups of the rows (candidates.service._Resolved)
 
     def make_schema(self) -> Schema:
         return CandidateCreateSchema()
+
+    def prefetch(self, rows: list[dict]) -> None:
+        digests = [hash_id_number(loaded["id_number"], self.pepper) for loaded in rows]
+        self.on_file.update(find_id_numbers(session=self.session, actor=self.actor, digests=digests))
 
     def prepare(self, data: dict) -> None:
         if "certificates" in data:
@@ -185,7 +272,7 @@ class CandidateImporter(Importer):
         if digest in self.seen:
             return {"id_number": [_l("The same ID number is in row %(row)s.", row=self.seen[digest])]}
         self.seen[digest] = row_number
-        found = find_id_number(session=self.session, actor=self.actor, number=loaded["id_number"])
+        found = self.on_file.get(digest)
         if found is None:
             return {}
         if found.in_scope:
@@ -196,6 +283,12 @@ class CandidateImporter(Importer):
         if len(self.id_lookups) > self.id_lookups_left:
             raise id_lookups_exhausted(field="file")  # the whole file: no row's answer is given
         return {"id_number": [REGISTERED_ELSEWHERE]}
+
+    def build(self, loaded: dict) -> NewCandidate:
+        return build_new_candidate(session=self.session, actor=self.actor, data=loaded, memo=self.memo, draft=True)
+
+    def write(self, built: list[NewCandidate]) -> None:
+        write_new_candidates(session=self.session, actor=self.actor, files=built)
 
     def create(self, loaded: dict) -> None:
         create_candidate(session=self.session, actor=self.actor, data=loaded)
@@ -264,9 +357,13 @@ class BaseImporter(Importer):
     def __init__(self, session: Session, actor: Account):
         super().__init__(session, actor)
         self.seen: dict[str, int] = {}
+        self.registered: set[str] = set()  # the file's credit codes a company already has
 
     def make_schema(self) -> Schema:
         return BaseImportSchema()
+
+    def prefetch(self, rows: list[dict]) -> None:
+        self.registered |= registered_credit_codes(self.session, [loaded["credit_code"] for loaded in rows])
 
     def check(self, loaded: dict, row_number: int) -> dict:
         if twice := self.reference_twice(loaded, row_number):
@@ -275,9 +372,20 @@ class BaseImporter(Importer):
         if code in self.seen:
             return {"credit_code": [_l("The same credit code is in row %(row)s.", row=self.seen[code])]}
         self.seen[code] = row_number
-        if self.session.scalar(select(Company.id).where(Company.credit_code == code)) is not None:
+        if code in self.registered:
             return {"credit_code": [_l("A company with this credit code is already registered.")]}
         return _certification_problems(loaded.get("certification_status"), loaded.get("certified_until"))
+
+    def build(self, loaded: dict) -> tuple:
+        status, until = loaded.pop("certification_status", None), loaded.pop("certified_until", None)
+        return build_new_company(session=self.session, actor=self.actor, data=loaded), status, until
+
+    def write(self, built: list[tuple]) -> None:
+        write_new_companies(session=self.session, actor=self.actor, companies=[company for company, *_ in built])
+        for company, status, until in built:
+            if status == CertificationStatus.CERTIFIED:  # the certify decision's own rules and history
+                decide_certification(session=self.session, actor=self.actor, company_id=company.id,
+                                     action="certify", valid_until=until)
 
     def create(self, loaded: dict) -> None:
         status, until = loaded.pop("certification_status", None), loaded.pop("certified_until", None)
@@ -338,8 +446,21 @@ class SlotImportSchema(SlotCreateSchema):
 class SlotImporter(Importer):
     kind, columns, roles = "slots", SLOT_COLUMNS, (ADMIN, EMP)
 
+    def __init__(self, session: Session, actor: Account):
+        super().__init__(session, actor)
+        self.companies: dict[str, int | None] = {}  # the bases the file names by credit code
+
     def make_schema(self) -> Schema:
         return SlotImportSchema()
+
+    def prefetch(self, rows: list[dict]) -> None:
+        codes = {code.strip().upper() for loaded in rows if (code := loaded.get("company_credit_code"))}
+        codes -= self.companies.keys()
+        self.companies.update(dict.fromkeys(codes))
+        for start in range(0, len(codes), 500):
+            chunk = sorted(codes)[start:start + 500]
+            self.companies.update((code, company_id) for code, company_id in self.session.execute(
+                select(Company.credit_code, Company.id).where(Company.credit_code.in_(chunk))))
 
     def prepare(self, data: dict) -> None:
         if data.get("intakes") and not data.get("starts_on"):
@@ -360,8 +481,7 @@ class SlotImporter(Importer):
             loaded["company_id"] = company.id
         code = loaded.pop("company_credit_code", None)
         if code:
-            company_id = self.session.scalar(select(Company.id)
-                                             .where(Company.credit_code == code.strip().upper()))
+            company_id = self.companies.get(code.strip().upper())
             if company_id is None:
                 return {"company_credit_code": [_l("No base has this credit code.")]}
             if loaded.get("company_id") not in (None, company_id):
@@ -371,6 +491,13 @@ class SlotImporter(Importer):
         if self.actor.role == EMP and loaded.get("company_id") not in (None, self.actor.company_id):
             return {"company_id": [_l("You can import slots for your own base only.")]}
         return {}
+
+    def build(self, loaded: dict) -> Slot:
+        status = loaded.pop("status", None)
+        return build_new_slot(session=self.session, actor=self.actor, data=loaded, status=status)
+
+    def write(self, built: list[Slot]) -> None:
+        write_new_slots(session=self.session, slots=built)
 
     def create(self, loaded: dict) -> None:
         status = loaded.pop("status", None)
@@ -408,6 +535,8 @@ class SlotExporter(Exporter):
 # --- Referral history ---------------------------------------------------------------------------
 
 S = ReferralStatus
+NO_SEAT = _l("No seat is free on this slot: write a placement that has ended as left, with its end date (ended_on), "
+             "and give a recurring slot its intakes.")
 STARTED_STATUSES = {S.STARTED, S.STAYED_30, S.STAYED_90, S.STAYED_180, S.LEFT}
 
 
@@ -499,15 +628,53 @@ class ReferralImporter(Importer):
         super().__init__(session, actor)
         self.pepper = current_app.config["ID_NUMBER_PEPPER"]
         self.live_pairs: dict[tuple[int, int], int] = {}
+        # What the file names, read at once: candidates by the public id or ID number given, slots by id, the
+        # live referrals already stored between them (for the candidates in `live_read`), and each slot's free
+        # seats as the rows so far leave them.
+        self.candidates: dict[str, Candidate | None] = {}
+        self.slots: dict[int, Slot | None] = {}
+        self.stored_live: set[tuple[int, int]] = set()
+        self.live_read: set[int] = set()
+        self.free_seats: dict[int, int] = {}
 
     def make_schema(self) -> Schema:
         return ReferralHistorySchema()
+
+    def prefetch(self, rows: list[dict]) -> None:
+        references = {loaded["candidate"] for loaded in rows if loaded.get("candidate")} - self.candidates.keys()
+        self.candidates.update(dict.fromkeys(references))
+        by_hash: dict[str, list[str]] = {}
+        by_public_id: dict[str, list[str]] = {}
+        for reference in references:
+            text = normalise_id_number(reference)  # a public id reads the same way: XT-…, also typed full-width
+            if is_valid_id_number(text):
+                by_hash.setdefault(hash_id_number(text, self.pepper), []).append(reference)
+            else:
+                by_public_id.setdefault(text, []).append(reference)
+        for column, wanted in ((Candidate.id_number_hash, by_hash), (Candidate.public_id, by_public_id)):
+            keys = sorted(wanted)
+            for start in range(0, len(keys), 500):
+                for candidate in self.session.scalars(select(Candidate).where(column.in_(keys[start:start + 500]))):
+                    for reference in wanted[getattr(candidate, column.key)]:
+                        self.candidates[reference] = candidate
+        slot_ids = sorted({loaded["slot_id"] for loaded in rows if loaded.get("slot_id")} - self.slots.keys())
+        self.slots.update(dict.fromkeys(slot_ids))
+        for start in range(0, len(slot_ids), 500):
+            for slot in self.session.scalars(select(Slot).where(Slot.id.in_(slot_ids[start:start + 500]))):
+                self.slots[slot.id] = slot
+        candidate_ids = sorted({c.id for reference in references if (c := self.candidates[reference]) is not None}
+                               - self.live_read)
+        self.live_read.update(candidate_ids)
+        for start in range(0, len(candidate_ids), 500):
+            self.stored_live.update((candidate_id, slot_id) for candidate_id, slot_id in self.session.execute(
+                select(Referral.candidate_id, Referral.slot_id).where(
+                    Referral.candidate_id.in_(candidate_ids[start:start + 500]), Referral.status.not_in(ENDED))))
 
     def check(self, loaded: dict, row_number: int) -> dict:
         errors: dict[str, list] = {}
         candidate = slot = None
         if loaded.get("candidate"):
-            candidate = self._candidate(loaded["candidate"])
+            candidate = self.candidates.get(loaded["candidate"])
             if candidate is None:
                 errors["candidate"] = [_l("No candidate has this public id or ID number.")]
         if loaded.get("candidate_external_id"):
@@ -517,7 +684,7 @@ class ReferralImporter(Importer):
                 errors["candidate_external_id"] = [_l("The reference and the candidate name different files.")]
             candidate = candidate or by_reference
         if loaded.get("slot_id"):
-            slot = self.session.get(Slot, loaded["slot_id"])
+            slot = self.slots.get(loaded["slot_id"])
             if slot is None:
                 errors["slot_id"] = [_l("No such slot.")]
         if loaded.get("slot_external_id"):
@@ -535,38 +702,59 @@ class ReferralImporter(Importer):
                 return {"slot_id": [_l("The same candidate has a live referral to this slot in row %(row)s.",
                                        row=self.live_pairs[pair])]}
             self.live_pairs[pair] = row_number
-            live = self.session.scalar(select(Referral.id).where(
-                Referral.candidate_id == candidate.id, Referral.slot_id == slot.id,
-                Referral.status.not_in(ENDED)).limit(1))
-            if live is not None:
+            if candidate.id in self.live_read:
+                live = pair in self.stored_live
+            else:  # named by the bureau's reference only: not read at once
+                live = self.session.scalar(select(Referral.id).where(
+                    Referral.candidate_id == candidate.id, Referral.slot_id == slot.id,
+                    Referral.status.not_in(ENDED)).limit(1)) is not None
+            if live:
                 return {"slot_id": [_l("This candidate already has a live referral to this slot.")]}
         return {}
 
-    def _candidate(self, reference: str) -> Candidate | None:
-        text = normalise_id_number(reference)  # a public id reads the same way: XT-…, also typed full-width
-        if is_valid_id_number(text):
-            digest = hash_id_number(text, self.pepper)
-            return self.session.scalar(select(Candidate).where(Candidate.id_number_hash == digest))
-        return self.session.scalar(select(Candidate).where(Candidate.public_id == text))
-
-    def create(self, loaded: dict) -> None:
-        """Write the referral as history: the events it went through, dated as the file says. It holds a seat
-        only while it is current (see `holds_seat_now`)."""
-        candidate: Candidate = loaded["candidate_obj"]
+    def build(self, loaded: dict) -> dict:
+        """A referral that holds a seat today (see `holds_seat_now`) obeys the slot's seats, exactly as a move to
+        accepted does (take_seat): counted here over the file's rows, taken in the write."""
         slot: Slot = loaded["slot_obj"]
+        loaded["holds_seat"] = holds_seat_now(slot, loaded["status"], created_on=loaded["created_on"],
+                                              started_on=loaded.get("started_on"))
+        if loaded["holds_seat"]:
+            free = self.free_seats.setdefault(slot.id, slot.seats - slot.seats_taken)
+            if free < 1:
+                raise Conflict(NO_SEAT, field="status")
+            self.free_seats[slot.id] = free - 1
+        return loaded
+
+    def write(self, built: list[dict]) -> None:
+        histories = [self._history(loaded) for loaded in built]
+        ids = reserve_ids(self.session, Referral.__table__, len(histories))
+        insert_rows(self.session, Referral.__table__, [
+            {**referral, "id": referral_id} for referral_id, (referral, _e) in zip(ids, histories, strict=True)])
+        insert_rows(self.session, ReferralEvent.__table__, [
+            {**event, "referral_id": referral_id}
+            for referral_id, (_r, parts) in zip(ids, histories, strict=True) for event in parts])
+        seats: dict[int, int] = {}
+        for loaded in built:
+            if loaded["holds_seat"]:
+                seats[loaded["slot_obj"].id] = seats.get(loaded["slot_obj"].id, 0) + 1
+        for slot_id, count in seats.items():
+            if not take_seats(self.session, slot_id, count):  # taken meanwhile: the rows tell which, one by one
+                raise Conflict(NO_SEAT, field="status")
+        self._placed([loaded["candidate_obj"].id for loaded in built if self._places(loaded)])
+        uow.flush(self.session)
+
+    def _history(self, loaded: dict) -> tuple[dict, list[dict]]:
+        """The referral, as history, and the events it went through, dated as the file says (column values). It
+        holds a seat only while it is current (`loaded["holds_seat"]`, from `holds_seat_now`)."""
         status: ReferralStatus = loaded["status"]
         created_on, started_on = loaded["created_on"], loaded.get("started_on")
         ended_on, milestone = loaded.get("ended_on"), loaded.get("milestone")
-        holds_seat = holds_seat_now(slot, status, created_on=created_on, started_on=started_on)
-        if holds_seat and not take_seat(self.session, slot.id):
-            # Current referrals holding a seat obey the slot's seats, exactly as a move to accepted does.
-            raise Conflict(_l("No seat is free on this slot: write a placement that has ended as left, with its "
-                              "end date (ended_on), and give a recurring slot its intakes."), field="status")
-        at = clock.china_midnight(created_on)  # the referral's day, as China's calendar has it
-        referral = Referral(candidate_id=candidate.id, slot_id=slot.id, status=status, holds_seat=holds_seat,
-                            started_on=started_on, ended_on=ended_on, milestone=milestone,
-                            created_by_id=self.actor.id, created_at=at,
-                            end_code=(loaded.get("end_code") or EndReason.OTHER) if status in ENDED else None)
+        end_code = (loaded.get("end_code") or EndReason.OTHER) if status in ENDED else None
+        referral = {"candidate_id": loaded["candidate_obj"].id, "slot_id": loaded["slot_obj"].id, "status": status,
+                    "holds_seat": loaded["holds_seat"], "started_on": started_on, "ended_on": ended_on,
+                    "milestone": milestone, "created_by_id": self.actor.id, "end_code": end_code,
+                    # The referral's day, as China's calendar has it.
+                    "created_at": clock.china_midnight(created_on)}
         events = [(None, S.PROPOSED, created_on, IMPORTED_NOTE)]
         if started_on is not None:
             # Every stay up to the milestone, on the day it was reached (N days after the start).
@@ -578,13 +766,36 @@ class ReferralImporter(Importer):
         if status != events[-1][1]:
             day = ended_on or started_on or created_on
             events.append((events[-1][1], status, day, loaded.get("end_note") or IMPORTED_NOTE))
-        referral.events = [ReferralEvent(from_status=frm, to_status=to, on_date=day, internal_note=note,
-                                         reason_code=referral.end_code if to == status and to in ENDED else None,
-                                         actor_id=self.actor.id) for frm, to, day, note in events]
-        self.session.add(referral)
-        if holds_seat and status in STARTED_STATUSES and candidate.status in (CandidateStatus.ACTIVE,
-                                                                              CandidateStatus.PRE_RELEASE):
-            candidate.status = CandidateStatus.PLACED
+        return referral, [{"from_status": frm, "to_status": to, "on_date": day, "internal_note": note,
+                           "reason_code": end_code if to == status and to in ENDED else None,
+                           "actor_id": self.actor.id} for frm, to, day, note in events]
+
+    @staticmethod
+    def _places(loaded: dict) -> bool:
+        """A current placement makes an active (or pre-release) candidate placed."""
+        return loaded["holds_seat"] and loaded["status"] in STARTED_STATUSES
+
+    def _placed(self, candidate_ids: list[int]) -> None:
+        ids = sorted(set(candidate_ids))
+        for start in range(0, len(ids), 500):
+            self.session.execute(
+                update(Candidate).where(Candidate.id.in_(ids[start:start + 500]),
+                                        Candidate.status.in_((CandidateStatus.ACTIVE, CandidateStatus.PRE_RELEASE)))
+                .values(status=CandidateStatus.PLACED, updated_at=clock.now())
+                .execution_options(synchronize_session=False))
+
+    def create(self, loaded: dict) -> None:
+        """Write the referral as history, one row (see `write`)."""
+        slot: Slot = loaded["slot_obj"]
+        loaded["holds_seat"] = holds_seat_now(slot, loaded["status"], created_on=loaded["created_on"],
+                                              started_on=loaded.get("started_on"))
+        if loaded["holds_seat"] and not take_seat(self.session, slot.id):
+            # Current referrals holding a seat obey the slot's seats, exactly as a move to accepted does.
+            raise Conflict(NO_SEAT, field="status")
+        referral, events = self._history(loaded)
+        self.session.add(Referral(**referral, events=[ReferralEvent(**event) for event in events]))
+        if self._places(loaded):
+            self._placed([loaded["candidate_obj"].id])
         self.session.flush()
 
 
@@ -639,6 +850,7 @@ class ReleaseListImporter(Importer):
     """Opens or updates candidate files (candidates.service.receive_hand_over) and counts both per office."""
 
     kind, columns, roles = "release_list", RELEASE_LIST_COLUMNS, (ADMIN,)
+    batch = False  # a row may update a file an earlier row opened: one row at a time
 
     def __init__(self, session: Session, actor: Account):
         super().__init__(session, actor)

@@ -11,6 +11,7 @@ edge.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -20,12 +21,12 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from matcher import uow
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account
-from matcher.candidates.service import record_id_lookups
+from matcher.candidates.service import IdLookupsExhausted, record_id_lookups
 from matcher.clock import today
 from matcher.errors import DomainError, Forbidden, Invalid, NotFound
 from matcher.reference.models import Course, Skill
@@ -64,31 +65,151 @@ class ExportFile:
     count: int
 
 
+# session.info key: how long the last import's write phase took, in seconds (bench/bench_import.py reads it).
+WRITE_SECONDS = "import_write_seconds"
+PROGRESS_EVERY = 500  # rows between two progress reports (the job's writer keeps at most five a second)
+CHECKING = "Checking and importing the rows"
+
+
 def import_file(*, session: Session, actor: Account, kind: str, data: bytes, filename: str | None,
                 dry_run: bool = False, progress=None) -> ImportReport:
-    """Check every row of the file and create all of them, or none (raising Invalid with each bad row)."""
+    """Check every row of the file and create all of them, or none (raising Invalid with each bad row).
+
+    In two phases. The check phase reads what the rows need in a few queries, then checks every row in memory
+    with the rules of the create schemas and services, later rows seeing earlier ones (duplicates, seats); it
+    writes nothing, so a long job may end its reads between progress reports (matcher.jobs) and, on SQLite, lets
+    other writers in. The write phase then writes every row in a few bulk statements, in a savepoint of the
+    caller's unit of work: the write lock is held for that short time only. Should the database still refuse
+    the batch (a row written meanwhile by someone else), the savepoint is rolled back and the rows are imported
+    one at a time, so that the refusal is told for its row. Kinds that update what is stored (release_list)
+    import one row at a time (`_import_row_by_row`)."""
     importer_cls = IMPORTERS.get(kind)
     if importer_cls is None:
         raise NotFound(_l("Unknown kind of file %(kind)s.", kind=kind))
     if actor.role not in importer_cls.roles:
         raise Forbidden(_l("Your role cannot import %(kind)s.", kind=kind))
     table = read_table(data, filename, importer_cls.columns)
-    errors: dict[str, dict] = {}
+    if not importer_cls.batch:
+        return _import_row_by_row(session, actor, importer_cls, kind, table, dry_run, progress)
+    total, columns = len(table.rows), table.columns
+    # Each row is let go of once the next phase holds it: the cells once loaded, the loaded data once built.
+    rows, table = table.rows[::-1], None
+    errors: dict[int, dict] = {}
+    importer = importer_cls(session, actor)
+    # A job's progress report may end the check's reads (matcher.jobs): what the check read stays loaded.
+    own = session() if isinstance(session, scoped_session) else session
+    expire_on_commit, own.expire_on_commit = own.expire_on_commit, False
+    try:
+        if progress is not None:  # a long job's progress (matcher.jobs): rows checked so far
+            progress(0, total, CHECKING)
+        vocabulary = _vocabulary(session)
+        loaded_rows: list[tuple[int, dict]] = []
+        while rows:
+            row = rows.pop()
+            if progress is not None and len(rows) % PROGRESS_EVERY == 0:  # reading is the first half of checking
+                progress((total - len(rows)) // 2, total, CHECKING)
+            loaded, row_errors = _load_row(importer, columns, row, vocabulary)
+            if row_errors:
+                errors[row.number] = row_errors
+            else:
+                loaded_rows.append((row.number, loaded))
+        importer.prefetch([loaded for _number, loaded in loaded_rows])
+        loaded_rows.reverse()
+        built = []
+        done = 0
+        while loaded_rows:
+            number, loaded = loaded_rows.pop()
+            done += 1
+            try:
+                problems = importer.check(loaded, number)
+                item = None if problems else importer.build(loaded)
+            except IdLookupsExhausted:
+                raise
+            except DomainError as exc:
+                problems = exc.errors or {ROW_KEY: [exc.message]}
+            if problems:
+                errors[number] = column_errors(problems, importer.columns)
+            else:
+                built.append(item)
+            if progress is not None and done % PROGRESS_EVERY == 0:
+                progress((total + done) // 2, total, CHECKING)
+        outcome = importer.outcome()
+        own.expire_on_commit = expire_on_commit
+        if not errors and not dry_run:
+            started = time.perf_counter()
+            try:
+                with session.begin_nested():
+                    importer.write(built)
+            except (DomainError, IntegrityError):
+                # Rare: the database or a rule refused the batch (a row written meanwhile elsewhere): one row at a
+                # time tells which. If none fails now, that path has imported them all.
+                del built
+                table = read_table(data, filename, importer_cls.columns)
+                return _import_row_by_row(session, actor, importer_cls, kind, table, dry_run, progress)
+            finally:
+                session.info[WRITE_SECONDS] = round(time.perf_counter() - started, 3)
+    finally:
+        own.expire_on_commit = expire_on_commit
+        if importer.id_lookups:
+            # Kept whatever becomes of the import: a dry run or a refused file must still leave this trace.
+            record_id_lookups(session, actor, importer.id_lookups)
+    return _report(kind, dry_run, total, errors, outcome)
+
+
+def _load_row(importer: Importer, columns: list[Column], row: Row, vocabulary: Vocabulary) -> tuple[dict, dict]:
+    """The row as its create schema loads it, or its errors by column (a cell that could not be read: once)."""
+    data, errors = build_data(columns, row, vocabulary)
+    importer.prepare(data)
+    try:
+        loaded = importer.schema.load(data)
+    except ValidationError as exc:
+        for name, messages in column_errors(exc.messages, importer.columns).items():
+            errors.setdefault(name, messages)
+        return {}, _in_column_order(errors, importer.columns)
+    if errors:
+        return {}, _in_column_order(errors, importer.columns)
+    return loaded, {}
+
+
+def _in_column_order(errors: dict, columns: tuple[Column, ...]) -> dict:
+    order = {column.name: index for index, column in enumerate(columns)}
+    return dict(sorted(errors.items(), key=lambda item: order.get(item[0], -1)))
+
+
+def _report(kind: str, dry_run: bool, total: int, errors: dict[int, dict], outcome: dict) -> ImportReport:
+    if errors:
+        rows = {str(number): _in_column_order(errors[number], IMPORTERS[kind].columns) for number in sorted(errors)}
+        raise Invalid(_l("%(count)s of %(total)s rows have errors; nothing was imported.",
+                         count=len(errors), total=total), errors={"rows": rows})
+    created = outcome.get("created", total)
+    updated = outcome.get("updated")
+    return ImportReport(kind=kind, dry_run=dry_run, rows=total, created=0 if dry_run else created,
+                        updated=None if updated is None else 0 if dry_run else updated,
+                        offices=outcome.get("offices"))
+
+
+def _import_row_by_row(session: Session, actor: Account, importer_cls: type[Importer], kind: str, table,
+                       dry_run: bool, progress) -> ImportReport:
+    """Each row checked and created in a savepoint of its own, in the import's savepoint (see the module's
+    docstring): for kinds that update what is stored, and to tell which row the database refused. Its progress
+    is told before it writes, then at its end only: a job's progress report may end the reads of the unit of
+    work (matcher.jobs), which must not happen once rows are written."""
+    errors: dict[int, dict] = {}
     importer: Importer | None = None
+    total = len(table.rows)
+    if progress is not None:
+        progress(0, total, CHECKING)
     try:
         with _savepoint_session(session) as work:
             importer = importer_cls(work, work.get(Account, actor.id))
             vocabulary = _vocabulary(work)
-            order = {column.name: index for index, column in enumerate(importer.columns)}
-            if progress is not None:  # a long job's progress (matcher.jobs): rows checked and imported so far
-                progress(0, len(table.rows), "Checking and importing the rows")
-            for done, row in enumerate(table.rows, start=1):
-                row_errors = _import_row(importer, table.columns, row, vocabulary)
+            for row in table.rows:
+                loaded, row_errors = _load_row(importer, table.columns, row, vocabulary)
+                if not row_errors:
+                    importer.prefetch([loaded])
+                    row_errors = _create_row(importer, loaded, row.number)
                 if row_errors:
-                    ordered = sorted(row_errors.items(), key=lambda item: order.get(item[0], -1))
-                    errors[str(row.number)] = dict(ordered)
-                if progress is not None:
-                    progress(done, len(table.rows), "Checking and importing the rows")
+                    errors[row.number] = row_errors
             outcome = importer.outcome()
             if errors or dry_run:
                 work.rollback()
@@ -98,14 +219,7 @@ def import_file(*, session: Session, actor: Account, kind: str, data: bytes, fil
         if importer is not None and importer.id_lookups:
             # Kept whatever becomes of the import: a dry run or a refused file must still leave this trace.
             record_id_lookups(session, actor, importer.id_lookups)
-    if errors:
-        raise Invalid(_l("%(count)s of %(total)s rows have errors; nothing was imported.",
-                         count=len(errors), total=len(table.rows)), errors={"rows": errors})
-    created = outcome.get("created", len(table.rows))
-    updated = outcome.get("updated")
-    return ImportReport(kind=kind, dry_run=dry_run, rows=len(table.rows), created=0 if dry_run else created,
-                        updated=None if updated is None else 0 if dry_run else updated,
-                        offices=outcome.get("offices"))
+    return _report(kind, dry_run, total, errors, outcome)
 
 
 @contextmanager
@@ -125,18 +239,8 @@ def _vocabulary(session: Session) -> Vocabulary:
                       courses=session.execute(select(Course.code, Course.name_zh, Course.name_en)).all())
 
 
-def _import_row(importer: Importer, columns: list[Column], row: Row, vocabulary: Vocabulary) -> dict:
-    data, errors = build_data(columns, row, vocabulary)
-    importer.prepare(data)
-    loaded = None
-    try:
-        loaded = importer.schema.load(data)
-    except ValidationError as exc:
-        for name, messages in column_errors(exc.messages, importer.columns).items():
-            errors.setdefault(name, messages)  # a cell that could not be read is reported once
-    if errors:
-        return errors
-    problems = importer.check(loaded, row.number)
+def _create_row(importer: Importer, loaded: dict, row_number: int) -> dict:
+    problems = importer.check(loaded, row_number)
     if problems:
         return column_errors(problems, importer.columns)
     try:

@@ -151,3 +151,21 @@ def test_a_rolled_back_change_leaves_no_event(app, session):
     session.commit()
     assert list(session.scalars(select(AuditEvent.object_id))) == [2]
     assert verify(session) == (True, None, 1)
+
+
+def test_events_recorded_in_bulk_are_chained_in_their_order_among_the_others(app, session):
+    from matcher.audit.service import record_many
+
+    record(session, actor=None, action="create", object_type="company", object_id=1)
+    record_many(session, actor=None, action="create", object_type="candidate",
+                events=[(id_, ["name", "id_number"]) for id_ in (7, 8, 9)])
+    record(session, actor=None, action="create", object_type="company", object_id=2)
+    savepoint = session.begin_nested()  # a batch undone with its savepoint leaves no event
+    record_many(session, actor=None, action="create", object_type="candidate", events=[(10, ["name"])])
+    savepoint.rollback()
+    session.commit()
+    events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [(e.object_type, e.object_id, e.fields) for e in events] == [
+        ("company", 1, None), ("candidate", 7, "id_number,name"), ("candidate", 8, "id_number,name"),
+        ("candidate", 9, "id_number,name"), ("company", 2, None)]
+    assert verify(session) == (True, None, 5)

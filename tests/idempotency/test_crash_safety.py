@@ -128,7 +128,8 @@ def test_an_import_killed_halfway_takes_no_seat_and_can_be_run_again(app, world,
             return import_file(session=db.session, actor=db.session.get(Account, admin_id), kind="referrals",
                                data=content, filename="history.csv")
 
-    _run_and_die(app, monkeypatch, how, run_import, transfer_kinds.ReferralImporter, "create")
+    # Dies while the write phase builds its rows (the second), after every row was checked.
+    _run_and_die(app, monkeypatch, how, run_import, transfer_kinds.ReferralImporter, "_history")
 
     assert _count(Referral) == 0
     assert _seats_taken() == seats_before

@@ -91,7 +91,7 @@ def test_a_successful_import_leaves_nothing_either(api, world, rq_queue, work):
 
 
 def test_a_worker_that_dies_halfway_leaves_nothing_of_the_file(api, world, rq_queue, work, monkeypatch):
-    original, calls = transfer_service._import_row, {"n": 0}
+    original, calls = transfer_service._load_row, {"n": 0}
 
     def dies_on_the_second_row(*args, **kwargs):
         calls["n"] += 1
@@ -99,7 +99,7 @@ def test_a_worker_that_dies_halfway_leaves_nothing_of_the_file(api, world, rq_qu
             raise WorkerKilled
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(transfer_service, "_import_row", dies_on_the_second_row)
+    monkeypatch.setattr(transfer_service, "_load_row", dies_on_the_second_row)
     job = submit_import(api, world, candidates_csv(3))
     work()  # RQ keeps the failed job a day (FAILURE_TTL): without the file
     assert rq_queue.failed_job_registry.get_job_ids() == [job.queue_job_id]

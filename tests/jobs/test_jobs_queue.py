@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-import matcher.transfer.service as transfer_service
 from matcher.candidates.models import Candidate
 from matcher.extensions import db
 from matcher.jobs import service
@@ -23,6 +22,7 @@ from matcher.matching import service as matching
 from matcher.matching.models import AssignmentDraft
 from matcher.referrals.models import Referral
 from matcher.slots.models import Slot
+from matcher.transfer.kinds import CandidateImporter
 from tests.jobs.helpers import candidates_csv
 
 DIED = "The worker running this job stopped before it finished"
@@ -110,21 +110,20 @@ def test_a_worker_killed_writing_the_plan_leaves_none_and_a_rerun_makes_one(api,
 def test_a_worker_killed_halfway_through_an_import_leaves_nothing_and_a_rerun_imports_once(
         api, world, rq_queue, work, monkeypatch):
     content = candidates_csv(3)
-    original, calls = transfer_service._import_row, {"n": 0, "armed": True}
+    original, calls = CandidateImporter.write, {"armed": True}
 
-    def dies_on_the_second_row(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2 and calls["armed"]:
+    def dies_once_the_rows_are_written(self, built):
+        original(self, built)
+        if calls["armed"]:
             raise WorkerKilled
-        return original(*args, **kwargs)
 
-    monkeypatch.setattr(transfer_service, "_import_row", dies_on_the_second_row)
+    monkeypatch.setattr(CandidateImporter, "write", dies_once_the_rows_are_written)
     first = api.post("/api/v1/jobs/imports/candidates", headers=world.h("cw_a"),
                      data={"file": (io.BytesIO(content), "people.csv")}, content_type="multipart/form-data")
     work()
     job = api.get(f"/api/v1/jobs/{first.json['id']}", headers=world.h("cw_a")).json
     assert job["status"] == "failed" and job["error"].startswith(DIED)
-    assert count(Candidate) == 3  # the first row, imported before the death, is not kept
+    assert count(Candidate) == 3  # the rows, written before the death, are not kept
     calls["armed"] = False  # (not monkeypatch.undo(): it would also undo the queue's configuration)
     again = api.post("/api/v1/jobs/imports/candidates", headers=world.h("cw_a"),
                      data={"file": (io.BytesIO(content), "people.csv")}, content_type="multipart/form-data")
