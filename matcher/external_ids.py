@@ -75,6 +75,20 @@ def set_reference(session: Session, record: Any, place_code: str | None, message
     record.external_scope = scope
 
 
+def find_many(session: Session, scope: Select, model: type, references, area: str) -> dict[str, Any]:
+    """`find` for many references at once (a file's): the records found, by reference (stripped), for the
+    references that name exactly one; ask `find` about the others (none, or several: its answer says which)."""
+    wanted = sorted({reference.strip() for reference in references})
+    found: dict[str, list] = {}
+    for start in range(0, len(wanted), 500):
+        stmt = scope.where(model.external_id.in_(wanted[start:start + 500]))
+        if area:
+            stmt = stmt.where(model.external_scope.startswith(area))
+        for record in session.scalars(stmt).unique():
+            found.setdefault(record.external_id, []).append(record)
+    return {reference: records[0] for reference, records in found.items() if len(records) == 1}
+
+
 def find(session: Session, scope: Select, model: type, reference: str, area: str) -> Any | None:
     """The one record of `scope` (a policy query) whose reference is `reference`, among the references of `area`
     (a scope prefix, "" for every area). None when there is none; Invalid when several bureaus of the area use it."""

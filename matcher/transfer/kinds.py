@@ -636,6 +636,10 @@ class ReferralImporter(Importer):
         self.stored_live: set[tuple[int, int]] = set()
         self.live_read: set[int] = set()
         self.free_seats: dict[int, int] = {}
+        # The bureau's references that name one record of the actor's scope and area (the others are asked row by
+        # row, whose answer says why: none, or several).
+        self.candidate_references: dict[str, Candidate] = {}
+        self.slot_references: dict[str, Slot] = {}
 
     def make_schema(self) -> Schema:
         return ReferralHistorySchema()
@@ -662,8 +666,17 @@ class ReferralImporter(Importer):
         for start in range(0, len(slot_ids), 500):
             for slot in self.session.scalars(select(Slot).where(Slot.id.in_(slot_ids[start:start + 500]))):
                 self.slots[slot.id] = slot
-        candidate_ids = sorted({c.id for reference in references if (c := self.candidates[reference]) is not None}
-                               - self.live_read)
+        area = policy.reference_area(self.actor)
+        for key, scope, model, known in (
+                ("candidate_external_id", policy.candidates(self.actor), Candidate, self.candidate_references),
+                ("slot_external_id", policy.slots(self.actor), Slot, self.slot_references)):
+            wanted = {loaded[key].strip() for loaded in rows if loaded.get(key)} - known.keys()
+            if wanted:
+                known.update(external_ids.find_many(self.session, scope, model, wanted, area))
+        found = [c for reference in references if (c := self.candidates[reference]) is not None]
+        found += [c for loaded in rows if (reference := loaded.get("candidate_external_id"))
+                  and (c := self.candidate_references.get(reference.strip())) is not None]
+        candidate_ids = sorted({c.id for c in found} - self.live_read)
         self.live_read.update(candidate_ids)
         for start in range(0, len(candidate_ids), 500):
             self.stored_live.update((candidate_id, slot_id) for candidate_id, slot_id in self.session.execute(
@@ -678,8 +691,9 @@ class ReferralImporter(Importer):
             if candidate is None:
                 errors["candidate"] = [_l("No candidate has this public id or ID number.")]
         if loaded.get("candidate_external_id"):
-            by_reference = self.by_reference(policy.candidates(self.actor), Candidate,
-                                             loaded["candidate_external_id"], "candidate_external_id", errors)
+            by_reference = self.candidate_references.get(loaded["candidate_external_id"].strip()) or \
+                self.by_reference(policy.candidates(self.actor), Candidate, loaded["candidate_external_id"],
+                                  "candidate_external_id", errors)
             if by_reference is not None and candidate not in (None, by_reference):
                 errors["candidate_external_id"] = [_l("The reference and the candidate name different files.")]
             candidate = candidate or by_reference
@@ -688,8 +702,9 @@ class ReferralImporter(Importer):
             if slot is None:
                 errors["slot_id"] = [_l("No such slot.")]
         if loaded.get("slot_external_id"):
-            by_reference = self.by_reference(policy.slots(self.actor), Slot, loaded["slot_external_id"],
-                                             "slot_external_id", errors)
+            by_reference = self.slot_references.get(loaded["slot_external_id"].strip()) or \
+                self.by_reference(policy.slots(self.actor), Slot, loaded["slot_external_id"], "slot_external_id",
+                                  errors)
             if by_reference is not None and slot not in (None, by_reference):
                 errors["slot_external_id"] = [_l("The reference and slot_id name different slots.")]
             slot = slot or by_reference
