@@ -15,7 +15,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matcher.engine.types import EDUCATION_LEVELS, CandidateTable, SlotTable
 
@@ -218,6 +217,10 @@ class PairFeaturizer:
             self.cand_text = sp.csr_matrix((len(candidates), 0))
             self.slot_text = sp.csr_matrix((len(slots), 0))
             return
+        # Imported here: scikit-learn costs a process ~100 MB and seconds, and most processes never build text
+        # features (the command line, an import job, a page without recommendations).
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 2))
         vectorizer.fit(present)
         matrix = vectorizer.transform(unique_docs.tolist())[inverse.ravel()]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import Select, select
@@ -20,10 +21,12 @@ from matcher.candidates.models import Candidate
 from matcher.engine.assignment import priority_weights
 from matcher.engine.eligibility import eligible_mask
 from matcher.engine.features import PairFeaturizer
-from matcher.engine.model import TrainedScorer, score
 from matcher.matching.adapters import CandidateRows, SlotRows, candidate_rows, slot_rows
 from matcher.reference.models import Skill
 from matcher.slots.models import Slot, SlotStatus
+
+if TYPE_CHECKING:  # the model module loads scikit-learn: only when a pair is scored
+    from matcher.engine.model import TrainedScorer
 
 
 def featurizer_for(session: Session, candidates, slots) -> PairFeaturizer:
@@ -67,6 +70,8 @@ class Tables:
 
     def score(self, scorer: TrainedScorer, candidate_index: np.ndarray, slot_index: np.ndarray) -> np.ndarray:
         """P(start and stay the scorer's horizon) for each (candidate row, slot row) pair, eligible or not."""
+        from matcher.engine.model import score
+
         return score(scorer, self.featurizer, candidate_index, slot_index)
 
 

@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from matcher.apiutil import MAX_PAGE_SIZE, IdField, Instant, Schema
-from matcher.engine import artifacts
 from matcher.engine.ranking import ORDERS
 from matcher.external_ids import MAX_LENGTH
 from matcher.matching.service.assignment import MAX_NAMED
@@ -149,6 +148,12 @@ class AssignmentDraftListSchema(AssignmentDraftSchema):
         exclude = ("items",)
 
 
+def _outcomes_learned_from(model) -> int:
+    from matcher.engine import artifacts  # skops and scikit-learn: loaded when a model is read, not at start
+
+    return artifacts.outcomes_learned_from(json.loads(model.card_json))
+
+
 class ModelSchema(Schema):
     version = fields.Str()
     kind = fields.Str()
@@ -158,7 +163,7 @@ class ModelSchema(Schema):
     activated_at = Instant(allow_none=True)
     card = fields.Function(lambda m: json.loads(m.card_json))
     outcomes_learned_from = fields.Function(
-        lambda m: artifacts.outcomes_learned_from(json.loads(m.card_json)),
+        lambda m: _outcomes_learned_from(m),
         metadata={"description": "How many referrals with known outcomes the model learned from."})
 
 

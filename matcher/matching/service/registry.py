@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from flask import current_app
@@ -19,14 +20,19 @@ from matcher import clock, policy, uow
 from matcher.auth.models import Account
 from matcher.candidates.models import Candidate
 from matcher.clock import today
-from matcher.engine import artifacts
-from matcher.engine.model import TrainedScorer, score, train_scorer
 from matcher.engine.types import History
 from matcher.errors import Conflict, Invalid, NotFound
 from matcher.matching.adapters import known_outcome_filter, training_world
 from matcher.matching.models import ScoringModel
 from matcher.matching.pipeline import featurizer_for
 from matcher.referrals.models import Referral
+
+if TYPE_CHECKING:
+    from matcher.engine.model import TrainedScorer
+
+# matcher.engine.artifacts and .model (skops, scikit-learn: ~150 MB and seconds) are imported where a model is
+# trained, loaded or scored, so that processes that never score (the command line's imports, an import job)
+# do not pay for them.
 
 _cache_lock = threading.Lock()
 _loaded: dict[tuple[str, str], TrainedScorer] = {}
@@ -43,6 +49,7 @@ def active_model(session: Session) -> ScoringModel | None:
 
 def active_scorer(session: Session) -> tuple[TrainedScorer, str]:
     """The active model, loaded once per process; the transparent prior when none was trained yet."""
+    from matcher.engine import artifacts
     record = active_model(session)
     if record is None:
         return _builtin_prior(), "prior-builtin"
@@ -60,6 +67,8 @@ def clear_loaded_models() -> None:
 
 
 def _builtin_prior() -> TrainedScorer:
+    from matcher.engine.model import train_scorer
+
     key = ("builtin", "prior")
     with _cache_lock:
         if key not in _loaded:
@@ -95,6 +104,8 @@ def report_progress(progress, done: int, total: int, message: str) -> None:
 def train_model(*, session: Session, actor: Account | None, horizon_days: int = 90, activate: bool = False,
                 random_state: int = 0, progress=None) -> ScoringModel:
     """Train on every referral whose outcome at the horizon is known; save the artefact and its card."""
+    from matcher.engine import artifacts
+    from matcher.engine.model import score, train_scorer
     if actor is not None:
         policy.require(actor, policy.Rule.MATCH_ADMIN)
     if horizon_days not in (30, 90, 180):
@@ -136,6 +147,7 @@ def train_model(*, session: Session, actor: Account | None, horizon_days: int = 
 def sync_registry(session: Session) -> list[str]:
     """Register models whose artefacts sit in models/ but not yet in this database (e.g. the model
     shipped with the repository); returns the versions added. Nothing is activated here."""
+    from matcher.engine import artifacts
     known = set(session.scalars(select(ScoringModel.version)))
     added = []
     for card in artifacts.list_models(models_dir()):
@@ -177,6 +189,7 @@ def get_model(*, session: Session, actor: Account | None, version: str) -> Scori
 
 def activate_model(*, session: Session, actor: Account | None, version: str) -> ScoringModel:
     """Make a model the one that scores; it must load (same library versions, untampered file)."""
+    from matcher.engine import artifacts
     record = get_model(session=session, actor=actor, version=version)
     try:
         artifacts.load(models_dir(), version)
@@ -226,6 +239,8 @@ def known_outcomes(session: Session, *, horizon_days: int = 90, as_of: dt.date |
 
 
 def outcomes_learned_from(record: ScoringModel) -> int | None:
+    from matcher.engine import artifacts
+
     return artifacts.outcomes_learned_from(json.loads(record.card_json))
 
 
@@ -240,6 +255,7 @@ def new_outcomes_since(session: Session, record: ScoringModel | None) -> int:
 def train_model_on_outcomes(*, session: Session, actor: Account | None, horizon_days: int = 90,
                             activate: bool = False, random_state: int = 0, progress=None) -> ScoringModel:
     """train_model, and the card then records how many outcomes the model learned from and their period."""
+    from matcher.engine import artifacts
     record = train_model(session=session, actor=actor, horizon_days=horizon_days, activate=activate,
                          random_state=random_state, progress=progress)
     training = known_outcomes(session, horizon_days=horizon_days)
@@ -315,8 +331,9 @@ def _at_least_as_good(metric: str, new: float | None, previous: float | None) ->
 def _holdout_scores(session: Session, record: ScoringModel,
                     previous: ScoringModel) -> tuple[str | None, float | None, float | None]:
     """(metric, new model's held-out value, previous model's value on the same rows)."""
+    from matcher.engine import artifacts
     from matcher.engine.evaluation import evaluate_scorer
-    from matcher.engine.model import temporal_split
+    from matcher.engine.model import score, temporal_split
 
     card = json.loads(record.card_json)
     world = training_world(session, horizon_days=record.horizon_days)
