@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 import click
 from flask import g
 from flask.cli import AppGroup
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale, get_locale, gettext
 
 from matcher.errors import DomainError, translate, translate_errors
 from matcher.extensions import db
@@ -30,7 +30,7 @@ from matcher.uow import unit_of_work
 
 def fail(exc: DomainError) -> NoReturn:
     """Print a domain error with its field or row details and stop with exit status 1."""
-    click.echo(f"Error: {translate(exc.message)}", err=True)
+    click.echo(gettext("Error: %(message)s", message=translate(exc.message)), err=True)
     for line in error_lines(translate_errors(exc.errors)):
         click.echo(f"  {line}", err=True)
     raise SystemExit(1)
@@ -42,8 +42,9 @@ def error_lines(errors: dict) -> list[str]:
         if key == "rows" and isinstance(value, dict):
             for row, columns in value.items():
                 for column, messages in columns.items():
-                    where = "" if column == ROW_KEY else f" {column}:"
-                    lines.extend(f"row {row}:{where} {message}" for message in messages)
+                    lines.extend(gettext("row %(row)s: %(message)s", row=row, message=message) if column == ROW_KEY
+                                 else gettext("row %(row)s: %(column)s: %(message)s", row=row, column=column,
+                                              message=message) for message in messages)
         elif isinstance(value, dict):
             for column, messages in value.items():
                 lines.extend(f"{key} {column}: {message}" for message in messages)

@@ -69,9 +69,12 @@ def test_the_command_line_speaks_the_shells_language_or_lang(app, world, tmp_pat
     chinese = run({"LANG": "zh_CN.UTF-8"})
     assert "1 行中有 1 行有错误，未导入任何数据。" in chinese, chinese
     assert "nothing was imported" not in chinese
+    # The command's own words too, not only the service's: the prefix and each row's line.
+    assert "错误：" in chinese and "第 2 行 credit_code：" in chinese and "Error:" not in chinese, chinese
     for english in (run({"LANG": "C"}), run({"LANG": "zh_CN.UTF-8"}, "--lang", "en"),
                     run({"LANG": "zh_CN.UTF-8", "LC_ALL": "en_US.UTF-8"}), run({})):
         assert "1 of 1 rows have errors; nothing was imported." in english, english
+        assert "Error:" in english and "row 2: credit_code:" in english, english
     assert run({"LANG": "C"}, "--lang", "zh") == chinese
 
 

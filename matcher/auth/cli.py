@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 
 import click
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
@@ -71,7 +72,8 @@ def create(new_username: str, role: str, display_name: str, bureau: str | None, 
             **_scope(role, bureau, office, company)}
     data = _load(AccountCreateSchema(), {**data, "password": read_password(password_stdin)})
     account = create_account(session=db.session, actor=actor, data=data)
-    click.echo(f"Created the {account.role.value} account {account.username} (#{account.id}).")
+    click.echo(gettext("Created the %(role)s account %(username)s (#%(id)s).", role=account.role.value,
+                       username=account.username, id=account.id))
 
 
 @accounts_cli.command("list")
@@ -100,7 +102,7 @@ def set_password(account_username: str, password_stdin: bool, actor) -> None:
     account = account_named(session=db.session, actor=actor, username=account_username)
     data = _load(AccountUpdateSchema(), {"password": read_password(password_stdin)})
     update_account(session=db.session, actor=actor, account_id=account.id, data=data)
-    click.echo(f"The password of {account_username} is changed.")
+    click.echo(gettext("The password of %(username)s is changed.", username=account_username))
 
 
 @accounts_cli.command("deactivate")
@@ -110,4 +112,4 @@ def deactivate(account_username: str, actor) -> None:
     """Stop USERNAME from logging in (its API tokens end; the account and its history stay)."""
     account = account_named(session=db.session, actor=actor, username=account_username)
     update_account(session=db.session, actor=actor, account_id=account.id, data={"is_active_account": False})
-    click.echo(f"{account_username} can no longer log in.")
+    click.echo(gettext("%(username)s can no longer log in.", username=account_username))

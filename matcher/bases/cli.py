@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import click
+from flask_babel import gettext
 
 from matcher.bases.service import bases_to_decide, decide_certification
 from matcher.commands import CommandGroup, acting
@@ -32,4 +33,5 @@ def certify(company_id: int | None, credit_code: str | None, all_applied: bool, 
     for company in bases:
         decide_certification(session=db.session, actor=actor, company_id=company.id, action="certify",
                              valid_until=valid_until.date(), reason=agreement)
-    click.echo(f"Certified {len(bases)} bases until {valid_until.date().isoformat()}.")
+    click.echo(gettext("Certified %(count)s bases until %(date)s.", count=len(bases),
+                       date=valid_until.date().isoformat()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask_babel import gettext
 
 from matcher.commands import CommandGroup, acting
 from matcher.extensions import db
@@ -30,12 +31,13 @@ def _import_command(kind: str) -> click.Command:
         report = service.import_file(session=db.session, actor=actor, kind=kind, data=file.read_bytes(),
                                      filename=file.name, dry_run=dry_run)
         if report.dry_run:
-            click.echo(f"Dry run: all {report.rows} rows of {kind} are valid; nothing was changed.")
+            click.echo(gettext("Dry run: all %(rows)s rows of %(kind)s are valid; nothing was changed.",
+                               rows=report.rows, kind=kind))
         elif report.updated is None:
-            click.echo(f"Imported {report.created} {kind}.")
+            click.echo(gettext("Imported %(count)s %(kind)s.", count=report.created, kind=kind))
         else:
-            click.echo(f"Imported {report.rows} rows of {kind}: {report.created} files opened, "
-                       f"{report.updated} updated.")
+            click.echo(gettext("Imported %(rows)s rows of %(kind)s: %(created)s files opened, %(updated)s updated.",
+                               rows=report.rows, kind=kind, created=report.created, updated=report.updated))
         opened, updated = ("would open", "would update") if report.dry_run else ("opened", "updated")
         for office in report.offices or ():
             click.echo(f"  {office['office']}: {opened} {office['created']}, {updated} {office['updated']} "

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext
 
 from matcher.commands import acting, error_lines, in_unit_of_work
 from matcher.errors import translate, translate_errors
@@ -18,11 +19,11 @@ def _echo_report(report: OnboardingReport, *, refused: bool = False) -> None:
     width = max(len(file.filename) for file in report.files)
     for file in report.files:
         if file.message is not None:
-            outcome = "refused"
+            outcome = gettext("refused")
         elif report.dry_run or refused:
-            outcome = f"{file.rows} rows, all valid"
+            outcome = gettext("%(rows)s rows, all valid", rows=file.rows)
         else:
-            outcome = f"{file.rows} rows, {file.created} created"
+            outcome = gettext("%(rows)s rows, %(created)s created", rows=file.rows, created=file.created)
         click.echo(f"  {file.filename.ljust(width)}  {file.kind:<10}  {outcome:<26}  {file.seconds:6.1f} s",
                    err=refused)
 
@@ -45,13 +46,13 @@ def onboard(folder: Path, dry_run: bool, actor) -> None:
     try:
         report = onboard_files(session=db.session, actor=actor, files=files, dry_run=dry_run)
     except OnboardingRefused as exc:
-        click.echo(f"Error: {translate(exc.message)}", err=True)
+        click.echo(gettext("Error: %(message)s", message=translate(exc.message)), err=True)
         _echo_report(exc.report, refused=True)
         refused_before = False
         for file in exc.report.files:
             if file.message is None:
                 continue
-            after = " (checked without the refused files above: some errors may follow from theirs)" \
+            after = gettext(" (checked without the refused files above: some errors may follow from theirs)") \
                 if refused_before else ""
             click.echo(f"{file.filename}: {translate(file.message)}{after}", err=True)
             refused_before = True
@@ -61,9 +62,11 @@ def onboard(folder: Path, dry_run: bool, actor) -> None:
     total_rows = sum(file.rows for file in report.files)
     total_created = sum(file.created for file in report.files)
     if report.dry_run:
-        click.echo(f"Dry run of {folder}: all {total_rows} rows of {len(report.files)} files are valid; nothing "
-                   f"was changed ({report.seconds:.1f} s).")
+        click.echo(gettext("Dry run of %(folder)s: all %(rows)s rows of %(files)s files are valid; nothing was "
+                           "changed (%(seconds)s s).", folder=folder, rows=total_rows, files=len(report.files),
+                           seconds=f"{report.seconds:.1f}"))
     else:
-        click.echo(f"Onboarded {folder}: {total_rows} rows of {len(report.files)} files, {total_created} created "
-                   f"({report.seconds:.1f} s).")
+        click.echo(gettext("Onboarded %(folder)s: %(rows)s rows of %(files)s files, %(created)s created "
+                           "(%(seconds)s s).", folder=folder, rows=total_rows, files=len(report.files),
+                           created=total_created, seconds=f"{report.seconds:.1f}"))
     _echo_report(report)
