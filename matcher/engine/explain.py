@@ -48,7 +48,8 @@ REFERENCE: dict[str, float] = {
 
 # Every code `reason_code` can give, by feature (the application has words for each).
 REASON_CODES: dict[str, tuple[str, ...]] = {
-    "skill_match": ("no_skills_required", "skill_match", "skill_match_partial", "skill_match_related"),
+    "skill_match": ("no_skills_required", "skill_match", "skill_match_unknown", "skill_match_partial",
+                    "skill_match_related"),
     "text_match": ("text_match",),
     "certified_skill": ("certified_skill", "no_certified_skill"),
     "course_rank": ("course_first_choice", "course_second_choice", "course_third_choice", "course_not_wished"),
@@ -79,6 +80,9 @@ def reason_code(feature: str, facts: dict) -> tuple[str, dict[str, Any]]:
         total, matched = facts["skills_required"], facts["skills_matched"]
         if total == 0:
             return "no_skills_required", {}
+        if facts.get("skills_unknown"):
+            # Said first: a requirement nobody can check must never read as held.
+            return "skill_match_unknown", {"matched": matched, "total": total, "unknown": facts["skills_unknown"]}
         if facts["skills_partial"]:
             return "skill_match_partial", {"matched": matched, "total": total, "partial": facts["skills_partial"]}
         if facts["skills_related"]:

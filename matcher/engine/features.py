@@ -16,10 +16,12 @@ from collections.abc import Mapping
 import numpy as np
 import scipy.sparse as sp
 
+from matcher.engine.skill_text import SkillTextMap, is_text_key
 from matcher.engine.types import EDUCATION_LEVELS, CandidateTable, SlotTable
 
 FEATURE_NAMES: tuple[str, ...] = (
-    "skill_match",  # share of required taxonomy skills held, level-aware (partial credit), taxonomy-aware
+    "skill_match",  # share of required skills held, level-aware (partial credit), taxonomy-aware; free text
+    # read onto the taxonomy (skill_text), a requirement left as text is met only by the same text, else unknown
     "text_match",  # char 1-2-gram TF-IDF cosine: free-text skills vs slot title / free text / skill names
     "certified_skill",  # 1 if the candidate holds a certificate for one of the required skills
     "course_rank",  # 1.0 first wish, 0.66 second, 0.33 third, 0 not wished (or no course)
@@ -52,6 +54,7 @@ MONOTONE: dict[str, int] = {
 
 COURSE_RANK_VALUES = (0.0, 1.0, 0.66, 0.33)  # index = wish rank (0: not wished)
 SKILL_LEVELS = 4
+DEFAULT_SKILL_LEVEL = 2  # a skill entry's level when none was given (matcher.skills)
 RELATED_SKILL_CREDIT = 0.25  # a required skill not held, but a skill of the same taxonomy family is
 PAY_REFERENCE_CNY = 4800.0
 PAY_SCALE_CNY = 1000.0
@@ -104,12 +107,17 @@ class PairFeaturizer:
     """Features of (candidate row, slot row) pairs for one pair of tables.
 
     `taxonomy` (skill code -> family, e.g. the course it belongs to) gives partial credit for a related
-    skill; `skill_names` (code -> display name, e.g. Chinese) lets required skills be matched as text.
-    Both are optional: without them skills match by code only.
+    skill; `skill_names` (code -> display name, e.g. Chinese) lets required skills be matched as text;
+    `synonyms` ((text, code) pairs) with those names read free-text skills as taxonomy codes (`skill_text`).
+    All are optional: without them skills match by code, and free text only the same free text.
+
+    A slot's free-text requirement that reads as no code counts in the skill match's denominator and is met
+    only by a person who wrote the same text: whether anyone else has it is unknown, and unknown is not met.
     """
 
     def __init__(self, candidates: CandidateTable, slots: SlotTable, *,
                  taxonomy: Mapping[str, str | None] | None = None, skill_names: Mapping[str, str] | None = None,
+                 synonyms: Mapping[str, str] | list[tuple[str, str]] | None = None,
                  pay_reference: float = PAY_REFERENCE_CNY, base_prior_rate: float = BASE_PRIOR_STAY_RATE,
                  base_prior_strength: float = BASE_PRIOR_STRENGTH):
         self.candidates, self.slots = candidates, slots
@@ -117,6 +125,13 @@ class PairFeaturizer:
         self.skill_names = dict(skill_names or {})
         self.pay_reference, self.base_prior_rate = float(pay_reference), float(base_prior_rate)
         n = len(candidates)
+        self.text_map = SkillTextMap(self.skill_names, synonyms)
+        self.cand_skills = tuple(self._read_skills(held, texts, levels) for held, texts, levels in zip(
+            candidates.skills, candidates.free_text_skills,
+            candidates.free_text_levels or ((),) * n, strict=True))
+        self.slot_skills = tuple(self._read_skills(required, texts, levels) for required, texts, levels in zip(
+            slots.required_skills, slots.free_text_required,
+            slots.free_text_required_levels or ((),) * len(slots), strict=True))
         self._skills(candidates, slots)
         self._text(candidates, slots)
         # Wished courses: rank 1..3 per (candidate, course); the extra last column is "slot has no course".
@@ -146,8 +161,18 @@ class PairFeaturizer:
         self.slot_training = training.astype(float)
 
     # ---- precomputation ------------------------------------------------------------------------
+    def _read_skills(self, coded: Mapping[str, int], texts: tuple[str, ...], levels: tuple[int, ...]) -> dict[str, int]:
+        """Skill key -> level: the coded skills, and each free text as the code it reads as (else as text)."""
+        skills = dict(coded)
+        for i, text in enumerate(texts):
+            key = self.text_map.key(text)
+            if key is not None:
+                level = int(levels[i]) if i < len(levels) else DEFAULT_SKILL_LEVEL
+                skills[key] = max(level, skills.get(key, 0))
+        return skills
+
     def _skills(self, candidates: CandidateTable, slots: SlotTable) -> None:
-        codes = sorted({c for s in candidates.skills for c in s} | {c for s in slots.required_skills for c in s}
+        codes = sorted({c for s in self.cand_skills for c in s} | {c for s in self.slot_skills for c in s}
                        | {c for s in candidates.certified_skills for c in s})
         self.skill_vocab = {c: i for i, c in enumerate(codes)}
         k = len(codes)
@@ -157,7 +182,7 @@ class PairFeaturizer:
         width = SKILL_LEVELS * k + len(families)
         # Candidate side: column (skill, l) = 1 if the level held >= l; then 1 per family of a skill held.
         rows, cols = [], []
-        for r, held in enumerate(candidates.skills):
+        for r, held in enumerate(self.cand_skills):
             fams = set()
             for code, level in held.items():
                 j = self.skill_vocab[code]
@@ -175,8 +200,9 @@ class PairFeaturizer:
         # skill not held whose family is: related * (required-in-family . families-held - required-and-held).
         rows, cols, vals = [], [], []
         req_rows, req_cols = [], []
-        self.n_required = np.zeros(len(slots))
-        for r, required in enumerate(slots.required_skills):
+        self.n_required = np.zeros(len(slots))  # every requirement, known or not: the denominator
+        self.n_taxonomy_required = np.zeros(len(slots))
+        for r, required in enumerate(self.slot_skills):
             self.n_required[r] = len(required)
             for code, level in required.items():
                 j = self.skill_vocab[code]
@@ -189,8 +215,10 @@ class PairFeaturizer:
                     rows.append(r)
                     cols.append(SKILL_LEVELS * k + family_of[code])
                     vals.append(related)
-                req_rows.append(r)
-                req_cols.append(j)
+                if not is_text_key(code):  # certificates and the "holds none" flag speak of taxonomy skills
+                    self.n_taxonomy_required[r] += 1
+                    req_rows.append(r)
+                    req_cols.append(j)
         self.slot_credit = sp.csr_matrix((vals, (rows, cols)), shape=(len(slots), width))
         self.slot_credit.sum_duplicates()
         self.slot_required = sp.csr_matrix((np.ones(len(req_rows)), (req_rows, req_cols)), shape=(len(slots), k))
@@ -259,17 +287,19 @@ class PairFeaturizer:
         return np.rint(_pair_dot(self.cand_held, self.slot_required, ci, si)).astype(np.int64)
 
     def requires_skills(self, slot_index: np.ndarray) -> np.ndarray:
-        """bool [p]: the slot names required taxonomy skills."""
-        return self.n_required[np.asarray(slot_index, dtype=np.int64).ravel()] > 0
+        """bool [p]: the slot names required taxonomy skills (free text read as a code included)."""
+        return self.n_taxonomy_required[np.asarray(slot_index, dtype=np.int64).ravel()] > 0
 
     def describe(self, candidate_index: int, slot_index: int) -> dict:
         """Raw facts of one pair, for explanations (counts, kilometres, the wished course, ...)."""
         c, s = int(candidate_index), int(slot_index)
         cands, slots = self.candidates, self.slots
-        held = cands.skills[c]
-        required = slots.required_skills[s]
+        held = self.cand_skills[c]
+        required = self.slot_skills[s]
         matched = [code for code, level in required.items() if held.get(code, 0) >= level]
         partial = [code for code, level in required.items() if 0 < held.get(code, 0) < level]
+        # A requirement left as text that the person did not write too: whether they have it is not known.
+        unknown = [code for code in required if is_text_key(code) and code not in held]
         held_families = {self.taxonomy.get(code) for code in held} - {None}
         related = [code for code in required if code not in held and self.taxonomy.get(code) in held_families]
         course = slots.course[s]
@@ -283,8 +313,9 @@ class PairFeaturizer:
             "skills_matched": len(matched),
             "skills_partial": len(partial),
             "skills_related": len(related),
-            "required_skills": sorted(required),
-            "matched_skills": sorted(matched),
+            "skills_unknown": len(unknown),
+            "required_skills": sorted(code for code in required if not is_text_key(code)),
+            "matched_skills": sorted(code for code in matched if not is_text_key(code)),
             "certified_required": sorted(set(required) & set(cands.certified_skills[c])),
             "text_similarity": float(row[1]),
             "course": course,

@@ -47,6 +47,9 @@ class CandidateTable:
     certified_skills: tuple[frozenset[str], ...]  # taxonomy codes with a certificate
     preferred_courses: tuple[tuple[str, ...], ...]  # course codes, first wish first
     bans: tuple[tuple[Ban, ...], ...] = field(default=())  # empty tuple per candidate when none
+    # The level written with each free-text skill (parallel to free_text_skills); empty: every one at level 2,
+    # the default level of a skill entry.
+    free_text_levels: tuple[tuple[int, ...], ...] = ()
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -77,6 +80,8 @@ class SlotTable:
     # A recurring slot's intake starts (date ordinals, ascending, the first being starts_on); empty tuple: the slot
     # starts once. Eligibility reads the intake that fits each person. Empty (the default): no slot has intakes.
     intake_starts: tuple[tuple[int, ...], ...] = ()
+    # The level asked with each free-text requirement (parallel to free_text_required); empty: level 2 each.
+    free_text_required_levels: tuple[tuple[int, ...], ...] = ()
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -23,6 +23,7 @@ CourseNames = Mapping[str, tuple[str, str]]
 REASON_TEXTS = {
     "no_skills_required": _l("No skills required"),
     "skill_match": _l("Skills matched %(matched)s/%(total)s"),
+    "skill_match_unknown": _l("Skills matched %(matched)s/%(total)s (%(unknown)s outside the skill list: not known)"),
     "skill_match_partial": _l("Skills matched %(matched)s/%(total)s (%(partial)s more below the level)"),
     "skill_match_related": _l("Skills matched %(matched)s/%(total)s (%(related)s more related)"),
     "text_match": _l("Own skills text %(percent)s%% similar to the slot"),

@@ -10,6 +10,7 @@ from matcher.engine.explain import REASON_CODES, REFERENCE, Reason, effects, exp
 from matcher.engine.features import FEATURE_NAMES, MONOTONE, PairFeaturizer
 from matcher.engine.model import train_scorer
 from matcher.engine.types import History
+from tests.engine.helpers import replace_row
 
 
 @pytest.fixture()
@@ -51,7 +52,7 @@ def test_top_three(tiny, prior):
     assert all(isinstance(r, Reason) for r in explained[0])
     # Partial and related skills are told apart.
     assert reason_code("skill_match", f.describe(0, 0)) == ("skill_match_partial",
-                                                            {"matched": 1, "total": 4, "partial": 1})
+                                                            {"matched": 2, "total": 4, "partial": 1})
 
 
 def test_features_without_a_direction_are_never_reasons(learned, featurizer, world):
@@ -126,3 +127,17 @@ def test_learned_effects_are_prediction_changes(learned, featurizer, world):
 
 def test_no_pairs_no_reasons(learned, featurizer):
     assert explain_pairs(learned, featurizer, np.zeros(0, np.int64), np.zeros(0, np.int64)) == []
+
+
+def test_unknown_requirements_are_never_told_as_held(tiny, prior):
+    """Issue 17: a slot asking only free text outside the taxonomy read as "every required skill held"."""
+    candidates, slots, taxonomy, names, _ = tiny
+    slots = replace_row(replace_row(slots, 0, required_skills={"chinese_cooking": 2}), 0,
+                        free_text_required=("挖掘机", "有安全意识"))
+    f = PairFeaturizer(candidates, slots, taxonomy=taxonomy, skill_names=names)
+    assert reason_code("skill_match", f.describe(0, 0)) == ("skill_match_unknown",
+                                                            {"matched": 1, "total": 3, "unknown": 2})
+    [reasons] = explain_pairs(prior, f, np.array([0]), np.array([0]), top=None)
+    skills = {r.feature: r for r in reasons}["skill_match"]
+    assert skills.code == "skill_match_unknown" and skills.effect < 0
+    assert "skill_match_unknown" in REASON_CODES["skill_match"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -23,8 +24,9 @@ def test_exact_values_on_hand_made_tables(tiny):
     f = PairFeaturizer(candidates, slots, taxonomy=taxonomy, skill_names=names)
     X = f.features(np.array([0, 0, 1, 1]), np.array([0, 1, 2, 0]))
     row = dict(zip(FEATURE_NAMES, X[0], strict=True))
-    # chinese_cooking 3 >= 2: 1; pastry 1 < 2: 1/2; hygiene and helper not held, same family: 0.25 each.
-    assert row["skill_match"] == pytest.approx((1 + 0.5 + 0.25 + 0.25) / 4)
+    # chinese_cooking 3 >= 2: 1; pastry 1 < 2: 1/2; hygiene not held, same family: 0.25; kitchen_helper: the
+    # free text 在厨房帮过工 reads as 厨房帮工 (held at the default level 2 >= 1): 1.
+    assert row["skill_match"] == pytest.approx((1 + 0.5 + 0.25 + 1) / 4)
     assert row["certified_skill"] == 1.0
     assert row["course_rank"] == 1.0
     assert row["distance_km"] == pytest.approx(0.0, abs=1e-9)
@@ -105,8 +107,9 @@ def test_describe_gives_the_facts_of_a_pair(tiny):
     candidates, slots, taxonomy, names, _ = tiny
     f = PairFeaturizer(candidates, slots, taxonomy=taxonomy, skill_names=names)
     facts = f.describe(0, 0)
-    assert (facts["skills_matched"], facts["skills_required"], facts["skills_partial"], facts["skills_related"]) \
-        == (1, 4, 1, 2)
+    # chinese_cooking held; kitchen_helper through the free text 在厨房帮过工; pastry below; food_hygiene related.
+    assert (facts["skills_matched"], facts["skills_required"], facts["skills_partial"], facts["skills_related"],
+            facts["skills_unknown"]) == (2, 4, 1, 1, 0)
     assert facts["course"] == "cooking" and facts["course_rank"] == 1
     assert f.describe(0, 1)["distance_km"] == pytest.approx(6.2, abs=0.01)
     assert f.describe(0, 2)["course_rank"] == 2
@@ -127,3 +130,65 @@ def _timed(fn) -> float:
     started = time.perf_counter()
     fn()
     return time.perf_counter() - started
+
+
+def _with_free_text(tiny, *, required: dict, required_text: tuple, held_text=((), ()), held_levels=((), ()),
+                    required_levels=None):
+    candidates, slots, taxonomy, names, _ = tiny
+    candidates = replace_row(replace_row(candidates, 0, free_text_skills=held_text[0]), 1,
+                             free_text_skills=held_text[1])
+    candidates = dataclasses.replace(candidates, free_text_levels=held_levels)
+    slots = replace_row(replace_row(slots, 0, required_skills=required), 0, free_text_required=required_text)
+    if required_levels is not None:
+        slots = dataclasses.replace(slots, free_text_required_levels=(required_levels, (), ()))
+    return candidates, slots, taxonomy, names
+
+
+def test_a_slot_asking_only_free_text_is_no_full_match_for_everyone(tiny):
+    """Issue 17: requirements outside the taxonomy were ignored, so such a slot matched every person fully."""
+    candidates, slots, taxonomy, names = _with_free_text(tiny, required={}, required_text=("挖掘机", "有安全意识"))
+    f = PairFeaturizer(candidates, slots, taxonomy=taxonomy, skill_names=names)
+    skill = f.features(np.array([0, 1]), np.array([0, 0]))[:, feature_index("skill_match")]
+    assert skill.tolist() == [0.0, 0.0]  # 0 known of 2: unknown is never met
+    facts = f.describe(0, 0)
+    assert (facts["skills_required"], facts["skills_matched"], facts["skills_unknown"]) == (2, 0, 2)
+    assert facts["required_skills"] == [] and facts["matched_skills"] == []
+    # Whether anyone has an unknown skill is unknown: no "holds none of the required skills" flag either.
+    assert not f.requires_skills(np.array([0]))[0]
+
+
+def test_unknown_requirements_count_in_the_denominator(tiny):
+    candidates, slots, taxonomy, names = _with_free_text(tiny, required={"chinese_cooking": 2},
+                                                         required_text=("挖掘机",))
+    f = PairFeaturizer(candidates, slots, taxonomy=taxonomy, skill_names=names)
+    assert f.features(np.array([0]), np.array([0]))[0, feature_index("skill_match")] == pytest.approx(0.5)
+    assert f.required_held(np.array([0]), np.array([0]))[0] == 1
+
+
+def test_the_same_free_text_on_both_sides_is_a_match(tiny):
+    candidates, slots, taxonomy, names = _with_free_text(tiny, required={}, required_text=("挖掘机",),
+                                                         held_text=(("挖掘机 ",), ("装载机",)))
+    f = PairFeaturizer(candidates, slots, taxonomy=taxonomy, skill_names=names)
+    skill = f.features(np.array([0, 1]), np.array([0, 0]))[:, feature_index("skill_match")]
+    assert skill.tolist() == [1.0, 0.0]
+    assert f.describe(0, 0)["skills_unknown"] == 0 and f.describe(1, 0)["skills_unknown"] == 1
+
+
+def test_free_text_read_as_a_code_matches_at_its_level(tiny):
+    synonyms = [("焊工", "arc_welding"), ("厨师", "chinese_cooking")]
+    # The slot asks 焊工 at level 3; candidate 1 holds arc_welding 2 (coded), candidate 0 wrote 厨师 at level 4.
+    candidates, slots, taxonomy, names = _with_free_text(tiny, required={}, required_text=("焊工", "厨师"),
+                                                         held_text=(("厨师",), ()), held_levels=((4,), ()),
+                                                         required_levels=(3, 2))
+    candidates = replace_row(candidates, 0, skills={})
+    f = PairFeaturizer(candidates, slots, taxonomy=taxonomy, skill_names=names, synonyms=synonyms)
+    skill = f.features(np.array([0, 1]), np.array([0, 0]))[:, feature_index("skill_match")]
+    assert skill[0] == pytest.approx(1 / 2)  # chinese_cooking 4 >= 2; no welding (other family)
+    assert skill[1] == pytest.approx((2 / 3) / 2)  # arc_welding 2 of 3; cooking not held, no cooking family
+    facts = f.describe(1, 0)
+    assert facts["required_skills"] == ["arc_welding", "chinese_cooking"] and facts["skills_partial"] == 1
+    assert facts["skills_unknown"] == 0
+    assert f.requires_skills(np.array([0]))[0] and f.required_held(np.array([1]), np.array([0]))[0] == 1
+    # Without the synonyms, the same texts name nothing known.
+    plain = PairFeaturizer(candidates, slots, taxonomy=taxonomy, skill_names={})
+    assert plain.describe(1, 0)["skills_unknown"] == 2

@@ -49,7 +49,8 @@ def test_reasons_read_with_their_numbers_in_both_languages(ctx, explained):
     assert reasons.reason_text(Reason("skill_match_partial", "skill_match", 0.3, 0.1,
                                       {"matched": 1, "total": 4, "partial": 1}), locale="zh") == \
         "技能匹配 1/4（另有 1 项等级不足）"
-    assert reasons.reason_text(partial["skill_match"], locale="zh") == "技能匹配 1/4（另有 1 项等级不足）"
+    # 在厨房帮过工 reads as the kitchen help the slot asks for: 2 of 4.
+    assert reasons.reason_text(partial["skill_match"], locale="zh") == "技能匹配 2/4（另有 1 项等级不足）"
     assert partial["skill_match"].effect < 0  # a missing skill only ever lowers the chance
     second = {r.feature: r for r in pairs[(0, 2)]}["course_rank"]
     assert reasons.reason_text(second, locale="zh") == "第二意向课程：welding"
@@ -88,7 +89,7 @@ def test_every_code_has_words_in_both_languages(ctx):
     codes = {code for codes in REASON_CODES.values() for code in codes}
     assert codes == set(reasons.REASON_TEXTS)
     for code in reasons.REASON_TEXTS:
-        params = {"matched": 1, "total": 2, "partial": 1, "related": 1, "percent": 40, "course": "cooking",
+        params = {"matched": 1, "total": 2, "partial": 1, "related": 1, "unknown": 1, "percent": 40, "course": "cooking",
                   "rank": 1, "km": 3.25, "limit_km": 10.0, "cny": 5200.0, "reference": 4800.0, "level": "college",
                   "stayed": 2, "placements": 5}
         reason = Reason(code=code, feature="x", value=0.0, effect=0.0, params=params)
@@ -101,6 +102,12 @@ def test_every_code_has_words_in_both_languages(ctx):
     assert reasons.ineligible_text(Ineligible.NO_FREE_SEATS, "zh") == "该岗位已满"
     assert reasons.ineligible_text(Ineligible.NO_FREE_SEATS, "en") == "No free seats"
     assert reasons.ineligible_text("not_a_rule", "zh") == "not_a_rule"
+
+
+def test_unknown_skills_are_told_as_unknown(ctx):
+    unknown = Reason("skill_match_unknown", "skill_match", 0.0, -0.1, {"matched": 0, "total": 2, "unknown": 2})
+    assert reasons.reason_text(unknown, locale="zh") == "技能匹配 0/2（另有 2 项不在技能目录中，无法判断）"
+    assert reasons.reason_text(unknown, locale="en") == "Skills matched 0/2 (2 outside the skill list: not known)"
 
 
 def test_numbers_are_formatted_for_reading(ctx):
