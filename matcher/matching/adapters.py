@@ -36,6 +36,7 @@ from matcher.referrals.models import Referral
 from matcher.slots.models import Slot, SlotKind, SlotSkill, SlotStatus
 
 STATUTORY_BANS = Path(__file__).resolve().parent.parent.parent / "seed" / "reference" / "statutory_bans.csv"
+SKILL_SYNONYMS = Path(__file__).resolve().parent.parent.parent / "seed" / "reference" / "skill_synonyms.csv"
 SEEKING = (CandidateStatus.PRE_RELEASE, CandidateStatus.ACTIVE)
 
 
@@ -57,6 +58,14 @@ def statutory_bans() -> dict[str, StatutoryBan]:
                         occupations=frozenset(filter(None, row["occupations"].split(";")))),
                 years=int(row["years"]) if row["years"] else None)
     return rules
+
+
+@lru_cache(maxsize=1)
+def skill_synonyms() -> tuple[tuple[str, str], ...]:
+    """(text, skill code) pairs: the usual ways to write each taxonomy skill (seed/reference/skill_synonyms.csv),
+    which the engine uses to read free-text skills as codes."""
+    with SKILL_SYNONYMS.open(encoding="utf-8") as handle:
+        return tuple((row["text"], row["skill_code"]) for row in csv.DictReader(handle))
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,7 @@ def candidate_rows(session: Session, stmt: Select) -> CandidateRows:
     ids = [r.id for r in rows]
     skills: dict[int, dict[str, int]] = defaultdict(dict)
     free_text: dict[int, list[str]] = defaultdict(list)
+    free_text_levels: dict[int, list[int]] = defaultdict(list)
     certified: dict[int, set[str]] = defaultdict(set)
     wishes: dict[int, list[str]] = defaultdict(list)
     bans: dict[int, list[Ban]] = defaultdict(list)
@@ -98,6 +108,7 @@ def candidate_rows(session: Session, stmt: Select) -> CandidateRows:
                 skills[cid][code] = max(level, skills[cid].get(code, 0))
             elif text:
                 free_text[cid].append(text)
+                free_text_levels[cid].append(level)
         for cid, code in session.execute(select(Certificate.candidate_id, Certificate.skill_code)
                                          .where(Certificate.candidate_id.in_(chunk),
                                                 Certificate.skill_code.is_not(None))):
@@ -135,6 +146,7 @@ def candidate_rows(session: Session, stmt: Select) -> CandidateRows:
         certified_skills=tuple(frozenset(certified.get(i, ())) for i in ids),
         preferred_courses=tuple(tuple(wishes.get(i, ())) for i in ids),
         bans=tuple(tuple(bans.get(i, ())) for i in ids),
+        free_text_levels=tuple(tuple(free_text_levels.get(i, ())) for i in ids),
     )
     return CandidateRows(table=table, row_of={cid: i for i, cid in enumerate(ids)})
 
@@ -160,6 +172,7 @@ def slot_rows(session: Session, stmt: Select, *, horizon_days: int = 90, as_of: 
     ids = [s.id for s in slots]
     required: dict[int, dict[str, int]] = defaultdict(dict)
     required_text: dict[int, list[str]] = defaultdict(list)
+    required_text_levels: dict[int, list[int]] = defaultdict(list)
     for chunk in _chunks(ids):
         for sid, code, text, level in session.execute(
                 select(SlotSkill.slot_id, SlotSkill.skill_code, SlotSkill.free_text, SlotSkill.level)
@@ -168,6 +181,7 @@ def slot_rows(session: Session, stmt: Select, *, horizon_days: int = 90, as_of: 
                 required[sid][code] = max(level, required[sid].get(code, 0))
             elif text:
                 required_text[sid].append(text)
+                required_text_levels[sid].append(level)
     records = base_records(session, horizon_days, as_of)
     companies = {c.id: c for c in session.scalars(select(Company).where(
         Company.id.in_({s.company_id for s in slots})))} if slots else {}
@@ -202,6 +216,7 @@ def slot_rows(session: Session, stmt: Select, *, horizon_days: int = 90, as_of: 
         base_placements=np.array([records.get(s.company_id, (0, 0))[0] for s in slots], dtype=np.float64),
         base_stayed=np.array([records.get(s.company_id, (0, 0))[1] for s in slots], dtype=np.float64),
         intake_starts=tuple(tuple(start.toordinal() for start, _end in s.runs()) if s.intakes else () for s in slots),
+        free_text_required_levels=tuple(tuple(required_text_levels.get(i, ())) for i in ids),
     )
     return SlotRows(table=table, row_of={sid: i for i, sid in enumerate(ids)})
 

@@ -21,7 +21,7 @@ from matcher.candidates.models import Candidate
 from matcher.engine.assignment import priority_weights
 from matcher.engine.eligibility import eligible_mask
 from matcher.engine.features import PairFeaturizer
-from matcher.matching.adapters import CandidateRows, SlotRows, candidate_rows, slot_rows
+from matcher.matching.adapters import CandidateRows, SlotRows, candidate_rows, skill_synonyms, slot_rows
 from matcher.reference.models import Skill
 from matcher.slots.models import Slot, SlotStatus
 
@@ -30,11 +30,11 @@ if TYPE_CHECKING:  # the model module loads scikit-learn: only when a pair is sc
 
 
 def featurizer_for(session: Session, candidates, slots) -> PairFeaturizer:
-    """The one way features are built, in training and in serving alike (the taxonomy and the Chinese
-    skill names let free text match skills by name)."""
+    """The one way features are built, in training and in serving alike (the taxonomy, the Chinese skill
+    names and the shipped synonyms read free text as skills)."""
     skills = session.scalars(select(Skill)).all()
     return PairFeaturizer(candidates, slots, taxonomy={s.code: s.course_code for s in skills},
-                          skill_names={s.code: s.name_zh for s in skills})
+                          skill_names={s.code: s.name_zh for s in skills}, synonyms=skill_synonyms())
 
 
 def open_slots() -> Select:

@@ -89,9 +89,9 @@ def test_every_code_has_words_in_both_languages(ctx):
     codes = {code for codes in REASON_CODES.values() for code in codes}
     assert codes == set(reasons.REASON_TEXTS)
     for code in reasons.REASON_TEXTS:
-        params = {"matched": 1, "total": 2, "partial": 1, "related": 1, "unknown": 1, "percent": 40, "course": "cooking",
-                  "rank": 1, "km": 3.25, "limit_km": 10.0, "cny": 5200.0, "reference": 4800.0, "level": "college",
-                  "stayed": 2, "placements": 5}
+        params = {"matched": 1, "total": 2, "partial": 1, "related": 1, "unknown": 1, "percent": 40,
+                  "course": "cooking", "rank": 1, "km": 3.25, "limit_km": 10.0, "cny": 5200.0,
+                  "reference": 4800.0, "level": "college", "stayed": 2, "placements": 5}
         reason = Reason(code=code, feature="x", value=0.0, effect=0.0, params=params)
         zh, en = reasons.reason_text(reason, COURSES, "zh"), reasons.reason_text(reason, COURSES, "en")
         assert _has_chinese(zh) and not _has_chinese(en) and "%(" not in zh + en, code
