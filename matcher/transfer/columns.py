@@ -194,7 +194,8 @@ CANDIDATE_COLUMNS: tuple[Column, ...] = (
            personal=True),
     Column("skills", "技能", "Skills as `code_or_text:level;…` with levels 1 (basic) to 4 (expert), level 2 "
            "when left out, e.g. `chinese_cooking:3;叉车:2`. A taxonomy code, or words (a taxonomy name "
-           "becomes its code; anything else is kept as free text).", type=SKILLS),
+           "becomes its code; anything else is kept as free text, which matching reads as a skill when it is a "
+           "usual way to write one, e.g. 开叉车, see `seed/reference/skill_synonyms.csv`).", type=SKILLS),
     Column("certificates", "证书", "Certificate names separated by `;`.", type=LIST),
     Column("preferred_courses", "培训意向", "Wished-for courses, first wish first, separated by `;`: "
            "course codes or names (`cooking;ecommerce` or `烹饪;电商运营`). At most 5.",
