@@ -20,7 +20,7 @@ from matcher.bases.models import Company, certified_in_date
 from matcher.candidates.models import Candidate
 from matcher.engine.assignment import priority_weights
 from matcher.engine.eligibility import eligible_mask
-from matcher.engine.features import PairFeaturizer
+from matcher.engine.features import PairFeaturizer, haversine_km
 from matcher.matching.adapters import CandidateRows, SlotRows, candidate_rows, slot_rows
 from matcher.reference.models import Skill
 from matcher.slots.models import Slot, SlotStatus
@@ -119,6 +119,27 @@ def score_pairs(tables: Tables, scorer: TrainedScorer, candidate_index: np.ndarr
     weights = priority(tables, day, key_subject_weight=key_subject_weight,
                        waiting_weight_per_year=waiting_weight_per_year)
     return ScoredPairs(kept=kept, candidate=ci, slot=si, score=p, value=p * weights[ci])
+
+
+@dataclasses.dataclass(frozen=True)
+class TieBreaks:
+    """What the exact assignment breaks ties by (engine.assignment.AssignmentProblem's tie-break arrays)."""
+
+    wish_rank: np.ndarray  # int32 per pair: which wish of the candidate the slot's training course is, 0 = none
+    distance_km: np.ndarray  # float64 per pair, NaN where a coordinate is unknown
+    waiting_days: np.ndarray  # float64 per candidate row: days since available (release or earliest start)
+
+
+def tie_breaks(tables: Tables, candidate_index: np.ndarray, slot_index: np.ndarray, *, day: dt.date) -> TieBreaks:
+    """The tie-breaks of the given pairs (scored ones: the featurizer is already built), on `day`."""
+    ci, si = np.asarray(candidate_index, dtype=np.int64), np.asarray(slot_index, dtype=np.int64)
+    featurizer = tables.featurizer
+    training = np.asarray(tables.slots.table.is_training, dtype=bool)[si]
+    # A wish is for a course: a job slot that happens to carry a course code is not a wish granted.
+    wish = np.where(training, featurizer.wish_rank[ci, featurizer.slot_course[si]], 0).astype(np.int32)
+    distance = haversine_km(featurizer.c_lat[ci], featurizer.c_lng[ci], featurizer.s_lat[si], featurizer.s_lng[si])
+    waiting = np.maximum(0, day.toordinal() - tables.candidates.table.available_from).astype(np.float64)
+    return TieBreaks(wish_rank=wish, distance_km=np.asarray(distance, dtype=np.float64), waiting_days=waiting)
 
 
 def priority(tables: Tables, day: dt.date, *, key_subject_weight: float,
