@@ -20,7 +20,7 @@ from matcher.bases.models import Company, certified_in_date
 from matcher.candidates.models import Candidate
 from matcher.engine.assignment import priority_weights
 from matcher.engine.eligibility import eligible_mask
-from matcher.engine.features import PairFeaturizer, haversine_km
+from matcher.engine.features import PairFeaturizer
 from matcher.matching.adapters import CandidateRows, SlotRows, candidate_rows, slot_rows
 from matcher.reference.models import Skill
 from matcher.slots.models import Slot, SlotStatus
@@ -132,12 +132,7 @@ class TieBreaks:
 
 def tie_breaks(tables: Tables, candidate_index: np.ndarray, slot_index: np.ndarray, *, day: dt.date) -> TieBreaks:
     """The tie-breaks of the given pairs (scored ones: the featurizer is already built), on `day`."""
-    ci, si = np.asarray(candidate_index, dtype=np.int64), np.asarray(slot_index, dtype=np.int64)
-    featurizer = tables.featurizer
-    training = np.asarray(tables.slots.table.is_training, dtype=bool)[si]
-    # A wish is for a course: a job slot that happens to carry a course code is not a wish granted.
-    wish = np.where(training, featurizer.wish_rank[ci, featurizer.slot_course[si]], 0).astype(np.int32)
-    distance = haversine_km(featurizer.c_lat[ci], featurizer.c_lng[ci], featurizer.s_lat[si], featurizer.s_lng[si])
+    wish, distance = tables.featurizer.tie_breaks(candidate_index, slot_index)
     waiting = np.maximum(0, day.toordinal() - tables.candidates.table.available_from).astype(np.float64)
     return TieBreaks(wish_rank=wish, distance_km=np.asarray(distance, dtype=np.float64), waiting_days=waiting)
 

@@ -127,3 +127,13 @@ def _timed(fn) -> float:
     started = time.perf_counter()
     fn()
     return time.perf_counter() - started
+
+
+def test_tie_breaks_a_wish_is_for_a_training_course(tiny):
+    candidates, slots, taxonomy, names, _ = tiny
+    f = PairFeaturizer(candidates, slots, taxonomy=taxonomy, skill_names=names)
+    wish, distance = f.tie_breaks(np.array([0, 0, 0, 1]), np.array([0, 1, 2, 1]))
+    # Candidate 0 wishes cooking first: the cooking course is that wish; the cooking and welding jobs are jobs.
+    # Candidate 1 wishes only welding: the cooking course is none of theirs.
+    assert wish.tolist() == [0, 1, 0, 0] and wish.dtype == np.int32
+    assert distance[0] == pytest.approx(0.0, abs=1e-9) and distance[1] == pytest.approx(6.2, abs=0.01)
