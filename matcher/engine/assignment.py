@@ -308,10 +308,10 @@ def solve(problem: AssignmentProblem, *, scale: int = 1_000_000) -> AssignmentPl
     distance, then longer waiting; see `_tie_terms`) and W = T * top + 1, T the most candidates any plan can
     assign. A plan's tie terms total at most T * top < W, so the plan returned has the largest rounded objective,
     exactly as without tie-breaks, and among those the largest total of tie terms. `top` is as large as int64
-    allows for the batch (largest cost x nodes below 2**60): a city batch gets the full MAX_TIE_LEVELS steps of
-    distance and waiting, a province of 100,000 people a few steps each (`AssignmentPlan.tie_levels` says how
-    many). Within a pair the three rules are lexicographic; over a plan their terms add up, so two shorter trips
-    can outweigh one wish granted elsewhere, never a single one.
+    allows for the batch (largest cost x nodes below 2**60): on the benches about 100 steps each of distance and
+    waiting for a city (7,500 people, 1,500 seats), 7 for a province (100,000 people, 50,000 seats);
+    `AssignmentPlan.tie_levels` says how many. Within a pair the three rules are lexicographic; over a plan their
+    terms add up, so two shorter trips can outweigh one wish granted elsewhere, never a single one.
     """
     from ortools.graph.python import min_cost_flow
 
