@@ -245,21 +245,31 @@ def _tie_terms(problem: AssignmentProblem, idx: np.ndarray, budget: int) -> tupl
     shorter distance any waiting time); distance and waiting time are cut into equal steps between the shortest and
     the longest of the batch, as many as the budget allows (at most MAX_TIE_LEVELS)."""
     n = len(idx)
-    wish_level = np.zeros(n, dtype=np.int64)
+    wish_level = None
     n_wish = 1
     if problem.edge_wish_rank is not None and n:
-        rank = problem.edge_wish_rank[idx].astype(np.int64)
+        rank = problem.edge_wish_rank[idx]
         top = int(rank.max())
         if top > 0:
             n_wish = min(top + 1, budget + 1)
             # The first wish scores highest; when the budget is short, the later wishes share the lowest levels.
-            wish_level = np.clip(np.where(rank > 0, top + 1 - rank, 0), 0, n_wish - 1)
+            wish_level = np.where(rank > 0, top + 1 - rank, 0)
+            if n_wish < top + 1:
+                np.minimum(wish_level, n_wish - 1, out=wish_level)
+        del rank
     rest = (budget + 1) // n_wish
     distance = None if problem.edge_distance_km is None else problem.edge_distance_km[idx]
-    waiting = (None if problem.candidate_waiting_days is None
-               else np.maximum(problem.candidate_waiting_days[problem.edge_candidate[idx]], 0.0))
-    has_distance = distance is not None and bool(np.any(np.isfinite(distance)))
-    has_waiting = waiting is not None and n > 0 and float(waiting.max()) > float(waiting.min())
+    known = None if distance is None else np.isfinite(distance)
+    has_distance = known is not None and bool(known.any())
+    # Waiting is the candidate's: levels per candidate (of those with a pair here), then read per pair.
+    waiting = cand = None
+    if problem.candidate_waiting_days is not None:
+        cand = problem.edge_candidate[idx]
+        present = np.zeros(problem.n_candidates, dtype=bool)
+        present[cand] = True
+        waiting = np.maximum(problem.candidate_waiting_days, 0.0)
+        low, high = float(waiting[present].min()), float(waiting[present].max())
+    has_waiting = waiting is not None and high > low
     n_dist = n_wait = 1
     if has_distance and has_waiting:
         n_dist = min(MAX_TIE_LEVELS, max(1, math.isqrt(rest)))
@@ -268,21 +278,26 @@ def _tie_terms(problem: AssignmentProblem, idx: np.ndarray, budget: int) -> tupl
         n_dist = min(MAX_TIE_LEVELS, max(1, rest))
     elif has_waiting:
         n_wait = min(MAX_TIE_LEVELS, max(1, rest))
-    dist_level = np.zeros(n, dtype=np.int64)
+    terms = np.zeros(n, dtype=np.int64)
+    if wish_level is not None:
+        terms += wish_level  # scaled below, with the distance, by what the rules after it can add
     if n_dist > 1:
-        known = np.isfinite(distance)
         far = float(distance[known].max())
         near = float(distance[known].min())
         if far > near:
-            step = np.rint((np.where(known, distance, far) - near) / (far - near) * (n_dist - 1))
-            dist_level = (n_dist - 1) - step.astype(np.int64)
+            distance[~known] = far  # unknown: as far as the farthest (a copy: idx's gather)
+            distance -= near
+            distance *= (n_dist - 1) / (far - near)
+            np.rint(distance, out=distance)
+            terms *= n_dist
+            terms += (n_dist - 1) - distance.astype(np.int64)
         else:
             n_dist = 1
-    wait_level = np.zeros(n, dtype=np.int64)
+    del distance, known
     if n_wait > 1:
-        low, high = float(waiting.min()), float(waiting.max())
-        wait_level = np.rint((waiting - low) / (high - low) * (n_wait - 1)).astype(np.int64)
-    terms = (wish_level * n_dist + dist_level) * n_wait + wait_level
+        level = np.rint((waiting - low) / (high - low) * (n_wait - 1)).astype(np.int64)
+        terms *= n_wait
+        terms += level[cand]
     return terms, {"wish": n_wish, "distance": n_dist, "waiting": n_wait}
 
 
