@@ -205,13 +205,13 @@ def _compact(index: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return mapping[index], values
 
 
-def _prune(problem: AssignmentProblem, idx: np.ndarray, primary: np.ndarray) -> tuple[np.ndarray, int]:
+def _prune(problem: AssignmentProblem, idx: np.ndarray, scale: int) -> tuple[np.ndarray, int]:
     """Drop pairs that no optimal plan needs, keeping the answer exact: at most T candidates are assigned in any
     plan (T = min(candidates with a pair, seats allowed by the caps)), so a slot needs only its T best pairs. If a
     plan put candidate c on slot j while c is not among j's T best, one of those T is unassigned (at most T - 1 of
     them are assigned elsewhere) and can take c's seat for at least the same value, caps unchanged. Values are
-    compared as the solver sees them (`primary`, the rounded integer values of `idx`'s pairs), so pairs that tie
-    there all stay for the tie-breaks to choose from. Returns (the kept indices, T)."""
+    compared as the solver sees them (rounded at `scale`), so pairs that tie there all stay for the tie-breaks to
+    choose from. Returns (the kept indices, T)."""
     slot = problem.edge_slot[idx]
     degree = np.bincount(slot, minlength=problem.n_slots)
     seats = problem.slot_seats.astype(np.int64)
@@ -229,7 +229,7 @@ def _prune(problem: AssignmentProblem, idx: np.ndarray, primary: np.ndarray) -> 
     keep = np.ones(len(idx), dtype=bool)
     for j in np.flatnonzero(degree > limit).tolist():
         members = by_slot[ends[j] - degree[j]:ends[j]]
-        values = primary[members]
+        values = np.maximum(np.rint(problem.edge_value[idx[members]] * scale), 1.0)
         threshold = np.partition(values, len(values) - limit)[len(values) - limit]
         keep[members[values < threshold]] = False  # ties at the threshold are all kept: still exact
     return idx[keep], limit
@@ -337,8 +337,7 @@ def solve(problem: AssignmentProblem, *, scale: int = 1_000_000) -> AssignmentPl
     if len(idx) == 0:
         return _plan(problem, idx, "min_cost_flow", time.perf_counter() - started, True)
 
-    primary = np.maximum(np.rint(problem.edge_value[idx] * scale), 1.0)
-    idx, most_assigned = _prune(problem, idx, primary)
+    idx, most_assigned = _prune(problem, idx, scale)
     cand_local, cands = _compact(problem.edge_candidate[idx], problem.n_candidates)
     slot_local, slots = _compact(problem.edge_slot[idx], problem.n_slots)
     n_c, n_s = len(cands), len(slots)
