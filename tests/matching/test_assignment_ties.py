@@ -3,6 +3,8 @@ the days waited; the plan's summary says how finely they were told apart."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 from sqlalchemy import select
 
@@ -10,7 +12,7 @@ from matcher import clock
 from matcher.candidates.models import Candidate
 from matcher.matching import pipeline
 from matcher.slots.models import Slot
-from tests.conftest import new_slot
+from tests.conftest import CHOUCHENG, new_candidate, new_slot
 
 
 def test_tie_breaks_of_the_pairs(world, session):
@@ -38,3 +40,21 @@ def test_the_plan_summary_reports_the_tie_levels(api, world):
     assert answer.status_code == 201, answer.json
     levels = answer.json["summary"]["tie_levels"]
     assert set(levels) == {"wish", "distance", "waiting"} and all(v >= 1 for v in levels.values())
+
+
+def test_of_two_people_alike_the_one_who_waited_longer_gets_the_one_seat(api, world, session):
+    """Alike in every feature, so equal in expected stays: the seat goes to the one released earlier, whichever
+    was registered first."""
+    seat = new_slot(session, world.accounts["emp_a"], title="厨师一席", seats=1)
+    for waited_longer_first in (False, True):
+        days = (400, 60) if waited_longer_first else (60, 400)
+        people = [new_candidate(session, world.accounts["cw_a"], residence=CHOUCHENG,
+                                seq=40 + i + 2 * waited_longer_first,
+                                release_date=clock.today() - dt.timedelta(days=d)) for i, d in enumerate(days)]
+        answer = api.post("/api/v1/assignments", headers=world.h("admin"),
+                          json={"candidate_ids": [p.id for p in people], "slot_ids": [seat.id]})
+        assert answer.status_code == 201, answer.json
+        scores = {round(item["score"], 9) for item in answer.json["items"]}
+        assert len(answer.json["items"]) == 1 and len(scores) == 1
+        longer = people[0] if waited_longer_first else people[1]
+        assert answer.json["items"][0]["candidate_id"] == longer.id
