@@ -50,8 +50,12 @@ def city_inputs(seed: int = 2026):
     eligible = rng.random((n_c, n_s)) < 0.45
     key = rng.random(n_c) < 677 / 7_529
     days = rng.integers(-90, 5 * 365, size=n_c)
+    # Tie-breaks, drawn after everything above so the values stay those of earlier runs: a third of the pairs a
+    # wished course (first to third wish), a distance within 50 km.
+    wish = rng.integers(1, 4, size=(n_c, n_s)) * (rng.random((n_c, n_s)) < 1 / 3)
+    distance = rng.uniform(0, 50, size=(n_c, n_s))
     return {"seats": seats, "base": base, "caps": caps, "prob": prob, "eligible": eligible, "key": key,
-            "days": days}
+            "days": days, "wish": wish, "distance": distance}
 
 
 def city_problem(inputs, *, with_caps: bool):
@@ -64,7 +68,9 @@ def city_problem(inputs, *, with_caps: bool):
         n_candidates=inputs["prob"].shape[0], n_slots=inputs["prob"].shape[1],
         edge_candidate=cand.astype(np.int32), edge_slot=slot.astype(np.int32), edge_value=value,
         slot_seats=inputs["seats"],
-        slot_group=inputs["base"] if with_caps else None, group_caps=inputs["caps"] if with_caps else None)
+        slot_group=inputs["base"] if with_caps else None, group_caps=inputs["caps"] if with_caps else None,
+        edge_wish_rank=inputs["wish"][cand, slot], edge_distance_km=inputs["distance"][cand, slot],
+        candidate_waiting_days=inputs["days"].astype(np.float64))
 
 
 def bench_city(repeat: int) -> dict:
@@ -103,6 +109,7 @@ def bench_city(repeat: int) -> dict:
             "relative_gain_over_greedy": round(gain / base_plan.objective, 5),
             "caps_binding": (sum(1 for g in summary["groups"].values() if g["assigned"] >= g["cap"])
                              if with_caps else None),
+            "tie_levels": plan.tie_levels,
         }
     out["peak_rss_mb"] = round(_rss_mb(), 1)
     return out
@@ -154,9 +161,13 @@ def _province_child(queue, k: int, max_km: float) -> None:
     logit = (-0.5 + 0.8 * inst["ready"][cand] + 0.5 * inst["record"][slot] - 0.06 * dist
              + rng.normal(0, 0.7, len(cand)))
     value = 1 / (1 + np.exp(-logit))
+    # Tie-breaks (drawn after the values, which stay those of earlier runs): a third of the pairs a wished course.
+    wish = rng.integers(1, 4, size=len(cand)) * (rng.random(len(cand)) < 1 / 3)
+    waiting = rng.integers(0, 5 * 365, size=len(inst["c_lat"])).astype(np.float64)
     t2 = time.perf_counter()
     problem = AssignmentProblem(n_candidates=len(inst["c_lat"]), n_slots=len(inst["s_lat"]), edge_candidate=cand,
-                                edge_slot=slot, edge_value=value, slot_seats=inst["seats"])
+                                edge_slot=slot, edge_value=value, slot_seats=inst["seats"], edge_wish_rank=wish,
+                                edge_distance_km=dist, candidate_waiting_days=waiting)
     plan = solve(problem)
     t3 = time.perf_counter()
     peak = _rss_mb()
@@ -186,6 +197,7 @@ def _province_child(queue, k: int, max_km: float) -> None:
         "greedy_assigned": int(len(base_plan.chosen_edges)),
         "greedy_s": round(base_plan.seconds, 3),
         "relative_gain_over_greedy": round((plan.objective - base_plan.objective) / base_plan.objective, 5),
+        "tie_levels": plan.tie_levels,
     })
 
 

@@ -40,8 +40,11 @@ def _child(queue) -> None:
     cand, slot = cand[ok], slot[ok]
     p = score(scorer, featurizer, cand.astype(np.int64), slot.astype(np.int64))
     scored = time.perf_counter()
+    wish, distance = featurizer.tie_breaks(cand, slot)
+    waiting = np.maximum(0, world.today - world.candidates.available_from).astype(np.float64)
     problem = AssignmentProblem(n_candidates=len(world.candidates), n_slots=len(slots), edge_candidate=cand,
-                                edge_slot=slot, edge_value=p, slot_seats=slots.seats_free)
+                                edge_slot=slot, edge_value=p, slot_seats=slots.seats_free, edge_wish_rank=wish,
+                                edge_distance_km=distance, candidate_waiting_days=waiting)
     plan = solve(problem)
     solved = time.perf_counter()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -56,6 +59,7 @@ def _child(queue) -> None:
         "note": "peak RSS of the whole process, including generating the synthetic province and training",
         "assigned": int(len(plan.chosen_edges)), "expected_stays": round(float(plan.objective), 1),
         "greedy_expected_stays": round(float(baseline.objective), 1), "optimal": bool(plan.optimal),
+        "tie_levels": plan.tie_levels,
     })
 
 

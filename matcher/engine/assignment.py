@@ -13,6 +13,13 @@ The problem is a bipartite *b*-matching with an extra layer of caps::
 (`priority_weights`). Only eligible pairs are edges: the caller applies the hard eligibility rules first and scores
 only what remains (for a province, also only what `candidate_blocking` keeps).
 
+Ties are broken on purpose, never at random. Among the plans with the largest (rounded) objective, `solve` prefers,
+in this order: (1) the person's wished course (a pair whose slot is a training course the candidate wished for;
+the first wish best), (2) the shorter distance, (3) the person who has waited longer (released earlier). These
+secondary objectives are lexicographically below the primary one: they are bounded integer terms whose total over
+any plan is below one unit of the primary's resolution, so they can never buy a plan with fewer expected stays.
+See `solve` for how finely they are told apart.
+
 `solve` is exact: the constraint matrix is that of a network, so the min-cost flow below has an integral optimum
 that is the optimum of the integer programme. OR-Tools' min-cost flow needs integer costs; values are multiplied by
 `scale` and rounded (see `solve` for the bound this puts on the error). `greedy` is the baseline a spreadsheet would
@@ -63,6 +70,12 @@ class AssignmentProblem:
     slot_seats: np.ndarray  # int32 [n_slots]: free seats
     slot_group: np.ndarray | None = None  # int32 [n_slots]: e.g. the base of each slot, for caps
     group_caps: np.ndarray | None = None  # int32 [n_groups]: at most this many assigned per group
+    # Tie-breaks (all optional; see the module's docstring): which of the candidate's wishes the pair's course is
+    # (1 = first wish, 0 = not a wished course or not a course), the pair's distance in km (NaN = unknown, counted
+    # as far as the farthest) and each candidate's days waited since release (negative counts as 0).
+    edge_wish_rank: np.ndarray | None = None  # int32 [e], >= 0
+    edge_distance_km: np.ndarray | None = None  # float64 [e], >= 0 or NaN
+    candidate_waiting_days: np.ndarray | None = None  # float64 [n_candidates], finite
 
     def __post_init__(self) -> None:
         n_c, n_s = self.n_candidates, self.n_slots
@@ -88,6 +101,27 @@ class AssignmentProblem:
                                  f"got [{group.min()}, {group.max()}]")
             if len(caps) and caps.min() < 0:
                 raise ValueError("group_caps must be >= 0")
+        wish, distance, waiting = self.edge_wish_rank, self.edge_distance_km, self.candidate_waiting_days
+        if wish is not None:
+            wish = int_array("edge_wish_rank", wish)
+            if len(wish) != len(value):
+                raise ValueError(f"edge_wish_rank must have one entry per edge ({len(value)}), got {len(wish)}")
+            if len(wish) and wish.min() < 0:
+                raise ValueError("edge_wish_rank must be >= 0")
+        if distance is not None:
+            distance = np.asarray(distance, dtype=np.float64)
+            if distance.shape != value.shape:
+                raise ValueError(f"edge_distance_km must have one entry per edge ({len(value)}), "
+                                 f"got shape {distance.shape}")
+            if np.any(distance < 0) or np.any(np.isinf(distance)):
+                raise ValueError("edge_distance_km must be >= 0 and finite, or NaN (unknown)")
+        if waiting is not None:
+            waiting = np.asarray(waiting, dtype=np.float64)
+            if waiting.shape != (n_c,):
+                raise ValueError(f"candidate_waiting_days must have n_candidates={n_c} entries, "
+                                 f"got shape {waiting.shape}")
+            if not np.all(np.isfinite(waiting)):
+                raise ValueError("candidate_waiting_days must be finite")
         object.__setattr__(self, "n_candidates", int(n_c))
         object.__setattr__(self, "n_slots", int(n_s))
         object.__setattr__(self, "edge_candidate", cand)
@@ -96,6 +130,9 @@ class AssignmentProblem:
         object.__setattr__(self, "slot_seats", seats)
         object.__setattr__(self, "slot_group", group)
         object.__setattr__(self, "group_caps", caps)
+        object.__setattr__(self, "edge_wish_rank", wish)
+        object.__setattr__(self, "edge_distance_km", distance)
+        object.__setattr__(self, "candidate_waiting_days", waiting)
 
     @property
     def n_edges(self) -> int:
@@ -117,6 +154,8 @@ class AssignmentPlan:
     method: str  # "min_cost_flow" | "greedy" | ...
     seconds: float
     optimal: bool
+    # How many levels each tie-break told apart (1 = that rule did not act); None where no tie-break applies.
+    tie_levels: dict[str, int] | None = None
 
 
 def _usable_edges(problem: AssignmentProblem) -> np.ndarray:
@@ -147,13 +186,14 @@ def _usable_edges(problem: AssignmentProblem) -> np.ndarray:
     return np.sort(idx[order[first]])
 
 
-def _plan(problem: AssignmentProblem, chosen: np.ndarray, method: str, seconds: float, optimal: bool):
+def _plan(problem: AssignmentProblem, chosen: np.ndarray, method: str, seconds: float, optimal: bool,
+          tie_levels: dict[str, int] | None = None):
     chosen = np.sort(np.asarray(chosen, dtype=np.int64))
     candidate_slot = np.full(problem.n_candidates, -1, dtype=np.int32)
     candidate_slot[problem.edge_candidate[chosen]] = problem.edge_slot[chosen]
     objective = float(np.sum(problem.edge_value[chosen], dtype=np.float64)) if len(chosen) else 0.0
     return AssignmentPlan(candidate_slot=candidate_slot, chosen_edges=chosen, objective=objective, method=method,
-                          seconds=seconds, optimal=optimal)
+                          seconds=seconds, optimal=optimal, tie_levels=tie_levels)
 
 
 def _compact(index: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -165,11 +205,13 @@ def _compact(index: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return mapping[index], values
 
 
-def _prune(problem: AssignmentProblem, idx: np.ndarray) -> np.ndarray:
+def _prune(problem: AssignmentProblem, idx: np.ndarray, scale: int) -> tuple[np.ndarray, int]:
     """Drop pairs that no optimal plan needs, keeping the answer exact: at most T candidates are assigned in any
     plan (T = min(candidates with a pair, seats allowed by the caps)), so a slot needs only its T best pairs. If a
     plan put candidate c on slot j while c is not among j's T best, one of those T is unassigned (at most T - 1 of
-    them are assigned elsewhere) and can take c's seat for at least the same value, caps unchanged."""
+    them are assigned elsewhere) and can take c's seat for at least the same value, caps unchanged. Values are
+    compared as the solver sees them (rounded at `scale`), so pairs that tie there all stay for the tie-breaks to
+    choose from. Returns (the kept indices, T)."""
     slot = problem.edge_slot[idx]
     degree = np.bincount(slot, minlength=problem.n_slots)
     seats = problem.slot_seats.astype(np.int64)
@@ -181,16 +223,82 @@ def _prune(problem: AssignmentProblem, idx: np.ndarray) -> np.ndarray:
         total = int(seats[~grouped].sum() + np.minimum(per_group, problem.group_caps).sum())
     limit = min(total, int(np.count_nonzero(np.bincount(problem.edge_candidate[idx]))))
     if degree.max(initial=0) <= limit:
-        return idx
+        return idx, limit
     by_slot = np.argsort(slot, kind="stable")
     ends = np.cumsum(degree)
     keep = np.ones(len(idx), dtype=bool)
     for j in np.flatnonzero(degree > limit).tolist():
         members = by_slot[ends[j] - degree[j]:ends[j]]
-        values = problem.edge_value[idx[members]]
+        values = np.maximum(np.rint(problem.edge_value[idx[members]] * scale), 1.0)
         threshold = np.partition(values, len(values) - limit)[len(values) - limit]
         keep[members[values < threshold]] = False  # ties at the threshold are all kept: still exact
-    return idx[keep]
+    return idx[keep], limit
+
+
+MAX_TIE_LEVELS = 1000  # finest split of distance and of waiting time: finer differences are not worth telling apart
+INT_LIMIT = 2**60  # the largest cost x nodes OR-Tools' cost scaling may reach inside int64, with room to spare
+
+
+def _tie_terms(problem: AssignmentProblem, idx: np.ndarray, budget: int) -> tuple[np.ndarray, dict[str, int]]:
+    """Per pair of `idx`, an integer in [0, budget] that is larger for the better tie-break, and the number of
+    levels each rule got. Within a pair the rules are lexicographic (any better wish outweighs any distance, any
+    shorter distance any waiting time); distance and waiting time are cut into equal steps between the shortest and
+    the longest of the batch, as many as the budget allows (at most MAX_TIE_LEVELS)."""
+    n = len(idx)
+    wish_level = None
+    n_wish = 1
+    if problem.edge_wish_rank is not None and n:
+        rank = problem.edge_wish_rank[idx]
+        top = int(rank.max())
+        if top > 0:
+            n_wish = min(top + 1, budget + 1)
+            # The first wish scores highest; when the budget is short, the later wishes share the lowest levels.
+            wish_level = np.where(rank > 0, top + 1 - rank, 0)
+            if n_wish < top + 1:
+                np.minimum(wish_level, n_wish - 1, out=wish_level)
+        del rank
+    rest = (budget + 1) // n_wish
+    distance = None if problem.edge_distance_km is None else problem.edge_distance_km[idx]
+    known = None if distance is None else np.isfinite(distance)
+    has_distance = known is not None and bool(known.any())
+    # Waiting is the candidate's: levels per candidate (of those with a pair here), then read per pair.
+    waiting = cand = None
+    if problem.candidate_waiting_days is not None:
+        cand = problem.edge_candidate[idx]
+        present = np.zeros(problem.n_candidates, dtype=bool)
+        present[cand] = True
+        waiting = np.maximum(problem.candidate_waiting_days, 0.0)
+        low, high = float(waiting[present].min()), float(waiting[present].max())
+    has_waiting = waiting is not None and high > low
+    n_dist = n_wait = 1
+    if has_distance and has_waiting:
+        n_dist = min(MAX_TIE_LEVELS, max(1, math.isqrt(rest)))
+        n_wait = min(MAX_TIE_LEVELS, max(1, rest // n_dist))
+    elif has_distance:
+        n_dist = min(MAX_TIE_LEVELS, max(1, rest))
+    elif has_waiting:
+        n_wait = min(MAX_TIE_LEVELS, max(1, rest))
+    terms = np.zeros(n, dtype=np.int64)
+    if wish_level is not None:
+        terms += wish_level  # scaled below, with the distance, by what the rules after it can add
+    if n_dist > 1:
+        far = float(distance[known].max())
+        near = float(distance[known].min())
+        if far > near:
+            distance[~known] = far  # unknown: as far as the farthest (a copy: idx's gather)
+            distance -= near
+            distance *= (n_dist - 1) / (far - near)
+            np.rint(distance, out=distance)
+            terms *= n_dist
+            terms += (n_dist - 1) - distance.astype(np.int64)
+        else:
+            n_dist = 1
+    del distance, known
+    if n_wait > 1:
+        level = np.rint((waiting - low) / (high - low) * (n_wait - 1)).astype(np.int64)
+        terms *= n_wait
+        terms += level[cand]
+    return terms, {"wish": n_wish, "distance": n_dist, "waiting": n_wait}
 
 
 def solve(problem: AssignmentProblem, *, scale: int = 1_000_000) -> AssignmentPlan:
@@ -209,6 +317,16 @@ def solve(problem: AssignmentProblem, *, scale: int = 1_000_000) -> AssignmentPl
     scale of 1e6 and values of order 0.1..3 this is a relative error below about 2e-5 in the worst case (only when
     rounded values tie) and far smaller in practice. A larger scale tightens it; the largest cost times the node
     count must stay well inside int64 (ValueError otherwise).
+
+    Ties (the problem's `edge_wish_rank`, `edge_distance_km`, `candidate_waiting_days`, any of them): each pair's
+    cost becomes -(rounded value * W + t), with t in [0, top] the pair's tie term (wished course, then shorter
+    distance, then longer waiting; see `_tie_terms`) and W = T * top + 1, T the most candidates any plan can
+    assign. A plan's tie terms total at most T * top < W, so the plan returned has the largest rounded objective,
+    exactly as without tie-breaks, and among those the largest total of tie terms. `top` is as large as int64
+    allows for the batch (largest cost x nodes below 2**60): on the benches about 100 steps each of distance and
+    waiting for a city (7,500 people, 1,500 seats), 7 for a province (100,000 people, 50,000 seats);
+    `AssignmentPlan.tie_levels` says how many. Within a pair the three rules are lexicographic; over a plan their
+    terms add up, so two shorter trips can outweigh one wish granted elsewhere, never a single one.
     """
     from ortools.graph.python import min_cost_flow
 
@@ -219,7 +337,7 @@ def solve(problem: AssignmentProblem, *, scale: int = 1_000_000) -> AssignmentPl
     if len(idx) == 0:
         return _plan(problem, idx, "min_cost_flow", time.perf_counter() - started, True)
 
-    idx = _prune(problem, idx)
+    idx, most_assigned = _prune(problem, idx, scale)
     cand_local, cands = _compact(problem.edge_candidate[idx], problem.n_candidates)
     slot_local, slots = _compact(problem.edge_slot[idx], problem.n_slots)
     n_c, n_s = len(cands), len(slots)
@@ -240,14 +358,26 @@ def solve(problem: AssignmentProblem, *, scale: int = 1_000_000) -> AssignmentPl
     sink = group_base + n_g
     n_nodes = sink + 1
 
-    value = problem.edge_value[idx]
-    cost = np.rint(value * scale)
-    np.maximum(cost, 1.0, out=cost)
+    cost = np.maximum(np.rint(problem.edge_value[idx] * scale), 1.0)
     worst = float(cost.max()) * n_nodes
-    if not math.isfinite(worst) or worst >= 2.0**60:
+    if not math.isfinite(worst) or worst >= INT_LIMIT:
         raise ValueError(f"scale={scale} is too large for these values (largest cost x nodes = {worst:.3g} "
                          "must stay below 2**60); use a smaller scale")
-    del value
+    cost = cost.astype(np.int64)
+    tie_levels = None
+    if (problem.edge_wish_rank is not None or problem.edge_distance_km is not None
+            or problem.candidate_waiting_days is not None):
+        # Lexicographic: a plan's tie terms add up to at most T * top < weight, one unit of the primary, so they
+        # only decide between plans whose rounded objectives are equal. The budget `top` is what int64 allows.
+        largest = int(cost.max())
+        budget = (INT_LIMIT // n_nodes - largest - 1) // (largest * most_assigned + 1)
+        terms, tie_levels = _tie_terms(problem, idx, max(0, int(budget)))
+        top = tie_levels["wish"] * tie_levels["distance"] * tie_levels["waiting"] - 1
+        if top > 0:
+            weight = most_assigned * top + 1
+            cost *= weight
+            cost += terms
+        del terms
 
     # One preallocated block per arc attribute, pairs first (their arc ids are 0..e-1), then the rest.
     n_e, n_free, n_in = len(idx), int(n_s - in_group.sum()), int(in_group.sum())
@@ -258,7 +388,7 @@ def solve(problem: AssignmentProblem, *, scale: int = 1_000_000) -> AssignmentPl
     costs = np.zeros(n_arcs, dtype=np.int64)
     np.add(cand_local, 1, out=tails[:n_e])
     np.add(slot_local, slot_base, out=heads[:n_e])
-    np.negative(cost, out=costs[:n_e], casting="unsafe")
+    np.negative(cost, out=costs[:n_e])
     caps[:n_e] = 1
     del cost, cand_local, slot_local
     at = n_e
@@ -290,7 +420,7 @@ def solve(problem: AssignmentProblem, *, scale: int = 1_000_000) -> AssignmentPl
         raise RuntimeError(f"min-cost flow did not solve to optimality (status {status})")
     flows = smcf.flows(np.arange(n_e, dtype=np.int64))
     chosen = idx[flows > 0]
-    return _plan(problem, chosen, "min_cost_flow", time.perf_counter() - started, True)
+    return _plan(problem, chosen, "min_cost_flow", time.perf_counter() - started, True, tie_levels)
 
 
 def greedy(problem: AssignmentProblem) -> AssignmentPlan:
@@ -451,6 +581,7 @@ def plan_summary(problem: AssignmentProblem, plan: AssignmentPlan) -> dict:
         "seats_used": int(per_slot.sum()),
         "slots_full": int(np.sum((per_slot >= problem.slot_seats) & (problem.slot_seats > 0))),
         "groups": groups,
+        "tie_levels": plan.tie_levels,
     }
 
 

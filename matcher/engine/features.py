@@ -280,6 +280,14 @@ class PairFeaturizer:
         out[:, 11] = self.slot_training[si]
         return out
 
+    def tie_breaks(self, candidate_index: np.ndarray, slot_index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What the exact assignment breaks ties by (engine.assignment), per pair: which of the candidate's wishes
+        the slot's course is (int32: 1 = first wish; 0 = not wished, or a job slot: a wish is for a course, and a
+        job carrying a course code grants none) and the distance in km (NaN where a coordinate is unknown)."""
+        ci, si = np.asarray(candidate_index, dtype=np.int64), np.asarray(slot_index, dtype=np.int64)
+        wish = np.where(self.slot_training[si] > 0, self.wish_rank[ci, self.slot_course[si]], 0).astype(np.int32)
+        return wish, haversine_km(self.c_lat[ci], self.c_lng[ci], self.s_lat[si], self.s_lng[si])
+
     def required_held(self, candidate_index: np.ndarray, slot_index: np.ndarray) -> np.ndarray:
         """int [p]: how many of the slot's required taxonomy skills the candidate holds, at any level."""
         ci = np.asarray(candidate_index, dtype=np.int64).ravel()

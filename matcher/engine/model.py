@@ -190,7 +190,10 @@ MAX_CELLS = 255  # HistGradientBoosting's own maximum number of bins per feature
 # Early stopping holds out a tenth of the rows; below this many rows that tenth is too small to judge by (and
 # may miss an outcome altogether), so all max_iter rounds run.
 EARLY_STOPPING_MIN_ROWS = 1000
-TIE_BREAK = 1e-6  # isotonic steps are flat; this much of the raw score keeps the trees' order inside a step
+# Isotonic steps are flat; this much of the raw score keeps the trees' order inside a step for ranking. It lies
+# below the exact assignment's resolution (values rounded to 1e-6) on purpose: a plan breaks its ties by the
+# stated rules of engine.assignment (wished course, distance, waiting), not by the trees' order.
+TIE_BREAK = 1e-6
 
 
 def _cuts(column: np.ndarray, max_cells: int) -> np.ndarray:

@@ -121,6 +121,22 @@ def score_pairs(tables: Tables, scorer: TrainedScorer, candidate_index: np.ndarr
     return ScoredPairs(kept=kept, candidate=ci, slot=si, score=p, value=p * weights[ci])
 
 
+@dataclasses.dataclass(frozen=True)
+class TieBreaks:
+    """What the exact assignment breaks ties by (engine.assignment.AssignmentProblem's tie-break arrays)."""
+
+    wish_rank: np.ndarray  # int32 per pair: which wish of the candidate the slot's training course is, 0 = none
+    distance_km: np.ndarray  # float64 per pair, NaN where a coordinate is unknown
+    waiting_days: np.ndarray  # float64 per candidate row: days since available (release or earliest start)
+
+
+def tie_breaks(tables: Tables, candidate_index: np.ndarray, slot_index: np.ndarray, *, day: dt.date) -> TieBreaks:
+    """The tie-breaks of the given pairs (scored ones: the featurizer is already built), on `day`."""
+    wish, distance = tables.featurizer.tie_breaks(candidate_index, slot_index)
+    waiting = np.maximum(0, day.toordinal() - tables.candidates.table.available_from).astype(np.float64)
+    return TieBreaks(wish_rank=wish, distance_km=np.asarray(distance, dtype=np.float64), waiting_days=waiting)
+
+
 def priority(tables: Tables, day: dt.date, *, key_subject_weight: float,
              waiting_weight_per_year: float) -> np.ndarray:
     """Per candidate row, the weight its placements count with (engine.assignment.priority_weights)."""

@@ -192,3 +192,13 @@ def test_free_text_read_as_a_code_matches_at_its_level(tiny):
     # Without the synonyms, the same texts name nothing known.
     plain = PairFeaturizer(candidates, slots, taxonomy=taxonomy, skill_names={})
     assert plain.describe(1, 0)["skills_unknown"] == 2
+
+
+def test_tie_breaks_a_wish_is_for_a_training_course(tiny):
+    candidates, slots, taxonomy, names, _ = tiny
+    f = PairFeaturizer(candidates, slots, taxonomy=taxonomy, skill_names=names)
+    wish, distance = f.tie_breaks(np.array([0, 0, 0, 1]), np.array([0, 1, 2, 1]))
+    # Candidate 0 wishes cooking first: the cooking course is that wish; the cooking and welding jobs are jobs.
+    # Candidate 1 wishes only welding: the cooking course is none of theirs.
+    assert wish.tolist() == [0, 1, 0, 0] and wish.dtype == np.int32
+    assert distance[0] == pytest.approx(0.0, abs=1e-9) and distance[1] == pytest.approx(6.2, abs=0.01)

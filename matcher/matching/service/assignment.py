@@ -154,10 +154,14 @@ def plan_assignment(*, session: Session, actor: Account | None, params: dict, pr
     if params.get("base_cap"):
         companies, group = np.unique(slots.table.company_ids, return_inverse=True)
         caps = np.full(len(companies), int(params["base_cap"]), dtype=np.int32)
+    ties = pipeline.tie_breaks(tables, c_idx, s_idx, day=day) if len(c_idx) else None
     problem = AssignmentProblem(n_candidates=n, n_slots=m, edge_candidate=c_idx.astype(np.int32),
                                 edge_slot=s_idx.astype(np.int32), edge_value=value.astype(np.float64),
                                 slot_seats=slots.table.seats_free.astype(np.int32),
-                                slot_group=None if group is None else group.astype(np.int32), group_caps=caps)
+                                slot_group=None if group is None else group.astype(np.int32), group_caps=caps,
+                                edge_wish_rank=None if ties is None else ties.wish_rank,
+                                edge_distance_km=None if ties is None else ties.distance_km,
+                                candidate_waiting_days=None if ties is None else ties.waiting_days)
     plan = solve(problem)
     baseline = greedy(problem)
     chosen = np.asarray(plan.chosen_edges, dtype=np.int64)
@@ -173,7 +177,7 @@ def plan_assignment(*, session: Session, actor: Account | None, params: dict, pr
             "objective": round(float(plan.objective), 4), "greedy_objective": round(float(baseline.objective), 4),
             "gain_over_greedy": round(float(plan.objective - baseline.objective), 4),
             "optimal": bool(plan.optimal), "method": plan.method, "solve_seconds": round(float(plan.seconds), 3),
-            "model_kind": scorer.kind, **named,
+            "model_kind": scorer.kind, "tie_levels": plan.tie_levels, **named,
         }))
     draft.items = [AssignmentDraftItem(candidate_id=int(cands.table.ids[c_idx[e]]),
                                        slot_id=int(slots.table.ids[s_idx[e]]),
