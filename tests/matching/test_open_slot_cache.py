@@ -90,3 +90,31 @@ def test_the_cache_keeps_the_latest_few_filter_sets(session, world):
         pipeline.open_slot_side(session, pipeline.open_slots(), key=("filters", n))
     assert len(pipeline._open_slots) == pipeline.OPEN_SLOTS_KEPT
     assert [key[1] for key in pipeline._open_slots] == [("filters", n) for n in range(3, pipeline.OPEN_SLOTS_KEPT + 3)]
+
+
+def test_threads_asking_at_once_share_one_entry(app, session, world):
+    """Gunicorn's threads: each asks with its own session; all get the same slots, and one entry is kept."""
+    import threading
+
+    from matcher.extensions import db
+
+    got, failed = [], []
+
+    def ask():
+        try:
+            with app.app_context():
+                got.append(pipeline.open_slot_side(db.session, pipeline.open_slots(), key=("threads",)))
+                db.session.remove()
+        except Exception as exc:  # noqa: BLE001 - reported below, a thread's exception would be lost
+            failed.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failed
+    assert len(got) == 6 and all(list(g.rows.table.ids) == [world.slot_a.id, world.slot_b.id] for g in got)
+    assert [key[1] for key in pipeline._open_slots] == [("threads",)]
+    kept = pipeline.open_slot_side(session, pipeline.open_slots(), key=("threads",))
+    assert any(kept is g for g in got)  # one of the threads' builds, not a new one
