@@ -5,8 +5,10 @@ a recommendations page would rebuild the whole slot side (thousands of slots: sk
 its one candidate. `SlotSide` keeps what depends on the slots alone and, per request, builds only the candidate
 rows; the features are the same numbers `PairFeaturizer(candidates, slots)` gives (tests/engine/test_slot_side.py).
 
-- Skills: the slot side is built over every code the taxonomy or a slot names, so a candidate's codes fall into
-  the same columns (a code outside them, unknown to both, builds the pair the plain way).
+- Candidate side: PairFeaturizer itself builds it (against no slots), so however it reads a candidate's skills,
+  the joined featurizer reads them so too; its skill and course columns are moved to the slot side's.
+- Skills: the slot side is built over every code the taxonomy or a slot names (so every taxonomy family); a
+  candidate's key no slot has meets no requirement and is dropped.
 - Courses: a wished course no slot offers never matches; the wish ranks keep their place in the list.
 - Text: TF-IDF weights depend on every distinct document fitted, the candidate's too. The slot side keeps the
   n-gram counts and document frequencies of the slot documents; a candidate document that is new adds itself to
@@ -16,6 +18,7 @@ rows; the features are the same numbers `PairFeaturizer(candidates, slots)` give
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from collections import Counter
 from collections.abc import Mapping
@@ -23,7 +26,7 @@ from collections.abc import Mapping
 import numpy as np
 import scipy.sparse as sp
 
-from matcher.engine.features import EDUCATION_LEVELS, PairFeaturizer
+from matcher.engine.features import SKILL_LEVELS, PairFeaturizer
 from matcher.engine.types import CandidateTable, SlotTable
 
 # The n-grams PairFeaturizer's TfidfVectorizer reads (analyzer="char", ngram_range=(1, 2), its defaults otherwise).
@@ -31,7 +34,8 @@ TEXT_NGRAMS = (1, 2)
 
 
 def _probe(codes: list[str]) -> CandidateTable:
-    """One candidate holding (and certified in) every skill code: it puts all of them in the skill vocabulary."""
+    """One candidate holding (and certified in) every skill code: it puts all of them, and so every taxonomy
+    family, in the skill vocabulary."""
     return CandidateTable(
         ids=np.zeros(1, np.int64), lat=np.zeros(1), lng=np.zeros(1), max_travel_km=np.zeros(1),
         needs_housing=np.zeros(1, bool), education=np.zeros(1, np.int8), birth_year=np.zeros(1, np.int16),
@@ -40,42 +44,50 @@ def _probe(codes: list[str]) -> CandidateTable:
 
 
 def _with_probe(candidates: CandidateTable, probe: CandidateTable) -> CandidateTable:
-    """The candidates, then the probe row (only the columns the skill matrices read)."""
-    return CandidateTable(
-        ids=np.zeros(len(candidates) + 1, np.int64), lat=np.zeros(len(candidates) + 1),
-        lng=np.zeros(len(candidates) + 1), max_travel_km=np.zeros(len(candidates) + 1),
-        needs_housing=np.zeros(len(candidates) + 1, bool), education=np.zeros(len(candidates) + 1, np.int8),
-        birth_year=np.zeros(len(candidates) + 1, np.int16), available_from=np.zeros(len(candidates) + 1, np.int64),
-        active=np.ones(len(candidates) + 1, bool), skills=(*candidates.skills, *probe.skills),
-        free_text_skills=((),) * (len(candidates) + 1),
-        certified_skills=(*candidates.certified_skills, *probe.certified_skills),
-        preferred_courses=((),) * (len(candidates) + 1), bans=((),) * (len(candidates) + 1))
+    """The candidates, then the probe row (a per-row column left empty, meaning its default, stays empty)."""
+    columns = {}
+    for column in dataclasses.fields(candidates):
+        mine, its = getattr(candidates, column.name), getattr(probe, column.name)
+        if isinstance(mine, np.ndarray):
+            columns[column.name] = np.concatenate([mine, its.astype(mine.dtype)])
+        elif len(mine):
+            columns[column.name] = (*mine, *(its or ((),)))
+    return dataclasses.replace(candidates, **columns)
 
 
 def _no_slots(slots: SlotTable) -> SlotTable:
-    """An empty slot table (the candidate side of the skill matrices is built against it)."""
-    pick = np.zeros(0, np.int64)
-    return SlotTable(
-        ids=slots.ids[pick], company_ids=slots.company_ids[pick], lat=slots.lat[pick], lng=slots.lng[pick],
-        is_training=slots.is_training[pick], course=(), occupation=(), required_skills=(), free_text_required=(),
-        title=(), seats_free=slots.seats_free[pick], housing_provided=slots.housing_provided[pick],
-        pay_mid=slots.pay_mid[pick], certificate_awarded=slots.certificate_awarded[pick],
-        min_age=slots.min_age[pick], starts_on=slots.starts_on[pick], open=slots.open[pick],
-        base_in_force=slots.base_in_force[pick], base_placements=slots.base_placements[pick],
-        base_stayed=slots.base_stayed[pick], intake_starts=())
+    """An empty slot table (the candidate side of the featurizer is built against it)."""
+    return dataclasses.replace(slots, **{column.name: getattr(slots, column.name)[:0]
+                                         for column in dataclasses.fields(slots)})
+
+
+def _rows(value) -> int | None:
+    if isinstance(value, np.ndarray | sp.spmatrix | sp.sparray):
+        return value.shape[0] if value.ndim else None
+    return len(value) if isinstance(value, tuple) else None
+
+
+def _move_columns(matrix, target: np.ndarray, width: int) -> sp.csr_matrix:
+    """`matrix` with column j moved to target[j] (dropped where -1), `width` columns wide."""
+    coo = sp.coo_matrix(matrix)
+    columns = target[coo.col] if len(coo.col) else np.zeros(0, np.int64)
+    keep = columns >= 0
+    return sp.csr_matrix((coo.data[keep], (coo.row[keep], columns[keep])), shape=(matrix.shape[0], width))
 
 
 class SlotSide:
     """What `PairFeaturizer` computes from a slot table alone; `featurizer(candidates)` joins candidates to it."""
 
     def __init__(self, slots: SlotTable, *, taxonomy: Mapping[str, str | None] | None = None,
-                 skill_names: Mapping[str, str] | None = None):
+                 skill_names: Mapping[str, str] | None = None, **featurizer_options):
         self.slots = slots
         self.taxonomy, self.skill_names = dict(taxonomy or {}), dict(skill_names or {})
+        # Whatever else PairFeaturizer takes (pay reference, ...), given to it as given here.
+        self._options = {"taxonomy": self.taxonomy, "skill_names": self.skill_names, **featurizer_options}
         codes = sorted(set(self.taxonomy) | {c for required in slots.required_skills for c in required})
         self._probe = _probe(codes)
         # The slot-side matrices, fitted with the probe (no text, no wishes) as the only candidate.
-        self._base = PairFeaturizer(self._probe, slots, taxonomy=self.taxonomy, skill_names=self.skill_names)
+        self._base = PairFeaturizer(self._probe, slots, **self._options)
         self._text_counts(slots)
 
     # ---- text ----------------------------------------------------------------------------------
@@ -167,31 +179,39 @@ class SlotSide:
     # ---- joining candidates --------------------------------------------------------------------
     def featurizer(self, candidates: CandidateTable) -> PairFeaturizer:
         """A featurizer for (candidates, the slots) giving PairFeaturizer's features, built in the candidates'
-        time only."""
+        time only.
+
+        PairFeaturizer itself builds the candidate side, against no slots and with the probe beside them (so the
+        taxonomy families are the slot side's); what it builds per candidate row is taken over, its skill and
+        course columns moved to the slot side's vocabulary. A key no slot has meets no requirement: dropped."""
         n = len(candidates)
-        joined = object.__new__(PairFeaturizer)
-        joined.taxonomy, joined.skill_names = self.taxonomy, self.skill_names
-        joined._skills(_with_probe(candidates, self._probe), _no_slots(self.slots))
-        if joined.skill_vocab != self._base.skill_vocab:
-            # A skill code neither the taxonomy nor any slot knows: the plain way (rare; same features).
-            return PairFeaturizer(candidates, self.slots, taxonomy=self.taxonomy, skill_names=self.skill_names,
-                                  pay_reference=self._base.pay_reference,
-                                  base_prior_rate=self._base.base_prior_rate)
-        featurizer = copy.copy(self._base)
+        base = self._base
+        joined = PairFeaturizer(_with_probe(candidates, self._probe), _no_slots(self.slots), **self._options)
+        featurizer = copy.copy(base)
         featurizer.candidates = candidates
-        featurizer.cand_levels = sp.csr_matrix(joined.cand_levels[:n])
-        featurizer.cand_certified = sp.csr_matrix(joined.cand_certified[:n])
-        featurizer.cand_held = sp.csr_matrix(joined.cand_held[:n])
-        featurizer.cand_text, featurizer.slot_text = self._text(candidates)
-        vocab = self._base.course_vocab
-        wish_rank = np.zeros((n, len(vocab) + 1), dtype=np.int8)
-        for row, wishes in enumerate(candidates.preferred_courses):
-            for rank, code in enumerate(wishes[:3], start=1):
-                if code in vocab and wish_rank[row, vocab[code]] == 0:
-                    wish_rank[row, vocab[code]] = rank
+        for name, value in vars(joined).items():
+            if _rows(value) == n + 1 and _rows(vars(base).get(name)) == 1:  # one entry per candidate row
+                setattr(featurizer, name, value[:n])
+        # Skill columns: (skill, level) blocks, then one per taxonomy family (the same families on both sides).
+        levels = SKILL_LEVELS
+        k_joined, k_base = len(joined.skill_vocab), len(base.skill_vocab)
+        families = base.cand_levels.shape[1] - levels * k_base
+        if joined.cand_levels.shape[1] - levels * k_joined != families:
+            raise AssertionError("the probe did not bring every taxonomy family")  # cannot happen: all codes
+        by_skill = np.full(k_joined, -1, dtype=np.int64)
+        for code, j in joined.skill_vocab.items():
+            by_skill[j] = base.skill_vocab.get(code, -1)
+        by_level = np.where(np.repeat(by_skill, levels) >= 0,
+                            np.repeat(by_skill, levels) * levels + np.tile(np.arange(levels), k_joined), -1)
+        by_level = np.concatenate([by_level, levels * k_base + np.arange(families)])
+        featurizer.cand_levels = _move_columns(joined.cand_levels[:n], by_level, base.cand_levels.shape[1])
+        featurizer.cand_certified = _move_columns(joined.cand_certified[:n], by_skill, k_base)
+        featurizer.cand_held = _move_columns(joined.cand_held[:n], by_skill, k_base)
+        # Wish ranks: the rank is the wish's place in the person's list, whichever courses the slots have.
+        wish_rank = np.zeros((n, base.wish_rank.shape[1]), dtype=base.wish_rank.dtype)
+        for code, j in joined.course_vocab.items():
+            if code in base.course_vocab:
+                wish_rank[:, base.course_vocab[code]] = joined.wish_rank[:n, j]
         featurizer.wish_rank = wish_rank
-        featurizer.c_lat, featurizer.c_lng = np.asarray(candidates.lat, float), np.asarray(candidates.lng, float)
-        featurizer.max_travel = np.asarray(candidates.max_travel_km, float)
-        featurizer.needs_housing = np.asarray(candidates.needs_housing, bool)
-        featurizer.education = np.asarray(candidates.education, float) / (len(EDUCATION_LEVELS) - 1)
+        featurizer.cand_text, featurizer.slot_text = self._text(candidates)
         return featurizer
