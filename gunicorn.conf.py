@@ -73,6 +73,14 @@ for _entry in _metrics_dir.iterdir():
         _entry.unlink()
 
 
+def when_ready(server) -> None:
+    """The scoring engine (scikit-learn, skops: seconds and ~150 MB) is imported lazily by the app, so that the
+    command line and import jobs never pay for it. A web server does score: import it here, in the master, once,
+    so that with preload_app the workers share it and a worker's first recommendations page does not wait."""
+    if preload_app:
+        import matcher.engine.artifacts  # noqa: F401  (loads matcher.engine.model and scikit-learn)
+
+
 def post_fork(server, worker) -> None:
     """A forked worker must not share the master's database connections (there should be none: create_app
     does not query; this makes sure)."""

@@ -161,6 +161,9 @@ def _clean_tables(request):
     with app.app_context():
         empty_tables(db.session)
         db.session.remove()
+    from matcher.matching.pipeline import forget_open_slots
+
+    forget_open_slots()  # the next test's data may repeat this one's version (same ids, a clock standing still)
 
 
 @pytest.fixture

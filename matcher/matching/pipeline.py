@@ -7,34 +7,44 @@ eligibility, scores and weights; what is loaded, for whom, is the calling servic
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 import functools
+import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from matcher.bases.models import Company, certified_in_date
 from matcher.candidates.models import Candidate
+from matcher.clock import today
 from matcher.engine.assignment import priority_weights
 from matcher.engine.eligibility import eligible_mask
 from matcher.engine.features import PairFeaturizer
+from matcher.engine.slot_side import SlotSide
 from matcher.matching.adapters import CandidateRows, SlotRows, candidate_rows, skill_synonyms, slot_rows
 from matcher.reference.models import Skill
-from matcher.slots.models import Slot, SlotStatus
+from matcher.referrals.models import Referral
+from matcher.slots.models import Slot, SlotIntake, SlotSkill, SlotStatus
 
 if TYPE_CHECKING:  # the model module loads scikit-learn: only when a pair is scored
     from matcher.engine.model import TrainedScorer
 
 
-def featurizer_for(session: Session, candidates, slots) -> PairFeaturizer:
-    """The one way features are built, in training and in serving alike (the taxonomy, the Chinese skill
-    names and the shipped synonyms read free text as skills)."""
+def _taxonomy(session: Session) -> dict:
+    """The skill taxonomy, the Chinese skill names and the shipped synonyms (free text is read as skills)."""
     skills = session.scalars(select(Skill)).all()
-    return PairFeaturizer(candidates, slots, taxonomy={s.code: s.course_code for s in skills},
-                          skill_names={s.code: s.name_zh for s in skills}, synonyms=skill_synonyms())
+    return {"taxonomy": {s.code: s.course_code for s in skills}, "skill_names": {s.code: s.name_zh for s in skills},
+            "synonyms": skill_synonyms()}
+
+
+def featurizer_for(session: Session, candidates, slots) -> PairFeaturizer:
+    """The one way features are built, in training and in serving alike (the slot side cached by
+    `open_slot_side` gives the same features)."""
+    return PairFeaturizer(candidates, slots, **_taxonomy(session))
 
 
 def open_slots() -> Select:
@@ -62,10 +72,13 @@ class Tables:
     session: Session
     candidates: CandidateRows
     slots: SlotRows
+    slot_side: SlotSide | None = None  # the slots' half of the featurizer, already built (open_slot_side)
 
     @functools.cached_property
     def featurizer(self) -> PairFeaturizer:
         # Built on first use: it reads the skill taxonomy, which a use case with nothing to score never needs.
+        if self.slot_side is not None:
+            return self.slot_side.featurizer(self.candidates.table)
         return featurizer_for(self.session, self.candidates.table, self.slots.table)
 
     def score(self, scorer: TrainedScorer, candidate_index: np.ndarray, slot_index: np.ndarray) -> np.ndarray:
@@ -75,14 +88,81 @@ class Tables:
         return score(scorer, self.featurizer, candidate_index, slot_index)
 
 
-def load(session: Session, candidates: Select | CandidateRows, slots: Select, *, horizon_days: int = 90,
+def load(session: Session, candidates: Select | CandidateRows, slots: Select | OpenSlots, *, horizon_days: int = 90,
          as_of: dt.date | None = None) -> Tables:
     """The tables for the candidates and slots the two selects return (candidates may come already built, e.g.
-    from a cache); a slot's base record counts placements whose `horizon_days` passed by `as_of`."""
+    from a cache; the slots too, with their featurizer half: open_slot_side); a slot's base record counts
+    placements whose `horizon_days` passed by `as_of`."""
     if not isinstance(candidates, CandidateRows):
         candidates = candidate_rows(session, candidates)
+    if isinstance(slots, OpenSlots):
+        return Tables(session=session, candidates=candidates, slots=slots.rows, slot_side=slots.side)
     return Tables(session=session, candidates=candidates,
                   slots=slot_rows(session, slots, horizon_days=horizon_days, as_of=as_of))
+
+
+@dataclasses.dataclass(frozen=True)
+class OpenSlots:
+    """The open slots' table and featurizer half, as of one version of the data behind them."""
+
+    rows: SlotRows
+    side: SlotSide
+
+
+# Per process: the open slots (city-wide, one entry per filter set, the few most recently asked) of the
+# recommendations page, which would otherwise rebuild thousands of slots for every candidate it shows. A hit is
+# checked against `open_slots_version` on every request, so a change shows at once, in every process.
+OPEN_SLOTS_KEPT = 8
+_open_lock = threading.Lock()
+_open_slots: collections.OrderedDict[tuple, tuple[tuple, OpenSlots]] = collections.OrderedDict()
+
+
+def open_slots_version(session: Session, horizon_days: int) -> tuple:
+    """Changes whenever anything the open slots' table is built from changes, in one small query. Eligibility
+    does not rest on timestamps alone: a slot closed or a base suspended changes the count of open slots in force,
+    a seat filled or freed the seat sums (a clock standing still, as in tests, cannot hide them)."""
+    day = today()
+    latest_start = day - dt.timedelta(days=horizon_days)
+    started = select(Referral.id).where(Referral.started_on.is_not(None), Referral.started_on <= latest_start)
+    values = session.execute(select(
+        select(func.count()).select_from(open_slots().subquery()).scalar_subquery(),
+        select(func.count(Slot.id)).scalar_subquery(), select(func.max(Slot.id)).scalar_subquery(),
+        select(func.max(Slot.updated_at)).scalar_subquery(),
+        select(func.sum(Slot.seats_taken)).scalar_subquery(), select(func.sum(Slot.seats)).scalar_subquery(),
+        select(func.count(Company.id)).scalar_subquery(), select(func.max(Company.updated_at)).scalar_subquery(),
+        select(func.count(SlotSkill.id)).scalar_subquery(), select(func.max(SlotSkill.id)).scalar_subquery(),
+        select(func.count(SlotIntake.id)).scalar_subquery(), select(func.max(SlotIntake.id)).scalar_subquery(),
+        select(func.count()).select_from(started.subquery()).scalar_subquery(),
+        select(func.max(Referral.updated_at)).where(Referral.id.in_(started)).scalar_subquery(),
+        select(func.count(Skill.code)).scalar_subquery())).one()
+    return (day, *values)
+
+
+def open_slot_side(session: Session, slots: Select, *, key: tuple, horizon_days: int = 90) -> OpenSlots:
+    """The slots `slots` (a narrowing of `open_slots()`, named by `key`) as a table and featurizer half, built
+    once per version of the data (open_slots_version) and shared by the process's threads."""
+    cache_key = (str(session.get_bind().url), key, horizon_days)
+    version = open_slots_version(session, horizon_days)
+    with _open_lock:
+        cached = _open_slots.get(cache_key)
+        if cached is not None and cached[0] == version:
+            _open_slots.move_to_end(cache_key)
+            return cached[1]
+    # Built outside the lock: two threads missing at once both build (the same thing); neither waits on the other.
+    rows = slot_rows(session, slots, horizon_days=horizon_days)
+    built = OpenSlots(rows=rows, side=SlotSide(rows.table, **_taxonomy(session)))
+    with _open_lock:
+        _open_slots[cache_key] = (version, built)
+        _open_slots.move_to_end(cache_key)
+        while len(_open_slots) > OPEN_SLOTS_KEPT:
+            _open_slots.popitem(last=False)
+    return built
+
+
+def forget_open_slots() -> None:
+    """Empty the cache (tests: a fresh database may repeat the last one's version exactly)."""
+    with _open_lock:
+        _open_slots.clear()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -105,8 +105,12 @@ def recommend_slots(*, session: Session, actor: Account, candidate_id: int, offs
     policy.require(actor, policy.Rule.MATCH_RECOMMEND)
     candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
     scorer, version = active_scorer(session)
-    tables = pipeline.load(session, select(Candidate).where(Candidate.id == candidate.id),
-                           _slot_filters(pipeline.open_slots(), filters), horizon_days=scorer.horizon_days)
+    # The open slots are the same for every candidate: built once per version of the data, per filter set.
+    slots = pipeline.open_slot_side(session, _slot_filters(pipeline.open_slots(), filters),
+                                    key=("recommend_slots", *sorted((k, str(v)) for k, v in (filters or {}).items()
+                                                                    if v)),
+                                    horizon_days=scorer.horizon_days)
+    tables = pipeline.load(session, select(Candidate).where(Candidate.id == candidate.id), slots)
     ranked = rank_slots(scorer, tables.featurizer, tables.candidates.table, tables.slots.table, 0,
                         today().toordinal(), offset=offset, limit=limit, order=order)
     return RecommendationPage(items=_items(session, scorer, tables, ranked, for_slot=None), total=int(ranked.total),
