@@ -108,22 +108,14 @@ class SlotSide:
         from sklearn.feature_extraction.text import CountVectorizer
 
         counter = CountVectorizer(analyzer="char", ngram_range=TEXT_NGRAMS)
-        counter.fit(sorted(self._slot_docs))
+        fitted = counter.fit_transform(sorted(self._slot_docs))
         self._analyzer = counter.build_analyzer()
         self._vocab = dict(counter.vocabulary_)
-        fitted = counter.transform(sorted(self._slot_docs))
         self._df = np.bincount(fitted.indices, minlength=len(self._vocab)).astype(np.float64)
         counts = counter.transform(unique_docs.tolist())[np.asarray(inverse).ravel()]
         self._counts = sp.csr_matrix(counts, dtype=np.float64)
         self._counts.sort_indices()
         self._cached_text = self._weighted(np.zeros(0), {}, 0)
-
-    def _analyze(self, doc: str) -> list[str]:
-        if self._analyzer is None:
-            from sklearn.feature_extraction.text import CountVectorizer
-
-            self._analyzer = CountVectorizer(analyzer="char", ngram_range=TEXT_NGRAMS).build_analyzer()
-        return self._analyzer(doc)
 
     def _weighted(self, extra_df: np.ndarray, new_terms: dict[str, int], new_docs: int):
         """The slot rows' TF-IDF (l2-normalised) when `new_docs` candidate documents join the fit, adding
@@ -148,10 +140,11 @@ class SlotSide:
         if not self._vocab:  # no slot text: every pair's text match is 0, as PairFeaturizer makes it
             return sp.csr_matrix((len(candidates), 0)), self._counts
         new = sorted({d for d in docs if d.strip()} - self._slot_docs)
+        grams = {doc: Counter(self._analyzer(doc)) for doc in set(docs) if doc}  # each distinct text analysed once
         extra_df = np.zeros(len(self._vocab))
         new_terms: Counter[str] = Counter()
         for doc in new:
-            for term in set(self._analyze(doc)):
+            for term in grams[doc]:
                 if term in self._vocab:
                     extra_df[self._vocab[term]] += 1
                 else:
@@ -162,7 +155,7 @@ class SlotSide:
             if not doc:
                 continue
             weights: dict[object, float] = {}
-            for term, tf in Counter(self._analyze(doc)).items():
+            for term, tf in grams[doc].items():
                 if term in self._vocab:
                     weights[self._vocab[term]] = tf * idf[self._vocab[term]]
                 elif term in new_idf:

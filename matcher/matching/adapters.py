@@ -80,7 +80,7 @@ class SlotRows:
     row_of: dict[int, int]
 
 
-def _chunks(ids: list[int], size: int = 5000):
+def chunks(ids: list, size: int = 5000):
     for start in range(0, len(ids), size):
         yield ids[start:start + size]
 
@@ -100,7 +100,7 @@ def candidate_rows(session: Session, stmt: Select) -> CandidateRows:
     certified: dict[int, set[str]] = defaultdict(set)
     wishes: dict[int, list[str]] = defaultdict(list)
     bans: dict[int, list[Ban]] = defaultdict(list)
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for cid, code, text, level in session.execute(
                 select(CandidateSkill.candidate_id, CandidateSkill.skill_code, CandidateSkill.free_text,
                        CandidateSkill.level).where(CandidateSkill.candidate_id.in_(chunk))):
@@ -173,7 +173,7 @@ def slot_rows(session: Session, stmt: Select, *, horizon_days: int = 90, as_of: 
     required: dict[int, dict[str, int]] = defaultdict(dict)
     required_text: dict[int, list[str]] = defaultdict(list)
     required_text_levels: dict[int, list[int]] = defaultdict(list)
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for sid, code, text, level in session.execute(
                 select(SlotSkill.slot_id, SlotSkill.skill_code, SlotSkill.free_text, SlotSkill.level)
                 .where(SlotSkill.slot_id.in_(chunk))):

@@ -213,8 +213,13 @@ class TieBreaks:
 def tie_breaks(tables: Tables, candidate_index: np.ndarray, slot_index: np.ndarray, *, day: dt.date) -> TieBreaks:
     """The tie-breaks of the given pairs (scored ones: the featurizer is already built), on `day`."""
     wish, distance = tables.featurizer.tie_breaks(candidate_index, slot_index)
-    waiting = np.maximum(0, day.toordinal() - tables.candidates.table.available_from).astype(np.float64)
+    waiting = days_waiting(tables, day).astype(np.float64)
     return TieBreaks(wish_rank=wish, distance_km=np.asarray(distance, dtype=np.float64), waiting_days=waiting)
+
+
+def days_waiting(tables: Tables, day: dt.date) -> np.ndarray:
+    """Per candidate row, the days since they became available (release or earliest start) on `day`."""
+    return np.maximum(0, day.toordinal() - tables.candidates.table.available_from)
 
 
 def priority(tables: Tables, day: dt.date, *, key_subject_weight: float,
@@ -222,6 +227,5 @@ def priority(tables: Tables, day: dt.date, *, key_subject_weight: float,
     """Per candidate row, the weight its placements count with (engine.assignment.priority_weights)."""
     candidates = tables.candidates.table
     keys = key_subject_flags(tables.session, candidates.ids)
-    waiting = np.maximum(0, day.toordinal() - candidates.available_from)
-    return priority_weights(keys, waiting, key_subject_weight=key_subject_weight,
+    return priority_weights(keys, days_waiting(tables, day), key_subject_weight=key_subject_weight,
                             waiting_weight_per_year=waiting_weight_per_year)

@@ -10,7 +10,8 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from matcher.apiutil import MAX_PAGE_SIZE, IdField, Instant, Schema
 from matcher.engine.ranking import ORDERS
 from matcher.external_ids import MAX_LENGTH
-from matcher.matching.service.assignment import MAX_NAMED
+from matcher.matching.service.assignment import MAX_NAMED, RELEASE_PERIOD_BACKWARDS
+from matcher.matching.service.registry import outcomes_learned_from as learned_from
 from matcher.referrals.schemas import CandidateCardSchema
 from matcher.slots.schemas import SlotReadSchema
 
@@ -86,7 +87,6 @@ class EligibilitySchema(Schema):
     reasons = fields.List(fields.Nested(EligibilityReasonSchema))
 
 
-RELEASE_PERIOD_BACKWARDS = _l("The release period ends before it starts.")
 
 
 class AssignmentParamsSchema(Schema):
@@ -148,12 +148,6 @@ class AssignmentDraftListSchema(AssignmentDraftSchema):
         exclude = ("items",)
 
 
-def _outcomes_learned_from(model) -> int:
-    from matcher.engine import artifacts  # skops and scikit-learn: loaded when a model is read, not at start
-
-    return artifacts.outcomes_learned_from(json.loads(model.card_json))
-
-
 class ModelSchema(Schema):
     version = fields.Str()
     kind = fields.Str()
@@ -163,7 +157,7 @@ class ModelSchema(Schema):
     activated_at = Instant(allow_none=True)
     card = fields.Function(lambda m: json.loads(m.card_json))
     outcomes_learned_from = fields.Function(
-        lambda m: _outcomes_learned_from(m),
+        learned_from,
         metadata={"description": "How many referrals with known outcomes the model learned from."})
 
 

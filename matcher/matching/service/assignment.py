@@ -17,6 +17,7 @@ from matcher.clock import today
 from matcher.engine.assignment import AssignmentProblem, greedy, solve
 from matcher.errors import Conflict, Invalid
 from matcher.matching import pipeline
+from matcher.matching.adapters import chunks
 from matcher.matching.models import AssignmentDraft, AssignmentDraftItem, DraftStatus
 from matcher.matching.service.registry import active_scorer, report_progress
 from matcher.places.models import code_prefix
@@ -43,9 +44,8 @@ def resolve_references(session: Session, actor: Account | None, scope: Select, m
     wanted = list(dict.fromkeys(name.strip() for name in names if name and name.strip()))
     area = policy.reference_area(actor) if actor is not None else ""
     by_reference: dict[str, set[int]] = {}
-    for start in range(0, len(wanted), 5000):
-        stmt = scope.with_only_columns(model.id, model.external_id).where(
-            model.external_id.in_(wanted[start:start + 5000]))
+    for part in chunks(wanted):
+        stmt = scope.with_only_columns(model.id, model.external_id).where(model.external_id.in_(part))
         if area:
             stmt = stmt.where(model.external_scope.startswith(area))
         for record_id, reference in session.execute(stmt):
@@ -56,13 +56,12 @@ def resolve_references(session: Session, actor: Account | None, scope: Select, m
     own_ids = {int(name) for name in rest if name.isdigit()}
     public_ids = {name.upper() for name in rest if not name.isdigit()} if model is Candidate else set()
     known: dict[str, int] = {}
-    for chunk_ids in (sorted(own_ids)[i:i + 5000] for i in range(0, len(own_ids), 5000)):
+    for part in chunks(sorted(own_ids)):
         known.update((str(i), i) for i in session.scalars(scope.with_only_columns(model.id)
-                                                          .where(model.id.in_(chunk_ids))))
-    publics = sorted(public_ids)
-    for start in range(0, len(publics), 5000):
+                                                          .where(model.id.in_(part))))
+    for part in chunks(sorted(public_ids)):
         known.update(session.execute(scope.with_only_columns(Candidate.public_id, Candidate.id)
-                                     .where(Candidate.public_id.in_(publics[start:start + 5000]))).all())
+                                     .where(Candidate.public_id.in_(part))).all())
     unknown = [name for name in rest if (name if name.isdigit() else name.upper()) not in known]
     errors = []
     if unknown:
@@ -78,6 +77,7 @@ def resolve_references(session: Session, actor: Account | None, scope: Select, m
 
 # Most candidates (or slots) one plan may name: a file's rows (and well within a query's parameters).
 MAX_NAMED = 20_000
+RELEASE_PERIOD_BACKWARDS = _l("The release period ends before it starts.")
 
 
 def _named_ids(ids: set[int], field: str) -> list[int]:
@@ -103,7 +103,7 @@ def plan_assignment(*, session: Session, actor: Account | None, params: dict, pr
         policy.require(actor, policy.Rule.MATCH_PLAN)
     released_from, released_to = params.get("released_from"), params.get("released_to")
     if released_from and released_to and released_from > released_to:
-        raise Invalid(_l("The release period ends before it starts."), field="released_to")
+        raise Invalid(RELEASE_PERIOD_BACKWARDS, field="released_to")
     report_progress(progress, 0, 4, "Reading candidates and open slots")
     scorer, version = active_scorer(session)
     day = today()
