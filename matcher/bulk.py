@@ -52,7 +52,7 @@ def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
     try:
         with cursor.copy(statement) as copy:
             for row in rows:
-                values = [row[name] for name in names] + [_default(column) for column in defaults]
+                values = [row[name] for name in names] + [column_default(column) for column in defaults]
                 copy.write_row([value if process is None else process(value)
                                 for process, value in zip(processors, values, strict=True)])
     except dialect.loaded_dbapi.IntegrityError as exc:  # as SQLAlchemy raises it for its own statements
@@ -61,6 +61,9 @@ def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
         cursor.close()
 
 
-def _default(column):
+def column_default(column):
+    """The value a column's Python-side default gives a new row (None when it has none)."""
     default = column.default
+    if default is None:
+        return None
     return default.arg if default.is_scalar else default.arg(None)

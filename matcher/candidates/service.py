@@ -17,7 +17,7 @@ from matcher.audit.service import SENSITIVE_FIELDS, record_many, search_statemen
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account, Role
 from matcher.bases.models import Company
-from matcher.bulk import insert_rows, reserve_ids
+from matcher.bulk import column_default, insert_rows, reserve_ids
 from matcher.candidates.models import (
     Candidate,
     CandidateSkill,
@@ -392,19 +392,12 @@ def _column_defaults(obj) -> None:
     """Set the columns the object leaves unset to their defaults (what a flush would insert)."""
     for column in obj.__table__.columns:
         if column.key not in obj.__dict__ and column.default is not None and not column.primary_key:
-            setattr(obj, column.key, _default(column))
-
-
-def _default(column):
-    default = column.default
-    if default is None:
-        return None
-    return default.arg if default.is_scalar else default.arg(None)
+            setattr(obj, column.key, column_default(column))
 
 
 def _columns_of(table, values: dict) -> dict:
     """A row to insert: every column but the key, from `values` or its default."""
-    return {c.key: values[c.key] if c.key in values else _default(c) for c in table.columns if not c.primary_key}
+    return {c.key: values[c.key] if c.key in values else column_default(c) for c in table.columns if not c.primary_key}
 
 
 def create_candidate(*, session: Session, actor: Account | None, data: dict) -> Candidate:

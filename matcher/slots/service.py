@@ -207,12 +207,7 @@ def take_seat(session: Session, slot_id: int) -> bool:
     """Take one seat if one is free. A single conditional UPDATE, so two people can never both get
     the last seat: PostgreSQL re-checks the condition after the row lock, SQLite serialises writers,
     and the table's CHECK constraint refuses an over-filled slot in any case."""
-    result = session.execute(
-        update(Slot).where(Slot.id == slot_id, Slot.seats_taken < Slot.seats)
-        .values(seats_taken=Slot.seats_taken + 1)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+    return take_seats(session, slot_id, 1)
 
 
 def take_seats(session: Session, slot_id: int, count: int) -> bool:

@@ -457,8 +457,9 @@ class SlotImporter(Importer):
         codes = {code.strip().upper() for loaded in rows if (code := loaded.get("company_credit_code"))}
         codes -= self.companies.keys()
         self.companies.update(dict.fromkeys(codes))
+        codes = sorted(codes)
         for start in range(0, len(codes), 500):
-            chunk = sorted(codes)[start:start + 500]
+            chunk = codes[start:start + 500]
             self.companies.update((code, company_id) for code, company_id in self.session.execute(
                 select(Company.credit_code, Company.id).where(Company.credit_code.in_(chunk))))
 
@@ -727,13 +728,18 @@ class ReferralImporter(Importer):
                 return {"slot_id": [_l("This candidate already has a live referral to this slot.")]}
         return {}
 
+    @staticmethod
+    def _set_holds_seat(loaded: dict) -> bool:
+        """Whether the row's referral holds a seat today (`holds_seat_now`), kept on the row for the write."""
+        loaded["holds_seat"] = holds_seat_now(loaded["slot_obj"], loaded["status"], created_on=loaded["created_on"],
+                                              started_on=loaded.get("started_on"))
+        return loaded["holds_seat"]
+
     def build(self, loaded: dict) -> dict:
         """A referral that holds a seat today (see `holds_seat_now`) obeys the slot's seats, exactly as a move to
         accepted does (take_seat): counted here over the file's rows, taken in the write."""
         slot: Slot = loaded["slot_obj"]
-        loaded["holds_seat"] = holds_seat_now(slot, loaded["status"], created_on=loaded["created_on"],
-                                              started_on=loaded.get("started_on"))
-        if loaded["holds_seat"]:
+        if self._set_holds_seat(loaded):
             free = self.free_seats.setdefault(slot.id, slot.seats - slot.seats_taken)
             if free < 1:
                 raise Conflict(NO_SEAT, field="status")
@@ -802,9 +808,7 @@ class ReferralImporter(Importer):
     def create(self, loaded: dict) -> None:
         """Write the referral as history, one row (see `write`)."""
         slot: Slot = loaded["slot_obj"]
-        loaded["holds_seat"] = holds_seat_now(slot, loaded["status"], created_on=loaded["created_on"],
-                                              started_on=loaded.get("started_on"))
-        if loaded["holds_seat"] and not take_seat(self.session, slot.id):
+        if self._set_holds_seat(loaded) and not take_seat(self.session, slot.id):
             # Current referrals holding a seat obey the slot's seats, exactly as a move to accepted does.
             raise Conflict(NO_SEAT, field="status")
         referral, events = self._history(loaded)

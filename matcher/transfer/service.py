@@ -165,9 +165,9 @@ def _load_row(importer: Importer, columns: list[Column], row: Row, vocabulary: V
     except ValidationError as exc:
         for name, messages in column_errors(exc.messages, importer.columns).items():
             errors.setdefault(name, messages)
-        return {}, _in_column_order(errors, importer.columns)
+        return {}, errors  # put in column order once, by _report
     if errors:
-        return {}, _in_column_order(errors, importer.columns)
+        return {}, errors
     return loaded, {}
 
 
