@@ -5,9 +5,9 @@ Set XINTU_TEST_DATABASE_URL to run the whole suite against PostgreSQL; SQLite is
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import os
+from collections.abc import Mapping
 
 import pytest
 from sqlalchemy import text
@@ -199,21 +199,53 @@ def make_credit_code(body: str = "91330782MA2") -> str:
     return first17 + credit_code_check_char(first17)
 
 
-@dataclasses.dataclass
+def _world_models() -> dict[str, type]:
+    from matcher.bases.models import Company
+    from matcher.candidates.models import Candidate
+    from matcher.offices.models import JudicialOffice as Office
+    from matcher.slots.models import Slot
+
+    return {"office_a": Office, "office_b": Office, "company_a": Company, "company_b": Company,
+            "company_applied": Company, "slot_a": Slot, "slot_b": Slot, "draft_a": Slot, "cand_a": Candidate,
+            "cand_b": Candidate, "cand_dual": Candidate}
+
+
+class _LazyAccounts(Mapping):
+    """The world's accounts by name, each loaded the first time a test reads it."""
+
+    def __init__(self, session, ids: dict[str, int]):
+        self._session, self._ids, self._loaded = session, ids, {}
+
+    def __getitem__(self, name: str):
+        if name not in self._loaded:
+            from matcher.auth.models import Account
+
+            self._loaded[name] = self._session.get(Account, self._ids[name])
+        return self._loaded[name]
+
+    def __iter__(self):
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
 class World:
-    accounts: dict
-    tokens: dict
-    office_a: object
-    office_b: object
-    company_a: object
-    company_b: object
-    company_applied: object
-    slot_a: object
-    slot_b: object
-    draft_a: object
-    cand_a: object
-    cand_b: object
-    cand_dual: object
+    """The small world's rows, each loaded the first time a test reads it: most tests read two or three of its
+    fifteen rows, and a load is a query (with its eager joins) that most would pay for nothing."""
+
+    def __init__(self, session, ids: dict):
+        self._session, self._ids = session, ids
+        self.tokens = dict(ids["tokens"])
+        self.accounts = _LazyAccounts(session, ids["accounts"])
+
+    def __getattr__(self, name: str):  # only for attributes not yet set: the rows
+        model = _world_models().get(name)
+        if model is None:
+            raise AttributeError(name)
+        row = self._session.get(model, self._ids[name])
+        setattr(self, name, row)
+        return row
 
     def h(self, who: str, lang: str = "en") -> dict:
         return {"Authorization": f"Bearer {self.tokens[who]}", "Accept-Language": lang}
@@ -306,21 +338,8 @@ def _build_world(session) -> dict:
 def world(session, app) -> World:
     """Built through the services once per worker (and date), then restored from its rows for later tests
     (tests/db_support.py): the same rows, ids, tokens and audit chain, committed, at a fraction of the cost."""
-    from matcher.auth.models import Account
-    from matcher.bases.models import Company
-    from matcher.candidates.models import Candidate
-    from matcher.offices.models import JudicialOffice as Office
-    from matcher.slots.models import Slot
-
     ids = restored(session, "world", lambda: _build_world(session))
-    world = World(
-        {name: session.get(Account, id_) for name, id_ in ids["accounts"].items()}, dict(ids["tokens"]),
-        session.get(Office, ids["office_a"]), session.get(Office, ids["office_b"]),
-        *(session.get(Company, ids[name]) for name in ("company_a", "company_b", "company_applied")),
-        *(session.get(Slot, ids[name]) for name in ("slot_a", "slot_b", "draft_a")),
-        *(session.get(Candidate, ids[name]) for name in ("cand_a", "cand_b", "cand_dual")))
-    session.commit()
-    return world
+    return World(session, ids)
 
 
 # ---- appended for the API test modules: a client that forgets `g` between requests, and helpers -----
