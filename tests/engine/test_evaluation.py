@@ -121,7 +121,7 @@ def test_replay_never_grades_a_model_with_itself(monkeypatch):
     trained on all history, reported about 0.95 per person)."""
     import matcher.engine.evaluation as evaluation
 
-    world = random_world(7, 400, 80, 1100)
+    world = random_world(7, 300, 60, 700)
     real_train = evaluation.train_scorer
 
     class Boastful:
