@@ -34,7 +34,7 @@ covers the truth for plans near what caseworkers do and too rarely for a random 
 Clipping: caseworkers choose among ~100 slots, so most propensities are small (median about 0.03 on the
 simulator, where the conditional logit recovers the true ones with a log-correlation of 0.97). Unclipped, a few
 referred pairs with weights in the hundreds decide the estimate; `PROPENSITY_CLIP` = 0.2 (weights at most 5)
-gave the smallest errors with intervals that still cover (0.05, 0.1, 0.2, 0.35 were tried on 6 cities).
+gave the smallest errors with intervals that still cover (0.1, 0.2 and 0.35 tried on 6 cities, 0.05 on 4).
 """
 
 from __future__ import annotations
