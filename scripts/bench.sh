@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 .venv/bin/python -m bench.bench_foundation "$@"
 .venv/bin/python -m bench.bench_scoring
 .venv/bin/python -m bench.bench_assignment
+.venv/bin/python -m bench.bench_evaluation  # the replay's valuation of plans against simulated truth
 .venv/bin/python -m bench.bench_province
 .venv/bin/python -m bench.bench_matching
 .venv/bin/python -m bench.bench_pages

@@ -1,6 +1,9 @@
 """Offline evaluation a bureau can check: discrimination, calibration, precision at k, per-group figures,
 and a replay of history comparing batch plans (model, greedy, nearest-preferred-course rule, random).
 
+The replay never grades a model with itself: plans are valued by realised outcomes where their pairs were really
+referred and otherwise by a cross-fitted doubly robust estimate (`matcher.engine.offpolicy`), with 95 % intervals.
+
 Group arrays (sex, age band, risk grade, ...) come from the caller, aligned with the rows evaluated; they are
 used to report figures per group and never reach a scorer.
 """
@@ -8,11 +11,12 @@ used to report figures per group and never reach a scorer.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
+from matcher.engine import offpolicy
 from matcher.engine.eligibility import PERSON_RULES, Ineligible, eligible_mask, not_available_by_start
 from matcher.engine.features import PairFeaturizer, haversine_km
 from matcher.engine.model import TrainedScorer, rule_prior, score, train_scorer
@@ -128,12 +132,13 @@ def _replay_edges(candidates, slots, scorer, featurizer, people, places, split_o
         c, s = c[ok], s[ok]
         p = score(scorer, featurizer, c, s)
         if blocked:
-            # Keep each person's REPLAY_TOP_K best places.
+            # Keep each person's REPLAY_TOP_K best places, and every pair really referred (the valuation reads
+            # their outcomes and the logging policy's choices among the edges).
             order = np.lexsort((-p, c))
             c, s, p = c[order], s[order], p[order]
             first = np.r_[0, np.flatnonzero(c[1:] != c[:-1]) + 1]
             rank = np.arange(len(c)) - np.repeat(first, np.diff(np.r_[first, len(c)]))
-            keep = rank < REPLAY_TOP_K
+            keep = (rank < REPLAY_TOP_K) | np.isin(c * len(slots) + s, referred_pairs)
             c, s, p = c[keep], s[keep], p[keep]
         parts_c.append(c)
         parts_s.append(s)
@@ -192,7 +197,10 @@ def _random_plan(edge_c, edge_s, seats, people, rng) -> np.ndarray:
 
 def replay(candidates: CandidateTable, slots: SlotTable, history: History, split_on: int, *, horizon_days: int = 90,
            random_state: int = 0, groups: Mapping[str, np.ndarray] | None = None,
-           featurizer: PairFeaturizer | None = None) -> dict:
+           featurizer: PairFeaturizer | None = None, folds: int = offpolicy.DEFAULT_FOLDS,
+           propensity_clip: float = offpolicy.PROPENSITY_CLIP,
+           truth: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+           all_history_evaluator: bool = False) -> dict:
     """Train on history before `split_on` (a date ordinal), test on history on/after it.
 
     Reports the model's and the rule prior's ROC AUC / Brier / calibration / precision@k on the test
@@ -201,11 +209,18 @@ def replay(candidates: CandidateTable, slots: SlotTable, history: History, split
     referrals then; pairs must pass the person rules (age, bans, prerequisites, available by the start), the last
     judged on each person's own referral day and the intake that fits them, never today's calendar; a pair that
     was really referred is kept whatever (it happened, so it was possible).
+
     Plans: the model's exact plan (min-cost flow on the model's probabilities), a greedy plan on the same
-    scores, the nearest-preferred-course rule, random, and what caseworkers actually did. Every plan is
-    valued by the same evaluator: a learned model trained on all history (so it has seen the test period
-    and is not the planning model itself). Where a plan's pair was a real referral, the realised outcome is
-    reported too.
+    scores, the nearest-preferred-course rule, random, and what caseworkers actually did. No plan is valued by
+    the model under test: each is valued by realised outcomes where its pairs were really referred and, for the
+    rest, by a doubly robust estimate built on an outcome model cross-fitted over the test period's people in
+    `folds` folds (the model valuing a person never saw that person's outcomes) and on the caseworkers' logging
+    propensities, clipped at `propensity_clip` (see `matcher.engine.offpolicy`). Every value, and every
+    difference against the rule and against the model's plan, comes with a 95 % interval.
+
+    `truth` (a simulator's `World.stay_probability`) adds each plan's true expected stays; `all_history_evaluator`
+    adds the old valuation by a model of the same kind trained on all history (test period included), kept only
+    to show on simulators how far off it was (bench/bench_evaluation.py). Neither is used for any other figure.
     """
     from matcher.engine import assignment  # another engineer's module; imported late on purpose
 
@@ -219,8 +234,6 @@ def replay(candidates: CandidateTable, slots: SlotTable, history: History, split
     test = _subset(history, test_mask)
     scorer = train_scorer(candidates, slots, train, horizon_days=horizon_days, random_state=random_state,
                           featurizer=featurizer)
-    evaluator = train_scorer(candidates, slots, history, horizon_days=horizon_days, random_state=random_state,
-                             featurizer=featurizer)
     prior = TrainedScorer(kind="prior", estimator=rule_prior(),
                           feature_names=scorer.feature_names, metrics={}, training_data_hash="",
                           horizon_days=horizon_days, propensity="", created_at="")
@@ -234,7 +247,7 @@ def replay(candidates: CandidateTable, slots: SlotTable, history: History, split
         "n_train": int(train_mask.sum()),
         "n_test": int(test_mask.sum()),
         "model_kind": scorer.kind,
-        "evaluator_kind": evaluator.kind,
+        "evaluator_kind": "cross-fitted doubly robust",
         "model": evaluate_scorer(y, p_model, test_groups, query_ids=test.slot_index),
         "prior": evaluate_scorer(y, p_prior, None, query_ids=test.slot_index),
     }
@@ -251,7 +264,6 @@ def replay(candidates: CandidateTable, slots: SlotTable, history: History, split
                                            person_day, referred_pairs)
     seats = np.zeros(len(slots), dtype=np.int64)
     seats[places] = referrals_per_place
-    truth = score(evaluator, featurizer, edge_c, edge_s)
     # Local numbering for the solver.
     c_local = np.searchsorted(people, edge_c)
     s_local = np.searchsorted(places, edge_s)
@@ -268,36 +280,112 @@ def replay(candidates: CandidateTable, slots: SlotTable, history: History, split
         "nearest preferred course": _rule_plan(candidates, slots, edge_c, edge_s, seats, order_people),
         "random": _random_plan(edge_c, edge_s, seats, people, rng),
     }
-    outcome = {}
-    for c, s, stayed in zip(test.candidate_index.tolist(), test.slot_index.tolist(), y.tolist(), strict=True):
-        outcome[(c, s)] = outcome.get((c, s), False) or stayed
+
+    # ---- valuation: realised where known, cross-fitted doubly robust otherwise ----------------------
+    edge_key = edge_c * len(slots) + edge_s
+    row_key = np.asarray(test.candidate_index, np.int64) * len(slots) + np.asarray(test.slot_index, np.int64)
+    key_order = np.argsort(edge_key, kind="stable")
+    row_edge = key_order[np.searchsorted(edge_key[key_order], row_key)]  # every referred pair is an edge
+    logged = np.zeros(len(edge_c), bool)
+    logged[row_edge] = True
+    edge_y = np.zeros(len(edge_c))
+    np.maximum.at(edge_y, row_edge, y.astype(float))  # a pair referred twice stayed if either referral did
+    person_fold = offpolicy.person_folds(people, folds, random_state)
+    row_person = np.searchsorted(people, test.candidate_index)
+    fit = offpolicy.cross_fit_outcomes(
+        featurizer, base_c=train.candidate_index, base_s=train.slot_index, base_y=train.stayed,
+        test_c=test.candidate_index, test_s=test.slot_index, test_y=y, test_fold=person_fold[row_person],
+        query_c=edge_c, query_s=edge_s, query_fold=person_fold[c_local], k=folds, random_state=random_state)
+    mu = fit.mu
+    propensity = offpolicy.logging_propensities(featurizer, edge_c, edge_s, logged)
+    weight = 1.0 / np.maximum(propensity, propensity_clip)
+    terms = {name: offpolicy.dr_terms(len(people), c_local[chosen], mu[chosen], logged[chosen], edge_y[chosen],
+                                      weight[chosen])
+             for name, chosen in ((name, np.asarray(chosen, dtype=np.int64)) for name, chosen in plans.items())}
+    # What caseworkers did is the logging policy itself: every one of its pairs was referred for certain, so each
+    # counts its realised outcome (weight 1) and the value is the realised stays.
+    terms["historic referrals"] = offpolicy.dr_terms(len(people), row_person, mu[row_edge], np.ones(len(y), bool),
+                                                     y.astype(float), np.ones(len(y)))
+    legacy = None
+    if all_history_evaluator:
+        legacy = train_scorer(candidates, slots, history, horizon_days=horizon_days, random_state=random_state,
+                              featurizer=featurizer)
     rows = {}
-    for name, chosen in plans.items():
-        chosen = np.asarray(chosen, dtype=np.int64)
-        pairs = list(zip(edge_c[chosen].tolist(), edge_s[chosen].tolist(), strict=True))
-        matched = [outcome[pair] for pair in pairs if pair in outcome]
-        rows[name] = {"assigned": len(chosen), "expected_stays": _f(truth[chosen].sum()) if len(chosen) else 0.0,
-                      "model_objective": _f(p_edge[chosen].sum()) if len(chosen) else 0.0,
-                      "matched_referrals": len(matched), "realised_stays": int(sum(matched))}
-    historic = score(evaluator, featurizer, test.candidate_index, test.slot_index)
-    rows["historic referrals"] = {"assigned": int(len(y)), "expected_stays": _f(historic.sum()),
-                                  "model_objective": _f(p_model.sum()), "matched_referrals": int(len(y)),
-                                  "realised_stays": int(y.sum())}
-    rule = rows["nearest preferred course"]["expected_stays"] or 0.0
-    for row in rows.values():
-        row["vs_rule"] = _f(row["expected_stays"] / rule - 1) if rule else None
+    for name, plan_terms in terms.items():
+        historic = name == "historic referrals"
+        chosen = np.asarray(plans.get(name, row_edge), dtype=np.int64)
+        pair_c, pair_s = (test.candidate_index, test.slot_index) if historic else (edge_c[chosen], edge_s[chosen])
+        value = plan_terms.value
+        se = offpolicy.standard_error(plan_terms.correction)
+        row = {"assigned": int(len(chosen)), "expected_stays": _f(value), "se": _f(se),
+               "ci95": [_f(bound) for bound in offpolicy.interval(value, se)],
+               "realised_part": _f(plan_terms.realised), "model_part": _f(plan_terms.direct_unlogged),
+               "correction_part": _f(plan_terms.weighted_correction),
+               "model_objective": _f((p_model if historic else p_edge[chosen]).sum()) if len(chosen) else 0.0,
+               "matched_referrals": int(len(y)) if historic else plan_terms.logged_in_plan,
+               "realised_stays": int(y.sum()) if historic else int(edge_y[chosen][logged[chosen]].sum())}
+        if truth is not None:
+            row["true_expected_stays"] = _f(np.asarray(truth(pair_c, pair_s), float).sum())
+        if legacy is not None:
+            row["all_history_model_stays"] = _f(score(legacy, featurizer, pair_c, pair_s).sum())
+        rows[name] = row
+    for reference, key in (("nearest preferred course", "vs_rule"), ("model (exact)", "vs_model")):
+        base = terms[reference]
+        for name, plan_terms in terms.items():
+            rows[name].update(_difference(plan_terms, base, key))
     report["assignment"] = {
         "candidates": int(len(people)), "slots": int(len(places)), "seats": int(referrals_per_place.sum()),
         "eligible_pairs": int(len(edge_c)), "blocked": bool(len(people) * len(places) > MAX_REPLAY_PAIRS),
-        "evaluator": "learned model trained on all history (test period included)" if evaluator.kind == "learned"
-        else "rule prior (too little history to learn an evaluator)",
+        "evaluator": f"realised outcomes where the pair was referred; elsewhere doubly robust, outcome model "
+                     f"cross-fitted over {folds} folds of people (never the model under test), propensities "
+                     f"clipped at {propensity_clip}",
+        "valuation": {
+            "method": "doubly robust: realised outcomes of the plan's referred pairs + the outcome model on its "
+                      "other pairs + the outcome model's errors on the referred pairs weighted by "
+                      "(1 / propensity - 1)",
+            "folds": int(folds), "outcome_learner": fit.learner,
+            "fold_training_rows": list(fit.trained_rows),
+            "propensity": offpolicy.PROPENSITY_METHOD, "propensity_clip": float(propensity_clip),
+            "referred_pairs": int(logged.sum()),
+            "referred_pairs_clipped": int((propensity[logged] < propensity_clip).sum()),
+            "max_weight": _f(weight[logged].max()) if logged.any() else None,
+            "interval": "95 % normal interval, standard error from the per-person terms of the doubly robust "
+                        "estimate (its influence function, given the cross-fitted models); differences paired "
+                        "per person",
+        },
         "plans": rows,
     }
     return report
 
 
+def _difference(plan: offpolicy.PlanTerms, base: offpolicy.PlanTerms, key: str) -> dict:
+    """`plan` against `base`: the difference in expected stays and the relative one, each with a 95 % interval
+    from the per-person paired terms (the relative one by the delta method)."""
+    a, b = plan.value, base.value
+    diff = a - b
+    se = offpolicy.standard_error(plan.correction - base.correction)
+    out = {f"{key}_stays": _f(diff), f"{key}_stays_ci95": [_f(v) for v in offpolicy.interval(diff, se)]}
+    if b > 0:
+        ratio = a / b
+        se_ratio = offpolicy.standard_error(plan.correction - ratio * base.correction) / b
+        out[key] = _f(ratio - 1)
+        out[f"{key}_ci95"] = [_f(v) for v in offpolicy.interval(ratio - 1, se_ratio)]
+    else:
+        out[key] = None
+        out[f"{key}_ci95"] = [None, None]
+    return out
+
+
 def _fmt(value, spec: str = ".3f") -> str:
     return "-" if value is None else format(value, spec)
+
+
+def _interval(bounds, percent: bool = False) -> str:
+    if not bounds or bounds[0] is None or bounds[1] is None:
+        return "-"
+    if percent:
+        return f"[{100 * bounds[0]:+.0f}%, {100 * bounds[1]:+.0f}%]"
+    return f"[{bounds[0]:.1f}, {bounds[1]:.1f}]"
 
 
 def format_table(report: dict) -> str:
@@ -335,10 +423,24 @@ def format_table(report: dict) -> str:
         lines.append(f"Batch assignment of the test period: {a['candidates']} candidates, {a['slots']} slots, "
                      f"{a['seats']} seats, {a['eligible_pairs']} eligible pairs")
         lines.append(f"valued by: {a['evaluator']}")
-        lines.append(f"{'plan':<26} {'assigned':>8} {'expected stays':>15} {'vs rule':>8} "
-                     f"{'matched':>8} {'realised':>9}")
+        valuation = a.get("valuation")
+        if valuation:
+            lines.append(f"  {valuation['referred_pairs']} referred pairs, {valuation['referred_pairs_clipped']} "
+                         f"with a propensity below the clip (weight at most {_fmt(valuation['max_weight'], '.1f')}); "
+                         f"outcome models learned from {', '.join(map(str, valuation['fold_training_rows']))} rows")
+            lines.append("  expected stays = realised (referred pairs) + model (other pairs) + correction; "
+                         "[95 % interval]")
+        lines.append(f"{'plan':<26} {'assigned':>8} {'expected stays':>15} {'95 % interval':>15} "
+                     f"{'vs rule':>8} {'95 % interval':>17} {'vs model plan':>14} {'95 % interval':>15} "
+                     f"{'realised':>9} {'model':>7} {'correction':>10} {'referred':>8} {'stayed':>7}")
         for name, r in a["plans"].items():
-            vs = "-" if r["vs_rule"] is None else f"{100 * r['vs_rule']:+.1f}%"
-            lines.append(f"{name:<26} {r['assigned']:>8} {_fmt(r['expected_stays'], '.1f'):>15} {vs:>8} "
-                         f"{r['matched_referrals']:>8} {r['realised_stays']:>9}")
+            vs = "-" if r.get("vs_rule") is None else f"{100 * r['vs_rule']:+.1f}%"
+            vs_ci = _interval(r.get("vs_rule_ci95"), percent=True)
+            lines.append(f"{name:<26} {r['assigned']:>8} {_fmt(r['expected_stays'], '.1f'):>15} "
+                         f"{_interval(r.get('ci95')):>15} {vs:>8} {vs_ci:>17} "
+                         f"{_fmt(r.get('vs_model_stays'), '+.1f'):>14} {_interval(r.get('vs_model_stays_ci95')):>15} "
+                         f"{_fmt(r.get('realised_part'), '.1f'):>9} {_fmt(r.get('model_part'), '.1f'):>7} "
+                         f"{_fmt(r.get('correction_part'), '+.1f'):>10} "
+                         f"{r['matched_referrals']:>8} {r['realised_stays']:>7}")
+        lines.append("(vs model plan: difference in expected stays; intervals paired per person)")
     return "\n".join(lines)

@@ -122,7 +122,12 @@ def activate(version: str, actor) -> None:
               help="Where to write the report (default: evaluation.json in the models directory, XINTU_MODELS_DIR).")
 @acting
 def evaluate(horizon_days: str, split_on: dt.datetime | None, output: Path | None, actor) -> None:
-    """Replay history offline and compare the model and its plans with the baselines."""
+    """Replay history offline and compare the model and its plans with the baselines.
+
+    Plans are never valued by the model under test: a pair really referred counts its outcome, the rest a
+    doubly robust estimate on an outcome model cross-fitted over the test period's people; every value and
+    difference has a 95 % interval (README: "How `model evaluate` values plans").
+    """
     from matcher.engine.evaluation import format_table
     from matcher.matching import service
 
