@@ -19,7 +19,9 @@ Policies (each returns the placements it made, `Outcome`):
   posted with a seat left (a caseworker referring the person in front of them).
 - `myopic_batch`: each week, the exact assignment of the pool to the posted slots; all of it committed.
 - `rolling_horizon`: each week, `plan_week` over the pool and the listed people not yet released (at their
-  forecast day, discounted by the forecast's certainty); the pool's pairs committed, seats held (or not).
+  forecast day, discounted by the forecast's certainty); the pool's pairs committed (or, with
+  `commit_within_days`, those whose slot starts that soon: the rest are planned again next week), seats held (or
+  not).
 
 Pure: numpy and the engine.
 """
@@ -207,7 +209,7 @@ def myopic_batch(year: Year) -> Outcome:
 
 
 def rolling_horizon(year: Year, *, hold_seats: bool = True, min_gain: float = 0.0,
-                    certainty: float | None = None) -> Outcome:
+                    certainty: float | None = None, commit_within_days: int | None = None) -> Outcome:
     """Each week `plan_week` over the pool and the listed people not yet released (at their forecast day, or next
     week once the forecast has passed), with the slots posted so far; the pool's pairs committed."""
     state, placed, times, held = _Week(year), [], [], []
@@ -229,12 +231,13 @@ def rolling_horizon(year: Year, *, hold_seats: bool = True, min_gain: float = 0.
                                  slot_seats=state.seats.astype(np.int32), person_available=available,
                                  person_certainty=np.where(listed, belief, 1.0))
         week = plan_week(problem, today=day, horizon_days=year.list_days + 6 * WEEK, hold_seats=hold_seats,
-                         min_gain=min_gain)
+                         min_gain=min_gain, commit_within_days=commit_within_days)
         chosen = idx[week.committed]
         state.commit(chosen)
         placed.append(chosen)
         times.append(week.seconds)
         held.append(week.seats_held)
         weeks_holding += week.holding
-    name = "rolling_horizon_hold" if hold_seats else "rolling_horizon_no_hold"
+    name = ("rolling_horizon_hold" if hold_seats else "rolling_horizon_no_hold") + (
+        f"_refer_within_{commit_within_days}d" if commit_within_days is not None and hold_seats else "")
     return _outcome(year, name, placed, solve_seconds=times, weeks_holding=weeks_holding, seats_held=held)

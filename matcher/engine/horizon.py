@@ -118,7 +118,8 @@ class HorizonProblem:
 class HorizonPlan:
     """One week's decision. Edge sets are ascending indices into the problem's edges.
 
-    `committed`: the referrals to make now (present people). `held`: the seats held for arriving people (their
+    `committed`: the referrals to make now (present people); `deferred`: present people's planned pairs left for a
+    later week to commit. `held`: the seats held for arriving people (their
     pairs in the horizon plan; empty unless `holding`). The figures compare the plan with holding against the plan
     without it, each counting the arrivals' placements (discounted by certainty): `value_*` in the objective's
     units, `stays_*` in expected placements that stay. `gain = value_with_holding - value_without_holding`.
@@ -128,6 +129,7 @@ class HorizonPlan:
     committed: np.ndarray
     held: np.ndarray
     holding: bool
+    deferred: np.ndarray  # present people's pairs planned, to be committed by a later week (commit_within_days)
     hold_requested: bool
     value_with_holding: float
     value_without_holding: float
@@ -177,13 +179,18 @@ def _seats_left(problem: HorizonProblem, taken: np.ndarray) -> np.ndarray:
 
 
 def plan_week(problem: HorizonProblem, *, today: int, horizon_days: int = 90, hold_seats: bool = True,
-              min_gain: float = 0.0, grace_days: int = 0, scale: int = 1_000_000) -> HorizonPlan:
+              min_gain: float = 0.0, grace_days: int = 0, commit_within_days: int | None = None,
+              scale: int = 1_000_000) -> HorizonPlan:
     """This week's referrals and held seats (see the module's docstring).
 
     Present people (available by `today`) may take any of their pairs: which pairs are eligible today is the
     caller's business. Arriving people count only when available within `horizon_days` after `today`, and only on
     pairs starting on or after their day (minus `grace_days`). Seats are held when `hold_seats` and the expected
-    gain exceeds `min_gain` (objective units, i.e. expected placements that stay, weighted)."""
+    gain exceeds `min_gain` (objective units, i.e. expected placements that stay, weighted).
+
+    `commit_within_days` (None: commit every present pair): with `hold_seats`, a present person's pair whose slot
+    starts later than that is planned but not yet committed (`deferred`): next week's plan, knowing more, decides
+    it again. Its seat is not offered to anyone else this week either."""
     started = time.perf_counter()
     if isinstance(horizon_days, bool) or not isinstance(horizon_days, int | np.integer) or horizon_days < 0:
         raise ValueError(f"horizon_days must be a whole number of days >= 0, got {horizon_days!r}")
@@ -223,8 +230,13 @@ def plan_week(problem: HorizonProblem, *, today: int, horizon_days: int = 90, ho
     value_without = totals(without_now, without_later, value)
     stay = problem.stay()
     holding = bool(hold_seats and len(plan_held) and value_with - value_without > min_gain)
+    committed = plan_now if holding else without_now
+    deferred = np.zeros(0, dtype=np.int64)
+    if hold_seats and commit_within_days is not None:
+        late = problem.edge_start[committed] > today + int(commit_within_days)
+        committed, deferred = committed[~late], committed[late]
     return HorizonPlan(
-        committed=plan_now if holding else without_now,
+        committed=committed, deferred=deferred,
         held=plan_held if holding else np.zeros(0, dtype=np.int64),
         holding=holding, hold_requested=bool(hold_seats),
         value_with_holding=value_with, value_without_holding=value_without,
