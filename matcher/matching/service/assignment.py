@@ -207,6 +207,13 @@ def plan_assignment(*, session: Session, actor: Account | None, params: dict, pr
             "model_kind": scorer.kind, "tie_levels": tie_levels, **named,
             **({"holding": holding} if holding is not None else {}),
         }))
+    if holding is not None:
+        # The referrals of a plan that looks ahead are this week's part of a longer plan (seats held, pairs left for
+        # next week): set against a best-first plan of everything now, the comparison would mislead.
+        summary = json.loads(draft.summary_json)
+        for key in ("greedy_objective", "gain_over_greedy"):
+            summary.pop(key)
+        draft.summary_json = json.dumps(summary, ensure_ascii=False)
     draft.items = [AssignmentDraftItem(candidate_id=int(cands.table.ids[c_idx[e]]),
                                        slot_id=int(slots.table.ids[s_idx[e]]),
                                        score=float(p[e]), value=float(value[e])) for e in chosen]
