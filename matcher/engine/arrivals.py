@@ -222,7 +222,7 @@ def rolling_horizon(year: Year, *, hold_seats: bool = True, min_gain: float = 0.
         p, s = year.edge_person, year.edge_slot
         gap = year.slot_start[s] - expected[p]
         later = np.flatnonzero(listed[p] & state._open(day)[s] & (gap >= 0) & (gap <= year.patience_days))
-        idx = np.union1d(now, later)
+        idx = np.sort(np.concatenate([now, later]))  # disjoint: the pool is released, the listed are not
         if not len(now):
             continue
         available = np.where(listed, expected, day)  # the pool is present; the rest is masked out by its edges

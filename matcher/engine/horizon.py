@@ -203,14 +203,15 @@ def plan_week(problem: HorizonProblem, *, today: int, horizon_days: int = 90, ho
     value = problem.edge_value
     certainty = problem.certainty()
     usable = value > 0
-    now_edges = np.flatnonzero(usable & present[person])
-    arrival_edges = np.flatnonzero(usable & arriving[person] & (available[person] <= problem.edge_start + grace_days)
-                                   & (certainty[person] > 0))
+    now_mask = usable & present[person]
+    arrival_mask = usable & arriving[person] & (available[person] <= problem.edge_start + grace_days) \
+        & (certainty[person] > 0)
+    now_edges, arrival_edges = np.flatnonzero(now_mask), np.flatnonzero(arrival_mask)
     discounted = value * certainty[person]
     seats = problem.slot_seats
 
     # The horizon plan: the present and the arrivals compete for every seat.
-    horizon = _solve_on(problem, np.union1d(now_edges, arrival_edges), discounted, seats, scale)
+    horizon = _solve_on(problem, np.flatnonzero(now_mask | arrival_mask), discounted, seats, scale)
     plan_now = horizon[present[person[horizon]]]
     plan_held = horizon[~present[person[horizon]]]
 
@@ -220,7 +221,7 @@ def plan_week(problem: HorizonProblem, *, today: int, horizon_days: int = 90, ho
     placed[person[plan_now]] = True
     rest = now_edges[~placed[person[now_edges]]]
     fill = _solve_on(problem, rest, value, _seats_left(problem, plan_now), scale)
-    without_now = np.union1d(plan_now, fill)
+    without_now = np.sort(np.concatenate([plan_now, fill]))  # disjoint: fill is of people plan_now left out
     without_later = _solve_on(problem, arrival_edges, discounted, _seats_left(problem, without_now), scale)
 
     def totals(now: np.ndarray, later: np.ndarray, of: np.ndarray) -> float:
