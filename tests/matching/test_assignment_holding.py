@@ -4,6 +4,7 @@ the held seats by pseudonym and release date, never a name."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 
 from matcher import clock
@@ -70,3 +71,18 @@ def test_bad_horizon_settings_are_all_named(api, world):
     assert {"hold_seats", "horizon_days", "base_cap"} <= set(answer.json["errors"])
     capped = plan(api, world, "admin", hold_seats=True, base_cap=2)
     assert capped.status_code == 422 and set(capped.json["errors"]) == {"base_cap"}
+
+
+def test_assign_on_the_command_line_writes_the_held_seats(app, world, session, tmp_path):
+    seat, now, soon = scarce_seat(session, world)
+    output = tmp_path / "plan.csv"
+    result = app.test_cli_runner().invoke(args=["assign", "--hold-seats", "--candidates", f"{now.id},{soon.id}",
+                                                "--slots", str(seat.id), "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    assert "holding seats: on" in result.output and "seats held 1" in result.output
+    rows = list(csv.DictReader(output.open(encoding="utf-8")))
+    assert rows == [{"candidate_id": "", "candidate_public_id": soon.public_id, "candidate_external_id": "",
+                     "slot_id": str(seat.id), "slot_external_id": "", "score": rows[0]["score"], "action": "hold",
+                     "release_date": soon.release_date.isoformat()}]
+    refused = app.test_cli_runner().invoke(args=["assign", "--horizon-days", "5", "-o", str(output)])
+    assert refused.exit_code != 0 and "--horizon-days" in refused.output
