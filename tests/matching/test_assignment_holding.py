@@ -86,3 +86,18 @@ def test_assign_on_the_command_line_writes_the_held_seats(app, world, session, t
                      "release_date": soon.release_date.isoformat()}]
     refused = app.test_cli_runner().invoke(args=["assign", "--horizon-days", "5", "-o", str(output)])
     assert refused.exit_code != 0 and "--horizon-days" in refused.output
+
+
+def test_a_seat_is_held_at_the_intake_that_starts_after_the_release(api, world, session):
+    """A recurring course (开班日期): its first intake starts before the person is released, its second after; the
+    seat is held for the second."""
+    day = clock.today()
+    course = new_slot(session, world.accounts["emp_a"], title="烹饪培训班", kind="training", seats=1, pay_min=None,
+                      pay_max=None, starts_on=day + dt.timedelta(days=5), ends_on=day + dt.timedelta(days=25),
+                      intakes=[day + dt.timedelta(days=5), day + dt.timedelta(days=40)])
+    _, now, soon = scarce_seat(session, world)
+    answer = plan(api, world, "admin", hold_seats=True, candidate_ids=[now.id, soon.id], slot_ids=[course.id])
+    assert answer.status_code == 201, answer.json
+    held = answer.json["holding"]["held"]
+    assert [(s["candidate_public_id"], s["starts_on"]) for s in held] == [
+        (soon.public_id, (day + dt.timedelta(days=40)).isoformat())]
