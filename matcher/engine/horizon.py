@@ -8,9 +8,10 @@ One week's decision, on a problem of eligible (person, slot) pairs:
    and the people forecast to arrive within `horizon_days`. An arriving person may take only a pair whose slot (or
    the slot's fitting intake, 开班日期) starts on or after their release (plus `grace_days`); their values are
    discounted by how sure the forecast is (`person_certainty`: a release may slip, a person may go elsewhere).
-2. **Commit only the present.** The pairs of people available now are this week's referrals. The seats the plan
-   gives to arriving people are *held*: not offered to anyone this week. Next week the plan is made again with
-   what is known then (a rolling horizon), so a hold is never more than a week's promise.
+2. **Commit only the present.** The pairs of people available now are this week's referrals (with
+   `commit_within_days`, only those whose slot starts that soon; the others are planned again next week). The seats
+   the plan gives to arriving people are *held*: not offered to anyone this week. Next week the plan is made again
+   with what is known then (a rolling horizon), so a hold is never more than a week's promise.
 3. **Without holding** (the setting off, or not worth it): the same horizon plan's present pairs, then every seat
    left (the ones the plan meant for arrivals too) is filled from the people available now who are still without a
    pair; arrivals get what remains when they come.
