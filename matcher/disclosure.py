@@ -114,9 +114,14 @@ FIELDS: dict[str, dict[str, frozenset[Party]]] = {name: _fields(spec) for name, 
     "EligibilityReason": [({OF}, "code text_zh text_en")],
     "Model": [({A}, "version kind horizon_days active created_at activated_at card outcomes_learned_from")],
     "AssignmentDraft": [({A}, "id status model_version params summary objective greedy_objective created_at "
-                              "confirmed_at items")],
+                              "confirmed_at items"), ({BU}, "holding")],
     "AssignmentDraftList": [({A}, "id status model_version params summary objective greedy_objective created_at "
-                                  "confirmed_at")],
+                                  "confirmed_at"), ({BU}, "holding")],
+    # Seats held for people released soon: the planners of the area see whom by pseudonym and release date only.
+    "Holding": [({BU}, "hold_seats holding horizon_days present arriving expected_stays_with_holding "
+                       "expected_stays_without_holding expected_gain seats_held planned_later refer_within_days "
+                       "arrival_certainty min_gain held")],
+    "HeldSeat": [({BU}, "candidate_public_id release_date slot_id slot_title company_name starts_on score")],
     "AssignmentItem": [({A}, "candidate_id candidate_public_id candidate_external_id slot_id slot_external_id "
                              "score value referral_id")],
     # ---- job fairs ------------------------------------------------------------------------------------------

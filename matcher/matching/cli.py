@@ -207,13 +207,21 @@ def read_names(path: Path) -> list[str]:
 @click.option("--key-subject-weight", default=0.0, show_default=True, help="Extra weight for key subjects.")
 @click.option("--waiting-weight", default=0.0, show_default=True, help="Extra weight per year since release.")
 @click.option("--base-cap", type=int, help="At most this many candidates per base.")
+@click.option("--hold-seats", is_flag=True, default=None,
+              help="Plan on a rolling horizon: people released within --horizon-days (the pre-release lists) compete "
+                   "for slots starting after their release, and a seat the plan gives them is held (not referred "
+                   "now) when the expected gain is worth it. The seats held are written to the plan file too.")
+@click.option("--horizon-days", type=click.IntRange(7, 180),
+              help="Days ahead to look at people to be released (default 90 with --hold-seats; alone: look ahead "
+                   "without holding, and report what holding would gain).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("assignment.csv"),
               show_default=True)
 @with_appcontext
 @in_unit_of_work
 @acting
 def assign(district, course, starts_before, released_from, released_to, candidate_ids, slot_ids, candidates_file,
-           slots_file, key_subject_weight, waiting_weight, base_cap, output: Path, actor) -> None:
+           slots_file, key_subject_weight, waiting_weight, base_cap, hold_seats, horizon_days, output: Path,
+           actor) -> None:
     """Plan an optimal batch assignment of active unplaced candidates to open slots (kept as a draft).
 
     The filters narrow who and what is planned; given together, a candidate (slot) must pass all of them.
@@ -231,22 +239,37 @@ def assign(district, course, starts_before, released_from, released_to, candidat
         "candidate_references": read_names(candidates_file) if candidates_file else None,
         "slot_references": read_names(slots_file) if slots_file else None,
         "key_subject_weight": key_subject_weight, "waiting_weight_per_year": waiting_weight, "base_cap": base_cap,
+        "hold_seats": hold_seats, "horizon_days": horizon_days,
     }.items() if v is not None}
     for option, key in (("--candidates-file", "candidate_references"), ("--slots-file", "slot_references")):
         if key in params and not params[key]:
             raise click.BadParameter("the file names nothing", param_hint=option)
     draft = service.plan_assignment(session=db.session, actor=actor, params=params)
+    holding = draft.holding
+    # A plan that looks ahead says for each row whether it is a referral to make now or a seat held, and for whom
+    # (pseudonym and release date only); a plain plan keeps its columns.
+    extra = () if holding is None else ("refer", "")
     with output.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(PLAN_COLUMNS)
+        writer.writerow(PLAN_COLUMNS + (() if holding is None else HOLD_COLUMNS))
         for item in draft.items:
             writer.writerow([item.candidate_id, item.candidate_public_id, item.candidate_external_id or "",
-                             item.slot_id, item.slot_external_id or "", f"{item.score:.4f}"])
-    summary = json.loads(draft.summary_json)
+                             item.slot_id, item.slot_external_id or "", f"{item.score:.4f}", *extra])
+        for seat in (holding or {}).get("held", ()):
+            writer.writerow(["", seat["candidate_public_id"], "", seat["slot_id"], "", f"{seat['score']:.4f}", "hold",
+                             seat["release_date"]])
+    summary = {key: value for key, value in json.loads(draft.summary_json).items() if key != "holding"}
     click.echo(f"plan #{draft.id} (draft, model {draft.model_version}) written to {output}")
     for key, value in summary.items():
         click.echo(f"  {key}: {value}")
+    if holding is not None:
+        h = holding
+        click.echo(f"  holding seats: {'on' if h['holding'] else 'off'} (asked: {'yes' if h['hold_seats'] else 'no'}, "
+                   f"horizon {h['horizon_days']} days; {h['present']} available now, {h['arriving']} to be released)")
+        click.echo(f"  expected stays with holding {h['expected_stays_with_holding']}, without "
+                   f"{h['expected_stays_without_holding']}: gain {h['expected_gain']}; seats held {h['seats_held']}")
 
 
 PLAN_COLUMNS = ("candidate_id", "candidate_public_id", "candidate_external_id", "slot_id", "slot_external_id",
                 "score")
+HOLD_COLUMNS = ("action", "release_date")  # refer (now) or hold (the seat, for a person released on that day)

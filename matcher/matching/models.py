@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
 
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, select, text
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
@@ -76,6 +77,16 @@ class AssignmentDraft(db.Model):
 
     items: Mapped[list[AssignmentDraftItem]] = relationship(
         cascade="all, delete-orphan", order_by="AssignmentDraftItem.id", lazy="selectin")
+
+    @property
+    def holding(self) -> dict | None:
+        """A plan that looked ahead at people released soon: the seats held and the expected gain (kept in the
+        summary, dates as ISO text; here as dates; see matcher.matching.service.assignment)."""
+        holding = json.loads(self.summary_json).get("holding")
+        for seat in (holding or {}).get("held", ()):
+            for key in ("release_date", "starts_on"):
+                seat[key] = dt.date.fromisoformat(seat[key])
+        return holding
 
 
 class AssignmentDraftItem(db.Model):

@@ -10,7 +10,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from matcher.apiutil import MAX_PAGE_SIZE, IdField, Instant, Schema
 from matcher.engine.ranking import ORDERS
 from matcher.external_ids import MAX_LENGTH
-from matcher.matching.service.assignment import MAX_NAMED, RELEASE_PERIOD_BACKWARDS
+from matcher.matching.service.assignment import HOLD_WITH_CAP, MAX_NAMED, RELEASE_PERIOD_BACKWARDS
 from matcher.matching.service.registry import outcomes_learned_from as learned_from
 from matcher.referrals.schemas import CandidateCardSchema
 from matcher.slots.schemas import SlotReadSchema
@@ -113,10 +113,25 @@ class AssignmentParamsSchema(Schema):
         metadata={"description": "Only these open slots: the bureau's references, or Xintu's ids. Every one must be "
                                  "found."})
 
+    hold_seats = fields.Bool(metadata={"description": (
+        "Plan on a rolling horizon and hold seats: people released within horizon_days (the pre-release lists) "
+        "compete with the people available now for slots starting after their release; a seat the plan gives to "
+        "someone arriving is held (not referred now) when the expected gain is worth it. The plan's `holding` "
+        "says the expected stays with and without holding and which seats are held for whom (public id, release "
+        "date).")})
+    horizon_days = fields.Int(validate=validate.Range(min=7, max=180), metadata={"description": (
+        "Days ahead the plan looks at people to be released (default 90 with hold_seats). Given without "
+        "hold_seats, the plan looks ahead without holding and still reports what holding would gain.")})
+
     @validates_schema
     def _period(self, data, **_kwargs):
+        errors = {}
         if data.get("released_from") and data.get("released_to") and data["released_from"] > data["released_to"]:
-            raise ValidationError({"released_to": [RELEASE_PERIOD_BACKWARDS]})
+            errors["released_to"] = [RELEASE_PERIOD_BACKWARDS]
+        if (data.get("hold_seats") or data.get("horizon_days")) and data.get("base_cap"):
+            errors["base_cap"] = [HOLD_WITH_CAP]
+        if errors:
+            raise ValidationError(errors)
 
 
 class AssignmentItemSchema(Schema):
@@ -130,12 +145,47 @@ class AssignmentItemSchema(Schema):
     referral_id = fields.Int(allow_none=True)
 
 
+class HeldSeatSchema(Schema):
+    candidate_public_id = fields.Str(metadata={"description": "The person's pseudonym (the file's public id)."})
+    release_date = fields.Date(metadata={"description": "The release date the pre-release list gives."})
+    slot_id = fields.Int()
+    slot_title = fields.Str()
+    company_name = fields.Str(allow_none=True)
+    starts_on = fields.Date(metadata={"description": "When the slot (its fitting intake) starts."})
+    score = fields.Float()
+
+
+class HoldingSchema(Schema):
+    hold_seats = fields.Bool(metadata={"description": "Whether holding seats was asked for."})
+    holding = fields.Bool(metadata={"description": "Whether seats are held: asked for and worth it."})
+    horizon_days = fields.Int()
+    present = fields.Int(metadata={"description": "People available now."})
+    arriving = fields.Int(metadata={"description": "People to be released within the horizon."})
+    expected_stays_with_holding = fields.Float()
+    expected_stays_without_holding = fields.Float()
+    expected_gain = fields.Float(metadata={"description": "Expected stays with holding minus without."})
+    seats_held = fields.Int()
+    planned_later = fields.Int(metadata={"description": (
+        "People available now whose planned slot starts after refer_within_days: referred by a later week's plan.")})
+    refer_within_days = fields.Int()
+    arrival_certainty = fields.Float(metadata={"description": "How much an arriving person's value counts."})
+    min_gain = fields.Float(metadata={"description": "Seats are held only for a larger expected gain."})
+    held = fields.List(fields.Nested(HeldSeatSchema))
+
+
+def _summary(draft) -> dict:
+    return {key: value for key, value in json.loads(draft.summary_json).items() if key != "holding"}
+
+
 class AssignmentDraftSchema(Schema):
     id = fields.Int()
     status = fields.Str()
     model_version = fields.Str()
     params = fields.Function(lambda d: json.loads(d.params_json))
-    summary = fields.Function(lambda d: json.loads(d.summary_json))
+    summary = fields.Function(_summary)
+    holding = fields.Nested(HoldingSchema, allow_none=True, metadata={"description": (
+        "A plan that looks ahead (hold_seats, horizon_days): the setting, the expected stays with and without "
+        "holding seats, and the seats held by pseudonym and release date.")})
     objective = fields.Float()
     greedy_objective = fields.Float()
     created_at = Instant()

@@ -3,6 +3,8 @@ page polls /jobs/<id>/status.json from static/js/jobs.js), and follow the link t
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
@@ -33,6 +35,17 @@ IMPORT_LABELS = {
     "release_list": _l("Pre-release list"),
 }
 NO_FILE = _l("Choose the file to import (CSV or .xlsx).")
+# The figures of an assignment plan the job page shows, in this order.
+SUMMARY_LABELS = {
+    "candidates": _l("Candidates planned"),
+    "slots": _l("Open slots"),
+    "seats": _l("Seats free"),
+    "eligible_pairs": _l("Eligible pairs"),
+    "assigned": _l("Referrals proposed"),
+    "expected_stays": _l("Expected stays"),
+    "greedy_objective": _l("Best-first plan's value"),
+    "objective": _l("This plan's value"),
+}
 
 
 def _import_kinds(who) -> list[str]:
@@ -65,13 +78,24 @@ def jobs_list():
     return _list_page()
 
 
+def _held_dates(view: dict) -> dict:
+    """A plan's held seats keep their dates as ISO text (JSON); the page shows them as dates."""
+    holding = ((view.get("result") or {}).get("summary") or {}).get("holding") if view["kind"] == "assignment" \
+        else None
+    for seat in (holding or {}).get("held", ()):
+        for key in ("release_date", "starts_on"):
+            seat[key] = dt.date.fromisoformat(seat[key])
+    return view
+
+
 @bp.route("/jobs/<int:job_id>")
 @page()
 def job_page(job_id: int):
     job = service.get_job(session=db.session, actor=actor(), job_id=job_id)
-    view = service.job_view(job)
+    view = _held_dates(service.job_view(job))
     return render_template("web/jobs/job.html", job=view, labels=KIND_LABELS, statuses=STATUS_LABELS,
-                           import_labels=IMPORT_LABELS, active=job.status in service.ACTIVE)
+                           import_labels=IMPORT_LABELS, active=job.status in service.ACTIVE,
+                           summary_labels=SUMMARY_LABELS)
 
 
 @bp.route("/jobs/<int:job_id>/status.json")
@@ -111,7 +135,8 @@ def _submit(kind: str, params: dict, *, form: dict, which: str, payload: dict | 
 def job_start_assignment():
     form = {name: text(request.form, name) for name in
             ("district", "course", "starts_before", "released_from", "released_to", "key_subject_weight",
-             "waiting_weight_per_year", "base_cap")}
+             "waiting_weight_per_year", "base_cap", "horizon_days")}
+    form["hold_seats"] = "1" if request.form.get("hold_seats") == "1" else ""
     return _submit("assignment", {name: value for name, value in form.items() if value}, form=form,
                    which="assignment")
 

@@ -134,3 +134,15 @@ def test_the_jobs_list_searches_and_sorts(browser, finish):
     assert f'data-testid="job-{first}"' in by_label
     assert 'data-testid="job-' not in page.get("/jobs?q=导入").get_data(as_text=True)
     assert page.get("/jobs?sort=bogus").status_code == 200
+
+
+def test_an_organiser_plans_with_seats_held_and_sees_the_gain_in_chinese(browser, finish):
+    page = browser("org", lang="zh")
+    assert 'name="hold_seats"' in page.get("/jobs").get_data(as_text=True)
+    job_id = job_id_of(page.post("/jobs/assignment", {"hold_seats": "1", "horizon_days": "60"}))
+    finish(job_id)
+    html = page.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert 'data-testid="holding"' in html and "预留名额时预计稳定就业人数" in html and "前瞻 60 天" in html
+    assert 'data-testid="expected-gain"' in html
+    refused = page.post("/jobs/assignment", {"hold_seats": "1", "horizon_days": "500"})
+    assert refused.status_code == 422 and 'id="horizon_days-error"' in refused.get_data(as_text=True)

@@ -3,6 +3,7 @@ confirmation (proposed referrals) or discarding."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import numpy as np
@@ -12,9 +13,12 @@ from sqlalchemy.orm import Session
 
 from matcher import clock, policy, uow
 from matcher.auth.models import Account, Role
+from matcher.bases.models import Company
 from matcher.candidates.models import Candidate, CandidateStatus
 from matcher.clock import today
 from matcher.engine.assignment import AssignmentProblem, greedy, solve
+from matcher.engine.eligibility import fitting_start
+from matcher.engine.horizon import HorizonPlan, HorizonProblem, plan_week
 from matcher.errors import Conflict, Invalid
 from matcher.matching import pipeline
 from matcher.matching.adapters import chunks
@@ -24,6 +28,17 @@ from matcher.places.models import code_prefix
 from matcher.referrals.lifecycle import ENDED, ReferralStatus
 from matcher.referrals.models import Referral, ReferralEvent
 from matcher.slots.models import Slot, SlotStatus
+
+# Rolling-horizon planning (hold_seats / horizon_days): how sure a pre-release list's release date is (a release may
+# slip or the person go elsewhere; the plan discounts an arriving person's values by it), and the least expected gain,
+# in placements that stay, worth holding seats for.
+ARRIVAL_CERTAINTY = 0.9
+MIN_HOLD_GAIN = 0.05
+DEFAULT_HORIZON_DAYS = 90
+# While seats are held, a person available now is referred when their planned slot starts within this many days; a
+# later pair is planned again by next week's plan, which knows more (bench/bench_horizon.py: 0.976-0.990 of the
+# hindsight optimum this way, against 0.964-0.986 referring everyone at once).
+REFER_WITHIN_DAYS = 14
 
 
 def _planned_people(actor: Account | None) -> Select:
@@ -78,6 +93,8 @@ def resolve_references(session: Session, actor: Account | None, scope: Select, m
 # Most candidates (or slots) one plan may name: a file's rows (and well within a query's parameters).
 MAX_NAMED = 20_000
 RELEASE_PERIOD_BACKWARDS = _l("The release period ends before it starts.")
+HOLD_WITH_CAP = _l("A plan that looks ahead at people released soon cannot also cap the referrals per base yet: "
+                   "leave one of them out.")
 
 
 def _named_ids(ids: set[int], field: str) -> list[int]:
@@ -104,6 +121,8 @@ def plan_assignment(*, session: Session, actor: Account | None, params: dict, pr
     released_from, released_to = params.get("released_from"), params.get("released_to")
     if released_from and released_to and released_from > released_to:
         raise Invalid(RELEASE_PERIOD_BACKWARDS, field="released_to")
+    if _plans_ahead(params) and params.get("base_cap"):
+        raise Invalid(HOLD_WITH_CAP, field="base_cap")
     report_progress(progress, 0, 4, "Reading candidates and open slots")
     scorer, version = active_scorer(session)
     day = today()
@@ -162,29 +181,106 @@ def plan_assignment(*, session: Session, actor: Account | None, params: dict, pr
                                 edge_wish_rank=None if ties is None else ties.wish_rank,
                                 edge_distance_km=None if ties is None else ties.distance_km,
                                 candidate_waiting_days=None if ties is None else ties.waiting_days)
-    plan = solve(problem)
+    holding = None
+    if _plans_ahead(params):
+        week = _plan_ahead(tables, c_idx, s_idx, p, value, ties, day=day, params=params)
+        chosen = np.asarray(week.committed, dtype=np.int64)
+        plan_objective, method, seconds, tie_levels = float(value[chosen].sum()), "rolling_horizon", week.seconds, None
+        holding = _holding_summary(session, tables, week, c_idx, s_idx, p, params)
+    else:
+        plan = solve(problem)
+        chosen = np.asarray(plan.chosen_edges, dtype=np.int64)
+        plan_objective, method, seconds, tie_levels = float(plan.objective), plan.method, plan.seconds, plan.tie_levels
     baseline = greedy(problem)
-    chosen = np.asarray(plan.chosen_edges, dtype=np.int64)
     report_progress(progress, 3, 4, "Saving the plan")
     draft = AssignmentDraft(
-        status=DraftStatus.DRAFT, model_version=version, objective=float(plan.objective),
+        status=DraftStatus.DRAFT, model_version=version, objective=plan_objective,
         greedy_objective=float(baseline.objective), created_by_id=actor.id if actor else None,
         params_json=json.dumps(params, default=str, ensure_ascii=False),
         summary_json=json.dumps({
             "candidates": n, "slots": m, "seats": int(slots.table.seats_free.sum()),
             "eligible_pairs": int(len(c_idx)), "assigned": int(len(chosen)),
             "expected_stays": round(float(p[chosen].sum()), 3) if len(chosen) else 0.0,
-            "objective": round(float(plan.objective), 4), "greedy_objective": round(float(baseline.objective), 4),
-            "gain_over_greedy": round(float(plan.objective - baseline.objective), 4),
-            "optimal": bool(plan.optimal), "method": plan.method, "solve_seconds": round(float(plan.seconds), 3),
-            "model_kind": scorer.kind, "tie_levels": plan.tie_levels, **named,
+            "objective": round(plan_objective, 4), "greedy_objective": round(float(baseline.objective), 4),
+            "gain_over_greedy": round(plan_objective - float(baseline.objective), 4),
+            "optimal": True, "method": method, "solve_seconds": round(float(seconds), 3),
+            "model_kind": scorer.kind, "tie_levels": tie_levels, **named,
+            **({"holding": holding} if holding is not None else {}),
         }))
+    if holding is not None:
+        # The referrals of a plan that looks ahead are this week's part of a longer plan (seats held, pairs left for
+        # next week): set against a best-first plan of everything now, the comparison would mislead.
+        summary = json.loads(draft.summary_json)
+        for key in ("greedy_objective", "gain_over_greedy"):
+            summary.pop(key)
+        draft.summary_json = json.dumps(summary, ensure_ascii=False)
     draft.items = [AssignmentDraftItem(candidate_id=int(cands.table.ids[c_idx[e]]),
                                        slot_id=int(slots.table.ids[s_idx[e]]),
                                        score=float(p[e]), value=float(value[e])) for e in chosen]
     session.add(draft)
     uow.flush(session)
     return draft
+
+
+def _plans_ahead(params: dict) -> bool:
+    """Whether the plan looks ahead at people released soon (the pre-release lists): asked for by holding seats or by
+    a horizon of days."""
+    return bool(params.get("hold_seats")) or bool(params.get("horizon_days"))
+
+
+def _plan_ahead(tables, c_idx, s_idx, p, value, ties, *, day, params: dict) -> HorizonPlan:
+    """The rolling-horizon week (matcher.engine.horizon): people available today and people released within the
+    horizon compete for the seats; an arriving person only for a slot (or intake) that starts on or after the day
+    they can start. What the engine calls present and arriving is read from each file's release date and earliest
+    start (`available_from`)."""
+    cands, slots = tables.candidates.table, tables.slots.table
+    available = np.asarray(cands.available_from, dtype=np.int64)
+    present = available <= day.toordinal()
+    start = fitting_start(cands, slots, c_idx, s_idx) if len(c_idx) else np.zeros(0, dtype=np.int64)
+    problem = HorizonProblem(
+        n_people=len(cands), n_slots=len(slots), edge_person=c_idx.astype(np.int32), edge_slot=s_idx.astype(np.int32),
+        edge_value=value.astype(np.float64), edge_start=start.astype(np.int64),
+        slot_seats=slots.seats_free.astype(np.int32), person_available=available,
+        person_certainty=np.where(present, 1.0, ARRIVAL_CERTAINTY), edge_stay=p.astype(np.float64),
+        edge_wish_rank=None if ties is None else ties.wish_rank,
+        edge_distance_km=None if ties is None else ties.distance_km,
+        person_waiting_days=None if ties is None else ties.waiting_days)
+    return plan_week(problem, today=day.toordinal(), horizon_days=int(params.get("horizon_days")
+                                                                       or DEFAULT_HORIZON_DAYS),
+                     hold_seats=bool(params.get("hold_seats")), min_gain=MIN_HOLD_GAIN,
+                     commit_within_days=REFER_WITHIN_DAYS)
+
+
+def _holding_summary(session: Session, tables, week: HorizonPlan, c_idx, s_idx, p, params: dict) -> dict:
+    """What the organiser is shown of holding seats: the setting, the expected stays with and without holding,
+    and each held seat by the person's pseudonym (public id) and release date, never a name."""
+    cands, slots = tables.candidates.table, tables.slots.table
+    held = week.held
+    people = [int(cands.ids[c]) for c in c_idx[held]]
+    files = {row.id: row for row in session.execute(
+        select(Candidate.id, Candidate.public_id, Candidate.release_date).where(Candidate.id.in_(people)))} \
+        if people else {}
+    slot_ids = [int(slots.ids[s]) for s in s_idx[held]]
+    slot_rows = {row.id: row for row in session.execute(
+        select(Slot.id, Slot.title, Slot.company_id).where(Slot.id.in_(slot_ids)))} if slot_ids else {}
+    names = dict(session.execute(select(Company.id, Company.name).where(
+        Company.id.in_({row.company_id for row in slot_rows.values()}))).tuples().all()) if slot_rows else {}
+    start = fitting_start(cands, slots, c_idx[held], s_idx[held]) if len(held) else np.zeros(0, dtype=np.int64)
+    seats = [{"candidate_public_id": files[cid].public_id, "release_date": files[cid].release_date.isoformat(),
+              "slot_id": sid, "slot_title": slot_rows[sid].title, "company_name": names.get(slot_rows[sid].company_id),
+              "starts_on": dt.date.fromordinal(int(begins)).isoformat(), "score": round(float(p[e]), 4)}
+             for e, cid, sid, begins in zip(held.tolist(), people, slot_ids, start.tolist(), strict=True)]
+    seats.sort(key=lambda seat: (seat["release_date"], seat["starts_on"], seat["candidate_public_id"]))
+    return {
+        "hold_seats": bool(params.get("hold_seats")), "holding": week.holding,
+        "horizon_days": int(params.get("horizon_days") or DEFAULT_HORIZON_DAYS),
+        "present": week.n_present, "arriving": week.n_arriving,
+        "expected_stays_with_holding": round(week.stays_with_holding, 3),
+        "expected_stays_without_holding": round(week.stays_without_holding, 3),
+        "expected_gain": round(week.stays_gain, 3), "seats_held": week.seats_held,
+        "planned_later": int(len(week.deferred)), "refer_within_days": REFER_WITHIN_DAYS,
+        "arrival_certainty": ARRIVAL_CERTAINTY, "min_gain": MIN_HOLD_GAIN, "held": seats,
+    }
 
 
 def get_draft(*, session: Session, actor: Account, draft_id: int) -> AssignmentDraft:
