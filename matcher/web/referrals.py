@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import format_percent
+from flask_babel import format_percent, get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
@@ -81,7 +81,8 @@ def _path_note(candidate_id: int, slot_id: int | None) -> str | None:
     path = matching.path_of(session=db.session, actor=actor(), candidate_id=candidate_id, slot_id=slot_id or 0)
     if path is None or not path.jobs:
         return None
-    jobs = "；".join(_("%(job)s at %(base)s (likelihood %(p)s)", job=j.slot.title, base=j.slot.company.name,
+    separator = "；" if str(get_locale()).startswith("zh") else "; "
+    jobs = separator.join(_("%(job)s at %(base)s (likelihood %(p)s)", job=j.slot.title, base=j.slot.company.name,
                       p=format_percent(j.score)) for j in path.jobs)
     return _("Path: the course ends %(day)s, then %(jobs)s.", day=date_text(path.course_end), jobs=jobs)[:500]
 

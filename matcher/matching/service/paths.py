@@ -54,7 +54,7 @@ class PathView:
 
 
 def _durations(session: Session) -> dict[str, int]:
-    return dict(session.execute(select(Course.code, Course.duration_days)).tuples().all())
+    return {code: days for code, days in session.execute(select(Course.code, Course.duration_days))}
 
 
 def _runs(slot: Slot) -> list[tuple[int, int | None]]:
