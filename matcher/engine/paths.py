@@ -17,11 +17,12 @@ Definitions (README: "Course, then job"):
   course ends, and looking for work (a trainee's file says "placed" while on the course; a closed file is the
   caller's to leave out). Nothing else changes: where they live, how far they travel, their wishes.
 - **A job the course opens**: a job slot of the course's trade (its course code), or one requiring at least one
-  skill the course teaches, for which the person after the course is eligible today by every rule of
-  `engine.eligibility` (open, seats, base in force, age, bans, prerequisites, and available by the job's start:
-  the job starts no earlier than the grace before the course ends, or, while the course ends within the grace, is
-  open now). Its value is the scorer's P(start and stay) for the person after the course, so the skills and the
-  certificate gained count as the model counts any skill and certificate.
+  skill the course teaches, that starts after the course: its start (the intake that fits the person after the
+  course) no earlier than `FOLLOW_ON_GRACE_DAYS` before the course's last day (a job starting in the course's last
+  week waits for its certificate), and for which the person after the course is eligible today by every rule of
+  `engine.eligibility` (open, seats, base in force, age, bans, prerequisites, available by the start). Its value is
+  the scorer's P(start and stay) for the person after the course, so the skills and the certificate gained count
+  as the model counts any skill and certificate.
 - **The path's value**: P(stay the course) x P(stay the best job it opens): the chance that the person completes
   the course (the training seat's own score: starts and stays the horizon, which covers courses of 90 days or
   less) and then stays in work, taking the two steps as independent. A course that opens no job has a path
@@ -40,12 +41,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from matcher.engine.eligibility import AVAILABILITY_GRACE_DAYS, eligible_mask
+from matcher.engine.eligibility import AVAILABILITY_GRACE_DAYS, eligible_mask, fitting_start
 from matcher.engine.features import PairFeaturizer
 from matcher.engine.types import CandidateTable, SlotTable
 
 INTRODUCED_LEVEL = 1  # a skill of the course's family that the slot does not list: introduced, not mastered
 FOLLOW_ONS_SHOWN = 3  # the best follow-on jobs kept per path
+FOLLOW_ON_GRACE_DAYS = 7  # a job may start this many days before the course's last day
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,8 @@ def follow_ons(scorer, featurize: Callable[[CandidateTable], PairFeaturizer], ca
         job_rows.append(jobs)
     pk, sj = np.concatenate(pair_rows), np.concatenate(job_rows)
     ok = eligible_mask(after, slots, pk, sj, today, prerequisites) if len(pk) else np.zeros(0, bool)
+    if len(pk):
+        ok &= fitting_start(after, slots, pk, sj) >= ends[pk] - FOLLOW_ON_GRACE_DAYS
     pk, sj = pk[ok], sj[ok]
     featurizer = featurize(after)
     p_jobs = score(scorer, featurizer, pk, sj) if len(pk) else np.zeros(0)

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from matcher.engine.eligibility import AVAILABILITY_GRACE_DAYS
+from matcher.engine.eligibility import AVAILABILITY_GRACE_DAYS, eligible_mask
 from matcher.engine.features import PAY_REFERENCE_CNY, PairFeaturizer
 from matcher.engine.model import FEATURE_NAMES, TrainedScorer, rule_prior, score
 from matcher.engine.paths import INTRODUCED_LEVEL, after_course, course_end, follow_ons, opened_jobs, taught_skills
@@ -35,7 +35,7 @@ def _tables() -> tuple[CandidateTable, SlotTable]:
         is_training=np.array([True, False, False, False, False, False, False]),
         course=("cooking", "cooking", None, "cooking", "welding", "cooking", None), occupation=(None,) * n,
         # 0 teaches Chinese cooking at level 2; 1 needs it; 2 needs pastry (the course's family); 3 is a cooking job
-        # that started long before the course ends; 4 welding; 5 a cooking job that is closed; 6 needs pastry too.
+        # that starts 20 days before the course ends; 4 welding; 5 a cooking job that is closed; 6 needs pastry too.
         required_skills=({"chinese_cooking": 2}, {"chinese_cooking": 2}, {"pastry": 1}, {"chinese_cooking": 1},
                          {"arc_welding": 2}, {"chinese_cooking": 1}, {"pastry": 2}),
         free_text_required=((),) * n, title=("烹饪培训班", "中式烹调师", "面点师", "厨师", "焊工", "帮厨", "面点"),
@@ -43,8 +43,8 @@ def _tables() -> tuple[CandidateTable, SlotTable]:
         pay_mid=np.array([np.nan, 6000.0, 4800.0, 5000.0, 7000.0, 5000.0, np.nan]),
         certificate_awarded=np.array([True, False, False, False, False, False, False]),
         min_age=np.full(n, 16, np.int16),
-        starts_on=np.array([TODAY + 5, COURSE_END + 10, COURSE_END - 5, TODAY - 40, COURSE_END + 20, COURSE_END + 5,
-                            COURSE_END + 30]),
+        starts_on=np.array([TODAY + 5, COURSE_END + 10, COURSE_END - 5, COURSE_END - 20, COURSE_END + 20,
+                            COURSE_END + 5, COURSE_END + 30]),
         open=np.array([True, True, True, True, True, False, True]), base_in_force=np.ones(n, bool),
         base_placements=np.zeros(n), base_stayed=np.zeros(n))
     return candidates, slots
@@ -101,9 +101,11 @@ def test_the_course_opens_the_eligible_jobs_of_its_trade_that_start_after_it(tab
     assert set(opened_jobs(slots, 0, TAXONOMY).tolist()) == {1, 2, 3, 5, 6}  # welding (4) is not its trade
     [path] = follow_ons(prior, _featurize(slots), candidates, slots, np.array([0]), np.array([0]),
                         np.array([COURSE_END]), TODAY, taxonomy=TAXONOMY, p_course=np.array([0.6]), top=5)
-    # 3 started 69 days before the course ends (beyond the grace), 5 is closed: left out.
-    assert set(path.jobs.tolist()) == {1, 2, 6} and path.opened == 3
+    # 3 starts 20 days before the course ends (eligibility's grace would let the person join it late; a job after
+    # the course starts in its last week or later), 5 is closed: left out. 2 starts in the last week: kept.
     after = after_course(candidates, np.array([0]), slots, np.array([0]), np.array([COURSE_END]), TAXONOMY)
+    assert eligible_mask(after, slots, np.array([0]), np.array([3]), TODAY).all()
+    assert set(path.jobs.tolist()) == {1, 2, 6} and path.opened == 3
     expected = score(prior, _featurize(slots)(after), np.zeros(len(path.jobs), np.int64), path.jobs)
     np.testing.assert_allclose(path.p_jobs, expected)
     assert (np.diff(path.p_jobs) <= 0).all()

@@ -74,6 +74,12 @@ def _featurize(tables: pipeline.Tables):
     return lambda candidates: pipeline.featurizer_for(tables.session, candidates, tables.slots.table)
 
 
+def every_open_slot(session: Session, horizon_days: int) -> pipeline.OpenSlots:
+    """Every open slot, the cached side the unfiltered recommendations use: the jobs after a course are any open jobs,
+    whatever a page's filters keep."""
+    return pipeline.open_slot_side(session, pipeline.open_slots(), key=("recommend_slots",), horizon_days=horizon_days)
+
+
 def paths_for(session: Session, scorer, tables: pipeline.Tables,
               items: list[tuple[int, Slot, float | None, dt.date | None]]) -> list[PathView]:
     """The path through each (candidate row, training slot, P(stay the course) or None, the course's last day or
@@ -113,8 +119,7 @@ def path_of(*, session: Session, actor: Account, candidate_id: int, slot_id: int
     if slot.kind != SlotKind.TRAINING:
         return None
     scorer, _version = active_scorer(session)
-    slots = pipeline.open_slot_side(session, pipeline.open_slots(), key=("recommend_slots",),
-                                    horizon_days=scorer.horizon_days)
+    slots = every_open_slot(session, scorer.horizon_days)
     if slot.id not in slots.rows.row_of:
         return None
     tables = pipeline.load(session, select(Candidate).where(Candidate.id == candidate.id), slots)
@@ -164,8 +169,7 @@ def second_steps(*, session: Session, actor: Account, limit: int = SECOND_STEPS_
     if not due:
         return []
     scorer, _version = active_scorer(session)
-    open_side = pipeline.open_slot_side(session, pipeline.open_slots(), key=("recommend_slots",),
-                                        horizon_days=scorer.horizon_days)
+    open_side = every_open_slot(session, scorer.horizon_days)
     courses = {r.slot_id for r, _end in due}
     # The jobs are the open slots; a course that has closed its intake is not among them, so the courses asked
     # about join them in a table of their own for this page (not the cached one).

@@ -126,6 +126,9 @@ def recommend_slots(*, session: Session, actor: Account, candidate_id: int, offs
             item.utility_parts = {name: float(value[k]) for name, value in ranked.utility_parts.items()}
     # The training seats on the page, each with the jobs its course opens after it ends (the page's seats only).
     training = [item for item in items if item.slot.kind == SlotKind.TRAINING]
+    if training and any(filters.values() if filters else ()):
+        # The jobs after a course are any open jobs, whatever the filters keep on the page.
+        tables = pipeline.load(session, tables.candidates, paths.every_open_slot(session, scorer.horizon_days))
     for item, path in zip(training, paths.paths_for(session, scorer, tables, [(0, item.slot, item.score, None)
                                                                              for item in training]), strict=True):
         item.path = path
