@@ -156,22 +156,26 @@ def _jobs_by(slots: SlotTable) -> tuple[dict[str, np.ndarray], dict[str, np.ndar
     return value
 
 
-def opened_jobs(slots: SlotTable, course_row: int, taxonomy: Mapping[str, str | None]) -> np.ndarray:
-    """int64 job slot rows of the course's trade or requiring a skill it teaches (eligibility not yet applied)."""
+def opened_jobs(slots: SlotTable, courses: SlotTable, course_row: int,
+                taxonomy: Mapping[str, str | None]) -> np.ndarray:
+    """int64 job rows of `slots` of the course's trade or requiring a skill it teaches (eligibility not yet
+    applied); the course is row `course_row` of `courses` (which may be `slots`)."""
     by_course, by_skill = _jobs_by(slots)
-    parts = [by_course.get(slots.course[course_row], np.zeros(0, np.int64))]
-    parts += [by_skill[code] for code in taught_skills(slots, course_row, taxonomy) if code in by_skill]
+    parts = [by_course.get(courses.course[course_row], np.zeros(0, np.int64))]
+    parts += [by_skill[code] for code in taught_skills(courses, course_row, taxonomy) if code in by_skill]
     return np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
 
 
 def follow_ons(scorer, featurize: Callable[[CandidateTable], PairFeaturizer], candidates: CandidateTable,
                slots: SlotTable, candidate_rows: np.ndarray, course_rows: np.ndarray, course_ends: np.ndarray,
                today: int, *, taxonomy: Mapping[str, str | None], p_course: np.ndarray | None = None,
-               top: int = FOLLOW_ONS_SHOWN, prerequisites: Mapping[str, Iterable[str]] | None = None) -> list[Path]:
+               top: int = FOLLOW_ONS_SHOWN, prerequisites: Mapping[str, Iterable[str]] | None = None,
+               courses: SlotTable | None = None) -> list[Path]:
     """The path through each (candidate row, training slot row) with its course end: the best `top` jobs the
     course opens for the person after it, scored by `scorer` on the features `featurize` builds for a candidate
     table against `slots` (a PairFeaturizer, or the cached slot side's join). `p_course`: each training seat's own
-    score (scored here when not given)."""
+    score (scored here when not given). `courses`: the table `course_rows` index, when not `slots` (a course that
+    no longer takes people, beside the open jobs); its seats' scores are then given in `p_course`."""
     from matcher.engine.model import score  # scikit-learn: only when something is scored
 
     ci = np.asarray(candidate_rows, np.int64).ravel()
@@ -179,10 +183,13 @@ def follow_ons(scorer, featurize: Callable[[CandidateTable], PairFeaturizer], ca
     ends = np.asarray(course_ends, np.int64).ravel()
     if not len(ci):
         return []
-    after = after_course(candidates, ci, slots, si, ends, taxonomy)
+    if courses is not None and courses is not slots and p_course is None:
+        raise ValueError("courses outside `slots` need their scores in p_course")
+    courses = slots if courses is None else courses
+    after = after_course(candidates, ci, courses, si, ends, taxonomy)
     pair_rows, job_rows = [], []
     for k, s in enumerate(si.tolist()):
-        jobs = opened_jobs(slots, s, taxonomy)
+        jobs = opened_jobs(slots, courses, s, taxonomy)
         pair_rows.append(np.full(len(jobs), k, np.int64))
         job_rows.append(jobs)
     pk, sj = np.concatenate(pair_rows), np.concatenate(job_rows)

@@ -98,7 +98,7 @@ def test_after_the_course_the_person_holds_and_is_certified_in_what_it_teaches(t
 
 def test_the_course_opens_the_eligible_jobs_of_its_trade_that_start_after_it(tables, prior):
     candidates, slots = tables
-    assert set(opened_jobs(slots, 0, TAXONOMY).tolist()) == {1, 2, 3, 5, 6}  # welding (4) is not its trade
+    assert set(opened_jobs(slots, slots, 0, TAXONOMY).tolist()) == {1, 2, 3, 5, 6}  # welding (4) is not its trade
     [path] = follow_ons(prior, _featurize(slots), candidates, slots, np.array([0]), np.array([0]),
                         np.array([COURSE_END]), TODAY, taxonomy=TAXONOMY, p_course=np.array([0.6]), top=5)
     # 3 starts 20 days before the course ends (eligibility's grace would let the person join it late; a job after

@@ -10,7 +10,7 @@ import dataclasses
 import datetime as dt
 
 import numpy as np
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matcher import policy
@@ -19,6 +19,7 @@ from matcher.candidates.models import Candidate, CandidateStatus
 from matcher.clock import china_date, today
 from matcher.engine.paths import course_end, follow_ons
 from matcher.matching import pipeline
+from matcher.matching.adapters import SlotRows, slot_rows
 from matcher.matching.service.registry import active_scorer
 from matcher.reference.models import Course
 from matcher.referrals.lifecycle import IN_WORK, SEAT_HOLDING
@@ -81,24 +82,26 @@ def every_open_slot(session: Session, horizon_days: int) -> pipeline.OpenSlots:
 
 
 def paths_for(session: Session, scorer, tables: pipeline.Tables,
-              items: list[tuple[int, Slot, float | None, dt.date | None]]) -> list[PathView]:
+              items: list[tuple[int, Slot, float | None, dt.date | None]], *,
+              courses: SlotRows | None = None) -> list[PathView]:
     """The path through each (candidate row, training slot, P(stay the course) or None, the course's last day or
-    None) of `tables`, whose slots include every course asked about. A score left None is scored here; an end left
-    None is the run the person joins (engine.paths.course_end)."""
+    None) of `tables`, whose slots include every course asked about (or `courses` does: then every score is given).
+    A score left None is scored here; an end left None is the run the person joins (engine.paths.course_end)."""
     if not items:
         return []
     day = today().toordinal()
     durations = _durations(session)
     table, slot_table = tables.candidates.table, tables.slots.table
+    course_table = courses or tables.slots
     cand_rows = np.array([c for c, *_rest in items], np.int64)
-    course_rows = np.array([tables.slots.row_of[slot.id] for _c, slot, *_rest in items], np.int64)
+    course_rows = np.array([course_table.row_of[slot.id] for _c, slot, *_rest in items], np.int64)
     ends = np.array([end.toordinal() if end is not None else
                      course_end(_runs(slot), int(table.available_from[c]), day, durations.get(slot.course_code, 30))
                      for c, slot, _p, end in items], np.int64)
     p_course = (np.array([p for _c, _s, p, _e in items], np.float64)
                 if all(p is not None for _c, _s, p, _e in items) else None)
     paths = follow_ons(scorer, _featurize(tables), table, slot_table, cand_rows, course_rows, ends, day,
-                       taxonomy=_taxonomy(tables), p_course=p_course)
+                       taxonomy=_taxonomy(tables), p_course=p_course, courses=course_table.table)
     job_ids = {int(slot_table.ids[j]) for path in paths for j in path.jobs}
     by_id = {s.id: s for s in session.scalars(select(Slot).where(Slot.id.in_(job_ids)))} if job_ids else {}
     return [PathView(course_end=dt.date.fromordinal(path.course_end), p_course=path.p_course, opened=path.opened,
@@ -170,19 +173,14 @@ def second_steps(*, session: Session, actor: Account, limit: int = SECOND_STEPS_
         return []
     scorer, _version = active_scorer(session)
     open_side = every_open_slot(session, scorer.horizon_days)
-    courses = {r.slot_id for r, _end in due}
-    # The jobs are the open slots; a course that has closed its intake is not among them, so the courses asked
-    # about join them in a table of their own for this page (not the cached one).
-    if courses <= set(open_side.rows.row_of):
-        slots = open_side
-    else:
-        slots = select(Slot).where(or_(Slot.id.in_(pipeline.open_slots().with_only_columns(Slot.id).subquery()
-                                                   .select()), Slot.id.in_(courses)))
-    tables = pipeline.load(session, select(Candidate).where(Candidate.id.in_(people),
-                                                            Candidate.status != CandidateStatus.CLOSED), slots,
-                           horizon_days=scorer.horizon_days)
+    # The jobs are the open slots (the cached table); the courses, which may have closed their intake, a small
+    # table of their own.
+    courses = slot_rows(session, select(Slot).where(Slot.id.in_({r.slot_id for r, _end in due})),
+                        horizon_days=scorer.horizon_days)
+    tables = pipeline.load(session, select(Candidate).where(Candidate.id.in_({r.candidate_id for r, _end in due}),
+                                                            Candidate.status != CandidateStatus.CLOSED), open_side)
     # The course is over (or about to be): the second step alone, the course counted as completed (P = 1).
     kept = [(r, end) for r, end in due if r.candidate_id in tables.candidates.row_of]
-    paths = paths_for(session, scorer, tables,
-                      [(tables.candidates.row_of[r.candidate_id], r.slot, 1.0, end) for r, end in kept])
+    paths = paths_for(session, scorer, tables, [(tables.candidates.row_of[r.candidate_id], r.slot, 1.0, end)
+                                                for r, end in kept], courses=courses)
     return [SecondStep(referral=r, course_end=end, path=path) for (r, end), path in zip(kept, paths, strict=True)]
