@@ -11,7 +11,7 @@ import datetime as dt
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from matcher import policy
 from matcher.auth.models import Account
@@ -75,6 +75,15 @@ def _featurize(tables: pipeline.Tables):
     return lambda candidates: pipeline.featurizer_for(tables.session, candidates, tables.slots.table)
 
 
+def _jobs(session: Session, ids: set[int]) -> dict[int, Slot]:
+    """The follow-on jobs by id, with what a path shows (title, base, place, start, pay): their skills and intakes,
+    which the slot loads by default, are left unloaded (a recommendations page has a speed target)."""
+    if not ids:
+        return {}
+    stmt = select(Slot).where(Slot.id.in_(ids)).options(lazyload(Slot.required_skills), lazyload(Slot.intakes))
+    return {s.id: s for s in session.scalars(stmt)}
+
+
 def every_open_slot(session: Session, horizon_days: int) -> pipeline.OpenSlots:
     """Every open slot, the cached side the unfiltered recommendations use: the jobs after a course are any open jobs,
     whatever a page's filters keep."""
@@ -103,7 +112,7 @@ def paths_for(session: Session, scorer, tables: pipeline.Tables,
     paths = follow_ons(scorer, _featurize(tables), table, slot_table, cand_rows, course_rows, ends, day,
                        taxonomy=_taxonomy(tables), p_course=p_course, courses=course_table.table)
     job_ids = {int(slot_table.ids[j]) for path in paths for j in path.jobs}
-    by_id = {s.id: s for s in session.scalars(select(Slot).where(Slot.id.in_(job_ids)))} if job_ids else {}
+    by_id = _jobs(session, job_ids)
     return [PathView(course_end=dt.date.fromordinal(path.course_end), p_course=path.p_course, opened=path.opened,
                      jobs=[FollowOn(slot=by_id[int(slot_table.ids[j])], score=float(p))
                            for j, p in zip(path.jobs, path.p_jobs, strict=True)])
