@@ -99,7 +99,9 @@ def paths_for(session: Session, scorer, tables: pipeline.Tables,
     if not items:
         return []
     day = today().toordinal()
-    durations = _durations(session)
+    # A course's length is needed only for a run without an end (most courses state their last day).
+    durations = (_durations(session) if any(end is None and any(e is None for _s, e in slot.runs())
+                                            for _c, slot, _p, end in items) else {})
     table, slot_table = tables.candidates.table, tables.slots.table
     course_table = courses or tables.slots
     cand_rows = np.array([c for c, *_rest in items], np.int64)
