@@ -7,7 +7,9 @@ Only eligible pairs are scored. Orders (`ORDERS`):
   (or the distance is unknown) and, for a job slot that requires skills, the person holds at least one of them
   (a training slot teaches its skills). A slot beyond the travel limit, or a job whose skills the person has
   none of, never ranks above one that fits, however well its other features score;
-- "distance": nearest first; "starts_on": earliest start first; "pay": highest pay first (no pay last).
+- "distance": nearest first; "starts_on": earliest start first; "pay": highest pay first (no pay last);
+- "wish": the person's own utility times the score (`utility`): what the person wants, weighted by the chance
+  that they start and stay, which public employment services' field experiments found to serve job seekers best.
 
 Every order then breaks ties by score descending and id ascending, so equal keys always come out in the same
 order and pages never overlap or skip.
@@ -21,10 +23,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from matcher.engine.eligibility import eligible_mask
-from matcher.engine.features import PairFeaturizer, feature_index
+from matcher.engine.features import PAY_REFERENCE_CNY, PairFeaturizer, feature_index
 from matcher.engine.types import CandidateTable, SlotTable
 
-ORDERS = ("fit", "score", "distance", "starts_on", "pay")
+ORDERS = ("fit", "score", "distance", "starts_on", "pay", "wish")
+
+# The person's utility (order "wish"): a weighted mean of three parts, each between 0 and 1.
+UTILITY_WEIGHTS = {"wish": 0.5, "pay": 0.25, "near": 0.25}
+UTILITY_PAY_FULL_CNY = 2 * PAY_REFERENCE_CNY  # pay this high (or higher) is worth the whole pay part
+UTILITY_UNKNOWN = 0.5  # a part that cannot be told (no pay stated, a training seat, an unknown distance)
 
 
 @dataclass
@@ -36,6 +43,8 @@ class Ranked:
     over_travel: np.ndarray | None = None  # bool, aligned: beyond the person's travel limit
     no_required_skill: np.ndarray | None = None  # bool, aligned: a job needing skills the person has none of
     fitting: int | None = None  # how many of all `total` rows fit
+    utility: np.ndarray | None = None  # float64, aligned with index: the person's utility (order "wish" only)
+    utility_parts: dict[str, np.ndarray] | None = None  # its parts (UTILITY_WEIGHTS' keys), aligned
 
 
 def fit_flags(featurizer: PairFeaturizer, candidate_index: np.ndarray, slot_index: np.ndarray,
@@ -50,8 +59,40 @@ def fit_flags(featurizer: PairFeaturizer, candidate_index: np.ndarray, slot_inde
     return over, no_skill
 
 
+def utility_parts(featurizer: PairFeaturizer, candidate_index: np.ndarray, slot_index: np.ndarray,
+                  X: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The parts of the person's utility per pair, each in [0, 1]:
+
+    - "wish": the slot's course among the person's wished courses (1 the first wish, 0.66 the second, 0.33 the
+      third, 0 not wished), for a job carrying a course code too (the trade they wished to learn);
+    - "pay": the monthly pay (the middle of its range) over twice the usual pay, at most 1 (the usual
+      PAY_REFERENCE_CNY is 0.5); a job without pay stated, and a training seat, count as the usual pay (0.5);
+    - "near": 1 at home, falling in a straight line to 0 at the person's travel limit, 0 beyond it (0.5 when a
+      coordinate is unknown)."""
+    ci = np.asarray(candidate_index, np.int64).ravel()
+    si = np.asarray(slot_index, np.int64).ravel()
+    X = featurizer.features(ci, si) if X is None else X
+    wish = X[:, feature_index("course_rank")]
+    pay_mid = np.asarray(featurizer.slots.pay_mid, np.float64)[si]
+    training = np.asarray(featurizer.slots.is_training, bool)[si]
+    known_pay = np.isfinite(pay_mid) & ~training
+    pay = np.where(known_pay, np.clip(np.nan_to_num(pay_mid) / UTILITY_PAY_FULL_CNY, 0.0, 1.0), UTILITY_UNKNOWN)
+    distance = X[:, feature_index("distance_km")]
+    limit = np.asarray(featurizer.candidates.max_travel_km, np.float64)[ci]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        near = np.where(limit > 0, 1.0 - distance / limit, np.where(distance <= 0, 1.0, 0.0))
+    near = np.where(np.isfinite(distance), np.clip(np.nan_to_num(near), 0.0, 1.0), UTILITY_UNKNOWN)
+    return {"wish": wish.astype(np.float64), "pay": pay, "near": near}
+
+
+def utility(parts: dict[str, np.ndarray]) -> np.ndarray:
+    """The person's utility: UTILITY_WEIGHTS' weighted mean of the parts (between 0 and 1)."""
+    return sum(UTILITY_WEIGHTS[name] * parts[name] for name in UTILITY_WEIGHTS)
+
+
 def _page(rows: np.ndarray, p: np.ndarray, ids: np.ndarray, offset: int, limit: int, *,
-          keys: tuple[np.ndarray, ...] = (), flags: tuple[np.ndarray, np.ndarray] | None = None) -> Ranked:
+          keys: tuple[np.ndarray, ...] = (), flags: tuple[np.ndarray, np.ndarray] | None = None,
+          parts: dict[str, np.ndarray] | None = None) -> Ranked:
     """One page of `rows` ordered by `keys` (most significant first), then score descending, then id."""
     offset, limit = max(0, int(offset)), max(0, int(limit))
     total = len(rows)
@@ -71,6 +112,9 @@ def _page(rows: np.ndarray, p: np.ndarray, ids: np.ndarray, offset: int, limit: 
         over, no_skill = flags
         ranked.over_travel, ranked.no_required_skill = over[order], no_skill[order]
         ranked.fits = ~(over[order] | no_skill[order])
+    if parts is not None:
+        ranked.utility_parts = {name: value[order] for name, value in parts.items()}
+        ranked.utility = utility(ranked.utility_parts)
     return ranked
 
 
@@ -91,7 +135,11 @@ def _rank(scorer, featurizer: PairFeaturizer, cand_rows: np.ndarray, slot_rows: 
     elif order == "pay":
         pay = featurizer.slots.pay_mid[slot_rows]
         keys = (np.where(np.isfinite(pay), -pay, np.inf),)
-    return _page(rows, p, ids, offset, limit, keys=keys, flags=flags)
+    parts = None
+    if order == "wish":
+        parts = utility_parts(featurizer, cand_rows, slot_rows, X)
+        keys = (-(utility(parts) * p),)
+    return _page(rows, p, ids, offset, limit, keys=keys, flags=flags, parts=parts)
 
 
 def rank_slots(scorer, featurizer: PairFeaturizer, candidates: CandidateTable, slots: SlotTable, candidate: int,

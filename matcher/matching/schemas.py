@@ -12,7 +12,7 @@ from matcher.engine.ranking import ORDERS
 from matcher.external_ids import MAX_LENGTH
 from matcher.matching.service.assignment import HOLD_WITH_CAP, MAX_NAMED, RELEASE_PERIOD_BACKWARDS
 from matcher.matching.service.registry import outcomes_learned_from as learned_from
-from matcher.referrals.schemas import CandidateCardSchema
+from matcher.referrals.schemas import CandidateCardSchema, SlotRefSchema
 from matcher.slots.schemas import SlotReadSchema
 
 
@@ -24,7 +24,8 @@ class PageQuerySchema(Schema):
 class SlotRecommendationQuerySchema(PageQuerySchema):
     order = fields.Str(load_default="fit", validate=validate.OneOf(ORDERS), metadata={"description": (
         "fit (default): slots within the person's travel limit and, for jobs, with a required skill held, first, "
-        "then by score; score; distance (nearest first); starts_on (earliest first); pay (highest first).")})
+        "then by score; score; distance (nearest first); starts_on (earliest first); pay (highest first); wish: the "
+        "person's own utility (wished course, pay, nearness; see `utility_parts`) times the score, highest first.")})
     course = fields.Str(validate=validate.Length(min=1, max=40), metadata={"description": "A course code."})
     kind = fields.Str(validate=validate.OneOf(["job", "training"]))
     district = fields.Str(validate=validate.Regexp(r"^\d{6}(\d{3})?$"),
@@ -46,12 +47,38 @@ class ReasonSchema(Schema):
     text_en = fields.Str()
 
 
+class UtilityPartsSchema(Schema):
+    wish = fields.Float(metadata={"description": "1 the first wished course, 0.66 the second, 0.33 the third, 0 none."})
+    pay = fields.Float(metadata={"description": "Monthly pay over twice the usual pay, at most 1 (0.5: usual or "
+                                                "unknown pay, and training seats)."})
+    near = fields.Float(metadata={"description": "1 at home, falling to 0 at the person's travel limit."})
+
+
+class FollowOnJobSchema(Schema):
+    slot = fields.Nested(SlotRefSchema)
+    score = fields.Float(metadata={"description": "P(start and stay) in the job for the person after the course."})
+
+
+class PathSchema(Schema):
+    course_end = fields.Date(metadata={"description": "The course's last day, for this person's intake."})
+    p_course = fields.Float(metadata={"description": "P(start and stay) on the course: the seat's own score."})
+    value = fields.Float(metadata={"description": "p_course x the best follow-on job's score."})
+    opened = fields.Int(metadata={"description": "Open jobs the course opens in all."})
+    jobs = fields.List(fields.Nested(FollowOnJobSchema), metadata={"description": "The best follow-on jobs."})
+
+
 class SlotRecommendationSchema(Schema):
     slot = fields.Nested(SlotReadSchema)
     score = fields.Float(metadata={"description": "Predicted probability of starting and staying the horizon."})
     reasons = fields.List(fields.Nested(ReasonSchema))
     sentence_zh = fields.Str()
     sentence_en = fields.Str()
+    utility = fields.Float(allow_none=True, metadata={
+        "description": "order=wish: the person's utility, 0.5 x wish + 0.25 x pay + 0.25 x near; null otherwise."})
+    utility_parts = fields.Nested(UtilityPartsSchema, allow_none=True)
+    path = fields.Nested(PathSchema, allow_none=True, metadata={
+        "description": "A training seat: the jobs its course opens after it ends (结业后可衔接的岗位); null for a "
+                       "job."})
 
 
 class CandidateRecommendationSchema(Schema):

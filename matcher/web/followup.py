@@ -23,6 +23,7 @@ from matcher.extensions import db
 from matcher.followup import service as followup
 from matcher.followup.models import FollowUpTask, TaskStatus
 from matcher.followup.schemas import TaskCompleteSchema
+from matcher.matching import service as matching
 from matcher.referrals.lifecycle import END_REASONS, ReferralStatus
 from matcher.reports.service import bureau_districts
 from matcher.web.base import actor, bp, page
@@ -78,7 +79,8 @@ def _caseworker_page(*, failed: dict | None = None, status: int = 200):
     return render_template("web/followup/caseworker.html", groups=groups, today=day, failed=failed or {},
                            bulk=any(t.due_on <= day for t in tasks),
                            leave_reasons=LEAVE_REASONS,
-                           days_overdue=_days_overdue, limited=len(tasks) >= LIST_LIMIT), status
+                           days_overdue=_days_overdue, limited=len(tasks) >= LIST_LIMIT,
+                           second_steps=matching.second_steps(session=db.session, actor=actor())), status
 
 
 @bp.route("/caseworker/follow-up")

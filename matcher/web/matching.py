@@ -77,6 +77,8 @@ def caseworker_recommendations(candidate_id: int):
         consented=has_consent(db.session, candidate.id, ConsentKind.REFERRAL), trained_on=model_trained_on(result),
         rank_offset=(page_no - 1) * size, query=query, filter_errors=errors, filtered=bool(filters),
         pager_args={"candidate_id": candidate.id, **args}, courses=course_choices(),
+        # The two orders' tabs keep the filters and start at the first page.
+        order_args={"candidate_id": candidate.id, **{k: v for k, v in args.items() if k != "order"}},
         districts=matching.slot_districts(session=db.session, actor=actor()),
         pay_reference=PAY_REFERENCE_CNY), 200 if not errors else 422
 

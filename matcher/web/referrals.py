@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import format_percent, get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
@@ -20,12 +21,14 @@ from matcher.candidates.service import has_consent, referral_card
 from matcher.clock import today
 from matcher.errors import DomainError, translate
 from matcher.extensions import db
+from matcher.matching import service as matching
 from matcher.referrals import lifecycle
 from matcher.referrals import service as referrals
 from matcher.referrals.models import Referral
 from matcher.referrals.schemas import TransitionSchema
 from matcher.web.base import actor, bp, page
 from matcher.web.candidates import candidate_or_404, own
+from matcher.web.filters import date_text
 from matcher.web.forms import fields, int_in, is_htmx, run_form, text
 from matcher.web.interview_context import interview_context
 from matcher.web.labels import label, reason_choices, reference_names
@@ -46,7 +49,8 @@ def caseworker_refer(candidate_id: int):
     try:
         # Sent at once where the candidate consented to being referred; otherwise proposed (the service decides).
         outcome = run_form(lambda: referrals.refer_from_recommendation(
-            session=db.session, actor=actor(), candidate_id=candidate.id, slot_id=slot_id or 0))
+            session=db.session, actor=actor(), candidate_id=candidate.id, slot_id=slot_id or 0,
+            internal_note=_path_note(candidate.id, slot_id) if request.form.get("with_path") else None))
     except DomainError as exc:  # a slot out of reach: said here, on the recommendations, not as a page of its own
         outcome = None
         message = translate(exc.message)
@@ -69,6 +73,18 @@ def caseworker_refer(candidate_id: int):
                                referral=referral)
     flash(message, "success" if sent else "error")
     return redirect(back)
+
+
+def _path_note(candidate_id: int, slot_id: int | None) -> str | None:
+    """The office's note on a referral to a course: the jobs it opens after it ends, as the path showed them (the
+    second step is planned again when the course ends: the note records what was intended)."""
+    path = matching.path_of(session=db.session, actor=actor(), candidate_id=candidate_id, slot_id=slot_id or 0)
+    if path is None or not path.jobs:
+        return None
+    separator = "；" if str(get_locale()).startswith("zh") else "; "
+    jobs = separator.join(_("%(job)s at %(base)s (likelihood %(p)s)", job=j.slot.title, base=j.slot.company.name,
+                      p=format_percent(j.score)) for j in path.jobs)
+    return _("Path: the course ends %(day)s, then %(jobs)s.", day=date_text(path.course_end), jobs=jobs)[:500]
 
 
 # ---- the caseworker's referral board -------------------------------------------------------------

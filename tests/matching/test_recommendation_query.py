@@ -17,7 +17,7 @@ def test_filters_and_orders(api, world):
     assert set(_ids(api, world, "district=330782")) == {world.slot_a.id, world.slot_b.id}
     assert _ids(api, world, "district=330783") == []
     assert _ids(api, world, "starts_from=2099-01-01") == []
-    for order in ("fit", "score", "distance", "starts_on", "pay"):
+    for order in ("fit", "score", "distance", "starts_on", "pay", "wish"):
         assert set(_ids(api, world, f"order={order}")) == {world.slot_a.id, world.slot_b.id}
 
 

@@ -22,10 +22,11 @@ from matcher.matching import pipeline
 from matcher.matching import reasons as words
 from matcher.matching.adapters import candidate_rows
 from matcher.matching.models import OccupationalBan
+from matcher.matching.service import paths
 from matcher.matching.service.registry import active_scorer
 from matcher.places.models import code_prefix
 from matcher.reference.models import Course
-from matcher.slots.models import Slot, SlotIntake
+from matcher.slots.models import Slot, SlotIntake, SlotKind
 from matcher.slots.service import get_slot
 
 # Features of the slot alone (its base, pay, certificate): reasons for a slot, never for one candidate over another.
@@ -45,6 +46,11 @@ class Recommendation:
     fits: bool = True  # within the travel limit and, for a job requiring skills, at least one held
     over_travel: bool = False
     no_required_skill: bool = False
+    # The person's utility and its parts (order "wish" only; engine.ranking.utility_parts), caseworkers only.
+    utility: float | None = None
+    utility_parts: dict | None = None
+    # A training seat's path: the jobs its course opens after it ends (matching.service.paths.PathView).
+    path: object | None = None
 
 
 def _recommendation(*, slot: Slot | None, candidate: Candidate | None, score: float, reasons: list,
@@ -113,7 +119,20 @@ def recommend_slots(*, session: Session, actor: Account, candidate_id: int, offs
     tables = pipeline.load(session, select(Candidate).where(Candidate.id == candidate.id), slots)
     ranked = rank_slots(scorer, tables.featurizer, tables.candidates.table, tables.slots.table, 0,
                         today().toordinal(), offset=offset, limit=limit, order=order)
-    return RecommendationPage(items=_items(session, scorer, tables, ranked, for_slot=None), total=int(ranked.total),
+    items = _items(session, scorer, tables, ranked, for_slot=None)
+    if ranked.utility is not None:
+        for k, item in enumerate(items):
+            item.utility = float(ranked.utility[k])
+            item.utility_parts = {name: float(value[k]) for name, value in ranked.utility_parts.items()}
+    # The training seats on the page, each with the jobs its course opens after it ends (the page's seats only).
+    training = [item for item in items if item.slot.kind == SlotKind.TRAINING]
+    if training and any(filters.values() if filters else ()):
+        # The jobs after a course are any open jobs, whatever the filters keep on the page.
+        tables = pipeline.load(session, tables.candidates, paths.every_open_slot(session, scorer.horizon_days))
+    for item, path in zip(training, paths.paths_for(session, scorer, tables, [(0, item.slot, item.score, None)
+                                                                             for item in training]), strict=True):
+        item.path = path
+    return RecommendationPage(items=items, total=int(ranked.total),
                               model_version=version, model_kind=scorer.kind, model_trained_at=scorer.created_at,
                               order=order, fitting=ranked.fitting, candidate=candidate)
 
