@@ -4,7 +4,9 @@ the monthly cap on referrals set by the base's size.
 - **Response rate.** A base's record (matcher.bases.records) counts, over twelve months, the referrals it answered
   and those due an answer (`answer_due`). Its chance of answering the next one, P(answer), is a smoothed estimate
   pulled towards its city's rate: (answered + PRIOR_WEIGHT x city rate) / (answer_due + PRIOR_WEIGHT), so a base
-  with two referrals is judged mostly by its city and one with fifty by itself. The value of referring someone to a
+  with two referrals is judged mostly by its city and one with fifty by itself. The city's rate is smoothed the same
+  way towards PRIOR_SHARE (a city with little history says little), and no estimate goes below MIN_P_ANSWER, so
+  that among bases that hardly answer the chance of staying still orders them. The value of referring someone to a
   slot is P(answer) x P(start and stay | answered), the scoring model's probability: ranking and batch assignment
   use it. A base whose P(answer) is below the bureau's target (TARGET_SHARE: 30 %, a public placement service's) is
   *demoted*, and the recommendations say so.
@@ -44,7 +46,9 @@ from matcher.slots.models import Slot
 
 PAUSE_AFTER = 5  # unanswered referrals (each waiting ANSWER_DAYS or more) that pause a base, by default
 TARGET_SHARE = 0.30  # the response rate a base should reach, by default
-PRIOR_WEIGHT = 10.0  # how many referrals' worth the city's rate counts in a base's estimate
+PRIOR_WEIGHT = 10.0  # referrals' worth of the city's rate in a base's estimate (and of PRIOR_SHARE in a city's)
+PRIOR_SHARE = 0.5  # what is assumed of a city with no history: as likely to answer as not
+MIN_P_ANSWER = 0.02
 # (from employees, referrals a month): 1-19 people: 3 a month, 20-99: 8, 100-299: 15, 300 and more: 25.
 DEFAULT_BANDS = ((1, 3), (20, 8), (100, 15), (300, 25))
 MAX_BANDS = 20
@@ -88,7 +92,7 @@ def set_rules(*, session: Session, actor: Account, data: dict) -> Rules:
     if pause_after is not None and not (1 <= pause_after <= 100):
         errors["pause_after"] = [_l("Between 1 and 100 unanswered referrals.")]
     if target is not None and not (0 < target <= 1):
-        errors["target_share"] = [_l("A share above 0 and at most 1 (30 %% is 0.3).")]
+        errors["target_share"] = [_l("A share above 0 and at most 1 (0.3 for 30 percent).")]
     if errors:
         raise Invalid(_l("Some fields are not valid."), errors=errors)
     row = session.scalar(select(AnswerRules).order_by(AnswerRules.id).limit(1))
@@ -224,7 +228,7 @@ class Standing:
     answer_due: int
     share_answered: float | None  # answered / answer_due over twelve months (None: nothing due yet)
     median_days_to_answer: float | None
-    city_share: float | None  # the city's share, the estimate's prior
+    city_share: float  # the city's share (smoothed towards PRIOR_SHARE), the base's prior
     p_answer: float  # the smoothed estimate of P(the base answers)
     target_share: float
     unanswered: int  # waiting past the answer days now
@@ -262,11 +266,9 @@ def city_of(place_code: str) -> str:
     return place_code[:4]  # the prefecture-level city of a place code
 
 
-def smoothed(answered: int, due: int, prior: float | None, weight: float = PRIOR_WEIGHT) -> float:
-    """P(answer): the base's share pulled towards `prior` by `weight` referrals' worth (no prior: 1, nothing
-    against the base)."""
-    prior = 1.0 if prior is None else prior
-    return (answered + weight * prior) / (due + weight)
+def smoothed(answered: int, due: int, prior: float, weight: float = PRIOR_WEIGHT) -> float:
+    """P(answer): the share answered pulled towards `prior` by `weight` referrals' worth, at least MIN_P_ANSWER."""
+    return max(MIN_P_ANSWER, (answered + weight * prior) / (due + weight))
 
 
 def standings(session: Session, *, company_ids=None, as_of: dt.date | None = None) -> dict[int, Standing]:
@@ -293,7 +295,7 @@ def standings(session: Session, *, company_ids=None, as_of: dt.date | None = Non
     result = {}
     for r in chosen:
         answered, due = by_city[city_of(r.place_code)]
-        city = answered / due if due else None
+        city = smoothed(answered, due, PRIOR_SHARE, settings.prior_weight)
         company = companies[r.company_id]
         result[r.company_id] = Standing(
             company_id=r.company_id, answered=r.answered, answer_due=r.answer_due, share_answered=r.share_answered,
@@ -424,7 +426,10 @@ def lift_pause(*, session: Session, actor: Account, company_id: int) -> Company:
 
 def check_may_refer(session: Session, company: Company, *, field: str = "slot_id") -> None:
     """Refuse a new referral to a base that is paused (checked afresh) or has had its month's referrals (409)."""
-    check_pauses(session, company_ids=[company.id])
+    company_id = company.id
+    if (company_id, "paused") in check_pauses(session, company_ids=[company_id]):
+        # The refusal rolls this unit back: the pause (its audit and notices) is made again once it has ended.
+        uow.keep(lambda kept: check_pauses(kept, company_ids=[company_id]))
     settings = rules(session)
     if company.referrals_paused_on is not None:
         count = unanswered(session, [company.id], answer_days=settings.answer_days).get(company.id, 0)
