@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from matcher import clock, policy, uow
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account
-from matcher.bases.models import AnswerRules, CertificationStatus, Company, SizeBand
+from matcher.bases.models import AnswerRules, Company, SizeBand, certified_in_date
 from matcher.errors import Conflict, Invalid
 from matcher.i18n_messages import ShownDate
 from matcher.referrals.lifecycle import ReferralStatus as S
@@ -365,13 +365,12 @@ def band_label(band: Band):
 
 
 def check_pauses(session: Session, *, company_ids=None, as_of: dt.date | None = None) -> list[tuple[int, str]]:
-    """Pause the certified bases (or the ones named) that have `pause_after` or more unanswered referrals, and
+    """Pause the bases in force (or the ones named) that have `pause_after` or more unanswered referrals, and
     resume the paused ones that have fewer now; audited, and a pause is told to the bureau's administrators and the
     base's employers. Answers (company id, "paused" | "resumed") for each change."""
     as_of = as_of or clock.today()
     settings = rules(session)
-    stmt = select(Company).where(or_(Company.referrals_paused_on.is_not(None),
-                                     Company.certification_status == CertificationStatus.CERTIFIED))
+    stmt = select(Company).where(or_(Company.referrals_paused_on.is_not(None), certified_in_date(as_of)))
     if company_ids is not None:
         stmt = stmt.where(Company.id.in_(list(company_ids)))
     waiting = unanswered(session, company_ids, as_of, settings.answer_days)
