@@ -38,6 +38,7 @@ from matcher import clock, policy, uow
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account
 from matcher.bases.models import AnswerRules, Company, SizeBand, certified_in_date
+from matcher.bases.records import ANSWER_DAYS
 from matcher.errors import Conflict, Invalid
 from matcher.i18n_messages import ShownDate
 from matcher.referrals.lifecycle import ReferralStatus as S
@@ -54,12 +55,6 @@ DEFAULT_BANDS = ((1, 3), (20, 8), (100, 15), (300, 25))
 MAX_BANDS = 20
 
 
-def _answer_days() -> int:
-    from matcher.bases.records import ANSWER_DAYS
-
-    return ANSWER_DAYS
-
-
 # ---- the administrator's settings -----------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -74,8 +69,8 @@ class Rules:
 def rules(session: Session) -> Rules:
     row = session.scalar(select(AnswerRules).order_by(AnswerRules.id).limit(1))
     if row is None:
-        return Rules(pause_after=PAUSE_AFTER, target_share=TARGET_SHARE, answer_days=_answer_days())
-    return Rules(pause_after=row.pause_after, target_share=row.target_share, answer_days=_answer_days(),
+        return Rules(pause_after=PAUSE_AFTER, target_share=TARGET_SHARE, answer_days=ANSWER_DAYS)
+    return Rules(pause_after=row.pause_after, target_share=row.target_share, answer_days=ANSWER_DAYS,
                  shipped=False)
 
 
@@ -203,7 +198,7 @@ def unanswered(session: Session, company_ids=None, as_of: dt.date | None = None,
     """Per base: referrals still waiting for its first answer (`sent`) since at least `answer_days` ago, not
     counting those sent before an administrator last lifted the base's pause."""
     as_of = as_of or clock.today()
-    answer_days = _answer_days() if answer_days is None else answer_days
+    answer_days = ANSWER_DAYS if answer_days is None else answer_days
     sent = (select(ReferralEvent.referral_id, func.max(ReferralEvent.on_date).label("sent_on"))
             .where(ReferralEvent.to_status == S.SENT).group_by(ReferralEvent.referral_id).subquery())
     stmt = (select(Slot.company_id, func.count()).select_from(Referral)
