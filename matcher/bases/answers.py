@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -268,12 +269,12 @@ def smoothed(answered: int, due: int, prior: float, weight: float = PRIOR_WEIGHT
 
 def standings(session: Session, *, company_ids=None, as_of: dt.date | None = None) -> dict[int, Standing]:
     """The standing of every base with a record (certified now or before), or of the ones named."""
-    from matcher.bases.records import base_records
+    from matcher.bases.records import answer_records
 
     as_of = as_of or clock.today()
     settings = rules(session)
     bands = size_bands(session)
-    everyone = base_records(session, as_of=as_of)  # the whole city's record: every base's share feeds its prior
+    everyone = answer_records(session, as_of=as_of)  # the whole city's: every base's share feeds its prior
     by_city: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for r in everyone:
         by_city[city_of(r.place_code)][0] += r.answered
@@ -303,32 +304,38 @@ def standings(session: Session, *, company_ids=None, as_of: dt.date | None = Non
     return result
 
 
-# Per process: the standings of every base, for the recommendations page (one per database), rebuilt when anything
-# they are computed from changes (answers_version): referrals made or moved, bases changed, the settings, the day.
+# Per process: the standings of every base, for the recommendations page (one per database). A change to a base (its
+# pause, its size), the bands, the rules or the day rebuilds them at once; referrals made or moved do after at most
+# REFRESH_SECONDS (a twelve-month response rate hardly moves with one referral, and under load a rebuild per move
+# would cost more than the page): referring itself always checks the pause and the month afresh.
+REFRESH_SECONDS = 60.0
 _lock = threading.Lock()
-_cache: dict[str, tuple[tuple, dict[int, Standing]]] = {}
+_cache: dict[str, tuple[tuple, int | None, float, dict[int, Standing]]] = {}
 
 
-def answers_version(session: Session) -> tuple:
-    return (clock.today(), *session.execute(select(
-        select(func.count(ReferralEvent.id)).scalar_subquery(), select(func.max(ReferralEvent.id)).scalar_subquery(),
-        select(func.count(Referral.id)).scalar_subquery(), select(func.max(Referral.updated_at)).scalar_subquery(),
+def answers_version(session: Session) -> tuple[tuple, int | None]:
+    """(what rebuilds at once: the day, the bases, the bands and rules; the newest referral event's id, which every
+    referral made or moved advances), read from indexes and small tables only, as every recommendations page asks."""
+    row = session.execute(select(
+        select(func.max(ReferralEvent.id)).scalar_subquery(),
         select(func.count(Company.id)).scalar_subquery(), select(func.max(Company.updated_at)).scalar_subquery(),
         select(func.max(SizeBand.updated_at)).scalar_subquery(), select(func.count(SizeBand.id)).scalar_subquery(),
-        select(func.max(AnswerRules.updated_at)).scalar_subquery())).one())
+        select(func.max(AnswerRules.updated_at)).scalar_subquery())).one()
+    return (clock.today(), *row[1:]), row[0]
 
 
 def all_standings(session: Session) -> dict[int, Standing]:
-    """Every base's standing today, kept per process until the data behind it changes."""
+    """Every base's standing today, kept per process (see REFRESH_SECONDS)."""
     key = str(session.get_bind().url)
-    version = answers_version(session)
+    fixed, events = answers_version(session)
+    now = time.monotonic()
     with _lock:
         cached = _cache.get(key)
-        if cached is not None and cached[0] == version:
-            return cached[1]
+        if cached is not None and cached[0] == fixed and (cached[1] == events or now - cached[2] < REFRESH_SECONDS):
+            return cached[3]
     built = standings(session)
     with _lock:
-        _cache[key] = (version, built)
+        _cache[key] = (fixed, events, now, built)
     return built
 
 

@@ -160,11 +160,18 @@ def window_start(as_of: dt.date) -> dt.date:
     return add_months(as_of, -WINDOW_MONTHS)
 
 
-def base_records(session: Session, *, area_prefix: str = "", as_of: dt.date | None = None,
-                 company_ids: list[int] | None = None) -> list[BaseRecord]:
-    """The record of every base in the area (place code starting with `area_prefix`), by name."""
+def answer_records(session: Session, *, as_of: dt.date | None = None) -> list[BaseRecord]:
+    """Every base's referrals sent and answered only (the figures of `_answers`; no stays, complaints or flags):
+    what matcher.bases.answers estimates a base's chance of answering from, in one query."""
     as_of = as_of or today()
-    since = window_start(as_of)
+    records, in_area = _bases(session, "", as_of, None)
+    if records:
+        _answers(session, records, in_area, window_start(as_of), as_of)
+    return list(records.values())
+
+
+def _bases(session: Session, area_prefix: str, as_of: dt.date, company_ids: list[int] | None):
+    """The bases with a record in the area, as empty records by id (by name), and the select of their ids."""
     company_filter = [Company.certification_status.in_(RECORDED_STATUSES)]
     if area_prefix:
         company_filter.append(Company.place_code.startswith(area_prefix))
@@ -173,9 +180,6 @@ def base_records(session: Session, *, area_prefix: str = "", as_of: dt.date | No
     companies = session.execute(
         select(Company.id, Company.name, Company.place_code, Company.certification_status, Company.certified_until)
         .where(*company_filter).order_by(Company.name, Company.id)).all()
-    if not companies:
-        return []
-    in_area = select(Company.id).where(*company_filter)
     records = {}
     for row in companies:
         status = row.certification_status
@@ -183,6 +187,17 @@ def base_records(session: Session, *, area_prefix: str = "", as_of: dt.date | No
             status = CertificationStatus.EXPIRED
         records[row.id] = BaseRecord(company_id=row.id, company_name=row.name, place_code=row.place_code,
                                      status=status, certified_until=row.certified_until, agreement_ends_on=None)
+    return records, select(Company.id).where(*company_filter)
+
+
+def base_records(session: Session, *, area_prefix: str = "", as_of: dt.date | None = None,
+                 company_ids: list[int] | None = None) -> list[BaseRecord]:
+    """The record of every base in the area (place code starting with `area_prefix`), by name."""
+    as_of = as_of or today()
+    since = window_start(as_of)
+    records, in_area = _bases(session, area_prefix, as_of, company_ids)
+    if not records:
+        return []
 
     _answers(session, records, in_area, since, as_of)
     _stays(session, records, in_area, since, as_of)
