@@ -70,7 +70,13 @@ def downgrade():
     _replace_check(KINDS)
     op.drop_table('base_answer_rules')
     op.drop_table('base_size_bands')
+    columns = ('pause_lifted_on', 'referrals_paused_on', 'employees')
+    if op.get_bind().dialect.name == 'sqlite':
+        # SQLite (3.35 and later) drops a plain column in place; a batch would rebuild the table, and dropping the
+        # old one fails while other tables' foreign keys point at it (the pragma cannot change inside a migration).
+        for column in columns:
+            op.execute(f'ALTER TABLE companies DROP COLUMN {column}')
+        return
     with op.batch_alter_table('companies', schema=None) as batch_op:
-        batch_op.drop_column('pause_lifted_on')
-        batch_op.drop_column('referrals_paused_on')
-        batch_op.drop_column('employees')
+        for column in columns:
+            batch_op.drop_column(column)
