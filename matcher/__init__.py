@@ -60,6 +60,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from matcher.notify.listeners import connect as connect_notify
 
     connect_notify()
+    from matcher.bases.answers import connect as connect_answers
+
+    connect_answers()  # a paused base that answers resumes at once
     from matcher.audit.listeners import connect as connect_audit
 
     connect_audit()

@@ -86,7 +86,8 @@ FIELDS: dict[str, dict[str, frozenset[Party]]] = {name: _fields(spec) for name, 
     "OfficeOverdue": [({BU, ST}, "office overdue open oldest_due_on")],  # each office its own row
     # ---- bases and slots: a base's own, and what bureau staff read of certified bases --------------------
     "CompanyRead": [({B, ST}, "id name credit_code industry address place lat lng contact_name contact_phone "
-                              "description certification_status certified_until created_at"),
+                              "description certification_status certified_until employees referrals_paused_on "
+                              "created_at"),
                     ({ST}, "external_id")],  # the bureau's own reference: never the base's to read
     "CompanyRef": [({OF, B, ORG, ST}, "id name")],
     "PlaceOut": [({ALL}, _PLACE_OUT)],
@@ -97,7 +98,11 @@ FIELDS: dict[str, dict[str, frozenset[Party]]] = {name: _fields(spec) for name, 
     "BaseRecord": [({BU}, "company_id company_name place_code district_code status certified_until "
                           "agreement_ends_on sent answered answered_within answer_due waiting share_answered "
                           "median_days_to_answer starts starts_old_enough stayed unconfirmed stay_rate "
-                          "complaints_open complaints_total flags")],
+                          "complaints_open complaints_total flags p_answer target_share demoted unanswered_now "
+                          "pause_after paused_on employees monthly_cap month_count")],
+    "SizeBands": [({BU}, "bands shipped")],
+    "SizeBand": [({BU}, "min_employees max_employees monthly_referrals")],
+    "AnswerRules": [({BU}, "pause_after target_share answer_days shipped")],
     "SlotRead": [({B, ST}, "id company_id company_name kind title description occupation_code course_code "
                            "required_skills seats seats_taken seats_free place address lat lng pay_min pay_max "
                            "hours_per_week housing_provided starts_on ends_on intakes certificate_awarded "
@@ -106,7 +111,8 @@ FIELDS: dict[str, dict[str, frozenset[Party]]] = {name: _fields(spec) for name, 
     "SlotSkillOut": [({B, ST, OF}, _SKILL_OUT)],
     # ---- matching ------------------------------------------------------------------------------------------
     "SlotRecommendationPage": [({OF}, "model_version model_kind total items")],
-    "SlotRecommendation": [({OF}, "slot score reasons sentence_zh sentence_en utility utility_parts path")],
+    "SlotRecommendation": [({OF}, "slot score value base_answer demoted month_full reasons sentence_zh sentence_en "
+                                  "utility utility_parts path")],
     "UtilityParts": [({OF}, "wish pay near")],
     "Path": [({OF}, "course_end p_course value opened jobs")],
     "FollowOnJob": [({OF}, "slot score")],

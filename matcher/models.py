@@ -3,7 +3,15 @@
 from matcher.agenda.models import CalendarFeed  # noqa: F401, E402
 from matcher.audit.models import AuditEvent, IdempotencyKey  # noqa: F401, E402
 from matcher.auth.models import Account, ApiToken, Role  # noqa: F401
-from matcher.bases.models import Agreement, CertificationEvent, CertificationStatus, Company, Complaint  # noqa: F401
+from matcher.bases.models import (  # noqa: F401
+    Agreement,
+    AnswerRules,
+    CertificationEvent,
+    CertificationStatus,
+    Company,
+    Complaint,
+    SizeBand,
+)
 from matcher.candidates.models import (  # noqa: F401
     Candidate,
     CandidateSkill,

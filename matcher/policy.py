@@ -647,6 +647,7 @@ def _answer_to_self(session: Session, actor: Account, _answer) -> set[Party]:
 
 
 @resolver("Course", "Skill", "Occupation", "Place", "Office", "Report", "OfficeOverdue", "BaseRecord", "Model",
+          "SizeBands", "AnswerRules",
           "AssignmentDraft", "AssignmentDraftList", "AuditEventRead", "AuditVerification", "RetentionReport")
 def _by_role(session: Session, actor: Account, _obj) -> set[Party]:
     """Reference data, and what a role reads as such (reports, records, models, the audit log): the role decides,

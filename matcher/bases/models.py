@@ -48,6 +48,13 @@ class Company(db.Model):
     contact_name: Mapped[str | None] = mapped_column(String(40))
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     description: Mapped[str | None] = mapped_column(Text)
+    # How many people the base employs: its size band sets how many referrals it receives a month
+    # (matcher.bases.answers). None: not recorded, the smallest band's limit applies.
+    employees: Mapped[int | None] = mapped_column(Integer)
+    # Paused for new referrals (since that day) for leaving too many unanswered; None: taking referrals.
+    referrals_paused_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The day an administrator last lifted a pause: referrals sent before it no longer count towards one.
+    pause_lifted_on: Mapped[dt.date | None] = mapped_column(Date)
     certification_status: Mapped[CertificationStatus] = mapped_column(
         str_enum(CertificationStatus), default=CertificationStatus.APPLIED, index=True
     )
@@ -119,3 +126,32 @@ class Complaint(db.Model):
     resolved_on: Mapped[dt.date | None] = mapped_column(Date)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
+
+
+class SizeBand(db.Model):
+    """A band of base sizes and the referrals a base of that size receives in a calendar month (an
+    administrator's setting). A band runs from `min_employees` up to the next band's minimum."""
+
+    __tablename__ = "base_size_bands"
+    __table_args__ = (CheckConstraint("min_employees >= 1", name="positive_min"),
+                      CheckConstraint("monthly_referrals >= 0", name="nonnegative_cap"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    min_employees: Mapped[int] = mapped_column(Integer, unique=True)
+    monthly_referrals: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now, onupdate=clock.now)
+
+
+class AnswerRules(db.Model):
+    """The administrator's settings for bases that do not answer: one row (none: the shipped defaults)."""
+
+    __tablename__ = "base_answer_rules"
+    __table_args__ = (CheckConstraint("pause_after >= 1", name="positive_pause_after"),
+                      CheckConstraint("target_share > 0 AND target_share <= 1", name="target_share_range"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Unanswered referrals (each waiting past the answer days) after which a base is paused.
+    pause_after: Mapped[int] = mapped_column(Integer)
+    # The response rate a base should reach (a public placement service's is 30 %).
+    target_share: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now, onupdate=clock.now)

@@ -101,6 +101,16 @@ class BaseRecord:
     complaints_open: int = 0
     complaints_total: int = 0
     flags: list[str] = field(default_factory=list)
+    # Its answers now (matcher.bases.answers), filled for the bureau's pages and API (`with_standing`).
+    p_answer: float | None = None  # the smoothed chance that it answers a referral (ranking and assignment use it)
+    target_share: float | None = None  # the bureau's response-rate target
+    demoted: bool = False  # ranked lower: p_answer below the target
+    unanswered_now: int = 0  # referrals waiting past the answer days now (a pause comes at pause_after)
+    pause_after: int | None = None
+    paused_on: dt.date | None = None  # paused for new referrals since
+    employees: int | None = None
+    monthly_cap: int | None = None  # its size band's referrals a month (None: size not recorded, no cap)
+    month_count: int = 0  # referrals made to it this calendar month
 
     @property
     def district_code(self) -> str:
@@ -129,7 +139,20 @@ class BaseRecord:
             "starts_old_enough": self.starts_old_enough, "stayed": self.stayed, "unconfirmed": self.unconfirmed,
             "stay_rate": self.stay_rate, "complaints_open": self.complaints_open,
             "complaints_total": self.complaints_total, "flags": list(self.flags),
+            "p_answer": self.p_answer, "target_share": self.target_share, "demoted": self.demoted,
+            "unanswered_now": self.unanswered_now, "pause_after": self.pause_after, "paused_on": self.paused_on,
+            "employees": self.employees, "monthly_cap": self.monthly_cap, "month_count": self.month_count,
         }
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_on is not None
+
+    @property
+    def below_target(self) -> bool:
+        """The plain share answered is below the target (what the page compares)."""
+        return (self.share_answered is not None and self.target_share is not None
+                and self.share_answered < self.target_share)
 
 
 def window_start(as_of: dt.date) -> dt.date:
@@ -137,11 +160,18 @@ def window_start(as_of: dt.date) -> dt.date:
     return add_months(as_of, -WINDOW_MONTHS)
 
 
-def base_records(session: Session, *, area_prefix: str = "", as_of: dt.date | None = None,
-                 company_ids: list[int] | None = None) -> list[BaseRecord]:
-    """The record of every base in the area (place code starting with `area_prefix`), by name."""
+def answer_records(session: Session, *, as_of: dt.date | None = None) -> list[BaseRecord]:
+    """Every base's referrals sent and answered only (the figures of `_answers`; no stays, complaints or flags):
+    what matcher.bases.answers estimates a base's chance of answering from, in one query."""
     as_of = as_of or today()
-    since = window_start(as_of)
+    records, in_area = _bases(session, "", as_of, None)
+    if records:
+        _answers(session, records, in_area, window_start(as_of), as_of)
+    return list(records.values())
+
+
+def _bases(session: Session, area_prefix: str, as_of: dt.date, company_ids: list[int] | None):
+    """The bases with a record in the area, as empty records by id (by name), and the select of their ids."""
     company_filter = [Company.certification_status.in_(RECORDED_STATUSES)]
     if area_prefix:
         company_filter.append(Company.place_code.startswith(area_prefix))
@@ -150,9 +180,6 @@ def base_records(session: Session, *, area_prefix: str = "", as_of: dt.date | No
     companies = session.execute(
         select(Company.id, Company.name, Company.place_code, Company.certification_status, Company.certified_until)
         .where(*company_filter).order_by(Company.name, Company.id)).all()
-    if not companies:
-        return []
-    in_area = select(Company.id).where(*company_filter)
     records = {}
     for row in companies:
         status = row.certification_status
@@ -160,6 +187,17 @@ def base_records(session: Session, *, area_prefix: str = "", as_of: dt.date | No
             status = CertificationStatus.EXPIRED
         records[row.id] = BaseRecord(company_id=row.id, company_name=row.name, place_code=row.place_code,
                                      status=status, certified_until=row.certified_until, agreement_ends_on=None)
+    return records, select(Company.id).where(*company_filter)
+
+
+def base_records(session: Session, *, area_prefix: str = "", as_of: dt.date | None = None,
+                 company_ids: list[int] | None = None) -> list[BaseRecord]:
+    """The record of every base in the area (place code starting with `area_prefix`), by name."""
+    as_of = as_of or today()
+    since = window_start(as_of)
+    records, in_area = _bases(session, area_prefix, as_of, company_ids)
+    if not records:
+        return []
 
     _answers(session, records, in_area, since, as_of)
     _stays(session, records, in_area, since, as_of)
@@ -279,6 +317,7 @@ SORTS = {
     "certified_until": lambda r: (r.certified_until is None, r.certified_until or dt.date.min),
     "agreement_ends_on": lambda r: (r.agreement_ends_on is None, r.agreement_ends_on or dt.date.min),
     "flags": lambda r: (len(r.flags),),
+    "paused": lambda r: (r.paused_on is not None, r.demoted, r.unanswered_now),
 }
 
 
@@ -293,13 +332,32 @@ def area_prefix_for(session: Session, actor: Account, district: str | None) -> s
     return code_prefix(district)
 
 
+def with_standing(session: Session, records: list[BaseRecord], as_of: dt.date | None = None) -> list[BaseRecord]:
+    """The records with each base's answers now: its chance of answering, pause and month (matcher.bases.answers)."""
+    from matcher.bases.answers import standings
+
+    found = standings(session, company_ids=[r.company_id for r in records], as_of=as_of)
+    for record in records:
+        standing = found.get(record.company_id)
+        if standing is None:
+            continue
+        record.p_answer, record.target_share, record.demoted = (standing.p_answer, standing.target_share,
+                                                                standing.demoted)
+        record.unanswered_now, record.pause_after, record.paused_on = (standing.unanswered, standing.pause_after,
+                                                                       standing.paused_on)
+        record.employees, record.monthly_cap, record.month_count = (standing.employees, standing.monthly_cap,
+                                                                    standing.month_count)
+    return records
+
+
 def list_base_records(*, session: Session, actor: Account, district: str | None = None,
                       flagged_only: bool = False, sort: str = "-flags",
                       as_of: dt.date | None = None) -> list[BaseRecord]:
     """The records of the bases in the administrator's area (or one district of it), sorted; `-` reverses.
     Ties keep the order by name."""
     policy.require(actor, policy.Rule.RECORDS_READ)
-    records = base_records(session, area_prefix=area_prefix_for(session, actor, district), as_of=as_of)
+    records = with_standing(session, base_records(session, area_prefix=area_prefix_for(session, actor, district),
+                                                  as_of=as_of), as_of)
     if flagged_only:
         records = [r for r in records if r.flags]
     key = sort.lstrip("-")
@@ -313,5 +371,5 @@ def record_of(*, session: Session, actor: Account, company_id: int,
               as_of: dt.date | None = None) -> BaseRecord | None:
     """One base's record (None for an applicant or a revoked base, which have none)."""
     policy.require(actor, policy.Rule.RECORDS_READ)
-    found = base_records(session, as_of=as_of, company_ids=[company_id])
+    found = with_standing(session, base_records(session, as_of=as_of, company_ids=[company_id]), as_of)
     return found[0] if found else None

@@ -7,8 +7,9 @@ from marshmallow import fields, validate
 
 from matcher.apiutil import IdField, Instant, Schema, blueprint
 from matcher.auth.current import current_actor
-from matcher.bases import complaints, records
+from matcher.bases import answers, complaints, records
 from matcher.bases.models import CertificationStatus
+from matcher.bases.schemas import CompanyReadSchema
 from matcher.extensions import db
 
 blp = blueprint("base_records", __name__, "",
@@ -51,6 +52,40 @@ class BaseRecordSchema(Schema):
     flags = fields.List(fields.Str(validate=validate.OneOf(records.FLAGS)),
                         metadata={"description": "never_answers, loses_most, certification_expiring, "
                                                  "agreement_expiring, many_complaints (thresholds: README)."})
+    p_answer = fields.Float(allow_none=True, metadata={
+        "description": "The smoothed chance that the base answers a referral (its share pulled towards the city's): "
+                       "ranking and batch assignment multiply the chance of staying by it."})
+    target_share = fields.Float(allow_none=True, metadata={"description": "The bureau's response-rate target."})
+    demoted = fields.Bool(metadata={"description": "Ranked lower: p_answer below the target."})
+    unanswered_now = fields.Int(metadata={"description": f"Referrals waiting {records.ANSWER_DAYS} days or more "
+                                                         "for the base's first answer now."})
+    pause_after = fields.Int(allow_none=True, metadata={"description": "Unanswered referrals that pause a base."})
+    paused_on = fields.Date(allow_none=True, metadata={"description": "Paused for new referrals since."})
+    employees = fields.Int(allow_none=True)
+    monthly_cap = fields.Int(allow_none=True, metadata={
+        "description": "Referrals a month for the base's size band (null: size not recorded, no cap)."})
+    month_count = fields.Int(metadata={"description": "Referrals made to the base this calendar month."})
+
+
+class SizeBandSchema(Schema):
+    min_employees = fields.Int(required=True, validate=validate.Range(min=1, max=1_000_000))
+    max_employees = fields.Int(dump_only=True, allow_none=True,
+                               metadata={"description": "The next band's minimum less one (null: and more)."})
+    monthly_referrals = fields.Int(required=True, validate=validate.Range(min=0, max=1000))
+
+
+class SizeBandsSchema(Schema):
+    bands = fields.List(fields.Nested(SizeBandSchema), required=True, validate=validate.Length(min=1, max=20))
+    shipped = fields.Bool(dump_only=True, metadata={"description": "The shipped defaults: no administrator set them."})
+
+
+class AnswerRulesSchema(Schema):
+    pause_after = fields.Int(validate=validate.Range(min=1, max=100), metadata={
+        "description": "Unanswered referrals (each waiting the answer days or more) that pause a base."})
+    target_share = fields.Float(validate=validate.Range(min=0, max=1, min_inclusive=False), metadata={
+        "description": "The response rate a base should reach (0.3: 30 %)."})
+    answer_days = fields.Int(dump_only=True)
+    shipped = fields.Bool(dump_only=True)
 
 
 class ComplaintCreateSchema(Schema):
@@ -105,3 +140,47 @@ class ComplaintResolve(MethodView):
         """Mark a complaint resolved (administrators)"""
         return complaints.resolve_complaint(session=db.session, actor=current_actor(), company_id=company_id,
                                             complaint_id=complaint_id, resolved_on=data.get("resolved_on"))
+
+
+@blp.route("/bases/<id:company_id>/pause/lift")
+class PauseLift(MethodView):
+    @blp.response(200, CompanyReadSchema)
+    def post(self, company_id):
+        """Lift a base's pause for unanswered referrals (administrators of its area): referrals resume, and those
+        sent before today no longer count towards a pause"""
+        return answers.lift_pause(session=db.session, actor=current_actor(), company_id=company_id)
+
+
+def _bands(session) -> dict:
+    return {"bands": answers.size_bands(session), "shipped": answers.bands_shipped(session)}
+
+
+@blp.route("/base-size-bands")
+class SizeBands(MethodView):
+    @blp.response(200, SizeBandsSchema)
+    def get(self):
+        """The size bands and the referrals a base of each receives a calendar month (administrators)"""
+        answers.read_settings(actor=current_actor())
+        return _bands(db.session)
+
+    @blp.arguments(SizeBandsSchema)
+    @blp.response(200, SizeBandsSchema)
+    def put(self, data):
+        """Replace the size bands (administrators): the first starts at 1 employee; each runs to the next"""
+        answers.set_size_bands(session=db.session, actor=current_actor(), bands=data["bands"])
+        return _bands(db.session)
+
+
+@blp.route("/base-answer-rules")
+class AnswerRulesResource(MethodView):
+    @blp.response(200, AnswerRulesSchema)
+    def get(self):
+        """The unanswered referrals that pause a base, and the response-rate target (administrators)"""
+        answers.read_settings(actor=current_actor())
+        return answers.rules(db.session)
+
+    @blp.arguments(AnswerRulesSchema)
+    @blp.response(200, AnswerRulesSchema)
+    def put(self, data):
+        """Set the unanswered referrals that pause a base and the response-rate target (administrators)"""
+        return answers.set_rules(session=db.session, actor=current_actor(), data=data)

@@ -21,6 +21,9 @@ class CompanyCreateSchema(Schema):
     contact_name = fields.Str(validate=validate.Length(max=40))
     contact_phone = fields.Str(validate=validate.Regexp(r"^[0-9+\- ]{5,20}$"))
     description = fields.Str(validate=validate.Length(max=4000))
+    employees = fields.Int(allow_none=True, validate=validate.Range(min=1, max=1_000_000), metadata={
+        "description": "How many people the base employs: its size band caps its referrals a month (set by the "
+                       "bureau)."})
 
     @validates("credit_code")
     def _credit_code(self, value, **_kwargs):
@@ -47,6 +50,10 @@ class CompanyReadSchema(Schema):
     description = fields.Str(allow_none=True)
     certification_status = fields.Method("_status", metadata={"enum": [s.value for s in CertificationStatus]})
     certified_until = fields.Date(allow_none=True)
+    employees = fields.Int(allow_none=True)
+    referrals_paused_on = fields.Date(allow_none=True, metadata={
+        "description": "Paused for new referrals since this day, for leaving referrals unanswered (null: taking "
+                       "referrals)."})
     created_at = Instant()
 
     def _status(self, company):

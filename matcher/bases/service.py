@@ -139,6 +139,9 @@ def update_company(*, session: Session, actor: Account, company_id: int, data: d
         raise Invalid(_l("Only the bureau can change a registered credit code."), field="credit_code")
     if actor.role == Role.EMPLOYER and "external_id" in data:
         raise Invalid(BUREAU_SETS_REFERENCE, field="external_id")
+    if actor.role == Role.EMPLOYER and "employees" in data and data["employees"] != company.employees:
+        raise Invalid(_l("The bureau records a base's size (it sets the referrals the base receives a month)."),
+                      field="employees")
     _apply_profile(session, company, data)
     uow.flush_or(_credit_code_taken(), session)
     uow.flush(session)

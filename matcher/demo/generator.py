@@ -300,6 +300,15 @@ class _City:
         self.demo_logins.append(("caseworker", f"cw{busy.code}", self.offices[busy.code].name))
 
     # ---- bases ---------------------------------------------------------------------------
+    @staticmethod
+    def base_size(company_id: int) -> int | None:
+        """How many people a base employs (its size band caps its referrals a month), from a generator of its own so
+        that the rest of the city is drawn as before; one base in eight has no size recorded yet."""
+        sizes = random.Random(f"base-size-{company_id}")
+        if sizes.random() < 0.125:
+            return None
+        return max(1, int(round(sizes.lognormvariate(3.8, 0.9))))
+
     def bases(self) -> None:
         spec, rng = self.spec, self.rng
         plan = ([CertificationStatus.CERTIFIED] * spec.certified_bases + [CertificationStatus.APPLIED] * 4
@@ -336,7 +345,8 @@ class _City:
                 lat=lat, lng=lng, contact_name=self.person_name(),
                 contact_phone=f"0579-8{rng.randint(1000000, 9999999)}",
                 description=f"{industry}企业，提供{self.courses[main_course].name_zh}岗位与培训。",
-                certification_status=stored, certified_until=until, created_at=self.now, updated_at=self.now))
+                certification_status=stored, certified_until=until, created_at=self.now, updated_at=self.now,
+                employees=self.base_size(company_id)))
             # Each base has a latent quality: how well its placements last (the ground truth's base effect).
             extra_courses = rng.sample(courses, k=rng.choice((0, 1)))
             row_meta = {"row": row, "status": status, "courses": [main_course] + extra_courses,

@@ -13,6 +13,11 @@ Only eligible pairs are scored. Orders (`ORDERS`):
 
 Every order then breaks ties by score descending and id ascending, so equal keys always come out in the same
 order and pages never overlap or skip.
+
+`slot_weight` (optional, per slot row, in [0, 1]) turns the score into a value: score x weight, the value the orders
+rank by (e.g. the chance that the slot's base answers a referral at all, times the chance of starting and staying
+once it has: matcher.bases.answers). `Ranked.score` stays the scorer's probability; `Ranked.value` is the product;
+the "wish" order multiplies the person's utility by the value.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ class Ranked:
     fitting: int | None = None  # how many of all `total` rows fit
     utility: np.ndarray | None = None  # float64, aligned with index: the person's utility (order "wish" only)
     utility_parts: dict[str, np.ndarray] | None = None  # its parts (UTILITY_WEIGHTS' keys), aligned
+    value: np.ndarray | None = None  # float64, aligned: score x slot weight, what was ranked by (None: the score)
 
 
 def fit_flags(featurizer: PairFeaturizer, candidate_index: np.ndarray, slot_index: np.ndarray,
@@ -92,8 +98,9 @@ def utility(parts: dict[str, np.ndarray]) -> np.ndarray:
 
 def _page(rows: np.ndarray, p: np.ndarray, ids: np.ndarray, offset: int, limit: int, *,
           keys: tuple[np.ndarray, ...] = (), flags: tuple[np.ndarray, np.ndarray] | None = None,
-          parts: dict[str, np.ndarray] | None = None) -> Ranked:
-    """One page of `rows` ordered by `keys` (most significant first), then score descending, then id."""
+          parts: dict[str, np.ndarray] | None = None, score: np.ndarray | None = None) -> Ranked:
+    """One page of `rows` ordered by `keys` (most significant first), then `p` descending, then id. `score`: the
+    probability to report when `p` is a weighted value (Ranked.value then holds `p`)."""
     offset, limit = max(0, int(offset)), max(0, int(limit))
     total = len(rows)
     end = min(total, offset + limit)
@@ -106,8 +113,9 @@ def _page(rows: np.ndarray, p: np.ndarray, ids: np.ndarray, offset: int, limit: 
         threshold = np.partition(-p, end - 1)[end - 1]
         position = np.flatnonzero(-p <= threshold)
     order = position[np.lexsort((ids[position], -p[position], *(k[position] for k in reversed(keys))))][offset:end]
-    ranked = Ranked(index=rows[order].astype(np.int64), score=p[order].astype(np.float64), total=total,
-                    fitting=fitting)
+    ranked = Ranked(index=rows[order].astype(np.int64),
+                    score=(p if score is None else score)[order].astype(np.float64), total=total, fitting=fitting,
+                    value=None if score is None else p[order].astype(np.float64))
     if flags is not None:
         over, no_skill = flags
         ranked.over_travel, ranked.no_required_skill = over[order], no_skill[order]
@@ -119,11 +127,14 @@ def _page(rows: np.ndarray, p: np.ndarray, ids: np.ndarray, offset: int, limit: 
 
 
 def _rank(scorer, featurizer: PairFeaturizer, cand_rows: np.ndarray, slot_rows: np.ndarray, rows: np.ndarray,
-          ids: np.ndarray, offset: int, limit: int, order: str) -> Ranked:
+          ids: np.ndarray, offset: int, limit: int, order: str, slot_weight: np.ndarray | None = None) -> Ranked:
     if order not in ORDERS:
         raise ValueError(f"order must be one of {ORDERS}, not {order!r}")
     X = featurizer.features(cand_rows, slot_rows)
     p = scorer.estimator.predict_proba(X)[:, 1] if len(X) else np.zeros(0)
+    score = None
+    if slot_weight is not None:
+        score, p = p, p * np.asarray(slot_weight, dtype=np.float64)[slot_rows]
     flags = fit_flags(featurizer, cand_rows, slot_rows, X)
     keys: tuple[np.ndarray, ...] = ()
     if order == "fit":
@@ -139,19 +150,21 @@ def _rank(scorer, featurizer: PairFeaturizer, cand_rows: np.ndarray, slot_rows: 
     if order == "wish":
         parts = utility_parts(featurizer, cand_rows, slot_rows, X)
         keys = (-(utility(parts) * p),)
-    return _page(rows, p, ids, offset, limit, keys=keys, flags=flags, parts=parts)
+    return _page(rows, p, ids, offset, limit, keys=keys, flags=flags, parts=parts, score=score)
 
 
 def rank_slots(scorer, featurizer: PairFeaturizer, candidates: CandidateTable, slots: SlotTable, candidate: int,
                today: int, offset: int = 0, limit: int = 20,
-               prerequisites: Mapping[str, Iterable[str]] | None = None, order: str = "score") -> Ranked:
-    """Eligible slots for one candidate row, in `order` (see ORDERS), one page."""
+               prerequisites: Mapping[str, Iterable[str]] | None = None, order: str = "score",
+               slot_weight: np.ndarray | None = None) -> Ranked:
+    """Eligible slots for one candidate row, in `order` (see ORDERS), one page; ranked by score x `slot_weight`
+    where it is given (see the module's docstring)."""
     slot_rows = np.arange(len(slots), dtype=np.int64)
     cand_rows = np.full(len(slot_rows), int(candidate), dtype=np.int64)
     ok = eligible_mask(candidates, slots, cand_rows, slot_rows, today, prerequisites)
     slot_rows, cand_rows = slot_rows[ok], cand_rows[ok]
     return _rank(scorer, featurizer, cand_rows, slot_rows, slot_rows, np.asarray(slots.ids)[slot_rows], offset,
-                 limit, order)
+                 limit, order, slot_weight)
 
 
 def rank_candidates(scorer, featurizer: PairFeaturizer, candidates: CandidateTable, slots: SlotTable, slot: int,

@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from matcher.bases.answers import Standing, all_standings, forget_standings, not_paused
 from matcher.bases.models import Company, certified_in_date
 from matcher.candidates.models import Candidate
 from matcher.clock import today
@@ -48,8 +49,9 @@ def featurizer_for(session: Session, candidates, slots) -> PairFeaturizer:
 
 
 def open_slots() -> Select:
-    """The slots open to matching: open, at a base whose certification is in force."""
-    in_force = select(Company.id).where(certified_in_date())
+    """The slots open to matching: open, at a base whose certification is in force and that is not paused for
+    leaving referrals unanswered (matcher.bases.answers)."""
+    in_force = select(Company.id).where(certified_in_date(), not_paused())
     return select(Slot).where(Slot.status == SlotStatus.OPEN, Slot.company_id.in_(in_force))
 
 
@@ -160,9 +162,20 @@ def open_slot_side(session: Session, slots: Select, *, key: tuple, horizon_days:
 
 
 def forget_open_slots() -> None:
-    """Empty the cache (tests: a fresh database may repeat the last one's version exactly)."""
+    """Empty the caches (tests: a fresh database may repeat the last one's version exactly)."""
     with _open_lock:
         _open_slots.clear()
+    forget_standings()
+
+
+def answer_weights(session: Session, slots: SlotRows) -> tuple[np.ndarray, dict[int, Standing]]:
+    """Per slot row, the chance that its base answers a referral (matcher.bases.answers: smoothed towards the city's
+    rate; 1 for a base without a record), and the bases' standings. Kept apart from the open slots' cache: it
+    changes with every referral moved, the slot side does not."""
+    standing = all_standings(session)
+    weights = np.array([standing[int(c)].p_answer if int(c) in standing else 1.0 for c in slots.table.company_ids],
+                       dtype=np.float64)
+    return weights, standing
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,7 +186,7 @@ class ScoredPairs:
     candidate: np.ndarray  # int64 candidate rows of the kept pairs
     slot: np.ndarray  # int64 slot rows
     score: np.ndarray  # float64 P(start and stay)
-    value: np.ndarray  # float64 score x the candidate's priority weight
+    value: np.ndarray  # float64 score x the candidate's priority weight (x the slot's weight, where given)
 
 
 def all_pairs(n_candidates: int, n_slots: int) -> tuple[np.ndarray, np.ndarray]:
@@ -184,9 +197,10 @@ def all_pairs(n_candidates: int, n_slots: int) -> tuple[np.ndarray, np.ndarray]:
 
 def score_pairs(tables: Tables, scorer: TrainedScorer, candidate_index: np.ndarray, slot_index: np.ndarray, *,
                 day: dt.date, key_subject_weight: float, waiting_weight_per_year: float,
-                only: np.ndarray | None = None) -> ScoredPairs:
+                only: np.ndarray | None = None, slot_weight: np.ndarray | None = None) -> ScoredPairs:
     """Keep the pairs eligible on `day` (and, where given, allowed by the mask `only`), score them, and weight
-    each score by its candidate's priority: being a key subject, and the time waited since release by `day`."""
+    each score by its candidate's priority: being a key subject, and the time waited since release by `day`; and,
+    where `slot_weight` is given (per slot row), by it: the chance that the slot's base answers (answer_weights)."""
     ci, si = np.asarray(candidate_index, dtype=np.int64), np.asarray(slot_index, dtype=np.int64)
     kept = (eligible_mask(tables.candidates.table, tables.slots.table, ci, si, day.toordinal()) if len(ci)
             else np.zeros(0, dtype=bool))
@@ -198,7 +212,10 @@ def score_pairs(tables: Tables, scorer: TrainedScorer, candidate_index: np.ndarr
     p = tables.score(scorer, ci, si)
     weights = priority(tables, day, key_subject_weight=key_subject_weight,
                        waiting_weight_per_year=waiting_weight_per_year)
-    return ScoredPairs(kept=kept, candidate=ci, slot=si, score=p, value=p * weights[ci])
+    value = p * weights[ci]
+    if slot_weight is not None:
+        value = value * np.asarray(slot_weight, dtype=np.float64)[si]
+    return ScoredPairs(kept=kept, candidate=ci, slot=si, score=p, value=value)
 
 
 @dataclasses.dataclass(frozen=True)

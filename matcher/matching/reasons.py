@@ -182,3 +182,37 @@ def in_both_languages(reason: Reason, course_names: CourseNames | None = None) -
     return ReasonInWords(code=reason.feature, value=reason.value, effect=reason.effect,
                          text_zh=reason_text(reason, course_names, "zh"),
                          text_en=reason_text(reason, course_names, "en"))
+
+
+# ---- a base's answers (matcher.bases.answers): not a model feature, a factor of the value ranked by --------------
+
+ANSWER_RATE = _l("Base's recent response rate %(percent)s%% (target %(target)s%%)")
+ANSWER_RATE_DEMOTED = _l("Base's recent response rate %(percent)s%% (target %(target)s%%): ranked lower")
+MONTH_FULL = _l("The base has had its %(cap)s referrals for this month (%(count)s made)")
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:.0f}"
+
+
+def answer_rate_reason(standing, effect: float) -> ReasonInWords:
+    """The base's response rate (answered of those due, twelve months) against the target, in both languages.
+    `value` is the smoothed chance that it answers, `effect` what that takes off the value ranked by."""
+    message = ANSWER_RATE_DEMOTED if standing.demoted else ANSWER_RATE
+    params = {"percent": _percent(standing.share_answered or 0.0), "target": _percent(standing.target_share)}
+    texts = {}
+    for locale in ("zh", "en"):
+        with _speaking(locale):
+            texts[locale] = str(message) % params
+    return ReasonInWords(code="base_answer_rate", value=float(standing.p_answer), effect=float(effect),
+                         text_zh=texts["zh"], text_en=texts["en"])
+
+
+def month_full_reason(standing) -> ReasonInWords:
+    params = {"cap": standing.monthly_cap, "count": standing.month_count}
+    texts = {}
+    for locale in ("zh", "en"):
+        with _speaking(locale):
+            texts[locale] = str(MONTH_FULL) % params
+    return ReasonInWords(code="base_month_full", value=float(standing.month_count), effect=0.0,
+                         text_zh=texts["zh"], text_en=texts["en"])

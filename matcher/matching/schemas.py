@@ -70,6 +70,15 @@ class PathSchema(Schema):
 class SlotRecommendationSchema(Schema):
     slot = fields.Nested(SlotReadSchema)
     score = fields.Float(metadata={"description": "Predicted probability of starting and staying the horizon."})
+    value = fields.Float(allow_none=True, metadata={
+        "description": "What the slots are ranked by: the chance that the slot's base answers a referral (its "
+                       "smoothed response rate) x score."})
+    base_answer = fields.Nested(ReasonSchema, allow_none=True, metadata={
+        "description": "The base's recent response rate against the target (code base_answer_rate; value: the "
+                       "smoothed chance it answers). None while no referral to it is due an answer."})
+    demoted = fields.Bool(metadata={"description": "Ranked lower: the base answers less often than the target."})
+    month_full = fields.Nested(ReasonSchema, allow_none=True, metadata={
+        "description": "The base has had its month's referrals (its size band's cap): referring now is refused."})
     reasons = fields.List(fields.Nested(ReasonSchema))
     sentence_zh = fields.Str()
     sentence_en = fields.Str()

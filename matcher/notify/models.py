@@ -35,6 +35,7 @@ class NotificationKind(enum.StrEnum):
     INTERVIEW_OTHER_TIME = "interview_other_time"  # employer: the office asks for another time
     INTERVIEW_CANCELLED = "interview_cancelled"  # the other side: an interview was cancelled
     INTERVIEW_REMINDER = "interview_reminder"  # caseworker / employer: an interview tomorrow
+    BASE_PAUSED = "base_paused"  # administrator / employer: a base paused for leaving referrals unanswered
 
 
 class Notification(db.Model):

@@ -99,6 +99,9 @@ def run_sweep(session: Session, *, as_of: dt.date | None = None, channel: Channe
     from matcher.exports.service import expire_due
 
     expire_due(session)  # approvals past their time expire, and their requesters are told, though nobody looked
+    from matcher.bases.answers import check_pauses
+
+    check_pauses(session, as_of=as_of)  # bases that left too many referrals unanswered are paused, and told
     rows: list[dict[str, Any]] = []
     admins = administrators(session)
     rows += answer_due(session, as_of)

@@ -117,6 +117,16 @@ MESSAGES: dict[tuple[NotificationKind, Role | None], tuple[str, str]] = {
     (K.INTERVIEW_REMINDER, None): (
         N_("Interview tomorrow: %(public_id)s, %(at)s"),
         N_("Reminder: the interview of %(public_id)s for “%(slot)s” is tomorrow, %(at)s.")),
+    (K.BASE_PAUSED, Role.EMPLOYER): (
+        N_("Your base is paused for new referrals"),
+        N_("%(count)s referrals to %(company)s have waited more than %(days)s days for your answer, so from %(on)s "
+           "judicial offices cannot refer anyone to the base. Answer the waiting referrals (interview, offer or "
+           "decline with a reason) and referrals resume at once.")),
+    (K.BASE_PAUSED, None): (
+        N_("Base paused for unanswered referrals: %(company)s"),
+        N_("%(company)s has left %(count)s referrals unanswered for more than %(days)s days and is paused for new "
+           "referrals from %(on)s: its slots are left out of recommendations and assignment plans. It resumes when "
+           "it answers them; an administrator may lift the pause on the base's page.")),
 }
 FALLBACK = (N_("Notification"), N_("You have a new notification."))
 # What an identified export holds (matcher.exports.service.IDENTIFIED_KINDS), as its notices name it.

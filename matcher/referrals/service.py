@@ -18,6 +18,7 @@ from matcher import policy, uow
 from matcher.apiutil import apply_sort
 from matcher.audit.service import record as audit
 from matcher.auth.models import Account, Role
+from matcher.bases.answers import check_may_refer
 from matcher.candidates.models import Candidate, CandidateStatus, ConsentKind
 from matcher.candidates.service import get_candidate, has_consent
 from matcher.clock import today
@@ -98,6 +99,8 @@ def create_referral(*, session: Session, actor: Account, candidate_id: int, slot
         raise Conflict(_l("This slot is not open."), field="slot_id")
     if not slot.company.can_post_and_fill():
         raise Conflict(_l("This base's certification is not in force."), field="slot_id")
+    # A base that leaves referrals unanswered is paused, and one that had its month's referrals takes no more.
+    check_may_refer(session, slot.company)
     referral = Referral(candidate_id=candidate.id, slot_id=slot.id, status=S.PROPOSED, shared_note=shared_note,
                         internal_note=internal_note, score=score, model_version=model_version,
                         created_by_id=actor.id)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from matcher import clock, policy, uow
 from matcher.auth.models import Account, Role
+from matcher.bases import answers
 from matcher.bases.models import Company
 from matcher.candidates.models import Candidate, CandidateStatus
 from matcher.clock import today
@@ -164,15 +165,15 @@ def plan_assignment(*, session: Session, actor: Account | None, params: dict, pr
     cands, slots = tables.candidates, tables.slots
     n, m = len(cands.table), len(slots.table)
     report_progress(progress, 1, 4, "Scoring the eligible pairs")
+    # The value of a placement is P(the base answers) x P(start and stay | answered) x the person's priority.
+    answer_p, standing = pipeline.answer_weights(session, slots)
     pairs = pipeline.score_pairs(tables, scorer, *pipeline.all_pairs(n, m), day=day,
                                  key_subject_weight=params.get("key_subject_weight", 0.0),
-                                 waiting_weight_per_year=params.get("waiting_weight_per_year", 0.0))
+                                 waiting_weight_per_year=params.get("waiting_weight_per_year", 0.0),
+                                 slot_weight=answer_p)
     c_idx, s_idx, p, value = pairs.candidate, pairs.slot, pairs.score, pairs.value
     report_progress(progress, 2, 4, "Solving the assignment")
-    group, caps = None, None
-    if params.get("base_cap"):
-        companies, group = np.unique(slots.table.company_ids, return_inverse=True)
-        caps = np.full(len(companies), int(params["base_cap"]), dtype=np.int32)
+    group, caps, capped_bases = _base_caps(slots.table.company_ids, standing, params.get("base_cap"))
     ties = pipeline.tie_breaks(tables, c_idx, s_idx, day=day) if len(c_idx) else None
     problem = AssignmentProblem(n_candidates=n, n_slots=m, edge_candidate=c_idx.astype(np.int32),
                                 edge_slot=s_idx.astype(np.int32), edge_value=value.astype(np.float64),
@@ -186,11 +187,13 @@ def plan_assignment(*, session: Session, actor: Account | None, params: dict, pr
         week = _plan_ahead(tables, c_idx, s_idx, p, value, ties, day=day, params=params)
         chosen = np.asarray(week.committed, dtype=np.int64)
         plan_objective, method, seconds, tie_levels = float(value[chosen].sum()), "rolling_horizon", week.seconds, None
+        plan_optimal = True  # each week's plan is an exact solve (matcher.engine.horizon)
         holding = _holding_summary(session, tables, week, c_idx, s_idx, p, params)
     else:
         plan = solve(problem)
         chosen = np.asarray(plan.chosen_edges, dtype=np.int64)
         plan_objective, method, seconds, tie_levels = float(plan.objective), plan.method, plan.seconds, plan.tie_levels
+        plan_optimal = bool(plan.optimal)
     baseline = greedy(problem)
     report_progress(progress, 3, 4, "Saving the plan")
     draft = AssignmentDraft(
@@ -203,8 +206,8 @@ def plan_assignment(*, session: Session, actor: Account | None, params: dict, pr
             "expected_stays": round(float(p[chosen].sum()), 3) if len(chosen) else 0.0,
             "objective": round(plan_objective, 4), "greedy_objective": round(float(baseline.objective), 4),
             "gain_over_greedy": round(plan_objective - float(baseline.objective), 4),
-            "optimal": True, "method": method, "solve_seconds": round(float(seconds), 3),
-            "model_kind": scorer.kind, "tie_levels": tie_levels, **named,
+            "optimal": plan_optimal, "method": method, "solve_seconds": round(float(seconds), 3),
+            "model_kind": scorer.kind, "tie_levels": tie_levels, "bases_capped": capped_bases, **named,
             **({"holding": holding} if holding is not None else {}),
         }))
     if holding is not None:
@@ -283,6 +286,23 @@ def _holding_summary(session: Session, tables, week: HorizonPlan, c_idx, s_idx, 
     }
 
 
+def _base_caps(company_ids: np.ndarray, standing: dict, base_cap: int | None):
+    """Per slot row its base (a group), and per base the most the plan may place there: what is left of its
+    month's referrals (matcher.bases.answers; no cap for a base whose size is not recorded), and at most
+    `base_cap` where the planner set one. None, None when nothing caps any base. Also how many bases are capped by
+    their month."""
+    companies, group = np.unique(np.asarray(company_ids, dtype=np.int64), return_inverse=True)
+    unlimited = np.iinfo(np.int32).max
+    left = np.array([unlimited if int(c) not in standing or standing[int(c)].month_left is None
+                     else standing[int(c)].month_left for c in companies], dtype=np.int64)
+    capped = int(np.sum(left < unlimited))
+    if base_cap:
+        left = np.minimum(left, int(base_cap))
+    if not len(companies) or np.all(left == unlimited):
+        return None, None, capped
+    return group.astype(np.int32), left.astype(np.int32), capped
+
+
 def get_draft(*, session: Session, actor: Account, draft_id: int) -> AssignmentDraft:
     policy.require(actor, policy.Rule.MATCH_PLAN)
     return policy.find(session, actor, policy.drafts(actor), AssignmentDraft, draft_id,
@@ -296,7 +316,8 @@ def list_drafts(*, session: Session, actor: Account):
 
 def confirm_draft(*, session: Session, actor: Account, draft_id: int) -> AssignmentDraft:
     """Confirming turns each planned pair into a proposed referral for the candidate's caseworker to send.
-    Pairs that no longer fit (slot closed or full, candidate placed, a live referral exists) are skipped.
+    Pairs that no longer fit (slot closed or full, candidate placed, a live referral exists, the base paused or its
+    month's referrals made: matcher.bases.answers) are skipped.
 
     All of it is one transaction: a confirmation that fails (or a worker killed) halfway leaves the plan a draft
     and no referral written, so confirming again completes it. Confirming a plan already confirmed changes
@@ -318,6 +339,10 @@ def confirm_draft(*, session: Session, actor: Account, draft_id: int) -> Assignm
         return confirm_draft(session=session, actor=actor, draft_id=draft_id)
     draft.status, draft.confirmed_by_id, draft.confirmed_at = DraftStatus.CONFIRMED, actor.id, confirmed_at
     day = today()
+    # What is left of each base's month (matcher.bases.answers); a paused base takes none.
+    company_ids = {session.get(Slot, item.slot_id).company_id for item in draft.items}
+    standing = answers.standings(session, company_ids=company_ids)
+    left = {company_id: s.month_left for company_id, s in standing.items()}
     for item in draft.items:
         slot = session.get(Slot, item.slot_id)
         candidate = session.get(Candidate, item.candidate_id)
@@ -325,8 +350,11 @@ def confirm_draft(*, session: Session, actor: Account, draft_id: int) -> Assignm
             Referral.candidate_id == item.candidate_id, Referral.slot_id == item.slot_id,
             Referral.status.not_in(ENDED))))
         if live or slot.status != SlotStatus.OPEN or not slot.company.can_post_and_fill() \
+                or slot.company.referrals_paused_on is not None or left.get(slot.company_id) == 0 \
                 or candidate.status not in (CandidateStatus.PRE_RELEASE, CandidateStatus.ACTIVE):
             continue
+        if left.get(slot.company_id) is not None:
+            left[slot.company_id] -= 1
         referral = Referral(candidate_id=item.candidate_id, slot_id=item.slot_id,
                             status=ReferralStatus.PROPOSED, score=item.score, model_version=draft.model_version,
                             created_by_id=actor.id, internal_note=f"assignment plan #{draft.id}")

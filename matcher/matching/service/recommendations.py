@@ -51,6 +51,11 @@ class Recommendation:
     utility_parts: dict | None = None
     # A training seat's path: the jobs its course opens after it ends (matching.service.paths.PathView).
     path: object | None = None
+    # Slots for a candidate: the value ranked by, P(the base answers) x score, and the base's answers in words.
+    value: float | None = None
+    base_answer: words.ReasonInWords | None = None  # the base's response rate against the target
+    demoted: bool = False  # ranked lower: the base answers less often than the target
+    month_full: words.ReasonInWords | None = None  # the base has had its month's referrals (referring is refused)
 
 
 def _recommendation(*, slot: Slot | None, candidate: Candidate | None, score: float, reasons: list,
@@ -117,9 +122,13 @@ def recommend_slots(*, session: Session, actor: Account, candidate_id: int, offs
                                                                     if v)),
                                     horizon_days=scorer.horizon_days)
     tables = pipeline.load(session, select(Candidate).where(Candidate.id == candidate.id), slots)
+    # Ranked by P(the base answers) x P(start and stay | answered): a base that rarely answers ranks lower, and says so.
+    answer_p, standing = pipeline.answer_weights(session, tables.slots)
     ranked = rank_slots(scorer, tables.featurizer, tables.candidates.table, tables.slots.table, 0,
-                        today().toordinal(), offset=offset, limit=limit, order=order)
+                        today().toordinal(), offset=offset, limit=limit, order=order, slot_weight=answer_p)
     items = _items(session, scorer, tables, ranked, for_slot=None)
+    for item, value in zip(items, ranked.value if ranked.value is not None else [None] * len(items), strict=True):
+        _with_answers(item, value, standing.get(item.slot.company_id))
     if ranked.utility is not None:
         for k, item in enumerate(items):
             item.utility = float(ranked.utility[k])
@@ -160,6 +169,23 @@ def _items(session: Session, scorer, tables: pipeline.Tables, ranked: Ranked, *,
                             candidate=None if slots_for_candidate else by_id[i],
                             score=float(p), reasons=r, course_names=course_names, flags=(bool(o), bool(n)))
             for i, p, r, o, n in zip(ids, ranked.score, reasons, over, no_skill, strict=True)]
+
+
+def _with_answers(item: Recommendation, value: float | None, standing) -> None:
+    """The base's answers beside a recommended slot: its response rate against the target (first among the reasons
+    against it when it is demoted: it ranks lower for it), and a month of referrals already made."""
+    item.value = value
+    if standing is None:
+        return
+    if standing.answer_due:
+        item.demoted = standing.demoted
+        effect = (value - item.score) if value is not None else 0.0  # what the base's answering takes off the value
+        item.base_answer = words.answer_rate_reason(standing, effect)
+        if item.demoted:
+            item.against_it.insert(0, item.base_answer)
+            item.reasons = [item.base_answer, *item.reasons][:3]
+    if standing.month_full:
+        item.month_full = words.month_full_reason(standing)
 
 
 def _referral_consent_granted():
