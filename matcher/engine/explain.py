@@ -113,7 +113,8 @@ def reason_code(feature: str, facts: dict) -> tuple[str, dict[str, Any]]:
         if facts["pay_mid"] is None:
             return ("training_no_pay" if facts["is_training"] else "pay_unknown"), {}
         reference = facts.get("pay_reference")
-        if reference is None or facts["pay_mid"] == reference:
+        # A training seat's stipend is the money it pays, measured against none: "pay about ... a month".
+        if facts["is_training"] or reference is None or facts["pay_mid"] == reference:
             return "pay", {"cny": facts["pay_mid"]}
         return ("pay_above" if facts["pay_mid"] > reference else "pay_below"), {"cny": facts["pay_mid"],
                                                                              "reference": reference}
