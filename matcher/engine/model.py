@@ -743,6 +743,10 @@ def train_scorer(candidates: CandidateTable | None, slots: SlotTable | None, his
         metrics["why"] = f"{winner} chosen untested: the earlier referrals hold one outcome only"
     metrics["variant"] = winner
     if winner == "prior":
+        # As for a prior chosen untested, its ROC AUC and Brier score are over every referral (it learned from none,
+        # so none is "training" data; the registry compares a prior's card on every row); held-out figures are in
+        # `candidates`.
+        metrics.update(_metrics(y, rule_prior().predict_proba(X)[:, 1]))
         return prior_scorer(metrics)
     final = model(winner).fit(X, y, sample_weight=weights) if refit or winner not in held else held[winner]
     baseline = tuple(float(v) for v in np.nan_to_num(np.nanmean(X, axis=0)))
