@@ -384,3 +384,21 @@ def test_thin_history_keeps_the_prior_with_its_reason(world, featurizer):
     assert set(scorer.metrics["candidates"]) == {"prior", "additive"}
     with pytest.raises(ValueError):
         train_scorer(world.candidates, world.slots, few, variants=("additive", "boosted"))
+
+
+def test_an_interaction_model_saves_loads_and_says_what_it_is(paired, tmp_path):
+    from matcher.engine import artifacts
+    from matcher.engine.model import TrainedScorer
+
+    X, _, model = paired
+    scorer = TrainedScorer(kind="learned", estimator=model, feature_names=FEATURE_NAMES, metrics={"n_history": 1},
+                           training_data_hash="0" * 64, horizon_days=90, propensity="none", created_at="",
+                           variant="interaction")
+    artifacts.save(scorer, tmp_path, "v1")
+    card = artifacts.read_card(tmp_path, "v1")
+    assert card["variant"] == "interaction" and "No other interaction" in card["can_represent"]
+    assert sorted(map(tuple, card["interactions"])) == sorted(tuple(sorted(p, key=FEATURE_NAMES.index))
+                                                              for p in INTERACTION_PAIRS)
+    loaded = artifacts.load(tmp_path, "v1")
+    assert loaded.variant == "interaction"
+    np.testing.assert_array_equal(loaded.estimator.predict_proba(X[:200]), model.predict_proba(X[:200]))
