@@ -40,6 +40,25 @@ TRUSTED_TYPES = (
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.model_selection._split.StratifiedKFold",
 )
+# What any model this installation trains can and cannot represent (the card states it; README "Scoring model").
+CAN_REPRESENT = (
+    "The rule prior is a hand-set logistic score. A learned model is a sum of one monotone step function per "
+    "feature (the additive variant), plus, in the interaction variant, one 2-D table per named pair of features "
+    "(see 'interactions'); both are calibrated by a strictly increasing map, so every monotone constraint holds. "
+    "No other interaction can be represented: e.g. education cannot matter for one trade only, since no feature "
+    "names the trade. Selection bias (caseworkers referred mostly wished courses nearby) is corrected by "
+    "inverse-propensity weights, which cannot correct for facts no feature records (motivation, family, the "
+    "caseworker's knowledge of the person), nor reach kinds of pairs that were never referred.")
+
+
+def _pairs(scorer: TrainedScorer) -> list[tuple[str, str]]:
+    """The named feature pairs of the served model (empty for the prior and an additive model)."""
+    estimator = scorer.estimator
+    trees = getattr(estimator, "booster_", None)
+    pairs = getattr(trees, "pairs_", ()) or ()
+    return [(scorer.feature_names[a], scorer.feature_names[b]) for a, b in pairs]
+
+
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
@@ -102,6 +121,12 @@ def save(scorer: TrainedScorer, directory: Path, version: str, fairness: dict | 
         "card_format": CARD_FORMAT,
         "version": version,
         "kind": scorer.kind,
+        # Which candidate the held-out switch chose ("prior", "additive", "interaction"), and the feature pairs
+        # the served model may combine (none for the prior and the additive model): see the metrics' `candidates`,
+        # `switch` and `why` for every candidate's held-out figures and the reason.
+        "variant": scorer.variant,
+        "interactions": [list(pair) for pair in _pairs(scorer)],
+        "can_represent": CAN_REPRESENT,
         "created_at": scorer.created_at,
         "label": LABEL_DEFINITION.format(horizon=scorer.horizon_days),
         "horizon_days": scorer.horizon_days,
@@ -190,7 +215,7 @@ def load(directory: Path, version: str) -> TrainedScorer:
         kind=card["kind"], estimator=estimator, feature_names=tuple(card["feature_names"]),
         metrics=card.get("metrics") or {}, training_data_hash=card.get("training_data_hash", ""),
         horizon_days=int(card.get("horizon_days", 90)), propensity=card.get("propensity", ""),
-        created_at=card.get("created_at", ""),
+        created_at=card.get("created_at", ""), variant=str(card.get("variant") or ""),
         **({"baseline": baseline} if baseline and len(baseline) == feature_count else {}))
 
 

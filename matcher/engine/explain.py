@@ -11,6 +11,15 @@ only raise it; the effect is clipped to that sign, so rounding can never show a 
 Features without a direction (education, the slot's kind) and unknown values (a distance that cannot be
 computed) are not given as reasons: there is no reference a reader could check them against.
 
+Interaction pairs (`model.INTERACTION_PAIRS`, e.g. needing housing x distance): a model with named pairs adds a 2-D
+table per pair to the per-feature tables. A pair's contribution is split, exactly and by the same rule: each of its
+two features' effect is the change when that feature alone moves to the reference, so it carries the pair's table
+at (the reference value, the partner's actual value); e.g. a housing gap's effect is measured at the slot's real
+distance, so a far slot shows a larger housing penalty than a near one. The effects of one pair's two features need
+not add up to the pair's whole contribution (what they add only together, measured from the reference, is shown in
+neither); every effect shown is nevertheless a true change of the model's prediction, and the monotone constraints,
+which hold for pairs too, keep its sign.
+
 The engine speaks no language: each `Reason` carries a `code` saying which fact it states (e.g.
 `skill_match_partial`) and `params`, the numbers and codes the words need (e.g. matched 1 of 4, 1 more
 below the level). The application turns them into words in the reader's language
@@ -113,7 +122,8 @@ def reason_code(feature: str, facts: dict) -> tuple[str, dict[str, Any]]:
         if facts["pay_mid"] is None:
             return ("training_no_pay" if facts["is_training"] else "pay_unknown"), {}
         reference = facts.get("pay_reference")
-        if reference is None or facts["pay_mid"] == reference:
+        # A training seat's stipend is the money it pays, measured against none: "pay about ... a month".
+        if facts["is_training"] or reference is None or facts["pay_mid"] == reference:
             return "pay", {"cny": facts["pay_mid"]}
         return ("pay_above" if facts["pay_mid"] > reference else "pay_below"), {"cny": facts["pay_mid"],
                                                                              "reference": reference}

@@ -28,7 +28,8 @@ FEATURE_NAMES: tuple[str, ...] = (
     "distance_km",  # great-circle distance from the residence (NaN when a coordinate is unknown)
     "over_travel_km",  # max(0, distance - max_travel_km)
     "housing_gap",  # 1 if the candidate needs housing and the slot provides none
-    "pay",  # (monthly pay mid - reference) / 1000 CNY; 0 for training or unknown pay
+    "pay",  # a job: (monthly pay mid - reference) / 1000 CNY; a training seat: its stipend (补贴) / 1000 CNY, the
+    # money paid during the course against none; 0 for unknown pay or a course without a stipend
     "education",  # ordinal level / 6
     "certificate_subsidy",  # the (training) slot awards a certificate: training subsidy eligible
     "base_stay_rate",  # the base's smoothed share of earlier placements that stayed the horizon
@@ -152,7 +153,9 @@ class PairFeaturizer:
         self.education = np.asarray(candidates.education, float) / (len(EDUCATION_LEVELS) - 1)
         pay = np.asarray(slots.pay_mid, float)
         training = np.asarray(slots.is_training, bool)
-        self.slot_pay = np.where(np.isfinite(pay) & ~training, (pay - pay_reference) / PAY_SCALE_CNY, 0.0)
+        # A job's pay against the usual pay; a course's stipend against none (an unpaid course is the usual one).
+        # The model tells the two apart through its (pay, is_training) pair (model.INTERACTION_PAIRS).
+        self.slot_pay = np.where(np.isfinite(pay), np.where(training, pay, pay - pay_reference) / PAY_SCALE_CNY, 0.0)
         self.slot_housing = np.asarray(slots.housing_provided, bool)
         self.slot_certificate = np.asarray(slots.certificate_awarded, float)
         placements = np.asarray(slots.base_placements, float)
@@ -335,8 +338,9 @@ class PairFeaturizer:
             "needs_housing": bool(cands.needs_housing[c]),
             "housing_provided": bool(slots.housing_provided[s]),
             "is_training": bool(slots.is_training[s]),
-            "pay_mid": pay if np.isfinite(pay) and not slots.is_training[s] else None,
-            "pay_reference": self.pay_reference,
+            "pay_mid": pay if np.isfinite(pay) else None,
+            # A stipend is measured against no stipend, a job's pay against the usual pay.
+            "pay_reference": 0.0 if slots.is_training[s] else self.pay_reference,
             "education": int(cands.education[c]),
             "education_level": EDUCATION_LEVELS[int(cands.education[c])],
             "certificate_awarded": bool(slots.certificate_awarded[s]),

@@ -4,6 +4,21 @@ Shaped like the demo city (matcher.demo.generator): a stay probability driven by
 travel beyond what the person accepts, housing, pay, the base's quality and a certificate; protected traits
 play no part. The logging policy that produced the history mimics caseworkers: mostly a wished course,
 mostly nearby. Deterministic for a seed; builds 100,000 candidates in about a second.
+
+The hidden truth is a `WorldSpec`, chosen by `make_world(..., truth=...)`:
+
+- "additive" (the default, and what every world was before truths had names): each fact adds to the logit on
+  its own.
+- "interactions": the interactions seen in real cities. Skills matter less for training seats (a course teaches
+  them); needing housing matters only with distance (a person who lives near can commute); education matters for
+  e-commerce (online-shop work is reading and typing); pay matters for jobs, while a training seat's stipend (补贴,
+  paid during the course; some training slots carry one) has its own, smaller effect.
+- "varied": the same kinds of interaction with strengths (and the logging policy's bias) drawn from the seed, so
+  that no two worlds share one tuning (`WorldSpec.drawn`).
+
+The logging policy stays biased in every truth: most referrals go to a wished course, to the nearest of a few
+slots of that course. Options the default truth does not use (stipends) draw from their own random stream, so a
+default world is the same for a seed as it always was.
 """
 
 from __future__ import annotations
@@ -52,6 +67,62 @@ RANK_EFFECT = np.array([-0.6, 0.7, 0.35, 0.1])  # index = wish rank, 0: not wish
 
 
 @dataclass(frozen=True)
+class WorldSpec:
+    """What makes placements last in one world (the hidden truth's logit) and how caseworkers referred.
+
+    logit = -1.1 + skill_effect * match * (skill_on_training on a training seat, else 1) + RANK_EFFECT[wish]
+            - 0.9 * (km beyond the travel limit) / 10
+            - housing_effect * housing_gap * (min(1, km / housing_distance_km), or 1 when that is None)
+            + education_ecommerce * (education / 6 - 0.4) on an e-commerce slot
+            + pay_effect * (pay - 4,800) / 1,000 on a job + stipend_effect * stipend / 1,000 on a training seat
+            + the base's hidden quality + 0.3 if the slot awards a certificate
+    """
+
+    name: str = "additive"
+    skill_effect: float = 1.6
+    skill_on_training: float = 1.0
+    housing_effect: float = 1.0
+    housing_distance_km: float | None = None
+    education_ecommerce: float = 0.0
+    pay_effect: float = 0.25
+    stipend_share: float = 0.0  # share of training slots that pay a stipend (pay_mid on a training slot)
+    stipend_effect: float = 0.0
+    policy_wished: float = 0.8  # share of history referrals to one of the person's wished courses
+    policy_draws: int = 3  # the referral goes to the nearest of this many slots of the chosen course
+
+    @classmethod
+    def drawn(cls, seed: int) -> WorldSpec:
+        """Interactions of the "interactions" kind with strengths drawn from `seed` (the "varied" truth)."""
+        rng = np.random.default_rng([int(seed), 4242])
+        return cls(name="varied", skill_effect=float(rng.uniform(1.2, 2.2)),
+                   skill_on_training=float(rng.uniform(0.0, 0.6)), housing_effect=float(rng.uniform(1.2, 2.5)),
+                   housing_distance_km=float(rng.uniform(8, 30)), education_ecommerce=float(rng.uniform(1.0, 3.5)),
+                   pay_effect=float(rng.uniform(0.15, 0.5)), stipend_share=float(rng.uniform(0.3, 0.8)),
+                   stipend_effect=float(rng.uniform(0.3, 0.9)), policy_wished=float(rng.uniform(0.65, 0.9)),
+                   policy_draws=int(rng.integers(2, 5)))
+
+
+TRUTHS: dict[str, WorldSpec] = {
+    "additive": WorldSpec(),
+    "interactions": WorldSpec(name="interactions", skill_on_training=0.25, housing_effect=1.8,
+                              housing_distance_km=15.0, education_ecommerce=2.5, pay_effect=0.35,
+                              stipend_share=0.5, stipend_effect=0.6),
+}
+ECOMMERCE = list(COURSES).index("ecommerce")
+
+
+def world_spec(truth: str | WorldSpec, seed: int = 0) -> WorldSpec:
+    """The WorldSpec a `truth` argument names ("additive", "interactions", "varied": drawn from the seed)."""
+    if isinstance(truth, WorldSpec):
+        return truth
+    if truth == "varied":
+        return WorldSpec.drawn(seed)
+    if truth not in TRUTHS:
+        raise ValueError(f"truth must be a WorldSpec or one of {[*TRUTHS, 'varied']}, not {truth!r}")
+    return TRUTHS[truth]
+
+
+@dataclass(frozen=True)
 class World:
     candidates: CandidateTable
     slots: SlotTable
@@ -65,26 +136,37 @@ class World:
     _required: np.ndarray  # bool [m, k]
     _wish_rank: np.ndarray  # int8 [n, n_courses + 1]
     _slot_course: np.ndarray  # int [m]
+    spec: WorldSpec = WorldSpec()  # the hidden truth
 
     def stay_probability(self, candidate_index, slot_index) -> np.ndarray:
         """The hidden truth: what makes a placement last the horizon (no protected trait plays a part)."""
         ci, si = np.asarray(candidate_index, np.int64), np.asarray(slot_index, np.int64)
-        c, s = self.candidates, self.slots
+        c, s, spec = self.candidates, self.slots, self.spec
         required = self._required[si]
         match = (required & self._held[ci]).sum(axis=1) / np.maximum(1, required.sum(axis=1))
+        training = s.is_training[si]
         rank = self._wish_rank[ci, self._slot_course[si]]
         distance = haversine_km(c.lat[ci], c.lng[ci], s.lat[si], s.lng[si])
         over = np.maximum(0.0, distance - c.max_travel_km[ci]) / 10
         housing_gap = (c.needs_housing[ci] & ~s.housing_provided[si]).astype(float)
-        pay = np.where(np.isfinite(s.pay_mid[si]), (np.nan_to_num(s.pay_mid[si]) - 4800) / 1000, 0.0)
-        logit = (-1.1 + 1.6 * match + RANK_EFFECT[rank] - 0.9 * over - 1.0 * housing_gap + 0.25 * pay
+        if spec.housing_distance_km is not None:
+            housing_gap = housing_gap * np.minimum(1.0, distance / spec.housing_distance_km)
+        money = np.nan_to_num(s.pay_mid[si])
+        pay = np.where(training, spec.stipend_effect * money / 1000,
+                       np.where(np.isfinite(s.pay_mid[si]), spec.pay_effect * (money - 4800) / 1000, 0.0))
+        education = np.where(self._slot_course[si] == ECOMMERCE,
+                             spec.education_ecommerce * (c.education[ci] / 6 - 0.4), 0.0)
+        logit = (-1.1 + spec.skill_effect * match * np.where(training, spec.skill_on_training, 1.0)
+                 + RANK_EFFECT[rank] - 0.9 * over - spec.housing_effect * housing_gap + pay + education
                  + self.base_quality[si] + 0.3 * s.certificate_awarded[si])
         return 1 / (1 + np.exp(-logit))
 
 
 def make_world(seed: int = 0, n_candidates: int = 2000, n_slots: int = 300, n_history: int = 3000, *,
-               today: int | None = None, ban_share: float = 0.03) -> World:
-    """A random city. History referrals are spread over the 1,100 days before `today - 100`."""
+               today: int | None = None, ban_share: float = 0.03, truth: str | WorldSpec = "additive") -> World:
+    """A random city. History referrals are spread over the 1,100 days before `today - 100`. `truth` names the
+    hidden truth (see the module's docstring and `WorldSpec`)."""
+    spec = world_spec(truth, seed)
     rng = np.random.default_rng(seed)
     today = today if today is not None else dt.date(2026, 3, 1).toordinal()
     courses = list(COURSES)
@@ -175,6 +257,9 @@ def make_world(seed: int = 0, n_candidates: int = 2000, n_slots: int = 300, n_hi
     titles = tuple(f"{COURSES[courses[c]][0]}培训班" if t else f"{COURSES[courses[c]][0]}岗位"
                    for c, t in zip(slot_course, is_training, strict=True))
     free_required_draw = rng.random(m) < 0.3
+    # Stipends come from their own stream, so that the default truth's worlds stay what they were for a seed.
+    extra = np.random.default_rng([int(seed), 17])
+    stipend = np.where(extra.random(m) < spec.stipend_share, np.round(extra.uniform(500, 2000, m), -2), np.nan)
     slots = SlotTable(
         ids=np.arange(1, m + 1, dtype=np.int64) * 3,
         company_ids=base_of.astype(np.int64) + 1000,
@@ -188,7 +273,7 @@ def make_world(seed: int = 0, n_candidates: int = 2000, n_slots: int = 300, n_hi
         title=titles,
         seats_free=np.where(rng.random(m) < 0.05, 0, rng.integers(1, 9, size=m)).astype(np.int32),
         housing_provided=rng.random(m) < 0.4,
-        pay_mid=np.where(is_training, np.nan, np.round(pay, -2)),
+        pay_mid=np.where(is_training, stipend, np.round(pay, -2)),
         certificate_awarded=is_training & (rng.random(m) < 0.8),
         min_age=np.array([COURSES[courses[c]][2] for c in slot_course], dtype=np.int16),
         starts_on=today + rng.integers(-30, 61, size=m).astype(np.int64),
@@ -201,12 +286,13 @@ def make_world(seed: int = 0, n_candidates: int = 2000, n_slots: int = 300, n_hi
                                                                          np.zeros(0, bool)),
                   today=today, taxonomy=taxonomy, skill_names=skill_names,
                   course_names={c: (COURSES[c][0], COURSES[c][1]) for c in courses}, base_quality=quality[base_of],
-                  _held=levels > 0, _required=required_levels > 0, _wish_rank=wish_rank, _slot_course=slot_course)
+                  _held=levels > 0, _required=required_levels > 0, _wish_rank=wish_rank, _slot_course=slot_course,
+                  spec=spec)
     if n_history <= 0 or m == 0:
         return world
     # ---- referral history: the caseworkers' logging policy -------------------------------------
     hc = rng.integers(0, n, size=n_history)
-    wished = rng.random(n_history) < 0.8
+    wished = rng.random(n_history) < spec.policy_wished
     pick = rng.integers(0, 3, size=n_history) % np.maximum(1, n_wishes[hc])
     course = np.where(wished, wish_draw[hc, pick], rng.choice(nc, size=n_history, p=weights))
     hs = np.full(n_history, -1, dtype=np.int64)
@@ -217,7 +303,7 @@ def make_world(seed: int = 0, n_candidates: int = 2000, n_slots: int = 300, n_hi
             continue
         if not len(options):
             options = np.arange(m)
-        draws = options[rng.integers(0, len(options), size=(len(rows), 3))]
+        draws = options[rng.integers(0, len(options), size=(len(rows), spec.policy_draws))]
         d = haversine_km(candidates.lat[hc[rows], None], candidates.lng[hc[rows], None],
                          slots.lat[draws], slots.lng[draws])
         hs[rows] = draws[np.arange(len(rows)), d.argmin(axis=1)]

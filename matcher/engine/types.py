@@ -69,7 +69,7 @@ class SlotTable:
     title: tuple[str, ...]  # matched as text against free-text skills
     seats_free: np.ndarray  # int32 [m]
     housing_provided: np.ndarray  # bool [m]
-    pay_mid: np.ndarray  # float64 [m], CNY/month, NaN for training or unknown
+    pay_mid: np.ndarray  # float64 [m], CNY/month (a training slot's: its stipend), NaN for none or unknown
     certificate_awarded: np.ndarray  # bool [m] (training subsidy eligible)
     min_age: np.ndarray  # int16 [m]
     starts_on: np.ndarray  # int64 [m], date ordinal

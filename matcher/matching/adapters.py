@@ -187,7 +187,8 @@ def slot_rows(session: Session, stmt: Select, *, horizon_days: int = 90, as_of: 
         Company.id.in_({s.company_id for s in slots})))} if slots else {}
 
     def pay_mid(slot: Slot) -> float:
-        if slot.kind == SlotKind.TRAINING or (slot.pay_min is None and slot.pay_max is None):
+        # A training slot's pay is its stipend (补贴) during the course; the features read it as such.
+        if slot.pay_min is None and slot.pay_max is None:
             return float("nan")
         low, high = slot.pay_min or slot.pay_max, slot.pay_max or slot.pay_min
         return (low + high) / 2

@@ -141,3 +141,41 @@ def test_unknown_requirements_are_never_told_as_held(tiny, prior):
     skills = {r.feature: r for r in reasons}["skill_match"]
     assert skills.code == "skill_match_unknown" and skills.effect < 0
     assert "skill_match_unknown" in REASON_CODES["skill_match"]
+
+
+def test_a_stipend_is_told_as_pay_and_raises_the_chance(tiny, prior):
+    """A training seat's stipend (补贴) is money paid, measured against none: never "below the usual pay"."""
+    candidates, slots, taxonomy, names, _ = tiny
+    slots = replace_row(slots, 1, pay_mid=1500.0)  # slot 1 is a training slot
+    f = PairFeaturizer(candidates, slots, taxonomy=taxonomy, skill_names=names)
+    assert f.features(np.array([0]), np.array([1]))[0, FEATURE_NAMES.index("pay")] == pytest.approx(1.5)
+    assert reason_code("pay", f.describe(0, 1)) == ("pay", {"cny": 1500.0})
+    unpaid = PairFeaturizer(candidates, replace_row(slots, 1, pay_mid=np.nan), taxonomy=taxonomy, skill_names=names)
+    assert reason_code("pay", unpaid.describe(0, 1)) == ("training_no_pay", {})
+
+
+@pytest.fixture(scope="module")
+def interaction_scorer(world, featurizer):
+    return train_scorer(world.candidates, world.slots, world.history, featurizer=featurizer,
+                        variants=("interaction",))
+
+
+def test_pair_effects_are_exact_one_feature_moves(interaction_scorer, featurizer, world):
+    """With named pairs, a feature's effect is still the exact change when it alone moves to the reference: its
+    own table and its pair's 2-D table at (the reference, the partner's value), the documented split; and the
+    monotone constraints keep every sign."""
+    scorer = interaction_scorer
+    assert scorer.variant == "interaction" and scorer.estimator.booster_.pairs_
+    rng = np.random.default_rng(3)
+    ci, si = rng.integers(0, len(world.candidates), 300), rng.integers(0, len(world.slots), 300)
+    X = featurizer.features(ci, si)
+    moved = effects(scorer, X, reference_row(featurizer))
+    p = scorer.estimator.predict_proba(X)[:, 1]
+    for name in ("housing_gap", "distance_km", "skill_match"):
+        j = FEATURE_NAMES.index(name)
+        X_ref = X.copy()
+        X_ref[:, j] = reference_row(featurizer)[j]
+        change = p - scorer.estimator.predict_proba(X_ref)[:, 1]
+        known = ~np.isnan(X[:, j])
+        np.testing.assert_allclose(moved[known, j], np.minimum(change[known], 0), atol=1e-12)
+        assert (change[known] <= 1e-12).all(), name  # monotone: moving to the reference never lowers the chance

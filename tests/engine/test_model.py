@@ -11,16 +11,19 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from matcher.engine.eligibility import eligible_mask
 from matcher.engine.features import FEATURE_NAMES, feature_index
 from matcher.engine.model import (
+    INTERACTION_PAIRS,
     PRIOR_WEIGHTS,
     QuantisedBoosting,
     RulePrior,
     StayModel,
+    choose_variant,
     history_hash,
     propensity_weights,
     rule_prior,
     score,
     train_scorer,
 )
+from matcher.engine.synthetic import make_world
 from matcher.engine.types import History
 from tests.engine.helpers import featurizer_for, random_world, replace_row
 
@@ -263,3 +266,139 @@ def test_history_hash_changes_with_the_data(world):
 
 def test_score_handles_empty_input(learned, featurizer):
     assert score(learned, featurizer, np.zeros(0, np.int64), np.zeros(0, np.int64)).shape == (0,)
+
+
+# ---- named interaction pairs and the per-bureau switch -----------------------------------------------------
+
+PAIR_TRUTH = {"pay": 0.8, "skill_match": 1.5, "housing_gap": -0.4, "distance_km": -0.02, "is_training": -0.3}
+
+
+def _interacting_xy(seed: int, n: int):
+    """Rows whose truth has a housing x distance interaction the additive model cannot hold."""
+    X, _, _ = _synthetic_xy(seed, n, {})
+    rng = np.random.default_rng(seed + 100)
+    logit = -0.3 + sum(w * np.nan_to_num(X[:, feature_index(name)]) for name, w in PAIR_TRUTH.items())
+    near = np.minimum(1, np.nan_to_num(X[:, feature_index("distance_km")]) / 15)
+    logit -= 2.0 * X[:, feature_index("housing_gap")] * near
+    logit -= 1.2 * X[:, feature_index("skill_match")] * X[:, feature_index("is_training")]
+    return X, rng.random(n) < 1 / (1 + np.exp(-logit))
+
+
+@pytest.fixture(scope="module")
+def paired():
+    X, y = _interacting_xy(3, 2500)
+    X[:20, feature_index("distance_km")] = np.nan
+    return X, y, StayModel(interactions=INTERACTION_PAIRS, max_iter=60).fit(X, y)
+
+
+def test_pair_tables_agree_with_the_trees(paired, monkeypatch):
+    """Per-pair 2-D tables are exact: the same logit as the constrained trees, on rows never seen, NaN included."""
+    X, y, model = paired
+    trees = model.booster_
+    assert [tuple(FEATURE_NAMES[j] for j in pair) for pair in trees.pairs_] == [
+        tuple(sorted(pair, key=FEATURE_NAMES.index)) for pair in INTERACTION_PAIRS]
+    held = np.vstack([_interacting_xy(9, 500)[0], _unseen_rows(X, 2000, seed=10)])
+    np.testing.assert_allclose(trees.decision_function(held), trees.tree_decision_function(held), rtol=0, atol=1e-9)
+    contributions = trees.pair_contributions(held)
+    assert contributions.shape == (len(held), len(INTERACTION_PAIRS)) and np.abs(contributions).max() > 0.05
+    compiled = model.predict_proba(held)[:, 1]
+    monkeypatch.setattr(QuantisedBoosting, "decision_function", QuantisedBoosting.tree_decision_function)
+    np.testing.assert_allclose(compiled, model.predict_proba(held)[:, 1], rtol=0, atol=1e-9)
+
+
+def test_no_interaction_outside_the_named_pairs(paired):
+    """A pair of features that is not named never interacts: moving both moves the logit by the sum of moving
+    each (exactly: the decomposition has no other term)."""
+    X, _, model = paired
+    trees = model.booster_
+    rows = X[:200].copy()
+    a, b = feature_index("course_rank"), feature_index("distance_km")
+    both, only_a, only_b = rows.copy(), rows.copy(), rows.copy()
+    for r in (both, only_a):
+        r[:, a] = 1.0
+    for r in (both, only_b):
+        r[:, b] = 30.0
+    f = trees.tree_decision_function
+    np.testing.assert_allclose(f(both) - f(rows), (f(only_a) - f(rows)) + (f(only_b) - f(rows)), atol=1e-9)
+    # ... while a named pair may: its own 2-D table is not zero off the reference cells.
+    assert np.abs(trees.tables_["pairs"][0]).max() > 0 or np.abs(trees.tables_["pairs"][1]).max() > 0
+
+
+def test_pair_model_stays_monotone(paired):
+    X, _, model = paired
+    rows = X[:100]
+    for name, direction in (("housing_gap", -1), ("distance_km", -1), ("skill_match", 1), ("pay", 1)):
+        j = feature_index(name)
+        grid = np.linspace(np.nanmin(X[:, j]), np.nanmax(X[:, j]), 12)
+        p = []
+        for value in grid:
+            moved = rows.copy()
+            moved[:, j] = value
+            p.append(model.predict_proba(moved)[:, 1])
+        steps = np.diff(np.array(p), axis=0) * direction
+        assert (steps >= -1e-12).all(), name
+
+
+def test_interactions_parameter_is_checked():
+    X, y, _ = _synthetic_xy(1, 300, TRUTH)
+    for bad in ("pairs", (("skill_match", "skill_match"),), (("skill_match", "nope"),), (("skill_match",),)):
+        with pytest.raises(ValueError):
+            StayModel(max_iter=5, calibration="none", interactions=bad).fit(X, y)
+
+
+def test_switch_rule_needs_a_gain_beyond_noise():
+    rng = np.random.default_rng(0)
+    y = rng.random(4000) < 0.4
+    truth = np.where(y, 0.6, 0.3)
+    noisy = np.clip(truth + rng.normal(0, 0.02, 4000), 0.01, 0.99)
+    flat = np.full(4000, 0.4)
+    ones = np.ones(4000)
+    winner, steps = choose_variant(y, {"prior": flat, "additive": noisy, "interaction": noisy + 1e-5}, ones)
+    assert winner == "additive" and steps[0]["replaced"] and not steps[1]["replaced"]
+    winner, steps = choose_variant(y[:40], {"prior": flat[:40], "additive": flat[:40] + 0.001}, ones[:40])
+    assert winner == "prior" and steps[0]["log_loss_gain"] < steps[0]["margin"]
+
+
+def test_the_switch_records_every_candidate():
+    world = make_world(4, 800, 120, 1200, truth="interactions")
+    learned = train_scorer(world.candidates, world.slots, world.history, featurizer=featurizer_for(world))
+    m = learned.metrics
+    assert m["variant"] == learned.variant in ("prior", "additive", "interaction")
+    assert learned.kind == ("prior" if learned.variant == "prior" else "learned")
+    assert set(m["candidates"]) == {"prior", "additive", "interaction"} and len(m["switch"]) == 2
+    for figures in m["candidates"].values():
+        assert {"log_loss", "log_loss_weighted", "brier", "roc_auc"} <= set(figures)
+    assert m["why"].startswith(f"{learned.variant} chosen") and "standard errors" in m["switch_rule"]
+    assert m["brier"] == m["candidates"][learned.variant]["brier"]
+    assert m["prior_brier"] == m["candidates"]["prior"]["brier"]
+
+
+def test_thin_history_keeps_the_prior_with_its_reason(world, featurizer):
+    history = world.history
+    few = History(*(np.asarray(a)[:350] for a in (history.candidate_index, history.slot_index,
+                                                  history.referred_on, history.stayed)))
+    scorer = train_scorer(world.candidates, world.slots, few, featurizer=featurizer,
+                          variants=("prior", "additive"))
+    assert scorer.kind == "prior" and scorer.variant == "prior" and isinstance(scorer.estimator, RulePrior)
+    assert "did not beat prior" in scorer.metrics["why"]
+    assert set(scorer.metrics["candidates"]) == {"prior", "additive"}
+    with pytest.raises(ValueError):
+        train_scorer(world.candidates, world.slots, few, variants=("additive", "boosted"))
+
+
+def test_an_interaction_model_saves_loads_and_says_what_it_is(paired, tmp_path):
+    from matcher.engine import artifacts
+    from matcher.engine.model import TrainedScorer
+
+    X, _, model = paired
+    scorer = TrainedScorer(kind="learned", estimator=model, feature_names=FEATURE_NAMES, metrics={"n_history": 1},
+                           training_data_hash="0" * 64, horizon_days=90, propensity="none", created_at="",
+                           variant="interaction")
+    artifacts.save(scorer, tmp_path, "v1")
+    card = artifacts.read_card(tmp_path, "v1")
+    assert card["variant"] == "interaction" and "No other interaction" in card["can_represent"]
+    assert sorted(map(tuple, card["interactions"])) == sorted(tuple(sorted(p, key=FEATURE_NAMES.index))
+                                                              for p in INTERACTION_PAIRS)
+    loaded = artifacts.load(tmp_path, "v1")
+    assert loaded.variant == "interaction"
+    np.testing.assert_array_equal(loaded.estimator.predict_proba(X[:200]), model.predict_proba(X[:200]))
