@@ -650,7 +650,8 @@ def _answer_to_self(session: Session, actor: Account, _answer) -> set[Party]:
     return role_parties(actor) | {P.SELF}
 
 
-@resolver("Course", "Skill", "Occupation", "Place", "Office", "Report", "OfficeOverdue", "BaseRecord", "Model",
+@resolver("Course", "Skill", "Occupation", "OccupationSuggestion", "SkillText", "SkillTextSuggestion",
+          "SkillTextMapping", "Place", "Office", "Report", "OfficeOverdue", "BaseRecord", "Model",
           "AssignmentDraft", "AssignmentDraftList", "AuditEventRead", "AuditVerification", "RetentionReport")
 def _by_role(session: Session, actor: Account, _obj) -> set[Party]:
     """Reference data, and what a role reads as such (reports, records, models, the audit log): the role decides,

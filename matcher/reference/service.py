@@ -37,9 +37,10 @@ def _read(name: str) -> list[dict]:
 
 
 def classification_rows() -> list[dict]:
-    """The occupations of the 2022 classification (every level), with the shipped English names laid over them
-    (occupations.csv; an occupation it names that the classification file lacks, e.g. a 99 "other" code, is
-    added). Without an English name, the English page shows the Chinese one."""
+    """The occupations of the 2022 classification (every level), with the shipped English names and the job
+    titles bases here use laid over them (occupations.csv: aliases separated by ;). An occupation it names that
+    the classification file lacks (e.g. a 99 "other" code) is added. Without an English name, the English page
+    shows the Chinese one."""
     english = {row["code"]: row for row in _read("occupations.csv")}
     rows = {}
     for row in _read(CLASSIFICATION):
@@ -49,6 +50,8 @@ def classification_rows() -> list[dict]:
         aliases = [a.strip() for a in (row.get("alias") or "").split(",")]
         aliases = [_MARKS.sub("", a) for a in aliases if a and _MARKS.sub("", a) != name]
         own = english.get(row["code"])
+        if own and own.get("aliases"):  # the titles the bases here use, which the classification lacks
+            aliases += [a for a in own["aliases"].split(";") if a and a != name]
         rows[row["code"]] = {
             "code": row["code"], "name_zh": name[:40], "name_en": (own["name_en"] if own else name)[:60],
             "level": int(row["level"]), "marks": marks.group(1) if marks else None,
@@ -56,7 +59,8 @@ def classification_rows() -> list[dict]:
     for code, own in english.items():
         if code not in rows:
             rows[code] = {"code": code, "name_zh": own["name_zh"], "name_en": own["name_en"], "level": 4,
-                          "marks": None, "aliases": None, "definition": None}
+                          "marks": None, "aliases": ",".join((own.get("aliases") or "").split(";")) or None,
+                          "definition": None}
     return list(rows.values())
 
 
