@@ -59,7 +59,8 @@ class SkillTextReadingSchema(Schema):
 
 
 class OccupationSuggestionQuerySchema(Schema):
-    title = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+    title = fields.Str(load_default="", validate=validate.Length(max=100),
+                       metadata={"description": "The slot's title; none: no suggestion."})
     limit = fields.Int(load_default=3, validate=validate.Range(min=1, max=10))
 
 

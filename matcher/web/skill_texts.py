@@ -10,7 +10,7 @@ from matcher.auth.models import Role
 from matcher.extensions import db
 from matcher.reference import skill_mappings
 from matcher.web.base import actor, bp, page
-from matcher.web.forms import int_in, run_form, text
+from matcher.web.forms import int_in, lang_code, run_form, text
 from matcher.web.labels import skill_choices, skill_label
 
 NOTHING = "-"  # the select's value for "names nothing in the taxonomy"
@@ -34,7 +34,7 @@ def _page(*, errors=None, summary=None, status: int = 200):
                            show=show, shows=skill_mappings.QUEUE_SHOWS, q=q, skills=skills,
                            groups=skill_choices(), counts=skill_mappings.queue_counts(session=session, actor=who),
                            decides=who.role == Role.ADMINISTRATOR, how_label=_how_label, nothing=NOTHING,
-                           errors=errors or {}, summary=summary), status
+                           errors=errors or {}, summary=summary, lang=lang_code()), status
 
 
 @bp.route("/skill-texts")

@@ -54,7 +54,7 @@ def test_titles_suggest_their_occupation(session, api, world):
     answer = api.get("/api/v1/reference/occupation-suggestions?title=电商运营&limit=2", headers=headers)
     assert answer.status_code == 200 and len(answer.json) <= 2
     assert answer.json[0]["code"] == "4-01-06-01" and answer.json[0]["name_zh"] == "电子商务师"
-    bad = api.get("/api/v1/reference/occupation-suggestions?limit=0", headers=headers)
+    bad = api.get(f"/api/v1/reference/occupation-suggestions?limit=0&title={'长' * 101}", headers=headers)
     assert bad.status_code == 422 and {"title", "limit"} <= set(bad.json["errors"])  # every wrong field at once
     listed = api.get("/api/v1/reference/occupations?q=烹调", headers=headers).json
     assert "4-03-02-01" in {o["code"] for o in listed} and all(o["level"] == 4 for o in listed)

@@ -26,8 +26,9 @@ def test_an_administrator_confirms_a_text_and_a_caseworker_suggests(browser, wor
     assert refused.status_code == 422 and "会开三轮车" in _html(refused)
     caseworker = browser("cw_a", "zh")
     assert 'data-testid="suggest"' in _html(caseworker.get("/skill-texts"))
-    assert caseworker.post("/skill-texts/suggest", {"text": "会开三轮车", "skill_code": "driving_c1"}).status_code == 303
-    assert caseworker.post("/skill-texts/confirm", {"text": "会开三轮车", "skill_code": "driving_c1"}).status_code == 404
+    reading = {"text": "会开三轮车", "skill_code": "driving_c1"}
+    assert caseworker.post("/skill-texts/suggest", reading).status_code == 303
+    assert caseworker.post("/skill-texts/confirm", reading).status_code == 404
     assert "会开三轮车" in _html(admin.get("/skill-texts?show=suggested"))
     done = admin.post("/skill-texts/confirm", {"text": "会开三轮车", "skill_code": "driving_c1"})
     assert done.status_code == 303
