@@ -56,6 +56,8 @@ class OccupationSuggester:
         self.vectorizer_ = TfidfVectorizer(analyzer="char", ngram_range=self.ngram_range, sublinear_tf=True,
                                            preprocessor=normalise)
         self.matrix_ = self.vectorizer_.fit_transform(docs) if docs else None
+        # Features x documents, row-major: a title's few n-grams pick a few rows (no transpose per request).
+        self.by_ngram_ = self.matrix_.T.tocsr() if docs else None
         return self
 
     def suggest(self, title: str, limit: int = 3) -> list[OccupationSuggestion]:
@@ -66,7 +68,7 @@ class OccupationSuggester:
         titles = [normalise(title or "") for title in titles]
         if self.matrix_ is None or not any(titles):
             return [[] for _title in titles]
-        scores = (self.vectorizer_.transform(titles) @ self.matrix_.T).toarray()
+        scores = (self.vectorizer_.transform(titles) @ self.by_ngram_).toarray()
         return [self._best(row, limit) if title else [] for title, row in zip(titles, scores, strict=True)]
 
     def _best(self, scores: np.ndarray, limit: int) -> list[OccupationSuggestion]:

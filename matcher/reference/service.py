@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import re
 import threading
+import time
 from pathlib import Path
 
 from sqlalchemy import column, func, insert, select, table, update
@@ -28,7 +29,6 @@ BEFORE_2022 = {
     ("6-05-01-01", "缝纫工"): "6-05-01-03", ("4-07-02-01", "保洁员"): "4-09-08-01",
     ("4-03-01-01", "餐厅服务员"): "4-03-02-05",
 }
-OCCUPATION_COLUMNS = ("name_zh", "name_en", "level", "marks", "aliases", "definition")
 
 
 def _read(name: str) -> list[dict]:
@@ -81,22 +81,28 @@ def _move_slots_off_old_codes(session: Session) -> int:
     return len(moves)
 
 
-def load_occupations(session: Session) -> int:
-    """The classification into the occupations table: new codes inserted in bulk, changed rows updated, rows no
-    longer in it kept (slots may point at them). Idempotent: a second load changes nothing."""
-    rows = classification_rows()
-    existing = {r.code: r for r in session.execute(select(Occupation.code, *(getattr(Occupation, c)
-                                                                              for c in OCCUPATION_COLUMNS)))}
+def _upsert(session: Session, model, rows: list[dict], *, before_updates=None) -> None:
+    """Rows by primary key `code`: new ones inserted in bulk, changed ones updated in bulk, the rest (and rows no
+    longer shipped, which slots and people may point at) left alone. Idempotent: a second load writes nothing."""
+    columns = [name for name in rows[0] if name != "code"] if rows else []
+    existing = {r.code: tuple(r[1:]) for r in session.execute(
+        select(model.code, *(getattr(model, name) for name in columns)))}
     new = [row for row in rows if row["code"] not in existing]
-    # The new 2022 codes first (slots are moved onto them), then the rows whose meaning changed.
     if new:
-        session.execute(insert(Occupation), new)
-    _move_slots_off_old_codes(session)
+        session.execute(insert(model), new)
+    if before_updates is not None:
+        before_updates()
     changed = [row for row in rows if row["code"] in existing
-               and tuple(getattr(existing[row["code"]], c) for c in OCCUPATION_COLUMNS)
-               != tuple(row[c] for c in OCCUPATION_COLUMNS)]
+               and existing[row["code"]] != tuple(row[name] for name in columns)]
     if changed:
-        session.execute(update(Occupation), changed)
+        session.execute(update(model), changed)
+
+
+def load_occupations(session: Session) -> int:
+    """The classification into the occupations table (bulk, idempotent). The new 2022 codes go in first, then the
+    slots on a code the shipped list used before 2022 move onto them, then the rows whose meaning changed."""
+    rows = classification_rows()
+    _upsert(session, Occupation, rows, before_updates=lambda: _move_slots_off_old_codes(session))
     return len(rows)
 
 
@@ -109,13 +115,14 @@ def load_reference_vocabularies(session: Session) -> dict[str, int]:
     skills = _read("skills.csv")
     for row in skills:
         row["standard_grade"] = int(row["standard_grade"]) if row.get("standard_grade") else None
-    # Merge rather than replace: slots and candidates already point at these rows.
-    for model, rows in ((Course, courses), (Skill, skills)):
-        for row in rows:
-            session.merge(model(**row))
     session.flush()
+    # Updated in place rather than replaced: slots and candidates already point at these rows.
+    _upsert(session, Course, courses)
+    _upsert(session, Skill, skills)
     occupations = load_occupations(session)
     session.flush()
+    session.expire_all()
+    session.info.pop("skill_index", None)
     forget_occupation_suggester()
     return {"courses": len(courses), "skills": len(skills), "occupations": occupations}
 
@@ -149,9 +156,11 @@ def get_occupation(*, session: Session, code: str | None) -> Occupation | None:
 
 
 # Per process: the suggester fitted over the occupations (about 1,600 rows and their aliases), refitted when the
-# table changes (checked by its row count and a checksum of the codes' lengths; a load forgets it at once).
+# table changes: its version (row count, largest code, total length of the aliases) is read again at most every
+# VERSION_CHECK_S seconds (the read costs more than a suggestion), and a load in this process forgets it at once.
+VERSION_CHECK_S = 30.0
 _suggester_lock = threading.Lock()
-_suggester: dict[str, tuple[tuple, OccupationSuggester]] = {}
+_suggester: dict[str, tuple[tuple, float, OccupationSuggester]] = {}
 
 
 def forget_occupation_suggester() -> None:
@@ -161,19 +170,24 @@ def forget_occupation_suggester() -> None:
 
 def _fitted_suggester(session: Session) -> OccupationSuggester:
     key = str(session.get_bind().url)
+    now = time.monotonic()
+    with _suggester_lock:
+        cached = _suggester.get(key)
+    if cached is not None and now - cached[1] < VERSION_CHECK_S:
+        return cached[2]
     version = tuple(session.execute(select(func.count(Occupation.code), func.max(Occupation.code),
                                            func.sum(func.length(Occupation.aliases)))
                                     .where(Occupation.level == 4)).one())
-    with _suggester_lock:
-        cached = _suggester.get(key)
-        if cached is not None and cached[0] == version:
-            return cached[1]
+    if cached is not None and cached[0] == version:
+        with _suggester_lock:
+            _suggester[key] = (version, now, cached[2])
+        return cached[2]
     rows = [OccupationRow(o.code, o.name_zh, tuple((o.aliases or "").split(",")) if o.aliases else ())
             for o in session.execute(select(Occupation.code, Occupation.name_zh, Occupation.aliases)
                                      .where(Occupation.level == 4).order_by(Occupation.code))]
     fitted = OccupationSuggester().fit(rows)
     with _suggester_lock:
-        _suggester[key] = (version, fitted)
+        _suggester[key] = (version, now, fitted)
     return fitted
 
 
