@@ -268,7 +268,8 @@ MATRIX: dict[str, Row] = {
                                          {"text": "会开三轮车", "skill_code": "driving_c1"}, once=True),
     "POST /skill-texts/readings": Row("POST", "/api/v1/skill-texts/readings", "200 404 404 404 404 404 401 200",
                                       {"text": "懂一点水电", "skill_code": None}, once=True),
-    "DELETE /skill-texts/readings/{id}": Row("DELETE", "/api/v1/skill-texts/readings/999999",
+    # No reading exists in this world: a number that is no reading id (a slot's) is not found for anyone.
+    "DELETE /skill-texts/readings/{id}": Row("DELETE", "/api/v1/skill-texts/readings/{slot_b}",
                                              "404 404 404 404 404 404 401 404"),
 
     # ---- rows for endpoints added while this file was written (export requests, background jobs) --------
