@@ -66,6 +66,7 @@ FIELD_LABELS = {
     "occupational_bans": _l("Occupational bans"), "candidate_id": _l("Candidate file"), "slot_id": _l("Slot"),
     "ethnicity": _l("Ethnicity"), "referral_id": _l("Referral"), "starts_at": _l("Interview time"),
     "external_id": _l("Bureau's own reference"),
+    "skill_code": _l("Skill"), "suggested_code": _l("Suggested skill"),
 }
 
 
