@@ -463,7 +463,7 @@ class SlotImporter(Importer):
         found = suggest_occupations_many(session=self.session, titles=[title for _number, title in rows])
         return {"occupation_suggestions": [
             {"row": number, "title": title, "code": best[0].code, "name_zh": best[0].name, "score": best[0].score}
-            for (number, title), best in zip(rows, found, strict=True) if best]}
+            for (number, title), best in zip(rows, found, strict=True) if best] or None}
 
     def prefetch(self, rows: list[dict]) -> None:
         codes = {code.strip().upper() for loaded in rows if (code := loaded.get("company_credit_code"))}
