@@ -22,6 +22,7 @@ def register_api(app: Flask) -> tuple:
     from matcher.matching.api import blp as matching_blp
     from matcher.notify.api import blp as notify_blp
     from matcher.places.api import blp as reference_blp
+    from matcher.reference.api import blp as skill_texts_blp
     from matcher.referrals.api import blp as referrals_blp
     from matcher.reports.api import blp as reports_blp
     from matcher.retention.api import blp as retention_blp
@@ -34,7 +35,7 @@ def register_api(app: Flask) -> tuple:
     api.register_converter(IdConverter, id_param_schema)
     blueprints = (auth_blp, reference_blp, bases_blp, slots_blp, candidates_blp, referrals_blp, transfer_blp,
                   matching_blp, interviews_blp, fairs_blp, base_records_blp, followup_blp, notify_blp,
-                  reports_blp, audit_blp, jobs_blp, exports_blp, retention_blp)
+                  reports_blp, audit_blp, jobs_blp, exports_blp, retention_blp, skill_texts_blp)
     for blp in blueprints:
         api.register_blueprint(blp)
     return blueprints

@@ -195,14 +195,19 @@ FIELDS: dict[str, dict[str, frozenset[Party]]] = {name: _fields(spec) for name, 
                         "created_by_id created_at started_at finished_at")],
     "ExportRequestRead": [({SELF, A}, "id kind params reason status sensitive_columns requested_by_id "
                                       "requested_at decided_by_id decided_at decision_note expires_at used_at")],
-    "ImportReport": [({SELF}, "kind dry_run rows created updated offices")],
+    "ImportReport": [({SELF}, "kind dry_run rows created updated offices occupation_suggestions")],
     "RetentionReport": [({A}, "as_of retention_days cutoff dry_run due archived skipped offices")],
     "RetentionOffice": [({A}, "office_id office due archived skipped")],
     # ---- reference data: anyone signed in -------------------------------------------------------------------
     "Place": [({ALL}, "code name full_name level parent_code lat lng")],
     "Course": [({ALL}, "code name_zh name_en min_age duration_days certificate")],
-    "Skill": [({ALL}, "code name_zh name_en course_code")],
-    "Occupation": [({ALL}, "code name_zh name_en")],
+    "Skill": [({ALL}, "code name_zh name_en course_code standard_occupation standard_grade")],
+    "Occupation": [({ALL}, "code name_zh name_en level marks aliases")],
+    "OccupationSuggestion": [({ALL}, "code name_zh name_en score matched")],
+    # Free texts of skills (no person's name or file: a text and how many files and slots in scope hold it).
+    "SkillText": [({ST}, "text_key text status code how candidates slots suggestions mapping")],
+    "SkillTextSuggestion": [({ST}, "code score")],
+    "SkillTextMapping": [({ST}, "id text_key text status skill_code suggested_code suggested_at decided_at")],
     "Office": [({ALL}, "id name township_code township_name phone")],
 }.items()}
 

@@ -39,6 +39,6 @@ from matcher.matching.models import AssignmentDraft, AssignmentDraftItem, Occupa
 from matcher.notify.models import Notification  # noqa: F401, E402
 from matcher.offices.models import JudicialOffice  # noqa: F401
 from matcher.places.models import Place  # noqa: F401
-from matcher.reference.models import Course, Occupation, Skill  # noqa: F401
+from matcher.reference.models import Course, Occupation, Skill, SkillTextMapping  # noqa: F401
 from matcher.referrals.models import Referral, ReferralEvent  # noqa: F401
 from matcher.slots.models import Slot, SlotSkill  # noqa: F401

@@ -342,6 +342,8 @@ class Rule(enum.StrEnum):
     ACCOUNT_MANAGE = "account.manage"  # accounts of the area (accounts())
     EXPORT_APPROVE = "export.approve"  # another administrator's export of personal data
     RETENTION_RUN = "retention.run"  # archiving the area's old files
+    SKILL_TEXT_SUGGEST = "skill_text.suggest"  # the free-text skills of files in scope: propose a reading
+    SKILL_TEXT_DECIDE = "skill_text.decide"  # confirm how a free text is read (for everyone: the taxonomy is shared)
 
 
 RULES: dict[Rule, tuple[Role, ...]] = {
@@ -369,6 +371,8 @@ RULES: dict[Rule, tuple[Role, ...]] = {
     Rule.ACCOUNT_MANAGE: (ADMIN,),
     Rule.EXPORT_APPROVE: (ADMIN,),
     Rule.RETENTION_RUN: (ADMIN,),
+    Rule.SKILL_TEXT_SUGGEST: (ADMIN, CASEWORKER),
+    Rule.SKILL_TEXT_DECIDE: (ADMIN,),
 }
 
 
@@ -646,7 +650,8 @@ def _answer_to_self(session: Session, actor: Account, _answer) -> set[Party]:
     return role_parties(actor) | {P.SELF}
 
 
-@resolver("Course", "Skill", "Occupation", "Place", "Office", "Report", "OfficeOverdue", "BaseRecord", "Model",
+@resolver("Course", "Skill", "Occupation", "OccupationSuggestion", "SkillText", "SkillTextSuggestion",
+          "SkillTextMapping", "Place", "Office", "Report", "OfficeOverdue", "BaseRecord", "Model",
           "SizeBands", "AnswerRules",
           "AssignmentDraft", "AssignmentDraftList", "AuditEventRead", "AuditVerification", "RetentionReport")
 def _by_role(session: Session, actor: Account, _obj) -> set[Party]:

@@ -20,3 +20,18 @@ class SkillEntryMixin:
             CheckConstraint("skill_code IS NOT NULL OR free_text IS NOT NULL", name="names_a_skill"),
             CheckConstraint("level BETWEEN 1 AND 4", name="level_range"),
         )
+
+
+# The grades of the national occupational skill standards (国家职业技能标准), from the lowest: a taxonomy skill taken
+# from a standard (seed/reference/skills.csv: standard_occupation, standard_grade) names the lowest grade that asks
+# for it. Shown in Chinese as the standards write them.
+STANDARD_GRADES = (5, 4, 3, 2, 1)
+
+
+def standard_grade_label(grade: int | None) -> str:
+    """五级/初级工 ... 一级/高级技师 (English: Grade 5 / junior worker ...); '' for none."""
+    from flask_babel import lazy_gettext as _l
+
+    labels = {5: _l("Grade 5 / junior worker"), 4: _l("Grade 4 / intermediate worker"),
+              3: _l("Grade 3 / senior worker"), 2: _l("Grade 2 / technician"), 1: _l("Grade 1 / senior technician")}
+    return str(labels.get(grade, "")) if grade else ""

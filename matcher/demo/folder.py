@@ -30,11 +30,11 @@ EDUCATION = ("primary", "junior_secondary", "junior_secondary", "senior_secondar
 INDUSTRIES = ("餐饮", "物流", "制造", "汽修", "家政", "电商", "建筑", "农业")
 # A job slot: title, occupation code, the skills it asks for (code, level).
 JOBS = (
-    ("中式烹调师", "4-03-02-01", (("chinese_cooking", 2),)), ("面点师", "4-03-02-05", (("pastry", 2),)),
-    ("汽车维修工", "4-12-01-01", (("engine_repair", 2),)), ("仓储管理员", "4-02-06-03", (("warehousing", 1),)),
-    ("快递员", "4-02-07-01", (("delivery", 1),)), ("叉车司机", "6-29-03-01", (("forklift_operation", 2),)),
-    ("装配工", "6-25-04-99", (("assembly", 1),)), ("保洁员", "4-07-02-01", ()), ("餐厅服务员", "4-03-01-01", ()),
-    ("缝纫工", "6-05-01-01", (("sewing", 2),)), ("电工", "6-31-01-03", (("wiring", 2),)),
+    ("中式烹调师", "4-03-02-01", (("chinese_cooking", 2),)), ("面点师", "4-03-02-02", (("pastry", 2),)),
+    ("汽车维修工", "4-12-01-01", (("engine_repair", 2),)), ("仓储管理员", "4-02-06-01", (("warehousing", 1),)),
+    ("快递员", "4-02-07-08", (("delivery", 1),)), ("叉车司机", "6-30-05-01", (("forklift_operation", 2),)),
+    ("装配工", "6-25-04-99", (("assembly", 1),)), ("保洁员", "4-09-08-01", ()), ("餐厅服务员", "4-03-02-05", ()),
+    ("缝纫工", "6-05-01-03", (("sewing", 2),)), ("电工", "6-31-01-03", (("wiring", 2),)),
 )
 COURSES = ("cooking", "auto_repair", "ecommerce", "housekeeping", "electrician", "welding", "logistics",
            "hairdressing", "forklift")

@@ -26,8 +26,9 @@ from matcher.engine.assignment import priority_weights
 from matcher.engine.eligibility import eligible_mask
 from matcher.engine.features import PairFeaturizer
 from matcher.engine.slot_side import SlotSide
-from matcher.matching.adapters import CandidateRows, SlotRows, candidate_rows, skill_synonyms, slot_rows
-from matcher.reference.models import Skill
+from matcher.matching.adapters import CandidateRows, SlotRows, candidate_rows, slot_rows
+from matcher.reference.models import MappingStatus, Skill, SkillTextMapping
+from matcher.reference.skill_mappings import matcher_synonyms
 from matcher.referrals.models import Referral
 from matcher.slots.models import Slot, SlotIntake, SlotSkill, SlotStatus
 
@@ -36,10 +37,11 @@ if TYPE_CHECKING:  # the model module loads scikit-learn: only when a pair is sc
 
 
 def _taxonomy(session: Session) -> dict:
-    """The skill taxonomy, the Chinese skill names and the shipped synonyms (free text is read as skills)."""
+    """The skill taxonomy, the Chinese skill names and the synonyms: the shipped ones and the readings
+    administrators confirmed (free text is read as skills)."""
     skills = session.scalars(select(Skill)).all()
     return {"taxonomy": {s.code: s.course_code for s in skills}, "skill_names": {s.code: s.name_zh for s in skills},
-            "synonyms": skill_synonyms()}
+            "synonyms": matcher_synonyms(session)}
 
 
 def featurizer_for(session: Session, candidates, slots) -> PairFeaturizer:
@@ -136,7 +138,11 @@ def open_slots_version(session: Session, horizon_days: int) -> tuple:
         select(func.count(SlotIntake.id)).scalar_subquery(), select(func.max(SlotIntake.id)).scalar_subquery(),
         select(func.count()).select_from(started.subquery()).scalar_subquery(),
         select(func.max(Referral.updated_at)).where(Referral.id.in_(started)).scalar_subquery(),
-        select(func.count(Skill.code)).scalar_subquery())).one()
+        select(func.count(Skill.code)).scalar_subquery(),
+        # A confirmed reading of a free text changes how slots' requirements read (reference.skill_mappings).
+        *(select(aggregate).where(SkillTextMapping.status == MappingStatus.CONFIRMED).scalar_subquery()
+          for aggregate in (func.count(SkillTextMapping.id), func.max(SkillTextMapping.updated_at),
+                            func.max(SkillTextMapping.id))))).one()
     return (day, *values)
 
 

@@ -58,6 +58,11 @@ class SkillSchema(Schema):
     name_zh = fields.Str()
     name_en = fields.Str()
     course_code = fields.Str(allow_none=True)
+    standard_occupation = fields.Str(allow_none=True, metadata={
+        "description": "The occupation (2022 code) of the national skill standard the skill is taken from."})
+    standard_grade = fields.Int(allow_none=True, metadata={
+        "description": "The standard's lowest grade asking for it: 5 五级/初级工, 4 四级/中级工, 3 三级/高级工, "
+                       "2 二级/技师, 1 一级/高级技师."})
 
 
 class SkillQuerySchema(Schema):
@@ -68,6 +73,14 @@ class OccupationSchema(Schema):
     code = fields.Str()
     name_zh = fields.Str()
     name_en = fields.Str()
+    level = fields.Int(metadata={"description": "1 大类, 2 中类, 3 小类, 4 细类 (the occupations a slot names)."})
+    marks = fields.Str(allow_none=True, metadata={"description": "L a green occupation, S a digital one."})
+    aliases = fields.Str(allow_none=True, metadata={"description": "Job titles used for it, comma separated."})
+
+
+class OccupationQuerySchema(Schema):
+    level = fields.Int(load_default=4, validate=validate.Range(min=1, max=4))
+    q = fields.Str(validate=validate.Length(min=1, max=60))
 
 
 @blp.route("/places")
@@ -132,8 +145,9 @@ class Skills(MethodView):
 
 @blp.route("/reference/occupations")
 class Occupations(MethodView):
+    @blp.arguments(OccupationQuerySchema, location="query")
     @blp.response(200, OccupationSchema(many=True))
-    def get(self):
-        """Occupations that job slots name"""
+    def get(self, query):
+        """Occupations of the national classification (2022): by default the level-4 ones a slot names"""
         current_actor()
-        return reference.list_occupations(session=db.session)
+        return reference.list_occupations(session=db.session, **query)

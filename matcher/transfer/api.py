@@ -40,6 +40,10 @@ class ImportReportSchema(Schema):
     offices = fields.List(fields.Dict(), metadata={
         "description": "release_list only: per judicial office, the files created and updated (on a dry run: "
                        "that would be), how many are under dual registration, key subjects, still pre-release."})
+    occupation_suggestions = fields.List(fields.Dict(), metadata={
+        "description": "slots only: each job row without an occupation code (row, title) with the code of the 2022 "
+                       "classification suggested from its title (code, name_zh, score). A suggestion: the code is "
+                       "not filled in; write it in the file, or pick it on the slot's form."})
 
 
 class ExportQuerySchema(Schema):

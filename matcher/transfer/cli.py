@@ -38,6 +38,10 @@ def _import_command(kind: str) -> click.Command:
         else:
             click.echo(gettext("Imported %(rows)s rows of %(kind)s: %(created)s files opened, %(updated)s updated.",
                                rows=report.rows, kind=kind, created=report.created, updated=report.updated))
+        for suggestion in report.occupation_suggestions or ():
+            click.echo(gettext("Row %(row)s (%(title)s) has no occupation code; suggested: %(code)s %(name)s.",
+                               row=suggestion["row"], title=suggestion["title"], code=suggestion["code"],
+                               name=suggestion["name_zh"]))
         opened, updated = ("would open", "would update") if report.dry_run else ("opened", "updated")
         for office in report.offices or ():
             click.echo(f"  {office['office']}: {opened} {office['created']}, {updated} {office['updated']} "

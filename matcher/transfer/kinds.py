@@ -51,6 +51,7 @@ from matcher.clock import today
 from matcher.errors import Conflict, Invalid
 from matcher.i18n_messages import ShownDate
 from matcher.identifiers import hash_id_number, is_valid_id_number, normalise_id_number
+from matcher.reference.service import suggest_occupations_many
 from matcher.referrals.lifecycle import (
     END_REASONS,
     ENDED,
@@ -65,7 +66,7 @@ from matcher.referrals.lifecycle import (
 )
 from matcher.referrals.models import Referral, ReferralEvent
 from matcher.referrals.service import list_referrals
-from matcher.slots.models import Slot, SlotStatus
+from matcher.slots.models import Slot, SlotKind, SlotStatus
 from matcher.slots.schemas import SlotCreateSchema
 from matcher.slots.service import (
     build_new_slot,
@@ -89,6 +90,7 @@ from matcher.transfer.columns import (
 ADMIN, CW, EMP, ORG = Role.ADMINISTRATOR, Role.CASEWORKER, Role.EMPLOYER, Role.ORGANISER
 PERSONAL = frozenset(c.name for c in CANDIDATE_COLUMNS if c.personal)  # never leave the process unless identified
 IMPORTED_NOTE = "imported"  # the internal note on every event an import writes
+MAX_OCCUPATION_SUGGESTIONS = 500  # rows of a slots import told a suggested occupation code (the report stays small)
 
 
 def remember_parts(schema: Schema) -> Schema:
@@ -449,9 +451,19 @@ class SlotImporter(Importer):
     def __init__(self, session: Session, actor: Account):
         super().__init__(session, actor)
         self.companies: dict[str, int | None] = {}  # the bases the file names by credit code
+        self.without_occupation: list[tuple[int, str]] = []  # (row number, title) of job rows with no code
 
     def make_schema(self) -> Schema:
         return SlotImportSchema()
+
+    def outcome(self) -> dict:
+        """A suggested occupation for each job row that names none (the code is never filled in for the person:
+        they confirm it, in the file or on the slot's form)."""
+        rows = self.without_occupation[:MAX_OCCUPATION_SUGGESTIONS]
+        found = suggest_occupations_many(session=self.session, titles=[title for _number, title in rows])
+        return {"occupation_suggestions": [
+            {"row": number, "title": title, "code": best[0].code, "name_zh": best[0].name, "score": best[0].score}
+            for (number, title), best in zip(rows, found, strict=True) if best] or None}
 
     def prefetch(self, rows: list[dict]) -> None:
         codes = {code.strip().upper() for loaded in rows if (code := loaded.get("company_credit_code"))}
@@ -470,6 +482,8 @@ class SlotImporter(Importer):
     def check(self, loaded: dict, row_number: int) -> dict:
         if twice := self.reference_twice(loaded, row_number):
             return twice
+        if not loaded.get("occupation_code") and loaded.get("kind") == SlotKind.JOB and loaded.get("title"):
+            self.without_occupation.append((row_number, loaded["title"]))
         reference = loaded.pop("company_external_id", None)
         if reference:
             errors: dict[str, list] = {}

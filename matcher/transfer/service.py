@@ -52,6 +52,8 @@ class ImportReport:
     # office what the rows did (or, on a dry run, would do): created, updated, dual_registration ...
     updated: int | None = None
     offices: list[dict[str, Any]] | None = None
+    # Slots: job rows with no occupation code, each with the code suggested from its title (never filled in).
+    occupation_suggestions: list[dict[str, Any]] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value is not None}
@@ -185,7 +187,7 @@ def _report(kind: str, dry_run: bool, total: int, errors: dict[int, dict], outco
     updated = outcome.get("updated")
     return ImportReport(kind=kind, dry_run=dry_run, rows=total, created=0 if dry_run else created,
                         updated=None if updated is None else 0 if dry_run else updated,
-                        offices=outcome.get("offices"))
+                        offices=outcome.get("offices"), occupation_suggestions=outcome.get("occupation_suggestions"))
 
 
 def _import_row_by_row(session: Session, actor: Account, importer_cls: type[Importer], kind: str, table,

@@ -35,6 +35,7 @@ def register_web(app: Flask, api_blueprints) -> None:
         records,
         referrals,
         reports,
+        skill_texts,
         slots,
         views,
     )

@@ -31,6 +31,7 @@ ACTION_LABELS = {
     "lock": _l("Locked"), "unlock": _l("Unlocked"), "issue_token": _l("API token issued"),
     "revoke_token": _l("API token revoked"), "id_lookup": _l("ID number looked up"),
     "issue_calendar_feed": _l("Calendar link made"), "revoke_calendar_feed": _l("Calendar link turned off"),
+    "suggest": _l("Reading suggested"), "confirm": _l("Reading confirmed"), "withdraw": _l("Reading withdrawn"),
 }
 # The kind of record, by the name services give it or the table a change was recorded on.
 RECORD_LABELS = {
@@ -52,6 +53,7 @@ RECORD_LABELS = {
     "occupations": _l("Occupation"), "slot_skills": _l("Slot"), "login_locks": _l("Log-in lock"),
     "referral_interview": _l("Interview at a base"), "referral_interviews": _l("Interview at a base"),
     "calendar_feed": _l("Calendar link"), "calendar_feeds": _l("Calendar link"),
+    "skill_text_mapping": _l("Free-text skill reading"), "skill_text_mappings": _l("Free-text skill reading"),
 }
 
 
@@ -64,6 +66,7 @@ FIELD_LABELS = {
     "occupational_bans": _l("Occupational bans"), "candidate_id": _l("Candidate file"), "slot_id": _l("Slot"),
     "ethnicity": _l("Ethnicity"), "referral_id": _l("Referral"), "starts_at": _l("Interview time"),
     "external_id": _l("Bureau's own reference"),
+    "skill_code": _l("Skill"), "suggested_code": _l("Suggested skill"),
 }
 
 

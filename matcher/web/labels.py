@@ -4,11 +4,13 @@ names (courses, occupations, skills) in the page's language."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator, Mapping
 
 from flask_babel import gettext
 
 from matcher.extensions import db
-from matcher.reference.service import list_courses, list_occupations, list_skills
+from matcher.reference.service import get_occupation, list_courses, list_occupations, list_skills
+from matcher.skills import standard_grade_label
 from matcher.vocabulary import LABELS
 from matcher.web.forms import lang_code
 
@@ -31,11 +33,35 @@ def course_choices() -> list[tuple[str, str]]:
     return [(c.code, _name(c)) for c in list_courses(session=db.session)]
 
 
-def reference_names() -> dict[str, dict[str, str]]:
+class _OccupationNames(Mapping):
+    """Occupation names by code, read one code at a time: the classification has some 1,600 occupations and a
+    page names a few."""
+
+    def __getitem__(self, code: str) -> str:
+        occupation = get_occupation(session=db.session, code=code)
+        if occupation is None:
+            raise KeyError(code)
+        return _name(occupation)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([o.code for o in list_occupations(session=db.session, level=None)])
+
+    def __len__(self) -> int:
+        return len(list_occupations(session=db.session, level=None))
+
+
+def reference_names() -> dict[str, Mapping[str, str]]:
     """Course, occupation and skill names by code, in the page's language."""
-    return {"courses": dict(course_choices()),
-            "occupations": {o.code: _name(o) for o in list_occupations(session=db.session)},
+    return {"courses": dict(course_choices()), "occupations": _OccupationNames(),
             "skills": {s.code: _name(s) for s in list_skills(session=db.session)}}
+
+
+def skill_label(skill) -> str:
+    """A skill's name, with the national skill standard's grade that asks for it: 冷菜拼摆（四级/中级工）."""
+    grade = standard_grade_label(skill.standard_grade)
+    if not grade:
+        return _name(skill)
+    return f"{_name(skill)}（{grade}）" if lang_code() == "zh" else f"{_name(skill)} ({grade})"
 
 
 def skill_choices() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -43,7 +69,7 @@ def skill_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     courses = dict(course_choices())
     groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for skill in list_skills(session=db.session):
-        groups[skill.course_code or ""].append((skill.code, _name(skill)))
+        groups[skill.course_code or ""].append((skill.code, skill_label(skill)))
     other = gettext("Other skills")
     return sorted(((courses.get(code, other), items) for code, items in groups.items()), key=lambda g: g[0])
 

@@ -15,8 +15,15 @@ from flask_babel import gettext as _
 from matcher.auth.models import Role
 from matcher.clock import today
 from matcher.extensions import db
-from matcher.reference.service import list_courses, list_occupations, list_skills
+from matcher.reference.service import (
+    common_occupations,
+    get_occupation,
+    list_courses,
+    list_skills,
+    occupation_suggestions,
+)
 from matcher.referrals.service import find_referrals, waiting_days
+from matcher.skills import standard_grade_label
 from matcher.slots.models import SlotStatus
 from matcher.slots.schemas import SlotCreateSchema, SlotStatusSchema, SlotUpdateSchema
 from matcher.slots.service import create_slot, get_slot, list_slots, set_slot_status, update_slot
@@ -64,12 +71,29 @@ def slot_as_form(slot) -> dict:
     return form
 
 
+def _occupation_choices(form) -> dict:
+    """The occupation select: the codes suggested from the typed title first (the person picks one: nothing is
+    chosen for them), the common ones, and the slot's own code wherever it is in the classification."""
+    session = db.session
+    suggested = occupation_suggestions(session=session, title=text(form, "title"))
+    current = get_occupation(session=session, code=text(form, "occupation_code") or None)
+    common = [o for o in common_occupations(session=session) if o.code not in {s["code"] for s in suggested}]
+    if current is not None and current.code not in {o.code for o in common} | {s["code"] for s in suggested}:
+        common.insert(0, current)
+    return {"occupation_suggestions": suggested, "occupations": common}
+
+
 def _slot_form_page(*, slot=None, form, errors=None, summary=None, status: int = 200):
     session = db.session
     return render_template("web/employer/slot_form.html", slot=slot, form=form, errors=errors or {},
-                           summary=summary, courses=list_courses(session=session),
-                           occupations=list_occupations(session=session), skills=list_skills(session=session),
-                           skill_rows=range(SKILL_ROWS), lang=lang_code()), status
+                           summary=summary, courses=list_courses(session=session), skills=list_skills(session=session),
+                           skill_rows=range(SKILL_ROWS), lang=lang_code(), grade_label=standard_grade_label,
+                           **_occupation_choices(form)), status
+
+
+def _suggesting() -> bool:
+    """The form's 按标题推荐 button: show the occupations suggested for the typed title, save nothing."""
+    return request.form.get("suggest_occupation") == "1"
 
 
 def _publishing() -> bool:
@@ -98,6 +122,8 @@ def _saved_message(slot) -> str:
 def employer_slot_new():
     if request.method == "GET":
         return _slot_form_page(form={"kind": "job", "seats": "1", "starts_on": today().isoformat()})
+    if _suggesting():
+        return _slot_form_page(form=request.form)
     publish = _publishing()
     outcome = run_form(lambda data: _saved(create_slot(session=db.session, actor=actor(), data=data), publish),
                        slot_form_data(request.form), schema=SlotCreateSchema())
@@ -135,6 +161,8 @@ def employer_slot_edit(slot_id: int):
     slot = get_slot(session=db.session, actor=actor(), slot_id=slot_id)
     if request.method == "GET":
         return _slot_form_page(slot=slot, form=slot_as_form(slot))
+    if _suggesting():
+        return _slot_form_page(slot=slot, form=request.form)
     publish = _publishing()
     outcome = run_form(lambda data: _saved(update_slot(session=db.session, actor=actor(), slot_id=slot.id,
                                                        data=data), publish),

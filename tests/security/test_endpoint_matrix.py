@@ -269,6 +269,18 @@ MATRIX: dict[str, Row] = {
     "GET /reference/courses": Row("GET", "/api/v1/reference/courses", "200 200 200 200 200 200 401 200"),
     "GET /reference/skills": Row("GET", "/api/v1/reference/skills", "200 200 200 200 200 200 401 200"),
     "GET /reference/occupations": Row("GET", "/api/v1/reference/occupations", "200 200 200 200 200 200 401 200"),
+    "GET /reference/occupation-suggestions": Row("GET", "/api/v1/reference/occupation-suggestions?title=厨师",
+                                                 "200 200 200 200 200 200 401 200"),
+    # Free-text skills: staff read the texts of their scope; a caseworker suggests for texts of their own files
+    # (none here: 404), administrators suggest and decide; a reading that does not exist is not found.
+    "GET /skill-texts": Row("GET", "/api/v1/skill-texts", "200 200 200 404 404 404 401 200"),
+    "POST /skill-texts/suggestions": Row("POST", "/api/v1/skill-texts/suggestions", "201 404 404 404 404 404 401 201",
+                                         {"text": "会开三轮车", "skill_code": "driving_c1"}, once=True),
+    "POST /skill-texts/readings": Row("POST", "/api/v1/skill-texts/readings", "200 404 404 404 404 404 401 200",
+                                      {"text": "懂一点水电", "skill_code": None}, once=True),
+    # No reading exists in this world: a number that is no reading id (a slot's) is not found for anyone.
+    "DELETE /skill-texts/readings/{id}": Row("DELETE", "/api/v1/skill-texts/readings/{slot_b}",
+                                             "404 404 404 404 404 404 401 404"),
 
     # ---- rows for endpoints added while this file was written (export requests, background jobs) --------
     # Identified exports: each account its own requests, administrators all; an administrator decides
