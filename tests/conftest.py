@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Mapping
+from collections.abc import MutableMapping
 
 import pytest
 from sqlalchemy import text
@@ -210,8 +210,8 @@ def _world_models() -> dict[str, type]:
             "cand_b": Candidate, "cand_dual": Candidate}
 
 
-class _LazyAccounts(Mapping):
-    """The world's accounts by name, each loaded the first time a test reads it."""
+class _LazyAccounts(MutableMapping):
+    """The world's accounts by name, each loaded the first time a test reads it; a test may add its own."""
 
     def __init__(self, session, ids: dict[str, int]):
         self._session, self._ids, self._loaded = session, ids, {}
@@ -222,6 +222,14 @@ class _LazyAccounts(Mapping):
 
             self._loaded[name] = self._session.get(Account, self._ids[name])
         return self._loaded[name]
+
+    def __setitem__(self, name: str, account) -> None:
+        self._ids = {**self._ids, name: account.id}
+        self._loaded[name] = account
+
+    def __delitem__(self, name: str) -> None:
+        self._ids = {key: value for key, value in self._ids.items() if key != name}
+        self._loaded.pop(name, None)
 
     def __iter__(self):
         return iter(self._ids)
