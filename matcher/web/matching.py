@@ -93,16 +93,21 @@ def caseworker_recommendations(candidate_id: int):
 def caseworker_recommendation_paths(candidate_id: int):
     """The paths of the training seats on a recommendations page (`seat`: their slot numbers, the page's filters
     beside them), asked for once the page is shown: htmx puts each into its row; without JavaScript the page's
-    link opens them as a page of their own."""
+    link opens them as a page of their own (no seats named: those of the recommendations' first page)."""
     candidate = candidate_or_404(candidate_id)
     query, errors = _recommendation_query()
+    filters = {key: query[key] for key in FILTER_KEYS if query.get(key)}
     raw = request.args.getlist("seat")
     seats = [int_in(value) for value in raw]
-    if not raw or None in seats or len(seats) > RECOMMENDATIONS_PER_PAGE:
+    if None in seats or len(seats) > RECOMMENDATIONS_PER_PAGE:
         errors["seat"] = [_("Not a valid number.")]
-    found = [] if errors else matching.seat_paths(
-        session=db.session, actor=actor(), candidate_id=candidate.id, slot_ids=seats,
-        filters={key: query[key] for key in FILTER_KEYS if query.get(key)})
+    if not raw and not errors:  # no seats named: those of the recommendations' first page
+        first = matching.recommend_slots(session=db.session, actor=actor(), candidate_id=candidate.id,
+                                         limit=RECOMMENDATIONS_PER_PAGE, order=query["order"], filters=filters,
+                                         with_paths=False)
+        seats = [item.slot.id for item in first.items if item.slot.kind == "training"]
+    found = [] if errors or not seats else matching.seat_paths(
+        session=db.session, actor=actor(), candidate_id=candidate.id, slot_ids=seats, filters=filters)
     template = "web/caseworker/_seat_paths.html" if is_htmx() else "web/caseworker/seat_paths.html"
     back = url_for("web.caseworker_recommendations", candidate_id=candidate.id,
                    **{k: v for k, v in request.args.items() if k in FILTER_KEYS and v})

@@ -69,6 +69,9 @@ def test_the_page_shows_both_orders_and_the_path_and_a_referral_notes_it(browser
     bad = cw.get(f"/caseworker/candidates/{world.cand_a.id}/recommendations/paths?seat=x",
                  headers={"HX-Request": "true"})
     assert bad.status_code == 422
+    # No seats named: those of the recommendations' first page.
+    first = cw.get(f"/caseworker/candidates/{world.cand_a.id}/recommendations/paths")
+    assert first.status_code == 200 and f'data-slot-id="{course.id}"' in first.get_data(as_text=True)
     wished = cw.get(f"/caseworker/candidates/{world.cand_a.id}/recommendations?order=wish")
     assert wished.status_code == 200
     text = wished.get_data(as_text=True)
