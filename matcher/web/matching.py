@@ -1,5 +1,6 @@
-"""Matching pages: a candidate's ranked recommendations with their reasons, why a slot is not eligible for them
-(caseworkers), and the candidates suggested for a slot on the pseudonymous card (employers)."""
+"""Matching pages: a candidate's ranked recommendations with their reasons and, just after the page, the paths of its
+training seats; why a slot is not eligible for them (caseworkers); and the candidates suggested for a slot on the
+pseudonymous card (employers)."""
 
 from __future__ import annotations
 
