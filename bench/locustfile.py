@@ -3,7 +3,8 @@
 Each simulated person logs in once through the login form (with its CSRF token), then walks their journey
 over and over with a think time between pages:
 
-* caseworker: candidate list -> a candidate's page -> its recommendations -> referral board -> follow-up;
+* caseworker: candidate list -> a candidate's page -> its recommendations (and the training seats' paths the page
+  asks for once shown) -> referral board -> follow-up;
 * employer: home (the base's slots) -> a slot -> referrals -> a referral -> notifications.
 
 Accounts come from the environment (bench_load.py reads them from the database): XINTU_BENCH_CASEWORKERS and
@@ -13,6 +14,7 @@ time in seconds. Every request's time is kept per journey and written to XINTU_B
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 import os
@@ -32,6 +34,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 CANDIDATE = re.compile(r'href="/caseworker/candidates/(\d+)"')
 SLOT = re.compile(r'href="/employer/slots/(\d+)"')
 REFERRAL = re.compile(r'href="/employer/referrals/(\d+)"')
+PATHS = re.compile(r'hx-get="([^"]+)" hx-trigger="load"[^>]*data-testid="paths-loader"')
 
 _next_caseworker = itertools.cycle(CASEWORKERS)
 _next_employer = itertools.cycle(EMPLOYERS)
@@ -80,8 +83,9 @@ class Page:
     """GET a page; fail on anything but 200 (a redirect to /login means the session was lost)."""
 
     @staticmethod
-    def get(user, url: str, name: str):
-        with user.client.get(url, name=name, allow_redirects=False, catch_response=True) as answer:
+    def get(user, url: str, name: str, headers: dict | None = None):
+        with user.client.get(url, name=name, allow_redirects=False, catch_response=True,
+                             headers=headers) as answer:
             if answer.status_code != 200:
                 answer.failure(f"{answer.status_code}")
             return answer
@@ -105,7 +109,13 @@ class CaseworkerJourney(SequentialTaskSet):
     @task
     def recommendations(self):
         if self.current:
-            Page.get(self.user, f"/caseworker/candidates/{self.current}/recommendations", "cw: recommendations")
+            page = Page.get(self.user, f"/caseworker/candidates/{self.current}/recommendations",
+                            "cw: recommendations")
+            # The training seats' paths, which the page asks for once it is shown (htmx, no think time between).
+            paths = PATHS.search(page.text or "")
+            if paths:
+                Page.get(self.user, html.unescape(paths.group(1)), "cw: recommendations' paths",
+                         headers={"HX-Request": "true"})
 
     @task
     def referrals(self):

@@ -30,19 +30,29 @@ Definitions (README: "Course, then job"):
 
 The second step is not stored: when the course ends it is computed again (`follow_ons` with the person's file as
 it is then), over the jobs open then.
+
+Speed (a recommendations page shows up to 20 training seats, each with its path): the person after the course
+differs from the person now only in the columns the course changes, so `after_course_features` builds their
+features from the person's own (the featurizer the page already built to rank the slots): the skill and certificate
+columns are widened by what each course teaches, every other column is the same row gathered. Seats whose courses
+teach and certify the same are one person after the course, scored once per job; all the seats' (person after the
+course, job) pairs are featurized and scored in one call. The numbers are the ones `featurize(after_course(...))`
+gives (tests/engine/test_paths.py compares them).
 """
 
 from __future__ import annotations
 
+import copy
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+import scipy.sparse as sp
 
 from matcher.engine.eligibility import AVAILABILITY_GRACE_DAYS, eligible_mask, fitting_start
-from matcher.engine.features import PairFeaturizer
+from matcher.engine.features import SKILL_LEVELS, PairFeaturizer
 from matcher.engine.types import CandidateTable, SlotTable
 
 INTRODUCED_LEVEL = 1  # a skill of the course's family that the slot does not list: introduced, not mastered
@@ -104,16 +114,25 @@ def certified_by(slots: SlotTable, course_row: int, taxonomy: Mapping[str, str |
 def after_course(candidates: CandidateTable, candidate_rows: np.ndarray, slots: SlotTable, course_rows: np.ndarray,
                  course_ends: np.ndarray, taxonomy: Mapping[str, str | None]) -> CandidateTable:
     """One row per (candidate row, training slot row, course end): the person as they will be after the course."""
-    ci = np.asarray(candidate_rows, np.int64).ravel()
     si = np.asarray(course_rows, np.int64).ravel()
+    taught = {s: taught_skills(slots, s, taxonomy) for s in set(si.tolist())}
+    certified = {s: certified_by(slots, s, taxonomy) for s in taught}
+    return _after(candidates, candidate_rows, course_ends, [taught[s] for s in si.tolist()],
+                  [certified[s] for s in si.tolist()])
+
+
+def _after(candidates: CandidateTable, candidate_rows: np.ndarray, course_ends: np.ndarray,
+           taught: Sequence[Mapping[str, int]], certified: Sequence[frozenset[str]]) -> CandidateTable:
+    """`after_course` given what each row's course teaches and certifies."""
+    ci = np.asarray(candidate_rows, np.int64).ravel()
     ends = np.asarray(course_ends, np.int64).ravel()
-    skills, certified = [], []
-    for c, s in zip(ci.tolist(), si.tolist(), strict=True):
+    skills, certificates = [], []
+    for c, more, certs in zip(ci.tolist(), taught, certified, strict=True):
         held = dict(candidates.skills[c])
-        for code, level in taught_skills(slots, s, taxonomy).items():
+        for code, level in more.items():
             held[code] = max(level, held.get(code, 0))
         skills.append(held)
-        certified.append(frozenset(candidates.certified_skills[c]) | certified_by(slots, s, taxonomy))
+        certificates.append(frozenset(candidates.certified_skills[c]) | certs)
 
     def rows(column):
         return tuple(column[c] for c in ci.tolist()) if len(column) else ()
@@ -125,9 +144,96 @@ def after_course(candidates: CandidateTable, candidate_rows: np.ndarray, slots: 
         birth_year=np.asarray(candidates.birth_year)[ci],
         available_from=np.maximum(np.asarray(candidates.available_from, np.int64)[ci], ends + 1),
         active=np.ones(len(ci), bool), skills=tuple(skills),
-        free_text_skills=rows(candidates.free_text_skills), certified_skills=tuple(certified),
+        free_text_skills=rows(candidates.free_text_skills), certified_skills=tuple(certificates),
         preferred_courses=rows(candidates.preferred_courses), bans=rows(candidates.bans),
         free_text_levels=rows(candidates.free_text_levels))
+
+
+# What PairFeaturizer keeps per candidate row that a course changes (rebuilt by `after_course_features`); every
+# other per-candidate attribute is the person's own row, gathered.
+SKILL_ATTRIBUTES = frozenset({"cand_skills", "cand_levels", "cand_certified", "cand_held"})
+
+
+def _row_count(value) -> int | None:
+    if isinstance(value, np.ndarray | sp.spmatrix | sp.sparray):
+        return value.shape[0] if value.ndim else None
+    return len(value) if isinstance(value, tuple) else None
+
+
+def _skill_rows(featurizer: PairFeaturizer, taught: Sequence[Mapping[str, int]],
+                certified: Sequence[frozenset[str]]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """The level-and-family rows and certificate rows of `taught` skills in the featurizer's columns (PairFeaturizer
+    ._skills' layout: (skill, level) blocks, then one column per taxonomy family). A skill outside its vocabulary
+    is required by no slot: dropped, as PairFeaturizer's own columns would meet no requirement."""
+    vocab, taxonomy = featurizer.skill_vocab, featurizer.taxonomy
+    k = len(vocab)
+    families = sorted({taxonomy[c] for c in vocab if taxonomy.get(c)})
+    family_index = {f: i for i, f in enumerate(families)}
+    width = SKILL_LEVELS * k + len(families)
+    if featurizer.cand_levels.shape[1] != width:
+        raise ValueError("the featurizer's skill columns are not PairFeaturizer's layout")
+    rows, cols, cert_rows, cert_cols = [], [], [], []
+    for r, (skills, certs) in enumerate(zip(taught, certified, strict=True)):
+        fams = set()
+        for code, level in skills.items():
+            j = vocab.get(code)
+            if j is None:
+                continue
+            for lv in range(min(max(int(level), 1), SKILL_LEVELS)):
+                rows.append(r)
+                cols.append(SKILL_LEVELS * j + lv)
+            if taxonomy.get(code) in family_index:
+                fams.add(family_index[taxonomy[code]])
+        for f in fams:
+            rows.append(r)
+            cols.append(SKILL_LEVELS * k + f)
+        for code in certs:
+            if code in vocab:
+                cert_rows.append(r)
+                cert_cols.append(vocab[code])
+    n = len(taught)
+    levels = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, width))
+    certificates = sp.csr_matrix((np.ones(len(cert_rows)), (cert_rows, cert_cols)), shape=(n, k))
+    return levels, certificates
+
+
+def after_course_features(features: PairFeaturizer, after: CandidateTable, candidate_rows: np.ndarray,
+                          taught: Sequence[Mapping[str, int]], certified: Sequence[frozenset[str]]) -> PairFeaturizer:
+    """The features of `after` (row r: candidate row candidate_rows[r] of `features` after a course that teaches
+    taught[r] and certifies certified[r]) against the same slots, from the candidates' own features: their rows
+    gathered, the skill and certificate columns widened by what the course gives (a level held stays when higher:
+    the level columns are "held at least l", so the widening is an element-wise max). The same numbers
+    `featurize(after)` gives, in the time of a few sparse row gathers."""
+    ci = np.asarray(candidate_rows, np.int64).ravel()
+    n_cands = len(features.candidates)
+    if n_cands == len(features.slots):
+        # A per-row attribute could then be either side's: the caller builds the features the plain way.
+        raise AmbiguousRows
+    derived = copy.copy(features)
+    for name, value in vars(features).items():
+        # One entry per candidate row: gathered (an attribute PairFeaturizer gains is carried along the same way).
+        if name not in SKILL_ATTRIBUTES and name != "candidates" and _row_count(value) == n_cands:
+            setattr(derived, name,
+                    value[ci] if not isinstance(value, tuple) else tuple(value[c] for c in ci.tolist()))
+    levels, certificates = _skill_rows(features, taught, certified)
+    derived.candidates = after
+    derived.cand_levels = sp.csr_matrix(features.cand_levels[ci].maximum(levels))
+    derived.cand_certified = sp.csr_matrix(features.cand_certified[ci].maximum(certificates))
+    k = len(features.skill_vocab)
+    derived.cand_held = (sp.csr_matrix(derived.cand_levels[:, [SKILL_LEVELS * j for j in range(k)]]) if k
+                         else sp.csr_matrix((len(ci), 0)))
+    skills = []
+    for c, more in zip(ci.tolist(), taught, strict=True):
+        held = dict(features.cand_skills[c])
+        for code, level in more.items():
+            held[code] = max(int(level), held.get(code, 0))
+        skills.append(held)
+    derived.cand_skills = tuple(skills)
+    return derived
+
+
+class AmbiguousRows(Exception):
+    """A featurizer with as many candidates as slots: which side a per-row attribute belongs to is unknown."""
 
 
 _job_index: dict[int, tuple[weakref.ref, tuple]] = {}
@@ -170,12 +276,16 @@ def follow_ons(scorer, featurize: Callable[[CandidateTable], PairFeaturizer], ca
                slots: SlotTable, candidate_rows: np.ndarray, course_rows: np.ndarray, course_ends: np.ndarray,
                today: int, *, taxonomy: Mapping[str, str | None], p_course: np.ndarray | None = None,
                top: int = FOLLOW_ONS_SHOWN, prerequisites: Mapping[str, Iterable[str]] | None = None,
-               courses: SlotTable | None = None) -> list[Path]:
+               courses: SlotTable | None = None, features: PairFeaturizer | None = None) -> list[Path]:
     """The path through each (candidate row, training slot row) with its course end: the best `top` jobs the
     course opens for the person after it, scored by `scorer` on the features `featurize` builds for a candidate
     table against `slots` (a PairFeaturizer, or the cached slot side's join). `p_course`: each training seat's own
     score (scored here when not given). `courses`: the table `course_rows` index, when not `slots` (a course that
-    no longer takes people, beside the open jobs); its seats' scores are then given in `p_course`."""
+    no longer takes people, beside the open jobs); its seats' scores are then given in `p_course`.
+
+    `features`: `featurize(candidates)`, when the caller has it already (a recommendations page ranked the slots
+    with it): the people after their courses are then derived from it (`after_course_features`), the same
+    numbers in a fraction of the time; without it they are featurized afresh."""
     from matcher.engine.model import score  # scikit-learn: only when something is scored
 
     ci = np.asarray(candidate_rows, np.int64).ravel()
@@ -186,21 +296,23 @@ def follow_ons(scorer, featurize: Callable[[CandidateTable], PairFeaturizer], ca
     if courses is not None and courses is not slots and p_course is None:
         raise ValueError("courses outside `slots` need their scores in p_course")
     courses = slots if courses is None else courses
-    after = after_course(candidates, ci, courses, si, ends, taxonomy)
-    pair_rows, job_rows = [], []
-    for k, s in enumerate(si.tolist()):
-        jobs = opened_jobs(slots, courses, s, taxonomy)
-        pair_rows.append(np.full(len(jobs), k, np.int64))
-        job_rows.append(jobs)
-    pk, sj = np.concatenate(pair_rows), np.concatenate(job_rows)
+    # What each course teaches, certifies and opens: once per distinct course row on the page.
+    distinct = sorted(set(si.tolist()))
+    taught_of = {s: taught_skills(courses, s, taxonomy) for s in distinct}
+    certified_of = {s: certified_by(courses, s, taxonomy) for s in distinct}
+    jobs_of = {s: opened_jobs(slots, courses, s, taxonomy) for s in distinct}
+    taught = [taught_of[s] for s in si.tolist()]
+    certified = [certified_of[s] for s in si.tolist()]
+    after = _after(candidates, ci, ends, taught, certified)
+    pk = np.concatenate([np.full(len(jobs_of[s]), k, np.int64) for k, s in enumerate(si.tolist())])
+    sj = np.concatenate([jobs_of[s] for s in si.tolist()])
     ok = eligible_mask(after, slots, pk, sj, today, prerequisites) if len(pk) else np.zeros(0, bool)
     if len(pk):
         ok &= fitting_start(after, slots, pk, sj) >= ends[pk] - FOLLOW_ON_GRACE_DAYS
     pk, sj = pk[ok], sj[ok]
-    featurizer = featurize(after)
-    p_jobs = score(scorer, featurizer, pk, sj) if len(pk) else np.zeros(0)
+    p_jobs = _score_after(scorer, featurize, features, candidates, after, ci, taught, certified, pk, sj)
     if p_course is None:
-        p_course = score(scorer, featurize(candidates), ci, si)
+        p_course = score(scorer, features if features is not None else featurize(candidates), ci, si)
     paths = []
     for k in range(len(ci)):
         mine = np.flatnonzero(pk == k)
@@ -210,3 +322,44 @@ def follow_ons(scorer, featurize: Callable[[CandidateTable], PairFeaturizer], ca
                           jobs=sj[order].astype(np.int64), p_jobs=p_jobs[order].astype(np.float64),
                           opened=int(len(mine))))
     return paths
+
+
+def _score_after(scorer, featurize, features, candidates, after, ci, taught, certified, pk, sj) -> np.ndarray:
+    """P(start and stay) of each (row pk of `after`, job sj) pair, in one featurize and one predict call."""
+    from matcher.engine.model import score
+
+    if not len(pk):
+        return np.zeros(0)
+    if features is not None:
+        # One person after the course per candidate and what the course gives (its end changes only eligibility,
+        # which is decided): seats whose courses give the same share their rows and their scores.
+        keys = [(c, tuple(sorted(t.items())), tuple(sorted(cert)))
+                for c, t, cert in zip(ci.tolist(), taught, certified, strict=True)]
+        first: dict[tuple, int] = {}  # person -> the first path k that has them
+        for k, key in enumerate(keys):
+            first.setdefault(key, k)
+        person_of = {key: u for u, key in enumerate(first)}
+        person = np.array([person_of[key] for key in keys], np.int64)
+        reps = np.array(list(first.values()), np.int64)
+        try:
+            derived = after_course_features(features, _take(after, reps), ci[reps], [taught[k] for k in reps],
+                                            [certified[k] for k in reps])
+        except AmbiguousRows:
+            derived = None
+        if derived is not None:
+            n_jobs = len(features.slots)
+            pairs, inverse = np.unique(person[pk] * n_jobs + sj, return_inverse=True)
+            p = score(scorer, derived, pairs // n_jobs, pairs % n_jobs)
+            return p[np.asarray(inverse).ravel()]
+    return score(scorer, featurize(after), pk, sj)
+
+
+def _take(table: CandidateTable, rows: np.ndarray) -> CandidateTable:
+    """The rows `rows` of a candidate table."""
+    columns = {}
+    for name, value in vars(table).items():
+        if isinstance(value, np.ndarray):
+            columns[name] = value[rows]
+        elif isinstance(value, tuple) and len(value):
+            columns[name] = tuple(value[r] for r in rows.tolist())
+    return replace(table, **columns)

@@ -1,11 +1,12 @@
-"""Matching pages: a candidate's ranked recommendations with their reasons, why a slot is not eligible for them
-(caseworkers), and the candidates suggested for a slot on the pseudonymous card (employers)."""
+"""Matching pages: a candidate's ranked recommendations with their reasons and, just after the page, the paths of its
+training seats; why a slot is not eligible for them (caseworkers); and the candidates suggested for a slot on the
+pseudonymous card (employers)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import render_template, request
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
@@ -65,9 +66,11 @@ def caseworker_recommendations(candidate_id: int):
     page_no = int_in(request.args.get("page")) or 1
     query, errors = _recommendation_query()
     filters = {key: query[key] for key in FILTER_KEYS if query.get(key)}
+    # The training seats' paths come after the page (caseworker_recommendation_paths): the page stays fast.
     result = matching.recommend_slots(session=db.session, actor=actor(), candidate_id=candidate.id,
                                       offset=(page_no - 1) * size, limit=size, order=query["order"],
-                                      filters=filters)
+                                      filters=filters, with_paths=False)
+    seats = [item.slot.id for item in result.items if item.slot.kind == "training"]
     # The ranking is computed, not a query to count: its pages come from the total it reports.
     paging = {"page": page_no, "pages": max(1, -(-result.total // size)), "total": result.total}
     args = {key: value for key, value in request.args.items() if key != "page" and value}
@@ -80,7 +83,36 @@ def caseworker_recommendations(candidate_id: int):
         # The two orders' tabs keep the filters and start at the first page.
         order_args={"candidate_id": candidate.id, **{k: v for k, v in args.items() if k != "order"}},
         districts=matching.slot_districts(session=db.session, actor=actor()),
-        pay_reference=PAY_REFERENCE_CNY), 200 if not errors else 422
+        pay_reference=PAY_REFERENCE_CNY,
+        paths_url=url_for("web.caseworker_recommendation_paths", candidate_id=candidate.id, seat=seats,
+                          **{k: v for k, v in args.items() if k in FILTER_KEYS}) if seats and not errors else None,
+    ), 200 if not errors else 422
+
+
+@bp.route("/caseworker/candidates/<id:candidate_id>/recommendations/paths")
+@page(CW)
+def caseworker_recommendation_paths(candidate_id: int):
+    """The paths of the training seats on a recommendations page (`seat`: their slot numbers, the page's filters
+    beside them), asked for once the page is shown: htmx puts each into its row; without JavaScript the page's
+    link opens them as a page of their own (no seats named: those of the recommendations' first page)."""
+    candidate = candidate_or_404(candidate_id)
+    query, errors = _recommendation_query()
+    filters = {key: query[key] for key in FILTER_KEYS if query.get(key)}
+    raw = request.args.getlist("seat")
+    seats = [int_in(value) for value in raw]
+    if None in seats or len(seats) > RECOMMENDATIONS_PER_PAGE:
+        errors["seat"] = [_("Not a valid number.")]
+    if not raw and not errors:  # no seats named: those of the recommendations' first page
+        first = matching.recommend_slots(session=db.session, actor=actor(), candidate_id=candidate.id,
+                                         limit=RECOMMENDATIONS_PER_PAGE, order=query["order"], filters=filters,
+                                         with_paths=False)
+        seats = [item.slot.id for item in first.items if item.slot.kind == "training"]
+    found = [] if errors or not seats else matching.seat_paths(
+        session=db.session, actor=actor(), candidate_id=candidate.id, slot_ids=seats, filters=filters)
+    template = "web/caseworker/_seat_paths.html" if is_htmx() else "web/caseworker/seat_paths.html"
+    back = url_for("web.caseworker_recommendations", candidate_id=candidate.id,
+                   **{k: v for k, v in request.args.items() if k in FILTER_KEYS and v})
+    return render_template(template, c=candidate, found=found, errors=errors, back=back), 200 if not errors else 422
 
 
 @bp.route("/caseworker/candidates/<id:candidate_id>/eligibility")

@@ -159,3 +159,78 @@ def test_the_wish_order_ranks_by_utility_times_the_score(tables, prior):
     # Welding (not wished) falls behind every wished cooking slot, whatever its score.
     order = ranked.index.tolist()
     assert all(order.index(4) > order.index(row) for row in (0, 1, 3) if row in order)
+
+
+def _world() -> tuple[CandidateTable, SlotTable]:
+    """Three people (free text, certificates, wishes) and the seven slots, plus two more courses: a second cooking
+    seat teaching the same (so two seats share their person after the course), and a welding course without a
+    certificate; and a job needing what only the welding course teaches."""
+    one, slots = _tables()
+    candidates = CandidateTable(
+        ids=np.array([5, 6, 7]), lat=np.array([29.0, 29.05, 29.2]), lng=np.array([119.6, 119.65, 119.6]),
+        max_travel_km=np.array([20.0, 40.0, 10.0]), needs_housing=np.array([False, True, False]),
+        education=np.array([3, 1, 5], np.int8), birth_year=np.array([1990, 1985, 2000], np.int16),
+        available_from=np.array([TODAY - 30, TODAY + 10, TODAY]), active=np.array([True, True, True]),
+        skills=({"food_hygiene": 3}, {"chinese_cooking": 4, "arc_welding": 1}, {}),
+        free_text_skills=((), ("会做面点", "电焊"), ("厨房帮工",)),
+        certified_skills=(frozenset(), frozenset({"arc_welding"}), frozenset()),
+        preferred_courses=(("cooking",), ("welding", "cooking"), ()), bans=((), (), ()))
+    extra = {"ids": [8, 9, 10], "company_ids": [5, 6, 6], "lat": [29.01, 29.02, 29.03], "lng": [119.6] * 3,
+             "is_training": [True, True, False], "course": ("cooking", "welding", None),
+             "occupation": (None,) * 3, "required_skills": ({"chinese_cooking": 2}, {"arc_welding": 3},
+                                                            {"arc_welding": 3}),
+             "free_text_required": ((), (), ("焊接",)), "title": ("烹饪班二", "焊工培训", "电焊工"),
+             "seats_free": [3, 3, 1], "housing_provided": [True, False, True],
+             "pay_mid": [np.nan, np.nan, 8000.0], "certificate_awarded": [True, False, False],
+             "min_age": [16] * 3, "starts_on": [TODAY + 5, TODAY + 3, COURSE_END + 40], "open": [True] * 3,
+             "base_in_force": [True] * 3, "base_placements": [4.0, 0.0, 10.0], "base_stayed": [3.0, 0.0, 2.0]}
+    columns = {}
+    for name, value in vars(slots).items():
+        if isinstance(value, np.ndarray):
+            columns[name] = np.concatenate([value, np.asarray(extra[name], value.dtype)])
+        elif name in extra:
+            columns[name] = (*value, *extra[name])
+    return candidates, dataclasses.replace(slots, **columns)
+
+
+def test_the_derived_people_after_their_courses_score_as_the_plain_ones(prior):
+    """The paths with the person's own features given (derived after the course, seats sharing a person scored
+    once) are exactly the paths featurized afresh: the same jobs, scores, values and counts."""
+    from matcher.engine.slot_side import SlotSide
+
+    candidates, slots = _world()
+    side = SlotSide(slots, taxonomy=TAXONOMY, skill_names=NAMES)
+    # Every person on every course (rows 0, 7 teach the same; 8 teaches welding, certifying nothing), two ends each.
+    ci = np.repeat(np.arange(3), 6)
+    si = np.tile(np.array([0, 7, 8, 0, 7, 8]), 3)
+    ends = np.tile(np.array([COURSE_END, COURSE_END, COURSE_END, TODAY + 2, COURSE_END + 30, TODAY + 2]), 3)
+    for featurize in (_featurize(slots), side.featurizer):
+        plain = follow_ons(prior, featurize, candidates, slots, ci, si, ends, TODAY, taxonomy=TAXONOMY, top=10)
+        fast = follow_ons(prior, featurize, candidates, slots, ci, si, ends, TODAY, taxonomy=TAXONOMY, top=10,
+                          features=featurize(candidates))
+        assert sum(p.opened for p in plain) > 10  # the world opens jobs to compare
+        for a, b in zip(plain, fast, strict=True):
+            assert (a.course_row, a.course_end, a.opened) == (b.course_row, b.course_end, b.opened)
+            assert a.jobs.tolist() == b.jobs.tolist()
+            np.testing.assert_array_equal(a.p_jobs, b.p_jobs)
+            assert a.p_course == b.p_course and a.value == b.value
+
+
+def test_the_derived_features_are_the_plain_features_column_for_column():
+    """after_course_features: every feature of every (person after a course, slot) pair, against featurizing the
+    people after their courses afresh, through the plain featurizer and the cached slot side alike."""
+    from matcher.engine.paths import after_course_features, certified_by
+    from matcher.engine.slot_side import SlotSide
+
+    candidates, slots = _world()
+    ci, si = np.array([0, 1, 2, 1, 0]), np.array([0, 8, 7, 0, 8])
+    ends = np.full(5, COURSE_END)
+    after = after_course(candidates, ci, slots, si, ends, TAXONOMY)
+    taught = [taught_skills(slots, s, TAXONOMY) for s in si]
+    certified = [certified_by(slots, s, TAXONOMY) for s in si]
+    pairs_c, pairs_s = np.repeat(np.arange(5), len(slots)), np.tile(np.arange(len(slots)), 5)
+    for featurize in (_featurize(slots), SlotSide(slots, taxonomy=TAXONOMY, skill_names=NAMES).featurizer):
+        derived = after_course_features(featurize(candidates), after, ci, taught, certified)
+        np.testing.assert_array_equal(derived.features(pairs_c, pairs_s), featurize(after).features(pairs_c, pairs_s))
+        np.testing.assert_array_equal(derived.required_held(pairs_c, pairs_s),
+                                      featurize(after).required_held(pairs_c, pairs_s))

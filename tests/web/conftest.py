@@ -26,7 +26,8 @@ class PageClient:
 
         for key in ("_login_user", "_flask_babel", "csrf_token"):
             g.pop(key, None)
-        headers = {"Accept-Language": "en" if self.lang == "en" else "zh-CN", "Accept": "text/html"}
+        headers = {"Accept-Language": "en" if self.lang == "en" else "zh-CN", "Accept": "text/html",
+                   **kwargs.pop("headers", {})}
         try:
             response = self.client.open(url, method=method, headers=headers, **kwargs)
         finally:

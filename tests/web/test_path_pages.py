@@ -5,6 +5,7 @@ re-planned on the follow-up page when the course ends. The employer learns none 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 
 import pytest
@@ -55,7 +56,22 @@ def test_the_page_shows_both_orders_and_the_path_and_a_referral_notes_it(browser
     body = cw.get(f"/caseworker/candidates/{world.cand_a.id}/recommendations").get_data(as_text=True)
     assert "按稳定就业可能性" in body and "按本人意愿×稳定可能性" in body
     row = re.search(rf'<tr data-testid="recommendation" data-slot-id="{course.id}".*?</tr>', body, re.S).group(0)
-    assert "结业后可衔接的岗位" in row and "面点师J" in row and 'name="with_path"' in row
+    # The path comes after the page: the row holds its place, the page the one request that fills every seat's.
+    assert f'id="path-{course.id}"' in row and "面点师J" not in row and 'name="with_path"' in row
+    url = html.unescape(re.search(r'data-testid="paths-loader"><a href="([^"]+)"', body).group(1))
+    fragment = cw.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    block = re.search(rf'<div id="path-{course.id}" hx-swap-oob="true".*?</ol>', fragment, re.S).group(0)
+    assert "结业后可衔接的岗位" in block and "面点师J" in block
+    # Without JavaScript the page's link opens the paths as a page of their own; a wrong seat is 422.
+    whole = cw.get(url)
+    assert whole.status_code == 200 and "面点师J" in whole.get_data(as_text=True) and "<html" in whole.get_data(
+        as_text=True)
+    bad = cw.get(f"/caseworker/candidates/{world.cand_a.id}/recommendations/paths?seat=x",
+                 headers={"HX-Request": "true"})
+    assert bad.status_code == 422
+    # No seats named: those of the recommendations' first page.
+    first = cw.get(f"/caseworker/candidates/{world.cand_a.id}/recommendations/paths")
+    assert first.status_code == 200 and f'data-slot-id="{course.id}"' in first.get_data(as_text=True)
     wished = cw.get(f"/caseworker/candidates/{world.cand_a.id}/recommendations?order=wish")
     assert wished.status_code == 200
     text = wished.get_data(as_text=True)
@@ -102,3 +118,25 @@ def test_the_follow_up_plans_the_second_step_when_the_course_ends(browser, world
     db.session.commit()
     again = cw.get("/caseworker/follow-up").get_data(as_text=True)
     assert f'data-referral-id="{referral.id}"' not in again
+
+
+def test_the_paths_after_the_page_are_the_paths_inline(world, path_world):
+    """The seats' paths the page asks for afterwards (matching.seat_paths) are the ones computed inline with the
+    ranking (as the API gives them): the same jobs, scores, values and course ends, with and without a filter."""
+    from matcher.matching import service as matching
+
+    course, _job = path_world
+    cw = world.accounts["cw_a"]
+    for filters in ({}, {"kind": "training"}):
+        page = matching.recommend_slots(session=db.session, actor=cw, candidate_id=world.cand_a.id, limit=20,
+                                        filters=filters)
+        inline = {item.slot.id: _plain(item.path) for item in page.items if item.path is not None}
+        assert course.id in inline and inline[course.id]["jobs"]
+        after = matching.seat_paths(session=db.session, actor=cw, candidate_id=world.cand_a.id,
+                                    slot_ids=[*inline, 10**8], filters=filters)  # a seat not on offer: left out
+        assert {slot.id: _plain(path) for slot, path in after} == inline
+
+
+def _plain(path) -> dict:
+    return {"course_end": path.course_end.isoformat(), "p_course": path.p_course, "value": path.value,
+            "opened": path.opened, "jobs": [(j.slot.id, j.slot.title, j.slot.company.name, j.score) for j in path.jobs]}

@@ -10,7 +10,7 @@ re-exports what callers use, so they import `matcher.matching.service`.
 from matcher.matching.pipeline import featurizer_for, key_subject_flags
 from matcher.matching.service.assignment import confirm_draft, discard_draft, get_draft, list_drafts, plan_assignment
 from matcher.matching.service.bans import add_ban, list_bans
-from matcher.matching.service.paths import PathView, SecondStep, path_of, second_steps
+from matcher.matching.service.paths import PathView, SecondStep, path_of, seat_paths, second_steps
 from matcher.matching.service.recommendations import (
     Recommendation,
     RecommendationPage,
@@ -49,6 +49,7 @@ __all__ = [
     "clear_loaded_models", "confirm_draft", "discard_draft", "eligibility", "evaluate", "featurizer_for",
     "get_draft", "get_model", "key_subject_flags", "known_outcomes", "list_bans", "list_drafts", "list_models",
     "list_registered", "models_dir", "new_outcomes_since", "outcomes_learned_from", "path_of", "plan_assignment",
-    "recommend_candidates", "recommend_slots", "retrain", "score_pair", "search_open_slots", "second_steps",
+    "recommend_candidates", "recommend_slots", "retrain", "score_pair", "search_open_slots", "seat_paths",
+    "second_steps",
     "slot_districts", "sync_registry", "train_model", "train_model_on_outcomes",
 ]

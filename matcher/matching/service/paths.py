@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
+import weakref
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 
 from matcher import policy
 from matcher.auth.models import Account
+from matcher.bases.models import Company
 from matcher.candidates.models import Candidate, CandidateStatus
 from matcher.clock import china_date, today
 from matcher.engine.paths import course_end, follow_ons
+from matcher.engine.types import SlotTable
 from matcher.matching import pipeline
-from matcher.matching.adapters import SlotRows, slot_rows
+from matcher.matching.adapters import SlotRows, chunks, slot_rows
 from matcher.matching.service.registry import active_scorer
+from matcher.places.models import Place
 from matcher.reference.models import Course
 from matcher.referrals.lifecycle import IN_WORK, SEAT_HOLDING
 from matcher.referrals.models import Referral
@@ -33,9 +38,30 @@ ENDED_WITHIN_DAYS = 60
 SECOND_STEPS_LISTED = 100
 
 
+@dataclasses.dataclass(frozen=True)
+class Named:
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class JobCard:
+    """What a path shows of a follow-on job (the slot's fields of the same names, its base's and place's names):
+    read once per open-slot table, not loaded as slots on every page (`job_cards`)."""
+
+    id: int
+    title: str
+    kind: str
+    company_id: int
+    company: Named
+    place: Named
+    starts_on: dt.date
+    pay_min: int | None
+    pay_max: int | None
+
+
 @dataclasses.dataclass
 class FollowOn:
-    slot: Slot
+    slot: JobCard
     score: float  # P(start and stay) in the job, for the person after the course
 
 
@@ -75,13 +101,46 @@ def _featurize(tables: pipeline.Tables):
     return lambda candidates: pipeline.featurizer_for(tables.session, candidates, tables.slots.table)
 
 
-def _jobs(session: Session, ids: set[int]) -> dict[int, Slot]:
-    """The follow-on jobs by id, with what a path shows (title, base, place, start, pay): their skills and intakes,
-    which the slot loads by default, are left unloaded (a recommendations page has a speed target)."""
+# Per open-slot table (the cached side: rebuilt, so forgotten, whenever a slot, its base or a seat changes): the
+# cards of its jobs. Keyed by the table's identity, held weakly: a table dropped from the cache takes its cards.
+_cards_lock = threading.Lock()
+_cards: dict[int, tuple[weakref.ref, dict[int, JobCard]]] = {}
+
+
+def _read_cards(session: Session, ids: list[int]) -> dict[int, JobCard]:
+    cards = {}
+    for chunk in chunks(ids):
+        for row in session.execute(
+                select(Slot.id, Slot.title, Slot.kind, Slot.company_id, Company.name.label("company"),
+                       Place.name.label("place"), Slot.starts_on, Slot.pay_min, Slot.pay_max)
+                .join(Company, Company.id == Slot.company_id).join(Place, Place.code == Slot.place_code)
+                .where(Slot.id.in_(chunk))):
+            cards[row.id] = JobCard(id=row.id, title=row.title, kind=str(row.kind), company_id=row.company_id,
+                                    company=Named(row.company), place=Named(row.place), starts_on=row.starts_on,
+                                    pay_min=row.pay_min, pay_max=row.pay_max)
+    return cards
+
+
+def job_cards(session: Session, table: SlotTable, ids: set[int], *, whole_table: bool) -> dict[int, JobCard]:
+    """The cards of the jobs `ids` of `table`. `whole_table` (the cached open slots): every job of the table is read
+    at its first use, in one query, and kept beside it; a page then reads none. Otherwise only `ids`, each time."""
     if not ids:
         return {}
-    stmt = select(Slot).where(Slot.id.in_(ids)).options(lazyload(Slot.required_skills), lazyload(Slot.intakes))
-    return {s.id: s for s in session.scalars(stmt)}
+    if not whole_table:
+        return _read_cards(session, sorted(ids))
+    key = id(table)
+    with _cards_lock:
+        hit = _cards.get(key)
+        cards = hit[1] if hit is not None and hit[0]() is table else None
+    if cards is None:
+        jobs = np.flatnonzero(~np.asarray(table.is_training, bool))
+        cards = _read_cards(session, [int(i) for i in np.asarray(table.ids)[jobs]])
+        with _cards_lock:
+            for stale in [k for k, (ref, _c) in _cards.items() if ref() is None]:
+                del _cards[stale]
+            _cards[key] = (weakref.ref(table), cards)
+    missing = ids - cards.keys()
+    return cards if not missing else {**cards, **_read_cards(session, sorted(missing))}
 
 
 def every_open_slot(session: Session, horizon_days: int) -> pipeline.OpenSlots:
@@ -112,9 +171,11 @@ def paths_for(session: Session, scorer, tables: pipeline.Tables,
     p_course = (np.array([p for _c, _s, p, _e in items], np.float64)
                 if all(p is not None for _c, _s, p, _e in items) else None)
     paths = follow_ons(scorer, _featurize(tables), table, slot_table, cand_rows, course_rows, ends, day,
-                       taxonomy=_taxonomy(tables), p_course=p_course, courses=course_table.table)
+                       taxonomy=_taxonomy(tables), p_course=p_course, courses=course_table.table,
+                       # The people after their courses from the candidates' own features (the page ranked with them).
+                       features=tables.featurizer)
     job_ids = {int(slot_table.ids[j]) for path in paths for j in path.jobs}
-    by_id = _jobs(session, job_ids)
+    by_id = job_cards(session, slot_table, job_ids, whole_table=tables.slot_side is not None)
     return [PathView(course_end=dt.date.fromordinal(path.course_end), p_course=path.p_course, opened=path.opened,
                      jobs=[FollowOn(slot=by_id[int(slot_table.ids[j])], score=float(p))
                            for j, p in zip(path.jobs, path.p_jobs, strict=True)])
@@ -140,6 +201,36 @@ def path_of(*, session: Session, actor: Account, candidate_id: int, slot_id: int
     if not len(tables.candidates.table):
         return None
     return paths_for(session, scorer, tables, [(0, slot, None, None)])[0]
+
+
+def seat_paths(*, session: Session, actor: Account, candidate_id: int, slot_ids: list[int],
+               filters: dict | None = None) -> list[tuple[Slot, PathView]]:
+    """The paths of the training seats `slot_ids` of a candidate's recommendations page with `filters`, as the
+    page would show them inline (recommend_slots with_paths): each seat's own score ranked as the page ranked it
+    (the same filtered open slots, cached), the jobs after it among every open job. The page asks for them after
+    it is shown (a recommendations page has a speed target). A seat that is not an open training slot of those
+    the page ranks has no path (left out)."""
+    from matcher.candidates.service import get_candidate
+    from matcher.matching.service.recommendations import recommendation_slots
+
+    policy.require(actor, policy.Rule.MATCH_RECOMMEND)
+    candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
+    scorer, _version = active_scorer(session)
+    side = recommendation_slots(session, filters, scorer.horizon_days)
+    training = np.asarray(side.rows.table.is_training, bool)
+    wanted = [i for i in dict.fromkeys(slot_ids) if i in side.rows.row_of and training[side.rows.row_of[i]]]
+    if not wanted:
+        return []
+    tables = pipeline.load(session, select(Candidate).where(Candidate.id == candidate.id), side)
+    p_course = tables.score(scorer, np.zeros(len(wanted), np.int64),
+                            np.array([side.rows.row_of[i] for i in wanted], np.int64))
+    if any(filters.values() if filters else ()):
+        # The jobs after a course are any open jobs, whatever the filters keep on the page.
+        tables = pipeline.load(session, tables.candidates, every_open_slot(session, scorer.horizon_days))
+    seats = {slot.id: slot for slot in session.scalars(select(Slot).where(Slot.id.in_(wanted)))}
+    views = paths_for(session, scorer, tables, [(0, seats[i], float(p), None) for i, p in zip(wanted, p_course,
+                                                                                             strict=True)])
+    return [(seats[i], view) for i, view in zip(wanted, views, strict=True)]
 
 
 @dataclasses.dataclass

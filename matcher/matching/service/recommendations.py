@@ -108,19 +108,25 @@ def _slot_filters(stmt, filters: dict | None):
     return stmt
 
 
+def recommendation_slots(session: Session, filters: dict | None, horizon_days: int) -> pipeline.OpenSlots:
+    """The open slots the recommendations rank for `filters`: the same for every candidate, built once per version
+    of the data, per filter set."""
+    return pipeline.open_slot_side(session, _slot_filters(pipeline.open_slots(), filters),
+                                   key=("recommend_slots", *sorted((k, str(v)) for k, v in (filters or {}).items()
+                                                                   if v)),
+                                   horizon_days=horizon_days)
+
+
 def recommend_slots(*, session: Session, actor: Account, candidate_id: int, offset: int = 0, limit: int = 20,
-                    order: str = "fit", filters: dict | None = None) -> RecommendationPage:
+                    order: str = "fit", filters: dict | None = None, with_paths: bool = True) -> RecommendationPage:
     """The best eligible open slots for a candidate, with scores and reasons, in `order` (engine.ranking.ORDERS;
     "fit": slots within the travel limit and, for jobs, with a required skill held, first), among the slots
-    `filters` keep (course, kind, district, starts_from, starts_to)."""
+    `filters` keep (course, kind, district, starts_from, starts_to). `with_paths`: each training seat with its path
+    (the page asks for them afterwards instead: matching.service.paths.seat_paths)."""
     policy.require(actor, policy.Rule.MATCH_RECOMMEND)
     candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
     scorer, version = active_scorer(session)
-    # The open slots are the same for every candidate: built once per version of the data, per filter set.
-    slots = pipeline.open_slot_side(session, _slot_filters(pipeline.open_slots(), filters),
-                                    key=("recommend_slots", *sorted((k, str(v)) for k, v in (filters or {}).items()
-                                                                    if v)),
-                                    horizon_days=scorer.horizon_days)
+    slots = recommendation_slots(session, filters, scorer.horizon_days)
     tables = pipeline.load(session, select(Candidate).where(Candidate.id == candidate.id), slots)
     # Ranked by P(the base answers) x P(start and stay | answered): a base that rarely answers ranks lower, and says so.
     answer_p, standing = pipeline.answer_weights(session, tables.slots)
@@ -134,7 +140,7 @@ def recommend_slots(*, session: Session, actor: Account, candidate_id: int, offs
             item.utility = float(ranked.utility[k])
             item.utility_parts = {name: float(value[k]) for name, value in ranked.utility_parts.items()}
     # The training seats on the page, each with the jobs its course opens after it ends (the page's seats only).
-    training = [item for item in items if item.slot.kind == SlotKind.TRAINING]
+    training = [item for item in items if item.slot.kind == SlotKind.TRAINING] if with_paths else []
     if training and any(filters.values() if filters else ()):
         # The jobs after a course are any open jobs, whatever the filters keep on the page.
         tables = pipeline.load(session, tables.candidates, paths.every_open_slot(session, scorer.horizon_days))
