@@ -53,7 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_cli(app)
 
-    # What follows a referral's moves (tasks, notifications) listens to referrals.service.referral_moved.
+    # What follows a referral's moves (tasks, notifications) listens to referrals.signals.referral_moved.
     from matcher.followup.listeners import connect as connect_follow_up
 
     connect_follow_up()

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from matcher import uow
 from matcher.audit.service import record
 from matcher.policy import refused
-from matcher.referrals.service import referral_moved
+from matcher.referrals.signals import referral_moved
 
 
 def _on_moved(session: Session, *, referral, frm, to, on_date, actor) -> None:

@@ -462,7 +462,7 @@ def connect() -> None:
     global _connected
     if _connected:
         return
-    from matcher.referrals.service import referral_moved
+    from matcher.referrals.signals import referral_moved
 
     referral_moved.connect(on_referral_moved)
     _connected = True

@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 
 from matcher.apiutil import IdField, Instant, Schema, blueprint
 from matcher.auth.current import current_actor
-from matcher.bases import answers, complaints, records
+from matcher.bases import answers, complaints, records, records_read
 from matcher.bases.models import CertificationStatus
 from matcher.bases.schemas import CompanyReadSchema
 from matcher.extensions import db
@@ -113,8 +113,9 @@ class BaseRecords(MethodView):
     @blp.response(200, BaseRecordSchema(many=True))
     def get(self, query):
         """Each base's record over the last 12 months, with its flags (administrators)"""
-        return records.list_base_records(session=db.session, actor=current_actor(), district=query.get("district"),
-                                         flagged_only=query["flagged"], sort=query["sort"])
+        return records_read.list_base_records(session=db.session, actor=current_actor(),
+                                              district=query.get("district"), flagged_only=query["flagged"],
+                                              sort=query["sort"])
 
 
 @blp.route("/bases/<id:company_id>/complaints")

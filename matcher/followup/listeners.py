@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from matcher.followup.models import CHECK_DAYS, FollowUpTask, TaskStatus
 from matcher.referrals.lifecycle import ENDED, STAY_DAYS, ReferralStatus
-from matcher.referrals.service import referral_moved
+from matcher.referrals.signals import referral_moved
 
 
 def _on_moved(session: Session, *, referral, frm, to, on_date: dt.date, actor) -> None:

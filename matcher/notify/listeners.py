@@ -27,7 +27,7 @@ from matcher.notify.service import (
     referral_task,
 )
 from matcher.referrals.lifecycle import ReferralStatus
-from matcher.referrals.service import referral_moved
+from matcher.referrals.signals import referral_moved
 
 
 def _on_moved(session: Session, *, referral, frm, to, on_date: dt.date, actor) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from blinker import Namespace
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -42,12 +41,9 @@ from matcher.referrals.lifecycle import (
 )
 from matcher.referrals.lifecycle import ReferralStatus as S
 from matcher.referrals.models import Referral, ReferralEvent
+from matcher.referrals.signals import referral_moved
 from matcher.slots.models import Slot, SlotStatus
 from matcher.slots.service import free_seat, get_slot, take_seat
-
-# Sent after every move of a referral, inside the mover's transaction: sender = the session; keyword arguments
-# referral, frm, to, on_date, actor. Listeners (matcher.followup, matcher.notify) add rows; they never commit.
-referral_moved = Namespace().signal("referral-moved")
 
 # Who moves a referral, by role; administrators may make any move (None), organisers none.
 MOVER = {Role.CASEWORKER: Mover.OFFICE, Role.EMPLOYER: Mover.BASE}

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from matcher import uow
 from matcher.auth.models import Role
-from matcher.bases import answers, records
+from matcher.bases import answers, records, records_read
 from matcher.bases.complaints import list_complaints, record_complaint, resolve_complaint
 from matcher.bases.records_api import ComplaintCreateSchema, ComplaintResolveSchema
 from matcher.errors import DomainError
@@ -45,7 +45,7 @@ def flag_label(code: str) -> str:
 def base_record_panel(company_id: int) -> dict:
     """What the base's page shows of its record and complaints (administrators)."""
     who, session = actor(), db.session
-    return {"record": records.record_of(session=session, actor=who, company_id=company_id),
+    return {"record": records_read.record_of(session=session, actor=who, company_id=company_id),
             "complaints": list_complaints(session=session, actor=who, company_id=company_id),
             "thresholds": thresholds(), "bands": answers.size_bands(session)}
 
@@ -71,12 +71,12 @@ def admin_base_records():
     errors: dict = {}
     try:
         with uow.savepoint():
-            rows = records.list_base_records(session=session, actor=who, district=district, flagged_only=flagged_only,
-                                             sort=sort)
+            rows = records_read.list_base_records(session=session, actor=who, district=district,
+                                                  flagged_only=flagged_only, sort=sort)
     except DomainError as exc:  # a district outside the area: said next to the filter, the whole area shown
         errors = form_errors(exc)[0]
         district = None
-        rows = records.list_base_records(session=session, actor=who, flagged_only=flagged_only, sort=sort)
+        rows = records_read.list_base_records(session=session, actor=who, flagged_only=flagged_only, sort=sort)
     counts = {flag: sum(flag in r.flags for r in rows) for flag in records.FLAGS}
     return render_template("web/admin/base_records.html", rows=rows, district=district, flagged_only=flagged_only,
                            sort=sort, sortable=SORTABLE, districts=bureau_districts(session=session, actor=who),

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, select
 
 from matcher import clock
-from matcher.bases import records
+from matcher.bases import records, records_read
 from matcher.bases.models import Agreement, CertificationStatus, Company, Complaint
 from matcher.clock import today
 from matcher.errors import Invalid, NotFound
@@ -302,23 +302,23 @@ def test_the_bureau_list_filters_sorts_and_refuses_others(session, world, histor
     admin = world.accounts["admin"]
     for offset in (-90, -80, -70, -60, -50):
         history.sent(world.company_b.id, day(offset))
-    listed = records.list_base_records(session=session, actor=admin)
+    listed = records_read.list_base_records(session=session, actor=admin)
     assert [r.company_id for r in listed] == [world.company_b.id, world.company_a.id]  # flagged first
-    assert [r.company_id for r in records.list_base_records(session=session, actor=admin, flagged_only=True)] \
+    assert [r.company_id for r in records_read.list_base_records(session=session, actor=admin, flagged_only=True)] \
         == [world.company_b.id]
-    by_name = records.list_base_records(session=session, actor=admin, sort="name")
+    by_name = records_read.list_base_records(session=session, actor=admin, sort="name")
     assert [r.company_name for r in by_name] == sorted(r.company_name for r in by_name)
-    assert records.list_base_records(session=session, actor=admin, district="330782")
+    assert records_read.list_base_records(session=session, actor=admin, district="330782")
     district = session.scalar(select(Place.code).where(Place.level == PlaceLevel.DISTRICT,
                                                        Place.code.startswith("3307"), Place.code != "330782"))
-    assert records.list_base_records(session=session, actor=admin, district=district) == []
+    assert records_read.list_base_records(session=session, actor=admin, district=district) == []
     with pytest.raises(Invalid):
-        records.list_base_records(session=session, actor=admin, district="500151")  # Tongliang: not this bureau
+        records_read.list_base_records(session=session, actor=admin, district="500151")  # Tongliang: not this bureau
     with pytest.raises(Invalid):
-        records.list_base_records(session=session, actor=admin, sort="nonsense")
+        records_read.list_base_records(session=session, actor=admin, sort="nonsense")
     for who in ("cw_a", "emp_a", "org"):
         with pytest.raises(NotFound):
-            records.list_base_records(session=session, actor=world.accounts[who])
+            records_read.list_base_records(session=session, actor=world.accounts[who])
 
 
 def test_as_dict_is_what_the_api_sends(world, history):

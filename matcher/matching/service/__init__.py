@@ -10,7 +10,7 @@ re-exports what callers use, so they import `matcher.matching.service`.
 from matcher.matching.pipeline import featurizer_for, key_subject_flags
 from matcher.matching.service.assignment import confirm_draft, discard_draft, get_draft, list_drafts, plan_assignment
 from matcher.matching.service.bans import add_ban, list_bans
-from matcher.matching.service.paths import PathView, SecondStep, path_of, seat_paths, second_steps
+from matcher.matching.service.paths import PathView, SecondStep, path_of, second_steps
 from matcher.matching.service.recommendations import (
     Recommendation,
     RecommendationPage,
@@ -19,6 +19,7 @@ from matcher.matching.service.recommendations import (
     recommend_slots,
     score_pair,
     search_open_slots,
+    seat_paths,
     slot_districts,
 )
 from matcher.matching.service.registry import (

@@ -203,36 +203,6 @@ def path_of(*, session: Session, actor: Account, candidate_id: int, slot_id: int
     return paths_for(session, scorer, tables, [(0, slot, None, None)])[0]
 
 
-def seat_paths(*, session: Session, actor: Account, candidate_id: int, slot_ids: list[int],
-               filters: dict | None = None) -> list[tuple[Slot, PathView]]:
-    """The paths of the training seats `slot_ids` of a candidate's recommendations page with `filters`, as the
-    page would show them inline (recommend_slots with_paths): each seat's own score ranked as the page ranked it
-    (the same filtered open slots, cached), the jobs after it among every open job. The page asks for them after
-    it is shown (a recommendations page has a speed target). A seat that is not an open training slot of those
-    the page ranks has no path (left out)."""
-    from matcher.candidates.service import get_candidate
-    from matcher.matching.service.recommendations import recommendation_slots
-
-    policy.require(actor, policy.Rule.MATCH_RECOMMEND)
-    candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
-    scorer, _version = active_scorer(session)
-    side = recommendation_slots(session, filters, scorer.horizon_days)
-    training = np.asarray(side.rows.table.is_training, bool)
-    wanted = [i for i in dict.fromkeys(slot_ids) if i in side.rows.row_of and training[side.rows.row_of[i]]]
-    if not wanted:
-        return []
-    tables = pipeline.load(session, select(Candidate).where(Candidate.id == candidate.id), side)
-    p_course = tables.score(scorer, np.zeros(len(wanted), np.int64),
-                            np.array([side.rows.row_of[i] for i in wanted], np.int64))
-    if any(filters.values() if filters else ()):
-        # The jobs after a course are any open jobs, whatever the filters keep on the page.
-        tables = pipeline.load(session, tables.candidates, every_open_slot(session, scorer.horizon_days))
-    seats = {slot.id: slot for slot in session.scalars(select(Slot).where(Slot.id.in_(wanted)))}
-    views = paths_for(session, scorer, tables, [(0, seats[i], float(p), None) for i, p in zip(wanted, p_course,
-                                                                                             strict=True)])
-    return [(seats[i], view) for i, view in zip(wanted, views, strict=True)]
-
-
 @dataclasses.dataclass
 class SecondStep:
     """A course that ends soon or ended lately, and the jobs it opens now: the path's second step, re-planned."""

@@ -122,7 +122,7 @@ def recommend_slots(*, session: Session, actor: Account, candidate_id: int, offs
     """The best eligible open slots for a candidate, with scores and reasons, in `order` (engine.ranking.ORDERS;
     "fit": slots within the travel limit and, for jobs, with a required skill held, first), among the slots
     `filters` keep (course, kind, district, starts_from, starts_to). `with_paths`: each training seat with its path
-    (the page asks for them afterwards instead: matching.service.paths.seat_paths)."""
+    (the page asks for them afterwards instead: seat_paths)."""
     policy.require(actor, policy.Rule.MATCH_RECOMMEND)
     candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
     scorer, version = active_scorer(session)
@@ -318,3 +318,30 @@ def slot_districts(*, session: Session, actor: Account) -> list[tuple[str, str]]
         return []
     return [(p.code, p.name) for p in session.scalars(
         select(Place).where(Place.code.in_(codes), Place.level == PlaceLevel.DISTRICT).order_by(Place.code))]
+
+
+def seat_paths(*, session: Session, actor: Account, candidate_id: int, slot_ids: list[int],
+               filters: dict | None = None) -> list[tuple[Slot, paths.PathView]]:
+    """The paths of the training seats `slot_ids` of a candidate's recommendations page with `filters`, as the
+    page would show them inline (recommend_slots with_paths): each seat's own score ranked as the page ranked it
+    (the same filtered open slots, cached), the jobs after it among every open job. The page asks for them after
+    it is shown (a recommendations page has a speed target). A seat that is not an open training slot of those
+    the page ranks has no path (left out)."""
+    policy.require(actor, policy.Rule.MATCH_RECOMMEND)
+    candidate = get_candidate(session=session, actor=actor, candidate_id=candidate_id)
+    scorer, _version = active_scorer(session)
+    side = recommendation_slots(session, filters, scorer.horizon_days)
+    training = np.asarray(side.rows.table.is_training, bool)
+    wanted = [i for i in dict.fromkeys(slot_ids) if i in side.rows.row_of and training[side.rows.row_of[i]]]
+    if not wanted:
+        return []
+    tables = pipeline.load(session, select(Candidate).where(Candidate.id == candidate.id), side)
+    p_course = tables.score(scorer, np.zeros(len(wanted), np.int64),
+                            np.array([side.rows.row_of[i] for i in wanted], np.int64))
+    if any(filters.values() if filters else ()):
+        # The jobs after a course are any open jobs, whatever the filters keep on the page.
+        tables = pipeline.load(session, tables.candidates, paths.every_open_slot(session, scorer.horizon_days))
+    seats = {slot.id: slot for slot in session.scalars(select(Slot).where(Slot.id.in_(wanted)))}
+    views = paths.paths_for(session, scorer, tables, [(0, seats[i], float(p), None) for i, p in zip(wanted, p_course,
+                                                                                             strict=True)])
+    return [(seats[i], view) for i, view in zip(wanted, views, strict=True)]
