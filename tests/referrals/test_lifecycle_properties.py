@@ -34,6 +34,7 @@ from sqlalchemy import func, select, text, update
 
 from matcher import uow
 from matcher.auth.models import Role
+from matcher.bases import answers
 from matcher.candidates.models import Candidate, CandidateStatus
 from matcher.clock import today
 from matcher.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
@@ -72,6 +73,9 @@ def test_no_sequence_of_referral_events_breaks_the_lifecycle(session, world, kit
         @initialize()
         def setup(self):
             session.rollback()
+            # A base that leaves referrals unanswered is paused (tests/bases/test_answers.py): the machine's referrals
+            # wait for weeks by its clock, and pausing is not the rule under test here.
+            answers.set_rules(session=session, actor=accounts["admin"], data={"pause_after": 100})
             self.day = today() - dt.timedelta(days=400)  # the machine's clock: moves are dated on it
             self.slots = [kit.new_slot(session, accounts["emp_a"], title="一座", seats=1),
                           kit.new_slot(session, accounts["emp_a"], title="两座", seats=2),
