@@ -3,28 +3,11 @@ ranked-lower bases, the month), the base's pause and size, and the size bands an
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from matcher.bases import answers
-from matcher.clock import today
 from matcher.extensions import db
-from matcher.referrals.lifecycle import ReferralStatus as S
-from matcher.referrals.models import Referral, ReferralEvent
-
-
-def unanswered(world, kit, employer: str, n: int, days_ago: int = 30) -> None:
-    session = db.session
-    for i in range(n):
-        slot = kit.new_slot(session, world.accounts[employer], open_it=False, title=f"旧岗位{i}")
-        referral = Referral(candidate_id=world.cand_dual.id, slot_id=slot.id, status=S.SENT)
-        on = today() - dt.timedelta(days=days_ago + i)
-        referral.events = [ReferralEvent(to_status=S.PROPOSED, on_date=on),
-                           ReferralEvent(from_status=S.PROPOSED, to_status=S.SENT, on_date=on,
-                                         actor_id=world.accounts["cw_b"].id)]
-        session.add(referral)
-    session.commit()
+from tests.bases.test_answers import unanswered
 
 
 def test_records_page_and_size_bands_page(browser, world, kit, session):
