@@ -177,3 +177,16 @@ def test_an_old_card_without_the_field_still_loads_and_counts(city):
     artifacts.load(directory, record.version)
     assert artifacts.outcomes_learned_from(card) == card["metrics"]["n_history"]
     assert artifacts.outcomes_learned_from({"card_format": 1}) is None
+
+
+def test_two_trainings_in_the_same_second_on_the_same_data_are_two_models(city, monkeypatch):
+    """The version names the second and the data: a second training within that second gets a number after it
+    (it once failed on the unique version, on a fast machine)."""
+    from matcher import clock
+
+    instant = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: instant)
+    first = service.train_model_on_outcomes(session=db.session, actor=None)
+    second = service.train_model_on_outcomes(session=db.session, actor=None)
+    assert second.version == f"{first.version}-2"
+    assert (Path(city.config["MODELS_DIR"]) / f"{second.version}.card.json").exists()

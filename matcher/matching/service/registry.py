@@ -131,7 +131,7 @@ def train_model(*, session: Session, actor: Account | None, horizon_days: int = 
             fairness = evaluate_scorer(history.stayed[test], p, groups,
                                        query_ids=history.candidate_index[test])
     report_progress(progress, 3, 4, "Saving the model")
-    version = f"{scorer.kind}-{clock.now():%Y%m%d%H%M%S}-{scorer.training_data_hash[:8]}"
+    version = _new_version(session, f"{scorer.kind}-{clock.now():%Y%m%d%H%M%S}-{scorer.training_data_hash[:8]}")
     artifacts.save(scorer, models_dir(), version, fairness=fairness)
     card = json.loads((models_dir() / f"{version}.card.json").read_text(encoding="utf-8"))
     record = ScoringModel(version=version, kind=scorer.kind, horizon_days=horizon_days,
@@ -142,6 +142,17 @@ def train_model(*, session: Session, actor: Account | None, horizon_days: int = 
         _activate(session, record, actor)
     uow.flush(session)
     return record
+
+
+def _new_version(session: Session, version: str) -> str:
+    """`version`, or with a number after it when a model of that name exists already: two trainings on the same
+    data within one second (a retrain right after a training, or a prior with no outcomes yet) are two models."""
+    taken = set(session.scalars(select(ScoringModel.version).where(ScoringModel.version.startswith(version))))
+    candidate, n = version, 1
+    while candidate in taken or (models_dir() / f"{candidate}.card.json").exists():
+        n += 1
+        candidate = f"{version}-{n}"
+    return candidate
 
 
 def sync_registry(session: Session) -> list[str]:
