@@ -31,7 +31,7 @@ LONG_FILES = {
     "tests/web/test_caseworker_pages.py": 20, "tests/matching/test_models_cli.py": 15,
     "tests/retention/test_retention_figures.py": 15, "tests/test_migrations.py": 15,
     "tests/reports/test_reconciliation.py": 12, "tests/ops/test_metrics.py": 10, "tests/test_onboarding.py": 12,
-    # The page checks: every page of a role, four times (tests/browser/pagecheck.py).
+    # The page checks: every page of a role, three times (tests/browser/pagecheck.py, role_matrix).
     "tests/browser/test_pages_organiser.py": 45, "tests/browser/test_pages_administrator.py": 45,
     "tests/browser/test_pages_caseworker.py": 40, "tests/browser/test_pages_employer.py": 40,
     "tests/browser/test_pages_public.py": 20,
@@ -73,7 +73,7 @@ def pytest_collection_modifyitems(config, items):
 
 # Files whose tests are each long and independent: each test is a unit of its own for the workers (the
 # schemathesis runs as the administrator and as a caseworker run side by side, not one after the other; a role's
-# page checks on its four devices and languages spread over both workers).
+# page checks on its devices and languages spread over both workers).
 SPLIT_FILES = ("tests/security/test_schemathesis.py", "tests/browser/test_pages_administrator.py",
                "tests/browser/test_pages_caseworker.py", "tests/browser/test_pages_organiser.py",
                "tests/browser/test_pages_employer.py")

@@ -1,15 +1,16 @@
-"""Every page of the organiser, on a desktop and a phone, in Chinese and English (tests/browser/pagecheck.py)."""
+"""Every page of the organiser: on its device in Chinese and English, on the other in Chinese
+(tests/browser/pagecheck.py, role_matrix)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.browser.pagecheck import MATRIX, MATRIX_IDS, role_pages, run_checks
+from tests.browser.pagecheck import matrix_ids, role_matrix, role_pages, run_checks
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.mark.parametrize("device,lang", MATRIX, ids=MATRIX_IDS)
+@pytest.mark.parametrize("device,lang", role_matrix("organiser"), ids=matrix_ids(role_matrix("organiser")))
 def test_every_organiser_page_looks_right(browser, live_server, device, lang):
     run_checks(browser, live_server, role="organiser", device=device, lang=lang,
                paths=role_pages(live_server, browser, "organiser"))
