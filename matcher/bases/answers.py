@@ -200,8 +200,12 @@ def unanswered(session: Session, company_ids=None, as_of: dt.date | None = None,
     counting those sent before an administrator last lifted the base's pause."""
     as_of = as_of or clock.today()
     answer_days = ANSWER_DAYS if answer_days is None else answer_days
+    sent_events = [ReferralEvent.to_status == S.SENT]
+    if company_ids is not None:  # only the named bases' referrals' events: not the whole city's, grouped
+        sent_events.append(ReferralEvent.referral_id.in_(
+            select(Referral.id).join(Slot, Slot.id == Referral.slot_id).where(Slot.company_id.in_(list(company_ids)))))
     sent = (select(ReferralEvent.referral_id, func.max(ReferralEvent.on_date).label("sent_on"))
-            .where(ReferralEvent.to_status == S.SENT).group_by(ReferralEvent.referral_id).subquery())
+            .where(*sent_events).group_by(ReferralEvent.referral_id).subquery())
     stmt = (select(Slot.company_id, func.count()).select_from(Referral)
             .join(sent, sent.c.referral_id == Referral.id).join(Slot, Slot.id == Referral.slot_id)
             .join(Company, Company.id == Slot.company_id)
@@ -267,30 +271,50 @@ def smoothed(answered: int, due: int, prior: float, weight: float = PRIOR_WEIGHT
     return max(MIN_P_ANSWER, (answered + weight * prior) / (due + weight))
 
 
-def standings(session: Session, *, company_ids=None, as_of: dt.date | None = None) -> dict[int, Standing]:
-    """The standing of every base with a record (certified now or before), or of the ones named."""
+def city_totals(records) -> dict[str, tuple[int, int]]:
+    """Per city: (referrals answered, referrals due an answer) over its bases' records."""
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r in records:
+        totals[city_of(r.place_code)][0] += r.answered
+        totals[city_of(r.place_code)][1] += r.answer_due
+    return {city: (answered, due) for city, (answered, due) in totals.items()}
+
+
+def standings(session: Session, *, company_ids=None, as_of: dt.date | None = None,
+              records=None) -> dict[int, Standing]:
+    """The standing of every base with a record (certified now or before), or of the ones named, or of the ones
+    whose `records` (matcher.bases.records, with their answers counted on `as_of`) are given. Each base's own
+    figures are read afresh; its city's rate, its prior, comes from every base's records (kept per process for
+    today's: see `_cities`)."""
     from matcher.bases.records import answer_records
 
     as_of = as_of or clock.today()
-    settings = rules(session)
-    bands = size_bands(session)
-    everyone = answer_records(session, as_of=as_of)  # the whole city's: every base's share feeds its prior
-    by_city: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for r in everyone:
-        by_city[city_of(r.place_code)][0] += r.answered
-        by_city[city_of(r.place_code)][1] += r.answer_due
-    wanted = None if company_ids is None else set(company_ids)
-    chosen = [r for r in everyone if wanted is None or r.company_id in wanted]
+    if records is not None:
+        chosen = records
+        cities = _cities(session, as_of) if chosen else {}
+    elif company_ids is None:
+        chosen = answer_records(session, as_of=as_of)
+        cities = city_totals(chosen)
+    else:
+        chosen = answer_records(session, as_of=as_of, company_ids=list(company_ids))
+        cities = _cities(session, as_of) if chosen else {}
+    return _standings_of(session, chosen, cities, as_of)
+
+
+def _standings_of(session: Session, chosen, cities: dict[str, tuple[int, int]],
+                  as_of: dt.date) -> dict[int, Standing]:
     ids = [r.company_id for r in chosen]
     if not ids:
         return {}
+    settings = rules(session)
+    bands = size_bands(session)
     companies = {row.id: row for row in session.execute(
         select(Company.id, Company.employees, Company.referrals_paused_on).where(Company.id.in_(ids)))}
     waiting = unanswered(session, ids, as_of, settings.answer_days)
     month = referrals_this_month(session, ids, as_of)
     result = {}
     for r in chosen:
-        answered, due = by_city[city_of(r.place_code)]
+        answered, due = cities.get(city_of(r.place_code), (0, 0))
         city = smoothed(answered, due, PRIOR_SHARE, settings.prior_weight)
         company = companies[r.company_id]
         result[r.company_id] = Standing(
@@ -304,13 +328,14 @@ def standings(session: Session, *, company_ids=None, as_of: dt.date | None = Non
     return result
 
 
-# Per process: the standings of every base, for the recommendations page (one per database). A change to a base (its
-# pause, its size), the bands, the rules or the day rebuilds them at once; referrals made or moved do after at most
-# REFRESH_SECONDS (a twelve-month response rate hardly moves with one referral, and under load a rebuild per move
-# would cost more than the page): referring itself always checks the pause and the month afresh.
+# Per process and database: every base's standings (for the recommendations page) and the cities' rates (a base's
+# prior, for a page about a few bases). A change to a base (its pause, its size), the bands, the rules or the day
+# rebuilds them at once; referrals made or moved do after at most REFRESH_SECONDS (a twelve-month response rate
+# hardly moves with one referral, and under load a rebuild per move would cost more than the page): referring
+# itself always checks the pause and the month afresh, and a page about a few bases reads their own figures afresh.
 REFRESH_SECONDS = 60.0
 _lock = threading.Lock()
-_cache: dict[str, tuple[tuple, int | None, float, dict[int, Standing]]] = {}
+_cache: dict[tuple[str, str], tuple[tuple, int | None, float, object]] = {}
 
 
 def answers_version(session: Session) -> tuple[tuple, int | None]:
@@ -324,19 +349,33 @@ def answers_version(session: Session) -> tuple[tuple, int | None]:
     return (clock.today(), *row[1:]), row[0]
 
 
-def all_standings(session: Session) -> dict[int, Standing]:
-    """Every base's standing today, kept per process (see REFRESH_SECONDS)."""
-    key = str(session.get_bind().url)
+def _kept(session: Session, what: str, build):
+    """`build()`, kept per process and database under `what` while the answers' version allows (REFRESH_SECONDS)."""
+    key = (str(session.get_bind().url), what)
     fixed, events = answers_version(session)
     now = time.monotonic()
     with _lock:
         cached = _cache.get(key)
         if cached is not None and cached[0] == fixed and (cached[1] == events or now - cached[2] < REFRESH_SECONDS):
             return cached[3]
-    built = standings(session)
+    built = build()
     with _lock:
         _cache[key] = (fixed, events, now, built)
     return built
+
+
+def all_standings(session: Session) -> dict[int, Standing]:
+    """Every base's standing today, kept per process (see REFRESH_SECONDS)."""
+    return _kept(session, "standings", lambda: standings(session))
+
+
+def _cities(session: Session, as_of: dt.date) -> dict[str, tuple[int, int]]:
+    """Every city's (answered, due) on `as_of`: kept per process for today's, counted afresh for another day."""
+    from matcher.bases.records import answer_records
+
+    if as_of != clock.today():
+        return city_totals(answer_records(session, as_of=as_of))
+    return _kept(session, "cities", lambda: city_totals(answer_records(session, as_of=as_of)))
 
 
 def forget_standings() -> None:

@@ -159,11 +159,12 @@ def window_start(as_of: dt.date) -> dt.date:
     return add_months(as_of, -WINDOW_MONTHS)
 
 
-def answer_records(session: Session, *, as_of: dt.date | None = None) -> list[BaseRecord]:
-    """Every base's referrals sent and answered only (the figures of `_answers`; no stays, complaints or flags):
-    what matcher.bases.answers estimates a base's chance of answering from, in one query."""
+def answer_records(session: Session, *, as_of: dt.date | None = None,
+                   company_ids: list[int] | None = None) -> list[BaseRecord]:
+    """Every base's (or the named bases') referrals sent and answered only (the figures of `_answers`; no stays,
+    complaints or flags): what matcher.bases.answers estimates a base's chance of answering from, in one query."""
     as_of = as_of or today()
-    records, in_area = _bases(session, "", as_of, None)
+    records, in_area = _bases(session, "", as_of, company_ids)
     if records:
         _answers(session, records, in_area, window_start(as_of), as_of)
     return list(records.values())
@@ -221,12 +222,15 @@ def base_records(session: Session, *, area_prefix: str = "", as_of: dt.date | No
 def _answers(session: Session, records: dict[int, BaseRecord], in_area, since: dt.date, as_of: dt.date) -> None:
     """One row per referral sent in the window: when it was sent, answered and ended."""
     S = ReferralStatus
+    # The events of the area's referrals only: a page about one base must not group the whole city's events.
+    of_area = ReferralEvent.referral_id.in_(
+        select(Referral.id).join(Slot, Slot.id == Referral.slot_id).where(Slot.company_id.in_(in_area)))
     sent = (select(ReferralEvent.referral_id, func.min(ReferralEvent.on_date).label("sent_on"))
-            .where(ReferralEvent.to_status == S.SENT).group_by(ReferralEvent.referral_id).subquery())
+            .where(ReferralEvent.to_status == S.SENT, of_area).group_by(ReferralEvent.referral_id).subquery())
     mover = aliased(Account)
     answered = (select(ReferralEvent.referral_id, func.min(ReferralEvent.on_date).label("answered_on"))
                 .outerjoin(mover, mover.id == ReferralEvent.actor_id)
-                .where(ReferralEvent.from_status == S.SENT,
+                .where(ReferralEvent.from_status == S.SENT, of_area,
                        or_(ReferralEvent.to_status.in_(lifecycle.ANSWERED),
                            and_(ReferralEvent.to_status == S.DECLINED,
                                 or_(mover.role.is_(None), mover.role != Role.CASEWORKER))))

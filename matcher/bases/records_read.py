@@ -18,7 +18,7 @@ from matcher.errors import Invalid
 
 def with_standing(session: Session, records: list[BaseRecord], as_of: dt.date | None = None) -> list[BaseRecord]:
     """The records with each base's answers now: its chance of answering, pause and month (matcher.bases.answers)."""
-    found = standings(session, company_ids=[r.company_id for r in records], as_of=as_of)
+    found = standings(session, records=records, as_of=as_of)
     for record in records:
         standing = found.get(record.company_id)
         if standing is None:

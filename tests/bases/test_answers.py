@@ -158,3 +158,15 @@ def test_a_base_that_rarely_answers_is_ranked_lower_and_told(world, kit, session
     assert a_item.against_it[0].text_zh == "该基地近期回复率 0%（目标 30%），排序下调"
     assert "ranked lower" in a_item.against_it[0].text_en
     assert not b_item.demoted and b_item.base_answer is None  # nothing due yet: judged by its city, not singled out
+
+
+def test_one_base_s_standing_is_the_same_read_alone_or_with_every_base(world, kit, session):
+    """A page about one base (its record, its referral) reads that base's figures alone and its city's rate
+    from every base: the same standing as the whole city's reading gives it."""
+    unanswered(world, kit, "emp_a", 3)
+    unanswered(world, kit, "emp_b", 1, days_ago=20)
+    answers.forget_standings()
+    everyone = answers.standings(session)
+    for company_id in (world.accounts["emp_a"].company_id, world.accounts["emp_b"].company_id):
+        assert answers.standings(session, company_ids=[company_id]) == {company_id: everyone[company_id]}
+    assert everyone[world.accounts["emp_a"].company_id].unanswered == 3
