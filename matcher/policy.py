@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, TypeVar
 from blinker import Namespace
 from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import Select, event, false, or_, select
 from sqlalchemy.orm import Session
 
 from matcher.auth.models import Account, Role
@@ -278,16 +278,44 @@ def account_in_area(session: Session, actor: Account, account: Account) -> bool:
 
 # ---- finding through the scope ---------------------------------------------------------------------------
 
+FOUND = "policy_found"  # session.info: what `find` found since the session last wrote or rolled back
+
+
 def find(session: Session, actor: Account, scope: Select, model: type[Model], object_id: int, message: Any,
          *, object_type: str) -> Model:
     """The object `object_id` as the actor's scope has it, or NotFound. When the object exists outside the scope,
-    the refusal is noted for the audit log (written after the request, whatever becomes of it)."""
+    the refusal is noted for the audit log (written after the request, whatever becomes of it).
+
+    What was found is kept on the session until it next writes (a flush, an UPDATE or DELETE statement), commits
+    or rolls back: a page asks for the same file through every part of it (a candidate's file: seven times), and
+    in between the answer cannot change. A session with changes not yet written asks the database (the query
+    writes them first)."""
+    key = (model, object_id, getattr(actor, "id", None), getattr(actor, "role", None),
+           getattr(actor, "office_id", None), getattr(actor, "company_id", None), getattr(actor, "bureau_code", None))
+    clean = not (session.new or session.dirty or session.deleted)
+    kept = session.info.get(FOUND)
+    if clean and kept is not None and key in kept:
+        return kept[key]
     found = session.scalar(scope.where(model.id == object_id))  # type: ignore[attr-defined]
     if found is None:
         if session.get(model, object_id) is not None:
             note_refusal(actor, object_type, object_id)
         raise NotFound(message)
+    session.info.setdefault(FOUND, {})[key] = found
     return found
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_found(session: Session, *_args) -> None:
+    session.info.pop(FOUND, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_found_on_writes(state) -> None:
+    if not state.is_select:
+        state.session.info.pop(FOUND, None)
 
 
 # Sent with the refused actor (plain values) as sender, and object_type and object_id.
