@@ -11,7 +11,7 @@ import datetime as dt
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defaultload
 
 from matcher import policy, uow
 from matcher.apiutil import apply_sort
@@ -380,11 +380,23 @@ def withdraw_referrals(*, session: Session, actor: Account, referral_ids: list[i
     return done, refused
 
 
+# The board shows each referral's person and slot by name, not their skills, certificates, wished courses or
+# intakes: those are left to load if ever asked for, instead of with every one of the office's referrals.
+_BOARD_LOADS = (defaultload(Referral.candidate).lazyload(Candidate.skills),
+                defaultload(Referral.candidate).lazyload(Candidate.certificates),
+                defaultload(Referral.candidate).lazyload(Candidate.preferred_courses),
+                defaultload(Referral.slot).lazyload(Slot.required_skills),
+                defaultload(Referral.slot).lazyload(Slot.intakes))
+
+
 def referral_board(*, session: Session, actor: Account, ended_limit: int) -> tuple[list[Referral], list[Referral]]:
     """The referrals under way (last changed first) and the latest `ended_limit` that ended."""
-    live = find_referrals(session=session, actor=actor, filters={"open": True, "sort": "updated_at"})
+    live = list(session.scalars(list_referrals(session=session, actor=actor, filters={"open": True,
+                                                                                       "sort": "updated_at"})
+                                .options(*_BOARD_LOADS)).unique())
     ended = list(session.scalars(list_referrals(session=session, actor=actor, filters={"sort": "-updated_at"})
-                                 .where(Referral.status.in_(ENDED)).limit(ended_limit)).unique())
+                                 .where(Referral.status.in_(ENDED)).limit(ended_limit).options(*_BOARD_LOADS))
+                 .unique())
     return live, ended
 
 
@@ -393,21 +405,24 @@ def referral_board(*, session: Session, actor: Account, ended_limit: int) -> tup
 BASE_LIST_SORTS = ("since", "-since", "updated_at", "-updated_at", "slot", "person")
 
 
-def _since_entered_status():
-    """Each referral's day of entering its current status (the last move to it): what it has waited since."""
-    return (select(ReferralEvent.referral_id, func.max(ReferralEvent.on_date).label("since"))
+def _since_entered_status(of: Select | None = None):
+    """Each referral's day of entering its current status (the last move to it): what it has waited since. `of`:
+    a select of the referral ids wanted (the events of the others are then not grouped)."""
+    stmt = (select(ReferralEvent.referral_id, func.max(ReferralEvent.on_date).label("since"))
             .join(Referral, Referral.id == ReferralEvent.referral_id)
-            .where(ReferralEvent.to_status == Referral.status)
-            .group_by(ReferralEvent.referral_id).subquery())
+            .where(ReferralEvent.to_status == Referral.status))
+    if of is not None:
+        stmt = stmt.where(ReferralEvent.referral_id.in_(of))
+    return stmt.group_by(ReferralEvent.referral_id).subquery()
 
 
 def base_referral_list(*, session: Session, actor: Account, filters: dict) -> Select:
     """A base's referrals for its list page: `waiting` (its turn: answer or confirm) or all, `q` any part of a
     file number (XT-…) or a slot's title. By default the referrals still waiting for a first answer come first,
     then the others waiting, each the longest-waiting first; `sort` (BASE_LIST_SORTS) orders otherwise."""
-    since = _since_entered_status()
-    stmt = list_referrals(session=session, actor=actor, filters={}).order_by(None).outerjoin(
-        since, since.c.referral_id == Referral.id)
+    scope = list_referrals(session=session, actor=actor, filters={}).order_by(None)
+    since = _since_entered_status(of=scope.with_only_columns(Referral.id))
+    stmt = scope.outerjoin(since, since.c.referral_id == Referral.id)
     if filters.get("waiting"):
         stmt = stmt.where(Referral.status.in_(AWAITING_BASE))
     if filters.get("q"):
@@ -428,8 +443,8 @@ def waiting_days(*, session: Session, referrals: list[Referral]) -> dict[int, in
     """How many days each referral has been in its current status (China today), by referral id."""
     if not referrals:
         return {}
-    since = _since_entered_status()
+    ids = [r.id for r in referrals]
+    since = _since_entered_status(of=select(Referral.id).where(Referral.id.in_(ids)))
     day = today()
-    rows = session.execute(select(since.c.referral_id, since.c.since)
-                           .where(since.c.referral_id.in_([r.id for r in referrals])))
+    rows = session.execute(select(since.c.referral_id, since.c.since))
     return {referral_id: max(0, (day - entered).days) for referral_id, entered in rows}
