@@ -178,10 +178,17 @@ class ReasonInWords:
     text_en: str
 
 
-def in_both_languages(reason: Reason, course_names: CourseNames | None = None) -> ReasonInWords:
-    return ReasonInWords(code=reason.feature, value=reason.value, effect=reason.effect,
-                         text_zh=reason_text(reason, course_names, "zh"),
-                         text_en=reason_text(reason, course_names, "en"))
+def all_in_both_languages(reasons: list[Reason], course_names: CourseNames | None = None
+                          ) -> tuple[list[ReasonInWords], str, str]:
+    """Every reason of a pair in both languages, and its `summary` in each: the language switched once each, not
+    once per reason (a page of recommendations words some 500 of them)."""
+    texts, summaries = {}, {}
+    for locale in ("zh", "en"):
+        with _speaking(locale):
+            texts[locale] = [_words(reason, course_names) for reason in reasons]
+            summaries[locale] = summary(reasons, course_names)
+    return ([ReasonInWords(code=r.feature, value=r.value, effect=r.effect, text_zh=zh, text_en=en)
+             for r, zh, en in zip(reasons, texts["zh"], texts["en"], strict=True)], summaries["zh"], summaries["en"])
 
 
 # ---- a base's answers (matcher.bases.answers): not a model feature, a factor of the value ranked by --------------

@@ -61,16 +61,15 @@ class Recommendation:
 def _recommendation(*, slot: Slot | None, candidate: Candidate | None, score: float, reasons: list,
                     course_names, flags: tuple[bool, bool] = (False, False)) -> Recommendation:
     """A recommendation with its reasons in both languages (the engine gives codes and numbers)."""
-    top = sorted(reasons, key=lambda r: -abs(r.effect))[:3]
-    ups = sorted((r for r in reasons if r.effect > 0), key=lambda r: -r.effect)
-    downs = sorted((r for r in reasons if r.effect < 0), key=lambda r: r.effect)
+    worded, sentence_zh, sentence_en = words.all_in_both_languages(reasons, course_names)
+    order = range(len(reasons))
+    top = sorted(order, key=lambda k: -abs(reasons[k].effect))[:3]
+    ups = sorted((k for k in order if reasons[k].effect > 0), key=lambda k: -reasons[k].effect)
+    downs = sorted((k for k in order if reasons[k].effect < 0), key=lambda k: reasons[k].effect)
     over, no_skill = flags
     return Recommendation(slot=slot, candidate=candidate, score=score,
-                          reasons=[words.in_both_languages(r, course_names) for r in top],
-                          sentence_zh=words.summary(reasons, course_names, "zh"),
-                          sentence_en=words.summary(reasons, course_names, "en"),
-                          for_it=[words.in_both_languages(r, course_names) for r in ups],
-                          against_it=[words.in_both_languages(r, course_names) for r in downs],
+                          reasons=[worded[k] for k in top], sentence_zh=sentence_zh, sentence_en=sentence_en,
+                          for_it=[worded[k] for k in ups], against_it=[worded[k] for k in downs],
                           fits=not (over or no_skill), over_travel=over, no_required_skill=no_skill)
 
 
