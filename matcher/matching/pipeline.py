@@ -15,7 +15,7 @@ import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from matcher.bases.answers import Standing, all_standings, forget_standings, not_paused
@@ -127,7 +127,7 @@ def open_slots_version(session: Session, horizon_days: int) -> tuple:
     a seat filled or freed the seat sums (a clock standing still, as in tests, cannot hide them)."""
     day = today()
     latest_start = day - dt.timedelta(days=horizon_days)
-    started = select(Referral.id).where(Referral.started_on.is_not(None), Referral.started_on <= latest_start)
+    started = and_(Referral.started_on.is_not(None), Referral.started_on <= latest_start)
     values = session.execute(select(
         select(func.count()).select_from(open_slots().subquery()).scalar_subquery(),
         select(func.count(Slot.id)).scalar_subquery(), select(func.max(Slot.id)).scalar_subquery(),
@@ -136,8 +136,8 @@ def open_slots_version(session: Session, horizon_days: int) -> tuple:
         select(func.count(Company.id)).scalar_subquery(), select(func.max(Company.updated_at)).scalar_subquery(),
         select(func.count(SlotSkill.id)).scalar_subquery(), select(func.max(SlotSkill.id)).scalar_subquery(),
         select(func.count(SlotIntake.id)).scalar_subquery(), select(func.max(SlotIntake.id)).scalar_subquery(),
-        select(func.count()).select_from(started.subquery()).scalar_subquery(),
-        select(func.max(Referral.updated_at)).where(Referral.id.in_(started)).scalar_subquery(),
+        select(func.count(Referral.id)).where(started).scalar_subquery(),
+        select(func.max(Referral.updated_at)).where(started).scalar_subquery(),
         select(func.count(Skill.code)).scalar_subquery(),
         # A confirmed reading of a free text changes how slots' requirements read (reference.skill_mappings).
         *(select(aggregate).where(SkillTextMapping.status == MappingStatus.CONFIRMED).scalar_subquery()

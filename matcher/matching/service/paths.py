@@ -217,19 +217,28 @@ def second_steps(*, session: Session, actor: Account, limit: int = SECOND_STEPS_
     ENDED_WITHIN_DAYS, with no job referral since it began, each with the jobs their course opens now."""
     policy.require(actor, policy.Rule.MATCH_RECOMMEND)
     day = today()
-    rows = session.scalars(policy.referrals(actor).join(Slot, Slot.id == Referral.slot_id)
-                           .where(Slot.kind == SlotKind.TRAINING,
-                                  Referral.status.in_([*IN_WORK, *SEAT_HOLDING]))
-                           .order_by(Referral.id)).unique().all()
-    durations = _durations(session)
-    due: list[tuple[Referral, dt.date]] = []
-    for referral in rows:
-        start, end = referral.slot.run_of(created_on=china_date(referral.created_at), started_on=referral.started_on)
-        end = end or start + dt.timedelta(days=durations.get(referral.slot.course_code, 30) - 1)
-        if day - dt.timedelta(days=ENDED_WITHIN_DAYS) <= end <= day + dt.timedelta(days=ENDING_WITHIN_DAYS):
-            due.append((referral, end))
-    if not due:
+    # The dates of every course placement under way first (a few columns, and the courses' slots), then the whole
+    # referral of those whose course ends about now: the office's page asks on every visit.
+    rows = session.execute(policy.referrals(actor).join(Slot, Slot.id == Referral.slot_id)
+                           .where(Slot.kind == SlotKind.TRAINING, Referral.status.in_([*IN_WORK, *SEAT_HOLDING]))
+                           .with_only_columns(Referral.id, Referral.slot_id, Referral.created_at, Referral.started_on)
+                           .order_by(Referral.id)).all()
+    if not rows:
         return []
+    courses_of = {slot.id: slot for slot in session.scalars(select(Slot).where(Slot.id.in_({r.slot_id for r in rows})))}
+    durations = _durations(session)
+    ending: dict[int, dt.date] = {}
+    for row in rows:
+        slot = courses_of[row.slot_id]
+        start, end = slot.run_of(created_on=china_date(row.created_at), started_on=row.started_on)
+        end = end or start + dt.timedelta(days=durations.get(slot.course_code, 30) - 1)
+        if day - dt.timedelta(days=ENDED_WITHIN_DAYS) <= end <= day + dt.timedelta(days=ENDING_WITHIN_DAYS):
+            ending[row.id] = end
+    if not ending:
+        return []
+    due: list[tuple[Referral, dt.date]] = [
+        (referral, ending[referral.id])
+        for referral in session.scalars(select(Referral).where(Referral.id.in_(ending)).order_by(Referral.id))]
     # Left out: whoever was referred to a job since their course began (the second step is already under way).
     people = {r.candidate_id for r, _end in due}
     job_referrals: dict[int, list[dt.datetime]] = {}
