@@ -80,6 +80,9 @@ class Config:
         else _flag("XINTU_LOGIN_RATE_LIMIT")
     LOGIN_RATE_LIMIT_PER_ADDRESS = os.environ.get("XINTU_LOGIN_RATE_LIMIT_PER_ADDRESS") or "30 per minute;300 per hour"
     LOGIN_RATE_LIMIT_PER_USERNAME = os.environ.get("XINTU_LOGIN_RATE_LIMIT_PER_USERNAME") or "10 per minute;60 per hour"
+    # The requests after which the process collects its garbage and freezes what is left (matcher: warm-up freezes),
+    # once the response is sent; "" never. None: 1, 10 and 100, except in tests (TESTING).
+    GC_FREEZE_AFTER_REQUESTS = os.environ.get("XINTU_GC_FREEZE_AFTER_REQUESTS")
     # Flask-Limiter's storage: memory (one process) or e.g. redis://127.0.0.1:6379 shared by several processes.
     RATELIMIT_STORAGE_URI = os.environ.get("XINTU_RATELIMIT_STORAGE_URI") or "memory://"
     HSTS_SECONDS = int(os.environ.get("XINTU_HSTS_SECONDS") or str(365 * 24 * 3600))
