@@ -286,8 +286,9 @@ def find_referrals(*, session: Session, actor: Account, filters: dict, limit: in
 
 def live_slot_ids(*, session: Session, actor: Account, candidate_id: int) -> set[int]:
     """The slots a candidate has a referral under way to (not ended)."""
-    return {r.slot_id for r in find_referrals(session=session, actor=actor,
-                                               filters={"candidate_id": candidate_id, "open": True})}
+    return set(session.scalars(list_referrals(session=session, actor=actor,
+                                              filters={"candidate_id": candidate_id, "open": True})
+                               .with_only_columns(Referral.slot_id)))
 
 
 def awaiting_base(*, session: Session, actor: Account, limit: int = 200) -> list[Referral]:

@@ -254,10 +254,11 @@ def second_steps(*, session: Session, actor: Account, limit: int = SECOND_STEPS_
         return []
     scorer, _version = active_scorer(session)
     open_side = every_open_slot(session, scorer.horizon_days)
-    # The jobs are the open slots (the cached table); the courses, which may have closed their intake, a small
-    # table of their own.
-    courses = slot_rows(session, select(Slot).where(Slot.id.in_({r.slot_id for r, _end in due})),
-                        horizon_days=scorer.horizon_days)
+    # The jobs are the open slots (the cached table); so are the courses while still open, and those that closed
+    # their intake get a small table of their own.
+    course_ids = {r.slot_id for r, _end in due}
+    courses = (None if course_ids <= open_side.rows.row_of.keys() else
+               slot_rows(session, select(Slot).where(Slot.id.in_(course_ids)), horizon_days=scorer.horizon_days))
     tables = pipeline.load(session, select(Candidate).where(Candidate.id.in_({r.candidate_id for r, _end in due}),
                                                             Candidate.status != CandidateStatus.CLOSED), open_side)
     # The course is over (or about to be): the second step alone, the course counted as completed (P = 1).
