@@ -8,9 +8,9 @@ a think time (5-15 s: a person reads the page) between them. Login throttling is
 (XINTU_LOGIN_RATE_LIMIT=0): every simulated person logs in from 127.0.0.1.
 
 Target: 200 concurrent users, p95 < 300 ms over the pages (the one login per person is reported apart: it
-runs a deliberately slow password hash), error rate 0.
+runs a deliberately slow password hash), a candidate's recommendations page p95 <= 150 ms, error rate 0.
 
-Usage: python -m bench.bench_load [--users 200] [--spawn-rate 20] [--duration 90s] [--workers 5]
+Usage: python -m bench.bench_load [--users 200] [--spawn-rate 20] [--duration 180s] [--workers 5] [--server-nice 5]
        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/xintu_load] [--reuse-database]
 """
 
@@ -34,8 +34,16 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/xintu_load"
 P95_TARGET_MS = 300
+RECOMMENDATIONS_P95_TARGET_MS = 150  # issue 17: a candidate's recommendations page, under 200 users
+RECOMMENDATIONS = "cw: recommendations"
 LOGIN_NAMES = {"login", "login page"}
 SETTLE_S = 5
+# CLIENT_FIRST: locust, the people's browsers, runs on the server's two cores here. Left at the same priority, a
+# page's time as locust measures it includes the moments locust itself waits for a core the server holds (a browser
+# on its own phone or desktop never does), and grows with the server's load instead of its answers. The server
+# (gunicorn) therefore runs at a lower priority (`--server-nice`, 5): locust takes a core when it needs one, as a
+# client on another machine would; PostgreSQL keeps its own. The server's own view of each request (its access log,
+# `server_side`) is reported beside; `--server-nice 0` measures the old way.
 
 
 def free_port() -> int:
@@ -154,9 +162,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--spawn-rate", type=float, default=20)
-    parser.add_argument("--duration", default="90s", help="the whole run; the steady state starts once "
+    parser.add_argument("--duration", default="180s", help="the whole run; the steady state starts once "
                         "every user has logged in (about 30 s in with 200 users on 2 cores)")
     parser.add_argument("--workers", type=int, default=5)
+    parser.add_argument("--server-nice", type=int, default=5,
+                        help="the server's niceness (0: the same priority as locust); see CLIENT_FIRST")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--wait", default="5,15", help="think time between pages, seconds (min,max)")
     parser.add_argument("--database-url", default=os.environ.get("XINTU_LOAD_DATABASE_URL", DEFAULT_URL))
@@ -192,7 +202,7 @@ def main() -> None:
     with open(server_log, "w") as log_file:
         server = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "matcher:create_app()"],
                                   env=server_env, cwd=ROOT, stdout=log_file, stderr=log_file,
-                                  start_new_session=True)
+                                  start_new_session=True, preexec_fn=lambda: os.nice(args.server_nice))
     try:
         setup["ready_s"] = round(wait_ready(base), 1)
         samples_path = tmp / "samples.json"
@@ -237,8 +247,10 @@ def main() -> None:
     counted = sum(float(line.rsplit(" ", 1)[1]) for line in scraped.splitlines()
                   if line.startswith("xintu_http_requests_total{"))
     result = {
-        "target": {"users": args.users, "p95_ms": P95_TARGET_MS, "error_rate": 0},
-        "shape": {"workers": args.workers, "threads": args.threads, "think_time_s": args.wait,
+        "target": {"users": args.users, "p95_ms": P95_TARGET_MS, "error_rate": 0,
+                   "recommendations_p95_ms": RECOMMENDATIONS_P95_TARGET_MS},
+        "shape": {"workers": args.workers, "threads": args.threads, "server_nice": args.server_nice,
+                  "think_time_s": args.wait,
                   "duration": args.duration, "spawn_rate": args.spawn_rate, "database": "postgresql",
                   "cpus": os.cpu_count(), "load_average_before": load_before, "load_average_after": load_after},
         # CPU the server's processes used (master and workers), per request they answered: with the
@@ -259,9 +271,11 @@ def main() -> None:
         "pages": by_page(everything),
         "server_counted_requests": int(counted),
         "server_side": server_side(server_log),
-        "meets_target": bool(overall.get("p95_ms", 1e9) < P95_TARGET_MS and overall.get("failures", 1) == 0
-                             and not any(not ok for _name, _ms, ok in whole)),
     }
+    recommendations = result["pages"].get(RECOMMENDATIONS, {}).get("p95_ms", 1e9)
+    result["meets_target"] = bool(overall.get("p95_ms", 1e9) < P95_TARGET_MS and overall.get("failures", 1) == 0
+                                  and not any(not ok for _name, _ms, ok in whole)
+                                  and recommendations <= RECOMMENDATIONS_P95_TARGET_MS)
     write_result(args.result_name, result)
     print(f"\nsteady state ({steady_s:.0f} s, every user logged in): overall p50 {overall.get('p50_ms')} ms, "
           f"p95 {overall.get('p95_ms')} ms, p99 {overall.get('p99_ms')} ms,"
@@ -269,6 +283,7 @@ def main() -> None:
     for journey, figures in journeys.items():
         print(f"{journey}: p50 {figures.get('p50_ms')} ms, p95 {figures.get('p95_ms')} ms, "
               f"p99 {figures.get('p99_ms')} ms, {figures.get('requests')} requests, {figures.get('failures')} failed")
+    print(f"recommendations page: p95 {recommendations} ms (target {RECOMMENDATIONS_P95_TARGET_MS} ms)")
     print("target met" if result["meets_target"] else "target MISSED")
 
 
