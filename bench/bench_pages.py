@@ -159,6 +159,7 @@ def measure_server(app, plan: dict, rounds: int) -> dict:
         assert response.status_code in (302, 303), f"login as {username}: {response.status_code}"
         for name, urls in role_pages.items():
             first = client.get(urls[0])  # warm-up (the model, the templates), not counted
+            first.close()  # as a WSGI server closes every answer (the app's after-response work runs then)
             if first.status_code != 200:
                 missing.append({"page": name, "url": urls[0], "status": first.status_code})
                 continue
@@ -168,6 +169,7 @@ def measure_server(app, plan: dict, rounds: int) -> dict:
                 started = time.perf_counter()
                 response = client.get(url)
                 samples.append(time.perf_counter() - started)
+                response.close()  # after the answer is timed, as a server closes it once sent
                 if response.status_code != 200:
                     bad.append((url, response.status_code))
             pages[name] = {"role": username, **summary_ms(samples), "urls": len(urls),
