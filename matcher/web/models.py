@@ -45,13 +45,16 @@ METRIC_LABELS = {
 GROUP_LABELS = {"sex": _l("Sex"), "age_band": _l("Age"), "risk_grade": _l("Risk grade")}
 AGE_BANDS = {"<30": _l("Under 30"), "30-44": _l("30 to 44"), "45+": _l("45 and over")}
 KIND_LABELS = {"learned": _l("Learned model"), "prior": _l("Rule-based prior")}
+# The forms train_scorer compares on held-out referrals (the card's `variant` and `metrics.candidates`).
+VARIANT_LABELS = {"prior": _l("Rule-based prior"), "additive": _l("Additive: one step function per feature"),
+                  "interaction": _l("With interactions: a table for each named pair of features")}
 
 
 @bp.app_template_global("model_names")
 def model_names() -> dict:
-    """The scoring-model page's labels: features, metrics, fairness groups and their values, model kinds."""
+    """The scoring-model page's labels: features, metrics, fairness groups and their values, model kinds and forms."""
     return {"features": FEATURE_LABELS, "metrics": METRIC_LABELS, "groups": GROUP_LABELS, "ages": AGE_BANDS,
-            "kinds": KIND_LABELS}
+            "kinds": KIND_LABELS, "variants": VARIANT_LABELS}
 
 
 @bp.app_template_global("outcomes_recorded_since")

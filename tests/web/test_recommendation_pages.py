@@ -185,6 +185,36 @@ def test_the_model_page_names_every_feature_and_metric_and_says_the_count(world,
     assert "Required skills held" in english and "Recorded outcomes learned from" in english
 
 
+def test_the_model_page_says_which_form_was_chosen_and_why(world, browser, app, tmp_path):
+    """Issue 17: the card records the forms compared on held-out referrals and why one was chosen; the page says it
+    in words (the card's `why` is a log line in English), with the pairs of features the chosen form learns."""
+    import json
+
+    from matcher.matching.service import train_model_on_outcomes
+
+    app.config["MODELS_DIR"] = str(tmp_path)
+    record = train_model_on_outcomes(session=db.session, actor=None, activate=True)
+    card = json.loads(record.card_json)
+    # As a city with enough history records it (the small world keeps the prior, untested).
+    card["variant"], card["interactions"] = "interaction", [["skill_match", "is_training"]]
+    card["metrics"]["candidates"] = {"prior": {"log_loss": 0.46, "roc_auc": 0.75, "brier": 0.15},
+                                     "interaction": {"log_loss": 0.256, "roc_auc": 0.79, "brier": 0.074}}
+    card["metrics"]["switch"] = [
+        {"candidate": "interaction", "against": "prior", "log_loss_gain": 0.2035, "margin": 0.0227, "replaced": True},
+        {"candidate": "additive", "against": "interaction", "log_loss_gain": 0.0003, "margin": 0.0015,
+         "replaced": False}]
+    record.card_json = json.dumps(card, ensure_ascii=False)
+    db.session.commit()
+    body = _text(browser("admin").get("/admin/models"))
+    variant = re.search(r'data-testid="model-variant">(.*?)</p>', body, flags=re.S).group(1)
+    assert "形式：含交互：每对指定特征一张表。" in variant and "具备的所需技能 × " in variant
+    steps = re.search(r'data-testid="model-switch">(.*?)</ul>', body, flags=re.S).group(1)
+    assert "取代了" in steps and "对数损失低 0.2035，超过所需的 0.0227" in steps and "未取代" in steps
+    assert '<tr data-form="interaction">' in body and "（选用）" in body and "0.256" in body
+    english = _text(browser("admin", lang="en").get("/admin/models"))
+    assert "did not replace" in english and "(chosen)" in english and "（" not in english
+
+
 def test_suggested_candidates_get_differing_scores_where_their_inputs_differ(world, browser, kit):
     """Issue 15: every suggested candidate showed "37%" (isotonic calibration puts whole ranges of scores on one
     flat step). Two people who differ in what the slot needs get different shown scores, and the better fit the
