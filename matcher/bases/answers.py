@@ -289,16 +289,11 @@ def standings(session: Session, *, company_ids=None, as_of: dt.date | None = Non
     from matcher.bases.records import answer_records
 
     as_of = as_of or clock.today()
-    if records is not None:
-        chosen = records
-        cities = _cities(session, as_of) if chosen else {}
-    elif company_ids is None:
-        chosen = answer_records(session, as_of=as_of)
-        cities = city_totals(chosen)
-    else:
-        chosen = answer_records(session, as_of=as_of, company_ids=list(company_ids))
-        cities = _cities(session, as_of) if chosen else {}
-    return _standings_of(session, chosen, cities, as_of)
+    if records is None:
+        records = answer_records(session, as_of=as_of, company_ids=None if company_ids is None else list(company_ids))
+        if company_ids is None:  # every base: their cities' rates come with them
+            return _standings_of(session, records, city_totals(records), as_of)
+    return _standings_of(session, records, _cities(session, as_of) if records else {}, as_of)
 
 
 def _standings_of(session: Session, chosen, cities: dict[str, tuple[int, int]],
@@ -373,9 +368,10 @@ def _cities(session: Session, as_of: dt.date) -> dict[str, tuple[int, int]]:
     """Every city's (answered, due) on `as_of`: kept per process for today's, counted afresh for another day."""
     from matcher.bases.records import answer_records
 
-    if as_of != clock.today():
+    def count():
         return city_totals(answer_records(session, as_of=as_of))
-    return _kept(session, "cities", lambda: city_totals(answer_records(session, as_of=as_of)))
+
+    return _kept(session, "cities", count) if as_of == clock.today() else count()
 
 
 def forget_standings() -> None:

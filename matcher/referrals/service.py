@@ -63,6 +63,8 @@ def list_referrals(*, session: Session, actor: Account, filters: dict) -> Select
             stmt = stmt.where(column == filters[key])
     if filters.get("open") is True:
         stmt = stmt.where(Referral.status.not_in(ENDED))
+    if filters.get("ended") is True:
+        stmt = stmt.where(Referral.status.in_(ENDED))
     columns = {"created_at": Referral.created_at, "updated_at": Referral.updated_at}
     return apply_sort(stmt, filters.get("sort", "-updated_at"), columns, Referral.id)
 
@@ -278,9 +280,10 @@ def refer_from_recommendation(*, session: Session, actor: Account, candidate_id:
 
 # ---- what the pages list ----------------------------------------------------------------------------------
 
-def find_referrals(*, session: Session, actor: Account, filters: dict, limit: int | None = None) -> list[Referral]:
-    """The referrals `list_referrals` selects (at most `limit`), loaded."""
-    stmt = list_referrals(session=session, actor=actor, filters=filters)
+def find_referrals(*, session: Session, actor: Account, filters: dict, limit: int | None = None,
+                   options: tuple = ()) -> list[Referral]:
+    """The referrals `list_referrals` selects (at most `limit`), loaded (with the loader `options` given)."""
+    stmt = list_referrals(session=session, actor=actor, filters=filters).options(*options)
     return list(session.scalars(stmt if limit is None else stmt.limit(limit)).unique())
 
 
@@ -392,12 +395,10 @@ _BOARD_LOADS = (defaultload(Referral.candidate).lazyload(Candidate.skills),
 
 def referral_board(*, session: Session, actor: Account, ended_limit: int) -> tuple[list[Referral], list[Referral]]:
     """The referrals under way (last changed first) and the latest `ended_limit` that ended."""
-    live = list(session.scalars(list_referrals(session=session, actor=actor, filters={"open": True,
-                                                                                       "sort": "updated_at"})
-                                .options(*_BOARD_LOADS)).unique())
-    ended = list(session.scalars(list_referrals(session=session, actor=actor, filters={"sort": "-updated_at"})
-                                 .where(Referral.status.in_(ENDED)).limit(ended_limit).options(*_BOARD_LOADS))
-                 .unique())
+    live = find_referrals(session=session, actor=actor, filters={"open": True, "sort": "updated_at"},
+                          options=_BOARD_LOADS)
+    ended = find_referrals(session=session, actor=actor, filters={"ended": True, "sort": "-updated_at"},
+                           limit=ended_limit, options=_BOARD_LOADS)
     return live, ended
 
 
